@@ -1,0 +1,327 @@
+//! `check`: verifies the repository's structure and, with `--read-data`, every
+//! byte of it. Reports each damaged object by id and, when trees can be read,
+//! the files each damage affects. Checking never modifies the repository.
+
+use crate::backend::Kind;
+use crate::crypto::SealKind;
+use crate::error::{Error, ErrorKind, Result};
+use crate::events::{Observer, Progress};
+use crate::format::{IndexFile, Refs, Snapshot};
+use crate::id::Id;
+use crate::index::Index;
+use crate::keys::RestoreKey;
+use crate::pack;
+use crate::repo::{parse_name, BlobReader, Repository};
+use crate::tree::NodeKind;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// One problem, on one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The object: `pack <id>`, `index <id>`, `snapshot <id>`...
+    pub object: String,
+    /// What is wrong.
+    pub message: String,
+    /// Files affected (snapshot paths), when known.
+    pub files: Vec<String>,
+}
+
+/// What `check` found.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    /// Damage and inconsistencies; empty means the repository is sound.
+    pub problems: Vec<Problem>,
+    /// Packs no index covers: left by an interrupted backup, reused by the next.
+    pub unindexed_packs: u64,
+    /// Packs no snapshot references.
+    pub unreferenced_packs: u64,
+    /// Snapshots checked.
+    pub snapshots: u64,
+    /// Packs listed.
+    pub packs: u64,
+    /// Blobs whose content was verified (with `read_data`).
+    pub blobs_verified: u64,
+    /// Trees walked (needs an identity).
+    pub trees_checked: u64,
+    /// Whether trees could be walked (the key has an identity).
+    pub trees_walked: bool,
+}
+
+/// What to check.
+#[derive(Debug, Default)]
+pub struct CheckOptions {
+    /// Decrypt and verify every blob.
+    pub read_data: bool,
+    /// Node-local state, to detect a rolled-back snapshot.
+    pub state_dir: Option<PathBuf>,
+}
+
+struct Checker<'a> {
+    repo: &'a Repository,
+    report: CheckReport,
+    damaged_objects: BTreeMap<String, usize>,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, object: String, message: impl Into<String>) {
+        if let Some(&i) = self.damaged_objects.get(&object) {
+            let p = &mut self.report.problems[i];
+            p.message = format!("{}; {}", p.message, message.into());
+            return;
+        }
+        self.damaged_objects.insert(object.clone(), self.report.problems.len());
+        self.report.problems.push(Problem { object, message: message.into(), files: Vec::new() });
+    }
+}
+
+/// Runs the check. `restore` enables tree walking and (with `read_data`) blob verification.
+pub fn check(
+    repo: &Repository,
+    restore: &RestoreKey,
+    opts: &CheckOptions,
+    obs: &dyn Observer,
+    progress: &Progress,
+) -> Result<CheckReport> {
+    if opts.read_data && restore.identities.is_empty() {
+        return Err(Error::new(
+            ErrorKind::NoIdentity,
+            "--read-data decrypts every pack, and this key holds only the backup half (no identity)",
+        )
+        .hint("run it with the full key file or a restore grant; plain 'check' works with the backup half"));
+    }
+    let mut c = Checker { repo, report: CheckReport::default(), damaged_objects: BTreeMap::new() };
+    let be = repo.backend();
+
+    // Index files.
+    let mut index = Index::default();
+    for (name, _) in be.list(Kind::Index)? {
+        let id = parse_name(&name, Kind::Index)?;
+        match repo.load::<IndexFile>(Kind::Index, SealKind::Index, &id) {
+            Ok(f) => f.packs.iter().for_each(|p| index.add_pack(p)),
+            Err(e) => c.problem(format!("index {id}"), e.to_string()),
+        }
+    }
+    let packs: HashMap<Id, u64> = be
+        .list(Kind::Data)?
+        .into_iter()
+        .map(|(n, s)| parse_name(&n, Kind::Data).map(|id| (id, s)))
+        .collect::<Result<_>>()?;
+    c.report.packs = packs.len() as u64;
+    for p in index.packs() {
+        match packs.get(&p.id) {
+            None => c.problem(format!("pack {}", p.id), "indexed but missing from storage"),
+            Some(&size) if size <= p.body_len => c.problem(format!("pack {}", p.id), "shorter than its index entry says"),
+            _ => {}
+        }
+    }
+    c.report.unindexed_packs = packs.keys().filter(|id| !index.has_pack(id)).count() as u64;
+
+    // Snapshots and their reference lists.
+    let mut snapshots = Vec::new();
+    for (name, _) in be.list(Kind::Snapshot)? {
+        let id = parse_name(&name, Kind::Snapshot)?;
+        match repo.load::<Snapshot>(Kind::Snapshot, SealKind::Snapshot, &id) {
+            Ok(s) => snapshots.push((id, s)),
+            Err(e) => c.problem(format!("snapshot {id}"), e.to_string()),
+        }
+    }
+    c.report.snapshots = snapshots.len() as u64;
+    let snapshot_ids: HashSet<Id> = snapshots.iter().map(|(id, _)| *id).collect();
+    let mut referenced = HashSet::new();
+    let refs_listed: HashSet<String> = be.list(Kind::Refs)?.into_iter().map(|(n, _)| n).collect();
+    for (sid, snap) in &snapshots {
+        if !refs_listed.contains(&snap.refs.to_hex()) {
+            c.problem(format!("reference list {}", snap.refs), format!("missing (needed by snapshot {sid})"));
+        } else {
+            match repo.load::<Refs>(Kind::Refs, SealKind::Refs, &snap.refs) {
+                Ok(r) => {
+                    for p in r.packs {
+                        referenced.insert(p);
+                        if !packs.contains_key(&p) {
+                            c.problem(format!("pack {p}"), format!("missing, referenced by snapshot {}", sid.short()));
+                        }
+                    }
+                }
+                Err(e) => c.problem(format!("reference list {}", snap.refs), e.to_string()),
+            }
+        }
+        for ix in &snap.indexes {
+            if !be.list(Kind::Index)?.iter().any(|(n, _)| *n == ix.to_hex()) {
+                c.problem(format!("index {ix}"), format!("missing, written with snapshot {}", sid.short()));
+            }
+        }
+        if let Some(parent) = snap.parent {
+            if !snapshot_ids.contains(&parent) && !c.damaged_objects.contains_key(&format!("snapshot {parent}")) {
+                obs.warn(crate::events::WarningKind::Repository, &sid.to_hex(), &format!("parent snapshot {} is gone", parent.short()));
+            }
+        }
+    }
+    c.report.unreferenced_packs = packs.keys().filter(|id| !referenced.contains(id)).count() as u64;
+    if let Some(dir) = &opts.state_dir {
+        if let Some(last) = crate::archiver::last_snapshot(dir, &repo.config().id) {
+            if !snapshot_ids.contains(&last) && !c.damaged_objects.contains_key(&format!("snapshot {last}")) {
+                c.problem(
+                    format!("snapshot {last}"),
+                    "this node wrote it, but storage no longer has it (deleted or rolled back)",
+                );
+            }
+        }
+    }
+
+    // Every pack's bytes, then every blob in it.
+    let mut damaged_blobs: HashMap<Id, Id> = HashMap::new();
+    if opts.read_data {
+        let mut names: Vec<_> = packs.iter().collect();
+        names.sort();
+        for (id, _) in names {
+            progress.files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            obs.progress(progress);
+            check_pack(&mut c, &index, restore, id, &mut damaged_blobs, progress)?;
+        }
+    }
+
+    // Trees: every referenced blob must be indexed; map damage to files.
+    if !restore.identities.is_empty() {
+        c.report.trees_walked = true;
+        let mut reader = BlobReader::new(repo, &index, restore)?;
+        let mut seen = HashSet::new();
+        let mut affected: HashMap<Id, Vec<String>> = HashMap::new();
+        for (sid, snap) in &snapshots {
+            walk(&mut c, &mut reader, &index, &snap.tree, Path::new("/"), sid, &mut seen, &damaged_blobs, &mut affected);
+        }
+        for (pack, files) in affected {
+            let key = format!("pack {pack}");
+            if let Some(&i) = c.damaged_objects.get(&key) {
+                let p = &mut c.report.problems[i];
+                p.files.extend(files);
+                p.files.sort();
+                p.files.dedup();
+            }
+        }
+    }
+    Ok(c.report)
+}
+
+fn check_pack(
+    c: &mut Checker<'_>,
+    index: &Index,
+    restore: &RestoreKey,
+    id: &Id,
+    damaged: &mut HashMap<Id, Id>,
+    progress: &Progress,
+) -> Result<()> {
+    let obj = format!("pack {id}");
+    let bytes = match c.repo.backend().read(Kind::Data, &id.to_hex()) {
+        Ok(b) => b,
+        Err(e) if e.kind() == ErrorKind::Io && !e.to_string().contains("not found") => return Err(e),
+        Err(e) => {
+            c.problem(obj, e.to_string());
+            return Ok(());
+        }
+    };
+    progress.bytes.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    let mark_all = |damaged: &mut HashMap<Id, Id>| {
+        for (bid, loc) in index.iter() {
+            if index.packs()[loc.pack as usize].id == *id {
+                damaged.insert(*bid, *id);
+            }
+        }
+    };
+    let header = match pack::parse(&bytes, id, c.repo.keys()) {
+        Ok(h) => h,
+        Err(e) => {
+            c.problem(obj, e.to_string());
+            mark_all(damaged);
+            return Ok(());
+        }
+    };
+    let body = &bytes[..header.body_len as usize];
+    let mut plain = Vec::new();
+    let decrypted = crate::crypto::age_reader(&restore.identities, std::io::Cursor::new(body), &obj)
+        .and_then(|mut r| r.read_to_end(&mut plain).map_err(|e| Error::damaged(format!("{obj}: {e}"))));
+    if let Err(e) = decrypted {
+        if e.kind() == ErrorKind::WrongKey {
+            return Err(e);
+        }
+        c.problem(obj, e.to_string());
+        mark_all(damaged);
+        return Ok(());
+    }
+    for entry in &header.blobs {
+        let (start, end) = (entry.offset as usize, entry.offset as usize + entry.length as usize);
+        let ok = plain
+            .get(start..end)
+            .ok_or_else(|| Error::damaged(format!("{obj}: blob {} lies outside the body", entry.id)))
+            .and_then(|payload| pack::verify_blob(c.repo.keys(), entry, payload, id));
+        match ok {
+            Ok(_) => c.report.blobs_verified += 1,
+            Err(e) => {
+                damaged.insert(entry.id, *id);
+                c.problem(obj.clone(), e.to_string());
+            }
+        }
+        if let Some((p, indexed)) = index.entry(&entry.id) {
+            if p.id == *id && indexed != *entry {
+                c.problem(obj.clone(), format!("index entry of blob {} disagrees with the pack header", entry.id));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk(
+    c: &mut Checker<'_>,
+    reader: &mut BlobReader<'_>,
+    index: &Index,
+    tree_id: &Id,
+    path: &Path,
+    snap: &Id,
+    seen: &mut HashSet<Id>,
+    damaged: &HashMap<Id, Id>,
+    affected: &mut HashMap<Id, Vec<String>>,
+) {
+    if !seen.insert(*tree_id) && damaged.is_empty() {
+        return;
+    }
+    c.report.trees_checked += 1;
+    let tree = match reader.tree(tree_id) {
+        Ok(t) => t,
+        Err(e) => {
+            let pack = index.get(tree_id).map(|(p, _)| p.id);
+            match pack {
+                Some(p) => {
+                    affected.entry(p).or_default().push(format!("{} (directory)", path.display()));
+                    if !c.damaged_objects.contains_key(&format!("pack {p}")) {
+                        c.problem(format!("pack {p}"), format!("tree {tree_id}: {e}"));
+                    }
+                }
+                None => c.problem(format!("tree {tree_id}"), format!("not in any index (snapshot {})", snap.short())),
+            }
+            return;
+        }
+    };
+    for node in &tree.nodes {
+        let child = path.join(std::ffi::OsStr::from_bytes(&node.name));
+        match node.kind {
+            NodeKind::Dir => {
+                if let Some(sub) = &node.subtree {
+                    walk(c, reader, index, sub, &child, snap, seen, damaged, affected);
+                }
+            }
+            NodeKind::File => {
+                for id in &node.content {
+                    if let Some(p) = damaged.get(id) {
+                        affected.entry(*p).or_default().push(child.display().to_string());
+                    } else if !index.contains(id) {
+                        c.problem(format!("blob {id}"), format!("missing: needed by {} in snapshot {}", child.display(), snap.short()));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}

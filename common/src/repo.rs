@@ -1,0 +1,279 @@
+//! A repository: a backend plus the keys that open it. Loads the config, the
+//! index and snapshots; stores and authenticates sealed objects; reads blobs.
+
+use crate::backend::{Backend, Kind, RangeReader};
+use crate::chunker::ChunkerParams;
+use crate::crypto::{Keys, SealKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::{from_cbor, to_cbor, BlobKind, Config, IndexFile, Snapshot, FORMAT_VERSION};
+use crate::id::Id;
+use crate::index::Index;
+use crate::keys::{BackupKey, RestoreKey};
+use crate::tree::Tree;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Parameters chosen at `init`.
+#[derive(Debug, Clone)]
+pub struct RepoOptions {
+    /// Chunk size bounds.
+    pub chunker: ChunkerParams,
+    /// Target pack size in bytes.
+    pub pack_size: u32,
+    /// xz preset for new chunks.
+    pub compression: u32,
+}
+
+impl Default for RepoOptions {
+    fn default() -> Self {
+        RepoOptions { chunker: ChunkerParams::default(), pack_size: 16 << 20, compression: 1 }
+    }
+}
+
+/// An opened repository.
+pub struct Repository {
+    backend: Box<dyn Backend>,
+    keys: Keys,
+    key: BackupKey,
+    config: Config,
+}
+
+/// The index as loaded at the start of a run.
+pub struct LoadedIndex {
+    /// Every blob known.
+    pub index: Index,
+    /// Names of the index files read.
+    pub files: Vec<Id>,
+    /// Packs in storage that no index file covers (an interrupted run's uploads), with sizes.
+    pub unindexed: Vec<(Id, u64)>,
+    /// Sizes of every pack in storage.
+    pub pack_sizes: HashMap<Id, u64>,
+}
+
+impl Repository {
+    /// Creates a repository in an empty location.
+    pub fn init(backend: Box<dyn Backend>, key: &BackupKey, opts: &RepoOptions) -> Result<Repository> {
+        if !opts.chunker.is_valid() {
+            return Err(Error::new(ErrorKind::BadInput, format!("invalid chunker bounds {:?}", opts.chunker)));
+        }
+        let keys = Keys::derive(&key.chunk_key);
+        let config = Config {
+            version: FORMAT_VERSION,
+            id: Id(rand::random()),
+            chunker: opts.chunker,
+            pack_size: opts.pack_size.clamp(64 << 10, 1 << 30),
+            compression: opts.compression.min(9),
+            created: now().0,
+        };
+        backend.create()?;
+        backend.write(Kind::Config, "config", &keys.seal(SealKind::Config, &to_cbor(&config)))?;
+        Ok(Repository { backend, keys, key: key.clone(), config })
+    }
+
+    /// Opens an existing repository with the backup half of a key.
+    pub fn open(backend: Box<dyn Backend>, key: &BackupKey) -> Result<Repository> {
+        let raw = backend.read(Kind::Config, "config").map_err(|e| {
+            if e.kind() == ErrorKind::NotFound {
+                Error::new(ErrorKind::RepoNotFound, format!("no repository at {}", backend.location()))
+                    .hint("check --repo, or create one with 'bananactl init'")
+            } else {
+                e
+            }
+        })?;
+        let keys = Keys::derive(&key.chunk_key);
+        let plain = keys.open(SealKind::Config, &raw, "config").map_err(|_| {
+            Error::new(
+                ErrorKind::WrongKey,
+                format!("the key does not open the repository at {}", backend.location()),
+            )
+            .hint("use the key file this repository was created with")
+        })?;
+        let config: Config = from_cbor(&plain, "config")?;
+        if config.version != FORMAT_VERSION {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("repository format version {} is not supported (this is {FORMAT_VERSION})", config.version),
+            )
+            .hint("upgrade bananactl"));
+        }
+        if !config.chunker.is_valid() {
+            return Err(Error::damaged("config holds invalid chunker bounds"));
+        }
+        Ok(Repository { backend, keys, key: key.clone(), config })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    /// The derived keys.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// The backup half of the key.
+    pub fn backup_key(&self) -> &BackupKey {
+        &self.key
+    }
+
+    /// The config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Seals `value` and stores it under its content hash.
+    pub fn save<T: Serialize>(&self, kind: Kind, seal: SealKind, value: &T) -> Result<Id> {
+        let bytes = self.keys.seal(seal, &to_cbor(value));
+        let id = Id::of_object(&bytes);
+        self.backend.write(kind, &id.to_hex(), &bytes)?;
+        Ok(id)
+    }
+
+    /// Loads a sealed object, checking its name and authenticity.
+    pub fn load<T: DeserializeOwned>(&self, kind: Kind, seal: SealKind, id: &Id) -> Result<T> {
+        let what = format!("{} {id}", kind.noun());
+        let bytes = self.backend.read(kind, &id.to_hex()).map_err(|e| {
+            if e.kind() == ErrorKind::NotFound {
+                Error::damaged(format!("{what} is missing from storage"))
+            } else {
+                e
+            }
+        })?;
+        if Id::of_object(&bytes) != *id {
+            return Err(Error::damaged(format!("{what}: content does not match its name")));
+        }
+        from_cbor(&self.keys.open(seal, &bytes, &what)?, &what)
+    }
+
+    /// Reads every index file, and the headers of packs no index covers.
+    pub fn load_index(&self) -> Result<LoadedIndex> {
+        let mut index = Index::default();
+        let mut files = Vec::new();
+        for (name, _) in self.backend.list(Kind::Index)? {
+            let id = parse_name(&name, Kind::Index)?;
+            let file: IndexFile = self.load(Kind::Index, SealKind::Index, &id)?;
+            for p in &file.packs {
+                index.add_pack(p);
+            }
+            files.push(id);
+        }
+        let mut unindexed = Vec::new();
+        let mut pack_sizes = HashMap::new();
+        for (name, size) in self.backend.list(Kind::Data)? {
+            let id = parse_name(&name, Kind::Data)?;
+            pack_sizes.insert(id, size);
+            if !index.has_pack(&id) {
+                unindexed.push((id, size));
+            }
+        }
+        Ok(LoadedIndex { index, files, unindexed, pack_sizes })
+    }
+
+    /// All snapshots, oldest first. A snapshot that fails to load is an error.
+    pub fn snapshots(&self) -> Result<Vec<(Id, Snapshot)>> {
+        let mut out = Vec::new();
+        for (name, _) in self.backend.list(Kind::Snapshot)? {
+            let id = parse_name(&name, Kind::Snapshot)?;
+            let snap: Snapshot = self.load(Kind::Snapshot, SealKind::Snapshot, &id)?;
+            out.push((id, snap));
+        }
+        out.sort_by(|a, b| a.1.time.cmp(&b.1.time).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
+    /// Resolves `latest`, a full id or a unique prefix.
+    pub fn resolve(&self, spec: &str) -> Result<(Id, Snapshot)> {
+        let all = self.snapshots()?;
+        if spec == "latest" {
+            return all.into_iter().last().ok_or_else(|| {
+                Error::new(ErrorKind::BadInput, format!("repository {} has no snapshot yet", self.backend.location()))
+                    .hint("run 'bananactl backup' first")
+            });
+        }
+        let spec_l = spec.to_ascii_lowercase();
+        let mut hits: Vec<_> = all.into_iter().filter(|(id, _)| id.to_hex().starts_with(&spec_l)).collect();
+        match hits.len() {
+            1 if !spec.is_empty() => Ok(hits.remove(0)),
+            0 | 1 => Err(Error::new(ErrorKind::BadInput, format!("no snapshot matches '{spec}'"))
+                .hint("list them with 'bananactl snapshots'")),
+            n => Err(Error::new(ErrorKind::BadInput, format!("'{spec}' matches {n} snapshots"))
+                .hint("give more characters of the id")),
+        }
+    }
+}
+
+/// Parses an object name into an id.
+pub fn parse_name(name: &str, kind: Kind) -> Result<Id> {
+    name.parse()
+        .map_err(|_| Error::damaged(format!("storage lists an invalid {} name '{name}'", kind.noun())))
+}
+
+/// Now, as Unix seconds and nanoseconds.
+pub fn now() -> (i64, u32) {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_secs() as i64, d.subsec_nanos())
+}
+
+/// Reads blobs for restore, dump and check: needs the restore half.
+pub struct BlobReader<'a> {
+    repo: &'a Repository,
+    index: &'a Index,
+    identities: &'a [age::x25519::Identity],
+    open: HashMap<u32, age::stream::StreamReader<RangeReader<'a>>>,
+}
+
+const OPEN_PACKS: usize = 4;
+
+impl<'a> BlobReader<'a> {
+    /// A reader; fails with a clear message when the key has no identity.
+    pub fn new(repo: &'a Repository, index: &'a Index, restore: &'a RestoreKey) -> Result<BlobReader<'a>> {
+        if restore.identities.is_empty() {
+            return Err(Error::new(
+                ErrorKind::NoIdentity,
+                "this key holds only the backup half (no identity): it can write backups but not read them",
+            )
+            .hint("restore with the full key file, a restore grant, or --identity-file"));
+        }
+        Ok(BlobReader { repo, index, identities: &restore.identities, open: HashMap::new() })
+    }
+
+    /// The plaintext of a blob, verified against its id.
+    pub fn read(&mut self, id: &Id) -> Result<Vec<u8>> {
+        let (pack, entry) = self
+            .index
+            .entry(id)
+            .ok_or_else(|| Error::damaged(format!("blob {id} is not in any index")))?;
+        let pos = self.index.get(id).map(|(_, l)| l.pack).unwrap_or_default();
+        if !self.open.contains_key(&pos) {
+            if self.open.len() >= OPEN_PACKS {
+                self.open.clear();
+            }
+            let body = crate::pack::open_body(self.repo.backend(), &pack.id, pack.body_len, self.identities)?;
+            self.open.insert(pos, body);
+        }
+        let result = match self.open.get_mut(&pos) {
+            Some(body) => crate::pack::read_payload(body, &entry, &pack.id)
+                .and_then(|p| crate::pack::verify_blob(self.repo.keys(), &entry, &p, &pack.id)),
+            None => Err(Error::new(ErrorKind::Other, "pack cache")),
+        };
+        if result.is_err() {
+            self.open.remove(&pos);
+        }
+        result
+    }
+
+    /// A tree blob, decoded.
+    pub fn tree(&mut self, id: &Id) -> Result<Tree> {
+        if let Some((_, l)) = self.index.get(id) {
+            if l.kind != BlobKind::Tree {
+                return Err(Error::damaged(format!("blob {id} is not a tree")));
+            }
+        }
+        let bytes = self.read(id)?;
+        from_cbor(&bytes, &format!("tree {id}"))
+    }
+}
