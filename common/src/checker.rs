@@ -131,25 +131,37 @@ pub fn check(
     c.report.snapshots = snapshots.len() as u64;
     let snapshot_ids: HashSet<Id> = snapshots.iter().map(|(id, _)| *id).collect();
     let mut referenced = HashSet::new();
-    let refs_listed: HashSet<String> = be.list(Kind::Refs)?.into_iter().map(|(n, _)| n).collect();
+    // Every reference list in storage, referenced or not, is authenticated.
+    let mut refs_ok: HashMap<Id, Refs> = HashMap::new();
+    for (name, _) in be.list(Kind::Refs)? {
+        let id = parse_name(&name, Kind::Refs)?;
+        match repo.load::<Refs>(Kind::Refs, SealKind::Refs, &id) {
+            Ok(r) => {
+                refs_ok.insert(id, r);
+            }
+            Err(e) => c.problem(format!("reference list {id}"), e.to_string()),
+        }
+    }
+    let index_names: HashSet<String> = be.list(Kind::Index)?.into_iter().map(|(n, _)| n).collect();
     for (sid, snap) in &snapshots {
-        if !refs_listed.contains(&snap.refs.to_hex()) {
-            c.problem(format!("reference list {}", snap.refs), format!("missing (needed by snapshot {sid})"));
-        } else {
-            match repo.load::<Refs>(Kind::Refs, SealKind::Refs, &snap.refs) {
-                Ok(r) => {
-                    for p in r.packs {
-                        referenced.insert(p);
-                        if !packs.contains_key(&p) {
-                            c.problem(format!("pack {p}"), format!("missing, referenced by snapshot {}", sid.short()));
-                        }
+        match refs_ok.get(&snap.refs) {
+            Some(r) => {
+                for p in &r.packs {
+                    referenced.insert(*p);
+                    if !packs.contains_key(p) {
+                        c.problem(format!("pack {p}"), format!("missing, referenced by snapshot {}", sid.short()));
+                    } else if !index.has_pack(p) {
+                        c.problem(format!("pack {p}"), format!("not covered by any index, referenced by snapshot {}", sid.short()));
                     }
                 }
-                Err(e) => c.problem(format!("reference list {}", snap.refs), e.to_string()),
             }
+            None if !c.damaged_objects.contains_key(&format!("reference list {}", snap.refs)) => {
+                c.problem(format!("reference list {}", snap.refs), format!("missing (needed by snapshot {sid})"));
+            }
+            None => {}
         }
         for ix in &snap.indexes {
-            if !be.list(Kind::Index)?.iter().any(|(n, _)| *n == ix.to_hex()) {
+            if !index_names.contains(&ix.to_hex()) {
                 c.problem(format!("index {ix}"), format!("missing, written with snapshot {}", sid.short()));
             }
         }

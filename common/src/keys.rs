@@ -48,7 +48,7 @@ impl fmt::Debug for RestoreKey {
 
 /// The on-disk key file (JSON, mode 0600). `identities` may be empty: a
 /// backup-only key file.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyFile {
     /// Always [`KEY_FILE_VERSION`].

@@ -266,6 +266,24 @@ impl<'a> BlobReader<'a> {
         result
     }
 
+    /// The node at `path` (absolute, as in the snapshot) below tree `root`. The
+    /// root itself is returned as a directory named `/`.
+    pub fn lookup(&mut self, root: &Id, path: &std::path::Path) -> Result<Option<crate::tree::Node>> {
+        let mut node = crate::tree::Node::new(b"/", crate::tree::NodeKind::Dir);
+        node.subtree = Some(*root);
+        for c in path.components() {
+            let std::path::Component::Normal(name) = c else { continue };
+            let Some(sub) = node.subtree else { return Ok(None) };
+            let tree = self.tree(&sub)?;
+            let name = std::os::unix::ffi::OsStrExt::as_bytes(name);
+            match tree.nodes.into_iter().find(|n| n.name.as_slice() == name) {
+                Some(n) => node = n,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(node))
+    }
+
     /// A tree blob, decoded.
     pub fn tree(&mut self, id: &Id) -> Result<Tree> {
         if let Some((_, l)) = self.index.get(id) {

@@ -1,1 +1,98 @@
-fn main(){}
+//! `cargo xtask gen`: writes man pages and shell completions from the clap
+//! definitions into `man/` and `completions/`. `cargo xtask check-gen` (and the
+//! test below) fail when the committed files differ from what the CLI generates.
+
+use anyhow::{bail, Context};
+use clap::CommandFactory;
+use clap_complete::Shell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Every generated file: relative path → content.
+fn generate() -> anyhow::Result<BTreeMap<PathBuf, Vec<u8>>> {
+    let mut files = BTreeMap::new();
+    let cmd = bananactl::Cli::command();
+    man_pages(&cmd, "bananactl", &mut files)?;
+    for (shell, name) in [(Shell::Bash, "bananactl.bash"), (Shell::Zsh, "_bananactl"), (Shell::Fish, "bananactl.fish")] {
+        let mut buf = Vec::new();
+        clap_complete::generate(shell, &mut bananactl::Cli::command(), "bananactl", &mut buf);
+        files.insert(PathBuf::from("completions").join(name), buf);
+    }
+    Ok(files)
+}
+
+fn man_pages(cmd: &clap::Command, name: &str, files: &mut BTreeMap<PathBuf, Vec<u8>>) -> anyhow::Result<()> {
+    let cmd = cmd.clone().name(name.to_owned()).bin_name(name.replace('-', " "));
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut buf).context("rendering man page")?;
+    files.insert(PathBuf::from("man").join(format!("{name}.1")), buf);
+    for sub in cmd.get_subcommands() {
+        if sub.get_name() == "help" {
+            continue;
+        }
+        man_pages(sub, &format!("{name}-{}", sub.get_name()), files)?;
+    }
+    Ok(())
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Paths whose committed content differs from the generated one (or is extra).
+fn drift() -> anyhow::Result<Vec<PathBuf>> {
+    let files = generate()?;
+    let mut bad = Vec::new();
+    for (rel, content) in &files {
+        if std::fs::read(root().join(rel)).ok().as_deref() != Some(content.as_slice()) {
+            bad.push(rel.clone());
+        }
+    }
+    for dir in ["man", "completions"] {
+        for e in std::fs::read_dir(root().join(dir)).into_iter().flatten().flatten() {
+            let rel = PathBuf::from(dir).join(e.file_name());
+            if !files.contains_key(&rel) {
+                bad.push(rel);
+            }
+        }
+    }
+    Ok(bad)
+}
+
+fn main() -> anyhow::Result<()> {
+    match std::env::args().nth(1).as_deref() {
+        Some("gen") => {
+            for dir in ["man", "completions"] {
+                let d = root().join(dir);
+                if d.exists() {
+                    std::fs::remove_dir_all(&d).with_context(|| format!("clearing {}", d.display()))?;
+                }
+                std::fs::create_dir_all(&d)?;
+            }
+            let files = generate()?;
+            for (rel, content) in &files {
+                std::fs::write(root().join(rel), content).with_context(|| format!("writing {}", rel.display()))?;
+            }
+            println!("wrote {} files into man/ and completions/", files.len());
+            Ok(())
+        }
+        Some("check-gen") => {
+            let bad = drift()?;
+            if !bad.is_empty() {
+                bail!("out of date: {:?}; run 'cargo xtask gen' and commit", bad);
+            }
+            println!("man/ and completions/ are up to date");
+            Ok(())
+        }
+        _ => bail!("usage: cargo xtask gen | check-gen"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn generated_files_are_committed_and_current() {
+        let bad = super::drift().unwrap();
+        assert!(bad.is_empty(), "man/completions drifted from the CLI: {bad:?}; run 'cargo xtask gen'");
+    }
+}

@@ -1,0 +1,135 @@
+//! `bananactl backup`: files and directories, or a stream from stdin.
+
+use crate::exit::Status;
+use crate::output::{bytes, Output};
+use crate::settings::Settings;
+use anyhow::Context;
+use clap::Args;
+use common::archiver::{backup, BackupOptions};
+use common::events::Progress;
+use common::{Error, ErrorKind};
+use serde_json::json;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+/// Back up paths or stdin.
+#[derive(Debug, Args)]
+pub struct BackupCmd {
+    /// Files and directories to back up.
+    #[arg(value_name = "PATH", required_unless_present = "stdin")]
+    pub paths: Vec<PathBuf>,
+    /// Skip matching entries: a glob with '/' matches the absolute path, one
+    /// without matches the name (e.g. '*.tmp', '/var/cache/**'); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Read exclude globs from a file, one per line ('#' comments); repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub exclude_file: Vec<PathBuf>,
+    /// Do not cross filesystem boundaries below each path.
+    #[arg(short = 'x', long)]
+    pub one_file_system: bool,
+    /// Tag the snapshot; repeatable.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Back up standard input as one file (see --stdin-name).
+    #[arg(long, conflicts_with = "paths")]
+    pub stdin: bool,
+    /// File name for --stdin in the snapshot.
+    #[arg(long, value_name = "NAME", default_value = "stdin", requires = "stdin")]
+    pub stdin_name: String,
+    /// Host name to record [default: the system's].
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+}
+
+fn hostname(s: &Settings, flag: Option<&String>) -> String {
+    flag.cloned()
+        .or_else(|| s.file.hostname.clone())
+        .or_else(|| nix::unistd::gethostname().ok().map(|h| h.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn read_exclude_file(p: &Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(p).with_context(|| format!("exclude file {}", p.display()))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Holds the per-repository lock in the state directory until dropped.
+pub struct Lock(#[allow(dead_code)] std::fs::File);
+
+/// Takes the node-local lock for a repository, or fails at once.
+pub fn lock(state_dir: &Path, repo: &common::Id) -> anyhow::Result<Lock> {
+    let dir = state_dir.join(repo.to_hex());
+    std::fs::create_dir_all(&dir).with_context(|| format!("state directory {}", dir.display()))?;
+    let path = dir.join("lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("lock file {}", path.display()))?;
+    match rustix::fs::flock(f.as_fd(), rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(Lock(f)),
+        Err(_) => Err(Error::new(ErrorKind::Locked, format!("repository {} is locked by another bananactl run on this node", repo.short()))
+            .hint(format!("wait for it to finish (lock: {})", path.display()))
+            .into()),
+    }
+}
+
+impl BackupCmd {
+    /// Runs it.
+    pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
+        super::ensure_embedded(s, out)?;
+        let (repo, _key) = super::open(s)?;
+        let _lock = lock(&s.state_dir, &repo.config().id)?;
+        let mut excludes = s.file.exclude.clone();
+        excludes.extend(self.exclude.iter().cloned());
+        for f in &self.exclude_file {
+            excludes.extend(read_exclude_file(f)?);
+        }
+        let opts = BackupOptions {
+            paths: self.paths.clone(),
+            excludes,
+            one_file_system: self.one_file_system,
+            tags: self.tag.clone(),
+            stdin: self.stdin.then(|| (Box::new(std::io::stdin()) as Box<dyn std::io::Read + Send>, self.stdin_name.clone())),
+            state_dir: Some(s.state_dir.clone()),
+            threads: 0,
+            hostname: hostname(s, self.host.as_ref()),
+            estimate: true,
+        };
+        let obs = out.observer("backup");
+        let progress = Progress::default();
+        let result = backup(&repo, opts, &obs, &progress);
+        obs.finish();
+        let done = result?;
+        let m = &done.snapshot.summary;
+        out.summary(
+            json!({
+                "command": "backup", "snapshot_id": done.id.to_hex(), "partial": done.partial,
+                "files": m.files, "dirs": m.dirs, "others": m.others, "total_bytes": m.total_bytes,
+                "bytes_read": m.bytes_read, "bytes_added": m.bytes_added, "bytes_stored": m.bytes_stored,
+                "chunks_added": m.chunks_added, "files_unchanged": m.files_unchanged,
+                "warnings": m.warnings, "duration_ms": m.duration_ms,
+            }),
+            &format!(
+                "snapshot {} saved{}: {} files, {} in total, {} read, {} new, {} stored in {:.1}s{}",
+                done.id.short(),
+                if done.partial { " WITHOUT SOME UNREADABLE SOURCES" } else { "" },
+                m.files,
+                bytes(m.total_bytes),
+                bytes(m.bytes_read),
+                bytes(m.bytes_added),
+                bytes(m.bytes_stored),
+                m.duration_ms as f64 / 1000.0,
+                if m.warnings > 0 { format!(", {} warnings", m.warnings) } else { String::new() },
+            ),
+        );
+        Ok(if done.partial { Status::Partial } else { Status::Ok })
+    }
+}

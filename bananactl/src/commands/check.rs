@@ -1,0 +1,71 @@
+//! `bananactl check`: verify the repository.
+
+use crate::exit::Status;
+use crate::output::Output;
+use crate::settings::Settings;
+use clap::Args;
+use common::checker::{check, CheckOptions};
+use common::events::Progress;
+use serde_json::json;
+
+/// Verify the repository.
+#[derive(Debug, Args)]
+pub struct CheckCmd {
+    /// Also download, decrypt and verify every pack and chunk (needs the identity).
+    #[arg(long)]
+    pub read_data: bool,
+    /// Read identities from this age identity file instead of the key file.
+    #[arg(long, value_name = "FILE")]
+    pub identity_file: Option<std::path::PathBuf>,
+}
+
+impl CheckCmd {
+    /// Runs it.
+    pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
+        let (repo, key) = super::open(s)?;
+        let restore = super::restore_key(&key, self.identity_file.as_deref())?;
+        let opts = CheckOptions { read_data: self.read_data, state_dir: Some(s.state_dir.clone()) };
+        let obs = out.observer("check");
+        let progress = Progress::default();
+        let result = check(&repo, &restore, &opts, &obs, &progress);
+        obs.finish();
+        let r = result?;
+        for p in &r.problems {
+            if out.json {
+                out.json_line(&json!({"message_type": "problem", "object": p.object, "message": p.message, "files": p.files}));
+            } else {
+                eprintln!("damaged: {}: {}", p.object, p.message);
+                for f in &p.files {
+                    eprintln!("  affects {f}");
+                }
+            }
+        }
+        if !r.trees_walked {
+            out.notice("note: trees were not checked: this key holds only the backup half (no identity)");
+        }
+        let line = if r.problems.is_empty() {
+            format!(
+                "no problems found: {} snapshots, {} packs{}{}",
+                r.snapshots,
+                r.packs,
+                if self.read_data { format!(", {} chunks verified", r.blobs_verified) } else { String::new() },
+                if r.unindexed_packs > 0 {
+                    format!(" ({} packs from an interrupted backup, reused by the next one)", r.unindexed_packs)
+                } else {
+                    String::new()
+                }
+            )
+        } else {
+            format!("{} damaged or missing objects found", r.problems.len())
+        };
+        out.summary(
+            json!({
+                "command": "check", "problems": r.problems.len(), "snapshots": r.snapshots, "packs": r.packs,
+                "unindexed_packs": r.unindexed_packs, "unreferenced_packs": r.unreferenced_packs,
+                "blobs_verified": r.blobs_verified, "trees_checked": r.trees_checked, "read_data": self.read_data,
+            }),
+            &line,
+        );
+        Ok(if r.problems.is_empty() { Status::Ok } else { Status::Damaged })
+    }
+}

@@ -1,0 +1,118 @@
+//! `bananactl ls`: list a snapshot's entries, recursively below a path.
+
+use crate::exit::Status;
+use crate::output::Output;
+use crate::settings::Settings;
+use clap::Args;
+use common::repo::BlobReader;
+use common::tree::{Node, NodeKind};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+
+/// List entries.
+#[derive(Debug, Args)]
+pub struct LsCmd {
+    /// Snapshot: full id, unique prefix, or 'latest'.
+    pub snapshot: String,
+    /// Path inside the snapshot [default: everything].
+    #[arg(default_value = "/")]
+    pub path: PathBuf,
+    /// Read identities from this age identity file instead of the key file.
+    #[arg(long, value_name = "FILE")]
+    pub identity_file: Option<PathBuf>,
+}
+
+fn type_char(k: NodeKind) -> char {
+    match k {
+        NodeKind::Dir => 'd',
+        NodeKind::File => '-',
+        NodeKind::Symlink => 'l',
+        NodeKind::Fifo => 'p',
+        NodeKind::Chardev => 'c',
+        NodeKind::Blockdev => 'b',
+        NodeKind::Socket => 's',
+    }
+}
+
+fn mode_string(n: &Node) -> String {
+    let mut s = String::with_capacity(10);
+    s.push(type_char(n.kind));
+    for shift in [6, 3, 0] {
+        let bits = (n.mode >> shift) & 7;
+        s.push(if bits & 4 != 0 { 'r' } else { '-' });
+        s.push(if bits & 2 != 0 { 'w' } else { '-' });
+        s.push(if bits & 1 != 0 { 'x' } else { '-' });
+    }
+    s
+}
+
+fn kind_name(k: NodeKind) -> &'static str {
+    match k {
+        NodeKind::Dir => "dir",
+        NodeKind::File => "file",
+        NodeKind::Symlink => "symlink",
+        NodeKind::Fifo => "fifo",
+        NodeKind::Chardev => "chardev",
+        NodeKind::Blockdev => "blockdev",
+        NodeKind::Socket => "socket",
+    }
+}
+
+impl LsCmd {
+    /// Runs it.
+    pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
+        let (repo, key) = super::open(s)?;
+        let restore = super::restore_key(&key, self.identity_file.as_deref())?;
+        let (_, snap) = repo.resolve(&self.snapshot)?;
+        let loaded = repo.load_index()?;
+        let mut reader = BlobReader::new(&repo, &loaded.index, &restore)?;
+        let node = reader.lookup(&snap.tree, &self.path)?.ok_or_else(|| {
+            common::Error::new(common::ErrorKind::BadInput, format!("'{}' is not in the snapshot", self.path.display()))
+                .hint("list the snapshot with 'bananactl ls SNAPSHOT'")
+        })?;
+        let mut count = 0u64;
+        if self.path.components().any(|c| matches!(c, std::path::Component::Normal(_))) {
+            self.print(out, &node, &self.path);
+            count += 1;
+        }
+        self.walk(&mut reader, out, &node, &self.path, &mut count)?;
+        out.summary(json!({"command": "ls", "entries": count}), &format!("{count} entries"));
+        Ok(Status::Ok)
+    }
+
+    fn walk(&self, reader: &mut BlobReader<'_>, out: &Output, n: &Node, path: &Path, count: &mut u64) -> anyhow::Result<()> {
+        let Some(sub) = n.subtree else { return Ok(()) };
+        for child in reader.tree(&sub)?.nodes {
+            let cp = path.join(std::os::unix::ffi::OsStrExt::from_bytes(&child.name) as &std::ffi::OsStr);
+            self.print(out, &child, &cp);
+            *count += 1;
+            self.walk(reader, out, &child, &cp, count)?;
+        }
+        Ok(())
+    }
+
+    fn print(&self, out: &Output, n: &Node, path: &Path) {
+        if out.json {
+            out.json_line(&json!({
+                "message_type": "node", "path": path, "type": kind_name(n.kind), "mode": n.mode,
+                "uid": n.uid, "gid": n.gid, "user": n.user, "group": n.group, "size": n.size,
+                "mtime": super::when((n.mtime.0, n.mtime.1)), "target": n.target.as_ref().map(|t| super::show(t)),
+            }));
+        } else {
+            let owner = n.user.clone().unwrap_or_else(|| n.uid.to_string());
+            let group = n.group.clone().unwrap_or_else(|| n.gid.to_string());
+            let link = n.target.as_ref().map(|t| format!(" -> {}", super::show(t))).unwrap_or_default();
+            out.line(&format!(
+                "{} {:<8} {:<8} {:>12} {} {}{}",
+                mode_string(n),
+                owner,
+                group,
+                n.size,
+                super::when((n.mtime.0, n.mtime.1)),
+                path.display(),
+                link
+            ));
+        }
+    }
+}

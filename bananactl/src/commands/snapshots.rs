@@ -1,0 +1,49 @@
+//! `bananactl snapshots`: list snapshots, oldest first (newest last).
+
+use crate::exit::Status;
+use crate::output::{bytes, Output};
+use crate::settings::Settings;
+use clap::Args;
+use serde_json::json;
+
+/// List snapshots.
+#[derive(Debug, Args)]
+pub struct SnapshotsCmd {}
+
+impl SnapshotsCmd {
+    /// Runs it.
+    pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
+        let (repo, _) = super::open(s)?;
+        let all = repo.snapshots()?;
+        if !out.json && !out.quiet {
+            println!("{:<10} {:<21} {:<16} {:>8} {:>11} {:>11}  paths", "id", "time", "host", "files", "size", "added");
+        }
+        for (id, snap) in &all {
+            let paths: Vec<String> = snap.paths.iter().map(|p| super::show(p)).collect();
+            let m = &snap.summary;
+            if out.json {
+                out.json_line(&json!({
+                    "message_type": "snapshot", "id": id.to_hex(), "short_id": id.short(), "time": super::when(snap.time),
+                    "unix_time": snap.time.0, "hostname": snap.hostname, "username": snap.username, "paths": paths,
+                    "tags": snap.tags, "parent": snap.parent.map(|p| p.to_hex()), "files": m.files, "total_bytes": m.total_bytes,
+                    "bytes_added": m.bytes_added, "bytes_stored": m.bytes_stored,
+                }));
+            } else {
+                let tags = if snap.tags.is_empty() { String::new() } else { format!(" [{}]", snap.tags.join(",")) };
+                out.line(&format!(
+                    "{:<10} {:<21} {:<16} {:>8} {:>11} {:>11}  {}{}",
+                    id.short(),
+                    super::when(snap.time),
+                    snap.hostname,
+                    m.files,
+                    bytes(m.total_bytes),
+                    bytes(m.bytes_added),
+                    paths.join(" "),
+                    tags
+                ));
+            }
+        }
+        out.summary(json!({"command": "snapshots", "count": all.len()}), &format!("{} snapshots", all.len()));
+        Ok(Status::Ok)
+    }
+}

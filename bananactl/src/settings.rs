@@ -1,0 +1,144 @@
+//! Where the repository, key file and state are: command line > environment
+//! (both via clap) > config file > the embedded default under the user's data
+//! directory. Written down in `docs/configuration.md`.
+
+use crate::cli::GlobalOpts;
+use anyhow::{bail, Context};
+use common::backend::{Backend, LocalBackend};
+use common::keys::KeyFile;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The agent config file (`bananactl.toml`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Repository location.
+    pub repo: Option<String>,
+    /// Key file path.
+    pub key_file: Option<PathBuf>,
+    /// State directory.
+    pub state_dir: Option<PathBuf>,
+    /// Exclude globs added to every backup.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// xz preset (0–9) for repositories created by `init`.
+    pub compression: Option<u32>,
+    /// Host name recorded in snapshots (default: the system's).
+    pub hostname: Option<String>,
+}
+
+/// Resolved locations for one run.
+#[derive(Debug)]
+pub struct Settings {
+    /// Repository location.
+    pub repo: String,
+    /// Key file.
+    pub key_file: PathBuf,
+    /// State directory.
+    pub state_dir: PathBuf,
+    /// True when nothing was configured: repository and key are created on first use.
+    pub embedded: bool,
+    /// The config file's contents (defaults when there is none).
+    pub file: FileConfig,
+}
+
+/// `/var/lib/banana` for root, else `$XDG_DATA_HOME/banana` (`~/.local/share/banana`).
+pub fn data_dir() -> PathBuf {
+    if nix::unistd::geteuid().is_root() {
+        return PathBuf::from("/var/lib/banana");
+    }
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
+        return PathBuf::from(x).join("banana");
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    home.join(".local/share/banana")
+}
+
+fn default_config_path() -> PathBuf {
+    if nix::unistd::geteuid().is_root() {
+        return PathBuf::from("/etc/banana/bananactl.toml");
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|x| !x.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".config"));
+    base.join("banana/bananactl.toml")
+}
+
+/// Parses a config file; unknown keys are an error naming the file.
+pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("config file {}", path.display()))?;
+    let cfg: FileConfig = toml::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))?;
+    if cfg.compression.is_some_and(|c| c > 9) {
+        bail!("config file {}: compression must be 0 to 9", path.display());
+    }
+    Ok(cfg)
+}
+
+/// Resolves the settings for this run.
+pub fn resolve(g: &GlobalOpts) -> anyhow::Result<Settings> {
+    let file = match &g.config {
+        Some(p) => load_file(p)?,
+        None => {
+            let p = default_config_path();
+            if p.exists() {
+                load_file(&p)?
+            } else {
+                FileConfig::default()
+            }
+        }
+    };
+    let data = data_dir();
+    let repo = g.repo.clone().or_else(|| file.repo.clone());
+    let embedded = repo.is_none() && g.key_file.is_none() && file.key_file.is_none();
+    Ok(Settings {
+        repo: repo.unwrap_or_else(|| data.join("repo").display().to_string()),
+        key_file: g.key_file.clone().or_else(|| file.key_file.clone()).unwrap_or_else(|| data.join("key.json")),
+        state_dir: g.state_dir.clone().or_else(|| file.state_dir.clone()).unwrap_or_else(|| data.join("state")),
+        embedded,
+        file,
+    })
+}
+
+impl Settings {
+    /// The backend for the repository location.
+    pub fn backend(&self) -> anyhow::Result<Box<dyn Backend>> {
+        let loc = self.repo.strip_prefix("file://").unwrap_or(&self.repo);
+        if let Some((scheme, _)) = loc.split_once("://") {
+            return Err(common::Error::new(
+                common::ErrorKind::BadInput,
+                format!("repository location '{}': scheme '{scheme}' is not supported by this version", self.repo),
+            )
+            .hint("use a directory path (local disk, NFS or Samba mount)")
+            .into());
+        }
+        if loc.is_empty() {
+            bail!("repository location is empty (set --repo)");
+        }
+        Ok(Box::new(LocalBackend::new(loc)))
+    }
+
+    /// Loads the key file.
+    pub fn key(&self) -> anyhow::Result<KeyFile> {
+        Ok(KeyFile::load(&self.key_file)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_config_parses_and_unknown_keys_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bananactl.toml");
+        let cfg = load_file(&example).unwrap();
+        assert!(cfg.repo.is_some());
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "repo = \"/x\"\nrepository = \"/y\"\n").unwrap();
+        let err = format!("{:#}", load_file(&bad).unwrap_err());
+        assert!(err.contains("bad.toml") && err.contains("repository"), "{err}");
+    }
+}

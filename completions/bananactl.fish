@@ -1,0 +1,158 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_bananactl_global_optspecs
+    string join \n repo= key-file= state-dir= config= json q/quiet v/verbose h/help V/version
+end
+
+function __fish_bananactl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_bananactl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_bananactl_using_subcommand
+    set -l cmd (__fish_bananactl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c bananactl -n "__fish_bananactl_needs_command" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_needs_command" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_needs_command" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_needs_command" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_needs_command" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_needs_command" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_needs_command" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bananactl -n "__fish_bananactl_needs_command" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "init" -d 'Create a repository (and, on the embedded default, a key file)'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "backup" -d 'Back up files and directories, or a stream from stdin'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "snapshots" -d 'List snapshots, oldest first'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "ls" -d 'List the entries of a snapshot'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "dump" -d 'Write one file of a snapshot to stdout'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "restore" -d 'Restore a snapshot into a directory'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "check" -d 'Verify the repository\'s structure, and with --read-data every byte'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "key" -d 'Manage key files'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l add-recipient -d 'Also encrypt every pack to this age recipient (a break-glass key kept offline); repeatable. Only when a new key file is created' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l compression -d 'xz preset for new chunks, 0 (fastest) to 9 [default: 1, or the config file\'s]' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l pack-size -d 'Target pack size in MiB' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l exclude -d 'Skip matching entries: a glob with \'/\' matches the absolute path, one without matches the name (e.g. \'*.tmp\', \'/var/cache/**\'); repeatable' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l exclude-file -d 'Read exclude globs from a file, one per line (\'#\' comments); repeatable' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l tag -d 'Tag the snapshot; repeatable' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l stdin-name -d 'File name for --stdin in the snapshot' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l host -d 'Host name to record [default: the system\'s]' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s x -l one-file-system -d 'Do not cross filesystem boundaries below each path'
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l stdin -d 'Back up standard input as one file (see --stdin-name)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l identity-file -d 'Read identities from this age identity file instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l identity-file -d 'Read identities from this age identity file instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l target -d 'Directory to restore into (created if missing); nothing is written outside it' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l include -d 'Restore only this snapshot path and what is below it; repeatable' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l identity-file -d 'Read identities from this age identity file (e.g. the offline break-glass identity) instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l identity-file -d 'Read identities from this age identity file instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l read-data -d 'Also download, decrypt and verify every pack and chunk (needs the identity)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -f -a "export" -d 'Write a copy of the key file'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l out -d 'Where to write it (must not exist)' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l backup-only -d 'Keep only the backup half (recipients and chunk key, no identity): what a node that may write but must not read its backups gets'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write a copy of the key file'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "init" -d 'Create a repository (and, on the embedded default, a key file)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "backup" -d 'Back up files and directories, or a stream from stdin'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "snapshots" -d 'List snapshots, oldest first'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "ls" -d 'List the entries of a snapshot'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "dump" -d 'Write one file of a snapshot to stdout'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "restore" -d 'Restore a snapshot into a directory'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "check" -d 'Verify the repository\'s structure, and with --read-data every byte'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "key" -d 'Manage key files'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "export" -d 'Write a copy of the key file'
