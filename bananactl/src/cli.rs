@@ -10,7 +10,12 @@ use std::path::PathBuf;
 /// default: a repository, key file and state under $XDG_DATA_HOME/banana
 /// (/var/lib/banana for root), created on first use.
 #[derive(Debug, Parser)]
-#[command(name = "bananactl", version, propagate_version = true, max_term_width = 100)]
+#[command(
+    name = "bananactl",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// Options for every command.
     #[command(flatten)]
@@ -24,18 +29,42 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalOpts {
     /// Repository location: a directory (local disk, NFS or Samba mount).
-    #[arg(long, global = true, env = "BANANA_REPO", hide_env_values = true, value_name = "LOCATION")]
+    #[arg(
+        long,
+        global = true,
+        env = "BANANA_REPO",
+        hide_env_values = true,
+        value_name = "LOCATION"
+    )]
     pub repo: Option<String>,
     /// Key file (JSON, mode 0600) holding the chunk key, recipients and, unless
     /// backup-only, the identities.
-    #[arg(long, global = true, env = "BANANA_KEY_FILE", hide_env_values = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "BANANA_KEY_FILE",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
     pub key_file: Option<PathBuf>,
     /// Node-local state: incremental catalogue, locks.
-    #[arg(long, global = true, env = "BANANA_STATE_DIR", hide_env_values = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "BANANA_STATE_DIR",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
     pub state_dir: Option<PathBuf>,
     /// Agent config file (TOML) [default: /etc/banana/bananactl.toml for root,
     /// else $XDG_CONFIG_HOME/banana/bananactl.toml, when present].
-    #[arg(long, global = true, env = "BANANA_CONFIG", hide_env_values = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        env = "BANANA_CONFIG",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
     pub config: Option<PathBuf>,
     /// Machine output: one JSON object per line (progress, warnings, summary).
     #[arg(long, global = true)]

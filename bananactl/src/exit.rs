@@ -34,7 +34,10 @@ pub enum Status {
 
 /// Exit code for an error, by the kind of the `common` error in its chain.
 pub fn code_for(err: &anyhow::Error) -> u8 {
-    let kind = err.chain().find_map(|e| e.downcast_ref::<common::Error>()).map(|e| e.kind());
+    let kind = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<common::Error>())
+        .map(|e| e.kind());
     match kind {
         Some(ErrorKind::RepoNotFound) => NO_REPO,
         Some(ErrorKind::Locked) => LOCKED,

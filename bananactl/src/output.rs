@@ -44,7 +44,12 @@ pub struct Output {
 impl Output {
     /// From the global options.
     pub fn new(g: &GlobalOpts) -> Output {
-        Output { json: g.json, quiet: g.quiet, verbose: g.verbose, tty: std::io::stderr().is_terminal() }
+        Output {
+            json: g.json,
+            quiet: g.quiet,
+            verbose: g.verbose,
+            tty: std::io::stderr().is_terminal(),
+        }
     }
 
     /// One JSON object as a line on stdout.
@@ -81,7 +86,9 @@ impl Output {
     /// A warning (never suppressed by `--quiet`).
     pub fn warn(&self, kind: &str, path: &str, msg: &str) {
         if self.json {
-            self.json_line(&json!({"message_type": "warning", "kind": kind, "path": path, "message": msg}));
+            self.json_line(
+                &json!({"message_type": "warning", "kind": kind, "path": path, "message": msg}),
+            );
         } else {
             eprintln!("warning: {path}: {msg}");
         }
@@ -106,7 +113,14 @@ impl Output {
             bar.set_style(style);
             bar
         });
-        Reporter { out: self, bar, verb, started: Instant::now(), last_json: Mutex::new(Instant::now()), warnings: AtomicU64::new(0) }
+        Reporter {
+            out: self,
+            bar,
+            verb,
+            started: Instant::now(),
+            last_json: Mutex::new(Instant::now()),
+            warnings: AtomicU64::new(0),
+        }
     }
 }
 
@@ -165,10 +179,19 @@ impl Observer for Reporter<'_> {
         let total = Progress::get(&p.total_bytes);
         let secs = self.started.elapsed().as_secs_f64().max(0.001);
         let rate = done as f64 / secs;
-        let eta = (Progress::get(&p.total_known) == 1 && total > done && rate > 0.0)
-            .then(|| humantime::format_duration(std::time::Duration::from_secs(((total - done) as f64 / rate) as u64)).to_string());
+        let eta = (Progress::get(&p.total_known) == 1 && total > done && rate > 0.0).then(|| {
+            humantime::format_duration(std::time::Duration::from_secs(
+                ((total - done) as f64 / rate) as u64,
+            ))
+            .to_string()
+        });
         if let Some(bar) = &self.bar {
-            let mut msg = format!("{} {files} files, {} ({}/s)", self.verb, bytes(done), bytes(rate as u64));
+            let mut msg = format!(
+                "{} {files} files, {} ({}/s)",
+                self.verb,
+                bytes(done),
+                bytes(rate as u64)
+            );
             if total > 0 {
                 msg.push_str(&format!(" of {}", bytes(total)));
             }

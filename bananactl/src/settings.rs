@@ -51,7 +51,9 @@ pub fn data_dir() -> PathBuf {
     if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
         return PathBuf::from(x).join("banana");
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     home.join(".local/share/banana")
 }
 
@@ -62,13 +64,19 @@ fn default_config_path() -> PathBuf {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|x| !x.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".config"));
+        .unwrap_or_else(|| {
+            std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default()
+                .join(".config")
+        });
     base.join("banana/bananactl.toml")
 }
 
 /// Parses a config file; unknown keys are an error naming the file.
 pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("config file {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("config file {}", path.display()))?;
     let cfg: FileConfig = toml::from_str(&text)
         .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))?;
     if cfg.compression.is_some_and(|c| c > 9) {
@@ -95,8 +103,16 @@ pub fn resolve(g: &GlobalOpts) -> anyhow::Result<Settings> {
     let embedded = repo.is_none() && g.key_file.is_none() && file.key_file.is_none();
     Ok(Settings {
         repo: repo.unwrap_or_else(|| data.join("repo").display().to_string()),
-        key_file: g.key_file.clone().or_else(|| file.key_file.clone()).unwrap_or_else(|| data.join("key.json")),
-        state_dir: g.state_dir.clone().or_else(|| file.state_dir.clone()).unwrap_or_else(|| data.join("state")),
+        key_file: g
+            .key_file
+            .clone()
+            .or_else(|| file.key_file.clone())
+            .unwrap_or_else(|| data.join("key.json")),
+        state_dir: g
+            .state_dir
+            .clone()
+            .or_else(|| file.state_dir.clone())
+            .unwrap_or_else(|| data.join("state")),
         embedded,
         file,
     })
@@ -109,7 +125,10 @@ impl Settings {
         if let Some((scheme, _)) = loc.split_once("://") {
             return Err(common::Error::new(
                 common::ErrorKind::BadInput,
-                format!("repository location '{}': scheme '{scheme}' is not supported by this version", self.repo),
+                format!(
+                    "repository location '{}': scheme '{scheme}' is not supported by this version",
+                    self.repo
+                ),
             )
             .hint("use a directory path (local disk, NFS or Samba mount)")
             .into());
@@ -139,6 +158,9 @@ mod tests {
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "repo = \"/x\"\nrepository = \"/y\"\n").unwrap();
         let err = format!("{:#}", load_file(&bad).unwrap_err());
-        assert!(err.contains("bad.toml") && err.contains("repository"), "{err}");
+        assert!(
+            err.contains("bad.toml") && err.contains("repository"),
+            "{err}"
+        );
     }
 }

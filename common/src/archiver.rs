@@ -82,41 +82,70 @@ struct Packed {
 }
 
 /// Runs a backup.
-pub fn backup(repo: &Repository, opts: BackupOptions, obs: &dyn Observer, progress: &Progress) -> Result<BackupOutcome> {
+pub fn backup(
+    repo: &Repository,
+    opts: BackupOptions,
+    obs: &dyn Observer,
+    progress: &Progress,
+) -> Result<BackupOutcome> {
     let started = Instant::now();
     let time = now();
     let sources = prepare_sources(&opts)?;
     let excludes = Excludes::new(&opts.excludes)?;
 
     let loaded = repo.load_index()?;
+    for p in &loaded.problems {
+        obs.warn(
+            WarningKind::Repository,
+            repo.backend().location().as_str(),
+            &format!("{p}; run 'bananactl check'"),
+        );
+    }
     let mut index = loaded.index;
     let mut recovered = Vec::new();
     for (id, size) in &loaded.unindexed {
         match pack::read_header(repo.backend(), id, *size, repo.keys()) {
             Ok(h) => {
-                let p = IndexPack { id: *id, body_len: h.body_len, blobs: h.blobs };
+                let p = IndexPack {
+                    id: *id,
+                    body_len: h.body_len,
+                    blobs: h.blobs,
+                };
                 index.add_pack(&p);
                 recovered.push(p);
             }
-            Err(e) => obs.warn(WarningKind::Repository, &id.to_hex(), &format!("ignoring unreadable pack: {e}")),
+            Err(e) => obs.warn(
+                WarningKind::Repository,
+                &id.to_hex(),
+                &format!("ignoring unreadable pack: {e}"),
+            ),
         }
     }
 
     let path_bytes: Vec<Vec<u8>> = match &opts.stdin {
         Some((_, name)) => vec![format!("stdin:{name}").into_bytes()],
-        None => sources.iter().map(|p| p.as_os_str().as_bytes().to_vec()).collect(),
+        None => sources
+            .iter()
+            .map(|p| p.as_os_str().as_bytes().to_vec())
+            .collect(),
     };
     let cat_path = opts
         .state_dir
         .as_ref()
         .map(|d| catalogue::path_for(d, &repo.config().id, &path_bytes));
-    let cat_reader = cat_path.as_ref().and_then(|p| catalogue::Reader::open(p, &repo.config().id));
+    let cat_reader = cat_path
+        .as_ref()
+        .and_then(|p| catalogue::Reader::open(p, &repo.config().id));
     let parent = cat_reader.as_ref().and_then(|r| r.snapshot());
     let cat_writer = match &cat_path {
         Some(p) => match catalogue::Writer::create(p, &repo.config().id) {
             Ok(w) => Some(w),
             Err(e) => {
-                obs.warn(WarningKind::Repository, &p.display().to_string(), &format!("no incremental catalogue: {e}"));
+                obs.warn(
+                    WarningKind::Repository,
+                    &p.display().to_string(),
+                    &format!("no incremental catalogue: {e}"),
+                );
                 None
             }
         },
@@ -127,7 +156,9 @@ pub fn backup(repo: &Repository, opts: BackupOptions, obs: &dyn Observer, progre
         .then(|| spawn_estimate(sources.clone(), excludes.clone(), opts.one_file_system));
 
     let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
     } else {
         opts.threads
     };
@@ -169,29 +200,46 @@ pub fn backup(repo: &Repository, opts: BackupOptions, obs: &dyn Observer, progre
             None => w.roots(&sources),
         };
         w.jobs = None; // closes the pipeline
-        let packed = packer.join().unwrap_or_else(|_| Err(Error::new(ErrorKind::Other, "packer thread panicked")));
+        let packed = packer
+            .join()
+            .unwrap_or_else(|_| Err(Error::new(ErrorKind::Other, "packer thread panicked")));
         (root, packed, w)
     });
     let (root, packed, w) = pack_result;
     // The packer's error (a full disk, say) is the cause of a walker error.
     let new_packs = packed?;
     let root = root?;
-    let Walker { used, mut summary, cat_writer, partial, .. } = w;
+    let Walker {
+        used,
+        mut summary,
+        cat_writer,
+        partial,
+        ..
+    } = w;
 
     let mut all_new: Vec<IndexPack> = recovered;
     all_new.extend(new_packs);
     let mut indexes = Vec::new();
     if !all_new.is_empty() {
-        indexes.push(repo.save(Kind::Index, SealKind::Index, &IndexFile { packs: all_new.clone() })?);
+        indexes.push(repo.save(
+            Kind::Index,
+            SealKind::Index,
+            &IndexFile {
+                packs: all_new.clone(),
+            },
+        )?);
     }
     for p in &all_new {
         index.add_pack(p);
     }
     let mut packs = HashSet::new();
     for id in &used {
-        let (p, _) = index
-            .get(id)
-            .ok_or_else(|| Error::new(ErrorKind::Other, format!("internal: blob {id} was not stored")))?;
+        let (p, _) = index.get(id).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Other,
+                format!("internal: blob {id} was not stored"),
+            )
+        })?;
         packs.insert(p.id);
     }
     let mut packs: Vec<Id> = packs.into_iter().collect();
@@ -203,7 +251,9 @@ pub fn backup(repo: &Repository, opts: BackupOptions, obs: &dyn Observer, progre
     let snapshot = Snapshot {
         time,
         hostname: opts.hostname,
-        username: Names::default().user(nix::unistd::geteuid().as_raw()).unwrap_or_default(),
+        username: Names::default()
+            .user(nix::unistd::geteuid().as_raw())
+            .unwrap_or_default(),
         paths: path_bytes.into_iter().map(ByteBuf::from).collect(),
         tags: opts.tags,
         parent,
@@ -214,15 +264,22 @@ pub fn backup(repo: &Repository, opts: BackupOptions, obs: &dyn Observer, progre
         program: format!("bananactl {}", env!("CARGO_PKG_VERSION")),
     };
     let id = repo.save(Kind::Snapshot, SealKind::Snapshot, &snapshot)?;
-    if let (Some(w), Some(dir)) = (cat_writer, &opts.state_dir) {
-        let published = w
-            .commit(&id, &repo.config().id)
-            .and_then(|_| record_last_snapshot(dir, &repo.config().id, &id));
+    if let Some(dir) = &opts.state_dir {
+        let published = record_last_snapshot(dir, &repo.config().id, &id)
+            .and_then(|_| cat_writer.map_or(Ok(()), |w| w.commit(&id, &repo.config().id)));
         if let Err(e) = published {
-            obs.warn(WarningKind::Repository, &dir.display().to_string(), &format!("local state not updated: {e}"));
+            obs.warn(
+                WarningKind::Repository,
+                &dir.display().to_string(),
+                &format!("local state not updated: {e}"),
+            );
         }
     }
-    Ok(BackupOutcome { id, snapshot, partial })
+    Ok(BackupOutcome {
+        id,
+        snapshot,
+        partial,
+    })
 }
 
 /// Remembers the newest snapshot this node wrote, to detect a rollback by storage.
@@ -230,8 +287,12 @@ fn record_last_snapshot(state_dir: &Path, repo: &Id, snap: &Id) -> Result<()> {
     let dir = state_dir.join(repo.to_hex());
     let tmp = dir.join("last-snapshot.tmp");
     let err = |e| Error::io(format!("state {}", dir.display()), e);
-    fs::write(&tmp, format!("{snap}\n")).map_err(err)?;
-    fs::rename(&tmp, dir.join("last-snapshot")).map_err(err)
+    fs::create_dir_all(&dir).map_err(err)?;
+    let mut f = File::create(&tmp).map_err(err)?;
+    std::io::Write::write_all(&mut f, format!("{snap}\n").as_bytes()).map_err(err)?;
+    f.sync_all().map_err(err)?;
+    fs::rename(&tmp, dir.join("last-snapshot")).map_err(err)?;
+    File::open(&dir).and_then(|d| d.sync_all()).map_err(err)
 }
 
 /// The newest snapshot this node recorded for `repo`, if any.
@@ -246,7 +307,12 @@ pub fn last_snapshot(state_dir: &Path, repo: &Id) -> Option<Id> {
 fn compress_worker(rx: Receiver<Job>, tx: Sender<Packed>, preset: u32) {
     for job in rx {
         let payload = crate::compress::compress(&job.data, preset);
-        let packed = Packed { id: job.id, kind: job.kind, payload, raw_len: job.data.len() };
+        let packed = Packed {
+            id: job.id,
+            kind: job.kind,
+            payload,
+            raw_len: job.data.len(),
+        };
         if tx.send(packed).is_err() {
             return;
         }
@@ -262,7 +328,11 @@ fn packer(repo: &Repository, rx: Receiver<Packed>, stored: &AtomicU64) -> Result
         let p = w.finish(repo.keys())?;
         repo.backend().write(Kind::Data, &p.id.to_hex(), &p.bytes)?;
         stored.fetch_add(p.bytes.len() as u64, Ordering::Relaxed);
-        done.push(IndexPack { id: p.id, body_len: p.header.body_len, blobs: p.header.blobs });
+        done.push(IndexPack {
+            id: p.id,
+            body_len: p.header.body_len,
+            blobs: p.header.blobs,
+        });
         Ok(())
     };
     for item in rx {
@@ -295,7 +365,9 @@ fn prepare_sources(opts: &BackupOptions) -> Result<Vec<PathBuf>> {
         return Ok(Vec::new());
     }
     if opts.paths.is_empty() {
-        return Err(Error::new(ErrorKind::BadInput, "nothing to back up").hint("name at least one path"));
+        return Err(
+            Error::new(ErrorKind::BadInput, "nothing to back up").hint("name at least one path")
+        );
     }
     let cwd = std::env::current_dir().map_err(|e| Error::io("current directory", e))?;
     let mut out: Vec<PathBuf> = Vec::new();
@@ -304,7 +376,8 @@ fn prepare_sources(opts: &BackupOptions) -> Result<Vec<PathBuf>> {
         fs::symlink_metadata(&abs).map_err(|e| {
             let what = format!("source '{}'", p.display());
             if e.kind() == std::io::ErrorKind::NotFound {
-                Error::new(ErrorKind::BadInput, format!("{what} does not exist")).hint("check the path")
+                Error::new(ErrorKind::BadInput, format!("{what} does not exist"))
+                    .hint("check the path")
             } else {
                 Error::io(what, e)
             }
@@ -348,15 +421,23 @@ impl Excludes {
                 .literal_separator(true)
                 .build()
                 .or_else(|_| Glob::new(p))
-                .map_err(|e| Error::new(ErrorKind::BadInput, format!("exclude pattern '{p}': {e}")))?;
+                .map_err(|e| {
+                    Error::new(ErrorKind::BadInput, format!("exclude pattern '{p}': {e}"))
+                })?;
             if p.contains('/') {
                 full.add(glob);
             } else {
                 name.add(glob);
             }
         }
-        let build = |b: GlobSetBuilder| b.build().map_err(|e| Error::new(ErrorKind::BadInput, e.to_string()));
-        Ok(Excludes { full: build(full)?, name: build(name)? })
+        let build = |b: GlobSetBuilder| {
+            b.build()
+                .map_err(|e| Error::new(ErrorKind::BadInput, e.to_string()))
+        };
+        Ok(Excludes {
+            full: build(full)?,
+            name: build(name)?,
+        })
     }
 
     fn excluded(&self, path: &Path) -> bool {
@@ -369,10 +450,13 @@ impl Excludes {
 fn spawn_estimate(sources: Vec<PathBuf>, ex: Excludes, one_fs: bool) -> Receiver<(u64, u64, bool)> {
     let (tx, rx) = crossbeam_channel::unbounded();
     std::thread::spawn(move || {
-        let mut stack: Vec<(PathBuf, Option<u64>)> = sources.into_iter().map(|s| (s, None)).collect();
+        let mut stack: Vec<(PathBuf, Option<u64>)> =
+            sources.into_iter().map(|s| (s, None)).collect();
         let (mut files, mut bytes) = (0u64, 0u64);
         while let Some((p, dev)) = stack.pop() {
-            let Ok(m) = fs::symlink_metadata(&p) else { continue };
+            let Ok(m) = fs::symlink_metadata(&p) else {
+                continue;
+            };
             let dev = dev.unwrap_or(m.dev());
             files += 1;
             if m.is_file() {
@@ -407,7 +491,10 @@ impl Names {
         self.users
             .entry(uid)
             .or_insert_with(|| {
-                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)).ok().flatten().map(|u| u.name)
+                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                    .ok()
+                    .flatten()
+                    .map(|u| u.name)
             })
             .clone()
     }
@@ -416,7 +503,10 @@ impl Names {
         self.groups
             .entry(gid)
             .or_insert_with(|| {
-                nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid)).ok().flatten().map(|g| g.name)
+                nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid))
+                    .ok()
+                    .flatten()
+                    .map(|g| g.name)
             })
             .clone()
     }
@@ -459,9 +549,16 @@ impl Walker<'_> {
         if self.index.contains(&id) || !self.pending.insert(id) {
             return Ok(());
         }
-        self.summary.chunks_added += 1;
-        self.summary.bytes_added += data.len() as u64;
-        let sent = self.jobs.as_ref().map(|j| j.send(Job { id, kind, data }).is_ok());
+        if kind == BlobKind::Data {
+            self.summary.chunks_added += 1;
+            self.summary.bytes_added += data.len() as u64;
+        } else {
+            self.summary.trees_added += 1;
+        }
+        let sent = self
+            .jobs
+            .as_ref()
+            .map(|j| j.send(Job { id, kind, data }).is_ok());
         if sent == Some(true) {
             Ok(())
         } else {
@@ -484,7 +581,9 @@ impl Walker<'_> {
             for (files, bytes, done) in self.estimate.iter().flat_map(|rx| rx.try_iter()) {
                 self.progress.total_files.store(files, Ordering::Relaxed);
                 self.progress.total_bytes.store(bytes, Ordering::Relaxed);
-                self.progress.total_known.store(u64::from(done), Ordering::Relaxed);
+                self.progress
+                    .total_known
+                    .store(u64::from(done), Ordering::Relaxed);
             }
             self.obs.progress(self.progress);
         }
@@ -544,7 +643,10 @@ impl Walker<'_> {
 
     fn stdin_root(&mut self, reader: Box<dyn Read + Send>, name: &str) -> Result<Id> {
         if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-            return Err(Error::new(ErrorKind::BadInput, format!("--stdin-name '{name}' is not a file name")));
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("--stdin-name '{name}' is not a file name"),
+            ));
         }
         let params = self.repo.config().chunker;
         let seed = self.repo.keys().cdc_seed();
@@ -605,13 +707,23 @@ impl Walker<'_> {
                 n.xattrs.sort_by(|a, b| a.name.cmp(&b.name));
             }
             Err(e) if e.raw_os_error() == Some(libc::ENOTSUP) => {}
-            Err(e) => self.warn(WarningKind::Unreadable, path, format!("cannot list extended attributes: {e}")),
+            Err(e) => self.warn(
+                WarningKind::Unreadable,
+                path,
+                format!("cannot list extended attributes: {e}"),
+            ),
         }
         n
     }
 
     /// One entry below a source (or a source itself); `None` when skipped.
-    fn entry(&mut self, path: &Path, name: &[u8], m: &Metadata, root_dev: u64) -> Result<Option<Node>> {
+    fn entry(
+        &mut self,
+        path: &Path,
+        name: &[u8],
+        m: &Metadata,
+        root_dev: u64,
+    ) -> Result<Option<Node>> {
         self.tick();
         Progress::add(&self.progress.files, 1);
         let ft = m.file_type();
@@ -633,7 +745,11 @@ impl Walker<'_> {
             let target = match fs::read_link(path) {
                 Ok(t) => t,
                 Err(e) => {
-                    self.warn(WarningKind::Unreadable, path, format!("cannot read symlink: {e}"));
+                    self.warn(
+                        WarningKind::Unreadable,
+                        path,
+                        format!("cannot read symlink: {e}"),
+                    );
                     return Ok(None);
                 }
             };
@@ -667,13 +783,21 @@ impl Walker<'_> {
                     match e {
                         Ok(e) => names.push(e.file_name().as_bytes().to_vec()),
                         Err(err) => {
-                            self.warn(WarningKind::Unreadable, path, format!("cannot list directory: {err}"));
+                            self.warn(
+                                WarningKind::Unreadable,
+                                path,
+                                format!("cannot list directory: {err}"),
+                            );
                             break;
                         }
                     }
                 }
             }
-            Err(e) => self.warn(WarningKind::Unreadable, path, format!("cannot list directory: {e}")),
+            Err(e) => self.warn(
+                WarningKind::Unreadable,
+                path,
+                format!("cannot list directory: {e}"),
+            ),
         }
         names.sort();
         let mut nodes = Vec::with_capacity(names.len());
@@ -703,7 +827,10 @@ impl Walker<'_> {
         let key = (m.dev(), m.ino());
         let path_bytes = path.as_os_str().as_bytes();
         let cached = self.cat_reader.as_mut().and_then(|r| r.lookup(path_bytes));
-        let content = if let Some(c) = (m.nlink() > 1).then(|| self.hardlinks.get(&key).cloned()).flatten() {
+        let content = if let Some(c) = (m.nlink() > 1)
+            .then(|| self.hardlinks.get(&key).cloned())
+            .flatten()
+        {
             self.summary.files_unchanged += 1;
             c
         } else if let Some(c) = cached.filter(|e| {
@@ -712,7 +839,9 @@ impl Walker<'_> {
                 && e.ctime == node.ctime
                 && e.inode == m.ino()
                 && e.device == m.dev()
-                && e.content.iter().all(|id| self.index.contains(id) || self.pending.contains(id))
+                && e.content
+                    .iter()
+                    .all(|id| self.index.contains(id) || self.pending.contains(id))
         }) {
             self.summary.files_unchanged += 1;
             Progress::add(&self.progress.bytes, m.len());
@@ -756,7 +885,12 @@ impl Walker<'_> {
             .read(true)
             .custom_flags(libc::O_NOATIME | libc::O_NOFOLLOW)
             .open(path)
-            .or_else(|_| File::options().read(true).custom_flags(libc::O_NOFOLLOW).open(path));
+            .or_else(|_| {
+                File::options()
+                    .read(true)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(path)
+            });
         let file = match file {
             Ok(f) => f,
             Err(e) => {
@@ -783,8 +917,17 @@ impl Walker<'_> {
             self.tick();
         }
         if let Ok(after) = file.metadata() {
-            if after.len() != m.len() || after.mtime() != m.mtime() || after.mtime_nsec() != m.mtime_nsec() || after.ctime() != m.ctime() || after.ctime_nsec() != m.ctime_nsec() {
-                self.warn(WarningKind::Changed, path, "file changed while it was read; the snapshot holds what was read".into());
+            if after.len() != m.len()
+                || after.mtime() != m.mtime()
+                || after.mtime_nsec() != m.mtime_nsec()
+                || after.ctime() != m.ctime()
+                || after.ctime_nsec() != m.ctime_nsec()
+            {
+                self.warn(
+                    WarningKind::Changed,
+                    path,
+                    "file changed while it was read; the snapshot holds what was read".into(),
+                );
             }
         }
         Ok(Some(content))
@@ -801,10 +944,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a");
         fs::create_dir_all(a.join("b")).unwrap();
-        let opts = BackupOptions { paths: vec![a.join("b"), a.clone()], ..Default::default() };
+        let opts = BackupOptions {
+            paths: vec![a.join("b"), a.clone()],
+            ..Default::default()
+        };
         assert_eq!(prepare_sources(&opts).unwrap(), vec![a]);
-        let missing = BackupOptions { paths: vec![dir.path().join("nope")], ..Default::default() };
-        assert!(prepare_sources(&missing).unwrap_err().to_string().contains("does not exist"));
+        let missing = BackupOptions {
+            paths: vec![dir.path().join("nope")],
+            ..Default::default()
+        };
+        assert!(prepare_sources(&missing)
+            .unwrap_err()
+            .to_string()
+            .contains("does not exist"));
     }
 
     #[test]

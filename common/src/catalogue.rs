@@ -57,11 +57,24 @@ pub fn path_for(state_dir: &Path, repo: &Id, paths: &[Vec<u8>]) -> PathBuf {
         h.update(&[0]);
     }
     let set = hex::encode(&h.finalize().as_bytes()[..8]);
-    state_dir.join(repo.to_hex()).join(format!("catalogue-{set}"))
+    state_dir
+        .join(repo.to_hex())
+        .join(format!("catalogue-{set}"))
 }
 
 fn path_cmp(a: &[u8], b: &[u8]) -> Ordering {
     Path::new(OsStr::from_bytes(a)).cmp(Path::new(OsStr::from_bytes(b)))
+}
+
+/// The catalogue names every backed-up path: readable by its owner only.
+fn private_file(p: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(p)
 }
 
 /// Reads a catalogue in walk order.
@@ -79,7 +92,11 @@ impl Reader {
         if header.version != VERSION || header.repository != *repo {
             return None;
         }
-        let mut r = Reader { input, next: None, snapshot: header.snapshot };
+        let mut r = Reader {
+            input,
+            next: None,
+            snapshot: header.snapshot,
+        };
         r.advance();
         Some(r)
     }
@@ -90,8 +107,16 @@ impl Reader {
     }
 
     fn advance(&mut self) {
-        let more = self.input.fill_buf().map(|b| !b.is_empty()).unwrap_or(false);
-        self.next = if more { ciborium::from_reader(&mut self.input).ok() } else { None };
+        let more = self
+            .input
+            .fill_buf()
+            .map(|b| !b.is_empty())
+            .unwrap_or(false);
+        self.next = if more {
+            ciborium::from_reader(&mut self.input).ok()
+        } else {
+            None
+        };
     }
 
     /// The entry for `path`, if any; paths must be asked in walk order.
@@ -122,18 +147,34 @@ impl Writer {
     /// Starts a catalogue for `repo`.
     pub fn create(dest: &Path, repo: &Id) -> Result<Writer> {
         if let Some(dir) = dest.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("state directory {}", dir.display()), e))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("state directory {}", dir.display()), e))?;
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
         }
         let tmp = dest.with_extension(format!("tmp{}", std::process::id()));
-        let file = File::create(&tmp).map_err(|e| Error::io(format!("catalogue {}", tmp.display()), e))?;
-        let mut w = Writer { out: BufWriter::new(file), tmp, dest: dest.to_owned() };
-        w.write(&Header { version: VERSION, repository: *repo, snapshot: None })?;
+        let file =
+            private_file(&tmp).map_err(|e| Error::io(format!("catalogue {}", tmp.display()), e))?;
+        let mut w = Writer {
+            out: BufWriter::new(file),
+            tmp,
+            dest: dest.to_owned(),
+        };
+        w.write(&Header {
+            version: VERSION,
+            repository: *repo,
+            snapshot: None,
+        })?;
         Ok(w)
     }
 
     fn write<T: Serialize>(&mut self, v: &T) -> Result<()> {
-        ciborium::into_writer(v, &mut self.out)
-            .map_err(|e| Error::new(crate::ErrorKind::Io, format!("catalogue {}: {e}", self.tmp.display())))
+        ciborium::into_writer(v, &mut self.out).map_err(|e| {
+            Error::new(
+                crate::ErrorKind::Io,
+                format!("catalogue {}: {e}", self.tmp.display()),
+            )
+        })
     }
 
     /// Appends a file (in walk order).
@@ -147,16 +188,27 @@ impl Writer {
         let err = |e: std::io::Error, p: &Path| Error::io(format!("catalogue {}", p.display()), e);
         self.out.flush().map_err(|e| err(e, &self.tmp))?;
         drop(self.out);
-        let final_tmp = self.dest.with_extension(format!("new{}", std::process::id()));
+        let final_tmp = self
+            .dest
+            .with_extension(format!("new{}", std::process::id()));
         {
             let mut input = BufReader::new(File::open(&self.tmp).map_err(|e| err(e, &self.tmp))?);
             let _: Header = ciborium::from_reader(&mut input)
                 .map_err(|e| Error::new(crate::ErrorKind::Io, format!("catalogue: {e}")))?;
-            let mut out = BufWriter::new(File::create(&final_tmp).map_err(|e| err(e, &final_tmp))?);
-            ciborium::into_writer(&Header { version: VERSION, repository: *repo, snapshot: Some(*snapshot) }, &mut out)
-                .map_err(|e| Error::new(crate::ErrorKind::Io, format!("catalogue: {e}")))?;
+            let mut out = BufWriter::new(private_file(&final_tmp).map_err(|e| err(e, &final_tmp))?);
+            ciborium::into_writer(
+                &Header {
+                    version: VERSION,
+                    repository: *repo,
+                    snapshot: Some(*snapshot),
+                },
+                &mut out,
+            )
+            .map_err(|e| Error::new(crate::ErrorKind::Io, format!("catalogue: {e}")))?;
             std::io::copy(&mut input, &mut out).map_err(|e| err(e, &final_tmp))?;
-            let f = out.into_inner().map_err(|e| err(e.into_error(), &final_tmp))?;
+            let f = out
+                .into_inner()
+                .map_err(|e| err(e.into_error(), &final_tmp))?;
             f.sync_all().map_err(|e| err(e, &final_tmp))?;
         }
         let _ = std::fs::remove_file(&self.tmp);
@@ -203,6 +255,9 @@ mod tests {
         assert!(r.lookup(b"/r/a.b").is_none());
         assert_eq!(r.lookup(b"/r/a.txt").unwrap(), entry("/r/a.txt"));
         assert_eq!(r.lookup(b"/r/z").unwrap(), entry("/r/z"));
-        assert!(Reader::open(&dest, &Id([8; 32])).is_none(), "other repository");
+        assert!(
+            Reader::open(&dest, &Id([8; 32])).is_none(),
+            "other repository"
+        );
     }
 }

@@ -14,7 +14,6 @@ use crate::pack;
 use crate::repo::{parse_name, BlobReader, Repository};
 use crate::tree::NodeKind;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -66,14 +65,29 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// Records an error on `object`, without repeating the object's name.
+    fn damage(&mut self, object: String, e: &Error) {
+        let msg = e.message();
+        let msg = msg
+            .strip_prefix(&format!("{object}: "))
+            .unwrap_or(msg)
+            .to_owned();
+        self.problem(object, msg);
+    }
+
     fn problem(&mut self, object: String, message: impl Into<String>) {
         if let Some(&i) = self.damaged_objects.get(&object) {
             let p = &mut self.report.problems[i];
             p.message = format!("{}; {}", p.message, message.into());
             return;
         }
-        self.damaged_objects.insert(object.clone(), self.report.problems.len());
-        self.report.problems.push(Problem { object, message: message.into(), files: Vec::new() });
+        self.damaged_objects
+            .insert(object.clone(), self.report.problems.len());
+        self.report.problems.push(Problem {
+            object,
+            message: message.into(),
+            files: Vec::new(),
+        });
     }
 }
 
@@ -92,7 +106,11 @@ pub fn check(
         )
         .hint("run it with the full key file or a restore grant; plain 'check' works with the backup half"));
     }
-    let mut c = Checker { repo, report: CheckReport::default(), damaged_objects: BTreeMap::new() };
+    let mut c = Checker {
+        repo,
+        report: CheckReport::default(),
+        damaged_objects: BTreeMap::new(),
+    };
     let be = repo.backend();
 
     // Index files.
@@ -101,7 +119,7 @@ pub fn check(
         let id = parse_name(&name, Kind::Index)?;
         match repo.load::<IndexFile>(Kind::Index, SealKind::Index, &id) {
             Ok(f) => f.packs.iter().for_each(|p| index.add_pack(p)),
-            Err(e) => c.problem(format!("index {id}"), e.to_string()),
+            Err(e) => c.damage(format!("index {id}"), &e),
         }
     }
     let packs: HashMap<Id, u64> = be
@@ -113,7 +131,10 @@ pub fn check(
     for p in index.packs() {
         match packs.get(&p.id) {
             None => c.problem(format!("pack {}", p.id), "indexed but missing from storage"),
-            Some(&size) if size <= p.body_len => c.problem(format!("pack {}", p.id), "shorter than its index entry says"),
+            Some(&size) if size <= p.body_len => c.problem(
+                format!("pack {}", p.id),
+                "shorter than its index entry says",
+            ),
             _ => {}
         }
     }
@@ -125,7 +146,7 @@ pub fn check(
         let id = parse_name(&name, Kind::Snapshot)?;
         match repo.load::<Snapshot>(Kind::Snapshot, SealKind::Snapshot, &id) {
             Ok(s) => snapshots.push((id, s)),
-            Err(e) => c.problem(format!("snapshot {id}"), e.to_string()),
+            Err(e) => c.damage(format!("snapshot {id}"), &e),
         }
     }
     c.report.snapshots = snapshots.len() as u64;
@@ -139,7 +160,7 @@ pub fn check(
             Ok(r) => {
                 refs_ok.insert(id, r);
             }
-            Err(e) => c.problem(format!("reference list {id}"), e.to_string()),
+            Err(e) => c.damage(format!("reference list {id}"), &e),
         }
     }
     let index_names: HashSet<String> = be.list(Kind::Index)?.into_iter().map(|(n, _)| n).collect();
@@ -149,32 +170,60 @@ pub fn check(
                 for p in &r.packs {
                     referenced.insert(*p);
                     if !packs.contains_key(p) {
-                        c.problem(format!("pack {p}"), format!("missing, referenced by snapshot {}", sid.short()));
+                        c.problem(
+                            format!("pack {p}"),
+                            format!("missing, referenced by snapshot {}", sid.short()),
+                        );
                     } else if !index.has_pack(p) {
-                        c.problem(format!("pack {p}"), format!("not covered by any index, referenced by snapshot {}", sid.short()));
+                        c.problem(
+                            format!("pack {p}"),
+                            format!(
+                                "not covered by any index, referenced by snapshot {}",
+                                sid.short()
+                            ),
+                        );
                     }
                 }
             }
-            None if !c.damaged_objects.contains_key(&format!("reference list {}", snap.refs)) => {
-                c.problem(format!("reference list {}", snap.refs), format!("missing (needed by snapshot {sid})"));
+            None if !c
+                .damaged_objects
+                .contains_key(&format!("reference list {}", snap.refs)) =>
+            {
+                c.problem(
+                    format!("reference list {}", snap.refs),
+                    format!("missing (needed by snapshot {sid})"),
+                );
             }
             None => {}
         }
         for ix in &snap.indexes {
             if !index_names.contains(&ix.to_hex()) {
-                c.problem(format!("index {ix}"), format!("missing, written with snapshot {}", sid.short()));
+                c.problem(
+                    format!("index {ix}"),
+                    format!("missing, written with snapshot {}", sid.short()),
+                );
             }
         }
         if let Some(parent) = snap.parent {
-            if !snapshot_ids.contains(&parent) && !c.damaged_objects.contains_key(&format!("snapshot {parent}")) {
-                obs.warn(crate::events::WarningKind::Repository, &sid.to_hex(), &format!("parent snapshot {} is gone", parent.short()));
+            if !snapshot_ids.contains(&parent)
+                && !c
+                    .damaged_objects
+                    .contains_key(&format!("snapshot {parent}"))
+            {
+                obs.warn(
+                    crate::events::WarningKind::Repository,
+                    &sid.to_hex(),
+                    &format!("parent snapshot {} is gone", parent.short()),
+                );
             }
         }
     }
     c.report.unreferenced_packs = packs.keys().filter(|id| !referenced.contains(id)).count() as u64;
     if let Some(dir) = &opts.state_dir {
         if let Some(last) = crate::archiver::last_snapshot(dir, &repo.config().id) {
-            if !snapshot_ids.contains(&last) && !c.damaged_objects.contains_key(&format!("snapshot {last}")) {
+            if !snapshot_ids.contains(&last)
+                && !c.damaged_objects.contains_key(&format!("snapshot {last}"))
+            {
                 c.problem(
                     format!("snapshot {last}"),
                     "this node wrote it, but storage no longer has it (deleted or rolled back)",
@@ -189,7 +238,9 @@ pub fn check(
         let mut names: Vec<_> = packs.iter().collect();
         names.sort();
         for (id, _) in names {
-            progress.files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            progress
+                .files
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             obs.progress(progress);
             check_pack(&mut c, &index, restore, id, &mut damaged_blobs, progress)?;
         }
@@ -202,7 +253,17 @@ pub fn check(
         let mut seen = HashSet::new();
         let mut affected: HashMap<Id, Vec<String>> = HashMap::new();
         for (sid, snap) in &snapshots {
-            walk(&mut c, &mut reader, &index, &snap.tree, Path::new("/"), sid, &mut seen, &damaged_blobs, &mut affected);
+            walk(
+                &mut c,
+                &mut reader,
+                &index,
+                &snap.tree,
+                Path::new("/"),
+                sid,
+                &mut seen,
+                &damaged_blobs,
+                &mut affected,
+            );
         }
         for (pack, files) in affected {
             let key = format!("pack {pack}");
@@ -228,13 +289,17 @@ fn check_pack(
     let obj = format!("pack {id}");
     let bytes = match c.repo.backend().read(Kind::Data, &id.to_hex()) {
         Ok(b) => b,
-        Err(e) if e.kind() == ErrorKind::Io && !e.to_string().contains("not found") => return Err(e),
+        Err(e) if e.kind() == ErrorKind::Io && !e.to_string().contains("not found") => {
+            return Err(e)
+        }
         Err(e) => {
             c.problem(obj, e.to_string());
             return Ok(());
         }
     };
-    progress.bytes.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    progress
+        .bytes
+        .fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
     let mark_all = |damaged: &mut HashMap<Id, Id>| {
         for (bid, loc) in index.iter() {
             if index.packs()[loc.pack as usize].id == *id {
@@ -242,42 +307,58 @@ fn check_pack(
             }
         }
     };
-    let header = match pack::parse(&bytes, id, c.repo.keys()) {
+    if Id::of_object(&bytes) != *id {
+        c.problem(obj.clone(), "content does not match its name");
+    }
+    // The header is authenticated on its own, so a damaged body can still be
+    // checked blob by blob and the damage pinned to the files it affects.
+    let header = match pack::parse_header(&bytes, id, c.repo.keys()) {
         Ok(h) => h,
         Err(e) => {
-            c.problem(obj, e.to_string());
+            c.damage(obj, &e);
             mark_all(damaged);
             return Ok(());
         }
     };
+    // Each blob is read through the seekable age stream, so damage to one
+    // 64 KiB stream chunk is pinned to the blobs stored there.
+    // A reader that hit a damaged chunk is not reused: age's stream reader
+    // stays failed after an authentication error.
     let body = &bytes[..header.body_len as usize];
-    let mut plain = Vec::new();
-    let decrypted = crate::crypto::age_reader(&restore.identities, std::io::Cursor::new(body), &obj)
-        .and_then(|mut r| r.read_to_end(&mut plain).map_err(|e| Error::damaged(format!("{obj}: {e}"))));
-    if let Err(e) = decrypted {
-        if e.kind() == ErrorKind::WrongKey {
-            return Err(e);
+    let open = || crate::crypto::age_reader(&restore.identities, std::io::Cursor::new(body), &obj);
+    // A pack no identity opens is reported like damage (its age header may be
+    // the damaged part): with a wrong key every pack is listed.
+    let mut reader = match open() {
+        Ok(r) => r,
+        Err(e) => {
+            c.damage(obj, &e);
+            mark_all(damaged);
+            return Ok(());
         }
-        c.problem(obj, e.to_string());
-        mark_all(damaged);
-        return Ok(());
-    }
+    };
     for entry in &header.blobs {
-        let (start, end) = (entry.offset as usize, entry.offset as usize + entry.length as usize);
-        let ok = plain
-            .get(start..end)
-            .ok_or_else(|| Error::damaged(format!("{obj}: blob {} lies outside the body", entry.id)))
-            .and_then(|payload| pack::verify_blob(c.repo.keys(), entry, payload, id));
+        let ok = pack::read_payload(&mut reader, entry, id)
+            .and_then(|payload| pack::verify_blob(c.repo.keys(), entry, &payload, id));
         match ok {
             Ok(_) => c.report.blobs_verified += 1,
             Err(e) => {
                 damaged.insert(entry.id, *id);
-                c.problem(obj.clone(), e.to_string());
+                c.damage(obj.clone(), &e);
+                match open() {
+                    Ok(r) => reader = r,
+                    Err(_) => return Ok(()),
+                }
             }
         }
         if let Some((p, indexed)) = index.entry(&entry.id) {
             if p.id == *id && indexed != *entry {
-                c.problem(obj.clone(), format!("index entry of blob {} disagrees with the pack header", entry.id));
+                c.problem(
+                    obj.clone(),
+                    format!(
+                        "index entry of blob {} disagrees with the pack header",
+                        entry.id
+                    ),
+                );
             }
         }
     }
@@ -306,12 +387,18 @@ fn walk(
             let pack = index.get(tree_id).map(|(p, _)| p.id);
             match pack {
                 Some(p) => {
-                    affected.entry(p).or_default().push(format!("{} (directory)", path.display()));
+                    affected
+                        .entry(p)
+                        .or_default()
+                        .push(format!("{} (directory)", path.display()));
                     if !c.damaged_objects.contains_key(&format!("pack {p}")) {
                         c.problem(format!("pack {p}"), format!("tree {tree_id}: {e}"));
                     }
                 }
-                None => c.problem(format!("tree {tree_id}"), format!("not in any index (snapshot {})", snap.short())),
+                None => c.problem(
+                    format!("tree {tree_id}"),
+                    format!("not in any index (snapshot {})", snap.short()),
+                ),
             }
             return;
         }
@@ -327,9 +414,19 @@ fn walk(
             NodeKind::File => {
                 for id in &node.content {
                     if let Some(p) = damaged.get(id) {
-                        affected.entry(*p).or_default().push(child.display().to_string());
+                        affected
+                            .entry(*p)
+                            .or_default()
+                            .push(child.display().to_string());
                     } else if !index.contains(id) {
-                        c.problem(format!("blob {id}"), format!("missing: needed by {} in snapshot {}", child.display(), snap.short()));
+                        c.problem(
+                            format!("blob {id}"),
+                            format!(
+                                "missing: needed by {} in snapshot {}",
+                                child.display(),
+                                snap.short()
+                            ),
+                        );
                     }
                 }
             }

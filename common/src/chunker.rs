@@ -19,7 +19,11 @@ pub struct ChunkerParams {
 
 impl Default for ChunkerParams {
     fn default() -> Self {
-        ChunkerParams { min: 512 << 10, avg: 1 << 20, max: 8 << 20 }
+        ChunkerParams {
+            min: 512 << 10,
+            avg: 1 << 20,
+            max: 8 << 20,
+        }
     }
 }
 
@@ -44,7 +48,9 @@ pub fn chunks<'r, R: Read + 'r>(
 ) -> Box<dyn Iterator<Item = std::io::Result<Vec<u8>>> + 'r> {
     if size_hint <= u64::from(params.min) {
         let mut buf = Vec::with_capacity(size_hint as usize);
-        let small = (&mut reader).take(u64::from(params.min) + 1).read_to_end(&mut buf);
+        let small = (&mut reader)
+            .take(u64::from(params.min) + 1)
+            .read_to_end(&mut buf);
         match small {
             Err(e) => return Box::new(std::iter::once(Err(e))),
             Ok(n) if n <= params.min as usize => {
@@ -65,7 +71,8 @@ fn stream<'r>(
     p: ChunkerParams,
     seed: u64,
 ) -> Box<dyn Iterator<Item = std::io::Result<Vec<u8>>> + 'r> {
-    let cdc = StreamCDC::with_level_and_seed(reader, p.min, p.avg, p.max, Normalization::Level1, seed);
+    let cdc =
+        StreamCDC::with_level_and_seed(reader, p.min, p.avg, p.max, Normalization::Level1, seed);
     Box::new(cdc.map(|r| {
         r.map(|c| c.data).map_err(|e| match e {
             fastcdc::v2020::Error::IoError(io) => io,
@@ -79,10 +86,16 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const SMALL: ChunkerParams = ChunkerParams { min: 256, avg: 1024, max: 4096 };
+    const SMALL: ChunkerParams = ChunkerParams {
+        min: 256,
+        avg: 1024,
+        max: 4096,
+    };
 
     fn cut(data: &[u8], seed: u64) -> Vec<Vec<u8>> {
-        chunks(data, data.len() as u64, SMALL, seed).map(|c| c.unwrap()).collect()
+        chunks(data, data.len() as u64, SMALL, seed)
+            .map(|c| c.unwrap())
+            .collect()
     }
 
     proptest! {
@@ -101,7 +114,9 @@ mod tests {
 
     #[test]
     fn insert_shifts_few_chunks() {
-        let data: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let data: Vec<u8> = (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
         let a = cut(&data, 1);
         let mut changed = data.clone();
         changed.splice(1000..1000, [1u8, 2, 3]);
@@ -112,7 +127,9 @@ mod tests {
 
     #[test]
     fn seed_changes_cut_points() {
-        let data: Vec<u8> = (0..100_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let data: Vec<u8> = (0..100_000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
         assert_ne!(cut(&data, 1), cut(&data, 2));
     }
 }

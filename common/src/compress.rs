@@ -82,7 +82,10 @@ fn xz(data: &[u8], preset: u32) -> Option<Vec<u8>> {
         if out.capacity() - out.len() < 64 {
             out.reserve(out.capacity().max(4096));
         }
-        match stream.process_vec(&data[consumed..], &mut out, Action::Finish).ok()? {
+        match stream
+            .process_vec(&data[consumed..], &mut out, Action::Finish)
+            .ok()?
+        {
             Status::StreamEnd => return Some(out),
             _ if out.len() > data.len() => return None,
             _ => {}
@@ -93,7 +96,16 @@ fn xz(data: &[u8], preset: u32) -> Option<Vec<u8>> {
 fn opts_dict(preset: u32) -> u32 {
     // xz's preset dictionary sizes.
     const DICT: [u32; 10] = [
-        256 << 10, 1 << 20, 2 << 20, 4 << 20, 4 << 20, 8 << 20, 8 << 20, 16 << 20, 32 << 20, 64 << 20,
+        256 << 10,
+        1 << 20,
+        2 << 20,
+        4 << 20,
+        4 << 20,
+        8 << 20,
+        8 << 20,
+        16 << 20,
+        32 << 20,
+        64 << 20,
     ];
     DICT[preset.min(9) as usize]
 }
@@ -113,7 +125,9 @@ pub fn decompress(payload: &[u8], raw_len: usize) -> Result<Vec<u8>> {
                 let consumed = stream.total_in() as usize;
                 if out.len() == out.capacity() {
                     if out.len() >= raw_len {
-                        return Err(Error::damaged("chunk decompresses to more than its recorded length"));
+                        return Err(Error::damaged(
+                            "chunk decompresses to more than its recorded length",
+                        ));
                     }
                     out.reserve(raw_len - out.len());
                 }

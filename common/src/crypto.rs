@@ -46,6 +46,7 @@ pub struct Keys {
     id_key: Zeroizing<[u8; 32]>,
     meta: XChaCha20Poly1305,
     cdc_seed: u64,
+    scope: [u8; 32],
 }
 
 impl Keys {
@@ -60,7 +61,23 @@ impl Keys {
             id_key,
             meta: XChaCha20Poly1305::new(meta_key.as_ref().into()),
             cdc_seed: u64::from_le_bytes(seed8),
+            scope: [0; 32],
         }
+    }
+
+    /// Binds every later seal and open to one repository id, so storage cannot
+    /// move an object between two repositories that share a key. The config
+    /// object itself is sealed unbound (it carries the id).
+    pub fn bind(mut self, repository: &Id) -> Keys {
+        self.scope = repository.0;
+        self
+    }
+
+    fn aad(&self, kind: SealKind) -> [u8; 36] {
+        let mut aad = [0u8; 36];
+        aad[..4].copy_from_slice(&[b'B', b'N', SEAL_VERSION, kind as u8]);
+        aad[4..].copy_from_slice(&self.scope);
+        aad
     }
 
     /// The keyed id of a plaintext chunk.
@@ -77,10 +94,16 @@ impl Keys {
     pub fn seal(&self, kind: SealKind, plain: &[u8]) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let aad = [b'B', b'N', SEAL_VERSION, kind as u8];
+        let aad = self.aad(kind);
         let ct = self
             .meta
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad: &aad })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: &aad,
+                },
+            )
             // Encryption only fails for plaintexts beyond 256 GiB.
             .unwrap_or_default();
         let mut out = Vec::with_capacity(2 + NONCE_LEN + ct.len());
@@ -94,7 +117,10 @@ impl Keys {
     /// Opens a sealed object, checking its kind and authenticity.
     pub fn open(&self, kind: SealKind, sealed: &[u8], what: &str) -> Result<Vec<u8>> {
         if sealed.len() < 2 + NONCE_LEN + TAG_LEN {
-            return Err(Error::damaged(format!("{what} is truncated ({} bytes)", sealed.len())));
+            return Err(Error::damaged(format!(
+                "{what} is truncated ({} bytes)",
+                sealed.len()
+            )));
         }
         if sealed[0] != SEAL_VERSION {
             return Err(Error::new(
@@ -109,7 +135,7 @@ impl Keys {
                 sealed[1], kind as u8
             )));
         }
-        let aad = [b'B', b'N', SEAL_VERSION, kind as u8];
+        let aad = self.aad(kind);
         let nonce = XNonce::from_slice(&sealed[2..2 + NONCE_LEN]);
         self.meta
             .decrypt(nonce, Payload { msg: &sealed[2 + NONCE_LEN..], aad: &aad })
@@ -170,7 +196,9 @@ mod tests {
         let k = Keys::derive(&[7u8; 32]);
         let s = k.seal(SealKind::Index, b"hello");
         assert!(k.open(SealKind::Snapshot, &s, "x").is_err());
-        assert!(Keys::derive(&[8u8; 32]).open(SealKind::Index, &s, "x").is_err());
+        assert!(Keys::derive(&[8u8; 32])
+            .open(SealKind::Index, &s, "x")
+            .is_err());
         let mut flipped = s.clone();
         let last = flipped.len() - 1;
         flipped[last] ^= 1;

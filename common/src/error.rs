@@ -61,6 +61,11 @@ impl Error {
         self
     }
 
+    /// The message without the guidance line.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// The kind of the error.
     pub fn kind(&self) -> ErrorKind {
         self.kind

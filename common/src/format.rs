@@ -123,12 +123,15 @@ pub struct Summary {
     pub total_bytes: u64,
     /// Bytes read from files this run (zero for an unchanged incremental).
     pub bytes_read: u64,
-    /// Plaintext bytes of chunks new to the repository.
+    /// Plaintext bytes of data chunks new to the repository.
     pub bytes_added: u64,
     /// Bytes of packs written to storage.
     pub bytes_stored: u64,
-    /// Chunks new to the repository.
+    /// Data chunks new to the repository.
     pub chunks_added: u64,
+    /// Tree blobs new to the repository (metadata, e.g. a changed atime).
+    #[serde(default)]
+    pub trees_added: u64,
     /// Files reused from the previous snapshot's catalogue without reading.
     pub files_unchanged: u64,
     /// Warnings (unreadable or changed files).
@@ -187,13 +190,20 @@ pub(crate) mod tests {
     }
 
     fn arb_blob() -> impl Strategy<Value = BlobEntry> {
-        (arb_id(), any::<bool>(), any::<u32>(), any::<u32>(), any::<u32>()).prop_map(|(id, t, o, l, r)| BlobEntry {
-            id,
-            kind: if t { BlobKind::Tree } else { BlobKind::Data },
-            offset: o,
-            length: l,
-            raw_length: r,
-        })
+        (
+            arb_id(),
+            any::<bool>(),
+            any::<u32>(),
+            any::<u32>(),
+            any::<u32>(),
+        )
+            .prop_map(|(id, t, o, l, r)| BlobEntry {
+                id,
+                kind: if t { BlobKind::Tree } else { BlobKind::Data },
+                offset: o,
+                length: l,
+                raw_length: r,
+            })
     }
 
     proptest! {

@@ -45,7 +45,10 @@ impl Index {
             return;
         }
         let pos = self.packs.len() as u32;
-        self.packs.push(PackInfo { id: pack.id, body_len: pack.body_len });
+        self.packs.push(PackInfo {
+            id: pack.id,
+            body_len: pack.body_len,
+        });
         self.pack_pos.insert(pack.id, pos);
         for b in &pack.blobs {
             self.blobs.entry(b.id).or_insert(Location {
@@ -72,7 +75,16 @@ impl Index {
     /// The blob's entry as in a pack header.
     pub fn entry(&self, id: &Id) -> Option<(PackInfo, BlobEntry)> {
         self.get(id).map(|(p, l)| {
-            (p, BlobEntry { id: *id, kind: l.kind, offset: l.offset, length: l.length, raw_length: l.raw_length })
+            (
+                p,
+                BlobEntry {
+                    id: *id,
+                    kind: l.kind,
+                    offset: l.offset,
+                    length: l.length,
+                    raw_length: l.raw_length,
+                },
+            )
         })
     }
 

@@ -42,7 +42,11 @@ pub struct RestoreKey {
 
 impl fmt::Debug for RestoreKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RestoreKey({} identities, redacted)", self.identities.len())
+        write!(
+            f,
+            "RestoreKey({} identities, redacted)",
+            self.identities.len()
+        )
     }
 }
 
@@ -72,7 +76,12 @@ impl Drop for KeyFile {
 
 impl fmt::Debug for KeyFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyFile({} recipients, {} identities)", self.recipients.len(), self.identities.len())
+        write!(
+            f,
+            "KeyFile({} recipients, {} identities)",
+            self.recipients.len(),
+            self.identities.len()
+        )
     }
 }
 
@@ -108,13 +117,20 @@ impl KeyFile {
             }
         })?);
         let kf: KeyFile = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::new(ErrorKind::BadInput, format!("key file {} is not a Banana key file: {e}", path.display()))
-                .hint("point --key-file at the file 'bananactl init' wrote")
+            Error::new(
+                ErrorKind::BadInput,
+                format!("key file {} is not a Banana key file: {e}", path.display()),
+            )
+            .hint("point --key-file at the file 'bananactl init' wrote")
         })?;
         if kf.banana_key_file != KEY_FILE_VERSION {
             return Err(Error::new(
                 ErrorKind::BadInput,
-                format!("key file {} has unsupported version {}", path.display(), kf.banana_key_file),
+                format!(
+                    "key file {} has unsupported version {}",
+                    path.display(),
+                    kf.banana_key_file
+                ),
             ));
         }
         kf.backup_key_checked()?;
@@ -129,7 +145,8 @@ impl KeyFile {
                 .map_err(|e| Error::io(format!("key directory {}", parent.display()), e))?;
         }
         let mut json = Zeroizing::new(
-            serde_json::to_vec_pretty(self).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?,
+            serde_json::to_vec_pretty(self)
+                .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))?,
         );
         json.push(b'\n');
         let mut f = std::fs::OpenOptions::new()
@@ -139,8 +156,11 @@ impl KeyFile {
             .open(path)
             .map_err(|e| {
                 if e.kind() == std::io::ErrorKind::AlreadyExists {
-                    Error::new(ErrorKind::BadInput, format!("key file {} already exists", path.display()))
-                        .hint("a key is never overwritten; choose another path or remove it yourself")
+                    Error::new(
+                        ErrorKind::BadInput,
+                        format!("key file {} already exists", path.display()),
+                    )
+                    .hint("a key is never overwritten; choose another path or remove it yourself")
                 } else {
                     Error::io(format!("key file {}", path.display()), e)
                 }
@@ -163,7 +183,10 @@ impl KeyFile {
     fn backup_key_checked(&self) -> Result<BackupKey> {
         let mut chunk_key = Zeroizing::new([0u8; 32]);
         hex::decode_to_slice(&self.chunk_key, chunk_key.as_mut()).map_err(|_| {
-            Error::new(ErrorKind::BadInput, "key file: chunk_key is not 64 hex characters")
+            Error::new(
+                ErrorKind::BadInput,
+                "key file: chunk_key is not 64 hex characters",
+            )
         })?;
         if self.recipients.is_empty() {
             return Err(Error::new(ErrorKind::BadInput, "key file: no recipients"));
@@ -173,7 +196,10 @@ impl KeyFile {
             .iter()
             .map(|r| parse_recipient(r))
             .collect::<Result<Vec<_>>>()?;
-        Ok(BackupKey { recipients, chunk_key })
+        Ok(BackupKey {
+            recipients,
+            chunk_key,
+        })
     }
 
     /// The backup half.
@@ -191,8 +217,12 @@ impl KeyFile {
             .identities
             .iter()
             .map(|s| {
-                age::x25519::Identity::from_str(s)
-                    .map_err(|_| Error::new(ErrorKind::BadInput, "key file: an identity is not a valid age secret key"))
+                age::x25519::Identity::from_str(s).map_err(|_| {
+                    Error::new(
+                        ErrorKind::BadInput,
+                        "key file: an identity is not a valid age secret key",
+                    )
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(RestoreKey { identities })
@@ -202,15 +232,19 @@ impl KeyFile {
 /// Parses an `age1...` recipient, with an error that quotes it.
 pub fn parse_recipient(s: &str) -> Result<age::x25519::Recipient> {
     age::x25519::Recipient::from_str(s.trim()).map_err(|e| {
-        Error::new(ErrorKind::BadInput, format!("'{s}' is not an age X25519 recipient: {e}"))
-            .hint("a recipient looks like age1... (see 'age-keygen -y')")
+        Error::new(
+            ErrorKind::BadInput,
+            format!("'{s}' is not an age X25519 recipient: {e}"),
+        )
+        .hint("a recipient looks like age1... (see 'age-keygen -y')")
     })
 }
 
 /// Reads age identities from a file in age's identity-file format (for break-glass).
 pub fn load_identity_file(path: &Path) -> Result<RestoreKey> {
     let text = Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|e| Error::io(format!("identity file {}", path.display()), e))?,
+        std::fs::read_to_string(path)
+            .map_err(|e| Error::io(format!("identity file {}", path.display()), e))?,
     );
     let mut identities = Vec::new();
     for line in text.lines().map(str::trim) {
@@ -218,11 +252,20 @@ pub fn load_identity_file(path: &Path) -> Result<RestoreKey> {
             continue;
         }
         identities.push(age::x25519::Identity::from_str(line).map_err(|_| {
-            Error::new(ErrorKind::BadInput, format!("identity file {}: a line is not an age secret key", path.display()))
+            Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "identity file {}: a line is not an age secret key",
+                    path.display()
+                ),
+            )
         })?);
     }
     if identities.is_empty() {
-        return Err(Error::new(ErrorKind::BadInput, format!("identity file {} holds no identity", path.display())));
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            format!("identity file {} holds no identity", path.display()),
+        ));
     }
     Ok(RestoreKey { identities })
 }
@@ -242,7 +285,10 @@ mod tests {
         assert!(err.to_string().contains("already exists"));
         assert_eq!(std::fs::read(&p).unwrap(), before);
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let back = KeyFile::load(&p).unwrap();
         assert_eq!(back.restore_key().unwrap().identities.len(), 1);
         assert!(back.backup_only().identities.is_empty());
@@ -257,7 +303,12 @@ mod tests {
     #[test]
     fn debug_hides_secrets() {
         let k = KeyFile::generate(&[]).unwrap();
-        let dbg = format!("{:?} {:?} {:?}", k, k.backup_key(), k.restore_key().unwrap());
+        let dbg = format!(
+            "{:?} {:?} {:?}",
+            k,
+            k.backup_key(),
+            k.restore_key().unwrap()
+        );
         assert!(!dbg.contains(&k.chunk_key));
         assert!(!dbg.contains("AGE-SECRET-KEY"));
     }

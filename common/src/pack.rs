@@ -38,13 +38,19 @@ pub struct FinishedPack {
 impl PackWriter {
     /// Starts a pack encrypted to `recipients`.
     pub fn new(recipients: &[age::x25519::Recipient]) -> Result<PackWriter> {
-        Ok(PackWriter { body: age_writer(recipients, Vec::new())?, offset: 0, blobs: Vec::new() })
+        Ok(PackWriter {
+            body: age_writer(recipients, Vec::new())?,
+            offset: 0,
+            blobs: Vec::new(),
+        })
     }
 
     /// Appends a tagged payload (see [`crate::compress`]).
     pub fn add(&mut self, id: Id, kind: BlobKind, payload: &[u8], raw_length: usize) -> Result<()> {
         let too_big = || Error::new(crate::ErrorKind::Other, "pack exceeds 4 GiB");
-        self.body.write_all(payload).map_err(|e| Error::io("pack encryption", e))?;
+        self.body
+            .write_all(payload)
+            .map_err(|e| Error::io("pack encryption", e))?;
         self.blobs.push(BlobEntry {
             id,
             kind,
@@ -68,7 +74,10 @@ impl PackWriter {
 
     /// Finishes the age stream and appends the sealed header and trailer.
     pub fn finish(self, keys: &Keys) -> Result<FinishedPack> {
-        let mut bytes = self.body.finish().map_err(|e| Error::io("pack encryption", e))?;
+        let mut bytes = self
+            .body
+            .finish()
+            .map_err(|e| Error::io("pack encryption", e))?;
         let header = PackHeader {
             body_len: bytes.len() as u64,
             body_hash: Id::of_object(&bytes),
@@ -78,7 +87,11 @@ impl PackWriter {
         bytes.extend_from_slice(&sealed);
         bytes.extend_from_slice(&(sealed.len() as u32).to_le_bytes());
         bytes.extend_from_slice(MAGIC);
-        Ok(FinishedPack { id: Id::of_object(&bytes), bytes, header })
+        Ok(FinishedPack {
+            id: Id::of_object(&bytes),
+            bytes,
+            header,
+        })
     }
 }
 
@@ -89,8 +102,11 @@ fn split_trailer(tail: &[u8], total: u64, what: &str) -> Result<u64> {
     let n = tail.len();
     let hlen = u32::from_le_bytes([tail[n - 8], tail[n - 7], tail[n - 6], tail[n - 5]]);
     let hlen = u64::from(hlen);
-    if hlen + TRAILER as u64 > total {
-        return Err(Error::damaged(format!("{what} has an impossible header length")));
+    // A pack of 4 GiB has at most ~50 M blobs; 256 MiB of header is beyond any real pack.
+    if hlen + TRAILER as u64 > total || hlen > 256 << 20 {
+        return Err(Error::damaged(format!(
+            "{what} has an impossible header length"
+        )));
     }
     Ok(hlen)
 }
@@ -99,13 +115,20 @@ fn split_trailer(tail: &[u8], total: u64, what: &str) -> Result<u64> {
 pub fn read_header(backend: &dyn Backend, id: &Id, size: u64, keys: &Keys) -> Result<PackHeader> {
     let what = format!("pack {id}");
     let name = id.to_hex();
-    let tail = backend.read_range(Kind::Data, &name, size.saturating_sub(TRAILER as u64), TRAILER as u64)?;
+    let tail = backend.read_range(
+        Kind::Data,
+        &name,
+        size.saturating_sub(TRAILER as u64),
+        TRAILER as u64,
+    )?;
     let hlen = split_trailer(&tail, size, &what)?;
     let start = size - TRAILER as u64 - hlen;
     let sealed = backend.read_range(Kind::Data, &name, start, hlen)?;
     let header: PackHeader = from_cbor(&keys.open(SealKind::PackHeader, &sealed, &what)?, &what)?;
     if header.body_len != start {
-        return Err(Error::damaged(format!("{what}: header does not match the body length")));
+        return Err(Error::damaged(format!(
+            "{what}: header does not match the body length"
+        )));
     }
     Ok(header)
 }
@@ -113,17 +136,35 @@ pub fn read_header(backend: &dyn Backend, id: &Id, size: u64, keys: &Keys) -> Re
 /// Parses a whole pack held in memory: checks the name, the trailer and the
 /// header's binding to the body. Returns the header.
 pub fn parse(bytes: &[u8], id: &Id, keys: &Keys) -> Result<PackHeader> {
-    let what = format!("pack {id}");
     if Id::of_object(bytes) != *id {
-        return Err(Error::damaged(format!("{what}: content does not match its name")));
+        return Err(Error::damaged(format!(
+            "pack {id}: content does not match its name"
+        )));
     }
+    let header = parse_header(bytes, id, keys)?;
+    if header.body_hash != Id::of_object(&bytes[..header.body_len as usize]) {
+        return Err(Error::damaged(format!(
+            "pack {id}: header is not bound to this body"
+        )));
+    }
+    Ok(header)
+}
+
+/// Authenticates and decodes the header of a pack held in memory, without
+/// checking the body: `check` uses it to pin damage to single blobs.
+pub fn parse_header(bytes: &[u8], id: &Id, keys: &Keys) -> Result<PackHeader> {
+    let what = format!("pack {id}");
     let total = bytes.len() as u64;
     let hlen = split_trailer(&bytes[bytes.len().saturating_sub(TRAILER)..], total, &what)? as usize;
     let start = bytes.len() - TRAILER - hlen;
-    let header: PackHeader =
-        from_cbor(&keys.open(SealKind::PackHeader, &bytes[start..start + hlen], &what)?, &what)?;
-    if header.body_len != start as u64 || header.body_hash != Id::of_object(&bytes[..start]) {
-        return Err(Error::damaged(format!("{what}: header is not bound to this body")));
+    let header: PackHeader = from_cbor(
+        &keys.open(SealKind::PackHeader, &bytes[start..start + hlen], &what)?,
+        &what,
+    )?;
+    if header.body_len != start as u64 {
+        return Err(Error::damaged(format!(
+            "{what}: header does not match the body length"
+        )));
     }
     Ok(header)
 }
@@ -205,11 +246,29 @@ mod tests {
         // The forger knows the recipient and the id but not the chunk key.
         let forged_keys = Keys::derive(&[6u8; 32]);
         let evil = b"evil content!".to_vec();
-        w.add(real_id, BlobKind::Data, &crate::compress::compress(&evil, 0), evil.len()).unwrap();
+        w.add(
+            real_id,
+            BlobKind::Data,
+            &crate::compress::compress(&evil, 0),
+            evil.len(),
+        )
+        .unwrap();
         let p = w.finish(&forged_keys).unwrap();
-        assert!(parse(&p.bytes, &p.id, &keys).is_err(), "header sealed with another key");
-        let entry = BlobEntry { id: real_id, kind: BlobKind::Data, offset: 0, length: evil.len() as u32 + 1, raw_length: evil.len() as u32 };
+        assert!(
+            parse(&p.bytes, &p.id, &keys).is_err(),
+            "header sealed with another key"
+        );
+        let entry = BlobEntry {
+            id: real_id,
+            kind: BlobKind::Data,
+            offset: 0,
+            length: evil.len() as u32 + 1,
+            raw_length: evil.len() as u32,
+        };
         let payload = crate::compress::compress(&evil, 0);
-        assert!(verify_blob(&keys, &entry, &payload, &p.id).is_err(), "content must match keyed id");
+        assert!(
+            verify_blob(&keys, &entry, &payload, &p.id).is_err(),
+            "content must match keyed id"
+        );
     }
 }

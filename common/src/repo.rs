@@ -27,7 +27,11 @@ pub struct RepoOptions {
 
 impl Default for RepoOptions {
     fn default() -> Self {
-        RepoOptions { chunker: ChunkerParams::default(), pack_size: 16 << 20, compression: 1 }
+        RepoOptions {
+            chunker: ChunkerParams::default(),
+            pack_size: 16 << 20,
+            compression: 1,
+        }
     }
 }
 
@@ -47,15 +51,24 @@ pub struct LoadedIndex {
     pub files: Vec<Id>,
     /// Packs in storage that no index file covers (an interrupted run's uploads), with sizes.
     pub unindexed: Vec<(Id, u64)>,
+    /// Index files that failed to load, and packs indexed but gone from storage.
+    pub problems: Vec<String>,
     /// Sizes of every pack in storage.
     pub pack_sizes: HashMap<Id, u64>,
 }
 
 impl Repository {
     /// Creates a repository in an empty location.
-    pub fn init(backend: Box<dyn Backend>, key: &BackupKey, opts: &RepoOptions) -> Result<Repository> {
+    pub fn init(
+        backend: Box<dyn Backend>,
+        key: &BackupKey,
+        opts: &RepoOptions,
+    ) -> Result<Repository> {
         if !opts.chunker.is_valid() {
-            return Err(Error::new(ErrorKind::BadInput, format!("invalid chunker bounds {:?}", opts.chunker)));
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("invalid chunker bounds {:?}", opts.chunker),
+            ));
         }
         let keys = Keys::derive(&key.chunk_key);
         let config = Config {
@@ -67,16 +80,29 @@ impl Repository {
             created: now().0,
         };
         backend.create()?;
-        backend.write(Kind::Config, "config", &keys.seal(SealKind::Config, &to_cbor(&config)))?;
-        Ok(Repository { backend, keys, key: key.clone(), config })
+        backend.write(
+            Kind::Config,
+            "config",
+            &keys.seal(SealKind::Config, &to_cbor(&config)),
+        )?;
+        let keys = keys.bind(&config.id);
+        Ok(Repository {
+            backend,
+            keys,
+            key: key.clone(),
+            config,
+        })
     }
 
     /// Opens an existing repository with the backup half of a key.
     pub fn open(backend: Box<dyn Backend>, key: &BackupKey) -> Result<Repository> {
         let raw = backend.read(Kind::Config, "config").map_err(|e| {
             if e.kind() == ErrorKind::NotFound {
-                Error::new(ErrorKind::RepoNotFound, format!("no repository at {}", backend.location()))
-                    .hint("check --repo, or create one with 'bananactl init'")
+                Error::new(
+                    ErrorKind::RepoNotFound,
+                    format!("no repository at {}", backend.location()),
+                )
+                .hint("check --repo, or create one with 'bananactl init'")
             } else {
                 e
             }
@@ -85,7 +111,10 @@ impl Repository {
         let plain = keys.open(SealKind::Config, &raw, "config").map_err(|_| {
             Error::new(
                 ErrorKind::WrongKey,
-                format!("the key does not open the repository at {}", backend.location()),
+                format!(
+                    "the key does not open the repository at {}",
+                    backend.location()
+                ),
             )
             .hint("use the key file this repository was created with")
         })?;
@@ -93,14 +122,23 @@ impl Repository {
         if config.version != FORMAT_VERSION {
             return Err(Error::new(
                 ErrorKind::BadInput,
-                format!("repository format version {} is not supported (this is {FORMAT_VERSION})", config.version),
+                format!(
+                    "repository format version {} is not supported (this is {FORMAT_VERSION})",
+                    config.version
+                ),
             )
             .hint("upgrade bananactl"));
         }
         if !config.chunker.is_valid() {
             return Err(Error::damaged("config holds invalid chunker bounds"));
         }
-        Ok(Repository { backend, keys, key: key.clone(), config })
+        let keys = keys.bind(&config.id);
+        Ok(Repository {
+            backend,
+            keys,
+            key: key.clone(),
+            config,
+        })
     }
 
     /// The backend.
@@ -142,42 +180,72 @@ impl Repository {
             }
         })?;
         if Id::of_object(&bytes) != *id {
-            return Err(Error::damaged(format!("{what}: content does not match its name")));
+            return Err(Error::damaged(format!(
+                "{what}: content does not match its name"
+            )));
         }
         from_cbor(&self.keys.open(seal, &bytes, &what)?, &what)
     }
 
     /// Reads every index file, and the headers of packs no index covers.
+    ///
+    /// Damage does not stop it: a damaged index file is skipped (its packs then
+    /// count as unindexed), and an indexed pack missing from storage is left
+    /// out, so a backup never deduplicates against data that is gone.
     pub fn load_index(&self) -> Result<LoadedIndex> {
-        let mut index = Index::default();
-        let mut files = Vec::new();
-        for (name, _) in self.backend.list(Kind::Index)? {
-            let id = parse_name(&name, Kind::Index)?;
-            let file: IndexFile = self.load(Kind::Index, SealKind::Index, &id)?;
-            for p in &file.packs {
-                index.add_pack(p);
-            }
-            files.push(id);
-        }
-        let mut unindexed = Vec::new();
         let mut pack_sizes = HashMap::new();
         for (name, size) in self.backend.list(Kind::Data)? {
-            let id = parse_name(&name, Kind::Data)?;
-            pack_sizes.insert(id, size);
-            if !index.has_pack(&id) {
-                unindexed.push((id, size));
+            pack_sizes.insert(parse_name(&name, Kind::Data)?, size);
+        }
+        let mut index = Index::default();
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        for (name, _) in self.backend.list(Kind::Index)? {
+            let id = parse_name(&name, Kind::Index)?;
+            match self.load::<IndexFile>(Kind::Index, SealKind::Index, &id) {
+                Ok(file) => {
+                    for p in &file.packs {
+                        if pack_sizes.contains_key(&p.id) {
+                            index.add_pack(p);
+                        } else {
+                            problems
+                                .push(format!("pack {} is indexed but missing from storage", p.id));
+                        }
+                    }
+                    files.push(id);
+                }
+                Err(e) if e.kind() == ErrorKind::Damaged => problems.push(e.to_string()),
+                Err(e) => return Err(e),
             }
         }
-        Ok(LoadedIndex { index, files, unindexed, pack_sizes })
+        let mut unindexed: Vec<(Id, u64)> = pack_sizes
+            .iter()
+            .filter(|(id, _)| !index.has_pack(id))
+            .map(|(id, s)| (*id, *s))
+            .collect();
+        unindexed.sort();
+        Ok(LoadedIndex {
+            index,
+            files,
+            unindexed,
+            problems,
+            pack_sizes,
+        })
     }
 
-    /// All snapshots, oldest first. A snapshot that fails to load is an error.
+    /// All snapshots, oldest first. A damaged snapshot is skipped with a
+    /// logged warning (`check` reports it), so the others stay usable.
     pub fn snapshots(&self) -> Result<Vec<(Id, Snapshot)>> {
         let mut out = Vec::new();
         for (name, _) in self.backend.list(Kind::Snapshot)? {
             let id = parse_name(&name, Kind::Snapshot)?;
-            let snap: Snapshot = self.load(Kind::Snapshot, SealKind::Snapshot, &id)?;
-            out.push((id, snap));
+            match self.load::<Snapshot>(Kind::Snapshot, SealKind::Snapshot, &id) {
+                Ok(snap) => out.push((id, snap)),
+                Err(e) if e.kind() == ErrorKind::Damaged => {
+                    tracing::warn!("skipping snapshot {}: {e}", id.short())
+                }
+                Err(e) => return Err(e),
+            }
         }
         out.sort_by(|a, b| a.1.time.cmp(&b.1.time).then(a.0.cmp(&b.0)));
         Ok(out)
@@ -188,26 +256,41 @@ impl Repository {
         let all = self.snapshots()?;
         if spec == "latest" {
             return all.into_iter().last().ok_or_else(|| {
-                Error::new(ErrorKind::BadInput, format!("repository {} has no snapshot yet", self.backend.location()))
-                    .hint("run 'bananactl backup' first")
+                Error::new(
+                    ErrorKind::BadInput,
+                    format!("repository {} has no snapshot yet", self.backend.location()),
+                )
+                .hint("run 'bananactl backup' first")
             });
         }
         let spec_l = spec.to_ascii_lowercase();
-        let mut hits: Vec<_> = all.into_iter().filter(|(id, _)| id.to_hex().starts_with(&spec_l)).collect();
+        let mut hits: Vec<_> = all
+            .into_iter()
+            .filter(|(id, _)| id.to_hex().starts_with(&spec_l))
+            .collect();
         match hits.len() {
             1 if !spec.is_empty() => Ok(hits.remove(0)),
-            0 | 1 => Err(Error::new(ErrorKind::BadInput, format!("no snapshot matches '{spec}'"))
-                .hint("list them with 'bananactl snapshots'")),
-            n => Err(Error::new(ErrorKind::BadInput, format!("'{spec}' matches {n} snapshots"))
-                .hint("give more characters of the id")),
+            0 | 1 => Err(
+                Error::new(ErrorKind::BadInput, format!("no snapshot matches '{spec}'"))
+                    .hint("list them with 'bananactl snapshots'"),
+            ),
+            n => Err(Error::new(
+                ErrorKind::BadInput,
+                format!("'{spec}' matches {n} snapshots"),
+            )
+            .hint("give more characters of the id")),
         }
     }
 }
 
 /// Parses an object name into an id.
 pub fn parse_name(name: &str, kind: Kind) -> Result<Id> {
-    name.parse()
-        .map_err(|_| Error::damaged(format!("storage lists an invalid {} name '{name}'", kind.noun())))
+    name.parse().map_err(|_| {
+        Error::damaged(format!(
+            "storage lists an invalid {} name '{name}'",
+            kind.noun()
+        ))
+    })
 }
 
 /// Now, as Unix seconds and nanoseconds.
@@ -230,7 +313,11 @@ const OPEN_PACKS: usize = 4;
 
 impl<'a> BlobReader<'a> {
     /// A reader; fails with a clear message when the key has no identity.
-    pub fn new(repo: &'a Repository, index: &'a Index, restore: &'a RestoreKey) -> Result<BlobReader<'a>> {
+    pub fn new(
+        repo: &'a Repository,
+        index: &'a Index,
+        restore: &'a RestoreKey,
+    ) -> Result<BlobReader<'a>> {
         if restore.identities.is_empty() {
             return Err(Error::new(
                 ErrorKind::NoIdentity,
@@ -238,7 +325,12 @@ impl<'a> BlobReader<'a> {
             )
             .hint("restore with the full key file, a restore grant, or --identity-file"));
         }
-        Ok(BlobReader { repo, index, identities: &restore.identities, open: HashMap::new() })
+        Ok(BlobReader {
+            repo,
+            index,
+            identities: &restore.identities,
+            open: HashMap::new(),
+        })
     }
 
     /// The plaintext of a blob, verified against its id.
@@ -252,7 +344,12 @@ impl<'a> BlobReader<'a> {
             if self.open.len() >= OPEN_PACKS {
                 self.open.clear();
             }
-            let body = crate::pack::open_body(self.repo.backend(), &pack.id, pack.body_len, self.identities)?;
+            let body = crate::pack::open_body(
+                self.repo.backend(),
+                &pack.id,
+                pack.body_len,
+                self.identities,
+            )?;
             self.open.insert(pos, body);
         }
         let result = match self.open.get_mut(&pos) {
@@ -268,12 +365,20 @@ impl<'a> BlobReader<'a> {
 
     /// The node at `path` (absolute, as in the snapshot) below tree `root`. The
     /// root itself is returned as a directory named `/`.
-    pub fn lookup(&mut self, root: &Id, path: &std::path::Path) -> Result<Option<crate::tree::Node>> {
+    pub fn lookup(
+        &mut self,
+        root: &Id,
+        path: &std::path::Path,
+    ) -> Result<Option<crate::tree::Node>> {
         let mut node = crate::tree::Node::new(b"/", crate::tree::NodeKind::Dir);
         node.subtree = Some(*root);
         for c in path.components() {
-            let std::path::Component::Normal(name) = c else { continue };
-            let Some(sub) = node.subtree else { return Ok(None) };
+            let std::path::Component::Normal(name) = c else {
+                continue;
+            };
+            let Some(sub) = node.subtree else {
+                return Ok(None);
+            };
             let tree = self.tree(&sub)?;
             let name = std::os::unix::ffi::OsStrExt::as_bytes(name);
             match tree.nodes.into_iter().find(|n| n.name.as_slice() == name) {

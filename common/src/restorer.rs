@@ -58,8 +58,17 @@ pub fn restore(
 ) -> Result<RestoreOutcome> {
     std::fs::create_dir_all(&opts.target)
         .map_err(|e| Error::io(format!("restore target {}", opts.target.display()), e))?;
-    let root = rfs::open(&opts.target, OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| Error::io(format!("restore target {}", opts.target.display()), e.into()))?;
+    let root = rfs::open(
+        &opts.target,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| {
+        Error::io(
+            format!("restore target {}", opts.target.display()),
+            e.into(),
+        )
+    })?;
     probe_writable(&root, &opts.target)?;
     let mut r = Restorer {
         reader,
@@ -78,12 +87,20 @@ pub fn restore(
 
 fn probe_writable(root: &OwnedFd, target: &Path) -> Result<()> {
     let name = format!(".banana-probe-{}", std::process::id());
-    match rfs::openat(root, &name, OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC, Mode::from_raw_mode(0o600)) {
+    match rfs::openat(
+        root,
+        &name,
+        OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    ) {
         Ok(_) => {
             let _ = rfs::unlinkat(root, &name, AtFlags::empty());
             Ok(())
         }
-        Err(e) => Err(Error::io(format!("restore target {}", target.display()), e.into())),
+        Err(e) => Err(Error::io(
+            format!("restore target {}", target.display()),
+            e.into(),
+        )),
     }
 }
 
@@ -104,8 +121,14 @@ fn name_ok(name: &[u8]) -> bool {
 }
 
 fn timestamps(n: &Node) -> Timestamps {
-    let ts = |t: Timestamp| rustix::fs::Timespec { tv_sec: t.0, tv_nsec: i64::from(t.1.min(999_999_999)) };
-    Timestamps { last_access: ts(n.atime), last_modification: ts(n.mtime) }
+    let ts = |t: Timestamp| rustix::fs::Timespec {
+        tv_sec: t.0,
+        tv_nsec: i64::from(t.1.min(999_999_999)),
+    };
+    Timestamps {
+        last_access: ts(n.atime),
+        last_modification: ts(n.mtime),
+    }
 }
 
 impl Restorer<'_, '_> {
@@ -121,12 +144,20 @@ impl Restorer<'_, '_> {
 
     fn error(&mut self, path: &Path, msg: impl std::fmt::Display) {
         self.out.errors += 1;
-        self.obs.warn(WarningKind::Restore, &path.display().to_string(), &msg.to_string());
+        self.obs.warn(
+            WarningKind::Restore,
+            &path.display().to_string(),
+            &msg.to_string(),
+        );
     }
 
     fn warn(&mut self, path: &Path, msg: impl std::fmt::Display) {
         self.out.warnings += 1;
-        self.obs.warn(WarningKind::Restore, &path.display().to_string(), &msg.to_string());
+        self.obs.warn(
+            WarningKind::Restore,
+            &path.display().to_string(),
+            &msg.to_string(),
+        );
     }
 
     fn dir(&mut self, fd: &OwnedFd, tree_id: &Id, path: &Path) -> Result<()> {
@@ -143,7 +174,13 @@ impl Restorer<'_, '_> {
             let name = node.name.as_slice();
             let child = path.join(OsStr::from_bytes(name));
             if !name_ok(name) {
-                self.error(path, format!("refusing entry with unsafe name {:?}", String::from_utf8_lossy(name)));
+                self.error(
+                    path,
+                    format!(
+                        "refusing entry with unsafe name {:?}",
+                        String::from_utf8_lossy(name)
+                    ),
+                );
                 continue;
             }
             if !seen.insert(name.to_vec()) {
@@ -154,10 +191,15 @@ impl Restorer<'_, '_> {
             if !descend || (!inside && node.kind != NodeKind::Dir) {
                 continue;
             }
-            self.progress.files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.progress
+                .files
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             self.obs.progress(self.progress);
             if let Err(e) = self.entry(fd, node, &child) {
-                if matches!(e.kind(), ErrorKind::Io | ErrorKind::NoIdentity | ErrorKind::WrongKey) && is_fatal(&e) {
+                // A wrong key fails on the first file; later, the same error
+                // means one pack's age header is damaged: skip that file only.
+                let nothing_yet = self.out.files == 0 && self.out.bytes == 0;
+                if is_fatal(&e) && (e.kind() != ErrorKind::WrongKey || nothing_yet) {
                     return Err(e);
                 }
                 self.error(&child, e);
@@ -191,7 +233,11 @@ impl Restorer<'_, '_> {
             }
             NodeKind::File => self.file(parent, node, path)?,
             NodeKind::Symlink => {
-                let target = node.target.as_deref().map(|t| OsStr::from_bytes(t)).unwrap_or_default();
+                let target = node
+                    .target
+                    .as_deref()
+                    .map(|t| OsStr::from_bytes(t))
+                    .unwrap_or_default();
                 self.replace(parent, name);
                 rfs::symlinkat(target, parent, name).map_err(io)?;
                 self.finish_at(parent, node, path);
@@ -204,11 +250,15 @@ impl Restorer<'_, '_> {
                     _ => FileType::BlockDevice,
                 };
                 if ft != FileType::Fifo && !self.root_owner {
-                    self.warn(path, "device node not recreated: restoring devices needs root");
+                    self.warn(
+                        path,
+                        "device node not recreated: restoring devices needs root",
+                    );
                     return Ok(());
                 }
                 self.replace(parent, name);
-                rfs::mknodat(parent, name, ft, Mode::from_raw_mode(0o600), node.rdev).map_err(io)?;
+                rfs::mknodat(parent, name, ft, Mode::from_raw_mode(0o600), node.rdev)
+                    .map_err(io)?;
                 self.finish_at(parent, node, path);
                 self.out.others += 1;
             }
@@ -268,17 +318,23 @@ impl Restorer<'_, '_> {
             // Sparse: leave all-zero 4 KiB blocks as holes.
             for block in data.chunks(4096) {
                 if block.iter().all(|&b| b == 0) {
-                    file.seek(SeekFrom::Current(block.len() as i64)).map_err(io)?;
+                    file.seek(SeekFrom::Current(block.len() as i64))
+                        .map_err(io)?;
                 } else {
                     file.write_all(block).map_err(io)?;
                 }
             }
             pos += data.len() as u64;
             self.out.bytes += data.len() as u64;
-            self.progress.bytes.fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            self.progress
+                .bytes
+                .fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
         }
         if pos != node.size {
-            self.warn(path, format!("restored {pos} bytes, the snapshot recorded {}", node.size));
+            self.warn(
+                path,
+                format!("restored {pos} bytes, the snapshot recorded {}", node.size),
+            );
         }
         rfs::ftruncate(file.as_fd(), pos).map_err(|e| io(e.into()))
     }
@@ -292,8 +348,19 @@ impl Restorer<'_, '_> {
             }
         }
         for x in &node.xattrs {
-            if let Err(e) = rfs::fsetxattr(fd, OsStr::from_bytes(&x.name), &x.value, XattrFlags::empty()) {
-                self.warn(path, format!("cannot set extended attribute {}: {e}", String::from_utf8_lossy(&x.name)));
+            if let Err(e) = rfs::fsetxattr(
+                fd,
+                OsStr::from_bytes(&x.name),
+                &x.value,
+                XattrFlags::empty(),
+            ) {
+                self.warn(
+                    path,
+                    format!(
+                        "cannot set extended attribute {}: {e}",
+                        String::from_utf8_lossy(&x.name)
+                    ),
+                );
             }
         }
         if let Err(e) = rfs::fchmod(fd, Mode::from_raw_mode(node.mode & 0o7777)) {
@@ -309,12 +376,23 @@ impl Restorer<'_, '_> {
         let name = OsStr::from_bytes(&node.name);
         if self.root_owner {
             let (uid, gid) = self.owner(node);
-            if let Err(e) = rfs::chownat(parent, name, Some(uid), Some(gid), AtFlags::SYMLINK_NOFOLLOW) {
+            if let Err(e) = rfs::chownat(
+                parent,
+                name,
+                Some(uid),
+                Some(gid),
+                AtFlags::SYMLINK_NOFOLLOW,
+            ) {
                 self.warn(path, format!("cannot set owner: {e}"));
             }
         }
         if node.kind != NodeKind::Symlink {
-            if let Err(e) = rfs::chmodat(parent, name, Mode::from_raw_mode(node.mode & 0o7777), AtFlags::empty()) {
+            if let Err(e) = rfs::chmodat(
+                parent,
+                name,
+                Mode::from_raw_mode(node.mode & 0o7777),
+                AtFlags::empty(),
+            ) {
                 self.warn(path, format!("cannot set mode: {e}"));
             }
         }

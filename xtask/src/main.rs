@@ -13,7 +13,11 @@ fn generate() -> anyhow::Result<BTreeMap<PathBuf, Vec<u8>>> {
     let mut files = BTreeMap::new();
     let cmd = bananactl::Cli::command();
     man_pages(&cmd, "bananactl", &mut files)?;
-    for (shell, name) in [(Shell::Bash, "bananactl.bash"), (Shell::Zsh, "_bananactl"), (Shell::Fish, "bananactl.fish")] {
+    for (shell, name) in [
+        (Shell::Bash, "bananactl.bash"),
+        (Shell::Zsh, "_bananactl"),
+        (Shell::Fish, "bananactl.fish"),
+    ] {
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut bananactl::Cli::command(), "bananactl", &mut buf);
         files.insert(PathBuf::from("completions").join(name), buf);
@@ -21,10 +25,19 @@ fn generate() -> anyhow::Result<BTreeMap<PathBuf, Vec<u8>>> {
     Ok(files)
 }
 
-fn man_pages(cmd: &clap::Command, name: &str, files: &mut BTreeMap<PathBuf, Vec<u8>>) -> anyhow::Result<()> {
-    let cmd = cmd.clone().name(name.to_owned()).bin_name(name.replace('-', " "));
+fn man_pages(
+    cmd: &clap::Command,
+    name: &str,
+    files: &mut BTreeMap<PathBuf, Vec<u8>>,
+) -> anyhow::Result<()> {
+    let cmd = cmd
+        .clone()
+        .name(name.to_owned())
+        .bin_name(name.replace('-', " "));
     let mut buf = Vec::new();
-    clap_mangen::Man::new(cmd.clone()).render(&mut buf).context("rendering man page")?;
+    clap_mangen::Man::new(cmd.clone())
+        .render(&mut buf)
+        .context("rendering man page")?;
     files.insert(PathBuf::from("man").join(format!("{name}.1")), buf);
     for sub in cmd.get_subcommands() {
         if sub.get_name() == "help" {
@@ -49,7 +62,11 @@ fn drift() -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     for dir in ["man", "completions"] {
-        for e in std::fs::read_dir(root().join(dir)).into_iter().flatten().flatten() {
+        for e in std::fs::read_dir(root().join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let rel = PathBuf::from(dir).join(e.file_name());
             if !files.contains_key(&rel) {
                 bad.push(rel);
@@ -65,13 +82,15 @@ fn main() -> anyhow::Result<()> {
             for dir in ["man", "completions"] {
                 let d = root().join(dir);
                 if d.exists() {
-                    std::fs::remove_dir_all(&d).with_context(|| format!("clearing {}", d.display()))?;
+                    std::fs::remove_dir_all(&d)
+                        .with_context(|| format!("clearing {}", d.display()))?;
                 }
                 std::fs::create_dir_all(&d)?;
             }
             let files = generate()?;
             for (rel, content) in &files {
-                std::fs::write(root().join(rel), content).with_context(|| format!("writing {}", rel.display()))?;
+                std::fs::write(root().join(rel), content)
+                    .with_context(|| format!("writing {}", rel.display()))?;
             }
             println!("wrote {} files into man/ and completions/", files.len());
             Ok(())
@@ -93,6 +112,9 @@ mod tests {
     #[test]
     fn generated_files_are_committed_and_current() {
         let bad = super::drift().unwrap();
-        assert!(bad.is_empty(), "man/completions drifted from the CLI: {bad:?}; run 'cargo xtask gen'");
+        assert!(
+            bad.is_empty(),
+            "man/completions drifted from the CLI: {bad:?}; run 'cargo xtask gen'"
+        );
     }
 }

@@ -45,12 +45,17 @@ pub struct BackupCmd {
 fn hostname(s: &Settings, flag: Option<&String>) -> String {
     flag.cloned()
         .or_else(|| s.file.hostname.clone())
-        .or_else(|| nix::unistd::gethostname().ok().map(|h| h.to_string_lossy().into_owned()))
+        .or_else(|| {
+            nix::unistd::gethostname()
+                .ok()
+                .map(|h| h.to_string_lossy().into_owned())
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 
 fn read_exclude_file(p: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(p).with_context(|| format!("exclude file {}", p.display()))?;
+    let text =
+        std::fs::read_to_string(p).with_context(|| format!("exclude file {}", p.display()))?;
     Ok(text
         .lines()
         .map(str::trim)
@@ -73,11 +78,20 @@ pub fn lock(state_dir: &Path, repo: &common::Id) -> anyhow::Result<Lock> {
         .write(true)
         .open(&path)
         .with_context(|| format!("lock file {}", path.display()))?;
-    match rustix::fs::flock(f.as_fd(), rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+    match rustix::fs::flock(
+        f.as_fd(),
+        rustix::fs::FlockOperation::NonBlockingLockExclusive,
+    ) {
         Ok(()) => Ok(Lock(f)),
-        Err(_) => Err(Error::new(ErrorKind::Locked, format!("repository {} is locked by another bananactl run on this node", repo.short()))
-            .hint(format!("wait for it to finish (lock: {})", path.display()))
-            .into()),
+        Err(_) => Err(Error::new(
+            ErrorKind::Locked,
+            format!(
+                "repository {} is locked by another bananactl run on this node",
+                repo.short()
+            ),
+        )
+        .hint(format!("wait for it to finish (lock: {})", path.display()))
+        .into()),
     }
 }
 
@@ -97,7 +111,12 @@ impl BackupCmd {
             excludes,
             one_file_system: self.one_file_system,
             tags: self.tag.clone(),
-            stdin: self.stdin.then(|| (Box::new(std::io::stdin()) as Box<dyn std::io::Read + Send>, self.stdin_name.clone())),
+            stdin: self.stdin.then(|| {
+                (
+                    Box::new(std::io::stdin()) as Box<dyn std::io::Read + Send>,
+                    self.stdin_name.clone(),
+                )
+            }),
             state_dir: Some(s.state_dir.clone()),
             threads: 0,
             hostname: hostname(s, self.host.as_ref()),
@@ -114,7 +133,7 @@ impl BackupCmd {
                 "command": "backup", "snapshot_id": done.id.to_hex(), "partial": done.partial,
                 "files": m.files, "dirs": m.dirs, "others": m.others, "total_bytes": m.total_bytes,
                 "bytes_read": m.bytes_read, "bytes_added": m.bytes_added, "bytes_stored": m.bytes_stored,
-                "chunks_added": m.chunks_added, "files_unchanged": m.files_unchanged,
+                "chunks_added": m.chunks_added, "trees_added": m.trees_added, "files_unchanged": m.files_unchanged,
                 "warnings": m.warnings, "duration_ms": m.duration_ms,
             }),
             &format!(
@@ -130,6 +149,10 @@ impl BackupCmd {
                 if m.warnings > 0 { format!(", {} warnings", m.warnings) } else { String::new() },
             ),
         );
-        Ok(if done.partial { Status::Partial } else { Status::Ok })
+        Ok(if done.partial {
+            Status::Partial
+        } else {
+            Status::Ok
+        })
     }
 }

@@ -24,7 +24,10 @@ impl CheckCmd {
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         let (repo, key) = super::open(s)?;
         let restore = super::restore_key(&key, self.identity_file.as_deref())?;
-        let opts = CheckOptions { read_data: self.read_data, state_dir: Some(s.state_dir.clone()) };
+        let opts = CheckOptions {
+            read_data: self.read_data,
+            state_dir: Some(s.state_dir.clone()),
+        };
         let obs = out.observer("check");
         let progress = Progress::default();
         let result = check(&repo, &restore, &opts, &obs, &progress);
@@ -41,16 +44,25 @@ impl CheckCmd {
             }
         }
         if !r.trees_walked {
-            out.notice("note: trees were not checked: this key holds only the backup half (no identity)");
+            out.notice(
+                "note: trees were not checked: this key holds only the backup half (no identity)",
+            );
         }
         let line = if r.problems.is_empty() {
             format!(
                 "no problems found: {} snapshots, {} packs{}{}",
                 r.snapshots,
                 r.packs,
-                if self.read_data { format!(", {} chunks verified", r.blobs_verified) } else { String::new() },
+                if self.read_data {
+                    format!(", {} chunks verified", r.blobs_verified)
+                } else {
+                    String::new()
+                },
                 if r.unindexed_packs > 0 {
-                    format!(" ({} packs from an interrupted backup, reused by the next one)", r.unindexed_packs)
+                    format!(
+                        " ({} packs from an interrupted backup, reused by the next one)",
+                        r.unindexed_packs
+                    )
                 } else {
                     String::new()
                 }
@@ -66,6 +78,10 @@ impl CheckCmd {
             }),
             &line,
         );
-        Ok(if r.problems.is_empty() { Status::Ok } else { Status::Damaged })
+        Ok(if r.problems.is_empty() {
+            Status::Ok
+        } else {
+            Status::Damaged
+        })
     }
 }

@@ -34,8 +34,11 @@ impl DumpCmd {
             .lookup(&snap.tree, &self.path)?
             .filter(|n| n.kind == NodeKind::File)
             .ok_or_else(|| {
-                common::Error::new(common::ErrorKind::BadInput, format!("'{}' is not a file in the snapshot", self.path.display()))
-                    .hint("list the snapshot with 'bananactl ls SNAPSHOT'")
+                common::Error::new(
+                    common::ErrorKind::BadInput,
+                    format!("'{}' is not a file in the snapshot", self.path.display()),
+                )
+                .hint("list the snapshot with 'bananactl ls SNAPSHOT'")
             })?;
         let mut stdout = std::io::stdout().lock();
         for id in &node.content {

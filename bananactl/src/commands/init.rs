@@ -26,7 +26,14 @@ pub struct InitCmd {
 impl InitCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
-        create(s, out, &self.add_recipient, self.compression, Some(self.pack_size))?;
+        create(
+            s,
+            out,
+            &self.add_recipient,
+            self.compression,
+            Some(self.pack_size),
+            false,
+        )?;
         Ok(Status::Ok)
     }
 }
@@ -38,13 +45,17 @@ pub fn create(
     extra: &[String],
     compression: Option<u32>,
     pack_mib: Option<u32>,
+    first_use: bool,
 ) -> anyhow::Result<()> {
     let backend = s.backend()?;
     let (key, created_key) = if s.key_file.exists() {
         if !extra.is_empty() {
             return Err(common::Error::new(
                 common::ErrorKind::BadInput,
-                format!("key file {} exists; --add-recipient only applies to a new key", s.key_file.display()),
+                format!(
+                    "key file {} exists; --add-recipient only applies to a new key",
+                    s.key_file.display()
+                ),
             )
             .hint("a key is never modified; use a new --key-file path")
             .into());
@@ -56,8 +67,12 @@ pub fn create(
         (k, true)
     };
     let opts = RepoOptions {
-        compression: compression.or(s.file.compression).unwrap_or(RepoOptions::default().compression),
-        pack_size: pack_mib.map(|m| m << 20).unwrap_or(RepoOptions::default().pack_size),
+        compression: compression
+            .or(s.file.compression)
+            .unwrap_or(RepoOptions::default().compression),
+        pack_size: pack_mib
+            .map(|m| m << 20)
+            .unwrap_or(RepoOptions::default().pack_size),
         ..RepoOptions::default()
     };
     let repo = Repository::init(backend, &key.backup_key(), &opts)?;
@@ -67,12 +82,22 @@ pub fn create(
             s.key_file.display()
         ));
     }
+    let line = format!(
+        "created repository {} at {}",
+        repo.config().id.short(),
+        s.repo
+    );
+    if first_use {
+        // Part of another command: its summary is the one stdout line.
+        out.notice(&line);
+        return Ok(());
+    }
     out.summary(
         json!({
             "command": "init", "repository": s.repo, "repository_id": repo.config().id.to_hex(),
             "key_file": s.key_file, "key_created": created_key, "recipients": key.recipients.len(),
         }),
-        &format!("created repository {} at {}", repo.config().id.short(), s.repo),
+        &line,
     );
     Ok(())
 }

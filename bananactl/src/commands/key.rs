@@ -32,13 +32,21 @@ impl KeyCmd {
         match self {
             KeyCmd::Export(c) => {
                 let key = s.key()?;
-                let exported = if c.backup_only { key.backup_only() } else { key.clone() };
+                let exported = if c.backup_only {
+                    key.backup_only()
+                } else {
+                    key.clone()
+                };
                 exported.save_new(&c.out)?;
                 out.summary(
                     json!({"command": "key export", "file": c.out, "backup_only": c.backup_only}),
                     &format!(
                         "wrote {} key file {}",
-                        if c.backup_only { "a backup-only" } else { "a full" },
+                        if c.backup_only {
+                            "a backup-only"
+                        } else {
+                            "a full"
+                        },
                         c.out.display()
                     ),
                 );

@@ -9,7 +9,6 @@ use common::tree::{Node, NodeKind};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
-
 /// List entries.
 #[derive(Debug, Args)]
 pub struct LsCmd {
@@ -68,23 +67,41 @@ impl LsCmd {
         let loaded = repo.load_index()?;
         let mut reader = BlobReader::new(&repo, &loaded.index, &restore)?;
         let node = reader.lookup(&snap.tree, &self.path)?.ok_or_else(|| {
-            common::Error::new(common::ErrorKind::BadInput, format!("'{}' is not in the snapshot", self.path.display()))
-                .hint("list the snapshot with 'bananactl ls SNAPSHOT'")
+            common::Error::new(
+                common::ErrorKind::BadInput,
+                format!("'{}' is not in the snapshot", self.path.display()),
+            )
+            .hint("list the snapshot with 'bananactl ls SNAPSHOT'")
         })?;
         let mut count = 0u64;
-        if self.path.components().any(|c| matches!(c, std::path::Component::Normal(_))) {
+        if self
+            .path
+            .components()
+            .any(|c| matches!(c, std::path::Component::Normal(_)))
+        {
             self.print(out, &node, &self.path);
             count += 1;
         }
         self.walk(&mut reader, out, &node, &self.path, &mut count)?;
-        out.summary(json!({"command": "ls", "entries": count}), &format!("{count} entries"));
+        out.summary(
+            json!({"command": "ls", "entries": count}),
+            &format!("{count} entries"),
+        );
         Ok(Status::Ok)
     }
 
-    fn walk(&self, reader: &mut BlobReader<'_>, out: &Output, n: &Node, path: &Path, count: &mut u64) -> anyhow::Result<()> {
+    fn walk(
+        &self,
+        reader: &mut BlobReader<'_>,
+        out: &Output,
+        n: &Node,
+        path: &Path,
+        count: &mut u64,
+    ) -> anyhow::Result<()> {
         let Some(sub) = n.subtree else { return Ok(()) };
         for child in reader.tree(&sub)?.nodes {
-            let cp = path.join(std::os::unix::ffi::OsStrExt::from_bytes(&child.name) as &std::ffi::OsStr);
+            let cp = path
+                .join(std::os::unix::ffi::OsStrExt::from_bytes(&child.name) as &std::ffi::OsStr);
             self.print(out, &child, &cp);
             *count += 1;
             self.walk(reader, out, &child, &cp, count)?;
@@ -102,7 +119,11 @@ impl LsCmd {
         } else {
             let owner = n.user.clone().unwrap_or_else(|| n.uid.to_string());
             let group = n.group.clone().unwrap_or_else(|| n.gid.to_string());
-            let link = n.target.as_ref().map(|t| format!(" -> {}", super::show(t))).unwrap_or_default();
+            let link = n
+                .target
+                .as_ref()
+                .map(|t| format!(" -> {}", super::show(t)))
+                .unwrap_or_default();
             out.line(&format!(
                 "{} {:<8} {:<8} {:>12} {} {}{}",
                 mode_string(n),

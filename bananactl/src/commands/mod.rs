@@ -36,6 +36,19 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
 /// Opens the configured repository with the key file.
 pub fn open(s: &Settings) -> anyhow::Result<(Repository, KeyFile)> {
     let backend = s.backend()?;
+    // Name a missing repository before a missing key: it is the likelier mistake.
+    if backend
+        .list(common::backend::Kind::Config)
+        .map(|c| c.is_empty())
+        .unwrap_or(true)
+    {
+        return Err(common::Error::new(
+            common::ErrorKind::RepoNotFound,
+            format!("no repository at {}", s.repo),
+        )
+        .hint("check --repo, or create one with 'bananactl init'")
+        .into());
+    }
     let key = s.key()?;
     let repo = Repository::open(backend, &key.backup_key())?;
     Ok((repo, key))
@@ -65,7 +78,11 @@ pub fn ensure_embedded(s: &Settings, out: &Output) -> anyhow::Result<()> {
     if !s.embedded || Path::new(&s.repo).join("config").exists() {
         return Ok(());
     }
-    out.notice(&format!("bananactl: first use: creating the embedded default repository at {}", s.repo));
-    init::create(s, out, &[], None, None).context("creating the embedded default repository")?;
+    out.notice(&format!(
+        "bananactl: first use: creating the embedded default repository at {}",
+        s.repo
+    ));
+    init::create(s, out, &[], None, None, true)
+        .context("creating the embedded default repository")?;
     Ok(())
 }

@@ -35,11 +35,20 @@ impl RestoreCmd {
         let (id, snap) = repo.resolve(&self.snapshot)?;
         let loaded = repo.load_index()?;
         let mut reader = BlobReader::new(&repo, &loaded.index, &restore_key)?;
-        let opts = RestoreOptions { target: self.target.clone(), includes: self.include.clone() };
+        let opts = RestoreOptions {
+            target: self.target.clone(),
+            includes: self.include.clone(),
+        };
         let obs = out.observer("restore");
         let progress = Progress::default();
-        progress.total_bytes.store(snap.summary.total_bytes, std::sync::atomic::Ordering::Relaxed);
-        progress.total_known.store(u64::from(self.include.is_empty()), std::sync::atomic::Ordering::Relaxed);
+        progress.total_bytes.store(
+            snap.summary.total_bytes,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        progress.total_known.store(
+            u64::from(self.include.is_empty()),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let result = restore(&mut reader, &snap, &opts, &obs, &progress);
         obs.finish();
         let r = result?;
@@ -58,6 +67,10 @@ impl RestoreCmd {
                 if r.errors > 0 { format!(", {} ENTRIES NOT RESTORED (see above)", r.errors) } else { String::new() }
             ),
         );
-        Ok(if r.errors > 0 { Status::Damaged } else { Status::Ok })
+        Ok(if r.errors > 0 {
+            Status::Damaged
+        } else {
+            Status::Ok
+        })
     }
 }

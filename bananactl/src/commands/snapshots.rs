@@ -16,7 +16,10 @@ impl SnapshotsCmd {
         let (repo, _) = super::open(s)?;
         let all = repo.snapshots()?;
         if !out.json && !out.quiet {
-            println!("{:<10} {:<21} {:<16} {:>8} {:>11} {:>11}  paths", "id", "time", "host", "files", "size", "added");
+            println!(
+                "{:<10} {:<21} {:<16} {:>8} {:>11} {:>11}  paths",
+                "id", "time", "host", "files", "size", "added"
+            );
         }
         for (id, snap) in &all {
             let paths: Vec<String> = snap.paths.iter().map(|p| super::show(p)).collect();
@@ -29,7 +32,11 @@ impl SnapshotsCmd {
                     "bytes_added": m.bytes_added, "bytes_stored": m.bytes_stored,
                 }));
             } else {
-                let tags = if snap.tags.is_empty() { String::new() } else { format!(" [{}]", snap.tags.join(",")) };
+                let tags = if snap.tags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", snap.tags.join(","))
+                };
                 out.line(&format!(
                     "{:<10} {:<21} {:<16} {:>8} {:>11} {:>11}  {}{}",
                     id.short(),
@@ -43,7 +50,10 @@ impl SnapshotsCmd {
                 ));
             }
         }
-        out.summary(json!({"command": "snapshots", "count": all.len()}), &format!("{} snapshots", all.len()));
+        out.summary(
+            json!({"command": "snapshots", "count": all.len()}),
+            &format!("{} snapshots", all.len()),
+        );
         Ok(Status::Ok)
     }
 }

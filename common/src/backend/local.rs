@@ -47,12 +47,20 @@ impl LocalBackend {
 fn valid_name(kind: Kind, name: &str) -> Result<()> {
     let ok = match kind {
         Kind::Config => name == CONFIG_NAME,
-        _ => name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()),
+        _ => {
+            name.len() == 64
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        }
     };
     if ok {
         Ok(())
     } else {
-        Err(Error::new(ErrorKind::BadInput, format!("invalid {} name '{name}'", kind.noun())))
+        Err(Error::new(
+            ErrorKind::BadInput,
+            format!("invalid {} name '{name}'", kind.noun()),
+        ))
     }
 }
 
@@ -158,9 +166,17 @@ impl Backend for LocalBackend {
             return Ok(Written::AlreadyPresent);
         }
         let tmp_dir = self.root.join("tmp");
-        let tmp = tmp_dir.join(format!(".{}-{}", name.get(..16).unwrap_or(name), rand::random::<u64>()));
+        let tmp = tmp_dir.join(format!(
+            ".{}-{}",
+            name.get(..16).unwrap_or(name),
+            rand::random::<u64>()
+        ));
         let result = (|| {
-            let mut f = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
             f.write_all(data)?;
             f.sync_all()?;
             drop(f);
@@ -222,7 +238,8 @@ impl Read for RangeReader<'_> {
         if self.pos >= self.len || out.is_empty() {
             return Ok(0);
         }
-        let in_buf = self.pos >= self.buf_start && self.pos < self.buf_start + self.buf.len() as u64;
+        let in_buf =
+            self.pos >= self.buf_start && self.pos < self.buf_start + self.buf.len() as u64;
         if !in_buf {
             let want = self.block.min(self.len - self.pos);
             self.buf = self
@@ -233,7 +250,11 @@ impl Read for RangeReader<'_> {
             if self.buf.is_empty() {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
-                    format!("{} {} is shorter than recorded", self.kind.noun(), self.name),
+                    format!(
+                        "{} {} is shorter than recorded",
+                        self.kind.noun(),
+                        self.name
+                    ),
                 ));
             }
         }
@@ -252,7 +273,9 @@ impl Seek for RangeReader<'_> {
             SeekFrom::End(d) => self.len.checked_add_signed(d),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
-        self.pos = new.ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before start"))?;
+        self.pos = new.ok_or_else(|| {
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before start")
+        })?;
         Ok(self.pos)
     }
 }

@@ -6,14 +6,17 @@ use crate::error::{Error, ErrorKind, Result};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+/// `None` until `create`.
+type Objects = Option<BTreeMap<(Kind, String), Vec<u8>>>;
+
 /// Objects in a shared map; clones see the same objects.
 #[derive(Clone, Default)]
 pub struct MemoryBackend {
-    objects: Arc<Mutex<Option<BTreeMap<(Kind, String), Vec<u8>>>>>,
+    objects: Arc<Mutex<Objects>>,
 }
 
 impl MemoryBackend {
-    fn map(&self) -> MutexGuard<'_, Option<BTreeMap<(Kind, String), Vec<u8>>>> {
+    fn map(&self) -> MutexGuard<'_, Objects> {
         self.objects.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -21,7 +24,12 @@ impl MemoryBackend {
         self.map()
             .as_ref()
             .and_then(|m| m.get(&(kind, name.to_owned())).cloned())
-            .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("{} {name} not found", kind.noun())))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("{} {name} not found", kind.noun()),
+                )
+            })
     }
 }
 
@@ -76,7 +84,12 @@ impl Backend for MemoryBackend {
             .as_mut()
             .and_then(|m| m.remove(&(kind, name.to_owned())))
             .map(|_| ())
-            .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("{} {name} not found", kind.noun())))
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("{} {name} not found", kind.noun()),
+                )
+            })
     }
 }
 

@@ -33,7 +33,13 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order `check` walks them.
-    pub const ALL: [Kind; 5] = [Kind::Config, Kind::Data, Kind::Index, Kind::Snapshot, Kind::Refs];
+    pub const ALL: [Kind; 5] = [
+        Kind::Config,
+        Kind::Data,
+        Kind::Index,
+        Kind::Snapshot,
+        Kind::Refs,
+    ];
 
     /// Directory name of the kind in path-based backends.
     pub fn dir(self) -> &'static str {
@@ -96,8 +102,14 @@ pub(crate) mod conformance {
         assert!(b.create().is_err(), "create twice must fail");
         assert!(b.list(Kind::Data).unwrap().is_empty());
         let name = "ab".repeat(32);
-        assert_eq!(b.write(Kind::Data, &name, b"hello world").unwrap(), Written::New);
-        assert_eq!(b.write(Kind::Data, &name, b"other").unwrap(), Written::AlreadyPresent);
+        assert_eq!(
+            b.write(Kind::Data, &name, b"hello world").unwrap(),
+            Written::New
+        );
+        assert_eq!(
+            b.write(Kind::Data, &name, b"other").unwrap(),
+            Written::AlreadyPresent
+        );
         assert_eq!(b.read(Kind::Data, &name).unwrap(), b"hello world");
         assert_eq!(b.read_range(Kind::Data, &name, 6, 5).unwrap(), b"world");
         assert_eq!(b.read_range(Kind::Data, &name, 6, 50).unwrap(), b"world");
@@ -106,7 +118,10 @@ pub(crate) mod conformance {
         let missing = b.read(Kind::Index, &name).unwrap_err();
         assert_eq!(missing.kind(), ErrorKind::NotFound);
         b.write(Kind::Config, "config", b"c").unwrap();
-        assert_eq!(b.list(Kind::Config).unwrap(), vec![("config".to_owned(), 1)]);
+        assert_eq!(
+            b.list(Kind::Config).unwrap(),
+            vec![("config".to_owned(), 1)]
+        );
         b.remove(Kind::Data, &name).unwrap();
         assert!(b.list(Kind::Data).unwrap().is_empty());
     }

@@ -1,0 +1,14 @@
+//! bananactl's integration tests: each runs the real binary against a local
+//! repository in a temporary directory.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod util;
+
+mod bad_input;
+mod crash;
+mod dedup;
+mod hostile;
+mod incremental;
+mod keys;
+mod output;
+mod roundtrip;

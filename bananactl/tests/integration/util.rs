@@ -1,0 +1,246 @@
+//! Test harness: a temporary repository, key and state; run the binary; assert.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub repo: PathBuf,
+    pub key: PathBuf,
+    pub state: PathBuf,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub raw: Vec<u8>,
+}
+
+impl Run {
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    pub fn code(self, want: i32) -> Run {
+        assert_eq!(
+            self.code, want,
+            "exit code\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Every stdout line as JSON (fails on a non-JSON line).
+    pub fn json(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+            .collect()
+    }
+
+    pub fn summary(&self) -> Value {
+        self.json()
+            .into_iter()
+            .rev()
+            .find(|v| v["message_type"] == "summary")
+            .unwrap_or_else(|| panic!("no summary in {}", self.stdout))
+    }
+
+    /// The error: exactly one line on stderr, starting with `bananactl: error:`.
+    pub fn one_line_error(&self) -> &str {
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.starts_with("warning:"))
+            .collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "want one error line, got: {:?}",
+            self.stderr
+        );
+        assert!(lines[0].starts_with("bananactl: error: "), "{}", lines[0]);
+        lines[0]
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_bananactl")
+}
+
+pub fn is_root() -> bool {
+    nix_euid() == 0
+}
+
+fn nix_euid() -> u32 {
+    // SAFETY-free: read from /proc.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2).unwrap_or("1").to_owned())
+        })
+        .and_then(|u| u.parse().ok())
+        .unwrap_or(1)
+}
+
+/// Skips a test that needs root, except under CI=true where it must run.
+pub fn need_root(what: &str) -> bool {
+    if is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{what} needs root in CI"
+    );
+    eprintln!("skipping {what}: needs root");
+    false
+}
+
+impl Env {
+    /// A fresh repository (`init` already run).
+    pub fn new() -> Env {
+        Self::with_init(&[])
+    }
+
+    pub fn with_init(extra: &[&str]) -> Env {
+        let e = Self::bare();
+        let mut args = vec!["init"];
+        args.extend_from_slice(extra);
+        e.run(&args).ok();
+        e
+    }
+
+    /// No repository yet.
+    pub fn bare() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        let key = dir.path().join("key.json");
+        let state = dir.path().join("state");
+        // An empty config file, so a host's /etc/banana/bananactl.toml never leaks in.
+        std::fs::write(dir.path().join("empty-config.toml"), "").unwrap();
+        Env {
+            dir,
+            repo,
+            key,
+            state,
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("--repo")
+            .arg(&self.repo)
+            .arg("--key-file")
+            .arg(&self.key)
+            .arg("--state-dir")
+            .arg(&self.state);
+        c.args(args);
+        c.env_remove("BANANA_REPO")
+            .env_remove("BANANA_KEY_FILE")
+            .env_remove("BANANA_STATE_DIR");
+        c.env("BANANA_CONFIG", self.dir.path().join("empty-config.toml"));
+        c.stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        run(self.cmd(args))
+    }
+
+    /// Runs with `--json` and returns the summary.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        self.run(&a).ok().summary()
+    }
+
+    pub fn backup(&self, paths: &[&Path]) -> Value {
+        let mut args = vec!["--json".to_owned(), "backup".to_owned()];
+        args.extend(paths.iter().map(|p| p.display().to_string()));
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run(&a).ok().summary()
+    }
+
+    pub fn restore(&self, snapshot: &str, target: &Path) -> Run {
+        self.run(&["restore", snapshot, "--target", target.to_str().unwrap()])
+    }
+
+    /// Sizes of all stored objects, by relative path.
+    pub fn objects(&self) -> Vec<(PathBuf, u64)> {
+        let mut out = Vec::new();
+        walk_files(&self.repo, &mut |p| {
+            if !p.starts_with(self.repo.join("tmp")) {
+                out.push((p.to_owned(), std::fs::metadata(p).unwrap().len()));
+            }
+        });
+        out.sort();
+        out
+    }
+
+    pub fn repo_size(&self) -> u64 {
+        self.objects().iter().map(|(_, s)| s).sum()
+    }
+}
+
+pub fn run(mut c: Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = c.output().expect("run bananactl");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        raw: stdout,
+    }
+}
+
+pub fn walk_files(dir: &Path, f: &mut dyn FnMut(&Path)) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        let ft = e.file_type().unwrap();
+        if ft.is_dir() {
+            walk_files(&p, f);
+        } else {
+            f(&p);
+        }
+    }
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
+    use rand::{RngCore, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut v = vec![0u8; len];
+    rng.fill_bytes(&mut v);
+    v
+}
+
+/// Where a source path lands under a restore target.
+pub fn restored(target: &Path, source: &Path) -> PathBuf {
+    target.join(source.strip_prefix("/").unwrap())
+}
+
+pub fn write(p: &Path, data: &[u8]) {
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, data).unwrap();
+}

@@ -1,0 +1,499 @@
+#!/usr/bin/env bash
+# Benchmark bananactl against restic on generated corpora. See bench/README.md.
+#
+#   bench/run.sh                         # both corpora, full size (~1.2 GB)
+#   SCALE=0.05 CORPUS=source bench/run.sh
+#   BANANACTL=/path/to/bananactl KEEP=1 bench/run.sh
+#
+# Env: SCALE (float, default 1.0), CORPUS=source|large|all, KEEP=1 (keep repos,
+# restores and corpora), BANANACTL (binary; if set but not executable, bananactl
+# is skipped and only restic is measured).
+set -euo pipefail
+export LC_ALL=C
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+ROOT=$(cd "$BENCH_DIR/.." && pwd -P)
+WORK=$BENCH_DIR/work
+SCALE=${SCALE:-1.0}
+CORPUS=${CORPUS:-all}
+KEEP=${KEEP:-0}
+export RESTIC_PASSWORD=${RESTIC_PASSWORD:-banana-bench-password}
+unset RESTIC_REPOSITORY RESTIC_PASSWORD_FILE RESTIC_PASSWORD_COMMAND \
+      BANANA_REPO BANANA_KEY_FILE BANANA_STATE_DIR BANANA_CONFIG
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------- options
+[[ $SCALE =~ ^[0-9]*\.?[0-9]+$ ]] && awk -v s="$SCALE" 'BEGIN{exit !(s > 0)}' \
+    || die "SCALE must be a positive number, got '$SCALE'"
+case $CORPUS in
+    all) CORPORA=(source large) ;;
+    source | large) CORPORA=("$CORPUS") ;;
+    *) die "CORPUS must be source, large or all, got '$CORPUS'" ;;
+esac
+
+# ---------------------------------------------------------------- dependencies
+missing=()
+command -v restic >/dev/null 2>&1 || missing+=(restic)
+[[ -x /usr/bin/time ]] || missing+=(time)
+if ((${#missing[@]})); then
+    SUDO=()
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || die "need root or sudo to install: ${missing[*]}"
+        SUDO=(sudo)
+    fi
+    log "installing ${missing[*]} from Debian"
+    "${SUDO[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v python3 >/dev/null 2>&1 || die "python3 is required to generate the corpora"
+RESTIC=$(command -v restic)
+
+# ---------------------------------------------------------------- bananactl
+TOOLS=()
+if [[ -n ${BANANACTL:-} ]]; then
+    if BANANA_BIN=$(command -v -- "$BANANACTL" 2>/dev/null) && [[ -x $BANANA_BIN ]]; then
+        BANANA_BIN=$(realpath -- "$BANANA_BIN")
+        TOOLS+=(bananactl)
+    else
+        log "WARNING: BANANACTL='$BANANACTL' is not an executable; SKIPPING bananactl (restic only)"
+    fi
+else
+    BANANA_BIN=$ROOT/target/release/bananactl
+    if [[ ! -x $BANANA_BIN ]]; then
+        log "$BANANA_BIN missing; building it"
+        command -v cargo >/dev/null 2>&1 || die "cargo not found; build bananactl or set BANANACTL"
+        (cd "$ROOT" && cargo build --release -p bananactl)
+        [[ -x $BANANA_BIN ]] || die "cargo build finished but $BANANA_BIN does not exist"
+    fi
+    TOOLS+=(bananactl)
+fi
+TOOLS+=(restic)
+
+# ---------------------------------------------------------------- work dir
+rm -rf "$WORK/logs"
+mkdir -p "$WORK/logs" "$WORK/corpus"
+RAW=$WORK/raw.tsv          # corpus, tool, metric, value
+: >"$RAW"
+RUN_ID=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RAW"; }
+
+# run_step CORPUS TOOL STEP CMD...: run CMD once, record wall seconds and peak RSS (KB).
+run_step() {
+    local corpus=$1 tool=$2 step=$3
+    shift 3
+    local logf=$WORK/logs/$corpus-$tool-$step.log tf=$WORK/logs/.time t0 t1 secs rss usr sys
+    sync # don't charge earlier writes (generation, mutation, previous step) to this step
+    t0=$EPOCHREALTIME
+    if ! /usr/bin/time -f '%M %U %S' -o "$tf" "$@" >"$logf" 2>&1; then
+        log "FAILED: $tool $step on $corpus: $*"
+        tail -n 40 "$logf" >&2
+        die "$tool $step failed (full log: $logf)"
+    fi
+    t1=$EPOCHREALTIME
+    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b - a}')
+    read -r rss usr sys <"$tf"
+    record "$corpus" "$tool" "${step}_s" "$secs"
+    record "$corpus" "$tool" "${step}_rss_kb" "$rss"
+    record "$corpus" "$tool" "${step}_cpu_s" "$(awk -v u="$usr" -v s="$sys" 'BEGIN{printf "%.2f", u + s}')"
+    log "  $tool $step: ${secs}s wall, $(awk -v u="$usr" -v s="$sys" 'BEGIN{print u + s}')s cpu, peak RSS $((rss / 1024)) MiB"
+}
+
+# ---------------------------------------------------------------- corpus generator
+write_generator() {
+cat >"$WORK/corpus.py" <<'PY'
+"""Deterministic corpus generator/mutator for bench/run.sh (written out by run.sh)."""
+import itertools, os, random, shutil, sys, time
+
+MIB = 1 << 20
+EXTS = [".rs"] * 6 + [".py"] * 3 + [".c", ".h", ".js", ".go", ".toml", ".md", ".txt"]
+
+
+def code_vocab(rng):
+    kw = ("fn let mut if else for while return match struct impl pub use mod const static self Self "
+          "true false None Some Ok Err def class import from int char void unsigned break continue "
+          "where type enum trait async await loop in as ref move unsafe extern crate super").split()
+    punct = ["(", ")", "{", "}", ";", ",", ".", "=", "==", "->", "=>", "::", "&", "*", "+", "-",
+             "<", ">", "[", "]", ":", "0", "1", "2", "42", "\"", "'", "?", "!", "&&", "||", "+=", "..", "#"]
+    syl = ("ab ac ad al an ar as at be ca co de di el en er ex fi ge in is it le li lo ma me mo na ne no "
+           "on or pa pe po pr ra re ro se si st ta te ti to tr un ur va ve wr ch sh th qu bl gr pl").split()
+    idents = set()
+    while len(idents) < 6000:
+        parts = ["".join(rng.choice(syl) for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(1, 4))]
+        s = rng.random()
+        if s < 0.55:
+            w = "_".join(parts)
+        elif s < 0.8:
+            w = parts[0] + "".join(p.capitalize() for p in parts[1:])
+        elif s < 0.95:
+            w = "".join(p.capitalize() for p in parts)
+        else:
+            w = "_".join(parts).upper()
+        idents.add(w)
+    idents = sorted(idents)
+    rng.shuffle(idents)
+    # Interleave so keywords/punctuation are frequent; Zipf-like weights over the whole list.
+    toks = []
+    a, b = punct + kw, idents
+    for i in range(max(len(a), len(b))):
+        if i < len(a):
+            toks.append(a[i])
+        if i < len(b):
+            toks.append(b[i])
+    cum = list(itertools.accumulate(1.0 / (i + 1) ** 1.1 for i in range(len(toks))))
+    return toks, cum
+
+
+INDENT = ["    " * d for d in range(12)]
+LINE_TOKS = list(range(0, 15))
+LINE_W = [6, 2, 5, 8, 9, 9, 8, 7, 6, 5, 4, 3, 2, 2, 1]
+DEPTH_STEP = [-1, -1, 0, 0, 0, 0, 0, 1, 1]
+
+
+def code_text(rng, vocab, size):
+    """Exactly `size` bytes of code-looking text (indented lines of Zipf-distributed tokens)."""
+    toks, cum = vocab
+    out, n, depth = [], 0, 0
+    while n < size:
+        nline = (size - n) // 30 + 16
+        lens = rng.choices(LINE_TOKS, weights=LINE_W, k=nline)
+        steps = rng.choices(DEPTH_STEP, k=nline)
+        words = rng.choices(toks, cum_weights=cum, k=sum(lens))
+        i = 0
+        for k, st in zip(lens, steps):
+            depth = min(11, max(0, depth + st))
+            if k == 0:
+                line = "\n"
+            elif k == 1:
+                line = INDENT[depth] + "// " + " ".join(words[i:i + 6]) + "\n"
+            else:
+                line = INDENT[depth] + " ".join(words[i:i + k]) + "\n"
+            i += k
+            out.append(line)
+            n += len(line)
+            if n >= size:
+                break
+    data = "".join(out).encode()[:size]
+    return data[:-1] + b"\n" if data else data
+
+
+LEVELS = ["INFO"] * 10 + ["DEBUG"] * 6 + ["WARN"] * 2 + ["ERROR"]
+COMPONENTS = ["api", "db", "cache", "auth", "worker", "scheduler", "http", "grpc", "storage", "gc"]
+METHODS = ["GET", "GET", "GET", "POST", "PUT", "DELETE"]
+PATHS = ["/api/v1/users", "/api/v1/orders", "/api/v1/items", "/healthz", "/metrics", "/api/v2/search",
+         "/api/v1/sessions", "/static/app.js", "/api/v1/reports/export", "/login"]
+MSGS = ["connection established", "cache miss for key", "retrying operation", "flushed batch",
+        "slow query detected", "token refreshed", "job completed", "compaction started",
+        "checkpoint written", "lease renewed", "request timed out", "rebalancing partitions"]
+STATUS = [200] * 20 + [201, 204, 301, 304, 400, 401, 403, 404, 404, 500, 502, 503]
+
+
+class LogGen:
+    """Service-log lines with increasing timestamps, produced in blocks."""
+
+    def __init__(self, rng):
+        self.rng, self.t_ms, self.sec, self.prefix = rng, 1_700_000_000_000, None, ""
+
+    def block(self, size):
+        rng, out, n = self.rng, [], 0
+        while n < size:
+            k = 2000
+            dts = rng.choices((0, 1, 2, 3, 5, 8, 13, 40, 250), k=k)
+            lv = rng.choices(LEVELS, k=k)
+            comp = rng.choices(COMPONENTS, k=k)
+            kinds = rng.choices((0, 0, 0, 1, 2), k=k)
+            for j in range(k):
+                self.t_ms += dts[j]
+                s, ms = divmod(self.t_ms, 1000)
+                if s != self.sec:
+                    self.sec = s
+                    self.prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(s))
+                if kinds[j] == 0:
+                    body = "%s %s status=%d bytes=%d latency_ms=%d req=%08x" % (
+                        rng.choice(METHODS), rng.choice(PATHS), rng.choice(STATUS),
+                        rng.randrange(100000), rng.randrange(2000), rng.getrandbits(32))
+                elif kinds[j] == 1:
+                    body = "%s id=%d shard=%d" % (rng.choice(MSGS), rng.randrange(10 ** 6), rng.randrange(64))
+                else:
+                    body = "user=%d session=%016x ip=10.%d.%d.%d" % (
+                        rng.randrange(50000), rng.getrandbits(64), rng.randrange(256), rng.randrange(256),
+                        rng.randrange(256))
+                line = "%s.%03dZ %-5s [%s-%d] %s\n" % (self.prefix, ms, lv[j], comp[j], j % 16, body)
+                out.append(line)
+                n += len(line)
+                if n >= size:
+                    break
+        return "".join(out).encode()[:size]
+
+
+def write_file(path, size, block_fn, block=16 * MIB):
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            b = block_fn(min(block, left))
+            f.write(b)
+            left -= len(b)
+
+
+def gen_source(root, scale, seed=1):
+    """~20k files (x scale), ~200 MiB (x scale), log-normal sizes, nested directories."""
+    rng = random.Random(seed)
+    vocab = code_vocab(rng)
+    nfiles = max(10, round(20000 * scale))
+    target = 200 * MIB * scale
+    sizes = [min(4 * MIB, rng.lognormvariate(8.3, 1.25)) for _ in range(nfiles)]  # median ~4 KiB
+    f = target / sum(sizes)
+    sizes = [max(0, int(s * f)) for s in sizes]
+    for i in rng.sample(range(nfiles), max(1, nfiles // 200)):
+        sizes[i] = 0  # a few empty files, as in real trees
+    idents = [t for t in vocab[0] if t[0].isalpha() and t.lower() == t][:2000]
+    dirs = [""]
+    for i in range(max(1, nfiles // 18)):
+        parent = rng.choice(dirs[: 1 + len(dirs) // 2]) if rng.random() < 0.6 else rng.choice(dirs)
+        if parent.count("/") >= 7:
+            parent = ""
+        dirs.append(os.path.join(parent, "%s_%d" % (rng.choice(idents), i)))
+    for d in dirs:
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    for i, size in enumerate(sizes):
+        name = "%s_%d%s" % (rng.choice(idents), i, rng.choice(EXTS))
+        with open(os.path.join(root, rng.choice(dirs), name), "wb") as fh:
+            fh.write(code_text(rng, vocab, size))
+    return nfiles, sum(sizes)
+
+
+RAND_MIB = [160, 128, 96, 64, 32, 16, 16]  # 512 MiB incompressible (x scale)
+LOG_MIB = [192, 128, 96, 64, 32]  # 512 MiB compressible log text (x scale)
+
+
+def gen_large(root, scale, seed=2):
+    os.makedirs(os.path.join(root, "blobs"), exist_ok=True)
+    os.makedirs(os.path.join(root, "logs"), exist_ok=True)
+    total = 0
+    for i, m in enumerate(RAND_MIB):
+        rng = random.Random(seed * 1000 + i)
+        size = max(4096, int(m * MIB * scale))
+        write_file(os.path.join(root, "blobs", "blob-%02d.bin" % i), size, rng.randbytes)
+        total += size
+    for i, m in enumerate(LOG_MIB):
+        g = LogGen(random.Random(seed * 1000 + 100 + i))
+        size = max(4096, int(m * MIB * scale))
+        write_file(os.path.join(root, "logs", "service-%02d.log" % i), size, g.block, 4 * MIB)
+        total += size
+    return len(RAND_MIB) + len(LOG_MIB), total
+
+
+def list_files(root):
+    out = []
+    for dp, dn, fn in os.walk(root):
+        for f in fn:
+            out.append(os.path.relpath(os.path.join(dp, f), root))
+    return sorted(out)
+
+
+def mutate(root, saved, seed, frac=0.01):
+    """Change `frac` of the files (at least one) by appending, overwriting in place or inserting
+    in the middle. Originals are copied to `saved` first so that `revert` can undo it."""
+    rng = random.Random(seed)
+    vocab = code_vocab(random.Random(seed + 1))
+    files = list_files(root)
+    chosen = sorted(rng.sample(files, max(1, round(len(files) * frac))))
+    nbytes = 0
+    for rel in chosen:
+        p, s = os.path.join(root, rel), os.path.join(saved, rel)
+        os.makedirs(os.path.dirname(s), exist_ok=True)
+        shutil.copy2(p, s)
+        size = os.path.getsize(p)
+        patch_len = max(64, min(64 * 1024, size // 20))
+        patch = rng.randbytes(patch_len) if rel.endswith(".bin") else code_text(rng, vocab, patch_len)
+        mode = rng.randrange(3) if size > 0 else 0
+        if mode == 0:  # append
+            with open(p, "ab") as f:
+                f.write(patch)
+        elif mode == 1:  # overwrite in place, same size
+            off = rng.randrange(size)
+            with open(p, "r+b") as f:
+                f.seek(off)
+                f.write(patch[: size - off])
+        else:  # insert in the middle (shifts the rest of the file)
+            off = rng.randrange(size)
+            with open(p, "rb") as f:
+                data = f.read()
+            with open(p, "wb") as f:
+                f.write(data[:off] + patch + data[off:])
+        nbytes += len(patch)
+    return len(chosen), nbytes
+
+
+def revert(root, saved):
+    n = 0
+    for rel in list_files(saved):
+        shutil.copy2(os.path.join(saved, rel), os.path.join(root, rel))
+        n += 1
+    shutil.rmtree(saved)
+    return n
+
+
+def main():
+    cmd, t = sys.argv[1], time.time()
+    if cmd == "gen":
+        kind, root, scale = sys.argv[2], sys.argv[3], float(sys.argv[4])
+        os.makedirs(root, exist_ok=True)
+        n, b = (gen_source if kind == "source" else gen_large)(root, scale)
+        print("generated %s: %d files, %.1f MiB in %.1fs" % (kind, n, b / MIB, time.time() - t))
+    elif cmd == "mutate":
+        n, b = mutate(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        print("changed %d files (%d bytes written)" % (n, b))
+    elif cmd == "revert":
+        print("reverted %d files" % revert(sys.argv[2], sys.argv[3]))
+    else:
+        sys.exit("unknown command " + cmd)
+
+
+if __name__ == "__main__":
+    main()
+PY
+}
+
+# ensure_corpus NAME: (re)generate $WORK/corpus/NAME unless a pristine copy for this
+# generator and SCALE exists (only possible after a KEEP=1 run).
+ensure_corpus() {
+    local name=$1 dir=$WORK/corpus/$1 stamp=$WORK/corpus/$1.stamp want
+    want="$(sha256sum "$WORK/corpus.py" | cut -c1-16) scale=$SCALE"
+    if [[ -d $dir && -f $stamp && $(<"$stamp") == "$want" ]]; then
+        log "reusing corpus $name ($dir)"
+        return
+    fi
+    rm -rf "$dir" "$stamp" "$WORK/corpus/$name.saved"
+    log "generating corpus $name (SCALE=$SCALE)"
+    python3 "$WORK/corpus.py" gen "$name" "$dir" "$SCALE" | while read -r l; do log "  $l"; done
+    echo "$want" >"$stamp"
+}
+
+# ---------------------------------------------------------------- one tool, one corpus
+bench_tool() {
+    local tool=$1 corpus=$2 src=$WORK/corpus/$2
+    local repo=$WORK/repo-$corpus-$tool restore=$WORK/restore-$corpus-$tool
+    local saved=$WORK/corpus/$corpus.saved stamp=$WORK/corpus/$corpus.stamp stampval
+    local -a base cmd
+    rm -rf "$repo" "$repo".key "$repo".state "$repo".cache "$restore"
+    mkdir -p "$restore"
+    case $tool in
+        bananactl) base=("$BANANA_BIN" --repo "$repo" --key-file "$repo.key" --state-dir "$repo.state") ;;
+        restic) base=("$RESTIC" -r "$repo" --cache-dir "$repo.cache") ;;
+    esac
+    cmd=("${base[@]}" -q)
+    log "== $tool on $corpus"
+
+    "${cmd[@]}" init >"$WORK/logs/$corpus-$tool-init.log" 2>&1 \
+        || { cat "$WORK/logs/$corpus-$tool-init.log" >&2; die "$tool init failed"; }
+    # Warm the page cache so both tools read the corpus from memory. (Not `tar -cf
+    # /dev/null`: GNU tar skips reading file data when the archive is /dev/null.)
+    tar -cf - -C "$src" . | cat >/dev/null
+
+    run_step "$corpus" "$tool" backup1 "${cmd[@]}" backup "$src"
+    run_step "$corpus" "$tool" backup2 "${cmd[@]}" backup "$src"
+    stampval=$(<"$stamp")
+    rm -f "$stamp" # corpus is dirty until reverted
+    python3 "$WORK/corpus.py" mutate "$src" "$saved" 101 | while read -r l; do log "  $l"; done
+    run_step "$corpus" "$tool" backup3 "${cmd[@]}" backup "$src"
+    record "$corpus" "$tool" repo_bytes "$(du -sb "$repo" | cut -f1)"
+    "${base[@]}" snapshots >"$WORK/logs/$corpus-$tool-snapshots.log" 2>&1 \
+        || { cat "$WORK/logs/$corpus-$tool-snapshots.log" >&2; die "$tool snapshots failed"; }
+    run_step "$corpus" "$tool" restore "${cmd[@]}" restore latest --target "$restore"
+
+    # Both tools restore absolute paths under the target.
+    if [[ ! -d $restore$src ]]; then
+        find "$restore" -maxdepth 5 -type d | head -n 20 >&2
+        die "$tool restore: $restore$src does not exist (see the listing above)"
+    fi
+    if ! diff -r --no-dereference "$src" "$restore$src" >"$WORK/logs/$corpus-$tool-diff.log" 2>&1; then
+        head -n 20 "$WORK/logs/$corpus-$tool-diff.log" >&2
+        die "$tool restore of $corpus DOES NOT MATCH the source (full diff: $WORK/logs/$corpus-$tool-diff.log)"
+    fi
+    log "  restore verified: identical to the corpus (diff -r)"
+
+    python3 "$WORK/corpus.py" revert "$src" "$saved" | while read -r l; do log "  $l"; done
+    echo "$stampval" >"$stamp"
+    if [[ $KEEP != 1 ]]; then
+        rm -rf "$repo" "$repo".key "$repo".state "$repo".cache "$restore"
+    fi
+}
+
+# ---------------------------------------------------------------- report
+report() {
+    local banana_version restic_version
+    banana_version=$([[ " ${TOOLS[*]} " == *" bananactl "* ]] && "$BANANA_BIN" --version 2>/dev/null | head -n1 || echo "skipped")
+    restic_version=$("$RESTIC" version | head -n1)
+    python3 - "$RAW" "$WORK/results.jsonl" "$RUN_ID" "$SCALE" "$banana_version" "$restic_version" <<'PY'
+import collections, json, sys
+
+raw, out, run_id, scale, bver, rver = sys.argv[1:7]
+data = collections.defaultdict(dict)  # (corpus, tool) -> metric -> value
+corpora = []
+for line in open(raw):
+    corpus, tool, metric, value = line.rstrip("\n").split("\t")
+    data[(corpus, tool)][metric] = float(value)
+    if corpus not in corpora:
+        corpora.append(corpus)
+
+MIB = 1 << 20
+ROWS = [  # label, key, unit, function of a tool's metrics, target max ratio bananactl/restic
+    ("first backup", "first_backup_s", "s", lambda m: m["backup1_s"], 1.0),
+    ("unchanged backup", "unchanged_backup_s", "s", lambda m: m["backup2_s"], 0.5),
+    ("1%-changed backup", "changed_backup_s", "s", lambda m: m["backup3_s"], None),
+    ("restore", "restore_s", "s", lambda m: m["restore_s"], 1.0),
+    ("repo size", "repo_size_mib", "MiB", lambda m: m["repo_bytes"] / MIB, 1.0),
+    ("peak RSS", "peak_rss_mib", "MiB",
+     lambda m: max(m[k] for k in ("backup1_rss_kb", "backup2_rss_kb", "backup3_rss_kb", "restore_rss_kb")) / 1024, 1.5),
+]
+
+def fmt(v):
+    return "-" if v is None else ("%.2f" % v if v < 100 else "%.0f" % v)
+
+with open(out, "w") as fh:
+    fh.write(json.dumps({"type": "meta", "run": run_id, "scale": float(scale), "bananactl_version": bver,
+                         "restic_version": rver}) + "\n")
+    for corpus in corpora:
+        b, r = data.get((corpus, "bananactl")), data.get((corpus, "restic"))
+        print("\n%s corpus (SCALE=%s)" % (corpus, scale))
+        hdr = "%-24s %10s %10s %8s %8s  %s" % ("", "bananactl", "restic", "ratio", "target", "status")
+        print(hdr)
+        print("-" * len(hdr))
+        for label, key, unit, f, target in ROWS:
+            bv = f(b) if b else None
+            rv = f(r) if r else None
+            ratio = bv / rv if bv is not None and rv else None
+            met = None if target is None or ratio is None else ratio <= target
+            status = "-" if target is None else ("skipped" if ratio is None else ("met" if met else "NOT MET"))
+            print("%-24s %10s %10s %8s %8s  %s" % (
+                "%s (%s)" % (label, unit), fmt(bv), fmt(rv), "-" if ratio is None else "%.3fx" % ratio,
+                "-" if target is None else "<=%.1fx" % target, status))
+            fh.write(json.dumps({"type": "row", "run": run_id, "scale": float(scale), "corpus": corpus,
+                                 "metric": key, "unit": unit, "bananactl": bv, "restic": rv, "ratio": ratio,
+                                 "target_max_ratio": target, "met": met}) + "\n")
+        for tool, m in (("bananactl", b), ("restic", r)):
+            if m:
+                print("  %s cpu s (user+sys): backup1 %s, backup2 %s, backup3 %s, restore %s" % (
+                    tool, *(fmt(m[k + "_cpu_s"]) for k in ("backup1", "backup2", "backup3", "restore"))))
+print("\nresults: %s (raw measurements: %s)" % (out, raw))
+PY
+}
+
+# ---------------------------------------------------------------- main
+write_generator
+log "tools: ${TOOLS[*]} | corpora: ${CORPORA[*]} | SCALE=$SCALE | $(nproc) CPUs"
+[[ " ${TOOLS[*]} " == *" bananactl "* ]] && log "bananactl: $BANANA_BIN ($("$BANANA_BIN" --version 2>/dev/null | head -n1))"
+log "restic: $RESTIC ($("$RESTIC" version | head -n1))"
+for corpus in "${CORPORA[@]}"; do
+    ensure_corpus "$corpus"
+    for tool in "${TOOLS[@]}"; do
+        bench_tool "$tool" "$corpus"
+    done
+    if [[ $KEEP != 1 ]]; then
+        rm -rf "${WORK:?}/corpus/$corpus" "$WORK/corpus/$corpus.stamp"
+    fi
+done
+report
