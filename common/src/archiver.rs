@@ -68,17 +68,23 @@ pub struct BackupOutcome {
     pub partial: bool,
 }
 
+/// Blobs smaller than this are compressed in groups: xz's per-stream set-up
+/// costs more than compressing a small file, and shared context shrinks them.
+const GROUP_BELOW: usize = 64 << 10;
+/// A group is sent to compression once it holds this much.
+const GROUP_TARGET: usize = 512 << 10;
+
+/// One payload to compress: a blob, or a group of small blobs of one kind.
 struct Job {
-    id: Id,
     kind: BlobKind,
+    blobs: Vec<(Id, u32)>,
     data: Vec<u8>,
 }
 
 struct Packed {
-    id: Id,
     kind: BlobKind,
+    blobs: Vec<(Id, u32)>,
     payload: Vec<u8>,
-    raw_len: usize,
 }
 
 /// Runs a backup.
@@ -182,6 +188,7 @@ pub fn backup(
             pending: HashSet::new(),
             used: HashSet::new(),
             jobs: Some(job_tx),
+            groups: BTreeMap::new(),
             excludes,
             one_fs: opts.one_file_system,
             cat_reader,
@@ -199,6 +206,7 @@ pub fn backup(
             Some((reader, name)) => w.stdin_root(reader, &name),
             None => w.roots(&sources),
         };
+        let root = root.and_then(|r| w.flush_groups().map(|_| r));
         w.jobs = None; // closes the pipeline
         let packed = packer
             .join()
@@ -308,10 +316,9 @@ fn compress_worker(rx: Receiver<Job>, tx: Sender<Packed>, preset: u32) {
     for job in rx {
         let payload = crate::compress::compress(&job.data, preset);
         let packed = Packed {
-            id: job.id,
             kind: job.kind,
+            blobs: job.blobs,
             payload,
-            raw_len: job.data.len(),
         };
         if tx.send(packed).is_err() {
             return;
@@ -341,7 +348,7 @@ fn packer(repo: &Repository, rx: Receiver<Packed>, stored: &AtomicU64) -> Result
             std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::btree_map::Entry::Vacant(v) => v.insert(PackWriter::new(recipients)?),
         };
-        w.add(item.id, item.kind, &item.payload, item.raw_len)?;
+        w.add_group(item.kind, &item.blobs, &item.payload)?;
         if w.len() >= target {
             if let Some(full) = open.remove(&key) {
                 flush(full, &mut done)?;
@@ -518,6 +525,7 @@ struct Walker<'a> {
     pending: HashSet<Id>,
     used: HashSet<Id>,
     jobs: Option<Sender<Job>>,
+    groups: BTreeMap<u8, Job>,
     excludes: Excludes,
     one_fs: bool,
     cat_reader: Option<catalogue::Reader>,
@@ -555,10 +563,38 @@ impl Walker<'_> {
         } else {
             self.summary.trees_added += 1;
         }
-        let sent = self
-            .jobs
-            .as_ref()
-            .map(|j| j.send(Job { id, kind, data }).is_ok());
+        if data.len() >= GROUP_BELOW {
+            return self.send(Job {
+                kind,
+                blobs: vec![(id, data.len() as u32)],
+                data,
+            });
+        }
+        let group = self.groups.entry(u8::from(kind)).or_insert_with(|| Job {
+            kind,
+            blobs: Vec::new(),
+            data: Vec::new(),
+        });
+        group.blobs.push((id, data.len() as u32));
+        group.data.extend_from_slice(&data);
+        if group.data.len() >= GROUP_TARGET {
+            if let Some(job) = self.groups.remove(&u8::from(kind)) {
+                self.send(job)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the unfinished groups; called once the walk is done.
+    fn flush_groups(&mut self) -> Result<()> {
+        for (_, job) in std::mem::take(&mut self.groups) {
+            self.send(job)?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, job: Job) -> Result<()> {
+        let sent = self.jobs.as_ref().map(|j| j.send(job).is_ok());
         if sent == Some(true) {
             Ok(())
         } else {

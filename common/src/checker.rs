@@ -336,18 +336,29 @@ fn check_pack(
             return Ok(());
         }
     };
+    // Blobs of one group share a payload: it is decompressed once.
+    let mut group: Option<(u32, Result<Vec<u8>>)> = None;
     for entry in &header.blobs {
-        let ok = pack::read_payload(&mut reader, entry, id)
-            .and_then(|payload| pack::verify_blob(c.repo.keys(), entry, &payload, id));
+        if group.as_ref().is_none_or(|(off, _)| *off != entry.offset) {
+            let plain = pack::read_payload(&mut reader, entry, id)
+                .and_then(|payload| pack::decompress(entry, &payload, id));
+            if plain.is_err() {
+                if let Ok(fresh) = open() {
+                    reader = fresh;
+                }
+            }
+            group = Some((entry.offset, plain));
+        }
+        let ok = match &group {
+            Some((_, Ok(plain))) => pack::verify_in(c.repo.keys(), entry, plain, id),
+            Some((_, Err(e))) => Err(Error::damaged(e.message().to_owned())),
+            None => Err(Error::damaged("no payload")),
+        };
         match ok {
             Ok(_) => c.report.blobs_verified += 1,
             Err(e) => {
                 damaged.insert(entry.id, *id);
                 c.damage(obj.clone(), &e);
-                match open() {
-                    Ok(r) => reader = r,
-                    Err(_) => return Ok(()),
-                }
             }
         }
         if let Some((p, indexed)) = index.entry(&entry.id) {

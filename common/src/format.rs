@@ -59,7 +59,16 @@ impl TryFrom<u8> for BlobKind {
     }
 }
 
+fn is_zero32(v: &u32) -> bool {
+    *v == 0
+}
+
 /// §4 One blob's place inside a pack body's plaintext.
+///
+/// Small blobs are compressed together: several entries then share one
+/// payload (same `offset` and `length`), which decompresses to `group_length`
+/// bytes, the blob being `raw_length` bytes at `inner` in it. A blob compressed
+/// on its own has `group_length` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlobEntry {
     /// Keyed id of the plaintext.
@@ -70,8 +79,25 @@ pub struct BlobEntry {
     pub offset: u32,
     /// Payload length (tag byte included).
     pub length: u32,
-    /// Plaintext length after decompression.
+    /// Plaintext length of the blob.
     pub raw_length: u32,
+    /// Offset of the blob in its group's plaintext (grouped blobs only).
+    #[serde(default, skip_serializing_if = "is_zero32")]
+    pub inner: u32,
+    /// Plaintext length of the whole group; 0 when the payload is this blob alone.
+    #[serde(default, skip_serializing_if = "is_zero32")]
+    pub group_length: u32,
+}
+
+impl BlobEntry {
+    /// Plaintext length of the payload.
+    pub fn payload_raw_length(&self) -> u32 {
+        if self.group_length > 0 {
+            self.group_length
+        } else {
+            self.raw_length
+        }
+    }
 }
 
 /// §4 The sealed header at the end of each pack.
@@ -196,13 +222,16 @@ pub(crate) mod tests {
             any::<u32>(),
             any::<u32>(),
             any::<u32>(),
+            any::<(u32, u32)>(),
         )
-            .prop_map(|(id, t, o, l, r)| BlobEntry {
+            .prop_map(|(id, t, o, l, r, (inner, group_length))| BlobEntry {
                 id,
                 kind: if t { BlobKind::Tree } else { BlobKind::Data },
                 offset: o,
                 length: l,
                 raw_length: r,
+                inner,
+                group_length,
             })
     }
 

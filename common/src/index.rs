@@ -19,6 +19,10 @@ pub struct Location {
     pub length: u32,
     /// Plaintext length.
     pub raw_length: u32,
+    /// Offset in the group's plaintext (grouped blobs).
+    pub inner: u32,
+    /// Group plaintext length, 0 when not grouped.
+    pub group_length: u32,
 }
 
 /// A pack known to the index.
@@ -57,6 +61,8 @@ impl Index {
                 offset: b.offset,
                 length: b.length,
                 raw_length: b.raw_length,
+                inner: b.inner,
+                group_length: b.group_length,
             });
         }
     }
@@ -75,16 +81,16 @@ impl Index {
     /// The blob's entry as in a pack header.
     pub fn entry(&self, id: &Id) -> Option<(PackInfo, BlobEntry)> {
         self.get(id).map(|(p, l)| {
-            (
-                p,
-                BlobEntry {
-                    id: *id,
-                    kind: l.kind,
-                    offset: l.offset,
-                    length: l.length,
-                    raw_length: l.raw_length,
-                },
-            )
+            let e = BlobEntry {
+                id: *id,
+                kind: l.kind,
+                offset: l.offset,
+                length: l.length,
+                raw_length: l.raw_length,
+                inner: l.inner,
+                group_length: l.group_length,
+            };
+            (p, e)
         })
     }
 

@@ -45,19 +45,39 @@ impl PackWriter {
         })
     }
 
-    /// Appends a tagged payload (see [`crate::compress`]).
+    /// Appends a tagged payload (see [`crate::compress`]) holding one blob.
     pub fn add(&mut self, id: Id, kind: BlobKind, payload: &[u8], raw_length: usize) -> Result<()> {
+        self.add_group(kind, &[(id, raw_length as u32)], payload)
+    }
+
+    /// Appends a payload holding the concatenation of `blobs` (id, length);
+    /// with one blob it is an ordinary, ungrouped payload.
+    pub fn add_group(&mut self, kind: BlobKind, blobs: &[(Id, u32)], payload: &[u8]) -> Result<()> {
         let too_big = || Error::new(crate::ErrorKind::Other, "pack exceeds 4 GiB");
+        let offset = u32::try_from(self.offset).map_err(|_| too_big())?;
+        let length = u32::try_from(payload.len()).map_err(|_| too_big())?;
+        let total: u64 = blobs.iter().map(|(_, l)| u64::from(*l)).sum();
+        let group_length = if blobs.len() > 1 {
+            u32::try_from(total).map_err(|_| too_big())?
+        } else {
+            0
+        };
         self.body
             .write_all(payload)
             .map_err(|e| Error::io("pack encryption", e))?;
-        self.blobs.push(BlobEntry {
-            id,
-            kind,
-            offset: u32::try_from(self.offset).map_err(|_| too_big())?,
-            length: u32::try_from(payload.len()).map_err(|_| too_big())?,
-            raw_length: u32::try_from(raw_length).map_err(|_| too_big())?,
-        });
+        let mut inner = 0u32;
+        for (id, len) in blobs {
+            self.blobs.push(BlobEntry {
+                id: *id,
+                kind,
+                offset,
+                length,
+                raw_length: *len,
+                inner,
+                group_length,
+            });
+            inner += len;
+        }
         self.offset += payload.len() as u64;
         Ok(())
     }
@@ -189,17 +209,47 @@ pub fn read_payload<R: Read + Seek>(body: &mut R, entry: &BlobEntry, pack: &Id) 
     Ok(payload)
 }
 
-/// Decompresses a payload and verifies it against its keyed id.
+/// Decompresses a payload (for a group: all of it).
+pub fn decompress(entry: &BlobEntry, payload: &[u8], pack: &Id) -> Result<Vec<u8>> {
+    let want = entry.payload_raw_length() as usize;
+    let plain = crate::compress::decompress(payload, want)
+        .map_err(|e| Error::damaged(format!("pack {pack}: blob {}: {}", entry.id, e.message())))?;
+    if plain.len() != want {
+        return Err(Error::damaged(format!(
+            "pack {pack}: blob {} has the wrong length",
+            entry.id
+        )));
+    }
+    Ok(plain)
+}
+
+/// Decompresses a payload and verifies the blob against its keyed id.
 pub fn verify_blob(keys: &Keys, entry: &BlobEntry, payload: &[u8], pack: &Id) -> Result<Vec<u8>> {
-    let plain = crate::compress::decompress(payload, entry.raw_length as usize)
-        .map_err(|e| Error::damaged(format!("pack {pack}: blob {}: {e}", entry.id)))?;
-    if plain.len() != entry.raw_length as usize || keys.chunk_id(&plain) != entry.id {
+    verify_in(keys, entry, &decompress(entry, payload, pack)?, pack)
+}
+
+/// Cuts the blob out of its decompressed payload and verifies it.
+pub fn verify_in(keys: &Keys, entry: &BlobEntry, plain: &[u8], pack: &Id) -> Result<Vec<u8>> {
+    let start = if entry.group_length > 0 {
+        entry.inner as usize
+    } else {
+        0
+    };
+    let plain = plain
+        .get(start..start + entry.raw_length as usize)
+        .ok_or_else(|| {
+            Error::damaged(format!(
+                "pack {pack}: blob {} lies outside its group",
+                entry.id
+            ))
+        })?;
+    if keys.chunk_id(plain) != entry.id {
         return Err(Error::damaged(format!(
             "pack {pack}: blob {} does not match its id (damaged or forged)",
             entry.id
         )));
     }
-    Ok(plain)
+    Ok(plain.to_vec())
 }
 
 #[cfg(test)]
@@ -237,6 +287,28 @@ mod tests {
         }
     }
 
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn group_round_trip(blobs in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..3000), 1..12)) {
+            let (keys, ident) = setup();
+            let mut w = PackWriter::new(&[ident.to_public()]).unwrap();
+            let ids: Vec<(Id, u32)> = blobs.iter().map(|b| (keys.chunk_id(b), b.len() as u32)).collect();
+            w.add_group(BlobKind::Tree, &ids, &crate::compress::compress(&blobs.concat(), 0)).unwrap();
+            let p = w.finish(&keys).unwrap();
+            let h = parse(&p.bytes, &p.id, &keys).unwrap();
+            prop_assert_eq!(h.blobs.len(), blobs.len());
+            let be = MemoryBackend::default();
+            be.create().unwrap();
+            be.write(Kind::Data, &p.id.to_hex(), &p.bytes).unwrap();
+            let mut body = open_body(&be, &p.id, h.body_len, std::slice::from_ref(&ident)).unwrap();
+            for (entry, b) in h.blobs.iter().zip(&blobs) {
+                let payload = read_payload(&mut body, entry, &p.id).unwrap();
+                prop_assert_eq!(&verify_blob(&keys, entry, &payload, &p.id).unwrap(), b);
+            }
+        }
+    }
+
     #[test]
     fn forged_pack_to_same_recipient_is_rejected() {
         let (keys, ident) = setup();
@@ -264,6 +336,8 @@ mod tests {
             offset: 0,
             length: evil.len() as u32 + 1,
             raw_length: evil.len() as u32,
+            inner: 0,
+            group_length: 0,
         };
         let payload = crate::compress::compress(&evil, 0);
         assert!(

@@ -307,6 +307,8 @@ pub struct BlobReader<'a> {
     index: &'a Index,
     identities: &'a [age::x25519::Identity],
     open: HashMap<u32, age::stream::StreamReader<RangeReader<'a>>>,
+    /// The last group decompressed: (pack position, payload offset) → plaintext.
+    group: Option<((u32, u32), Vec<u8>)>,
 }
 
 const OPEN_PACKS: usize = 4;
@@ -330,6 +332,7 @@ impl<'a> BlobReader<'a> {
             index,
             identities: &restore.identities,
             open: HashMap::new(),
+            group: None,
         })
     }
 
@@ -340,6 +343,13 @@ impl<'a> BlobReader<'a> {
             .entry(id)
             .ok_or_else(|| Error::damaged(format!("blob {id} is not in any index")))?;
         let pos = self.index.get(id).map(|(_, l)| l.pack).unwrap_or_default();
+        if entry.group_length > 0 {
+            if let Some((key, plain)) = &self.group {
+                if *key == (pos, entry.offset) {
+                    return crate::pack::verify_in(self.repo.keys(), &entry, plain, &pack.id);
+                }
+            }
+        }
         if !self.open.contains_key(&pos) {
             if self.open.len() >= OPEN_PACKS {
                 self.open.clear();
@@ -352,11 +362,18 @@ impl<'a> BlobReader<'a> {
             )?;
             self.open.insert(pos, body);
         }
-        let result = match self.open.get_mut(&pos) {
+        let plain = match self.open.get_mut(&pos) {
             Some(body) => crate::pack::read_payload(body, &entry, &pack.id)
-                .and_then(|p| crate::pack::verify_blob(self.repo.keys(), &entry, &p, &pack.id)),
+                .and_then(|p| crate::pack::decompress(&entry, &p, &pack.id)),
             None => Err(Error::new(ErrorKind::Other, "pack cache")),
         };
+        let result = plain.and_then(|plain| {
+            let blob = crate::pack::verify_in(self.repo.keys(), &entry, &plain, &pack.id);
+            if entry.group_length > 0 {
+                self.group = Some(((pos, entry.offset), plain));
+            }
+            blob
+        });
         if result.is_err() {
             self.open.remove(&pos);
         }

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this).
+# Needs: the Rust toolchain with rustfmt and clippy; runs as root in CI (some
+# tests mount tmpfs or drop to 'nobody'; without root they skip, except CI=true).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1; }
+# Tools the tests call; present on Debian, installed if a minimal image lacks them.
+missing=()
+need setpriv || missing+=(util-linux)
+need mount || missing+=(mount)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+fi
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== man pages and completions up to date"
+cargo xtask check-gen
+echo "== cargo test"
+cargo test --workspace --locked
