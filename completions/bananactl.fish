@@ -43,7 +43,7 @@ complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "check" -d 'Veri
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "key" -d 'Manage key files'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l add-recipient -d 'Also encrypt every pack to this age recipient (a break-glass key kept offline); repeatable. Only when a new key file is created' -r
-complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l compression -d 'xz preset for new chunks, 0 (fastest) to 9 [default: 1, or the config file\'s]' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l compression -d 'xz preset for new chunks, 0 (fastest) to 9 [default: 0, or the config file\'s]' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l pack-size -d 'Target pack size in MiB' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F

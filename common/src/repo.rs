@@ -30,7 +30,7 @@ impl Default for RepoOptions {
         RepoOptions {
             chunker: ChunkerParams::default(),
             pack_size: 16 << 20,
-            compression: 1,
+            compression: 0,
         }
     }
 }
@@ -307,11 +307,14 @@ pub struct BlobReader<'a> {
     index: &'a Index,
     identities: &'a [age::x25519::Identity],
     open: HashMap<u32, age::stream::StreamReader<RangeReader<'a>>>,
-    /// The last group decompressed: (pack position, payload offset) → plaintext.
-    group: Option<((u32, u32), Vec<u8>)>,
+    /// Recently decompressed groups, newest last: (pack position, payload
+    /// offset) → plaintext. Trees and data interleave during a restore, so
+    /// one slot per kind is not enough; a few cover both.
+    groups: Vec<((u32, u32), Vec<u8>)>,
 }
 
 const OPEN_PACKS: usize = 4;
+const GROUP_CACHE: usize = 8;
 
 impl<'a> BlobReader<'a> {
     /// A reader; fails with a clear message when the key has no identity.
@@ -332,7 +335,7 @@ impl<'a> BlobReader<'a> {
             index,
             identities: &restore.identities,
             open: HashMap::new(),
-            group: None,
+            groups: Vec::new(),
         })
     }
 
@@ -344,10 +347,8 @@ impl<'a> BlobReader<'a> {
             .ok_or_else(|| Error::damaged(format!("blob {id} is not in any index")))?;
         let pos = self.index.get(id).map(|(_, l)| l.pack).unwrap_or_default();
         if entry.group_length > 0 {
-            if let Some((key, plain)) = &self.group {
-                if *key == (pos, entry.offset) {
-                    return crate::pack::verify_in(self.repo.keys(), &entry, plain, &pack.id);
-                }
+            if let Some((_, plain)) = self.groups.iter().find(|(k, _)| *k == (pos, entry.offset)) {
+                return crate::pack::verify_in(self.repo.keys(), &entry, plain, &pack.id);
             }
         }
         if !self.open.contains_key(&pos) {
@@ -370,7 +371,10 @@ impl<'a> BlobReader<'a> {
         let result = plain.and_then(|plain| {
             let blob = crate::pack::verify_in(self.repo.keys(), &entry, &plain, &pack.id);
             if entry.group_length > 0 {
-                self.group = Some(((pos, entry.offset), plain));
+                if self.groups.len() >= GROUP_CACHE {
+                    self.groups.remove(0);
+                }
+                self.groups.push(((pos, entry.offset), plain));
             }
             blob
         });

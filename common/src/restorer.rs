@@ -3,15 +3,24 @@
 //! Every entry is created relative to an open directory descriptor (`openat`,
 //! `mkdirat`, ... with `O_NOFOLLOW`), and names are checked, so a hostile
 //! snapshot cannot write outside the target: `..`, `/` inside a name, absolute
-//! names, and a symlink standing where a directory should be are all refused.
-//! A file whose data is damaged is reported and removed; the rest goes on.
+//! names, duplicate names and a symlink standing where a directory should be are
+//! all refused. A file whose data is damaged is reported and removed; the rest
+//! goes on.
+//!
+//! The walking thread creates directories, links and special files; regular
+//! file contents are written by one worker per core, each with its own blob
+//! reader. A directory's own metadata (mode, times) is applied when its last
+//! entry is done, so writing into it does not move its mtime afterwards; only
+//! the directories still in progress hold a descriptor open.
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Observer, Progress, WarningKind};
 use crate::format::Snapshot;
-use crate::id::Id;
-use crate::repo::BlobReader;
+use crate::index::Index;
+use crate::keys::RestoreKey;
+use crate::repo::{BlobReader, Repository};
 use crate::tree::{Node, NodeKind, Timestamp};
+use crossbeam_channel::{bounded, Receiver};
 use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, Timestamps, XattrFlags};
 use rustix::io::Errno;
 use std::collections::HashMap;
@@ -21,6 +30,8 @@ use std::io::{Seek, SeekFrom, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Where and what to restore.
 #[derive(Debug, Default)]
@@ -29,6 +40,8 @@ pub struct RestoreOptions {
     pub target: PathBuf,
     /// Only these snapshot paths (and what is below them); all when empty.
     pub includes: Vec<PathBuf>,
+    /// File-writing workers (0: one per core).
+    pub threads: usize,
 }
 
 /// What a restore did.
@@ -48,14 +61,44 @@ pub struct RestoreOutcome {
     pub warnings: u64,
 }
 
+/// What the walker and the workers share.
+struct Ctx<'o> {
+    obs: &'o dyn Observer,
+    progress: &'o Progress,
+    root_owner: bool,
+    out: Mutex<RestoreOutcome>,
+    /// The first error that stops the whole restore.
+    fatal: Mutex<Option<Error>>,
+    /// User and group names resolved on this machine.
+    names: Mutex<HashMap<(bool, String), Option<u32>>>,
+}
+
+/// A directory being filled: finalised when its last entry is done.
+struct DirState {
+    fd: OwnedFd,
+    node: Option<Node>,
+    path: PathBuf,
+    pending: AtomicUsize,
+    parent: Option<Arc<DirState>>,
+}
+
+struct FileJob {
+    dir: Arc<DirState>,
+    node: Node,
+    path: PathBuf,
+}
+
 /// Restores `snapshot` into `opts.target`.
 pub fn restore(
-    reader: &mut BlobReader<'_>,
+    repo: &Repository,
+    index: &Index,
+    key: &RestoreKey,
     snapshot: &Snapshot,
     opts: &RestoreOptions,
     obs: &dyn Observer,
     progress: &Progress,
 ) -> Result<RestoreOutcome> {
+    let mut reader = BlobReader::new(repo, index, key)?;
     std::fs::create_dir_all(&opts.target)
         .map_err(|e| Error::io(format!("restore target {}", opts.target.display()), e))?;
     let root = rfs::open(
@@ -70,29 +113,65 @@ pub fn restore(
         )
     })?;
     probe_writable(&root, &opts.target)?;
-    let mut r = Restorer {
-        reader,
+    let ctx = Ctx {
         obs,
         progress,
-        includes: opts.includes.clone(),
-        target: opts.target.clone(),
         root_owner: nix::unistd::geteuid().is_root(),
-        links: HashMap::new(),
-        out: RestoreOutcome::default(),
+        out: Mutex::new(RestoreOutcome::default()),
+        fatal: Mutex::new(None),
+        names: Mutex::new(HashMap::new()),
     };
-    let tree = snapshot.tree;
-    r.dir(&root, &tree, Path::new("/"))?;
-    Ok(r.out)
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+    } else {
+        opts.threads
+    };
+    let root = Arc::new(DirState {
+        fd: root,
+        node: None,
+        path: PathBuf::from("/"),
+        pending: AtomicUsize::new(1),
+        parent: None,
+    });
+    let walked = std::thread::scope(|s| {
+        let (tx, rx) = bounded::<FileJob>(threads * 16);
+        for _ in 0..threads {
+            let rx = rx.clone();
+            let ctx = &ctx;
+            s.spawn(move || worker(repo, index, key, rx, ctx));
+        }
+        drop(rx);
+        let mut w = Walker {
+            reader: &mut reader,
+            ctx: &ctx,
+            includes: opts.includes.clone(),
+            target: opts.target.clone(),
+            links: HashMap::new(),
+            jobs: tx,
+        };
+        let r = w.dir(&root, &snapshot.tree);
+        release(root, &ctx);
+        r
+        // Dropping the walker closes the queue; the scope joins the workers.
+    });
+    if let Some(e) = lock(&ctx.fatal).take() {
+        return Err(e);
+    }
+    walked?;
+    let out = lock(&ctx.out).clone();
+    Ok(out)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn probe_writable(root: &OwnedFd, target: &Path) -> Result<()> {
     let name = format!(".banana-probe-{}", std::process::id());
-    match rfs::openat(
-        root,
-        &name,
-        OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o600),
-    ) {
+    let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC;
+    match rfs::openat(root, &name, flags, Mode::from_raw_mode(0o600)) {
         Ok(_) => {
             let _ = rfs::unlinkat(root, &name, AtFlags::empty());
             Ok(())
@@ -104,16 +183,77 @@ fn probe_writable(root: &OwnedFd, target: &Path) -> Result<()> {
     }
 }
 
-struct Restorer<'r, 'a> {
-    reader: &'r mut BlobReader<'a>,
-    obs: &'r dyn Observer,
-    progress: &'r Progress,
-    includes: Vec<PathBuf>,
-    target: PathBuf,
-    root_owner: bool,
-    /// (device, inode) at backup time → path (relative to target) of the first copy.
-    links: HashMap<(u64, u64), PathBuf>,
-    out: RestoreOutcome,
+fn worker(
+    repo: &Repository,
+    index: &Index,
+    key: &RestoreKey,
+    rx: Receiver<FileJob>,
+    ctx: &Ctx<'_>,
+) {
+    let Ok(mut reader) = BlobReader::new(repo, index, key) else {
+        return;
+    };
+    for job in rx {
+        if lock(&ctx.fatal).is_none() {
+            match write_file(&mut reader, ctx, &job.dir.fd, &job.node, &job.path) {
+                Ok(()) => lock(&ctx.out).files += 1,
+                Err(e) => ctx.fail(&job.path, e),
+            }
+        }
+        release(job.dir, ctx);
+    }
+}
+
+/// Drops one hold on a directory; the last one applies its metadata.
+fn release(dir: Arc<DirState>, ctx: &Ctx<'_>) {
+    if dir.pending.fetch_sub(1, Ordering::AcqRel) != 1 {
+        return;
+    }
+    if let Some(node) = &dir.node {
+        finish_fd(ctx, &dir.fd, node, &dir.path);
+    }
+    if let Some(parent) = dir.parent.clone() {
+        drop(dir);
+        release(parent, ctx);
+    }
+}
+
+impl Ctx<'_> {
+    fn error(&self, path: &Path, msg: impl std::fmt::Display) {
+        lock(&self.out).errors += 1;
+        self.obs.warn(
+            WarningKind::Restore,
+            &path.display().to_string(),
+            &msg.to_string(),
+        );
+    }
+
+    fn warn(&self, path: &Path, msg: impl std::fmt::Display) {
+        lock(&self.out).warnings += 1;
+        self.obs.warn(
+            WarningKind::Restore,
+            &path.display().to_string(),
+            &msg.to_string(),
+        );
+    }
+
+    /// An entry failed: fatal errors stop everything, others skip the entry.
+    fn fail(&self, path: &Path, e: Error) {
+        let nothing_yet = {
+            let o = lock(&self.out);
+            o.files == 0 && o.bytes == 0
+        };
+        // A wrong key fails on the first file; later, the same error means one
+        // pack's age header is damaged: only that file is skipped.
+        if is_fatal(&e) && (e.kind() != ErrorKind::WrongKey || nothing_yet) {
+            let mut f = lock(&self.fatal);
+            if f.is_none() {
+                *f = Some(e);
+            }
+            return;
+        }
+        self.error(path, e);
+    }
 }
 
 fn name_ok(name: &[u8]) -> bool {
@@ -131,7 +271,17 @@ fn timestamps(n: &Node) -> Timestamps {
     }
 }
 
-impl Restorer<'_, '_> {
+struct Walker<'r, 'a, 'c, 'o> {
+    reader: &'r mut BlobReader<'a>,
+    ctx: &'c Ctx<'o>,
+    includes: Vec<PathBuf>,
+    target: PathBuf,
+    /// (device, inode) at backup time → path (relative to target) of the first copy.
+    links: HashMap<(u64, u64), PathBuf>,
+    jobs: crossbeam_channel::Sender<FileJob>,
+}
+
+impl Walker<'_, '_, '_, '_> {
     /// Whether `path` (a snapshot path) is wanted, and whether to descend into it.
     fn wanted(&self, path: &Path) -> (bool, bool) {
         if self.includes.is_empty() {
@@ -142,106 +292,113 @@ impl Restorer<'_, '_> {
         (inside, inside || above)
     }
 
-    fn error(&mut self, path: &Path, msg: impl std::fmt::Display) {
-        self.out.errors += 1;
-        self.obs.warn(
-            WarningKind::Restore,
-            &path.display().to_string(),
-            &msg.to_string(),
-        );
+    fn stopped(&self) -> bool {
+        lock(&self.ctx.fatal).is_some()
     }
 
-    fn warn(&mut self, path: &Path, msg: impl std::fmt::Display) {
-        self.out.warnings += 1;
-        self.obs.warn(
-            WarningKind::Restore,
-            &path.display().to_string(),
-            &msg.to_string(),
-        );
-    }
-
-    fn dir(&mut self, fd: &OwnedFd, tree_id: &Id, path: &Path) -> Result<()> {
+    fn dir(&mut self, dir: &Arc<DirState>, tree_id: &crate::Id) -> Result<()> {
         let tree = match self.reader.tree(tree_id) {
             Ok(t) => t,
             Err(e) if e.kind() == ErrorKind::Damaged => {
-                self.error(path, format!("directory listing cannot be read: {e}"));
+                self.ctx
+                    .error(&dir.path, format!("directory listing cannot be read: {e}"));
                 return Ok(());
             }
             Err(e) => return Err(e),
         };
         let mut seen = std::collections::HashSet::new();
-        for node in &tree.nodes {
+        for node in tree.nodes {
+            if self.stopped() {
+                return Ok(());
+            }
             let name = node.name.as_slice();
-            let child = path.join(OsStr::from_bytes(name));
+            let child = dir.path.join(OsStr::from_bytes(name));
             if !name_ok(name) {
-                self.error(
-                    path,
-                    format!(
-                        "refusing entry with unsafe name {:?}",
-                        String::from_utf8_lossy(name)
-                    ),
+                let shown = String::from_utf8_lossy(name).into_owned();
+                self.ctx.error(
+                    &dir.path,
+                    format!("refusing entry with unsafe name {shown:?}"),
                 );
                 continue;
             }
             if !seen.insert(name.to_vec()) {
-                self.error(&child, "refusing duplicate entry in a directory listing");
+                self.ctx
+                    .error(&child, "refusing duplicate entry in a directory listing");
                 continue;
             }
             let (inside, descend) = self.wanted(&child);
             if !descend || (!inside && node.kind != NodeKind::Dir) {
                 continue;
             }
-            self.progress
-                .files
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            self.obs.progress(self.progress);
-            if let Err(e) = self.entry(fd, node, &child) {
-                // A wrong key fails on the first file; later, the same error
-                // means one pack's age header is damaged: skip that file only.
-                let nothing_yet = self.out.files == 0 && self.out.bytes == 0;
-                if is_fatal(&e) && (e.kind() != ErrorKind::WrongKey || nothing_yet) {
-                    return Err(e);
-                }
-                self.error(&child, e);
+            self.ctx.progress.files.fetch_add(1, Ordering::Relaxed);
+            self.ctx.obs.progress(self.ctx.progress);
+            if let Err(e) = self.entry(dir, node, child.clone()) {
+                self.ctx.fail(&child, e);
             }
         }
         Ok(())
     }
 
-    fn entry(&mut self, parent: &OwnedFd, node: &Node, path: &Path) -> Result<()> {
+    fn entry(&mut self, parent: &Arc<DirState>, node: Node, path: PathBuf) -> Result<()> {
         let name = OsStr::from_bytes(&node.name);
         let io = |e: Errno| Error::io(format!("restore {}", path.display()), e.into());
+        let pfd = &parent.fd;
         match node.kind {
             NodeKind::Dir => {
-                match rfs::mkdirat(parent, name, Mode::from_raw_mode(0o700)) {
+                match rfs::mkdirat(pfd, name, Mode::from_raw_mode(0o700)) {
                     Ok(()) | Err(Errno::EXIST) => {}
                     Err(e) => return Err(io(e)),
                 }
-                let fd = rfs::openat(parent, name, OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-                    .map_err(|e| match e {
-                        Errno::LOOP | Errno::NOTDIR => Error::new(
-                            ErrorKind::BadInput,
-                            format!("refusing to restore into {}: it exists and is not a directory (a symlink?)", path.display()),
+                let flags = OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC;
+                let fd = rfs::openat(pfd, name, flags, Mode::empty()).map_err(|e| match e {
+                    Errno::LOOP | Errno::NOTDIR => Error::new(
+                        ErrorKind::BadInput,
+                        format!(
+                            "refusing to restore into {}: it exists and is not a directory (a symlink?)",
+                            path.display()
                         ),
-                        e => io(e),
-                    })?;
-                self.out.dirs += 1;
-                if let Some(sub) = &node.subtree {
-                    self.dir(&fd, sub, path)?;
-                }
-                self.finish_fd(&fd, node, path);
+                    ),
+                    e => io(e),
+                })?;
+                lock(&self.ctx.out).dirs += 1;
+                parent.pending.fetch_add(1, Ordering::AcqRel);
+                let sub = node.subtree;
+                let state = Arc::new(DirState {
+                    fd,
+                    node: Some(node),
+                    path,
+                    pending: AtomicUsize::new(1),
+                    parent: Some(parent.clone()),
+                });
+                let r = match sub {
+                    Some(sub) => self.dir(&state, &sub),
+                    None => Ok(()),
+                };
+                release(state, self.ctx);
+                r?;
             }
-            NodeKind::File => self.file(parent, node, path)?,
+            NodeKind::File if node.links <= 1 => {
+                parent.pending.fetch_add(1, Ordering::AcqRel);
+                let job = FileJob {
+                    dir: parent.clone(),
+                    node,
+                    path,
+                };
+                if let Err(crossbeam_channel::SendError(job)) = self.jobs.send(job) {
+                    release(job.dir, self.ctx);
+                }
+            }
+            NodeKind::File => self.hard_linked(parent, &node, &path)?,
             NodeKind::Symlink => {
                 let target = node
                     .target
                     .as_deref()
                     .map(|t| OsStr::from_bytes(t))
                     .unwrap_or_default();
-                self.replace(parent, name);
-                rfs::symlinkat(target, parent, name).map_err(io)?;
-                self.finish_at(parent, node, path);
-                self.out.others += 1;
+                replace(pfd, name);
+                rfs::symlinkat(target, pfd, name).map_err(io)?;
+                finish_at(self.ctx, pfd, &node, &path);
+                lock(&self.ctx.out).others += 1;
             }
             NodeKind::Fifo | NodeKind::Chardev | NodeKind::Blockdev => {
                 let ft = match node.kind {
@@ -249,172 +406,188 @@ impl Restorer<'_, '_> {
                     NodeKind::Chardev => FileType::CharacterDevice,
                     _ => FileType::BlockDevice,
                 };
-                if ft != FileType::Fifo && !self.root_owner {
-                    self.warn(
-                        path,
+                if ft != FileType::Fifo && !self.ctx.root_owner {
+                    self.ctx.warn(
+                        &path,
                         "device node not recreated: restoring devices needs root",
                     );
                     return Ok(());
                 }
-                self.replace(parent, name);
-                rfs::mknodat(parent, name, ft, Mode::from_raw_mode(0o600), node.rdev)
-                    .map_err(io)?;
-                self.finish_at(parent, node, path);
-                self.out.others += 1;
+                replace(pfd, name);
+                rfs::mknodat(pfd, name, ft, Mode::from_raw_mode(0o600), node.rdev).map_err(io)?;
+                finish_at(self.ctx, pfd, &node, &path);
+                lock(&self.ctx.out).others += 1;
             }
             NodeKind::Socket => {}
         }
         Ok(())
     }
 
-    /// Removes a non-directory that stands where an entry goes.
-    fn replace(&self, parent: &OwnedFd, name: &OsStr) {
-        let _ = rfs::unlinkat(parent, name, AtFlags::empty());
-    }
-
-    fn file(&mut self, parent: &OwnedFd, node: &Node, path: &Path) -> Result<()> {
+    /// Files with several names: the first is written here, later ones linked to it.
+    fn hard_linked(&mut self, parent: &Arc<DirState>, node: &Node, path: &Path) -> Result<()> {
         let name = OsStr::from_bytes(&node.name);
-        let io = |e: Errno| Error::io(format!("restore {}", path.display()), e.into());
         let key = (node.device, node.inode);
-        if node.links > 1 {
-            if let Some(first) = self.links.get(&key) {
-                let first_abs = self.target.join(first.strip_prefix("/").unwrap_or(first));
-                self.replace(parent, name);
-                let cwd = rfs::CWD;
-                if rfs::linkat(cwd, &first_abs, parent, name, AtFlags::empty()).is_ok() {
-                    self.out.files += 1;
-                    return Ok(());
-                }
+        if let Some(first) = self.links.get(&key) {
+            let first_abs = self.target.join(first.strip_prefix("/").unwrap_or(first));
+            replace(&parent.fd, name);
+            if rfs::linkat(rfs::CWD, &first_abs, &parent.fd, name, AtFlags::empty()).is_ok() {
+                lock(&self.ctx.out).files += 1;
+                return Ok(());
             }
         }
-        self.replace(parent, name);
-        let fd = rfs::openat(
-            parent,
-            name,
-            OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::from_raw_mode(0o600),
-        )
-        .map_err(io)?;
-        let mut file = File::from(fd);
-        if let Err(e) = self.write_content(&mut file, node, path) {
-            drop(file);
-            let _ = rfs::unlinkat(parent, name, AtFlags::empty());
-            return Err(e);
-        }
-        let fd = OwnedFd::from(file);
-        self.finish_fd(&fd, node, path);
-        if node.links > 1 {
-            self.links.insert(key, path.to_owned());
-        }
-        self.out.files += 1;
+        write_file(self.reader, self.ctx, &parent.fd, node, path)?;
+        self.links.insert(key, path.to_owned());
+        lock(&self.ctx.out).files += 1;
         Ok(())
     }
+}
 
-    fn write_content(&mut self, file: &mut File, node: &Node, path: &Path) -> Result<()> {
-        let io = |e: std::io::Error| Error::io(format!("restore {}", path.display()), e);
-        let mut pos = 0u64;
-        for id in &node.content {
-            let data = self.reader.read(id)?;
-            // Sparse: leave all-zero 4 KiB blocks as holes.
-            for block in data.chunks(4096) {
-                if block.iter().all(|&b| b == 0) {
-                    file.seek(SeekFrom::Current(block.len() as i64))
-                        .map_err(io)?;
-                } else {
-                    file.write_all(block).map_err(io)?;
-                }
+/// Removes a non-directory that stands where an entry goes.
+fn replace(parent: &OwnedFd, name: &OsStr) {
+    let _ = rfs::unlinkat(parent, name, AtFlags::empty());
+}
+
+fn write_file(
+    reader: &mut BlobReader<'_>,
+    ctx: &Ctx<'_>,
+    parent: &OwnedFd,
+    node: &Node,
+    path: &Path,
+) -> Result<()> {
+    let name = OsStr::from_bytes(&node.name);
+    replace(parent, name);
+    let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rfs::openat(parent, name, flags, Mode::from_raw_mode(0o600))
+        .map_err(|e| Error::io(format!("restore {}", path.display()), e.into()))?;
+    let mut file = File::from(fd);
+    if let Err(e) = write_content(reader, ctx, &mut file, node, path) {
+        drop(file);
+        let _ = rfs::unlinkat(parent, name, AtFlags::empty());
+        return Err(e);
+    }
+    finish_fd(ctx, &OwnedFd::from(file), node, path);
+    Ok(())
+}
+
+fn write_content(
+    reader: &mut BlobReader<'_>,
+    ctx: &Ctx<'_>,
+    file: &mut File,
+    node: &Node,
+    path: &Path,
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::io(format!("restore {}", path.display()), e);
+    let mut pos = 0u64;
+    for id in &node.content {
+        let data = reader.read(id)?;
+        // Sparse: all-zero 4 KiB blocks stay holes.
+        for block in data.chunks(4096) {
+            if block.iter().all(|&b| b == 0) {
+                file.seek(SeekFrom::Current(block.len() as i64))
+                    .map_err(io)?;
+            } else {
+                file.write_all(block).map_err(io)?;
             }
-            pos += data.len() as u64;
-            self.out.bytes += data.len() as u64;
-            self.progress
-                .bytes
-                .fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
         }
-        if pos != node.size {
-            self.warn(
+        pos += data.len() as u64;
+        lock(&ctx.out).bytes += data.len() as u64;
+        ctx.progress
+            .bytes
+            .fetch_add(data.len() as u64, Ordering::Relaxed);
+    }
+    if pos != node.size {
+        ctx.warn(
+            path,
+            format!("restored {pos} bytes, the snapshot recorded {}", node.size),
+        );
+    }
+    rfs::ftruncate(file.as_fd(), pos).map_err(|e| io(e.into()))
+}
+
+/// Owner, xattrs, mode and times on an open file or directory.
+fn finish_fd(ctx: &Ctx<'_>, fd: &OwnedFd, node: &Node, path: &Path) {
+    if ctx.root_owner {
+        let (uid, gid) = ctx.owner(node);
+        if let Err(e) = rfs::fchown(fd, Some(uid), Some(gid)) {
+            ctx.warn(path, format!("cannot set owner: {e}"));
+        }
+    }
+    for x in &node.xattrs {
+        if let Err(e) = rfs::fsetxattr(
+            fd,
+            OsStr::from_bytes(&x.name),
+            &x.value,
+            XattrFlags::empty(),
+        ) {
+            ctx.warn(
                 path,
-                format!("restored {pos} bytes, the snapshot recorded {}", node.size),
+                format!(
+                    "cannot set extended attribute {}: {e}",
+                    String::from_utf8_lossy(&x.name)
+                ),
             );
         }
-        rfs::ftruncate(file.as_fd(), pos).map_err(|e| io(e.into()))
     }
+    if let Err(e) = rfs::fchmod(fd, Mode::from_raw_mode(node.mode & 0o7777)) {
+        ctx.warn(path, format!("cannot set mode: {e}"));
+    }
+    if let Err(e) = rfs::futimens(fd, &timestamps(node)) {
+        ctx.warn(path, format!("cannot set times: {e}"));
+    }
+}
 
-    /// Owner, mode, xattrs and times on an open file or directory.
-    fn finish_fd(&mut self, fd: &OwnedFd, node: &Node, path: &Path) {
-        if self.root_owner {
-            let (uid, gid) = self.owner(node);
-            if let Err(e) = rfs::fchown(fd, Some(uid), Some(gid)) {
-                self.warn(path, format!("cannot set owner: {e}"));
-            }
-        }
-        for x in &node.xattrs {
-            if let Err(e) = rfs::fsetxattr(
-                fd,
-                OsStr::from_bytes(&x.name),
-                &x.value,
-                XattrFlags::empty(),
-            ) {
-                self.warn(
-                    path,
-                    format!(
-                        "cannot set extended attribute {}: {e}",
-                        String::from_utf8_lossy(&x.name)
-                    ),
-                );
-            }
-        }
-        if let Err(e) = rfs::fchmod(fd, Mode::from_raw_mode(node.mode & 0o7777)) {
-            self.warn(path, format!("cannot set mode: {e}"));
-        }
-        if let Err(e) = rfs::futimens(fd, &timestamps(node)) {
-            self.warn(path, format!("cannot set times: {e}"));
+/// Owner, mode and times of a symlink or device node, without following it.
+fn finish_at(ctx: &Ctx<'_>, parent: &OwnedFd, node: &Node, path: &Path) {
+    let name = OsStr::from_bytes(&node.name);
+    if ctx.root_owner {
+        let (uid, gid) = ctx.owner(node);
+        if let Err(e) = rfs::chownat(
+            parent,
+            name,
+            Some(uid),
+            Some(gid),
+            AtFlags::SYMLINK_NOFOLLOW,
+        ) {
+            ctx.warn(path, format!("cannot set owner: {e}"));
         }
     }
-
-    /// Owner and times of a symlink or device node, without following it.
-    fn finish_at(&mut self, parent: &OwnedFd, node: &Node, path: &Path) {
-        let name = OsStr::from_bytes(&node.name);
-        if self.root_owner {
-            let (uid, gid) = self.owner(node);
-            if let Err(e) = rfs::chownat(
-                parent,
-                name,
-                Some(uid),
-                Some(gid),
-                AtFlags::SYMLINK_NOFOLLOW,
-            ) {
-                self.warn(path, format!("cannot set owner: {e}"));
-            }
-        }
-        if node.kind != NodeKind::Symlink {
-            if let Err(e) = rfs::chmodat(
-                parent,
-                name,
-                Mode::from_raw_mode(node.mode & 0o7777),
-                AtFlags::empty(),
-            ) {
-                self.warn(path, format!("cannot set mode: {e}"));
-            }
-        }
-        if let Err(e) = rfs::utimensat(parent, name, &timestamps(node), AtFlags::SYMLINK_NOFOLLOW) {
-            self.warn(path, format!("cannot set times: {e}"));
+    if node.kind != NodeKind::Symlink {
+        if let Err(e) = rfs::chmodat(
+            parent,
+            name,
+            Mode::from_raw_mode(node.mode & 0o7777),
+            AtFlags::empty(),
+        ) {
+            ctx.warn(path, format!("cannot set mode: {e}"));
         }
     }
+    if let Err(e) = rfs::utimensat(parent, name, &timestamps(node), AtFlags::SYMLINK_NOFOLLOW) {
+        ctx.warn(path, format!("cannot set times: {e}"));
+    }
+}
 
+impl Ctx<'_> {
     /// Numeric ids; a name that exists on this machine wins over the number.
     fn owner(&self, node: &Node) -> (rfs::Uid, rfs::Gid) {
-        let uid = node
-            .user
-            .as_deref()
-            .and_then(|u| nix::unistd::User::from_name(u).ok().flatten())
-            .map(|u| u.uid.as_raw())
-            .unwrap_or(node.uid);
-        let gid = node
-            .group
-            .as_deref()
-            .and_then(|g| nix::unistd::Group::from_name(g).ok().flatten())
-            .map(|g| g.gid.as_raw())
-            .unwrap_or(node.gid);
+        let mut names = lock(&self.names);
+        let mut look = |group: bool, name: &Option<String>| -> Option<u32> {
+            let name = name.as_ref()?;
+            *names.entry((group, name.clone())).or_insert_with(|| {
+                if group {
+                    nix::unistd::Group::from_name(name)
+                        .ok()
+                        .flatten()
+                        .map(|g| g.gid.as_raw())
+                } else {
+                    nix::unistd::User::from_name(name)
+                        .ok()
+                        .flatten()
+                        .map(|u| u.uid.as_raw())
+                }
+            })
+        };
+        let uid = look(false, &node.user).unwrap_or(node.uid);
+        let gid = look(true, &node.group).unwrap_or(node.gid);
         (rfs::Uid::from_raw(uid), rfs::Gid::from_raw(gid))
     }
 }
@@ -423,6 +596,6 @@ impl Restorer<'_, '_> {
 /// is unusable (full disk, read-only) or the key cannot decrypt.
 fn is_fatal(e: &Error) -> bool {
     matches!(e.kind(), ErrorKind::NoIdentity | ErrorKind::WrongKey)
-        || e.to_string().contains("No space left")
-        || e.to_string().contains("Read-only file system")
+        || e.message().contains("No space left")
+        || e.message().contains("Read-only file system")
 }

@@ -15,7 +15,7 @@ pub struct InitCmd {
     /// offline); repeatable. Only when a new key file is created.
     #[arg(long = "add-recipient", value_name = "AGE_PUBKEY")]
     pub add_recipient: Vec<String>,
-    /// xz preset for new chunks, 0 (fastest) to 9 [default: 1, or the config file's].
+    /// xz preset for new chunks, 0 (fastest) to 9 [default: 0, or the config file's].
     #[arg(long, value_name = "0-9", value_parser = clap::value_parser!(u32).range(0..=9))]
     pub compression: Option<u32>,
     /// Target pack size in MiB.

@@ -5,7 +5,6 @@ use crate::output::{bytes, Output};
 use crate::settings::Settings;
 use clap::Args;
 use common::events::Progress;
-use common::repo::BlobReader;
 use common::restorer::{restore, RestoreOptions};
 use serde_json::json;
 use std::path::PathBuf;
@@ -34,10 +33,10 @@ impl RestoreCmd {
         let restore_key = super::restore_key(&key, self.identity_file.as_deref())?;
         let (id, snap) = repo.resolve(&self.snapshot)?;
         let loaded = repo.load_index()?;
-        let mut reader = BlobReader::new(&repo, &loaded.index, &restore_key)?;
         let opts = RestoreOptions {
             target: self.target.clone(),
             includes: self.include.clone(),
+            threads: 0,
         };
         let obs = out.observer("restore");
         let progress = Progress::default();
@@ -49,7 +48,15 @@ impl RestoreCmd {
             u64::from(self.include.is_empty()),
             std::sync::atomic::Ordering::Relaxed,
         );
-        let result = restore(&mut reader, &snap, &opts, &obs, &progress);
+        let result = restore(
+            &repo,
+            &loaded.index,
+            &restore_key,
+            &snap,
+            &opts,
+            &obs,
+            &progress,
+        );
         obs.finish();
         let r = result?;
         out.summary(
