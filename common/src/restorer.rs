@@ -136,20 +136,21 @@ pub fn restore(
         parent: None,
     });
     let walked = std::thread::scope(|s| {
-        let (tx, rx) = bounded::<FileJob>(threads * 16);
+        let mut jobs = Vec::with_capacity(threads);
         for _ in 0..threads {
-            let rx = rx.clone();
+            let (tx, rx) = bounded::<FileJob>(32);
+            jobs.push(tx);
             let ctx = &ctx;
             s.spawn(move || worker(repo, index, key, rx, ctx));
         }
-        drop(rx);
         let mut w = Walker {
+            index,
             reader: &mut reader,
             ctx: &ctx,
             includes: opts.includes.clone(),
             target: opts.target.clone(),
             links: HashMap::new(),
-            jobs: tx,
+            jobs,
         };
         let r = w.dir(&root, &snapshot.tree);
         release(root, &ctx);
@@ -272,13 +273,16 @@ fn timestamps(n: &Node) -> Timestamps {
 }
 
 struct Walker<'r, 'a, 'c, 'o> {
+    index: &'a Index,
     reader: &'r mut BlobReader<'a>,
     ctx: &'c Ctx<'o>,
     includes: Vec<PathBuf>,
     target: PathBuf,
     /// (device, inode) at backup time → path (relative to target) of the first copy.
     links: HashMap<(u64, u64), PathBuf>,
-    jobs: crossbeam_channel::Sender<FileJob>,
+    /// One queue per worker: files whose first chunk shares a compressed
+    /// group go to the same worker, so each group is decompressed once.
+    jobs: Vec<crossbeam_channel::Sender<FileJob>>,
 }
 
 impl Walker<'_, '_, '_, '_> {
@@ -379,12 +383,19 @@ impl Walker<'_, '_, '_, '_> {
             }
             NodeKind::File if node.links <= 1 => {
                 parent.pending.fetch_add(1, Ordering::AcqRel);
+                let lane = node
+                    .content
+                    .first()
+                    .and_then(|id| self.index.get(id))
+                    .map(|(p, l)| (u64::from(p.id.0[0]) << 32 | u64::from(l.offset)) as usize)
+                    .unwrap_or(0)
+                    % self.jobs.len();
                 let job = FileJob {
                     dir: parent.clone(),
                     node,
                     path,
                 };
-                if let Err(crossbeam_channel::SendError(job)) = self.jobs.send(job) {
+                if let Err(crossbeam_channel::SendError(job)) = self.jobs[lane].send(job) {
                     release(job.dir, self.ctx);
                 }
             }
@@ -455,10 +466,17 @@ fn write_file(
     path: &Path,
 ) -> Result<()> {
     let name = OsStr::from_bytes(&node.name);
-    replace(parent, name);
     let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let fd = rfs::openat(parent, name, flags, Mode::from_raw_mode(0o600))
-        .map_err(|e| Error::io(format!("restore {}", path.display()), e.into()))?;
+    let mode = Mode::from_raw_mode(0o600);
+    // Whatever stands there (a file, a symlink) is replaced, never followed.
+    let fd = match rfs::openat(parent, name, flags, mode) {
+        Err(Errno::EXIST) => {
+            replace(parent, name);
+            rfs::openat(parent, name, flags, mode)
+        }
+        r => r,
+    }
+    .map_err(|e| Error::io(format!("restore {}", path.display()), e.into()))?;
     let mut file = File::from(fd);
     if let Err(e) = write_content(reader, ctx, &mut file, node, path) {
         drop(file);
