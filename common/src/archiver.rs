@@ -161,13 +161,7 @@ pub fn backup(
     let estimate = (opts.estimate && opts.stdin.is_none())
         .then(|| spawn_estimate(sources.clone(), excludes.clone(), opts.one_file_system));
 
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    } else {
-        opts.threads
-    };
+    let threads = crate::worker_threads(opts.threads);
     let stored = Arc::new(AtomicU64::new(0));
     let (job_tx, job_rx) = bounded::<Job>(threads * 2);
     let (pack_tx, pack_rx) = bounded::<Packed>(threads * 2);

@@ -36,3 +36,13 @@ pub mod tree;
 
 pub use error::{Error, ErrorKind, Result};
 pub use id::Id;
+
+/// Worker threads for a pipeline: `requested`, or one per core when 0.
+pub fn worker_threads(requested: usize) -> usize {
+    if requested > 0 {
+        return requested;
+    }
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+}

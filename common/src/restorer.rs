@@ -121,13 +121,7 @@ pub fn restore(
         fatal: Mutex::new(None),
         names: Mutex::new(HashMap::new()),
     };
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2)
-    } else {
-        opts.threads
-    };
+    let threads = crate::worker_threads(opts.threads);
     let root = Arc::new(DirState {
         fd: root,
         node: None,

@@ -176,3 +176,42 @@ fn unknown_snapshot_and_scheme() {
     let r = run(c).code(2);
     assert!(r.one_line_error().contains("s3"));
 }
+
+#[test]
+fn a_file_growing_during_backup_is_reported_as_changed() {
+    let e = Env::new();
+    let f = e.path("src/growing.log");
+    write(&f, &random_bytes(11, 64 << 20));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (f, stop) = (f.clone(), stop.clone());
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut h = std::fs::OpenOptions::new().append(true).open(&f).unwrap();
+            // Bounded: at most 20 s of appends, one line per millisecond.
+            for i in 0..20_000 {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                writeln!(h, "line {i}").unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        })
+    };
+    let r = e.run(&["--json", "backup", e.path("src").to_str().unwrap()]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    writer.join().unwrap();
+    let r = r.ok();
+    assert!(
+        r.json()
+            .iter()
+            .any(|l| l["message_type"] == "warning" && l["kind"] == "changed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.summary()["partial"],
+        false,
+        "a changed file is a warning, not a partial backup"
+    );
+}
