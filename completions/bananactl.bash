@@ -25,6 +25,9 @@ _bananactl() {
             bananactl,dump)
                 cmd="bananactl__subcmd__dump"
                 ;;
+            bananactl,enroll)
+                cmd="bananactl__subcmd__enroll"
+                ;;
             bananactl,help)
                 cmd="bananactl__subcmd__help"
                 ;;
@@ -51,6 +54,9 @@ _bananactl() {
                 ;;
             bananactl__subcmd__help,dump)
                 cmd="bananactl__subcmd__help__subcmd__dump"
+                ;;
+            bananactl__subcmd__help,enroll)
+                cmd="bananactl__subcmd__help__subcmd__enroll"
                 ;;
             bananactl__subcmd__help,help)
                 cmd="bananactl__subcmd__help__subcmd__help"
@@ -92,7 +98,7 @@ _bananactl() {
 
     case "${cmd}" in
         bananactl)
-            opts="-q -v -h -V --repo --key-file --state-dir --config --json --quiet --verbose --help --version init backup snapshots ls dump restore check key help"
+            opts="-q -v -h -V --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version init backup snapshots ls dump restore check key enroll help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -114,6 +120,10 @@ _bananactl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vault-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -122,7 +132,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__backup)
-            opts="-x -q -v -h -V --exclude --exclude-file --one-file-system --tag --stdin --stdin-name --host --repo --key-file --state-dir --config --json --quiet --verbose --help --version"
+            opts="-x -q -v -h -V --exclude --exclude-file --one-file-system --tag --stdin --stdin-name --host --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -164,6 +174,10 @@ _bananactl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vault-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -172,13 +186,25 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__check)
-            opts="-q -v -h -V --read-data --identity-file --repo --key-file --state-dir --config --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --read-data --identity-file --grant --vault-addr --verify-key --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --identity-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -195,6 +221,10 @@ _bananactl() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-credentials)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -206,13 +236,25 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__dump)
-            opts="-q -v -h -V --identity-file --repo --key-file --state-dir --config --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --identity-file --grant --vault-addr --verify-key --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --identity-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -232,6 +274,72 @@ _bananactl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vault-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananactl__subcmd__enroll)
+            opts="-q -v -h -V --vault-addr --vault-ca --node --role-id --wrapped-secret-id --mount --approle-mount --force --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --role-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wrapped-secret-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -240,7 +348,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__help)
-            opts="init backup snapshots ls dump restore check key help"
+            opts="init backup snapshots ls dump restore check key enroll help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -282,6 +390,20 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__help__subcmd__dump)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananactl__subcmd__help__subcmd__enroll)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -394,7 +516,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__init)
-            opts="-q -v -h -V --add-recipient --compression --pack-size --repo --key-file --state-dir --config --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --add-recipient --compression --pack-size --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -428,6 +550,10 @@ _bananactl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vault-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -436,7 +562,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__key)
-            opts="-q -v -h -V --repo --key-file --state-dir --config --json --quiet --verbose --help --version export help"
+            opts="-q -v -h -V --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version export help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -458,6 +584,10 @@ _bananactl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vault-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -466,7 +596,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__key__subcmd__export)
-            opts="-q -v -h -V --backup-only --out --repo --key-file --state-dir --config --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --backup-only --out --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -489,6 +619,10 @@ _bananactl() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-credentials)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -542,13 +676,25 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__ls)
-            opts="-q -v -h -V --identity-file --repo --key-file --state-dir --config --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --identity-file --grant --vault-addr --verify-key --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --identity-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -568,6 +714,10 @@ _bananactl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vault-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -576,7 +726,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__restore)
-            opts="-q -v -h -V --target --include --identity-file --repo --key-file --state-dir --config --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --target --include --identity-file --grant --vault-addr --verify-key --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -594,6 +744,18 @@ _bananactl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --grant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --repo)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -610,6 +772,10 @@ _bananactl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --vault-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -618,7 +784,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__snapshots)
-            opts="-q -v -h -V --repo --key-file --state-dir --config --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -637,6 +803,10 @@ _bananactl() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-credentials)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_bananactl_global_optspecs
-    string join \n repo= key-file= state-dir= config= json q/quiet v/verbose h/help V/version
+    string join \n repo= key-file= state-dir= config= vault-credentials= json q/quiet v/verbose h/help V/version
 end
 
 function __fish_bananactl_needs_command
@@ -28,6 +28,7 @@ complete -c bananactl -n "__fish_bananactl_needs_command" -l repo -d 'Repository
 complete -c bananactl -n "__fish_bananactl_needs_command" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_needs_command" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_needs_command" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_needs_command" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_needs_command" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_needs_command" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_needs_command" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -41,6 +42,7 @@ complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "dump" -d 'Write
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "restore" -d 'Restore a snapshot into a directory'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "check" -d 'Verify the repository\'s structure, and with --read-data every byte'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "key" -d 'Manage key files'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "enroll" -d 'Enrol this node with Vault (run the command \'bananadm node add\' printed)'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l add-recipient -d 'Also encrypt every pack to this age recipient (a break-glass key kept offline); repeatable. Only when a new key file is created' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l compression -d 'xz preset for new chunks, 0 (fastest) to 9 [default: 0, or the config file\'s]' -r
@@ -49,6 +51,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l repo -d 'Re
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -63,6 +66,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l repo -d '
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s x -l one-file-system -d 'Do not cross filesystem boundaries below each path'
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l stdin -d 'Back up standard input as one file (see --stdin-name)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
@@ -74,26 +78,35 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l repo -
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s V -l version -d 'Print version'
-complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l identity-file -d 'Read identities from this age identity file instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l identity-file -d 'Read identities from this age identity file (e.g. the offline break-glass identity) instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s V -l version -d 'Print version'
-complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l identity-file -d 'Read identities from this age identity file instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l identity-file -d 'Read identities from this age identity file (e.g. the offline break-glass identity) instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -102,20 +115,28 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s V -l versio
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l target -d 'Directory to restore into (created if missing); nothing is written outside it' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l include -d 'Restore only this snapshot path and what is below it; repeatable' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l identity-file -d 'Read identities from this age identity file (e.g. the offline break-glass identity) instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s V -l version -d 'Print version'
-complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l identity-file -d 'Read identities from this age identity file instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l identity-file -d 'Read identities from this age identity file (e.g. the offline break-glass identity) instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l read-data -d 'Also download, decrypt and verify every pack and chunk (needs the identity)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
@@ -126,6 +147,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -138,6 +160,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l backup-only -d 'Keep only the backup half (recipients and chunk key, no identity): what a node that may write but must not read its backups gets'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
@@ -146,13 +169,32 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write a copy of the key file'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "init" -d 'Create a repository (and, on the embedded default, a key file)'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "backup" -d 'Back up files and directories, or a stream from stdin'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "snapshots" -d 'List snapshots, oldest first'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "ls" -d 'List the entries of a snapshot'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "dump" -d 'Write one file of a snapshot to stdout'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "restore" -d 'Restore a snapshot into a directory'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "check" -d 'Verify the repository\'s structure, and with --read-data every byte'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "key" -d 'Manage key files'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate (pinned)' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l node -d 'This node\'s name' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l role-id -d 'The AppRole role id' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l wrapped-secret-id -d 'The response-wrapped, single-use secret id (\'-\' reads it from stdin)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l mount -d 'KV v2 mount' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l approle-mount -d 'AppRole auth mount' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l force -d 'Replace existing credentials (after \'bananadm node add --replace\')'
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "init" -d 'Create a repository (and, on the embedded default, a key file)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "backup" -d 'Back up files and directories, or a stream from stdin'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "snapshots" -d 'List snapshots, oldest first'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "ls" -d 'List the entries of a snapshot'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "dump" -d 'Write one file of a snapshot to stdout'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "restore" -d 'Restore a snapshot into a directory'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "check" -d 'Verify the repository\'s structure, and with --read-data every byte'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "key" -d 'Manage key files'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "enroll" -d 'Enrol this node with Vault (run the command \'bananadm node add\' printed)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "export" -d 'Write a copy of the key file'

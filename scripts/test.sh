@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
-# Needs: the Rust toolchain with rustfmt and clippy; runs as root in CI (some
-# tests mount tmpfs or drop to 'nobody'; without root they skip, except CI=true).
+# Needs: the Rust toolchain with rustfmt and clippy, python3 (OpenBao comes from
+# PyPI); runs as root in CI (some tests mount tmpfs or drop to 'nobody'; without
+# root, or without OpenBao, they skip, except under CI=true where they fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,9 @@ need mount || missing+=(mount)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${missing[@]}"
 fi
+
+echo "== services (OpenBao)"
+./scripts/services.sh install
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

@@ -66,6 +66,16 @@ pub struct GlobalOpts {
         value_name = "PATH"
     )]
     pub config: Option<PathBuf>,
+    /// Vault credentials stored by 'enroll' [default: /etc/banana/vault.json for
+    /// root, else STATE_DIR/vault.json]; used when no key file is named.
+    #[arg(
+        long,
+        global = true,
+        env = "BANANA_VAULT_CREDENTIALS",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
+    pub vault_credentials: Option<PathBuf>,
     /// Machine output: one JSON object per line (progress, warnings, summary).
     #[arg(long, global = true)]
     pub json: bool,
@@ -97,4 +107,6 @@ pub enum Command {
     /// Manage key files.
     #[command(subcommand)]
     Key(crate::commands::key::KeyCmd),
+    /// Enrol this node with Vault (run the command 'bananadm node add' printed).
+    Enroll(crate::commands::enroll::EnrollCmd),
 }

@@ -20,6 +20,10 @@ pub const LOCKED: u8 = 11;
 pub const KEY: u8 = 12;
 /// Stored data is damaged: check found problems, or restore/dump skipped damaged files.
 pub const DAMAGED: u8 = 13;
+/// Vault cannot be reached or is sealed.
+pub const VAULT_UNAVAILABLE: u8 = 14;
+/// Vault refused: permission denied, credentials revoked, wrapped token used or expired.
+pub const VAULT_DENIED: u8 = 15;
 
 /// How a command that did not fail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +48,8 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
         Some(ErrorKind::WrongKey | ErrorKind::NoIdentity) => KEY,
         Some(ErrorKind::Damaged) => DAMAGED,
         Some(ErrorKind::BadInput) => USAGE,
+        Some(ErrorKind::VaultUnavailable) => VAULT_UNAVAILABLE,
+        Some(ErrorKind::VaultDenied) => VAULT_DENIED,
         _ => ERROR,
     }
 }

@@ -20,8 +20,12 @@ pub fn init_logging(verbose: u8, quiet: bool) {
         (_, 1) => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BANANA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Vault and HTTP client internals stay silent at every level: their debug
+    // output can carry request bodies, and their errors reach the user through
+    // ours, which name the path and never the secret.
+    let quiet_deps = "vaultrs=off,rustify=off,reqwest=off,hyper=off,hyper_util=off,rustls=off";
+    let base = std::env::var("BANANA_LOG").unwrap_or_else(|_| level.to_owned());
+    let filter = tracing_subscriber::EnvFilter::new(format!("{base},{quiet_deps}"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -26,6 +26,8 @@ pub struct FileConfig {
     pub compression: Option<u32>,
     /// Host name recorded in snapshots (default: the system's).
     pub hostname: Option<String>,
+    /// Vault credentials written by `bananactl enroll`.
+    pub vault_credentials: Option<PathBuf>,
 }
 
 /// Resolved locations for one run.
@@ -39,6 +41,12 @@ pub struct Settings {
     pub state_dir: PathBuf,
     /// True when nothing was configured: repository and key are created on first use.
     pub embedded: bool,
+    /// A key file was named (flag, environment or config file).
+    pub key_explicit: bool,
+    /// A repository was named (flag, environment or config file).
+    pub repo_explicit: bool,
+    /// Where `enroll` stores, and runs read, the node's Vault credentials.
+    pub vault_credentials: PathBuf,
     /// The config file's contents (defaults when there is none).
     pub file: FileConfig,
 }
@@ -100,49 +108,91 @@ pub fn resolve(g: &GlobalOpts) -> anyhow::Result<Settings> {
     };
     let data = data_dir();
     let repo = g.repo.clone().or_else(|| file.repo.clone());
-    let embedded = repo.is_none() && g.key_file.is_none() && file.key_file.is_none();
+    let key_explicit = g.key_file.is_some() || file.key_file.is_some();
+    let state_dir = g
+        .state_dir
+        .clone()
+        .or_else(|| file.state_dir.clone())
+        .unwrap_or_else(|| data.join("state"));
+    let vault_credentials = g
+        .vault_credentials
+        .clone()
+        .or_else(|| file.vault_credentials.clone())
+        .unwrap_or_else(|| {
+            if nix::unistd::geteuid().is_root() {
+                PathBuf::from("/etc/banana/vault.json")
+            } else {
+                state_dir.join("vault.json")
+            }
+        });
+    let embedded = repo.is_none() && !key_explicit && !vault_credentials.exists();
     Ok(Settings {
+        repo_explicit: repo.is_some(),
         repo: repo.unwrap_or_else(|| data.join("repo").display().to_string()),
         key_file: g
             .key_file
             .clone()
             .or_else(|| file.key_file.clone())
             .unwrap_or_else(|| data.join("key.json")),
-        state_dir: g
-            .state_dir
-            .clone()
-            .or_else(|| file.state_dir.clone())
-            .unwrap_or_else(|| data.join("state")),
+        state_dir,
         embedded,
+        key_explicit,
+        vault_credentials,
         file,
     })
 }
 
 impl Settings {
-    /// The backend for the repository location.
+    /// The backend for the configured repository location.
     pub fn backend(&self) -> anyhow::Result<Box<dyn Backend>> {
-        let loc = self.repo.strip_prefix("file://").unwrap_or(&self.repo);
-        if let Some((scheme, _)) = loc.split_once("://") {
-            return Err(common::Error::new(
+        backend_at(&self.repo)
+    }
+
+    /// The node's Vault credentials, when it is enrolled and no key file was named.
+    pub fn vault_node(&self) -> anyhow::Result<Option<common::vault::NodeCredentials>> {
+        if self.key_explicit || !self.vault_credentials.exists() {
+            return Ok(None);
+        }
+        let p = &self.vault_credentials;
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(p)
+                .with_context(|| format!("Vault credentials {}", p.display()))?,
+        );
+        let creds = serde_json::from_str(&text).map_err(|e| {
+            common::Error::new(
                 common::ErrorKind::BadInput,
-                format!(
-                    "repository location '{}': scheme '{scheme}' is not supported by this version",
-                    self.repo
-                ),
+                format!("Vault credentials {}: {e}", p.display()),
             )
-            .hint("use a directory path (local disk, NFS or Samba mount)")
-            .into());
-        }
-        if loc.is_empty() {
-            bail!("repository location is empty (set --repo)");
-        }
-        Ok(Box::new(LocalBackend::new(loc)))
+            .hint("enrol again with the command 'bananadm node add' prints")
+        })?;
+        Ok(Some(creds))
     }
 
     /// Loads the key file.
     pub fn key(&self) -> anyhow::Result<KeyFile> {
         Ok(KeyFile::load(&self.key_file)?)
     }
+}
+
+/// The backend for a repository location.
+pub fn backend_at(location: &str) -> anyhow::Result<Box<dyn Backend>> {
+    let loc = location.strip_prefix("file://").unwrap_or(location);
+    if let Some((scheme, _)) = loc.split_once("://") {
+        return Err(common::Error::new(
+            common::ErrorKind::BadInput,
+            format!("repository location '{location}': scheme '{scheme}' is not supported by this version"),
+        )
+        .hint("use a directory path (local disk, NFS or Samba mount)")
+        .into());
+    }
+    if loc.is_empty() {
+        return Err(
+            common::Error::new(common::ErrorKind::BadInput, "no repository location")
+                .hint("pass --repo, or set the node's storage with 'bananadm node add --storage'")
+                .into(),
+        );
+    }
+    Ok(Box::new(LocalBackend::new(loc)))
 }
 
 #[cfg(test)]

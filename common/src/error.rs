@@ -18,6 +18,10 @@ pub enum ErrorKind {
     Locked,
     /// A stored object that should exist does not.
     NotFound,
+    /// Vault cannot be reached, or is sealed.
+    VaultUnavailable,
+    /// Vault refused: permission denied, credential revoked, wrapped token used.
+    VaultDenied,
     /// The user asked for something that does not exist or is invalid.
     BadInput,
     /// An I/O error on the local machine or the storage.

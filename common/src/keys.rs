@@ -170,6 +170,23 @@ impl KeyFile {
             .map_err(|e| Error::io(format!("key file {}", path.display()), e))
     }
 
+    /// A key assembled from parts (e.g. read from Vault), validated like a file.
+    pub fn from_parts(
+        chunk_key: &str,
+        recipients: Vec<String>,
+        identities: Vec<String>,
+    ) -> Result<KeyFile> {
+        let kf = KeyFile {
+            banana_key_file: KEY_FILE_VERSION,
+            chunk_key: chunk_key.to_owned(),
+            recipients,
+            identities,
+        };
+        kf.backup_key_checked()?;
+        kf.restore_key()?;
+        Ok(kf)
+    }
+
     /// The same key without identities: what a node that must not restore gets.
     pub fn backup_only(&self) -> KeyFile {
         KeyFile {

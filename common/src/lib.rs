@@ -23,6 +23,7 @@ pub mod checker;
 pub mod chunker;
 pub mod compress;
 pub mod crypto;
+pub mod envelope;
 pub mod error;
 pub mod events;
 pub mod format;
@@ -33,6 +34,7 @@ pub mod pack;
 pub mod repo;
 pub mod restorer;
 pub mod tree;
+pub mod vault;
 
 pub use error::{Error, ErrorKind, Result};
 pub use id::Id;

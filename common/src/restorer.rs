@@ -71,6 +71,8 @@ struct Ctx<'o> {
     fatal: Mutex<Option<Error>>,
     /// User and group names resolved on this machine.
     names: Mutex<HashMap<(bool, String), Option<u32>>>,
+    /// Bytes queued per worker, for balancing.
+    queued: Vec<std::sync::atomic::AtomicU64>,
 }
 
 /// A directory being filled: finalised when its last entry is done.
@@ -113,6 +115,7 @@ pub fn restore(
         )
     })?;
     probe_writable(&root, &opts.target)?;
+    let threads = crate::worker_threads(opts.threads);
     let ctx = Ctx {
         obs,
         progress,
@@ -120,8 +123,10 @@ pub fn restore(
         out: Mutex::new(RestoreOutcome::default()),
         fatal: Mutex::new(None),
         names: Mutex::new(HashMap::new()),
+        queued: (0..threads)
+            .map(|_| std::sync::atomic::AtomicU64::new(0))
+            .collect(),
     };
-    let threads = crate::worker_threads(opts.threads);
     let root = Arc::new(DirState {
         fd: root,
         node: None,
@@ -131,11 +136,11 @@ pub fn restore(
     });
     let walked = std::thread::scope(|s| {
         let mut jobs = Vec::with_capacity(threads);
-        for _ in 0..threads {
+        for lane in 0..threads {
             let (tx, rx) = bounded::<FileJob>(32);
             jobs.push(tx);
             let ctx = &ctx;
-            s.spawn(move || worker(repo, index, key, rx, ctx));
+            s.spawn(move || worker(repo, index, key, rx, ctx, lane));
         }
         let mut w = Walker {
             index,
@@ -184,6 +189,7 @@ fn worker(
     key: &RestoreKey,
     rx: Receiver<FileJob>,
     ctx: &Ctx<'_>,
+    lane: usize,
 ) {
     let Ok(mut reader) = BlobReader::new(repo, index, key) else {
         return;
@@ -195,6 +201,7 @@ fn worker(
                 Err(e) => ctx.fail(&job.path, e),
             }
         }
+        ctx.queued[lane].fetch_sub(job.node.size, Ordering::Relaxed);
         release(job.dir, ctx);
     }
 }
@@ -280,6 +287,24 @@ struct Walker<'r, 'a, 'c, 'o> {
 }
 
 impl Walker<'_, '_, '_, '_> {
+    /// The worker for a file: a small file in a compressed group goes where the
+    /// group's other files go (so the group is decompressed once); any other
+    /// file to the worker with the fewest bytes queued.
+    fn lane(&self, node: &Node) -> usize {
+        let n = self.jobs.len();
+        let grouped = node
+            .content
+            .first()
+            .and_then(|id| self.index.get(id))
+            .filter(|(_, l)| l.group_length > 0);
+        match grouped {
+            Some((p, l)) => (u64::from(p.id.0[0]) << 32 | u64::from(l.offset)) as usize % n,
+            None => (0..n)
+                .min_by_key(|&i| self.ctx.queued[i].load(Ordering::Relaxed))
+                .unwrap_or(0),
+        }
+    }
+
     /// Whether `path` (a snapshot path) is wanted, and whether to descend into it.
     fn wanted(&self, path: &Path) -> (bool, bool) {
         if self.includes.is_empty() {
@@ -377,13 +402,8 @@ impl Walker<'_, '_, '_, '_> {
             }
             NodeKind::File if node.links <= 1 => {
                 parent.pending.fetch_add(1, Ordering::AcqRel);
-                let lane = node
-                    .content
-                    .first()
-                    .and_then(|id| self.index.get(id))
-                    .map(|(p, l)| (u64::from(p.id.0[0]) << 32 | u64::from(l.offset)) as usize)
-                    .unwrap_or(0)
-                    % self.jobs.len();
+                let lane = self.lane(&node);
+                self.ctx.queued[lane].fetch_add(node.size, Ordering::Relaxed);
                 let job = FileJob {
                     dir: parent.clone(),
                     node,

@@ -11,16 +11,21 @@ use std::path::{Path, PathBuf};
 /// Every generated file: relative path → content.
 fn generate() -> anyhow::Result<BTreeMap<PathBuf, Vec<u8>>> {
     let mut files = BTreeMap::new();
-    let cmd = bananactl::Cli::command();
-    man_pages(&cmd, "bananactl", &mut files)?;
-    for (shell, name) in [
-        (Shell::Bash, "bananactl.bash"),
-        (Shell::Zsh, "_bananactl"),
-        (Shell::Fish, "bananactl.fish"),
+    for (bin, cmd) in [
+        ("bananactl", bananactl::Cli::command()),
+        ("bananadm", bananadm::Cli::command()),
     ] {
-        let mut buf = Vec::new();
-        clap_complete::generate(shell, &mut bananactl::Cli::command(), "bananactl", &mut buf);
-        files.insert(PathBuf::from("completions").join(name), buf);
+        man_pages(&cmd, bin, &mut files)?;
+        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+            let name = match shell {
+                Shell::Bash => format!("{bin}.bash"),
+                Shell::Zsh => format!("_{bin}"),
+                _ => format!("{bin}.fish"),
+            };
+            let mut buf = Vec::new();
+            clap_complete::generate(shell, &mut cmd.clone(), bin, &mut buf);
+            files.insert(PathBuf::from("completions").join(name), buf);
+        }
     }
     Ok(files)
 }

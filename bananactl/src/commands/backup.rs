@@ -99,7 +99,8 @@ impl BackupCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         super::ensure_embedded(s, out)?;
-        let (repo, _key) = super::open(s)?;
+        let opened = super::open_with(s, Some(out))?;
+        let repo = &opened.repo;
         let _lock = lock(&s.state_dir, &repo.config().id)?;
         let mut excludes = s.file.exclude.clone();
         excludes.extend(self.exclude.iter().cloned());
@@ -124,7 +125,7 @@ impl BackupCmd {
         };
         let obs = out.observer("backup");
         let progress = Progress::default();
-        let result = backup(&repo, opts, &obs, &progress);
+        let result = backup(repo, opts, &obs, &progress);
         obs.finish();
         let done = result?;
         let m = &done.snapshot.summary;

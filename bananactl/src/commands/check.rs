@@ -14,23 +14,23 @@ pub struct CheckCmd {
     /// Also download, decrypt and verify every pack and chunk (needs the identity).
     #[arg(long)]
     pub read_data: bool,
-    /// Read identities from this age identity file instead of the key file.
-    #[arg(long, value_name = "FILE")]
-    pub identity_file: Option<std::path::PathBuf>,
+    /// Where the restore half of the key comes from.
+    #[command(flatten)]
+    pub keys: super::ReadKeyOpts,
 }
 
 impl CheckCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
-        let (repo, key) = super::open(s)?;
-        let restore = super::restore_key(&key, self.identity_file.as_deref())?;
+        let opened = super::open_read(s, &self.keys)?;
+        let (repo, restore) = (&opened.repo, &opened.restore);
         let opts = CheckOptions {
             read_data: self.read_data,
             state_dir: Some(s.state_dir.clone()),
         };
         let obs = out.observer("check");
         let progress = Progress::default();
-        let result = check(&repo, &restore, &opts, &obs, &progress);
+        let result = check(repo, restore, &opts, &obs, &progress);
         obs.finish();
         let r = result?;
         for p in &r.problems {

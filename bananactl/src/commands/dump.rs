@@ -17,19 +17,19 @@ pub struct DumpCmd {
     pub snapshot: String,
     /// Path of a regular file inside the snapshot (for --stdin backups: the --stdin-name).
     pub path: PathBuf,
-    /// Read identities from this age identity file instead of the key file.
-    #[arg(long, value_name = "FILE")]
-    pub identity_file: Option<PathBuf>,
+    /// Where the restore half of the key comes from.
+    #[command(flatten)]
+    pub keys: super::ReadKeyOpts,
 }
 
 impl DumpCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, _out: &Output) -> anyhow::Result<Status> {
-        let (repo, key) = super::open(s)?;
-        let restore = super::restore_key(&key, self.identity_file.as_deref())?;
+        let opened = super::open_read(s, &self.keys)?;
+        let (repo, restore) = (&opened.repo, &opened.restore);
         let (_, snap) = repo.resolve(&self.snapshot)?;
         let loaded = repo.load_index()?;
-        let mut reader = BlobReader::new(&repo, &loaded.index, &restore)?;
+        let mut reader = BlobReader::new(repo, &loaded.index, restore)?;
         let node = reader
             .lookup(&snap.tree, &self.path)?
             .filter(|n| n.kind == NodeKind::File)

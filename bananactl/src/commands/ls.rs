@@ -17,9 +17,9 @@ pub struct LsCmd {
     /// Path inside the snapshot [default: everything].
     #[arg(default_value = "/")]
     pub path: PathBuf,
-    /// Read identities from this age identity file instead of the key file.
-    #[arg(long, value_name = "FILE")]
-    pub identity_file: Option<PathBuf>,
+    /// Where the restore half of the key comes from.
+    #[command(flatten)]
+    pub keys: super::ReadKeyOpts,
 }
 
 fn type_char(k: NodeKind) -> char {
@@ -61,11 +61,11 @@ fn kind_name(k: NodeKind) -> &'static str {
 impl LsCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
-        let (repo, key) = super::open(s)?;
-        let restore = super::restore_key(&key, self.identity_file.as_deref())?;
+        let opened = super::open_read(s, &self.keys)?;
+        let (repo, restore) = (&opened.repo, &opened.restore);
         let (_, snap) = repo.resolve(&self.snapshot)?;
         let loaded = repo.load_index()?;
-        let mut reader = BlobReader::new(&repo, &loaded.index, &restore)?;
+        let mut reader = BlobReader::new(repo, &loaded.index, restore)?;
         let node = reader.lookup(&snap.tree, &self.path)?.ok_or_else(|| {
             common::Error::new(
                 common::ErrorKind::BadInput,

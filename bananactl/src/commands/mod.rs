@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod check;
 pub mod dump;
+pub mod enroll;
 pub mod init;
 pub mod key;
 pub mod ls;
@@ -13,10 +14,11 @@ use crate::cli::{Cli, Command};
 use crate::exit::Status;
 use crate::output::Output;
 use crate::settings::{self, Settings};
+use age::secrecy::ExposeSecret;
 use anyhow::Context;
 use common::keys::{KeyFile, RestoreKey};
 use common::repo::Repository;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Runs the parsed command.
 pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
@@ -30,12 +32,73 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
         Command::Restore(c) => c.run(&s, out),
         Command::Check(c) => c.run(&s, out),
         Command::Key(c) => c.run(&s, out),
+        Command::Enroll(c) => c.run(&s, out),
     }
 }
 
-/// Opens the configured repository with the key file.
-pub fn open(s: &Settings) -> anyhow::Result<(Repository, KeyFile)> {
-    let backend = s.backend()?;
+/// A repository opened with the key material one command needs.
+pub struct Opened {
+    /// The repository.
+    pub repo: Repository,
+    /// Backup half (and identities, when this command may read).
+    pub key: KeyFile,
+    /// The restore half (empty for a backup-only key or a Vault node).
+    pub restore: RestoreKey,
+    /// Signed break-glass envelopes to keep in the repository (Vault nodes).
+    pub envelopes: Vec<String>,
+    /// The run's Vault login, revoked when dropped (at the end of the command,
+    /// also when it fails).
+    pub session: Option<common::vault::Session>,
+}
+
+/// Where read commands get the restore half of the key.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ReadKeyOpts {
+    /// Read identities from this age identity file (e.g. the offline
+    /// break-glass identity) instead of the key file.
+    #[arg(long, value_name = "FILE")]
+    pub identity_file: Option<PathBuf>,
+    /// A restore grant printed by 'bananadm restore grant' ('-' reads it from stdin).
+    #[arg(long, value_name = "TOKEN")]
+    pub grant: Option<String>,
+    /// Vault address for --grant on a machine that is not enrolled.
+    #[arg(long, value_name = "URL")]
+    pub vault_addr: Option<String>,
+    /// Ed25519 key that signed the break-glass key envelopes (also read from
+    /// '# banana-verify-key:' lines of the identity file); repeatable.
+    #[arg(long, value_name = "HEX")]
+    pub verify_key: Vec<String>,
+}
+
+/// Opens the repository with the node's own key: the key file, or (enrolled
+/// nodes) what its Vault login may read — never an identity.
+pub fn open(s: &Settings) -> anyhow::Result<Opened> {
+    open_with(s, None)
+}
+
+/// As [`open`]; for an enrolled node, `create` makes the repository on first
+/// use (the node's storage is chosen by the administrator).
+pub fn open_with(s: &Settings, create: Option<&Output>) -> anyhow::Result<Opened> {
+    match s.vault_node()? {
+        Some(creds) => open_vault(s, &creds, create),
+        None => {
+            let backend = s.backend()?;
+            exists(backend.as_ref(), &s.repo)?;
+            let key = s.key()?;
+            let repo = Repository::open(backend, &key.backup_key())?;
+            let restore = key.restore_key()?;
+            Ok(Opened {
+                repo,
+                key,
+                restore,
+                envelopes: Vec::new(),
+                session: None,
+            })
+        }
+    }
+}
+
+fn exists(backend: &dyn common::backend::Backend, location: &str) -> anyhow::Result<()> {
     // Name a missing repository before a missing key: it is the likelier mistake.
     if backend
         .list(common::backend::Kind::Config)
@@ -44,22 +107,243 @@ pub fn open(s: &Settings) -> anyhow::Result<(Repository, KeyFile)> {
     {
         return Err(common::Error::new(
             common::ErrorKind::RepoNotFound,
-            format!("no repository at {}", s.repo),
+            format!("no repository at {location}"),
         )
         .hint("check --repo, or create one with 'bananactl init'")
         .into());
     }
-    let key = s.key()?;
-    let repo = Repository::open(backend, &key.backup_key())?;
-    Ok((repo, key))
+    Ok(())
 }
 
-/// The restore half: `--identity-file` (break-glass) or the key file's identities.
-pub fn restore_key(key: &KeyFile, identity_file: Option<&Path>) -> anyhow::Result<RestoreKey> {
-    match identity_file {
-        Some(p) => Ok(common::keys::load_identity_file(p)?),
-        None => Ok(key.restore_key()?),
+fn open_vault(
+    s: &Settings,
+    creds: &common::vault::NodeCredentials,
+    create: Option<&Output>,
+) -> anyhow::Result<Opened> {
+    let session = common::vault::Session::login(creds)?;
+    let (agent, fleet) = session.agent()?;
+    let mut recipients = agent.recipients.clone();
+    for r in fleet.recipients {
+        if !recipients.contains(&r) {
+            recipients.push(r);
+        }
     }
+    let key = KeyFile::from_parts(agent.chunk_key.expose(), recipients, Vec::new())?;
+    let location = if s.repo_explicit {
+        s.repo.clone()
+    } else {
+        agent.storage.clone()
+    };
+    let backend = settings::backend_at(&location)?;
+    let repo = match (exists(backend.as_ref(), &location), create) {
+        (Ok(()), _) => Repository::open(backend, &key.backup_key())?,
+        (Err(_), Some(out)) => {
+            let opts = common::repo::RepoOptions {
+                compression: s
+                    .file
+                    .compression
+                    .unwrap_or(common::repo::RepoOptions::default().compression),
+                ..common::repo::RepoOptions::default()
+            };
+            let repo = Repository::init(backend, &key.backup_key(), &opts)?;
+            out.notice(&format!(
+                "bananactl: first backup of node {}: created repository at {location}",
+                creds.node
+            ));
+            repo
+        }
+        (Err(e), None) => return Err(e),
+    };
+    // The break-glass envelopes live in the repository (write-once objects).
+    for env in &agent.envelopes {
+        let bytes = env.as_bytes();
+        repo.backend().write(
+            common::backend::Kind::Key,
+            &common::Id::of_object(bytes).to_hex(),
+            bytes,
+        )?;
+    }
+    Ok(Opened {
+        repo,
+        key,
+        restore: RestoreKey::default(),
+        envelopes: agent.envelopes,
+        session: Some(session),
+    })
+}
+
+fn code_kind(e: &anyhow::Error) -> Option<common::ErrorKind> {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<common::Error>())
+        .map(|e| e.kind())
+}
+
+/// Opens the repository for a command that reads data: with a restore grant,
+/// a break-glass identity file, or the node's own key.
+pub fn open_read(s: &Settings, o: &ReadKeyOpts) -> anyhow::Result<Opened> {
+    if let Some(grant) = &o.grant {
+        return open_grant(s, o, grant);
+    }
+    let Some(idf) = &o.identity_file else {
+        return open(s);
+    };
+    let identities = common::keys::load_identity_file(idf)?;
+    let have_key_file = s.key_explicit || (s.vault_node()?.is_none() && s.key_file.exists());
+    if have_key_file {
+        match open(s) {
+            Ok(mut opened) => {
+                opened.restore = identities;
+                return Ok(opened);
+            }
+            // The default key file may belong to another repository: the
+            // envelopes are the break-glass path.
+            Err(e) if !s.key_explicit && code_kind(&e) == Some(common::ErrorKind::WrongKey) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    open_envelope(s, o, idf, identities)
+}
+
+fn open_grant(s: &Settings, o: &ReadKeyOpts, grant: &str) -> anyhow::Result<Opened> {
+    let grant = if grant == "-" {
+        let mut g = String::new();
+        std::io::stdin()
+            .read_line(&mut g)
+            .context("reading the grant from stdin")?;
+        g
+    } else {
+        grant.to_owned()
+    };
+    let grant = common::vault::Secret::new(grant.trim());
+    let loc = match (&o.vault_addr, s.vault_node()?) {
+        (Some(addr), _) => common::vault::Location::new(addr),
+        (None, Some(creds)) => creds.vault,
+        (None, None) => {
+            return Err(common::Error::new(
+                common::ErrorKind::BadInput,
+                "--grant needs Vault's address",
+            )
+            .hint("pass --vault-addr, or run it on an enrolled node")
+            .into())
+        }
+    };
+    let secret = common::vault::read_with_grant(&loc, None, &grant)?;
+    let identities: Vec<String> = secret
+        .identities
+        .iter()
+        .map(|i| i.expose().to_owned())
+        .collect();
+    let recipients = identities
+        .iter()
+        .filter_map(|i| i.parse::<age::x25519::Identity>().ok())
+        .map(|i| i.to_public().to_string())
+        .collect();
+    let key = KeyFile::from_parts(secret.chunk_key.expose(), recipients, identities)?;
+    let location = if s.repo_explicit {
+        s.repo.clone()
+    } else {
+        secret.storage.clone()
+    };
+    let backend = settings::backend_at(&location)?;
+    exists(backend.as_ref(), &location)?;
+    let repo = Repository::open(backend, &key.backup_key())?;
+    let restore = key.restore_key()?;
+    Ok(Opened {
+        repo,
+        key,
+        restore,
+        envelopes: Vec::new(),
+        session: None,
+    })
+}
+
+/// Break-glass without Vault or key file: the chunk key comes from a key
+/// envelope in the repository, trusted only if signed by a verify key kept
+/// with the identity.
+fn open_envelope(
+    s: &Settings,
+    o: &ReadKeyOpts,
+    idf: &Path,
+    identities: RestoreKey,
+) -> anyhow::Result<Opened> {
+    if !s.repo_explicit {
+        return Err(common::Error::new(
+            common::ErrorKind::BadInput,
+            "a break-glass restore needs the repository location",
+        )
+        .hint("pass --repo")
+        .into());
+    }
+    let text =
+        std::fs::read_to_string(idf).with_context(|| format!("identity file {}", idf.display()))?;
+    let mut trusted = Vec::new();
+    for k in text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("# banana-verify-key:"))
+        .chain(o.verify_key.iter().map(String::as_str))
+    {
+        trusted.push(common::envelope::parse_verify_key(k)?);
+    }
+    if trusted.is_empty() {
+        return Err(common::Error::new(
+            common::ErrorKind::BadInput,
+            format!(
+                "no key file, and {} names no verify key for the repository's key envelopes",
+                idf.display()
+            ),
+        )
+        .hint("pass --verify-key (kept with the break-glass identity) or --key-file")
+        .into());
+    }
+    let backend = s.backend()?;
+    exists(backend.as_ref(), &s.repo)?;
+    let mut last_err = None;
+    for (name, _) in backend.list(common::backend::Kind::Key)? {
+        let bytes = backend.read(common::backend::Kind::Key, &name)?;
+        let content = match common::envelope::open(&bytes, &trusted, &identities.identities) {
+            Ok(c) => c,
+            Err(e) => {
+                last_err = Some(e);
+                continue;
+            }
+        };
+        let ids: Vec<String> = identities
+            .identities
+            .iter()
+            .map(|i| i.to_string().expose_secret().to_string())
+            .collect();
+        let recipients = identities
+            .identities
+            .iter()
+            .map(|i| i.to_public().to_string())
+            .collect();
+        let key = KeyFile::from_parts(content.chunk_key.expose(), recipients, ids)?;
+        match Repository::open(settings::backend_at(&s.repo)?, &key.backup_key()) {
+            Ok(repo) => {
+                return Ok(Opened {
+                    repo,
+                    key,
+                    restore: identities,
+                    envelopes: Vec::new(),
+                    session: None,
+                })
+            }
+            Err(e) => last_err = Some(e),
+        }
+    }
+    Err(match last_err {
+        Some(e) => anyhow::Error::from(e).context(format!(
+            "no key envelope in {} opens with {}",
+            s.repo,
+            idf.display()
+        )),
+        None => common::Error::new(
+            common::ErrorKind::WrongKey,
+            format!("{} holds no break-glass key envelope", s.repo),
+        )
+        .hint("pass --key-file with the node's key")
+        .into(),
+    })
 }
 
 /// A snapshot time for humans (UTC, seconds).

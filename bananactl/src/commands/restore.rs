@@ -20,17 +20,16 @@ pub struct RestoreCmd {
     /// Restore only this snapshot path and what is below it; repeatable.
     #[arg(long, value_name = "PATH")]
     pub include: Vec<PathBuf>,
-    /// Read identities from this age identity file (e.g. the offline
-    /// break-glass identity) instead of the key file.
-    #[arg(long, value_name = "FILE")]
-    pub identity_file: Option<PathBuf>,
+    /// Where the restore half of the key comes from.
+    #[command(flatten)]
+    pub keys: super::ReadKeyOpts,
 }
 
 impl RestoreCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
-        let (repo, key) = super::open(s)?;
-        let restore_key = super::restore_key(&key, self.identity_file.as_deref())?;
+        let opened = super::open_read(s, &self.keys)?;
+        let (repo, restore_key) = (&opened.repo, &opened.restore);
         let (id, snap) = repo.resolve(&self.snapshot)?;
         let loaded = repo.load_index()?;
         let opts = RestoreOptions {
@@ -49,9 +48,9 @@ impl RestoreCmd {
             std::sync::atomic::Ordering::Relaxed,
         );
         let result = restore(
-            &repo,
+            repo,
             &loaded.index,
-            &restore_key,
+            restore_key,
             &snap,
             &opts,
             &obs,

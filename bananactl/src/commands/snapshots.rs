@@ -13,7 +13,8 @@ pub struct SnapshotsCmd {}
 impl SnapshotsCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
-        let (repo, _) = super::open(s)?;
+        let opened = super::open(s)?;
+        let repo = &opened.repo;
         let all = repo.snapshots()?;
         if !out.json && !out.quiet {
             println!(

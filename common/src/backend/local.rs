@@ -89,7 +89,7 @@ impl Backend for LocalBackend {
             .hint("a repository is created in an empty or new directory"));
         }
         let mut dirs = vec![self.root.join("tmp")];
-        for k in [Kind::Index, Kind::Snapshot, Kind::Refs] {
+        for k in [Kind::Index, Kind::Snapshot, Kind::Refs, Kind::Key] {
             dirs.push(self.root.join(k.dir()));
         }
         for i in 0..=255u8 {
@@ -124,7 +124,13 @@ impl Backend for LocalBackend {
             vec![base]
         };
         for d in dirs {
-            for e in fs::read_dir(&d).map_err(|e| self.io(&d, e))? {
+            let entries = match fs::read_dir(&d) {
+                Ok(rd) => rd,
+                // A kind added in a later version has no directory in older repositories.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && kind == Kind::Key => continue,
+                Err(e) => return Err(self.io(&d, e)),
+            };
+            for e in entries {
                 let e = e.map_err(|e| self.io(&d, e))?;
                 let name = e.file_name().to_string_lossy().into_owned();
                 if valid_name(kind, &name).is_err() {
@@ -172,6 +178,9 @@ impl Backend for LocalBackend {
             rand::random::<u64>()
         ));
         let result = (|| {
+            if let Some(parent) = dest.parent() {
+                fs::create_dir_all(parent)?;
+            }
             let mut f = fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)

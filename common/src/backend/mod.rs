@@ -29,6 +29,8 @@ pub enum Kind {
     Snapshot,
     /// Per-snapshot reference lists.
     Refs,
+    /// Signed break-glass key envelopes.
+    Key,
 }
 
 impl Kind {
@@ -49,6 +51,7 @@ impl Kind {
             Kind::Index => "index",
             Kind::Snapshot => "snapshots",
             Kind::Refs => "refs",
+            Kind::Key => "keys",
         }
     }
 
@@ -60,6 +63,7 @@ impl Kind {
             Kind::Index => "index",
             Kind::Snapshot => "snapshot",
             Kind::Refs => "reference list",
+            Kind::Key => "key envelope",
         }
     }
 }

@@ -1,0 +1,108 @@
+//! One file per command group, over `common::vault`.
+
+pub mod breakglass;
+pub mod grant;
+pub mod node;
+pub mod vault;
+
+use crate::{Cli, Command, GlobalOpts};
+use anyhow::Context;
+use common::vault::{Location, Secret, Vault};
+use common::ErrorKind;
+
+/// Output mode.
+pub struct Out {
+    /// JSON lines instead of text.
+    pub json: bool,
+}
+
+impl Out {
+    /// Prints a result: JSON with `message_type: summary`, or the text.
+    pub fn summary(&self, mut v: serde_json::Value, text: &str) {
+        if self.json {
+            v["message_type"] = "summary".into();
+            println!("{v}");
+        } else {
+            println!("{text}");
+        }
+    }
+}
+
+/// Runs the command.
+pub fn dispatch(cli: &Cli) -> anyhow::Result<()> {
+    let out = Out {
+        json: cli.global.json,
+    };
+    match &cli.command {
+        Command::Vault(c) => c.run(&cli.global, &out),
+        Command::Node(c) => c.run(&cli.global, &out),
+        Command::Restore(c) => c.run(&cli.global, &out),
+        Command::Breakglass(c) => c.run(&cli.global, &out),
+    }
+}
+
+/// Exit codes, as bananactl's (`docs/exit-codes.md`).
+pub fn code_for(e: &anyhow::Error) -> u8 {
+    match e
+        .chain()
+        .find_map(|c| c.downcast_ref::<common::Error>())
+        .map(|e| e.kind())
+    {
+        Some(ErrorKind::BadInput) => 2,
+        Some(ErrorKind::VaultUnavailable) => 14,
+        Some(ErrorKind::VaultDenied) => 15,
+        Some(ErrorKind::NotFound) => 2,
+        _ => 1,
+    }
+}
+
+/// Vault location from the global options.
+pub fn location(g: &GlobalOpts) -> Location {
+    let mut loc = Location::new(&g.vault_addr);
+    loc.ca_file = g.vault_ca.as_ref().map(|p| p.display().to_string());
+    loc.mount = g.mount.trim_matches('/').to_owned();
+    loc.approle = g.approle_mount.trim_matches('/').to_owned();
+    loc
+}
+
+/// The admin token: `--token-file`, else `VAULT_TOKEN`; never argv.
+fn admin_token(g: &GlobalOpts) -> anyhow::Result<Secret> {
+    let token = match &g.token_file {
+        Some(p) => {
+            std::fs::read_to_string(p).with_context(|| format!("token file {}", p.display()))?
+        }
+        None => std::env::var("VAULT_TOKEN").unwrap_or_default(),
+    };
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(common::Error::new(ErrorKind::BadInput, "no admin token")
+            .hint("set VAULT_TOKEN or pass --token-file (a token with the banana-admin policy)")
+            .into());
+    }
+    Ok(Secret::new(token))
+}
+
+/// A Vault client logged in with the admin token.
+pub fn admin(g: &GlobalOpts) -> anyhow::Result<Vault> {
+    let mut v = Vault::connect(&location(g))?;
+    v.set_token(admin_token(g)?);
+    Ok(v)
+}
+
+/// Parses `30s`, `10m`, `1h`, `2d` into seconds.
+pub fn duration_secs(s: &str) -> Result<u64, String> {
+    let (num, unit) = s.split_at(s.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 30s, 10m, 1h"))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(format!("'{s}': unit must be s, m, h or d")),
+    };
+    n.checked_mul(mult)
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("'{s}' is out of range"))
+}

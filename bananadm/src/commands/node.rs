@@ -1,0 +1,445 @@
+//! `bananadm node`: enrol (add), list, show, rotate, remove.
+
+use super::{admin, duration_secs, location, Out};
+use crate::GlobalOpts;
+use age::secrecy::ExposeSecret;
+use clap::{Args, Subcommand};
+use common::vault::{
+    paths, valid_node_name, AgentSecret, FleetRecipients, RestoreSecret, Secret, Vault,
+};
+use common::ErrorKind;
+use serde_json::{json, Value};
+
+/// Node commands.
+#[derive(Debug, Subcommand)]
+pub enum NodeCmd {
+    /// Enrol a node: keys, policy, AppRole; prints the one command to run on the node.
+    Add(AddCmd),
+    /// List enrolled nodes.
+    List,
+    /// Show a node (no secrets).
+    Show(NameArg),
+    /// New identity for future backups; older ones stay for restores.
+    Rotate(NameArg),
+    /// Revoke a node's access (keys kept unless --purge-keys).
+    Remove(RemoveCmd),
+}
+
+/// A node name.
+#[derive(Debug, Args)]
+pub struct NameArg {
+    /// Node name.
+    pub name: String,
+}
+
+/// Enrol a node.
+#[derive(Debug, Args)]
+pub struct AddCmd {
+    /// Node name (lowercase letters, digits, '-', '_', '.').
+    pub name: String,
+    /// The node's repository location (stored in its agent secret).
+    #[arg(long, value_name = "URL")]
+    pub storage: Option<String>,
+    /// Lifetime of the token a run gets.
+    #[arg(long, default_value = "1h", value_parser = duration_secs, value_name = "DURATION")]
+    pub ttl: u64,
+    /// Lifetime of the wrapped, single-use enrolment secret.
+    #[arg(long, default_value = "15m", value_parser = duration_secs, value_name = "DURATION")]
+    pub wrap_ttl: u64,
+    /// Re-issue the credentials of an existing node (its keys are kept).
+    #[arg(long)]
+    pub replace: bool,
+}
+
+/// Remove a node.
+#[derive(Debug, Args)]
+pub struct RemoveCmd {
+    /// Node name.
+    pub name: String,
+    /// Also destroy its restore identities: its backups become unreadable
+    /// except with break-glass keys.
+    #[arg(long)]
+    pub purge_keys: bool,
+    /// Confirm --purge-keys.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+impl NodeCmd {
+    /// Runs it.
+    pub fn run(&self, g: &GlobalOpts, out: &Out) -> anyhow::Result<()> {
+        let v = admin(g)?;
+        match self {
+            NodeCmd::Add(c) => c.run(g, &v, out),
+            NodeCmd::List => list(&v, out),
+            NodeCmd::Show(n) => show(&v, &n.name, out),
+            NodeCmd::Rotate(n) => rotate(&v, &n.name, out),
+            NodeCmd::Remove(c) => remove(&v, c, out),
+        }
+    }
+}
+
+fn role_path(v: &Vault, node: &str) -> String {
+    format!("auth/{}/role/{node}", v.location().approle)
+}
+
+fn role_exists(v: &Vault, node: &str) -> common::Result<bool> {
+    match v.request("GET", &role_path(v, node), None, None, None) {
+        Ok(r) => Ok(r.is_some()),
+        Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// The fleet's break-glass recipients and signing key (if keygen ran).
+pub fn fleet(v: &Vault) -> common::Result<(FleetRecipients, u64)> {
+    Ok(v.kv_get::<FleetRecipients>(paths::FLEET_RECIPIENTS)?
+        .unwrap_or_default())
+}
+
+/// Re-seals a node's break-glass envelope from its restore secret.
+pub fn envelopes(v: &Vault, restore: &RestoreSecret, storage: &str) -> anyhow::Result<Vec<String>> {
+    let (fleet, _) = fleet(v)?;
+    let Some((signing, _)) = v.kv_get::<Value>(paths::FLEET_SIGNING)? else {
+        return Ok(Vec::new());
+    };
+    if fleet.recipients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sk = zeroize::Zeroizing::new([0u8; 32]);
+    hex::decode_to_slice(
+        signing["signing_key"].as_str().unwrap_or_default(),
+        sk.as_mut(),
+    )
+    .map_err(|_| common::Error::new(ErrorKind::Other, "fleet signing key in Vault is malformed"))?;
+    let signing = ed25519_dalek::SigningKey::from_bytes(&sk);
+    let recipients = fleet
+        .recipients
+        .iter()
+        .map(|r| common::keys::parse_recipient(r))
+        .collect::<common::Result<Vec<_>>>()?;
+    let content = common::envelope::Content {
+        node: restore.node.clone(),
+        chunk_key: restore.chunk_key.clone(),
+        storage: storage.to_owned(),
+    };
+    Ok(vec![common::envelope::seal(
+        &content,
+        &recipients,
+        &signing,
+    )?])
+}
+
+impl AddCmd {
+    fn run(&self, g: &GlobalOpts, v: &Vault, out: &Out) -> anyhow::Result<()> {
+        let name = &self.name;
+        valid_node_name(name)?;
+        let loc = location(g);
+        if role_exists(v, name)? && !self.replace {
+            return Err(common::Error::new(
+                ErrorKind::BadInput,
+                format!("node '{name}' is already enrolled"),
+            )
+            .hint("use --replace to re-issue its credentials (its keys are kept)")
+            .into());
+        }
+        // Keys: created once, never overwritten (check-and-set 0).
+        let restore = match v.kv_get::<RestoreSecret>(&paths::restore(name))? {
+            Some((r, _)) => r,
+            None => {
+                let identity = age::x25519::Identity::generate();
+                let mut ck = zeroize::Zeroizing::new([0u8; 32]);
+                rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, ck.as_mut());
+                let r = RestoreSecret {
+                    node: name.clone(),
+                    identities: vec![Secret::new(identity.to_string().expose_secret())],
+                    chunk_key: Secret::new(hex::encode(ck.as_ref())),
+                    storage: self.storage.clone().unwrap_or_default(),
+                };
+                v.kv_put(&paths::restore(name), &r, 0)?;
+                r
+            }
+        };
+        let newest = restore
+            .identities
+            .last()
+            .and_then(|i| i.expose().parse::<age::x25519::Identity>().ok())
+            .ok_or_else(|| {
+                common::Error::new(
+                    ErrorKind::Other,
+                    format!("restore secret of '{name}' has no identity"),
+                )
+            })?;
+        let existing = v.kv_get::<AgentSecret>(&paths::agent(name))?;
+        let storage = self
+            .storage
+            .clone()
+            .or_else(|| existing.as_ref().map(|(a, _)| a.storage.clone()))
+            .unwrap_or_default();
+        let agent = AgentSecret {
+            node: name.clone(),
+            recipients: vec![newest.to_public().to_string()],
+            chunk_key: restore.chunk_key.clone(),
+            envelopes: envelopes(v, &restore, &storage)?,
+            storage,
+        };
+        v.kv_put(
+            &paths::agent(name),
+            &agent,
+            existing.map(|(_, ver)| ver).unwrap_or(0),
+        )?;
+        // Policies, the grant token role, the AppRole role.
+        let put_policy = |n: String, p: String| {
+            v.request(
+                "PUT",
+                &format!("sys/policies/acl/{n}"),
+                Some(&json!({ "policy": p })),
+                None,
+                None,
+            )
+        };
+        put_policy(paths::node_policy(name), crate::policy::node(&loc, name))?;
+        put_policy(
+            paths::restore_policy(name),
+            crate::policy::restore(&loc, name),
+        )?;
+        let role = json!({
+            "allowed_policies": [paths::restore_policy(name)],
+            "orphan": true,
+            "renewable": false,
+            "token_no_default_policy": true,
+        });
+        v.request(
+            "POST",
+            &format!("auth/token/roles/{}", paths::restore_role(name)),
+            Some(&role),
+            None,
+            None,
+        )?;
+        if self.replace {
+            // A new role id and no old secret id: the previous enrolment stops working.
+            let _ = v.request("DELETE", &role_path(v, name), None, None, None);
+        }
+        let approle = json!({
+            "token_policies": [paths::node_policy(name)],
+            "token_no_default_policy": true,
+            "token_ttl": self.ttl,
+            "token_max_ttl": self.ttl,
+            "token_type": "service",
+            "secret_id_num_uses": 0,
+            "secret_id_ttl": 0,
+            "bind_secret_id": true,
+        });
+        v.request("POST", &role_path(v, name), Some(&approle), None, None)?;
+        let role_id = v
+            .request(
+                "GET",
+                &format!("{}/role-id", role_path(v, name)),
+                None,
+                None,
+                None,
+            )?
+            .and_then(|r| r["data"]["role_id"].as_str().map(str::to_owned))
+            .ok_or_else(|| common::Error::new(ErrorKind::Other, "Vault returned no role id"))?;
+        let wrapped = v
+            .request(
+                "POST",
+                &format!("{}/secret-id", role_path(v, name)),
+                Some(&json!({})),
+                Some(&format!("{}s", self.wrap_ttl)),
+                None,
+            )?
+            .and_then(|r| r["wrap_info"]["token"].as_str().map(str::to_owned))
+            .ok_or_else(|| {
+                common::Error::new(ErrorKind::Other, "Vault did not wrap the secret id")
+            })?;
+        let mut cmd = format!(
+            "bananactl enroll --vault-addr {} --node {name} --role-id {role_id}",
+            loc.addr
+        );
+        if let Some(ca) = &loc.ca_file {
+            cmd.push_str(&format!(" --vault-ca {ca}"));
+        }
+        if loc.mount != common::vault::DEFAULT_MOUNT {
+            cmd.push_str(&format!(" --mount {}", loc.mount));
+        }
+        if loc.approle != common::vault::DEFAULT_APPROLE {
+            cmd.push_str(&format!(" --approle-mount {}", loc.approle));
+        }
+        cmd.push_str(&format!(" --wrapped-secret-id {wrapped}"));
+        if !out.json {
+            eprintln!(
+                "Node '{name}' enrolled. Run this on the node within {}s (the secret inside works once):",
+                self.wrap_ttl
+            );
+        }
+        out.summary(
+            json!({"command": "node add", "node": name, "enroll": cmd, "wrap_ttl": self.wrap_ttl}),
+            &cmd,
+        );
+        Ok(())
+    }
+}
+
+fn list(v: &Vault, out: &Out) -> anyhow::Result<()> {
+    let path = format!("auth/{}/role", v.location().approle);
+    let names: Vec<String> = match v.request("LIST", &path, None, None, None) {
+        Ok(Some(r)) => r["data"]["keys"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Ok(None) => Vec::new(),
+        Err(e) if e.kind() == ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    if out.json {
+        for n in &names {
+            println!("{}", json!({"message_type": "node", "node": n}));
+        }
+    } else {
+        for n in &names {
+            println!("{n}");
+        }
+    }
+    out.summary(
+        json!({"command": "node list", "count": names.len()}),
+        &format!("{} nodes", names.len()),
+    );
+    Ok(())
+}
+
+fn show(v: &Vault, name: &str, out: &Out) -> anyhow::Result<()> {
+    valid_node_name(name)?;
+    let role = v
+        .request("GET", &role_path(v, name), None, None, None)
+        .ok()
+        .flatten();
+    let agent = v.kv_get::<AgentSecret>(&paths::agent(name))?;
+    let restore = v.kv_get::<RestoreSecret>(&paths::restore(name))?;
+    if role.is_none() && agent.is_none() && restore.is_none() {
+        return Err(
+            common::Error::new(ErrorKind::BadInput, format!("no node '{name}'"))
+                .hint("list them with 'bananadm node list'")
+                .into(),
+        );
+    }
+    let info = json!({
+        "command": "node show",
+        "node": name,
+        "enrolled": role.is_some(),
+        "token_ttl": role.as_ref().map(|r| r["data"]["token_ttl"].clone()),
+        "storage": agent.as_ref().map(|(a, _)| a.storage.clone()),
+        "recipients": agent.as_ref().map(|(a, _)| a.recipients.clone()),
+        "identities": restore.as_ref().map(|(r, _)| r.identities.len()),
+        "break_glass_envelopes": agent.as_ref().map(|(a, _)| a.envelopes.len()),
+    });
+    let text = format!(
+        "node {name}: {}; storage {}; {} identities (restore path); current recipient {}",
+        if role.is_some() {
+            "enrolled"
+        } else {
+            "removed (keys kept)"
+        },
+        info["storage"].as_str().unwrap_or("-"),
+        info["identities"].as_u64().unwrap_or(0),
+        agent
+            .as_ref()
+            .and_then(|(a, _)| a.recipients.first().cloned())
+            .unwrap_or_else(|| "-".into()),
+    );
+    out.summary(info, &text);
+    Ok(())
+}
+
+fn rotate(v: &Vault, name: &str, out: &Out) -> anyhow::Result<()> {
+    valid_node_name(name)?;
+    let (mut restore, rver) = v
+        .kv_get::<RestoreSecret>(&paths::restore(name))?
+        .ok_or_else(|| {
+            common::Error::new(ErrorKind::BadInput, format!("no keys for node '{name}'"))
+                .hint("enrol it with 'bananadm node add'")
+        })?;
+    let (mut agent, aver) = v
+        .kv_get::<AgentSecret>(&paths::agent(name))?
+        .ok_or_else(|| {
+            common::Error::new(
+                ErrorKind::BadInput,
+                format!("node '{name}' has no agent secret"),
+            )
+        })?;
+    let identity = age::x25519::Identity::generate();
+    // The restore secret first: a new identity is readable before anything is encrypted to it.
+    restore
+        .identities
+        .push(Secret::new(identity.to_string().expose_secret()));
+    v.kv_put(&paths::restore(name), &restore, rver)?;
+    agent.recipients = vec![identity.to_public().to_string()];
+    agent.envelopes = envelopes(v, &restore, &agent.storage)?;
+    v.kv_put(&paths::agent(name), &agent, aver)?;
+    out.summary(
+        json!({"command": "node rotate", "node": name, "identities": restore.identities.len(), "recipient": agent.recipients[0]}),
+        &format!(
+            "node {name}: new recipient {} for future backups; {} identities kept for restores",
+            agent.recipients[0],
+            restore.identities.len()
+        ),
+    );
+    Ok(())
+}
+
+fn remove(v: &Vault, c: &RemoveCmd, out: &Out) -> anyhow::Result<()> {
+    let name = &c.name;
+    valid_node_name(name)?;
+    if c.purge_keys && !c.yes {
+        return Err(common::Error::new(
+            ErrorKind::BadInput,
+            format!("--purge-keys destroys every identity of '{name}': its backups become unreadable without break-glass keys"),
+        )
+        .hint("add --yes to confirm")
+        .into());
+    }
+    // Deleting the role invalidates every secret id it issued.
+    v.request("DELETE", &role_path(v, name), None, None, None)?;
+    v.request(
+        "DELETE",
+        &format!("sys/policies/acl/{}", paths::node_policy(name)),
+        None,
+        None,
+        None,
+    )?;
+    v.kv_destroy(&paths::agent(name))?;
+    if c.purge_keys {
+        v.kv_destroy(&paths::restore(name))?;
+        v.request(
+            "DELETE",
+            &format!("sys/policies/acl/{}", paths::restore_policy(name)),
+            None,
+            None,
+            None,
+        )?;
+        v.request(
+            "DELETE",
+            &format!("auth/token/roles/{}", paths::restore_role(name)),
+            None,
+            None,
+            None,
+        )?;
+    }
+    out.summary(
+        json!({"command": "node remove", "node": name, "keys_purged": c.purge_keys}),
+        &format!(
+            "node {name} removed: its credentials no longer log in{}",
+            if c.purge_keys {
+                "; its keys are destroyed"
+            } else {
+                "; its restore identities are kept"
+            }
+        ),
+    );
+    Ok(())
+}

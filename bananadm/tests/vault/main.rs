@@ -1,0 +1,9 @@
+//! bananadm + bananactl against a real Vault-API server (OpenBao), started per
+//! test on a loopback port. Skipped when OpenBao is absent, except under CI=true.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod flows;
+mod matrix;
+mod secrets;

@@ -1,0 +1,219 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_bananadm_global_optspecs
+    string join \n vault-addr= vault-ca= token-file= mount= approle-mount= json v/verbose h/help V/version
+end
+
+function __fish_bananadm_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_bananadm_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_bananadm_using_subcommand
+    set -l cmd (__fish_bananadm_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c bananadm -n "__fish_bananadm_needs_command" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_needs_command" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_needs_command" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_needs_command" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_needs_command" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_needs_command" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_needs_command" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c bananadm -n "__fish_bananadm_needs_command" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "vault" -d 'Set Vault up for Banana'
+complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
+complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "restore" -d 'Grant a restore'
+complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "breakglass" -d 'Offline break-glass recipients every backup is also encrypted to'
+complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -f -a "init" -d 'Enable KV v2 and AppRole and write the admin policy; a second run changes nothing'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -f -a "policy" -d 'Print the minimal admin policy (use it instead of a root token)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l dry-run -d 'Print every change it would make, and make none'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l allow-root -d 'Run even with a root token (the first setup needs one; day-to-day use should not)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "init" -d 'Enable KV v2 and AppRole and write the admin policy; a second run changes nothing'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the minimal admin policy (use it instead of a root token)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "list" -d 'List enrolled nodes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "show" -d 'Show a node (no secrets)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l storage -d 'The node\'s repository location (stored in its agent secret)' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l ttl -d 'Lifetime of the token a run gets' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l wrap-ttl -d 'Lifetime of the wrapped, single-use enrolment secret' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l replace -d 'Re-issue the credentials of an existing node (its keys are kept)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l purge-keys -d 'Also destroy its restore identities: its backups become unreadable except with break-glass keys'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l yes -d 'Confirm --purge-keys'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "list" -d 'List enrolled nodes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a node (no secrets)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -f -a "grant" -d 'Issue a restore grant for a node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l ttl -d 'How long the grant is valid' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l uses -d 'How many restores it allows (each reads the identities once)' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from help" -f -a "grant" -d 'Issue a restore grant for a node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -f -a "keygen" -d 'Make a break-glass key: prints the identity ONCE (store it offline); Vault keeps only the public half'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -f -a "add" -d 'Add an existing age recipient (its identity already kept offline)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from help" -f -a "keygen" -d 'Make a break-glass key: prints the identity ONCE (store it offline); Vault keeps only the public half'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add an existing age recipient (its identity already kept offline)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass help" -f -a "vault" -d 'Set Vault up for Banana'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass help" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass help" -f -a "restore" -d 'Grant a restore'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass help" -f -a "breakglass" -d 'Offline break-glass recipients every backup is also encrypted to'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "init" -d 'Enable KV v2 and AppRole and write the admin policy; a second run changes nothing'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "policy" -d 'Print the minimal admin policy (use it instead of a root token)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "list" -d 'List enrolled nodes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "show" -d 'Show a node (no secrets)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from restore" -f -a "grant" -d 'Issue a restore grant for a node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from breakglass" -f -a "keygen" -d 'Make a break-glass key: prints the identity ONCE (store it offline); Vault keeps only the public half'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from breakglass" -f -a "add" -d 'Add an existing age recipient (its identity already kept offline)'
