@@ -132,6 +132,22 @@ fn canary_secrets_appear_nowhere() {
     record(bao.adm(&admin, &["--json", "node", "show", "canary"]));
     let in_output = leaks(&transcript, &tokens);
     assert!(in_output.is_empty(), "leaked into output: {in_output:?}");
+    // The agent's own Vault tokens are never shown: nothing shaped like one
+    // (s. + 24 characters) appears in bananactl's output but the grant we passed in.
+    let text = String::from_utf8_lossy(&transcript).replace(&g, "");
+    let token_like = text
+        .match_indices("s.")
+        .filter(|(i, _)| {
+            let tail = &text.as_bytes()[i + 2..];
+            tail.len() >= 24
+                && tail[..24].iter().all(u8::is_ascii_alphanumeric)
+                && tail.get(24).is_none_or(|c| !c.is_ascii_alphanumeric())
+        })
+        .count();
+    assert_eq!(
+        token_like, 0,
+        "something shaped like a Vault token was printed"
+    );
     // Files: everything the runs wrote, except the 0600 credential file itself.
     let mut files = 0;
     for (p, bytes) in tree_bytes(dir.path()) {
