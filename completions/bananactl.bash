@@ -186,7 +186,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__check)
-            opts="-q -v -h -V --read-data --identity-file --grant --vault-addr --verify-key --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --read-data --identity-file --grant --vault-addr --verify-key --node --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -205,6 +205,10 @@ _bananactl() {
                     return 0
                     ;;
                 --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -236,7 +240,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__dump)
-            opts="-q -v -h -V --identity-file --grant --vault-addr --verify-key --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --identity-file --grant --vault-addr --verify-key --node --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -255,6 +259,10 @@ _bananactl() {
                     return 0
                     ;;
                 --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -676,7 +684,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__ls)
-            opts="-q -v -h -V --identity-file --grant --vault-addr --verify-key --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --identity-file --grant --vault-addr --verify-key --node --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -695,6 +703,10 @@ _bananactl() {
                     return 0
                     ;;
                 --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -726,7 +738,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__restore)
-            opts="-q -v -h -V --target --include --identity-file --grant --vault-addr --verify-key --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --target --include --identity-file --grant --vault-addr --verify-key --node --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -753,6 +765,10 @@ _bananactl() {
                     return 0
                     ;;
                 --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

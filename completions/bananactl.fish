@@ -88,6 +88,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l identity-file
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l node -d 'The node whose backups these are: a break-glass restore only trusts that node\'s key envelope (storage could present another node\'s)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
@@ -102,6 +103,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l identity-fi
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l node -d 'The node whose backups these are: a break-glass restore only trusts that node\'s key envelope (storage could present another node\'s)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
@@ -118,6 +120,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l identity
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l node -d 'The node whose backups these are: a break-glass restore only trusts that node\'s key envelope (storage could present another node\'s)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
@@ -132,6 +135,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l identity-f
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l node -d 'The node whose backups these are: a break-glass restore only trusts that node\'s key envelope (storage could present another node\'s)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F

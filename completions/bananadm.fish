@@ -157,7 +157,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fis
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -f -a "grant" -d 'Issue a restore grant for a node'
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l ttl -d 'How long the grant is valid' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l uses -d 'How many restores it allows (each reads the identities once)' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l uses -d 'How many reads of the identities the inner token allows. The grant itself unwraps once, and one bananactl command uses it up' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F

@@ -33,6 +33,7 @@ pub mod keys;
 pub mod pack;
 pub mod repo;
 pub mod restorer;
+pub mod status;
 pub mod tree;
 pub mod vault;
 

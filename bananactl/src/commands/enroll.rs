@@ -107,8 +107,10 @@ fn write_private(
 ) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("directory {}", dir.display()))?;
-    let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).with_context(|| format!("directory {}", dir.display()))?;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
     let json = zeroize::Zeroizing::new(serde_json::to_vec_pretty(creds)?);
     let tmp = path.with_extension("tmp");
     let _ = std::fs::remove_file(&tmp);

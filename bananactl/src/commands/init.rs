@@ -26,6 +26,14 @@ pub struct InitCmd {
 impl InitCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
+        if s.vault_node()?.is_some() {
+            return Err(common::Error::new(
+                common::ErrorKind::BadInput,
+                format!("this node takes its keys from Vault ({})", s.vault_credentials.display()),
+            )
+            .hint("its first backup creates the repository; use --key-file for a separate, key-file repository")
+            .into());
+        }
         create(
             s,
             out,

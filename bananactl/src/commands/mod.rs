@@ -68,6 +68,10 @@ pub struct ReadKeyOpts {
     /// '# banana-verify-key:' lines of the identity file); repeatable.
     #[arg(long, value_name = "HEX")]
     pub verify_key: Vec<String>,
+    /// The node whose backups these are: a break-glass restore only trusts
+    /// that node's key envelope (storage could present another node's).
+    #[arg(long, value_name = "NAME")]
+    pub node: Option<String>,
 }
 
 /// Opens the repository with the node's own key: the key file, or (enrolled
@@ -82,20 +86,26 @@ pub fn open_with(s: &Settings, create: Option<&Output>) -> anyhow::Result<Opened
     match s.vault_node()? {
         Some(creds) => open_vault(s, &creds, create),
         None => {
-            let backend = s.backend()?;
-            exists(backend.as_ref(), &s.repo)?;
-            let key = s.key()?;
-            let repo = Repository::open(backend, &key.backup_key())?;
-            let restore = key.restore_key()?;
-            Ok(Opened {
-                repo,
-                key,
-                restore,
-                envelopes: Vec::new(),
-                session: None,
-            })
+            // Name a missing repository before a missing key file.
+            exists(s.backend()?.as_ref(), &s.repo)?;
+            open_at(&s.repo, s.key()?)
         }
     }
+}
+
+/// Opens `location` with a key held in full (no Vault session).
+fn open_at(location: &str, key: KeyFile) -> anyhow::Result<Opened> {
+    let backend = settings::backend_at(location)?;
+    exists(backend.as_ref(), location)?;
+    let repo = Repository::open(backend, &key.backup_key())?;
+    let restore = key.restore_key()?;
+    Ok(Opened {
+        repo,
+        key,
+        restore,
+        envelopes: Vec::new(),
+        session: None,
+    })
 }
 
 fn exists(backend: &dyn common::backend::Backend, location: &str) -> anyhow::Result<()> {
@@ -154,14 +164,17 @@ fn open_vault(
         }
         (Err(e), None) => return Err(e),
     };
-    // The break-glass envelopes live in the repository (write-once objects).
-    for env in &agent.envelopes {
-        let bytes = env.as_bytes();
-        repo.backend().write(
-            common::backend::Kind::Key,
-            &common::Id::of_object(bytes).to_hex(),
-            bytes,
-        )?;
+    // The break-glass envelopes live in the repository (write-once objects);
+    // only a writing command stores them: reading never writes.
+    if create.is_some() {
+        for env in &agent.envelopes {
+            let bytes = env.as_bytes();
+            repo.backend().write(
+                common::backend::Kind::Key,
+                &common::Id::of_object(bytes).to_hex(),
+                bytes,
+            )?;
+        }
     }
     Ok(Opened {
         repo,
@@ -216,7 +229,12 @@ fn open_grant(s: &Settings, o: &ReadKeyOpts, grant: &str) -> anyhow::Result<Open
     };
     let grant = common::vault::Secret::new(grant.trim());
     let loc = match (&o.vault_addr, s.vault_node()?) {
-        (Some(addr), _) => common::vault::Location::new(addr),
+        // An enrolled node keeps its pinned CA and mounts when only the address changes.
+        (Some(addr), Some(creds)) => common::vault::Location {
+            addr: addr.trim_end_matches('/').to_owned(),
+            ..creds.vault
+        },
+        (Some(addr), None) => common::vault::Location::new(addr),
         (None, Some(creds)) => creds.vault,
         (None, None) => {
             return Err(common::Error::new(
@@ -244,17 +262,7 @@ fn open_grant(s: &Settings, o: &ReadKeyOpts, grant: &str) -> anyhow::Result<Open
     } else {
         secret.storage.clone()
     };
-    let backend = settings::backend_at(&location)?;
-    exists(backend.as_ref(), &location)?;
-    let repo = Repository::open(backend, &key.backup_key())?;
-    let restore = key.restore_key()?;
-    Ok(Opened {
-        repo,
-        key,
-        restore,
-        envelopes: Vec::new(),
-        session: None,
-    })
+    open_at(&location, key)
 }
 
 /// Break-glass without Vault or key file: the chunk key comes from a key
@@ -295,13 +303,31 @@ fn open_envelope(
         .hint("pass --verify-key (kept with the break-glass identity) or --key-file")
         .into());
     }
+    let Some(node) = o.node.as_deref() else {
+        return Err(common::Error::new(
+            common::ErrorKind::BadInput,
+            "a break-glass restore needs the node's name",
+        )
+        .hint("pass --node NAME: only that node's signed key envelope is trusted")
+        .into());
+    };
     let backend = s.backend()?;
     exists(backend.as_ref(), &s.repo)?;
     let mut last_err = None;
     for (name, _) in backend.list(common::backend::Kind::Key)? {
         let bytes = backend.read(common::backend::Kind::Key, &name)?;
         let content = match common::envelope::open(&bytes, &trusted, &identities.identities) {
-            Ok(c) => c,
+            Ok(c) if c.node == node => c,
+            Ok(c) => {
+                last_err = Some(common::Error::new(
+                    common::ErrorKind::WrongKey,
+                    format!(
+                        "the repository holds the key envelope of node '{}', not '{node}'",
+                        c.node
+                    ),
+                ));
+                continue;
+            }
             Err(e) => {
                 last_err = Some(e);
                 continue;

@@ -22,7 +22,8 @@ pub struct GrantCmd {
     /// How long the grant is valid.
     #[arg(long, default_value = "1h", value_parser = duration_secs, value_name = "DURATION")]
     pub ttl: u64,
-    /// How many restores it allows (each reads the identities once).
+    /// How many reads of the identities the inner token allows. The grant
+    /// itself unwraps once, and one bananactl command uses it up.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=100))]
     pub uses: u64,
 }

@@ -145,7 +145,14 @@ impl AddCmd {
         }
         // Keys: created once, never overwritten (check-and-set 0).
         let restore = match v.kv_get::<RestoreSecret>(&paths::restore(name))? {
-            Some((r, _)) => r,
+            // A new storage location is recorded for restores too.
+            Some((mut r, ver)) => {
+                if let Some(st) = self.storage.as_ref().filter(|st| **st != r.storage) {
+                    r.storage = st.clone();
+                    v.kv_put(&paths::restore(name), &r, ver)?;
+                }
+                r
+            }
             None => {
                 let identity = age::x25519::Identity::generate();
                 let mut ck = zeroize::Zeroizing::new([0u8; 32]);
@@ -175,7 +182,7 @@ impl AddCmd {
             .storage
             .clone()
             .or_else(|| existing.as_ref().map(|(a, _)| a.storage.clone()))
-            .unwrap_or_default();
+            .unwrap_or_else(|| restore.storage.clone());
         let agent = AgentSecret {
             node: name.clone(),
             recipients: vec![newest.to_public().to_string()],

@@ -180,10 +180,36 @@ fn break_glass_restores_with_vault_stopped() {
             "--identity-file",
             identity_file.to_str().unwrap(),
         ])
+        .args(["--node", "files"])
         .env("BANANA_CONFIG", n.dir.join("empty.toml"))
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
+    // Storage cannot pass off another node's envelope: the node is named.
+    let wrong = std::process::Command::new(bananactl())
+        .args([
+            "--repo",
+            n.storage.to_str().unwrap(),
+            "--vault-credentials",
+            dir.path().join("none.json").to_str().unwrap(),
+        ])
+        .args([
+            "restore",
+            "latest",
+            "--target",
+            dir.path().join("t2").to_str().unwrap(),
+        ])
+        .args([
+            "--identity-file",
+            identity_file.to_str().unwrap(),
+            "--node",
+            "other",
+        ])
+        .env("BANANA_CONFIG", n.dir.join("empty.toml"))
+        .output()
+        .unwrap();
+    assert_ne!(code(&wrong), 0);
+    assert!(stderr(&wrong).contains("not 'other'"), "{}", stderr(&wrong));
     let rel = data.join("a.bin");
     assert_eq!(
         std::fs::read(t.join(rel.strip_prefix("/").unwrap())).unwrap(),
