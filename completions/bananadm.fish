@@ -89,6 +89,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_s
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l storage -d 'The node\'s repository location (stored in its agent secret)' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l collector -d 'The watch tower\'s URL, where the node sends its status' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l ttl -d 'Lifetime of the token a run gets' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l wrap-ttl -d 'Lifetime of the wrapped, single-use enrolment secret' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l vault-addr -d 'Vault\'s address' -r

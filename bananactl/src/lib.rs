@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod exit;
 pub mod output;
+pub mod report;
 pub mod settings;
 
 pub use cli::Cli;

@@ -28,6 +28,12 @@ pub struct FileConfig {
     pub hostname: Option<String>,
     /// Vault credentials written by `bananactl enroll`.
     pub vault_credentials: Option<PathBuf>,
+    /// The watch tower's URL (status reports).
+    pub collector: Option<String>,
+    /// Default job name for status reports.
+    pub job: Option<String>,
+    /// Default expected interval between runs (e.g. `1d`), for `overdue` alerts.
+    pub every: Option<String>,
 }
 
 /// Resolved locations for one run.
@@ -47,6 +53,8 @@ pub struct Settings {
     pub repo_explicit: bool,
     /// Where `enroll` stores, and runs read, the node's Vault credentials.
     pub vault_credentials: PathBuf,
+    /// The watch tower's URL: `BANANA_COLLECTOR`, else the config file.
+    pub collector: Option<String>,
     /// The config file's contents (defaults when there is none).
     pub file: FileConfig,
 }
@@ -138,6 +146,10 @@ pub fn resolve(g: &GlobalOpts) -> anyhow::Result<Settings> {
         embedded,
         key_explicit,
         vault_credentials,
+        collector: std::env::var("BANANA_COLLECTOR")
+            .ok()
+            .filter(|c| !c.is_empty())
+            .or_else(|| file.collector.clone()),
         file,
     })
 }

@@ -313,9 +313,89 @@ pub fn verify(
     Ok(event)
 }
 
+/// Parses `30s`, `10m`, `1h`, `2d` (or plain seconds) into seconds.
+pub fn parse_duration(s: &str) -> std::result::Result<u64, String> {
+    let (num, unit) = s.split_at(s.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration like 30s, 10m, 1h, 1d"))?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(format!("'{s}': the unit must be s, m, h or d")),
+    };
+    n.checked_mul(mult)
+        .filter(|&v| v > 0)
+        .ok_or_else(|| format!("'{s}' is out of range"))
+}
+
 /// Parses a hex Ed25519 public key, as stored at enrolment.
 pub fn parse_public(hexkey: &str) -> Result<VerifyingKey> {
     crate::envelope::parse_verify_key(hexkey)
+}
+
+/// Sends envelopes to the collector over HTTP(S), each with a short timeout:
+/// an unreachable or slow collector costs a run seconds, never the backup.
+pub struct Sender {
+    rt: tokio::runtime::Runtime,
+    http: reqwest::Client,
+    url: String,
+}
+
+impl Sender {
+    /// A sender to `collector` (base URL), each request bounded by `timeout`.
+    pub fn new(collector: &str, timeout: std::time::Duration) -> Result<Sender> {
+        let base = collector.trim_end_matches('/');
+        match reqwest::Url::parse(base) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::BadInput,
+                    format!("collector '{collector}' is not an http(s) URL"),
+                ))
+            }
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("tokio runtime", e))?;
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Other, format!("HTTP client: {e}")))?;
+        Ok(Sender {
+            rt,
+            http,
+            url: format!("{base}/api/v1/status"),
+        })
+    }
+
+    /// Posts one envelope.
+    pub fn send(&self, env: &Envelope) -> Delivery {
+        let req = self.http.post(&self.url).json(env);
+        let status = self
+            .rt
+            .block_on(async { req.send().await.map(|r| r.status().as_u16()) });
+        match status {
+            Ok(s) if (200..300).contains(&s) || s == 409 => Delivery::Accepted,
+            Ok(408 | 429) | Ok(500..) | Err(_) => Delivery::Retry,
+            Ok(_) => Delivery::Refused,
+        }
+    }
+}
+
+/// What became of one delivery attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Stored by the collector (or it already had it).
+    Accepted,
+    /// Refused for good (malformed, unknown node): dropped from the spool.
+    Refused,
+    /// Not now (down, busy, out of time): kept, with everything after it.
+    Retry,
 }
 
 /// The node-local queue of events not yet delivered: one file per event,
@@ -342,7 +422,13 @@ impl Spool {
     /// Queues an event (atomically: temp file, then rename); drops the oldest
     /// beyond the bound and returns how many were dropped.
     pub fn push(&self, event: &Event) -> Result<usize> {
-        let name = format!("{:020}-{}.json", event.at.max(0), event.id);
+        // Named by the enqueue time in nanoseconds: the spool's order is the
+        // order events happened, even within one second.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let name = format!("{nanos:024}-{}.json", event.id);
         let tmp = self.dir.join(format!(".{name}.tmp"));
         let err = |e| Error::io(format!("status spool {}", self.dir.display()), e);
         let bytes =
@@ -386,26 +472,22 @@ impl Spool {
         Ok(out)
     }
 
-    /// Delivers waiting events in order with `send`, until one fails (it is
-    /// kept, as is everything after it, so order holds). `send` returns
-    /// `Ok(true)` when accepted, `Ok(false)` when refused for good (dropped),
-    /// `Err` when it should be retried later. Returns (delivered, dropped).
-    pub fn deliver(
-        &self,
-        mut send: impl FnMut(&Event) -> std::result::Result<bool, ()>,
-    ) -> Result<(usize, usize)> {
+    /// Delivers waiting events in order with `send`, until one must be
+    /// retried (it is kept, as is everything after it, so order holds).
+    /// Returns (delivered, dropped as refused).
+    pub fn deliver(&self, mut send: impl FnMut(&Event) -> Delivery) -> Result<(usize, usize)> {
         let (mut delivered, mut dropped) = (0, 0);
         for (name, event) in self.pending()? {
             match send(&event) {
-                Ok(accepted) => {
+                Delivery::Retry => break,
+                outcome => {
                     let _ = std::fs::remove_file(self.dir.join(&name));
-                    if accepted {
+                    if outcome == Delivery::Accepted {
                         delivered += 1;
                     } else {
                         dropped += 1;
                     }
                 }
-                Err(()) => break,
             }
         }
         Ok((delivered, dropped))
@@ -485,10 +567,10 @@ mod tests {
         let (ok, dropped) = spool
             .deliver(|e| {
                 if seen.len() == 1 {
-                    return Err(());
+                    return Delivery::Retry;
                 }
                 seen.push(e.id.clone());
-                Ok(true)
+                Delivery::Accepted
             })
             .unwrap();
         assert_eq!((ok, dropped), (1, 0));
@@ -503,7 +585,7 @@ mod tests {
             ids[3..],
             "the failed one and those after it stay, in order"
         );
-        assert_eq!(spool.deliver(|_| Ok(true)).unwrap(), (2, 0));
+        assert_eq!(spool.deliver(|_| Delivery::Accepted).unwrap(), (2, 0));
         assert!(spool.pending().unwrap().is_empty());
     }
 

@@ -103,6 +103,9 @@ pub struct AgentSecret {
     /// Signed break-glass key envelopes to store in the repository (see `docs/vault.md`).
     #[serde(default)]
     pub envelopes: Vec<String>,
+    /// The watch tower's URL, where the node sends its status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collector: Option<String>,
 }
 
 /// `nodes/N/restore`: what a restore needs. Readable only with a restore grant.

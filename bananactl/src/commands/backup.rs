@@ -40,6 +40,13 @@ pub struct BackupCmd {
     /// Host name to record [default: the system's].
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
+    /// Job name in status reports to the watch tower [default: the config's, or 'backup'].
+    #[arg(long, value_name = "NAME")]
+    pub job: Option<String>,
+    /// Expected interval between runs of this job (e.g. 1d), so the tower can
+    /// tell when it is overdue.
+    #[arg(long, value_name = "DURATION", value_parser = common::status::parse_duration)]
+    pub every: Option<u64>,
 }
 
 fn hostname(s: &Settings, flag: Option<&String>) -> String {
@@ -123,10 +130,39 @@ impl BackupCmd {
             hostname: hostname(s, self.host.as_ref()),
             estimate: true,
         };
+        let every = match (self.every, &s.file.every) {
+            (Some(e), _) => Some(e),
+            (None, Some(e)) => Some(common::status::parse_duration(e).map_err(|m| {
+                common::Error::new(
+                    common::ErrorKind::BadInput,
+                    format!("config file: every: {m}"),
+                )
+            })?),
+            (None, None) => None,
+        };
+        let job = self
+            .job
+            .clone()
+            .or_else(|| s.file.job.clone())
+            .unwrap_or_else(|| "backup".into());
+        let node = match s.vault_node()? {
+            Some(c) => c.node,
+            None => opts.hostname.clone(),
+        };
+        let plugin = if self.stdin { "stdin" } else { "fs" };
+        let collector = opened.collector.clone();
+        let reporter =
+            crate::report::Reporter::start(s, out, collector, &node, &job, plugin, every);
+        if let Some(r) = &reporter {
+            r.started();
+        }
         let obs = out.observer("backup");
         let progress = Progress::default();
-        let result = backup(repo, opts, &obs, &progress);
+        let result = backup(repo, opts, &obs, &progress).map_err(anyhow::Error::from);
         obs.finish();
+        if let Some(r) = &reporter {
+            r.finished(result.as_ref());
+        }
         let done = result?;
         let m = &done.snapshot.summary;
         out.summary(

@@ -86,8 +86,12 @@ impl EnrollCmd {
         // Prove the credentials log in (the token is revoked at once).
         drop(Session::login(&creds)?);
         write_private(path, &creds, self.force)?;
+        // The node's own status-signing identity (for the watch tower).
+        let (identity, _) =
+            common::status::NodeIdentity::load_or_create(&s.state_dir.join("node.key"))?;
         out.summary(
-            json!({"command": "enroll", "node": self.node, "vault": self.vault_addr, "credentials": path}),
+            json!({"command": "enroll", "node": self.node, "vault": self.vault_addr, "credentials": path,
+                   "status_public_key": identity.public_hex()}),
             &format!(
                 "enrolled node {} with Vault at {}: role id and secret id stored in {} (mode 0600); a test login succeeded",
                 self.node,

@@ -90,6 +90,8 @@ pub fn create(
             s.key_file.display()
         ));
     }
+    let (identity, _) =
+        common::status::NodeIdentity::load_or_create(&s.state_dir.join("node.key"))?;
     let line = format!(
         "created repository {} at {}",
         repo.config().id.short(),
@@ -104,6 +106,7 @@ pub fn create(
         json!({
             "command": "init", "repository": s.repo, "repository_id": repo.config().id.to_hex(),
             "key_file": s.key_file, "key_created": created_key, "recipients": key.recipients.len(),
+            "status_public_key": identity.public_hex(),
         }),
         &line,
     );

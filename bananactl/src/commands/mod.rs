@@ -49,6 +49,8 @@ pub struct Opened {
     /// The run's Vault login, revoked when dropped (at the end of the command,
     /// also when it fails).
     pub session: Option<common::vault::Session>,
+    /// The watch tower's URL from Vault (enrolled nodes).
+    pub collector: Option<String>,
 }
 
 /// Where read commands get the restore half of the key.
@@ -105,6 +107,7 @@ fn open_at(location: &str, key: KeyFile) -> anyhow::Result<Opened> {
         restore,
         envelopes: Vec::new(),
         session: None,
+        collector: None,
     })
 }
 
@@ -182,6 +185,7 @@ fn open_vault(
         restore: RestoreKey::default(),
         envelopes: agent.envelopes,
         session: Some(session),
+        collector: agent.collector,
     })
 }
 
@@ -352,6 +356,7 @@ fn open_envelope(
                     restore: identities,
                     envelopes: Vec::new(),
                     session: None,
+                    collector: None,
                 })
             }
             Err(e) => last_err = Some(e),

@@ -153,10 +153,10 @@ fn concurrent_backup_is_refused_by_the_lock() {
     e.backup(&[&e.path("src")]);
     let repo_id = std::fs::read_dir(&e.state)
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .flatten()
+        .map(|d| d.path())
+        .find(|p| p.is_dir() && p.file_name().unwrap().len() == 64)
+        .unwrap();
     let f = std::fs::File::open(repo_id.join("lock")).unwrap();
     use std::os::fd::AsFd;
     rustix::fs::flock(f.as_fd(), rustix::fs::FlockOperation::LockExclusive).unwrap();

@@ -12,3 +12,4 @@ mod incremental;
 mod keys;
 mod output;
 mod roundtrip;
+mod status;

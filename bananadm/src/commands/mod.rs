@@ -91,18 +91,5 @@ pub fn admin(g: &GlobalOpts) -> anyhow::Result<Vault> {
 
 /// Parses `30s`, `10m`, `1h`, `2d` into seconds.
 pub fn duration_secs(s: &str) -> Result<u64, String> {
-    let (num, unit) = s.split_at(s.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("'{s}' is not a duration like 30s, 10m, 1h"))?;
-    let mult = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86400,
-        _ => return Err(format!("'{s}': unit must be s, m, h or d")),
-    };
-    n.checked_mul(mult)
-        .filter(|&v| v > 0)
-        .ok_or_else(|| format!("'{s}' is out of range"))
+    common::status::parse_duration(s)
 }

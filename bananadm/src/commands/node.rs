@@ -40,6 +40,9 @@ pub struct AddCmd {
     /// The node's repository location (stored in its agent secret).
     #[arg(long, value_name = "URL")]
     pub storage: Option<String>,
+    /// The watch tower's URL, where the node sends its status.
+    #[arg(long, value_name = "URL")]
+    pub collector: Option<String>,
     /// Lifetime of the token a run gets.
     #[arg(long, default_value = "1h", value_parser = duration_secs, value_name = "DURATION")]
     pub ttl: u64,
@@ -189,6 +192,10 @@ impl AddCmd {
             chunk_key: restore.chunk_key.clone(),
             envelopes: envelopes(v, &restore, &storage)?,
             storage,
+            collector: self
+                .collector
+                .clone()
+                .or_else(|| existing.as_ref().and_then(|(a, _)| a.collector.clone())),
         };
         v.kv_put(
             &paths::agent(name),

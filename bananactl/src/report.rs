@@ -1,0 +1,143 @@
+//! Status for the watch tower: every backup run spools a `started` and a
+//! `finished` event (signed with the node's own Ed25519 key when sent) and
+//! delivers what is spooled, in order, within a few seconds at most. An
+//! unreachable collector never fails or delays a backup beyond that (P7);
+//! undelivered events go with the next run.
+
+use crate::output::Output;
+use crate::settings::Settings;
+use common::status::{Event, EventKind, NodeIdentity, RunResult, Sender, Spool};
+use std::time::{Duration, Instant};
+
+/// Events kept while the collector is away.
+const SPOOL_MAX: usize = 1000;
+/// Time a run may spend delivering, per delivery.
+const BUDGET: Duration = Duration::from_secs(3);
+
+/// One run's reporter; `None` when no collector is configured.
+pub struct Reporter {
+    node: String,
+    identity: NodeIdentity,
+    spool: Spool,
+    sender: Sender,
+    run: String,
+    job: String,
+    plugin: String,
+    every: Option<u64>,
+    started_at: i64,
+}
+
+fn now() -> i64 {
+    common::repo::now().0
+}
+
+impl Reporter {
+    /// Sets up reporting for a run, or says why not (a warning, never an error).
+    pub fn start(
+        s: &Settings,
+        out: &Output,
+        collector: Option<String>,
+        node: &str,
+        job: &str,
+        plugin: &str,
+        every: Option<u64>,
+    ) -> Option<Reporter> {
+        let collector = collector.or_else(|| s.collector.clone())?;
+        let setup = || -> common::Result<Reporter> {
+            let (identity, _) = NodeIdentity::load_or_create(&s.state_dir.join("node.key"))?;
+            let spool = Spool::open(&s.state_dir.join("spool"), SPOOL_MAX)?;
+            let sender = Sender::new(&collector, Duration::from_secs(2))?;
+            let started_at = now();
+            Ok(Reporter {
+                node: node.to_owned(),
+                identity,
+                spool,
+                sender,
+                run: hex::encode(rand_bytes()),
+                job: job.to_owned(),
+                plugin: plugin.to_owned(),
+                every,
+                started_at,
+            })
+        };
+        match setup() {
+            Ok(r) => Some(r),
+            Err(e) => {
+                out.warn(
+                    "status",
+                    &collector,
+                    &format!("no status reporting this run: {e}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn event(&self, kind: EventKind) -> Event {
+        let mut e = Event::new(
+            kind,
+            &self.run,
+            &self.job,
+            &self.plugin,
+            self.started_at,
+            now(),
+        );
+        e.every_secs = self.every;
+        e
+    }
+
+    /// Spools and sends the `started` event.
+    pub fn started(&self) {
+        self.emit(self.event(EventKind::Started));
+    }
+
+    /// Spools and sends the `finished` event for a run's outcome.
+    pub fn finished(&self, done: Result<&common::archiver::BackupOutcome, &anyhow::Error>) {
+        let mut e = self.event(EventKind::Finished);
+        e.ended_at = Some(now());
+        match done {
+            Ok(d) => {
+                let m = &d.snapshot.summary;
+                e.result = Some(if d.partial {
+                    RunResult::Partial
+                } else {
+                    RunResult::Success
+                });
+                e.snapshot = Some(d.id.to_hex());
+                e.files = m.files;
+                e.bytes_read = m.bytes_read;
+                e.bytes_added = m.bytes_added;
+                e.bytes_stored = m.bytes_stored;
+                e.warnings = m.warnings;
+            }
+            Err(err) => {
+                e.result = Some(RunResult::Failed);
+                e = e.with_error(&format!("{err:#}"));
+            }
+        }
+        self.emit(e);
+    }
+
+    fn emit(&self, e: Event) {
+        if let Err(err) = self.spool.push(&e) {
+            tracing::warn!("status spool: {err}");
+        }
+        let deadline = Instant::now() + BUDGET;
+        let result = self.spool.deliver(|ev| {
+            if Instant::now() >= deadline {
+                return common::status::Delivery::Retry;
+            }
+            let env = self.identity.seal(&self.node, ev, now());
+            self.sender.send(&env)
+        });
+        if let Err(err) = result {
+            tracing::warn!("status delivery: {err}");
+        }
+    }
+}
+
+fn rand_bytes() -> [u8; 16] {
+    let mut b = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+    b
+}

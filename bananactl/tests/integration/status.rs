@@ -1,0 +1,194 @@
+//! Status for the watch tower (issue 4's node side): signed events reach a
+//! collector; a collector that is down never fails or delays a backup, and
+//! the spooled events arrive in order, without duplicates, when it returns.
+
+use crate::util::*;
+use common::status::{verify, Envelope, Event, EventKind, NodeIdentity, RunResult};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A minimal HTTP receiver on loopback that records posted envelopes.
+struct Stub {
+    port: u16,
+    got: Arc<Mutex<Vec<Envelope>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Stub {
+    fn start(port: u16) -> Stub {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (g, st) = (got.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            // Bounded: stops when told, or after 120 s.
+            let end = Instant::now() + Duration::from_secs(120);
+            while !st.load(Ordering::Relaxed) && Instant::now() < end {
+                let Ok((mut sock, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                sock.set_nonblocking(false).unwrap();
+                sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut r = BufReader::new(sock.try_clone().unwrap());
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0u8; len];
+                if r.read_exact(&mut body).is_ok() {
+                    if let Ok(env) = serde_json::from_slice::<Envelope>(&body) {
+                        g.lock().unwrap().push(env);
+                    }
+                }
+                let _ = sock.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Stub {
+            port,
+            got,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn events(&self, e: &Env) -> Vec<Event> {
+        let (id, _) = NodeIdentity::load_or_create(&e.state.join("node.key")).unwrap();
+        let key = common::status::parse_public(&id.public_hex()).unwrap();
+        let now = common::repo::now().0;
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|env| verify(env, &key, now).expect("signed by the node"))
+            .collect()
+    }
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn backup_to(e: &Env, collector: &str, args: &[&str]) -> (Run, Duration) {
+    let mut c = e.cmd(&["--json", "backup"]);
+    c.args(args).env("BANANA_COLLECTOR", collector);
+    let t = Instant::now();
+    let r = run(c);
+    (r, t.elapsed())
+}
+
+#[test]
+fn signed_status_reaches_the_collector() {
+    let e = Env::new();
+    let src = e.path("src");
+    write(&src.join("f"), b"payload");
+    let stub = Stub::start(0);
+    let (r, _) = backup_to(
+        &e,
+        &stub.url(),
+        &[src.to_str().unwrap(), "--job", "etc", "--every", "1h"],
+    );
+    let summary = r.ok().summary();
+    let events = stub.events(&e);
+    assert_eq!(
+        events.iter().map(|v| v.kind).collect::<Vec<_>>(),
+        [EventKind::Started, EventKind::Finished]
+    );
+    let fin = &events[1];
+    assert_eq!(
+        (fin.job.as_str(), fin.every_secs, fin.result),
+        ("etc", Some(3600), Some(RunResult::Success))
+    );
+    assert_eq!(fin.snapshot.as_deref(), summary["snapshot_id"].as_str());
+    assert_eq!(fin.files, 1);
+    assert_eq!(events[0].run, fin.run);
+    let raw = serde_json::to_string(&*stub.got.lock().unwrap()).unwrap();
+    assert!(
+        !raw.contains(src.to_str().unwrap()),
+        "no file lists or paths in status"
+    );
+    // A failed run reports one secret-free line.
+    let (r, _) = backup_to(&e, &stub.url(), &["/no/such/source"]);
+    assert_eq!(r.code, 2);
+    let events = stub.events(&e);
+    let failed = events.last().unwrap();
+    assert_eq!(failed.result, Some(RunResult::Failed));
+    assert!(failed.error.as_deref().unwrap().contains("/no/such/source"));
+}
+
+#[test]
+fn a_down_collector_never_delays_backups_and_gets_the_spool_later() {
+    let e = Env::new();
+    let src = e.path("src");
+    for i in 0..50 {
+        write(&src.join(format!("f{i}")), &random_bytes(i, 100_000));
+    }
+    // Baseline without a collector.
+    let t = Instant::now();
+    e.run(&["backup", src.to_str().unwrap()]).ok();
+    let baseline = t.elapsed();
+    // A port nobody listens on.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = format!("http://127.0.0.1:{port}");
+    write(&src.join("new1"), b"one");
+    let (r, took) = backup_to(&e, &down, &[src.to_str().unwrap(), "--job", "j"]);
+    r.ok();
+    println!("backup with the collector down: {took:?} (baseline {baseline:?})");
+    assert!(
+        took < baseline + Duration::from_secs(3),
+        "{took:?} vs {baseline:?}"
+    );
+    let spooled = std::fs::read_dir(e.state.join("spool")).unwrap().count();
+    assert_eq!(spooled, 2, "started and finished wait in the spool");
+    // The collector comes back: the next run delivers everything, oldest first.
+    let stub = Stub::start(port);
+    write(&src.join("new2"), b"two");
+    backup_to(&e, &stub.url(), &[src.to_str().unwrap(), "--job", "j"])
+        .0
+        .ok();
+    let events = stub.events(&e);
+    assert_eq!(events.len(), 4, "{events:?}");
+    let kinds: Vec<_> = events.iter().map(|v| v.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Started,
+            EventKind::Finished,
+            EventKind::Started,
+            EventKind::Finished
+        ]
+    );
+    assert!(events.windows(2).all(|w| w[0].at <= w[1].at), "in order");
+    let mut ids: Vec<_> = events.iter().map(|v| v.id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "no duplicates");
+    assert_eq!(std::fs::read_dir(e.state.join("spool")).unwrap().count(), 0);
+}
