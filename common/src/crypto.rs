@@ -91,7 +91,7 @@ impl Keys {
     }
 
     /// Seals `plain` as an object of `kind`: `version | kind | nonce | ciphertext+tag`.
-    pub fn seal(&self, kind: SealKind, plain: &[u8]) -> Vec<u8> {
+    pub fn seal(&self, kind: SealKind, plain: &[u8]) -> Result<Vec<u8>> {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let aad = self.aad(kind);
@@ -104,14 +104,14 @@ impl Keys {
                     aad: &aad,
                 },
             )
-            // Encryption only fails for plaintexts beyond 256 GiB.
-            .unwrap_or_default();
+            // Only a plaintext beyond 256 GiB fails; never write a hollow object.
+            .map_err(|_| Error::new(ErrorKind::Other, "metadata object too large to seal"))?;
         let mut out = Vec::with_capacity(2 + NONCE_LEN + ct.len());
         out.push(SEAL_VERSION);
         out.push(kind as u8);
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
-        out
+        Ok(out)
     }
 
     /// Opens a sealed object, checking its kind and authenticity.
@@ -194,7 +194,7 @@ mod tests {
     #[test]
     fn sealed_kind_and_key_are_bound() {
         let k = Keys::derive(&[7u8; 32]);
-        let s = k.seal(SealKind::Index, b"hello");
+        let s = k.seal(SealKind::Index, b"hello").unwrap();
         assert!(k.open(SealKind::Snapshot, &s, "x").is_err());
         assert!(Keys::derive(&[8u8; 32])
             .open(SealKind::Index, &s, "x")
@@ -210,7 +210,7 @@ mod tests {
         #[test]
         fn open_seal_round_trip(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
             let k = Keys::derive(&[3u8; 32]);
-            prop_assert_eq!(k.open(SealKind::Refs, &k.seal(SealKind::Refs, &data), "x").unwrap(), data);
+            prop_assert_eq!(k.open(SealKind::Refs, &k.seal(SealKind::Refs, &data).unwrap(), "x").unwrap(), data);
         }
     }
 }

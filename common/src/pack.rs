@@ -103,7 +103,7 @@ impl PackWriter {
             body_hash: Id::of_object(&bytes),
             blobs: self.blobs,
         };
-        let sealed = keys.seal(SealKind::PackHeader, &to_cbor(&header));
+        let sealed = keys.seal(SealKind::PackHeader, &to_cbor(&header))?;
         bytes.extend_from_slice(&sealed);
         bytes.extend_from_slice(&(sealed.len() as u32).to_le_bytes());
         bytes.extend_from_slice(MAGIC);

@@ -83,7 +83,7 @@ impl Repository {
         backend.write(
             Kind::Config,
             "config",
-            &keys.seal(SealKind::Config, &to_cbor(&config)),
+            &keys.seal(SealKind::Config, &to_cbor(&config))?,
         )?;
         let keys = keys.bind(&config.id);
         Ok(Repository {
@@ -163,7 +163,7 @@ impl Repository {
 
     /// Seals `value` and stores it under its content hash.
     pub fn save<T: Serialize>(&self, kind: Kind, seal: SealKind, value: &T) -> Result<Id> {
-        let bytes = self.keys.seal(seal, &to_cbor(value));
+        let bytes = self.keys.seal(seal, &to_cbor(value))?;
         let id = Id::of_object(&bytes);
         self.backend.write(kind, &id.to_hex(), &bytes)?;
         Ok(id)

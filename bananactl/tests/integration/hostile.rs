@@ -340,3 +340,21 @@ fn hostile_snapshot_cannot_write_outside_the_target() {
     );
     assert!(!e.path("x").exists() && !e.dir.path().join("passwd").exists());
 }
+
+#[test]
+fn a_damaged_key_envelope_is_reported() {
+    let e = Env::new();
+    write(&e.path("src/a"), b"x");
+    e.backup(&[&e.path("src")]);
+    let garbage = b"{not an envelope";
+    let name = common::Id::of_object(garbage).to_hex();
+    write(&e.repo.join("keys").join(&name), garbage);
+    let flipped = common::Id::of_object(b"other").to_hex();
+    write(&e.repo.join("keys").join(&flipped), b"something else");
+    let (code, found) = problems(&e, &[]);
+    assert_eq!(code, 13);
+    assert!(
+        reported(&found, &name) && reported(&found, &flipped),
+        "{found:?}"
+    );
+}
