@@ -53,7 +53,7 @@ impl Reporter {
                 identity,
                 spool,
                 sender,
-                run: hex::encode(rand_bytes()),
+                run: hex::encode(rand::random::<[u8; 16]>()),
                 job: job.to_owned(),
                 plugin: plugin.to_owned(),
                 every,
@@ -134,10 +134,4 @@ impl Reporter {
             tracing::warn!("status delivery: {err}");
         }
     }
-}
-
-fn rand_bytes() -> [u8; 16] {
-    let mut b = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
-    b
 }

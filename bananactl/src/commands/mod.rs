@@ -87,18 +87,20 @@ pub fn open(s: &Settings) -> anyhow::Result<Opened> {
 pub fn open_with(s: &Settings, create: Option<&Output>) -> anyhow::Result<Opened> {
     match s.vault_node()? {
         Some(creds) => open_vault(s, &creds, create),
-        None => {
-            // Name a missing repository before a missing key file.
-            exists(s.backend()?.as_ref(), &s.repo)?;
-            open_at(&s.repo, s.key()?)
-        }
+        None => open_at(&s.repo, || s.key()),
     }
 }
 
-/// Opens `location` with a key held in full (no Vault session).
-fn open_at(location: &str, key: KeyFile) -> anyhow::Result<Opened> {
+/// Opens `location` with a key held in full (no Vault session). The key is
+/// loaded after the repository is found: a missing repository is named before
+/// a missing key file.
+fn open_at(
+    location: &str,
+    key: impl FnOnce() -> anyhow::Result<KeyFile>,
+) -> anyhow::Result<Opened> {
     let backend = settings::backend_at(location)?;
     exists(backend.as_ref(), location)?;
+    let key = key()?;
     let repo = Repository::open(backend, &key.backup_key())?;
     let restore = key.restore_key()?;
     Ok(Opened {
@@ -266,7 +268,7 @@ fn open_grant(s: &Settings, o: &ReadKeyOpts, grant: &str) -> anyhow::Result<Open
     } else {
         secret.storage.clone()
     };
-    open_at(&location, key)
+    open_at(&location, || Ok(key))
 }
 
 /// Break-glass without Vault or key file: the chunk key comes from a key
