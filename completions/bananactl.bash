@@ -302,7 +302,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__enroll)
-            opts="-q -v -h -V --vault-addr --vault-ca --node --role-id --wrapped-secret-id --mount --approle-mount --force --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --vault-addr --vault-ca --node --role-id --wrapped-secret-id --collector --collector-code --mount --approle-mount --force --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -325,6 +325,14 @@ _bananactl() {
                     return 0
                     ;;
                 --wrapped-secret-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --collector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --collector-code)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -180,6 +180,8 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l vault-ca 
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l node -d 'This node\'s name' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l role-id -d 'The AppRole role id' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l wrapped-secret-id -d 'The response-wrapped, single-use secret id (\'-\' reads it from stdin)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l collector -d 'The watch tower\'s URL: enrol this node\'s status key there' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l collector-code -d 'The single-use code from \'bananaui node add\' on the tower' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l mount -d 'KV v2 mount' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l approle-mount -d 'AppRole auth mount' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r

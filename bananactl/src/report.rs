@@ -14,6 +14,40 @@ const SPOOL_MAX: usize = 1000;
 /// Time a run may spend delivering, per delivery.
 const BUDGET: Duration = Duration::from_secs(3);
 
+/// The tower this node enrolled at (`bananactl enroll --collector`), kept in
+/// `STATE_DIR/collector.json`: used when no other collector is configured.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct TowerState {
+    /// The tower's URL.
+    pub url: String,
+    /// The node name enrolled there.
+    pub node: String,
+}
+
+impl TowerState {
+    fn path(state_dir: &std::path::Path) -> std::path::PathBuf {
+        state_dir.join("collector.json")
+    }
+
+    /// Reads it, if the node enrolled at a tower.
+    pub fn load(state_dir: &std::path::Path) -> Option<TowerState> {
+        let text = std::fs::read(Self::path(state_dir)).ok()?;
+        serde_json::from_slice(&text).ok()
+    }
+
+    /// Writes it (temp file, then rename).
+    pub fn save(&self, state_dir: &std::path::Path) -> anyhow::Result<()> {
+        use anyhow::Context;
+        let path = Self::path(state_dir);
+        std::fs::create_dir_all(state_dir)
+            .with_context(|| format!("directory {}", state_dir.display()))?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("{}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("{}", path.display()))
+    }
+}
+
 /// One run's reporter; `None` when no collector is configured.
 pub struct Reporter {
     node: String,
@@ -42,7 +76,9 @@ impl Reporter {
         plugin: &str,
         every: Option<u64>,
     ) -> Option<Reporter> {
-        let collector = collector.or_else(|| s.collector.clone())?;
+        let collector = collector
+            .or_else(|| s.collector.clone())
+            .or_else(|| TowerState::load(&s.state_dir).map(|t| t.url))?;
         let setup = || -> common::Result<Reporter> {
             let (identity, _) = NodeIdentity::load_or_create(&s.state_dir.join("node.key"))?;
             let spool = Spool::open(&s.state_dir.join("spool"), SPOOL_MAX)?;
@@ -108,6 +144,7 @@ impl Reporter {
                 e.bytes_read = m.bytes_read;
                 e.bytes_added = m.bytes_added;
                 e.bytes_stored = m.bytes_stored;
+                e.bytes_total = m.total_bytes;
                 e.warnings = m.warnings;
             }
             Err(err) => {

@@ -160,6 +160,9 @@ pub struct Event {
     /// Bytes written to storage.
     #[serde(default)]
     pub bytes_stored: u64,
+    /// Logical size of the snapshot (sum of file sizes): what `shrunk` watches.
+    #[serde(default)]
+    pub bytes_total: u64,
     /// Warnings.
     #[serde(default)]
     pub warnings: u64,
@@ -196,6 +199,7 @@ impl Event {
             bytes_read: 0,
             bytes_added: 0,
             bytes_stored: 0,
+            bytes_total: 0,
             warnings: 0,
             error: None,
             agent: format!("bananactl {}", env!("CARGO_PKG_VERSION")),
@@ -313,6 +317,93 @@ pub fn verify(
     Ok(event)
 }
 
+const ENROL_DOMAIN: &[u8] = b"banana enrol v1\0";
+
+/// A node's request to enrol its status key at the collector: it presents the
+/// single-use code once, and proves it holds the private key by signing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolRequest {
+    /// Format version, 1.
+    pub v: u32,
+    /// Node name.
+    pub node: String,
+    /// The node's Ed25519 public key, hex.
+    pub public_key: String,
+    /// The single-use enrolment code (`bananaui node add`).
+    pub code: String,
+    /// Unix seconds.
+    pub timestamp: i64,
+    /// Ed25519 over domain, node, public key, timestamp and the code's hash, hex.
+    pub signature: String,
+}
+
+/// The hash a collector keeps of an enrolment code (never the code).
+pub fn code_hash(code: &str) -> String {
+    blake3::hash(code.trim().as_bytes()).to_hex().to_string()
+}
+
+fn enrol_bytes(node: &str, public_key: &str, ts: i64, code_hash: &str) -> Vec<u8> {
+    let mut m = ENROL_DOMAIN.to_vec();
+    for part in [
+        node.as_bytes(),
+        public_key.as_bytes(),
+        ts.to_string().as_bytes(),
+        code_hash.as_bytes(),
+    ] {
+        m.extend_from_slice(part);
+        m.push(0);
+    }
+    m
+}
+
+impl NodeIdentity {
+    /// The signed request that enrols this identity for `node` with `code`.
+    pub fn enrol_request(&self, node: &str, code: &str, now: i64) -> EnrolRequest {
+        let public_key = self.public_hex();
+        let sig = self
+            .key
+            .sign(&enrol_bytes(node, &public_key, now, &code_hash(code)));
+        EnrolRequest {
+            v: 1,
+            node: node.to_owned(),
+            public_key,
+            code: code.trim().to_owned(),
+            timestamp: now,
+            signature: hex::encode(sig.to_bytes()),
+        }
+    }
+}
+
+/// Checks an enrolment request's proof of possession and window; returns the key.
+/// Whether the code is right is the collector's to check (against its hash).
+pub fn verify_enrol(req: &EnrolRequest, now: i64) -> std::result::Result<VerifyingKey, Rejection> {
+    if req.v != 1 {
+        return Err(Rejection::Malformed(format!(
+            "unknown enrolment version {}",
+            req.v
+        )));
+    }
+    let key = parse_public(&req.public_key)
+        .map_err(|_| Rejection::Malformed("public_key must be 64 hex digits".into()))?;
+    if (now - req.timestamp).abs() > WINDOW_SECS {
+        return Err(Rejection::Expired);
+    }
+    let mut sig = [0u8; 64];
+    hex::decode_to_slice(&req.signature, &mut sig).map_err(|_| Rejection::BadSignature)?;
+    key.verify(
+        &enrol_bytes(
+            &req.node,
+            &req.public_key,
+            req.timestamp,
+            &code_hash(&req.code),
+        ),
+        &Signature::from_bytes(&sig),
+    )
+    .map_err(|_| Rejection::BadSignature)?;
+    Ok(key)
+}
+
 /// Parses `30s`, `10m`, `1h`, `2d` (or plain seconds) into seconds.
 pub fn parse_duration(s: &str) -> std::result::Result<u64, String> {
     let (num, unit) = s.split_at(s.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
@@ -342,6 +433,7 @@ pub struct Sender {
     rt: tokio::runtime::Runtime,
     http: reqwest::Client,
     url: String,
+    base: String,
 }
 
 impl Sender {
@@ -370,7 +462,24 @@ impl Sender {
             rt,
             http,
             url: format!("{base}/api/v1/status"),
+            base: base.to_owned(),
         })
+    }
+
+    /// Presents an enrolment request; returns the HTTP status and the
+    /// collector's answer (one line).
+    pub fn enrol(&self, req: &EnrolRequest) -> Result<(u16, String)> {
+        let call = self
+            .http
+            .post(format!("{}/api/v1/enrol", self.base))
+            .json(req);
+        self.rt
+            .block_on(async {
+                let r = call.send().await?;
+                let status = r.status().as_u16();
+                Ok::<_, reqwest::Error>((status, r.text().await.unwrap_or_default()))
+            })
+            .map_err(|e| Error::new(ErrorKind::Io, format!("collector {}: {e}", self.base)))
     }
 
     /// Posts one envelope.
@@ -381,7 +490,9 @@ impl Sender {
             .block_on(async { req.send().await.map(|r| r.status().as_u16()) });
         match status {
             Ok(s) if (200..300).contains(&s) || s == 409 => Delivery::Accepted,
-            Ok(408 | 429) | Ok(500..) | Err(_) => Delivery::Retry,
+            // 401/403: not enrolled at the collector yet, or a clock off; kept
+            // (the spool is bounded) rather than lost.
+            Ok(401 | 403 | 408 | 429) | Ok(500..) | Err(_) => Delivery::Retry,
             Ok(_) => Delivery::Refused,
         }
     }

@@ -14,6 +14,7 @@ fn generate() -> anyhow::Result<BTreeMap<PathBuf, Vec<u8>>> {
     for (bin, cmd) in [
         ("bananactl", bananactl::Cli::command()),
         ("bananadm", bananadm::Cli::command()),
+        ("bananaui", bananaui::Cli::command()),
     ] {
         man_pages(&cmd, bin, &mut files)?;
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {

@@ -147,7 +147,10 @@ impl BackupCmd {
             .unwrap_or_else(|| "backup".into());
         let node = match s.vault_node()? {
             Some(c) => c.node,
-            None => opts.hostname.clone(),
+            None => match crate::report::TowerState::load(&s.state_dir) {
+                Some(t) => t.node,
+                None => opts.hostname.clone(),
+            },
         };
         let plugin = if self.stdin { "stdin" } else { "fs" };
         let collector = opened.collector.clone();

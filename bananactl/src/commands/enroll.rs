@@ -1,6 +1,8 @@
 //! `bananactl enroll`: the command `bananadm node add` prints. Unwraps the
 //! single-use secret id, stores the node's AppRole credentials (0600), and
-//! proves they log in.
+//! proves they log in. With `--collector URL --collector-code CODE` (from
+//! `bananaui node add` on the tower) it also enrols the node's status key at
+//! the watch tower; either part can be done alone.
 
 use crate::exit::Status;
 use crate::output::Output;
@@ -13,12 +15,13 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
-/// Enrol this node with Vault.
+/// Enrol this node with Vault and/or the watch tower.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).multiple(true).args(["vault_addr", "collector"])))]
 pub struct EnrollCmd {
     /// Vault's address.
-    #[arg(long, value_name = "URL")]
-    pub vault_addr: String,
+    #[arg(long, value_name = "URL", requires_all = ["role_id", "wrapped_secret_id"])]
+    pub vault_addr: Option<String>,
     /// PEM file of the CA that signed Vault's certificate (pinned).
     #[arg(long, value_name = "FILE")]
     pub vault_ca: Option<PathBuf>,
@@ -26,11 +29,23 @@ pub struct EnrollCmd {
     #[arg(long, value_name = "NAME")]
     pub node: String,
     /// The AppRole role id.
-    #[arg(long, value_name = "ID")]
-    pub role_id: String,
+    #[arg(long, value_name = "ID", requires = "vault_addr")]
+    pub role_id: Option<String>,
     /// The response-wrapped, single-use secret id ('-' reads it from stdin).
-    #[arg(long, value_name = "TOKEN")]
-    pub wrapped_secret_id: String,
+    #[arg(long, value_name = "TOKEN", requires = "vault_addr")]
+    pub wrapped_secret_id: Option<String>,
+    /// The watch tower's URL: enrol this node's status key there.
+    #[arg(long, value_name = "URL", requires = "collector_code")]
+    pub collector: Option<String>,
+    /// The single-use code from 'bananaui node add' on the tower.
+    #[arg(
+        long,
+        value_name = "CODE",
+        env = "BANANA_COLLECTOR_CODE",
+        hide_env_values = true,
+        requires = "collector"
+    )]
+    pub collector_code: Option<String>,
     /// KV v2 mount.
     #[arg(long, default_value = common::vault::DEFAULT_MOUNT, value_name = "PATH")]
     pub mount: String,
@@ -46,6 +61,35 @@ impl EnrollCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         common::vault::valid_node_name(&self.node)?;
+        let mut summary = json!({"command": "enroll", "node": self.node});
+        let mut lines = Vec::new();
+        if let Some(addr) = &self.vault_addr {
+            let path = self.vault(s, addr)?;
+            summary["vault"] = json!(addr);
+            summary["credentials"] = json!(path);
+            lines.push(format!(
+                "enrolled node {} with Vault at {addr}: role id and secret id stored in {} (mode 0600); a test login succeeded",
+                self.node,
+                path.display()
+            ));
+        }
+        // The node's own status-signing identity (for the watch tower).
+        let (identity, _) =
+            common::status::NodeIdentity::load_or_create(&s.state_dir.join("node.key"))?;
+        summary["status_public_key"] = json!(identity.public_hex());
+        if let (Some(url), Some(code)) = (&self.collector, &self.collector_code) {
+            self.tower(s, &identity, url, code)?;
+            summary["collector"] = json!(url);
+            lines.push(format!(
+                "enrolled node {}'s status key at the watch tower {url}; backups report there",
+                self.node
+            ));
+        }
+        out.summary(summary, &lines.join("\n"));
+        Ok(Status::Ok)
+    }
+
+    fn vault(&self, s: &Settings, addr: &str) -> anyhow::Result<PathBuf> {
         let path = &s.vault_credentials;
         if path.exists() && !self.force {
             return Err(common::Error::new(
@@ -55,18 +99,19 @@ impl EnrollCmd {
             .hint("pass --force to replace its credentials")
             .into());
         }
-        let mut loc = Location::new(&self.vault_addr);
+        let mut loc = Location::new(addr);
         loc.ca_file = self.vault_ca.as_ref().map(|p| p.display().to_string());
         loc.mount = self.mount.trim_matches('/').to_owned();
         loc.approle = self.approle_mount.trim_matches('/').to_owned();
-        let wrapped = if self.wrapped_secret_id == "-" {
+        let given = self.wrapped_secret_id.as_deref().unwrap_or_default();
+        let wrapped = if given == "-" {
             let mut w = String::new();
             std::io::stdin()
                 .read_line(&mut w)
                 .context("reading the wrapped secret id from stdin")?;
             Secret::new(w.trim())
         } else {
-            Secret::new(self.wrapped_secret_id.trim())
+            Secret::new(given.trim())
         };
         // The wrapping token works once: whoever unwrapped it first has the secret id.
         let unwrapped = Vault::connect(&loc)?.unwrap(&wrapped)?;
@@ -80,26 +125,46 @@ impl EnrollCmd {
             banana_vault_credentials: 1,
             vault: loc,
             node: self.node.clone(),
-            role_id: self.role_id.clone(),
+            role_id: self.role_id.clone().unwrap_or_default(),
             secret_id: Secret::new(secret_id),
         };
         // Prove the credentials log in (the token is revoked at once).
         drop(Session::login(&creds)?);
         write_private(path, &creds, self.force)?;
-        // The node's own status-signing identity (for the watch tower).
-        let (identity, _) =
-            common::status::NodeIdentity::load_or_create(&s.state_dir.join("node.key"))?;
-        out.summary(
-            json!({"command": "enroll", "node": self.node, "vault": self.vault_addr, "credentials": path,
-                   "status_public_key": identity.public_hex()}),
-            &format!(
-                "enrolled node {} with Vault at {}: role id and secret id stored in {} (mode 0600); a test login succeeded",
-                self.node,
-                self.vault_addr,
-                path.display()
-            ),
-        );
-        Ok(Status::Ok)
+        Ok(path.clone())
+    }
+
+    /// Presents the code and the status key at the tower, then remembers the
+    /// tower and the node name for later runs (`STATE_DIR/collector.json`).
+    fn tower(
+        &self,
+        s: &Settings,
+        identity: &common::status::NodeIdentity,
+        url: &str,
+        code: &str,
+    ) -> anyhow::Result<()> {
+        let sender = common::status::Sender::new(url, std::time::Duration::from_secs(10))?;
+        let req = identity.enrol_request(&self.node, code, common::repo::now().0);
+        let (status, body) = sender.enrol(&req)?;
+        if status != 201 {
+            let msg = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            return Err(common::Error::new(
+                common::ErrorKind::BadInput,
+                format!(
+                    "the watch tower {url} refused the enrolment of {}: {msg}",
+                    self.node
+                ),
+            )
+            .into());
+        }
+        crate::report::TowerState {
+            url: url.to_owned(),
+            node: self.node.clone(),
+        }
+        .save(&s.state_dir)
     }
 }
 

@@ -1,0 +1,403 @@
+//! The collector's HTTP/1.1 front end.
+//!
+//! tiny_http 0.12's own server loop cannot be bounded: it starts one thread per
+//! open connection, reads header lines without a length or count cap, treats an
+//! invalid `Content-Length` as "no body", and stops accepting for good on the
+//! first `accept()` error. So this module owns the sockets (tokio tasks, not
+//! threads, so idle connections cost a few hundred bytes) and enforces:
+//!
+//! - one deadline for the whole request (`read_timeout`), another for the answer;
+//! - at most `max_connections` open at once (beyond: closed at once);
+//! - a capped head (`max_head` bytes, `max_header_line` per line, `max_headers`);
+//! - a strict `Content-Length` (digits only, one value, at most `max_body`,
+//!   checked before any body byte is read; no `Transfer-Encoding`);
+//! - one request per connection (`Connection: close`).
+//!
+//! Requests are then answered on a fixed pool of blocking threads; tiny_http
+//! writes the answers (`Response::raw_print`).
+
+use crate::config::Limits;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{timeout_at, Instant};
+
+/// A parsed request.
+#[derive(Debug)]
+pub struct Request {
+    /// `GET`, `HEAD` or `POST`.
+    pub method: String,
+    /// Path, without the query.
+    pub path: String,
+    /// Query string, if any.
+    pub query: Option<String>,
+    /// Headers, names lowercased.
+    pub headers: Vec<(String, String)>,
+    /// Body (at most `max_body`).
+    pub body: Vec<u8>,
+    /// The peer.
+    pub peer: SocketAddr,
+}
+
+impl Request {
+    /// The first header named `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An answer.
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Content type.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: Vec<u8>,
+    /// Extra headers.
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    /// A JSON answer; `<`, `>` and `&` are escaped so node-provided text can
+    /// never be read as markup, whatever a client does with it.
+    pub fn json(status: u16, v: &serde_json::Value) -> Reply {
+        let text = v.to_string();
+        let mut out = String::with_capacity(text.len() + 16);
+        for c in text.chars() {
+            match c {
+                '<' => out.push_str("\\u003c"),
+                '>' => out.push_str("\\u003e"),
+                '&' => out.push_str("\\u0026"),
+                c => out.push(c),
+            }
+        }
+        Reply {
+            status,
+            content_type: "application/json; charset=utf-8",
+            body: out.into_bytes(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A JSON error: `{"error": msg}`.
+    pub fn error(status: u16, msg: &str) -> Reply {
+        Reply::json(status, &serde_json::json!({ "error": msg }))
+    }
+
+    /// Plain text.
+    pub fn text(status: u16, content_type: &'static str, body: Vec<u8>) -> Reply {
+        Reply {
+            status,
+            content_type,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    fn bytes(self, head_only: bool) -> Vec<u8> {
+        let mut r = tiny_http::Response::from_data(self.body).with_status_code(self.status);
+        let fixed = [
+            ("Content-Type", self.content_type),
+            ("Connection", "close"),
+            ("Server", "bananaui"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Cache-Control", "no-store"),
+        ];
+        let extra = self.headers.iter().map(|(k, v)| (*k, v.as_str()));
+        for (k, v) in fixed.into_iter().chain(extra) {
+            if let Some(h) = header(k, v) {
+                r.add_header(h);
+            }
+        }
+        let mut out = Vec::new();
+        // Writing into a Vec cannot fail.
+        let _ = r.raw_print(&mut out, tiny_http::HTTPVersion(1, 1), &[], head_only, None);
+        out
+    }
+}
+
+fn header(k: &str, v: &str) -> Option<tiny_http::Header> {
+    tiny_http::Header::from_bytes(k.as_bytes(), v.as_bytes()).ok()
+}
+
+/// What the application does with a request: answers now, or later (an
+/// ingest waits for its group commit without holding a thread).
+pub enum Outcome {
+    /// The answer.
+    Now(Reply),
+    /// The answer, once the writer has made the record durable.
+    Later(tokio::sync::oneshot::Receiver<Reply>),
+}
+
+/// The application behind the front end.
+pub trait Handler: Send + Sync + 'static {
+    /// Answers one request (called on a blocking worker thread).
+    fn handle(&self, req: Request) -> Outcome;
+    /// Counts a request refused by the front end itself.
+    fn refused(&self, reason: &'static str);
+}
+
+/// Live counts, for tests and metrics.
+#[derive(Debug, Default)]
+pub struct Gauges {
+    /// Connections open now.
+    pub open: AtomicUsize,
+}
+
+/// Serves `listener` until the process ends.
+pub fn serve(
+    listener: std::net::TcpListener,
+    limits: Limits,
+    app: Arc<dyn Handler>,
+    gauges: Arc<Gauges>,
+) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(limits.workers)
+        .thread_name("bananaui-http")
+        .enable_all()
+        .build()?;
+    listener.set_nonblocking(true)?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let limits = Arc::new(limits);
+        loop {
+            let (stream, peer) = match listener.accept().await {
+                Ok(x) => x,
+                Err(e) => {
+                    // EMFILE and friends: wait a little, never stop accepting.
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            if gauges.open.load(Ordering::Relaxed) >= limits.max_connections {
+                app.refused("connections");
+                drop(stream);
+                continue;
+            }
+            gauges.open.fetch_add(1, Ordering::Relaxed);
+            let (app, limits, gauges) = (app.clone(), limits.clone(), gauges.clone());
+            tokio::spawn(async move {
+                connection(stream, peer, &limits, app).await;
+                gauges.open.fetch_sub(1, Ordering::Relaxed);
+            });
+        }
+    })
+}
+
+/// A request the front end refuses, with its status and counter name.
+struct Refusal(u16, &'static str, &'static str);
+
+async fn connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    limits: &Limits,
+    app: Arc<dyn Handler>,
+) {
+    let _ = stream.set_nodelay(true);
+    let deadline = Instant::now() + limits.read_timeout.dur();
+    // Allocate nothing until the client sends something: idle connections are cheap.
+    if timeout_at(deadline, stream.readable()).await.is_err() {
+        app.refused("timeout");
+        return;
+    }
+    let (req, head_only) = match read_request(&mut stream, peer, limits, deadline).await {
+        Ok(Some(r)) => {
+            let head = r.method == "HEAD";
+            (r, head)
+        }
+        Ok(None) => return,
+        Err(Refusal(status, reason, msg)) => {
+            app.refused(reason);
+            write(&mut stream, Reply::error(status, msg).bytes(false), limits).await;
+            return;
+        }
+    };
+    let worker = app.clone();
+    let outcome = tokio::task::spawn_blocking(move || worker.handle(req)).await;
+    let reply = match outcome {
+        Ok(Outcome::Now(r)) => r,
+        Ok(Outcome::Later(rx)) => rx
+            .await
+            .unwrap_or_else(|_| Reply::error(503, "the store is not available; retry")),
+        Err(_) => Reply::error(500, "internal error"),
+    };
+    write(&mut stream, reply.bytes(head_only), limits).await;
+}
+
+async fn write(stream: &mut TcpStream, bytes: Vec<u8>, limits: &Limits) {
+    let deadline = Instant::now() + limits.write_timeout.dur();
+    let _ = timeout_at(deadline, async {
+        stream.write_all(&bytes).await?;
+        stream.shutdown().await
+    })
+    .await;
+}
+
+fn find_head_end(buf: &[u8]) -> Option<usize> {
+    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+}
+
+async fn read_request(
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    limits: &Limits,
+    deadline: Instant,
+) -> Result<Option<Request>, Refusal> {
+    let mut buf: Vec<u8> = Vec::with_capacity(1024);
+    let head_end = loop {
+        if let Some(end) = find_head_end(&buf) {
+            break end;
+        }
+        // The line being received must stay under the line cap, the head under its cap.
+        let line_start = buf
+            .windows(2)
+            .rposition(|w| w == b"\r\n")
+            .map_or(0, |p| p + 2);
+        if buf.len() - line_start > limits.max_header_line {
+            return Err(Refusal(
+                431,
+                "header_too_large",
+                "a header line is too long",
+            ));
+        }
+        if buf.len() >= limits.max_head {
+            return Err(Refusal(
+                431,
+                "header_too_large",
+                "the request head is too large",
+            ));
+        }
+        let room = (limits.max_head - buf.len()).min(4096);
+        let mut chunk = vec![0u8; room];
+        match timeout_at(deadline, stream.read(&mut chunk)).await {
+            Err(_) => {
+                return if buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(Refusal(408, "timeout", "request not received in time"))
+                }
+            }
+            Ok(Err(_)) | Ok(Ok(0)) => return Ok(None),
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let mut body = buf.split_off(head_end);
+    let head = std::str::from_utf8(&buf[..head_end - 4])
+        .map_err(|_| Refusal(400, "bad_request", "the request head is not UTF-8"))?;
+    let mut lines = head.split("\r\n");
+    let request_line = lines.next().unwrap_or_default();
+    let mut parts = request_line.split(' ');
+    let (method, target, version) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(m), Some(t), Some(v), None) => (m, t, v),
+        _ => return Err(Refusal(400, "bad_request", "malformed request line")),
+    };
+    if version != "HTTP/1.1" && version != "HTTP/1.0" {
+        return Err(Refusal(400, "bad_request", "only HTTP/1.0 and HTTP/1.1"));
+    }
+    if !matches!(method, "GET" | "HEAD" | "POST") {
+        return Err(Refusal(405, "bad_request", "method not allowed"));
+    }
+    if !target.starts_with('/') {
+        return Err(Refusal(400, "bad_request", "the target must be a path"));
+    }
+    let mut headers = Vec::new();
+    for line in lines {
+        if headers.len() >= limits.max_headers {
+            return Err(Refusal(431, "header_too_large", "too many headers"));
+        }
+        let (k, v) = line
+            .split_once(':')
+            .filter(|(k, _)| {
+                !k.is_empty()
+                    && k.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+            })
+            .ok_or(Refusal(400, "bad_request", "malformed header line"))?;
+        headers.push((k.to_ascii_lowercase(), v.trim().to_owned()));
+    }
+    if headers.iter().any(|(k, _)| k == "transfer-encoding") {
+        return Err(Refusal(
+            400,
+            "bad_request",
+            "Transfer-Encoding is not accepted; send Content-Length",
+        ));
+    }
+    let mut length: Option<u64> = None;
+    for (_, v) in headers.iter().filter(|(k, _)| k == "content-length") {
+        if v.is_empty() || v.len() > 19 || !v.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Refusal(
+                400,
+                "bad_request",
+                "Content-Length must be a decimal number",
+            ));
+        }
+        let n: u64 = v.parse().map_err(|_| {
+            Refusal(
+                400,
+                "bad_request",
+                "Content-Length must be a decimal number",
+            )
+        })?;
+        if length.is_some_and(|l| l != n) {
+            return Err(Refusal(
+                400,
+                "bad_request",
+                "conflicting Content-Length headers",
+            ));
+        }
+        length = Some(n);
+    }
+    let length = match (method, length) {
+        ("POST", None) => return Err(Refusal(411, "bad_request", "Content-Length required")),
+        (_, l) => l.unwrap_or(0),
+    };
+    if length > limits.max_body as u64 {
+        return Err(Refusal(413, "too_large", "request body too large"));
+    }
+    let length = length as usize;
+    if body.len() > length {
+        return Err(Refusal(
+            400,
+            "bad_request",
+            "more data than Content-Length (one request per connection)",
+        ));
+    }
+    if body.len() < length
+        && headers
+            .iter()
+            .any(|(k, v)| k == "expect" && v.eq_ignore_ascii_case("100-continue"))
+    {
+        let _ = timeout_at(deadline, stream.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")).await;
+    }
+    body.reserve_exact(length - body.len());
+    while body.len() < length {
+        let mut chunk = vec![0u8; (length - body.len()).min(16384)];
+        match timeout_at(deadline, stream.read(&mut chunk)).await {
+            Err(_) => return Err(Refusal(408, "timeout", "request body not received in time")),
+            Ok(Err(_)) | Ok(Ok(0)) => return Ok(None),
+            Ok(Ok(n)) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p.to_owned(), Some(q.to_owned())),
+        None => (target.to_owned(), None),
+    };
+    Ok(Some(Request {
+        method: method.to_owned(),
+        path,
+        query,
+        headers,
+        body,
+        peer,
+    }))
+}

@@ -1,0 +1,372 @@
+//! The single writer: verified events, enrolments, alert changes and pruning
+//! go through one thread that applies them in groups, each group one atomic
+//! sled batch flushed to disk before any of its requests is answered (group
+//! commit: one fsync for many statuses, and no acknowledged status is lost to
+//! a crash).
+
+use crate::config::History;
+use crate::http::Reply;
+use crate::store::{AlertRec, JobRec, NodeRec, RunRec, Store, Writes};
+use common::status::{Event, EventKind, RunResult};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// Most operations waiting for the writer (beyond: 503, retry later).
+const QUEUE: usize = 16384;
+/// Most operations in one group commit.
+const GROUP: usize = 2048;
+
+/// What the writer does.
+pub enum Op {
+    /// Store a verified event.
+    Event {
+        /// Node (verified).
+        node: String,
+        /// Envelope timestamp.
+        ts: i64,
+        /// Envelope nonce.
+        nonce: String,
+        /// Envelope body hash.
+        body_hash: String,
+        /// The event.
+        event: Box<Event>,
+        /// Collector time.
+        now: i64,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Reply>,
+    },
+    /// Enrol a node (its code already checked; the pending file is consumed here).
+    Enrol {
+        /// The new record.
+        rec: NodeRec,
+        /// Whether an existing key may be replaced.
+        replace: bool,
+        /// The pending enrolment file, removed before the commit (single use).
+        pending: PathBuf,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Reply>,
+    },
+    /// Store alert changes.
+    Alerts(Vec<AlertRec>, crossbeam_channel::Sender<()>),
+    /// Drop old records.
+    Prune {
+        /// Nonces before this go.
+        nonce_before: i64,
+        /// Runs and event ids before this go.
+        history_before: Option<i64>,
+        /// Resolved alerts before this go.
+        resolved_before: i64,
+    },
+}
+
+/// Counters the writer keeps (exported in `/metrics`).
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Events stored.
+    pub stored: AtomicU64,
+    /// Events already stored (idempotent replays, re-sent events).
+    pub duplicates: AtomicU64,
+    /// Group commits.
+    pub commits: AtomicU64,
+    /// Commits that failed (requests answered 503).
+    pub failures: AtomicU64,
+}
+
+/// The writer's queue.
+#[derive(Clone)]
+pub struct Writer {
+    tx: crossbeam_channel::Sender<Op>,
+    /// Its counters.
+    pub stats: Arc<WriterStats>,
+}
+
+impl Writer {
+    /// Starts the writer thread over `store`.
+    pub fn start(store: Store, history: History) -> anyhow::Result<Writer> {
+        let (tx, rx) = crossbeam_channel::bounded::<Op>(QUEUE);
+        let stats = Arc::new(WriterStats::default());
+        let st = stats.clone();
+        std::thread::Builder::new()
+            .name("bananaui-writer".into())
+            .spawn(move || run(store, history, rx, st))?;
+        Ok(Writer { tx, stats })
+    }
+
+    /// Queues an operation; false when the queue is full.
+    pub fn send(&self, op: Op) -> bool {
+        self.tx.try_send(op).is_ok()
+    }
+
+    /// Queues an operation, waiting for room.
+    pub fn send_wait(&self, op: Op) {
+        let _ = self.tx.send(op);
+    }
+}
+
+fn run(
+    store: Store,
+    history: History,
+    rx: crossbeam_channel::Receiver<Op>,
+    stats: Arc<WriterStats>,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut ops = vec![first];
+        while ops.len() < GROUP {
+            match rx.try_recv() {
+                Ok(op) => ops.push(op),
+                Err(_) => break,
+            }
+        }
+        let mut w = Writes::default();
+        let mut answers: Vec<(oneshot::Sender<Reply>, Reply)> = Vec::new();
+        let mut acks = Vec::new();
+        let mut stored = 0;
+        let mut dups = 0;
+        for op in ops {
+            match op {
+                Op::Event {
+                    node,
+                    ts,
+                    nonce,
+                    body_hash,
+                    event,
+                    now,
+                    reply,
+                } => {
+                    let r = apply_event(
+                        &store, &mut w, &history, &node, ts, &nonce, &body_hash, &event, now,
+                    );
+                    let r = match r {
+                        Ok(true) => {
+                            stored += 1;
+                            Reply::json(200, &json!({"stored": true}))
+                        }
+                        Ok(false) => {
+                            dups += 1;
+                            Reply::json(200, &json!({"stored": false, "duplicate": true}))
+                        }
+                        Err(Refuse(status, msg)) => Reply::error(status, &msg),
+                    };
+                    answers.push((reply, r));
+                }
+                Op::Enrol {
+                    rec,
+                    replace,
+                    pending,
+                    reply,
+                } => {
+                    let r = apply_enrol(&store, &mut w, &rec, replace, &pending);
+                    answers.push((reply, r));
+                }
+                Op::Alerts(alerts, ack) => {
+                    for a in &alerts {
+                        if let Err(e) = w.put_alert(a) {
+                            tracing::error!("alert {}: {e}", a.rule);
+                        }
+                    }
+                    acks.push(ack);
+                }
+                Op::Prune {
+                    nonce_before,
+                    history_before,
+                    resolved_before,
+                } => match w.prune(&store, nonce_before, history_before, resolved_before) {
+                    Ok(n) if n > 0 => tracing::debug!("pruned {n} records"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("pruning: {e:#}"),
+                },
+            }
+        }
+        match store.commit(w) {
+            Ok(()) => {
+                stats.commits.fetch_add(1, Ordering::Relaxed);
+                stats.stored.fetch_add(stored, Ordering::Relaxed);
+                stats.duplicates.fetch_add(dups, Ordering::Relaxed);
+                for (tx, r) in answers {
+                    let _ = tx.send(r);
+                }
+            }
+            Err(e) => {
+                tracing::error!("storing a group of {} requests: {e:#}", answers.len());
+                stats.failures.fetch_add(1, Ordering::Relaxed);
+                for (tx, _) in answers {
+                    let _ = tx.send(Reply::error(503, "the store could not be written; retry"));
+                }
+            }
+        }
+        for a in acks {
+            let _ = a.send(());
+        }
+    }
+}
+
+struct Refuse(u16, String);
+
+impl From<anyhow::Error> for Refuse {
+    fn from(e: anyhow::Error) -> Refuse {
+        tracing::error!("store: {e:#}");
+        Refuse(503, "the store could not be read; retry".into())
+    }
+}
+
+/// Applies one event; `Ok(false)` when it was already stored.
+#[allow(clippy::too_many_arguments)]
+fn apply_event(
+    store: &Store,
+    w: &mut Writes,
+    history: &History,
+    node: &str,
+    ts: i64,
+    nonce: &str,
+    body_hash: &str,
+    ev: &Event,
+    now: i64,
+) -> Result<bool, Refuse> {
+    match w.nonce(store, ts, node, nonce)? {
+        Some(h) if h == body_hash => return Ok(false),
+        Some(_) => return Err(Refuse(409, "nonce already used for another message".into())),
+        None => {}
+    }
+    if w.has_event(store, node, &ev.id)? {
+        w.put_nonce(ts, node, nonce, body_hash);
+        return Ok(false);
+    }
+    let Some(mut n) = w.node(store, node)? else {
+        return Err(Refuse(403, format!("node '{node}' is not enrolled")));
+    };
+    n.last_seen_at = Some(n.last_seen_at.map_or(now, |t| t.max(now)));
+    n.agent = Some(ev.agent.clone());
+    w.put_node(&n)?;
+    let mut j = w.job(store, node, &ev.job)?.unwrap_or_else(|| JobRec {
+        node: node.to_owned(),
+        job: ev.job.clone(),
+        plugin: ev.plugin.clone(),
+        every_secs: None,
+        first_seen_at: now,
+        last_started_at: None,
+        running: None,
+        last_event_at: now,
+        last_run: None,
+        last_success_at: None,
+        recent_totals: Vec::new(),
+        runs_kept: 0,
+    });
+    j.plugin.clone_from(&ev.plugin);
+    if ev.every_secs.is_some() {
+        j.every_secs = ev.every_secs;
+    }
+    j.last_event_at = now;
+    match ev.kind {
+        EventKind::Started => {
+            if j.last_started_at.is_none_or(|s| ev.started_at >= s) {
+                j.last_started_at = Some(ev.started_at);
+                j.running = Some(ev.run.clone());
+            }
+        }
+        EventKind::Heartbeat => {
+            let finished = j.last_run.as_ref().is_some_and(|r| r.run == ev.run);
+            if j.running.is_none() && !finished {
+                j.running = Some(ev.run.clone());
+            }
+        }
+        EventKind::Finished => {
+            let rec = RunRec {
+                job: ev.job.clone(),
+                run: ev.run.clone(),
+                started_at: ev.started_at,
+                ended_at: ev.ended_at.unwrap_or(ev.at),
+                result: ev.result.unwrap_or(RunResult::Failed),
+                snapshot: ev.snapshot.clone(),
+                files: ev.files,
+                bytes_read: ev.bytes_read,
+                bytes_added: ev.bytes_added,
+                bytes_stored: ev.bytes_stored,
+                bytes_total: ev.bytes_total,
+                warnings: ev.warnings,
+                error: ev.error.clone(),
+                agent: ev.agent.clone(),
+            };
+            w.put_run(node, &rec)?;
+            j.runs_kept += 1;
+            if j.running.as_deref() == Some(ev.run.as_str()) {
+                j.running = None;
+            }
+            if rec.result == RunResult::Success {
+                j.last_success_at = Some(
+                    j.last_success_at
+                        .map_or(rec.ended_at, |t| t.max(rec.ended_at)),
+                );
+                j.recent_totals.push(rec.bytes_total);
+                let extra = j.recent_totals.len().saturating_sub(20);
+                j.recent_totals.drain(..extra);
+            }
+            if j.last_run
+                .as_ref()
+                .is_none_or(|r| rec.ended_at >= r.ended_at)
+            {
+                j.last_run = Some(rec);
+            }
+            if j.runs_kept > history.runs {
+                let excess = (j.runs_kept - history.runs) as usize;
+                let dropped = w.drop_oldest_runs(store, node, &ev.job, excess);
+                j.runs_kept -= dropped as u64;
+            }
+        }
+    }
+    w.put_job(&j)?;
+    w.put_event(node, &ev.id, now)?;
+    w.put_nonce(ts, node, nonce, body_hash);
+    Ok(true)
+}
+
+fn apply_enrol(
+    store: &Store,
+    w: &mut Writes,
+    rec: &NodeRec,
+    replace: bool,
+    pending: &PathBuf,
+) -> Reply {
+    let existing = match w.node(store, &rec.name) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!("store: {e:#}");
+            return Reply::error(503, "the store could not be read; retry");
+        }
+    };
+    if existing.is_some() && !replace {
+        return Reply::error(
+            409,
+            &format!(
+                "node '{}' is already enrolled; to give it a new key run 'bananaui node add {} --replace' on the tower",
+                rec.name, rec.name
+            ),
+        );
+    }
+    // Consume the code before storing: whoever removes the file used it.
+    match std::fs::remove_file(pending) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Reply::error(403, "this enrolment code was already used");
+        }
+        Err(e) => {
+            tracing::error!("pending enrolment {}: {e}", pending.display());
+            return Reply::error(503, "the pending enrolment could not be consumed; retry");
+        }
+    }
+    let mut rec = rec.clone();
+    if let Some(old) = existing {
+        rec.last_seen_at = old.last_seen_at;
+        rec.agent = old.agent;
+    }
+    if let Err(e) = w.put_node(&rec) {
+        tracing::error!("store: {e:#}");
+        return Reply::error(503, "the store could not be written; retry");
+    }
+    Reply::json(
+        201,
+        &json!({"node": rec.name, "enrolled_at": rec.enrolled_at}),
+    )
+}

@@ -1,0 +1,201 @@
+//! `bananaui`, Banana's watch tower: `serve` collects signed node status into
+//! sled, evaluates alert rules, and serves a read-only JSON API, Prometheus
+//! metrics and a static page; `node add` issues single-use enrolment codes.
+//! It holds no credentials and never connects to a node (P3, P4, P7;
+//! `docs/collector.md`, `docs/api.md`).
+
+pub mod alerts;
+pub mod app;
+pub mod config;
+pub mod enrol;
+pub mod http;
+pub mod ingest;
+pub mod store;
+pub mod view;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Banana's watch tower: collects signed status from nodes, alerts, and shows the fleet.
+#[derive(Debug, Parser)]
+#[command(
+    name = "bananaui",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// More log output (-v, -vv).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the collector: ingest, store, alerts, JSON API, metrics and page.
+    Serve(ServeCmd),
+    /// Manage the nodes known to this tower.
+    #[command(subcommand)]
+    Node(NodeCmd),
+}
+
+/// Where the tower's state is.
+#[derive(Debug, Args, Clone)]
+pub struct Place {
+    /// Collector config file (TOML; see docs/examples/bananaui.toml).
+    #[arg(long, env = "BANANAUI_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory [default: /var/lib/banana/tower for root, else
+    /// $XDG_DATA_HOME/banana/tower].
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+impl Place {
+    fn resolve(&self) -> anyhow::Result<(config::Config, PathBuf)> {
+        let cfg = config::Config::load(self.config.as_deref())?;
+        let data = self
+            .data
+            .clone()
+            .or_else(|| cfg.data.clone())
+            .unwrap_or_else(config::default_data_dir);
+        Ok((cfg, data))
+    }
+}
+
+/// `bananaui serve`.
+#[derive(Debug, Args)]
+pub struct ServeCmd {
+    /// Address to listen on (plain HTTP; put TLS in a reverse proxy)
+    /// [default: 127.0.0.1:7460].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Where the state is.
+    #[command(flatten)]
+    pub place: Place,
+}
+
+/// `bananaui node ...`.
+#[derive(Debug, Subcommand)]
+pub enum NodeCmd {
+    /// Issue single-use enrolment codes for nodes (only their hashes are kept).
+    Add(NodeAddCmd),
+}
+
+/// `bananaui node add`.
+#[derive(Debug, Args)]
+pub struct NodeAddCmd {
+    /// Node names.
+    #[arg(required = true, value_name = "NAME")]
+    pub nodes: Vec<String>,
+    /// How long the code stays valid.
+    #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = common::status::parse_duration)]
+    pub ttl: u64,
+    /// Allow the code to replace the key of an already enrolled node.
+    #[arg(long)]
+    pub replace: bool,
+    /// The tower's URL as nodes reach it (shown in the command to run on each node).
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Where the state is.
+    #[command(flatten)]
+    pub place: Place,
+}
+
+/// Sets up logging on stderr (`RUST_LOG` overrides).
+pub fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!(
+            "{level},sled=warn,reqwest=warn,hyper=warn,hyper_util=warn"
+        ))
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs a command; returns the exit code.
+pub fn run(cli: Cli) -> u8 {
+    let r = match cli.command {
+        Command::Serve(c) => serve(&c),
+        Command::Node(NodeCmd::Add(c)) => node_add(&c),
+    };
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("bananaui: error: {}", format!("{e:#}").replace('\n', " "));
+            1
+        }
+    }
+}
+
+fn serve(c: &ServeCmd) -> anyhow::Result<()> {
+    let (cfg, data) = c.place.resolve()?;
+    let listen = c.listen.or(cfg.listen).unwrap_or_else(|| {
+        config::DEFAULT_LISTEN
+            .parse()
+            .unwrap_or_else(|_| unreachable!())
+    });
+    let token = match &cfg.viewer_token_file {
+        Some(f) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("viewer token file {}", f.display()))?
+                .trim()
+                .to_owned(),
+        )
+        .filter(|t| !t.is_empty()),
+        None => None,
+    };
+    if !listen.ip().is_loopback() && token.is_none() {
+        anyhow::bail!(
+            "refusing to serve the fleet's status on {listen} without a viewer token: set viewer_token_file in the config (or listen on 127.0.0.1)"
+        );
+    }
+    let store = store::Store::open(&data)?;
+    let writer = ingest::Writer::start(store.clone(), cfg.history.clone())?;
+    alerts::start(store.clone(), writer.clone(), cfg.clone())?;
+    let listener =
+        std::net::TcpListener::bind(listen).with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let gauges = Arc::new(http::Gauges::default());
+    let limits = cfg.limits.clone();
+    let app = Arc::new(app::App::new(
+        store,
+        writer,
+        cfg,
+        data.clone(),
+        token,
+        gauges.clone(),
+    ));
+    tracing::info!("listening on {addr} (data {})", data.display());
+    http::serve(listener, limits, app, gauges)
+}
+
+fn node_add(c: &NodeAddCmd) -> anyhow::Result<()> {
+    let (_, data) = c.place.resolve()?;
+    let now = app::now();
+    let url = c.url.as_deref().unwrap_or("URL");
+    for node in &c.nodes {
+        let code = enrol::add(&data, node, c.ttl, c.replace, now)?;
+        println!("{node} {code}");
+        eprintln!(
+            "  on {node}: bananactl enroll --node {node} --collector {url} --collector-code {code}   (valid {}, single use)",
+            alerts::age(i64::try_from(c.ttl).unwrap_or(i64::MAX))
+        );
+    }
+    Ok(())
+}

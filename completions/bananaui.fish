@@ -1,0 +1,57 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_bananaui_global_optspecs
+    string join \n v/verbose h/help V/version
+end
+
+function __fish_bananaui_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_bananaui_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_bananaui_using_subcommand
+    set -l cmd (__fish_bananaui_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c bananaui -n "__fish_bananaui_needs_command" -s v -l verbose -d 'More log output (-v, -vv)'
+complete -c bananaui -n "__fish_bananaui_needs_command" -s h -l help -d 'Print help'
+complete -c bananaui -n "__fish_bananaui_needs_command" -s V -l version -d 'Print version'
+complete -c bananaui -n "__fish_bananaui_needs_command" -f -a "serve" -d 'Run the collector: ingest, store, alerts, JSON API, metrics and page'
+complete -c bananaui -n "__fish_bananaui_needs_command" -f -a "node" -d 'Manage the nodes known to this tower'
+complete -c bananaui -n "__fish_bananaui_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand serve" -l listen -d 'Address to listen on (plain HTTP; put TLS in a reverse proxy) [default: 127.0.0.1:7460]' -r
+complete -c bananaui -n "__fish_bananaui_using_subcommand serve" -l config -d 'Collector config file (TOML; see docs/examples/bananaui.toml)' -r -F
+complete -c bananaui -n "__fish_bananaui_using_subcommand serve" -l data -d 'Data directory [default: /var/lib/banana/tower for root, else $XDG_DATA_HOME/banana/tower]' -r -F
+complete -c bananaui -n "__fish_bananaui_using_subcommand serve" -s v -l verbose -d 'More log output (-v, -vv)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c bananaui -n "__fish_bananaui_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -s v -l verbose -d 'More log output (-v, -vv)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -s h -l help -d 'Print help'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -s V -l version -d 'Print version'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -f -a "add" -d 'Issue single-use enrolment codes for nodes (only their hashes are kept)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -l ttl -d 'How long the code stays valid' -r
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -l url -d 'The tower\'s URL as nodes reach it (shown in the command to run on each node)' -r
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -l config -d 'Collector config file (TOML; see docs/examples/bananaui.toml)' -r -F
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -l data -d 'Data directory [default: /var/lib/banana/tower for root, else $XDG_DATA_HOME/banana/tower]' -r -F
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -l replace -d 'Allow the code to replace the key of an already enrolled node'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -s v -l verbose -d 'More log output (-v, -vv)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "add" -d 'Issue single-use enrolment codes for nodes (only their hashes are kept)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve node help" -f -a "serve" -d 'Run the collector: ingest, store, alerts, JSON API, metrics and page'
+complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve node help" -f -a "node" -d 'Manage the nodes known to this tower'
+complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve node help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "add" -d 'Issue single-use enrolment codes for nodes (only their hashes are kept)'
