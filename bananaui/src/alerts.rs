@@ -210,11 +210,16 @@ pub fn transitions(
 
 /// Starts the housekeeper and notifier threads.
 pub fn start(store: Store, writer: Writer, cfg: Config) -> anyhow::Result<()> {
-    let (tx, rx) = crossbeam_channel::bounded::<AlertRec>(10_000);
-    let notifiers = cfg.notifiers.clone();
-    std::thread::Builder::new()
-        .name("bananaui-notify".into())
-        .spawn(move || notify_loop(rx, notifiers))?;
+    // One thread per notifier: a dead webhook delays only itself.
+    let mut tx = Vec::new();
+    for (i, n) in cfg.notifiers.iter().enumerate() {
+        let (t, rx) = crossbeam_channel::bounded::<AlertRec>(10_000);
+        let n = n.clone();
+        std::thread::Builder::new()
+            .name(format!("bananaui-notify-{i}"))
+            .spawn(move || notify_loop(rx, n))?;
+        tx.push(t);
+    }
     std::thread::Builder::new()
         .name("bananaui-housekeeper".into())
         .spawn(move || {
@@ -246,7 +251,7 @@ fn tick(
     store: &Store,
     writer: &Writer,
     cfg: &Config,
-    tx: &crossbeam_channel::Sender<AlertRec>,
+    tx: &[crossbeam_channel::Sender<AlertRec>],
     now: i64,
 ) -> anyhow::Result<()> {
     let holding = evaluate(&store.nodes()?, &store.jobs()?, cfg, now);
@@ -272,8 +277,10 @@ fn tick(
                 .unwrap_or_default(),
             a.message.escape_debug()
         );
-        if tx.try_send(a).is_err() {
-            tracing::warn!("notification queue full: a notification was dropped");
+        for t in tx {
+            if t.try_send(a.clone()).is_err() {
+                tracing::warn!("notification queue full: a notification was dropped");
+            }
         }
     }
     Ok(())
@@ -291,7 +298,7 @@ pub fn message(a: &AlertRec, now: i64) -> serde_json::Value {
     })
 }
 
-fn notify_loop(rx: crossbeam_channel::Receiver<AlertRec>, notifiers: Vec<Notifier>) {
+fn notify_loop(rx: crossbeam_channel::Receiver<AlertRec>, n: Notifier) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -305,45 +312,45 @@ fn notify_loop(rx: crossbeam_channel::Receiver<AlertRec>, notifiers: Vec<Notifie
     let http = reqwest::Client::new();
     while let Ok(a) = rx.recv() {
         let body = message(&a, crate::app::now()).to_string();
-        for n in &notifiers {
-            match n {
-                Notifier::Webhook {
-                    url,
-                    timeout,
-                    retries,
-                } => {
-                    let mut ok = false;
-                    for attempt in 0..=*retries {
-                        if attempt > 0 {
-                            std::thread::sleep(Duration::from_secs(1 << (attempt - 1).min(4)));
-                        }
-                        let send = http
-                            .post(url)
+        match &n {
+            Notifier::Webhook {
+                url,
+                timeout,
+                retries,
+            } => {
+                let mut ok = false;
+                for attempt in 0..=*retries {
+                    if attempt > 0 {
+                        std::thread::sleep(Duration::from_secs(1 << (attempt - 1).min(4)));
+                    }
+                    let send = async {
+                        http.post(url)
                             .header("content-type", "application/json")
                             .timeout(timeout.dur())
                             .body(body.clone())
-                            .send();
-                        match rt.block_on(send) {
-                            Ok(r) if r.status().is_success() => {
-                                ok = true;
-                                break;
-                            }
-                            Ok(r) => tracing::warn!("webhook {url}: HTTP {}", r.status()),
-                            Err(e) => tracing::warn!("webhook {url}: {}", e.without_url()),
+                            .send()
+                            .await
+                    };
+                    match rt.block_on(send) {
+                        Ok(r) if r.status().is_success() => {
+                            ok = true;
+                            break;
                         }
-                    }
-                    if !ok {
-                        tracing::error!(
-                            "webhook {url}: gave up on a {} notification after {} attempts",
-                            a.rule,
-                            retries + 1
-                        );
+                        Ok(r) => tracing::warn!("webhook {url}: HTTP {}", r.status()),
+                        Err(e) => tracing::warn!("webhook {url}: {}", e.without_url()),
                     }
                 }
-                Notifier::Command { command, timeout } => {
-                    if let Err(e) = run_command(command, &body, timeout.dur()) {
-                        tracing::error!("notifier command {}: {e:#}", command[0]);
-                    }
+                if !ok {
+                    tracing::error!(
+                        "webhook {url}: gave up on a {} notification after {} attempts",
+                        a.rule,
+                        retries + 1
+                    );
+                }
+            }
+            Notifier::Command { command, timeout } => {
+                if let Err(e) = run_command(command, &body, timeout.dur()) {
+                    tracing::error!("notifier command {}: {e:#}", command[0]);
                 }
             }
         }

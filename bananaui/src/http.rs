@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::{timeout_at, Instant};
 
@@ -219,6 +219,7 @@ async fn connection(
         Err(Refusal(status, reason, msg)) => {
             app.refused(reason);
             write(&mut stream, Reply::error(status, msg).bytes(false), limits).await;
+            linger(&mut stream).await;
             return;
         }
     };
@@ -243,6 +244,52 @@ async fn write(stream: &mut TcpStream, bytes: Vec<u8>, limits: &Limits) {
     .await;
 }
 
+/// After refusing a request whose rest is still arriving, reads and drops a
+/// bounded amount for a short time, so the client sees the answer instead of a
+/// reset (closing with unread data makes the kernel send RST).
+async fn linger(stream: &mut TcpStream) {
+    let deadline = Instant::now() + Duration::from_millis(500);
+    let mut sink: Vec<u8> = Vec::new();
+    let mut left: usize = 1 << 20;
+    while left > 0 {
+        sink.clear();
+        match read_some(stream, &mut sink, 4096, deadline).await {
+            Ok(n) => left = left.saturating_sub(n),
+            Err(_) => break,
+        }
+    }
+}
+
+enum ReadEnd {
+    Timeout,
+    Closed,
+}
+
+/// Reads what is available (at most about `want` bytes) onto `buf`, waiting
+/// until `deadline`. Memory is taken only once bytes have arrived, so a
+/// waiting connection holds no buffer.
+async fn read_some(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    want: usize,
+    deadline: Instant,
+) -> Result<usize, ReadEnd> {
+    loop {
+        match timeout_at(deadline, stream.readable()).await {
+            Err(_) => return Err(ReadEnd::Timeout),
+            Ok(Err(_)) => return Err(ReadEnd::Closed),
+            Ok(Ok(())) => {}
+        }
+        buf.reserve_exact(want.max(1));
+        match stream.try_read_buf(buf) {
+            Ok(0) => return Err(ReadEnd::Closed),
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(_) => return Err(ReadEnd::Closed),
+        }
+    }
+}
+
 fn find_head_end(buf: &[u8]) -> Option<usize> {
     buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
 }
@@ -253,7 +300,7 @@ async fn read_request(
     limits: &Limits,
     deadline: Instant,
 ) -> Result<Option<Request>, Refusal> {
-    let mut buf: Vec<u8> = Vec::with_capacity(1024);
+    let mut buf: Vec<u8> = Vec::new();
     let head_end = loop {
         if let Some(end) = find_head_end(&buf) {
             break end;
@@ -277,23 +324,29 @@ async fn read_request(
                 "the request head is too large",
             ));
         }
-        let room = (limits.max_head - buf.len()).min(4096);
-        let mut chunk = vec![0u8; room];
-        match timeout_at(deadline, stream.read(&mut chunk)).await {
-            Err(_) => {
+        let room = (limits.max_head - buf.len()).min(2048);
+        match read_some(stream, &mut buf, room, deadline).await {
+            Err(ReadEnd::Timeout) => {
                 return if buf.is_empty() {
                     Ok(None)
                 } else {
                     Err(Refusal(408, "timeout", "request not received in time"))
                 }
             }
-            Ok(Err(_)) | Ok(Ok(0)) => return Ok(None),
-            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Err(ReadEnd::Closed) => return Ok(None),
+            Ok(_) => {}
         }
     };
     let mut body = buf.split_off(head_end);
     let head = std::str::from_utf8(&buf[..head_end - 4])
         .map_err(|_| Refusal(400, "bad_request", "the request head is not UTF-8"))?;
+    if head.split("\r\n").any(|l| l.len() > limits.max_header_line) {
+        return Err(Refusal(
+            431,
+            "header_too_large",
+            "a header line is too long",
+        ));
+    }
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or_default();
     let mut parts = request_line.split(' ');
@@ -381,12 +434,21 @@ async fn read_request(
     }
     body.reserve_exact(length - body.len());
     while body.len() < length {
-        let mut chunk = vec![0u8; (length - body.len()).min(16384)];
-        match timeout_at(deadline, stream.read(&mut chunk)).await {
-            Err(_) => return Err(Refusal(408, "timeout", "request body not received in time")),
-            Ok(Err(_)) | Ok(Ok(0)) => return Ok(None),
-            Ok(Ok(n)) => body.extend_from_slice(&chunk[..n]),
+        let want = length - body.len();
+        match read_some(stream, &mut body, want, deadline).await {
+            Err(ReadEnd::Timeout) => {
+                return Err(Refusal(408, "timeout", "request body not received in time"))
+            }
+            Err(ReadEnd::Closed) => return Ok(None),
+            Ok(_) => {}
         }
+    }
+    if body.len() > length {
+        return Err(Refusal(
+            400,
+            "bad_request",
+            "more data than Content-Length (one request per connection)",
+        ));
     }
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p.to_owned(), Some(q.to_owned())),

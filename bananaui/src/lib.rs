@@ -121,8 +121,10 @@ pub fn init_logging(verbose: u8) {
             "{level},sled=warn,reqwest=warn,hyper=warn,hyper_util=warn"
         ))
     });
+    use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();
@@ -165,6 +167,7 @@ fn serve(c: &ServeCmd) -> anyhow::Result<()> {
             "refusing to serve the fleet's status on {listen} without a viewer token: set viewer_token_file in the config (or listen on 127.0.0.1)"
         );
     }
+    raise_fd_limit();
     let store = store::Store::open(&data)?;
     let writer = ingest::Writer::start(store.clone(), cfg.history.clone())?;
     alerts::start(store.clone(), writer.clone(), cfg.clone())?;
@@ -198,4 +201,16 @@ fn node_add(c: &NodeAddCmd) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Lets the collector hold as many connections as the hard limit allows
+/// (`limits.max_connections` is the real cap).
+fn raise_fd_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+        let want = hard.min(1 << 20);
+        if soft < want {
+            let _ = setrlimit(Resource::RLIMIT_NOFILE, want, hard);
+        }
+    }
 }

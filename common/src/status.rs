@@ -71,6 +71,13 @@ impl NodeIdentity {
         }
     }
 
+    /// A fresh identity held only in memory (load generators, tests).
+    pub fn generate() -> NodeIdentity {
+        NodeIdentity {
+            key: SigningKey::generate(&mut rand::rngs::OsRng),
+        }
+    }
+
     /// The public key, hex: what the collector stores at enrolment.
     pub fn public_hex(&self) -> String {
         hex::encode(self.key.verifying_key().to_bytes())

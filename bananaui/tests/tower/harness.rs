@@ -1,0 +1,354 @@
+//! A real `bananaui serve` on a free loopback port with its own data
+//! directory, a plain HTTP/1.1 client, enrolled test identities, and real
+//! `bananactl` nodes reporting to it.
+
+use common::status::{Envelope, Event, EventKind, NodeIdentity, RunResult};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub fn bananaui() -> &'static str {
+    env!("CARGO_BIN_EXE_bananaui")
+}
+
+/// `bananactl`, built next to `bananaui` by `cargo test --workspace`.
+pub fn bananactl() -> PathBuf {
+    let p = Path::new(bananaui()).with_file_name("bananactl");
+    assert!(
+        p.exists(),
+        "{} missing: run 'cargo build --workspace' first",
+        p.display()
+    );
+    p
+}
+
+pub fn now() -> i64 {
+    common::repo::now().0
+}
+
+/// Raises this process's open-file limit (the limits test opens thousands).
+pub fn raise_fd_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    if soft < hard {
+        setrlimit(Resource::RLIMIT_NOFILE, hard, hard).unwrap();
+    }
+}
+
+pub struct Tower {
+    pub dir: tempfile::TempDir,
+    pub addr: SocketAddr,
+    child: Option<Child>,
+    pub log: Arc<Mutex<String>>,
+}
+
+impl Tower {
+    /// Starts a collector with `config` (TOML) added to test defaults.
+    pub fn start(config: &str) -> Tower {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bananaui.toml"), config).unwrap();
+        let mut t = Tower {
+            dir,
+            addr: "127.0.0.1:1".parse().unwrap(),
+            child: None,
+            log: Arc::new(Mutex::new(String::new())),
+        };
+        t.launch("127.0.0.1:0");
+        t
+    }
+
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn launch(&mut self, listen: &str) {
+        let mut child = Command::new(bananaui())
+            .args(["serve", "--listen", listen, "--data"])
+            .arg(self.data())
+            .arg("--config")
+            .arg(self.dir.path().join("bananaui.toml"))
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log = self.log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(a) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(a.split(' ').next().unwrap_or_default().to_owned());
+                }
+                log.lock().unwrap().push_str(&(line + "\n"));
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| {
+                panic!("bananaui serve did not start: {}", self.log.lock().unwrap())
+            });
+        self.addr = addr.parse().unwrap();
+        self.child = Some(child);
+    }
+
+    /// Starts it again on the same data directory (any free port).
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "stop it first");
+        self.launch("127.0.0.1:0");
+    }
+
+    /// Starts it again on the same address.
+    pub fn restart_same_port(&mut self) {
+        assert!(self.child.is_none(), "stop it first");
+        let a = self.addr.to_string();
+        self.launch(&a);
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// kill -9, and wait for it to be gone.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Opens the store of a stopped collector.
+    pub fn store(&self) -> bananaui::store::Store {
+        assert!(self.child.is_none(), "stop it first");
+        bananaui::store::Store::open(&self.data()).unwrap()
+    }
+
+    /// A single-use enrolment code for `node`.
+    pub fn code(&self, node: &str, extra: &[&str]) -> String {
+        let out = Command::new(bananaui())
+            .args(["node", "add", node, "--data"])
+            .arg(self.data())
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        text.split_whitespace().nth(1).unwrap().to_owned()
+    }
+
+    /// Enrols a fresh in-memory identity as `node`.
+    pub fn enrol(&self, node: &str) -> NodeIdentity {
+        let id = NodeIdentity::generate();
+        let code = self.code(node, &[]);
+        let req = id.enrol_request(node, &code, now());
+        let (s, b) = self.post("/api/v1/enrol", &serde_json::to_vec(&req).unwrap());
+        assert_eq!(s, 201, "{b}");
+        id
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String) {
+        request(
+            self.addr,
+            &format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").into_bytes(),
+        )
+    }
+
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let (s, b) = self.get(path);
+        assert_eq!(s, 200, "{path}: {b}");
+        serde_json::from_str(&b).unwrap()
+    }
+
+    pub fn post(&self, path: &str, body: &[u8]) -> (u16, String) {
+        post(self.addr, path, body, &[])
+    }
+
+    /// Counter value from /metrics (0 when absent).
+    pub fn metric(&self, line_prefix: &str) -> f64 {
+        let (_, m) = self.get("/metrics");
+        m.lines()
+            .find(|l| l.starts_with(line_prefix) && l[line_prefix.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    /// Waits (bounded) until `f` holds.
+    pub fn wait_for(&self, what: &str, secs: u64, mut f: impl FnMut() -> bool) {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < end {
+            if f() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "{what}: not within {secs} s; log:\n{}",
+            self.log.lock().unwrap()
+        );
+    }
+}
+
+impl Drop for Tower {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// POSTs `body` with extra header lines.
+pub fn post(addr: SocketAddr, path: &str, body: &[u8], headers: &[&str]) -> (u16, String) {
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for h in headers {
+        req.push_str(h);
+        req.push_str("\r\n");
+    }
+    req.push_str("\r\n");
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    request(addr, &bytes)
+}
+
+/// Sends raw bytes, returns (status, body); status 0 when the connection
+/// failed or closed without an answer.
+pub fn request(addr: SocketAddr, raw: &[u8]) -> (u16, String) {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(5)) else {
+        return (0, String::new());
+    };
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+    let _ = s.write_all(raw);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    parse_response(&out)
+}
+
+pub fn parse_response(out: &[u8]) -> (u16, String) {
+    let text = String::from_utf8_lossy(out);
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|x| x.1).unwrap_or_default();
+    (status, body.to_owned())
+}
+
+/// A finished event for `job`.
+pub fn finished(job: &str, result: RunResult, total: u64) -> Event {
+    let t = now();
+    let run = hex::encode(rand::random::<[u8; 16]>());
+    let mut e = Event::new(EventKind::Finished, &run, job, "fs", t - 5, t);
+    e.ended_at = Some(t);
+    e.result = Some(result);
+    e.bytes_total = total;
+    e.files = 3;
+    e
+}
+
+pub fn seal(id: &NodeIdentity, node: &str, e: &Event) -> Vec<u8> {
+    serde_json::to_vec(&id.seal(node, e, now())).unwrap()
+}
+
+pub fn envelope(id: &NodeIdentity, node: &str, e: &Event, ts: i64) -> Envelope {
+    id.seal(node, e, ts)
+}
+
+/// A node running the real agent: its own repository, key and state.
+pub struct Agent {
+    pub dir: tempfile::TempDir,
+}
+
+impl Agent {
+    /// Inits a repository and enrols at `tower` as `name`.
+    pub fn new(tower: &Tower, name: &str) -> Agent {
+        let a = Agent {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::write(a.dir.path().join("empty.toml"), "").unwrap();
+        a.ok(&["init"]);
+        let code = tower.code(name, &[]);
+        a.ok(&[
+            "enroll",
+            "--node",
+            name,
+            "--collector",
+            &tower.url(),
+            "--collector-code",
+            &code,
+        ]);
+        a
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let d = self.dir.path();
+        let mut c = Command::new(bananactl());
+        c.arg("--repo")
+            .arg(d.join("repo"))
+            .arg("--key-file")
+            .arg(d.join("key.json"))
+            .arg("--state-dir")
+            .arg(d.join("state"))
+            .args(args)
+            .env("BANANA_CONFIG", d.join("empty.toml"))
+            .env_remove("BANANA_COLLECTOR")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    pub fn ok(&self, args: &[&str]) -> std::process::Output {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "bananactl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    /// Backs up a small directory as `job`, expected every `every`.
+    pub fn backup(&self, job: &str, every: &str) -> std::process::Output {
+        let src = self.dir.path().join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("f"), format!("data {}", now())).unwrap();
+        self.run(&[
+            "backup",
+            src.to_str().unwrap(),
+            "--job",
+            job,
+            "--every",
+            every,
+        ])
+    }
+
+    /// A run of `job` that fails (its source does not exist).
+    pub fn failing(&self, job: &str, every: &str) -> std::process::Output {
+        let missing = self.dir.path().join("missing");
+        self.run(&[
+            "backup",
+            missing.to_str().unwrap(),
+            "--job",
+            job,
+            "--every",
+            every,
+        ])
+    }
+}

@@ -1,0 +1,11 @@
+//! The watch tower end to end: a real `bananaui serve` per test, on a free
+//! loopback port with its own data directory, fed by real `bananactl` agents
+//! and by signed test identities.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod durability;
+mod e2e;
+mod harness;
+mod limits;
