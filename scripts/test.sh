@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 # Needs: the Rust toolchain with rustfmt and clippy, python3 (OpenBao comes from
-# PyPI); runs as root in CI (some tests mount tmpfs or drop to 'nobody'; without
-# root, or without OpenBao, they skip, except under CI=true where they fail).
+# PyPI), apt (chromium, nginx, openssl, tmux for the watch tower's tests); runs
+# as root in CI (some tests mount tmpfs or drop to 'nobody'; without root, or
+# without OpenBao, they skip, except under CI=true where they fail).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,8 +12,15 @@ need() { command -v "$1" >/dev/null 2>&1; }
 missing=()
 need setpriv || missing+=(util-linux)
 need mount || missing+=(mount)
+# The watch tower's tests: its page in a real browser, the documented nginx TLS
+# front (with openssl for a test CA), the TUI driven through tmux.
+need chromium || missing+=(chromium)
+[ -x /usr/sbin/nginx ] || need nginx || missing+=(nginx-light)
+need openssl || missing+=(openssl)
+need tmux || missing+=(tmux)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
-  apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+  echo "== apt-get install ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
 echo "== services (OpenBao)"

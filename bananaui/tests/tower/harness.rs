@@ -271,13 +271,23 @@ pub fn envelope(id: &NodeIdentity, node: &str, e: &Event, ts: i64) -> Envelope {
 /// A node running the real agent: its own repository, key and state.
 pub struct Agent {
     pub dir: tempfile::TempDir,
+    env: Vec<(String, std::ffi::OsString)>,
 }
 
 impl Agent {
     /// Inits a repository and enrols at `tower` as `name`.
     pub fn new(tower: &Tower, name: &str) -> Agent {
+        Agent::with(tower, name, &tower.url(), &[])
+    }
+
+    /// Same, reaching the tower at `url`, with extra environment for every run.
+    pub fn with(tower: &Tower, name: &str, url: &str, env: &[(&str, &std::ffi::OsStr)]) -> Agent {
         let a = Agent {
             dir: tempfile::tempdir().unwrap(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         std::fs::write(a.dir.path().join("empty.toml"), "").unwrap();
         a.ok(&["init"]);
@@ -287,14 +297,31 @@ impl Agent {
             "--node",
             name,
             "--collector",
-            &tower.url(),
+            url,
             "--collector-code",
             &code,
         ]);
         a
     }
 
+    /// A command without this agent's extra environment.
+    pub fn cmd_env(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut c = self.base(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c
+    }
+
     pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = self.base(args);
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn base(&self, args: &[&str]) -> Command {
         let d = self.dir.path();
         let mut c = Command::new(bananactl());
         c.arg("--repo")

@@ -9,3 +9,4 @@ mod durability;
 mod e2e;
 mod harness;
 mod limits;
+mod tls;
