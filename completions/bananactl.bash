@@ -302,7 +302,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__enroll)
-            opts="-q -v -h -V --vault-addr --vault-ca --node --role-id --wrapped-secret-id --collector --collector-code --mount --approle-mount --force --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --vault-addr --vault-ca --node --role-id --wrapped-secret-id --collector --insecure-http --collector-code --mount --approle-mount --force --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -189,6 +189,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l key-file 
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l insecure-http -d 'Allow enrolling at a tower over plain http:// on a non-loopback address (the code would cross the network in clear)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l force -d 'Replace existing credentials (after \'bananadm node add --replace\')'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'

@@ -25,6 +25,9 @@ _bananaui() {
             bananaui,serve)
                 cmd="bananaui__subcmd__serve"
                 ;;
+            bananaui,tui)
+                cmd="bananaui__subcmd__tui"
+                ;;
             bananaui__subcmd__help,help)
                 cmd="bananaui__subcmd__help__subcmd__help"
                 ;;
@@ -33,6 +36,9 @@ _bananaui() {
                 ;;
             bananaui__subcmd__help,serve)
                 cmd="bananaui__subcmd__help__subcmd__serve"
+                ;;
+            bananaui__subcmd__help,tui)
+                cmd="bananaui__subcmd__help__subcmd__tui"
                 ;;
             bananaui__subcmd__help__subcmd__node,add)
                 cmd="bananaui__subcmd__help__subcmd__node__subcmd__add"
@@ -56,7 +62,7 @@ _bananaui() {
 
     case "${cmd}" in
         bananaui)
-            opts="-v -h -V --verbose --help --version serve node help"
+            opts="-v -h -V --verbose --help --version serve tui node help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -70,7 +76,7 @@ _bananaui() {
             return 0
             ;;
         bananaui__subcmd__help)
-            opts="serve node help"
+            opts="serve tui node help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -126,6 +132,20 @@ _bananaui() {
             return 0
             ;;
         bananaui__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__help__subcmd__tui)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -241,6 +261,32 @@ _bananaui() {
                     return 0
                     ;;
                 --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__tui)
+            opts="-v -h -V --url --token-file --refresh --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refresh)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -28,6 +28,7 @@ complete -c bananaui -n "__fish_bananaui_needs_command" -s v -l verbose -d 'More
 complete -c bananaui -n "__fish_bananaui_needs_command" -s h -l help -d 'Print help'
 complete -c bananaui -n "__fish_bananaui_needs_command" -s V -l version -d 'Print version'
 complete -c bananaui -n "__fish_bananaui_needs_command" -f -a "serve" -d 'Run the collector: ingest, store, alerts, JSON API, metrics and page'
+complete -c bananaui -n "__fish_bananaui_needs_command" -f -a "tui" -d 'The fleet in a terminal: worst first, node detail, alerts (over the JSON API)'
 complete -c bananaui -n "__fish_bananaui_needs_command" -f -a "node" -d 'Manage the nodes known to this tower'
 complete -c bananaui -n "__fish_bananaui_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand serve" -l listen -d 'Address to listen on (plain HTTP; put TLS in a reverse proxy) [default: 127.0.0.1:7460]' -r
@@ -36,6 +37,12 @@ complete -c bananaui -n "__fish_bananaui_using_subcommand serve" -l data -d 'Dat
 complete -c bananaui -n "__fish_bananaui_using_subcommand serve" -s v -l verbose -d 'More log output (-v, -vv)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c bananaui -n "__fish_bananaui_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c bananaui -n "__fish_bananaui_using_subcommand tui" -l url -d 'The tower\'s URL' -r
+complete -c bananaui -n "__fish_bananaui_using_subcommand tui" -l token-file -d 'File holding the viewer token (needed when the tower is exposed)' -r -F
+complete -c bananaui -n "__fish_bananaui_using_subcommand tui" -l refresh -d 'Seconds between polls' -r
+complete -c bananaui -n "__fish_bananaui_using_subcommand tui" -s v -l verbose -d 'More log output (-v, -vv)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand tui" -s h -l help -d 'Print help'
+complete -c bananaui -n "__fish_bananaui_using_subcommand tui" -s V -l version -d 'Print version'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -s v -l verbose -d 'More log output (-v, -vv)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -s h -l help -d 'Print help'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -s V -l version -d 'Print version'
@@ -51,7 +58,8 @@ complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "add" -d 'Issue single-use enrolment codes for nodes (only their hashes are kept)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve node help" -f -a "serve" -d 'Run the collector: ingest, store, alerts, JSON API, metrics and page'
-complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve node help" -f -a "node" -d 'Manage the nodes known to this tower'
-complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve node help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve tui node help" -f -a "serve" -d 'Run the collector: ingest, store, alerts, JSON API, metrics and page'
+complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve tui node help" -f -a "tui" -d 'The fleet in a terminal: worst first, node detail, alerts (over the JSON API)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve tui node help" -f -a "node" -d 'Manage the nodes known to this tower'
+complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve tui node help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "add" -d 'Issue single-use enrolment codes for nodes (only their hashes are kept)'

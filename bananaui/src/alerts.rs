@@ -178,14 +178,13 @@ pub fn transitions(
         };
         match by_key.remove(&fresh.key()) {
             Some(old) if old.state == AlertState::Firing => {
+                // The message keeps its wording from when it fired (ages in
+                // it would otherwise rewrite every firing alert every tick).
                 let due = repeat.is_some_and(|r| old.notified_at.is_none_or(|t| now - t >= r));
-                if due || old.message != fresh.message {
+                if due {
                     let mut a = old.clone();
-                    a.message = fresh.message;
-                    if due {
-                        a.notified_at = Some(now);
-                        notify.push(a.clone());
-                    }
+                    a.notified_at = Some(now);
+                    notify.push(a.clone());
                     writes.push(a);
                 }
             }
@@ -262,9 +261,11 @@ fn tick(
     }
     let (ack, done) = crossbeam_channel::bounded(1);
     writer.send_wait(Op::Alerts(writes, ack));
-    // The next tick must see these records, or it would notify twice.
-    done.recv_timeout(Duration::from_secs(30))
-        .map_err(|_| anyhow::anyhow!("the writer did not store the alert changes in 30 s"))?;
+    // Notify only what is durable: the next tick must see these records, or
+    // it would notify twice; if they were not stored, the next tick retries.
+    if !done.recv().unwrap_or(false) {
+        anyhow::bail!("alert changes were not stored; retrying next tick");
+    }
     for a in notify {
         tracing::info!(
             "alert {} {:?} {}{}: {}",
@@ -454,6 +455,7 @@ mod tests {
                 warnings: 0,
                 error: None,
                 agent: String::new(),
+                received_at: None,
             }),
             last_success_at: Some(100),
             recent_totals: vec![10 << 20, 11 << 20, 9 << 20, 6 << 20],

@@ -135,7 +135,7 @@ impl App {
                 return self.reject(reason, r.status(), &msg);
             }
         };
-        if let Err(msg) = check_event(&event) {
+        if let Err(msg) = check_event(&event, now) {
             return self.reject("malformed", 400, &msg);
         }
         if !self.allow(&env.node) {
@@ -148,6 +148,7 @@ impl App {
         let (tx, rx) = oneshot::channel();
         let op = Op::Event {
             node: env.node,
+            key: node.public_key.clone(),
             ts: env.timestamp,
             nonce: env.nonce,
             body_hash: env.body_hash,
@@ -215,6 +216,7 @@ impl App {
             },
             replace: pending.replace,
             pending: crate::enrol::pending_path(&self.data, &er.node),
+            code_hash: pending.code_hash.clone(),
             reply: tx,
         };
         if self.writer.send(op) {
@@ -316,7 +318,7 @@ impl App {
                 "snapshot": r.snapshot, "files": r.files, "bytes_read": r.bytes_read,
                 "bytes_added": r.bytes_added, "bytes_stored": r.bytes_stored,
                 "bytes_total": r.bytes_total, "warnings": r.warnings, "error": r.error,
-                "agent": r.agent,
+                "agent": r.agent, "received_at": r.received_at,
             })).collect::<Vec<_>>(),
             "alerts": alerts.iter().map(alert_json).collect::<Vec<_>>(),
         })))
@@ -537,7 +539,15 @@ fn alert_json(a: &crate::store::AlertRec) -> Value {
 }
 
 /// Fields a node names things with: printable, bounded.
-fn check_event(e: &Event) -> Result<(), String> {
+fn check_event(e: &Event, now: i64) -> Result<(), String> {
+    let latest = now + common::status::WINDOW_SECS;
+    let ended = e.ended_at.unwrap_or(e.at);
+    let times_ok = (0..=latest).contains(&e.at)
+        && (0..=latest).contains(&e.started_at)
+        && (e.started_at..=latest).contains(&ended);
+    if !times_ok {
+        return Err("event times must be in the past (node clock) and end after they start".into());
+    }
     let name_ok = |s: &str, max: usize| {
         !s.is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
     };

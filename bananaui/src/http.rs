@@ -185,13 +185,23 @@ pub fn serve(
                 continue;
             }
             gauges.open.fetch_add(1, Ordering::Relaxed);
-            let (app, limits, gauges) = (app.clone(), limits.clone(), gauges.clone());
+            let (app, limits) = (app.clone(), limits.clone());
+            let slot = Slot(gauges.clone());
             tokio::spawn(async move {
+                let _slot = slot;
                 connection(stream, peer, &limits, app).await;
-                gauges.open.fetch_sub(1, Ordering::Relaxed);
             });
         }
     })
+}
+
+/// One open connection, counted until dropped (also if its task panics).
+struct Slot(Arc<Gauges>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// A request the front end refuses, with its status and counter name.
@@ -301,10 +311,13 @@ async fn read_request(
     deadline: Instant,
 ) -> Result<Option<Request>, Refusal> {
     let mut buf: Vec<u8> = Vec::new();
+    let mut scanned = 0;
     let head_end = loop {
-        if let Some(end) = find_head_end(&buf) {
-            break end;
+        // Resume the scan where the last one stopped (1-byte writes stay linear).
+        if let Some(end) = find_head_end(&buf[scanned..]) {
+            break scanned + end;
         }
+        scanned = buf.len().saturating_sub(3);
         // The line being received must stay under the line cap, the head under its cap.
         let line_start = buf
             .windows(2)

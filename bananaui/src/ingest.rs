@@ -18,6 +18,8 @@ use tokio::sync::oneshot;
 const QUEUE: usize = 16384;
 /// Most operations in one group commit.
 const GROUP: usize = 2048;
+/// Most jobs a node may report (each is a row, a metric series, alert rules).
+const MAX_JOBS: usize = 256;
 
 /// What the writer does.
 pub enum Op {
@@ -31,6 +33,9 @@ pub enum Op {
         nonce: String,
         /// Envelope body hash.
         body_hash: String,
+        /// The key its signature was checked against (the writer refuses it
+        /// if the node was re-enrolled with another key meanwhile).
+        key: String,
         /// The event.
         event: Box<Event>,
         /// Collector time.
@@ -44,13 +49,15 @@ pub enum Op {
         rec: NodeRec,
         /// Whether an existing key may be replaced.
         replace: bool,
-        /// The pending enrolment file, removed before the commit (single use).
+        /// The pending enrolment file, claimed before the commit (single use).
         pending: PathBuf,
+        /// The hash of the code presented (checked again against the claimed file).
+        code_hash: String,
         /// Where the answer goes.
         reply: oneshot::Sender<Reply>,
     },
-    /// Store alert changes.
-    Alerts(Vec<AlertRec>, crossbeam_channel::Sender<()>),
+    /// Store alert changes; the answer says whether they are durable.
+    Alerts(Vec<AlertRec>, crossbeam_channel::Sender<bool>),
     /// Drop old records.
     Prune {
         /// Nonces before this go.
@@ -123,6 +130,7 @@ fn run(
         let mut w = Writes::default();
         let mut answers: Vec<(oneshot::Sender<Reply>, Reply)> = Vec::new();
         let mut acks = Vec::new();
+        let mut claims: Vec<Claim> = Vec::new();
         let mut stored = 0;
         let mut dups = 0;
         for op in ops {
@@ -132,12 +140,13 @@ fn run(
                     ts,
                     nonce,
                     body_hash,
+                    key,
                     event,
                     now,
                     reply,
                 } => {
                     let r = apply_event(
-                        &store, &mut w, &history, &node, ts, &nonce, &body_hash, &event, now,
+                        &store, &mut w, &history, &node, &key, ts, &nonce, &body_hash, &event, now,
                     );
                     let r = match r {
                         Ok(true) => {
@@ -156,9 +165,14 @@ fn run(
                     rec,
                     replace,
                     pending,
+                    code_hash,
                     reply,
                 } => {
-                    let r = apply_enrol(&store, &mut w, &rec, replace, &pending);
+                    let (r, claim) =
+                        apply_enrol(&store, &mut w, &rec, replace, &pending, &code_hash);
+                    if let Some(c) = claim {
+                        claims.push(c);
+                    }
                     answers.push((reply, r));
                 }
                 Op::Alerts(alerts, ack) => {
@@ -180,7 +194,12 @@ fn run(
                 },
             }
         }
-        match store.commit(w) {
+        let committed = store.commit(w);
+        for c in claims {
+            c.finish(committed.is_ok());
+        }
+        let ok = committed.is_ok();
+        match committed {
             Ok(()) => {
                 stats.commits.fetch_add(1, Ordering::Relaxed);
                 stats.stored.fetch_add(stored, Ordering::Relaxed);
@@ -198,7 +217,7 @@ fn run(
             }
         }
         for a in acks {
-            let _ = a.send(());
+            let _ = a.send(ok);
         }
     }
 }
@@ -219,6 +238,7 @@ fn apply_event(
     w: &mut Writes,
     history: &History,
     node: &str,
+    key: &str,
     ts: i64,
     nonce: &str,
     body_hash: &str,
@@ -237,10 +257,23 @@ fn apply_event(
     let Some(mut n) = w.node(store, node)? else {
         return Err(Refuse(403, format!("node '{node}' is not enrolled")));
     };
+    if n.public_key != key {
+        return Err(Refuse(
+            401,
+            format!("node '{node}' was re-enrolled with another key"),
+        ));
+    }
     n.last_seen_at = Some(n.last_seen_at.map_or(now, |t| t.max(now)));
     n.agent = Some(ev.agent.clone());
     w.put_node(&n)?;
-    let mut j = w.job(store, node, &ev.job)?.unwrap_or_else(|| JobRec {
+    let existing = w.job(store, node, &ev.job)?;
+    if existing.is_none() && store.jobs_of(node)?.len() >= MAX_JOBS {
+        return Err(Refuse(
+            400,
+            format!("node '{node}' already has {MAX_JOBS} jobs; job names must be stable"),
+        ));
+    }
+    let mut j = existing.unwrap_or_else(|| JobRec {
         node: node.to_owned(),
         job: ev.job.clone(),
         plugin: ev.plugin.clone(),
@@ -288,9 +321,11 @@ fn apply_event(
                 warnings: ev.warnings,
                 error: ev.error.clone(),
                 agent: ev.agent.clone(),
+                received_at: Some(now),
             };
-            w.put_run(node, &rec)?;
-            j.runs_kept += 1;
+            if w.put_run(store, node, &rec)? {
+                j.runs_kept += 1;
+            }
             if j.running.as_deref() == Some(ev.run.as_str()) {
                 j.running = None;
             }
@@ -322,39 +357,86 @@ fn apply_event(
     Ok(true)
 }
 
+/// A pending enrolment file claimed (renamed) by the writer: removed once the
+/// group is durable, put back if the commit failed.
+struct Claim {
+    claimed: PathBuf,
+    pending: PathBuf,
+}
+
+impl Claim {
+    fn finish(self, committed: bool) {
+        if committed {
+            let _ = std::fs::remove_file(&self.claimed);
+        } else if !self.pending.exists() {
+            let _ = std::fs::rename(&self.claimed, &self.pending);
+        }
+        if let Some(dir) = self.pending.parent() {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+    }
+}
+
 fn apply_enrol(
     store: &Store,
     w: &mut Writes,
     rec: &NodeRec,
     replace: bool,
-    pending: &PathBuf,
-) -> Reply {
+    pending: &std::path::Path,
+    code_hash: &str,
+) -> (Reply, Option<Claim>) {
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::error!("enrolment of {}: {e}", rec.name);
+        Reply::error(503, "the store could not be read; retry")
+    };
     let existing = match w.node(store, &rec.name) {
         Ok(n) => n,
-        Err(e) => {
-            tracing::error!("store: {e:#}");
-            return Reply::error(503, "the store could not be read; retry");
-        }
+        Err(e) => return (unavailable(&e), None),
     };
     if existing.is_some() && !replace {
-        return Reply::error(
-            409,
-            &format!(
-                "node '{}' is already enrolled; to give it a new key run 'bananaui node add {} --replace' on the tower",
-                rec.name, rec.name
+        return (
+            Reply::error(
+                409,
+                &format!(
+                    "node '{}' is already enrolled; to give it a new key run 'bananaui node add {} --replace' on the tower",
+                    rec.name, rec.name
+                ),
             ),
+            None,
         );
     }
-    // Consume the code before storing: whoever removes the file used it.
-    match std::fs::remove_file(pending) {
+    // Claim the code before storing: whoever renamed the file used it.
+    let claimed = pending.with_extension(format!(
+        "claimed-{}",
+        hex::encode(rand::random::<[u8; 8]>())
+    ));
+    match std::fs::rename(pending, &claimed) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Reply::error(403, "this enrolment code was already used");
+            return (
+                Reply::error(403, "this enrolment code was already used"),
+                None,
+            );
         }
-        Err(e) => {
-            tracing::error!("pending enrolment {}: {e}", pending.display());
-            return Reply::error(503, "the pending enrolment could not be consumed; retry");
-        }
+        Err(e) => return (unavailable(&e), None),
+    }
+    let claim = Claim {
+        claimed: claimed.clone(),
+        pending: pending.to_owned(),
+    };
+    // A code issued again since the request was checked: the old one is void.
+    let still = std::fs::read(&claimed)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<crate::enrol::Pending>(&b).ok())
+        .is_some_and(|p| p.code_hash == code_hash && p.replace == replace);
+    if !still {
+        claim.finish(false);
+        return (
+            Reply::error(403, "this enrolment code is no longer valid"),
+            None,
+        );
     }
     let mut rec = rec.clone();
     if let Some(old) = existing {
@@ -362,11 +444,14 @@ fn apply_enrol(
         rec.agent = old.agent;
     }
     if let Err(e) = w.put_node(&rec) {
-        tracing::error!("store: {e:#}");
-        return Reply::error(503, "the store could not be written; retry");
+        claim.finish(false);
+        return (unavailable(&e), None);
     }
-    Reply::json(
-        201,
-        &json!({"node": rec.name, "enrolled_at": rec.enrolled_at}),
+    (
+        Reply::json(
+            201,
+            &json!({"node": rec.name, "enrolled_at": rec.enrolled_at}),
+        ),
+        Some(claim),
     )
 }

@@ -11,6 +11,7 @@ pub mod enrol;
 pub mod http;
 pub mod ingest;
 pub mod store;
+pub mod tui;
 pub mod view;
 
 use anyhow::Context;
@@ -41,9 +42,30 @@ pub struct Cli {
 pub enum Command {
     /// Run the collector: ingest, store, alerts, JSON API, metrics and page.
     Serve(ServeCmd),
+    /// The fleet in a terminal: worst first, node detail, alerts (over the JSON API).
+    Tui(TuiCmd),
     /// Manage the nodes known to this tower.
     #[command(subcommand)]
     Node(NodeCmd),
+}
+
+/// `bananaui tui`.
+#[derive(Debug, Args)]
+pub struct TuiCmd {
+    /// The tower's URL.
+    #[arg(
+        long,
+        env = "BANANAUI_URL",
+        default_value = "http://127.0.0.1:7460",
+        value_name = "URL"
+    )]
+    pub url: String,
+    /// File holding the viewer token (needed when the tower is exposed).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Seconds between polls.
+    #[arg(long, default_value_t = 5, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub refresh: u64,
 }
 
 /// Where the tower's state is.
@@ -135,6 +157,7 @@ pub fn run(cli: Cli) -> u8 {
     let r = match cli.command {
         Command::Serve(c) => serve(&c),
         Command::Node(NodeCmd::Add(c)) => node_add(&c),
+        Command::Tui(c) => tui_cmd(&c),
     };
     match r {
         Ok(()) => 0,
@@ -168,6 +191,15 @@ fn serve(c: &ServeCmd) -> anyhow::Result<()> {
         );
     }
     raise_fd_limit();
+    // A panic in any thread (writer, housekeeper, a notifier) is a bug that
+    // would leave a subsystem dead behind a live port: exit so the service
+    // manager restarts the collector (acknowledged statuses are on disk).
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default_hook(info);
+        tracing::error!("panic: {info}; exiting so the collector is restarted");
+        std::process::exit(70);
+    }));
     let store = store::Store::open(&data)?;
     let writer = ingest::Writer::start(store.clone(), cfg.history.clone())?;
     alerts::start(store.clone(), writer.clone(), cfg.clone())?;
@@ -186,6 +218,30 @@ fn serve(c: &ServeCmd) -> anyhow::Result<()> {
     ));
     tracing::info!("listening on {addr} (data {})", data.display());
     http::serve(listener, limits, app, gauges)
+}
+
+fn tui_cmd(c: &TuiCmd) -> anyhow::Result<()> {
+    match reqwest::Url::parse(&c.url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        _ => anyhow::bail!(
+            "--url '{}' is not an http(s) URL (e.g. http://127.0.0.1:7460)",
+            c.url
+        ),
+    }
+    let token = match &c.token_file {
+        Some(f) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("viewer token file {}", f.display()))?
+                .trim()
+                .to_owned(),
+        ),
+        None => None,
+    };
+    tui::run(tui::Options {
+        url: c.url.clone(),
+        token,
+        refresh: std::time::Duration::from_secs(c.refresh),
+    })
 }
 
 fn node_add(c: &NodeAddCmd) -> anyhow::Result<()> {

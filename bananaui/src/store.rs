@@ -65,6 +65,9 @@ pub struct RunRec {
     pub error: Option<String>,
     /// Agent version.
     pub agent: String,
+    /// When the tower stored it (a late one was spooled on the node).
+    #[serde(default)]
+    pub received_at: Option<i64>,
 }
 
 /// A node's job: what its last runs said.
@@ -293,10 +296,11 @@ impl Store {
 
     /// Applies a group of writes atomically and makes it durable.
     pub fn commit(&self, w: Writes) -> anyhow::Result<()> {
-        if w.batch_len == 0 {
-            return Ok(());
+        // Flushed even when empty: a group of duplicates is answered 200 only
+        // once everything before it is durable (an earlier flush may have failed).
+        if w.batch_len > 0 {
+            self.db.apply_batch(w.batch)?;
         }
-        self.db.apply_batch(w.batch)?;
         self.db.flush().context("flushing the tower database")?;
         Ok(())
     }
@@ -354,9 +358,12 @@ impl Writes {
     pub fn job(&self, store: &Store, node: &str, job: &str) -> anyhow::Result<Option<JobRec>> {
         self.read(store, &job_key(node, job))
     }
-    /// Adds a run to a job's history.
-    pub fn put_run(&mut self, node: &str, r: &RunRec) -> anyhow::Result<()> {
-        self.put(run_key(node, &r.job, r.ended_at, &r.run), r)
+    /// Adds a run to a job's history; false if it replaced one (same run).
+    pub fn put_run(&mut self, store: &Store, node: &str, r: &RunRec) -> anyhow::Result<bool> {
+        let k = run_key(node, &r.job, r.ended_at, &r.run);
+        let new = !self.contains(store, &k)?;
+        self.put(k, r)?;
+        Ok(new)
     }
     /// Drops the oldest `n` stored runs of a job (runs added in this group are
     /// newer than any stored one); returns how many went.
@@ -437,6 +444,9 @@ impl Writes {
             let mut dropped: HashMap<(String, String), u64> = HashMap::new();
             for kv in store.db.scan_prefix(b"r\0") {
                 let (k, v) = kv?;
+                if matches!(self.overlay.get(k.as_ref()), Some(None)) {
+                    continue;
+                }
                 let run: RunRec = decode(&k, &v)?;
                 if run.ended_at < before {
                     self.remove(k.to_vec());
@@ -525,13 +535,15 @@ mod tests {
             warnings: 0,
             error: None,
             agent: "t".into(),
+            received_at: None,
         };
         let mut w = Writes::default();
         for i in 0..5 {
-            w.put_run("n", &run(i)).unwrap();
+            w.put_run(&store, "n", &run(i)).unwrap();
         }
         // A job whose name extends another's must not share its history.
         w.put_run(
+            &store,
             "n",
             &RunRec {
                 job: "db2".into(),

@@ -225,6 +225,7 @@ mod tests {
             warnings: 0,
             error: None,
             agent: "t".into(),
+            received_at: None,
         }
     }
 

@@ -9,7 +9,7 @@
 //! time and id (the collector stores each id once: no duplicates).
 
 use crate::error::{Error, ErrorKind, Result};
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -299,7 +299,7 @@ pub fn verify(
     if env.nonce.len() != 32 || !env.nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(Rejection::Malformed("nonce must be 32 hex digits".into()));
     }
-    if (now - env.timestamp).abs() > WINDOW_SECS {
+    if now.abs_diff(env.timestamp) > WINDOW_SECS as u64 {
         return Err(Rejection::Expired);
     }
     if blake3::hash(env.body.as_bytes()).to_hex().as_str() != env.body_hash {
@@ -307,7 +307,7 @@ pub fn verify(
     }
     let mut sig = [0u8; 64];
     hex::decode_to_slice(&env.signature, &mut sig).map_err(|_| Rejection::BadSignature)?;
-    key.verify(
+    key.verify_strict(
         &signed_bytes(&env.node, env.timestamp, &env.nonce, &env.body_hash),
         &Signature::from_bytes(&sig),
     )
@@ -393,12 +393,17 @@ pub fn verify_enrol(req: &EnrolRequest, now: i64) -> std::result::Result<Verifyi
     }
     let key = parse_public(&req.public_key)
         .map_err(|_| Rejection::Malformed("public_key must be 64 hex digits".into()))?;
-    if (now - req.timestamp).abs() > WINDOW_SECS {
+    if now.abs_diff(req.timestamp) > WINDOW_SECS as u64 {
         return Err(Rejection::Expired);
     }
     let mut sig = [0u8; 64];
     hex::decode_to_slice(&req.signature, &mut sig).map_err(|_| Rejection::BadSignature)?;
-    key.verify(
+    if key.is_weak() {
+        return Err(Rejection::Malformed(
+            "public_key is a weak (small-order) key".into(),
+        ));
+    }
+    key.verify_strict(
         &enrol_bytes(
             &req.node,
             &req.public_key,

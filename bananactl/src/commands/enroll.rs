@@ -37,6 +37,10 @@ pub struct EnrollCmd {
     /// The watch tower's URL: enrol this node's status key there.
     #[arg(long, value_name = "URL", requires = "collector_code")]
     pub collector: Option<String>,
+    /// Allow enrolling at a tower over plain http:// on a non-loopback address
+    /// (the code would cross the network in clear).
+    #[arg(long, requires = "collector")]
+    pub insecure_http: bool,
     /// The single-use code from 'bananaui node add' on the tower.
     #[arg(
         long,
@@ -143,6 +147,21 @@ impl EnrollCmd {
         url: &str,
         code: &str,
     ) -> anyhow::Result<()> {
+        let host = url
+            .strip_prefix("http://")
+            .map(|rest| rest.split(['/', '?']).next().unwrap_or_default());
+        let loopback = |h: &str| {
+            let h = h.rsplit_once(':').map_or(h, |(h, _)| h);
+            matches!(h, "localhost" | "[::1]") || h.starts_with("127.")
+        };
+        if host.is_some_and(|h| !loopback(h)) && !self.insecure_http {
+            return Err(common::Error::new(
+                common::ErrorKind::BadInput,
+                format!("refusing to send the enrolment code to {url} in clear"),
+            )
+            .hint("use the tower's https:// URL (TLS proxy, docs/collector.md), or pass --insecure-http on a trusted network")
+            .into());
+        }
         let sender = common::status::Sender::new(url, std::time::Duration::from_secs(10))?;
         let req = identity.enrol_request(&self.node, code, common::repo::now().0);
         let (status, body) = sender.enrol(&req)?;
