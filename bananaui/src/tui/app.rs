@@ -124,16 +124,20 @@ impl App {
         Some((r.node.clone(), r.job.clone()))
     }
 
+    /// Where a (node, job) row is among the visible rows.
+    fn find(&self, key: Option<(String, String)>) -> Option<usize> {
+        let (n, j) = key?;
+        self.visible
+            .iter()
+            .position(|&i| self.rows[i].node == n && self.rows[i].job == j)
+    }
+
     /// Recomputes the visible rows, keeping the selected row if it is still there.
     pub fn refilter(&mut self) {
         let keep = self.selected_key();
         self.visible = model::select(&self.rows, &self.search, self.only);
-        self.selected = keep
-            .and_then(|(n, j)| {
-                self.visible
-                    .iter()
-                    .position(|&i| self.rows[i].node == n && self.rows[i].job == j)
-            })
+        self.selected = self
+            .find(keep)
             .unwrap_or(0)
             .min(self.visible.len().saturating_sub(1));
     }
@@ -157,12 +161,8 @@ impl App {
                 self.last_ok = Some(at);
                 self.error = None;
                 self.visible = model::select(&self.rows, &self.search, self.only);
-                self.selected = keep
-                    .and_then(|(n, j)| {
-                        self.visible
-                            .iter()
-                            .position(|&i| self.rows[i].node == n && self.rows[i].job == j)
-                    })
+                self.selected = self
+                    .find(keep)
                     .unwrap_or(self.selected)
                     .min(self.visible.len().saturating_sub(1));
             }
@@ -272,13 +272,7 @@ impl App {
                 let keep = self.selected_key();
                 model::sort(&mut self.rows, self.sort);
                 self.visible = model::select(&self.rows, &self.search, self.only);
-                self.selected = keep
-                    .and_then(|(n, j)| {
-                        self.visible
-                            .iter()
-                            .position(|&i| self.rows[i].node == n && self.rows[i].job == j)
-                    })
-                    .unwrap_or(0);
+                self.selected = self.find(keep).unwrap_or(0);
             }
             KeyCode::Char('f') => {
                 self.only = if self.only == Some(State::Failed) {

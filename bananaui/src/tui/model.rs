@@ -416,15 +416,9 @@ pub fn ago(t: Option<i64>, now: i64) -> String {
     }
 }
 
-/// "3h 12m" style.
+/// "3h 12m" style (the same wording as the alert messages).
 pub fn span(secs: i64) -> String {
-    let s = secs.max(0);
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m {}s", s / 60, s % 60),
-        3600..=86399 => format!("{}h {}m", s / 3600, s % 3600 / 60),
-        _ => format!("{}d {}h", s / 86400, s % 86400 / 3600),
-    }
+    crate::alerts::age(secs)
 }
 
 /// "1.5 GiB" style.

@@ -10,3 +10,4 @@ mod e2e;
 mod harness;
 mod limits;
 mod tls;
+mod tui;

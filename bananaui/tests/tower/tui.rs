@@ -1,0 +1,215 @@
+//! `bananaui tui` for real, in tmux: a real collector fed by real agents (one
+//! job succeeding, one failing); the failing row comes first, search narrows,
+//! Enter opens the run history, the collector going away shows a banner
+//! without freezing the screen, and `q` leaves the terminal as it was.
+
+use crate::harness::*;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(cols: u16, rows: u16) -> Option<Tmux> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "tmux is needed in CI (scripts/test.sh installs it)"
+            );
+            eprintln!("skipping: no tmux");
+            return None;
+        }
+        let t = Tmux {
+            socket: format!(
+                "banana-tui-{}-{}",
+                std::process::id(),
+                rand::random::<u32>()
+            ),
+        };
+        let ok = Command::new("tmux")
+            .args([
+                "-L",
+                &t.socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-s",
+                "t",
+                "-x",
+            ])
+            .arg(cols.to_string())
+            .arg("-y")
+            .arg(rows.to_string())
+            .arg("sh")
+            .env("TERM", "xterm-256color")
+            .env_remove("NO_COLOR")
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        Some(t)
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let ok = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "t"])
+            .args(keys)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+
+    fn type_line(&self, line: &str) {
+        let ok = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "t", "-l", line])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+        self.keys(&["Enter"]);
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "t"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn alternate(&self) -> bool {
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "display-message",
+                "-p",
+                "-t",
+                "t",
+                "#{alternate_on}",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim() == "1"
+    }
+
+    /// Waits (bounded) until the screen satisfies `f`; returns the time it took.
+    fn wait(&self, what: &str, secs: u64, f: impl Fn(&str) -> bool) -> Duration {
+        let start = Instant::now();
+        loop {
+            let s = self.screen();
+            if f(&s) {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(secs),
+                "{what}: not within {secs} s; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+/// The first table row under the header line.
+fn first_row(screen: &str) -> String {
+    let lines: Vec<&str> = screen.lines().collect();
+    let h = lines
+        .iter()
+        .position(|l| l.contains("STATE") && l.contains("NODE"))
+        .unwrap_or(0);
+    lines
+        .get(h + 1)
+        .map(|s| (*s).to_owned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_tui_over_ssh_shows_the_worst_first_survives_a_dead_collector_and_restores_the_terminal() {
+    let mut t = Tower::start("");
+    let good = Agent::new(&t, "web-01");
+    let bad = Agent::new(&t, "db-01");
+    assert!(good.backup("files", "1d").status.success());
+    assert!(good.backup("files", "1d").status.success());
+    assert!(!bad.failing("pg", "1d").status.success());
+    let Some(tm) = Tmux::start(120, 30) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let before = dir.path().join("before");
+    let after = dir.path().join("after");
+    tm.type_line(&format!("stty -g > {}", before.display()));
+    tm.type_line(&format!(
+        "{} tui --url {} --refresh 1; rc=$?; stty -g > {}; echo TUI-EXIT=$rc",
+        bananaui(),
+        t.url(),
+        after.display()
+    ));
+    // The failing row first.
+    tm.wait("rows", 20, |s| s.contains("db-01") && s.contains("web-01"));
+    let s = tm.screen();
+    let row = first_row(&s);
+    assert!(
+        row.contains("db-01") && row.contains("failed"),
+        "first row: {row}\n{s}"
+    );
+    assert!(tm.alternate(), "the TUI uses the alternate screen");
+
+    // Search narrows the table.
+    tm.keys(&["/"]);
+    tm.keys(&["-l", "web"]);
+    tm.keys(&["Enter"]);
+    tm.wait("search narrows", 5, |s| {
+        s.contains("1 of 2 rows") && !s.contains("db-01")
+    });
+    assert!(first_row(&tm.screen()).contains("web-01"));
+
+    // Enter opens the detail with its run history (two runs).
+    tm.keys(&["Enter"]);
+    tm.wait("detail", 10, |s| {
+        s.contains("node web-01") && s.contains("run history (2 kept)")
+    });
+    tm.keys(&["Escape"]);
+    tm.wait("back to the fleet", 5, |s| s.contains("1 of 2 rows"));
+
+    // The collector goes away: a banner within a refresh (+ the request timeout), data kept.
+    t.kill9();
+    let took = tm.wait("banner", 10, |s| s.contains("COLLECTOR UNREACHABLE"));
+    eprintln!("banner after {took:?}");
+    assert!(tm.screen().contains("web-01"), "last data stays on screen");
+    // Still answering keys.
+    tm.keys(&["?"]);
+    let took = tm.wait("help while down", 3, |s| {
+        s.contains("this help (any key closes it)")
+    });
+    assert!(took < Duration::from_secs(2), "help took {took:?}");
+    tm.keys(&["x"]);
+    // It comes back: the banner goes.
+    t.restart_same_port();
+    tm.wait("recovered", 15, |s| {
+        !s.contains("COLLECTOR UNREACHABLE") && s.contains("web-01")
+    });
+
+    // q quits, the terminal is restored.
+    tm.keys(&["q"]);
+    tm.wait("exit", 10, |s| s.contains("TUI-EXIT=0"));
+    assert!(!tm.alternate(), "alternate screen left");
+    let s = tm.screen();
+    assert!(
+        !s.contains("Banana watch tower"),
+        "TUI left on screen:\n{s}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&before).unwrap(),
+        std::fs::read_to_string(&after).unwrap(),
+        "terminal modes restored"
+    );
+}
