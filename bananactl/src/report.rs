@@ -48,12 +48,19 @@ impl TowerState {
     }
 }
 
-/// One run's reporter; `None` when no collector is configured.
+/// One run's reporter; `None` when no collector is configured. While the run
+/// goes, a thread sends a `heartbeat` every `heartbeat` interval (default 5
+/// minutes), so the tower shows a long run as running rather than late.
 pub struct Reporter {
+    inner: std::sync::Arc<Inner>,
+    beat: Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+struct Inner {
     node: String,
     identity: NodeIdentity,
-    spool: Spool,
-    sender: Sender,
+    /// The spool and the sender, used by one thread at a time.
+    io: std::sync::Mutex<(Spool, Sender)>,
     run: String,
     job: String,
     plugin: String,
@@ -79,25 +86,43 @@ impl Reporter {
         let collector = collector
             .or_else(|| s.collector.clone())
             .or_else(|| TowerState::load(&s.state_dir).map(|t| t.url))?;
-        let setup = || -> common::Result<Reporter> {
+        let setup = || -> common::Result<Inner> {
             let (identity, _) = NodeIdentity::load_or_create(&s.state_dir.join("node.key"))?;
             let spool = Spool::open(&s.state_dir.join("spool"), SPOOL_MAX)?;
             let sender = Sender::new(&collector, Duration::from_secs(2))?;
-            let started_at = now();
-            Ok(Reporter {
+            Ok(Inner {
                 node: node.to_owned(),
                 identity,
-                spool,
-                sender,
+                io: std::sync::Mutex::new((spool, sender)),
                 run: hex::encode(rand::random::<[u8; 16]>()),
                 job: job.to_owned(),
                 plugin: plugin.to_owned(),
                 every,
-                started_at,
+                started_at: now(),
             })
         };
+        let heartbeat = match s
+            .file
+            .heartbeat
+            .as_deref()
+            .map(common::status::parse_duration)
+        {
+            None => Duration::from_secs(300),
+            Some(Ok(secs)) => Duration::from_secs(secs),
+            Some(Err(m)) => {
+                out.warn("status", &collector, &format!("heartbeat: {m}; using 5m"));
+                Duration::from_secs(300)
+            }
+        };
         match setup() {
-            Ok(r) => Some(r),
+            Ok(inner) => {
+                let mut r = Reporter {
+                    inner: std::sync::Arc::new(inner),
+                    beat: None,
+                };
+                r.beat = r.heartbeats(heartbeat);
+                Some(r)
+            }
             Err(e) => {
                 out.warn(
                     "status",
@@ -109,27 +134,36 @@ impl Reporter {
         }
     }
 
-    fn event(&self, kind: EventKind) -> Event {
-        let mut e = Event::new(
-            kind,
-            &self.run,
-            &self.job,
-            &self.plugin,
-            self.started_at,
-            now(),
-        );
-        e.every_secs = self.every;
-        e
+    fn heartbeats(
+        &self,
+        every: Duration,
+    ) -> Option<(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)> {
+        let (stop, wait) = std::sync::mpsc::channel::<()>();
+        let inner = self.inner.clone();
+        let h = std::thread::Builder::new()
+            .name("status-heartbeat".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = wait.recv_timeout(every)
+                {
+                    inner.emit(inner.event(EventKind::Heartbeat));
+                }
+            })
+            .ok()?;
+        Some((stop, h))
     }
 
     /// Spools and sends the `started` event.
     pub fn started(&self) {
-        self.emit(self.event(EventKind::Started));
+        self.inner.emit(self.inner.event(EventKind::Started));
     }
 
-    /// Spools and sends the `finished` event for a run's outcome.
-    pub fn finished(&self, done: Result<&common::archiver::BackupOutcome, &anyhow::Error>) {
-        let mut e = self.event(EventKind::Finished);
+    /// Stops the heartbeats, then spools and sends the `finished` event.
+    pub fn finished(&mut self, done: Result<&common::archiver::BackupOutcome, &anyhow::Error>) {
+        if let Some((stop, h)) = self.beat.take() {
+            drop(stop);
+            let _ = h.join();
+        }
+        let mut e = self.inner.event(EventKind::Finished);
         e.ended_at = Some(now());
         match done {
             Ok(d) => {
@@ -152,20 +186,37 @@ impl Reporter {
                 e = e.with_error(&format!("{err:#}"));
             }
         }
-        self.emit(e);
+        self.inner.emit(e);
+    }
+}
+
+impl Inner {
+    fn event(&self, kind: EventKind) -> Event {
+        let mut e = Event::new(
+            kind,
+            &self.run,
+            &self.job,
+            &self.plugin,
+            self.started_at,
+            now(),
+        );
+        e.every_secs = self.every;
+        e
     }
 
     fn emit(&self, e: Event) {
-        if let Err(err) = self.spool.push(&e) {
+        let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
+        let (spool, sender) = &*io;
+        if let Err(err) = spool.push(&e) {
             tracing::warn!("status spool: {err}");
         }
         let deadline = Instant::now() + BUDGET;
-        let result = self.spool.deliver(|ev| {
+        let result = spool.deliver(|ev| {
             if Instant::now() >= deadline {
                 return common::status::Delivery::Retry;
             }
             let env = self.identity.seal(&self.node, ev, now());
-            self.sender.send(&env)
+            sender.send(&env)
         });
         if let Err(err) = result {
             tracing::warn!("status delivery: {err}");

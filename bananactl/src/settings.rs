@@ -34,6 +34,8 @@ pub struct FileConfig {
     pub job: Option<String>,
     /// Default expected interval between runs (e.g. `1d`), for `overdue` alerts.
     pub every: Option<String>,
+    /// How often a long run tells the tower it is still going (default `5m`).
+    pub heartbeat: Option<String>,
 }
 
 /// Resolved locations for one run.

@@ -154,7 +154,7 @@ impl BackupCmd {
         };
         let plugin = if self.stdin { "stdin" } else { "fs" };
         let collector = opened.collector.clone();
-        let reporter =
+        let mut reporter =
             crate::report::Reporter::start(s, out, collector, &node, &job, plugin, every);
         if let Some(r) = &reporter {
             r.started();
@@ -163,7 +163,7 @@ impl BackupCmd {
         let progress = Progress::default();
         let result = backup(repo, opts, &obs, &progress).map_err(anyhow::Error::from);
         obs.finish();
-        if let Some(r) = &reporter {
+        if let Some(r) = &mut reporter {
             r.finished(result.as_ref());
         }
         let done = result?;

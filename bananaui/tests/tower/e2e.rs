@@ -198,6 +198,54 @@ fn a_stopped_collector_never_delays_a_backup_and_gets_the_spool_later() {
     assert_eq!(t.metric("banana_collector_ingested_total"), 6.0);
 }
 
+#[test]
+fn a_long_run_sends_heartbeats_and_shows_as_running() {
+    let t = Tower::start("");
+    let node = Agent::new(&t, "db-01");
+    std::fs::write(node.dir.path().join("empty.toml"), "heartbeat = \"1s\"\n").unwrap();
+    // A dump that takes about 3.5 s: stdin fed slowly.
+    let mut child = node
+        .cmd(&[
+            "backup",
+            "--stdin",
+            "--stdin-name",
+            "dump.sql",
+            "--job",
+            "pg",
+            "--every",
+            "1d",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut seen_running = false;
+    for _ in 0..7 {
+        stdin.write_all(b"INSERT INTO t VALUES (1);\n").unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let (s, body) = t.get("/api/v1/nodes/db-01");
+        if s == 200 {
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            if v["node"]["jobs"][0]["running"] == true && v["node"]["jobs"][0]["state"] == "running"
+            {
+                seen_running = true;
+            }
+        }
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+    assert!(seen_running, "the tower never showed the run as running");
+    // started + at least two heartbeats + finished.
+    let events = t.metric("banana_collector_ingested_total");
+    assert!(events >= 4.0, "{events} events");
+    let detail = t.get_json("/api/v1/nodes/db-01");
+    assert_eq!(detail["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(detail["node"]["jobs"][0]["running"], false);
+    assert_eq!(detail["node"]["jobs"][0]["state"], "ok");
+}
+
 const HOSTILE_JOB: &str = "<script>alert(1)</script>";
 const HOSTILE_ERR: &str = "\u{1b}[2J\u{1b}]0;pwned\u{7}<img src=x onerror=alert(2)> failed";
 
