@@ -212,11 +212,13 @@ impl Inner {
         }
         let deadline = Instant::now() + BUDGET;
         let result = spool.deliver(|ev| {
-            if Instant::now() >= deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
                 return common::status::Delivery::Retry;
             }
             let env = self.identity.seal(&self.node, ev, now());
-            sender.send(&env)
+            // Never past the budget, even against a tower that hangs.
+            sender.send_within(&env, Some(left.min(Duration::from_secs(2))))
         });
         if let Err(err) = result {
             tracing::warn!("status delivery: {err}");

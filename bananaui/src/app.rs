@@ -194,16 +194,21 @@ impl App {
             );
         }
         if let Err(r) = common::status::verify_enrol(&er, now) {
-            let reason = if r.status() == 400 {
-                "malformed"
-            } else {
-                "bad_signature"
+            let (reason, msg) = match r {
+                common::status::Rejection::Malformed(_) => (
+                    "malformed",
+                    "the enrolment request is malformed (public key or version)",
+                ),
+                common::status::Rejection::Expired => (
+                    "expired",
+                    "the enrolment request's timestamp is outside the 5 minute window (check the node's clock)",
+                ),
+                common::status::Rejection::BadSignature => (
+                    "bad_signature",
+                    "the enrolment request is not signed by the key it presents",
+                ),
             };
-            return self.reject(
-                reason,
-                r.status(),
-                "the enrolment request is not signed by the key it presents",
-            );
+            return self.reject(reason, r.status(), msg);
         }
         let (tx, rx) = oneshot::channel();
         let op = Op::Enrol {
@@ -269,7 +274,8 @@ impl App {
                 "version": env!("CARGO_PKG_VERSION"),
                 "started_at": self.started_at,
                 "ingested": self.writer.stats.stored.load(Ordering::Relaxed),
-                "rejected": self.rejected.lock().map(|r| r.values().sum::<u64>()).unwrap_or(0),
+                "rejected": self.rejected.lock().map(|r| r.values().sum::<u64>()).unwrap_or(0)
+                    + self.writer.stats.refused.load(Ordering::Relaxed),
             },
         }))
     }
@@ -494,6 +500,11 @@ impl App {
                 "banana_collector_rejected_total{{reason=\"{reason}\"}} {c}"
             );
         }
+        let _ = writeln!(
+            m,
+            "banana_collector_rejected_total{{reason=\"writer\"}} {}",
+            st.refused.load(Ordering::Relaxed)
+        );
         family(
             "banana_collector_open_connections",
             "gauge",

@@ -76,6 +76,8 @@ impl Reply {
                 '<' => out.push_str("\\u003c"),
                 '>' => out.push_str("\\u003e"),
                 '&' => out.push_str("\\u0026"),
+                // serde_json leaves DEL and C1 raw: escape every control character.
+                c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
                 c => out.push(c),
             }
         }

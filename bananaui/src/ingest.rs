@@ -80,6 +80,9 @@ pub struct WriterStats {
     pub commits: AtomicU64,
     /// Commits that failed (requests answered 503).
     pub failures: AtomicU64,
+    /// Requests the writer refused (re-enrolled key, reused nonce, job
+    /// limit, enrolment conflicts).
+    pub refused: AtomicU64,
 }
 
 /// The writer's queue.
@@ -157,7 +160,12 @@ fn run(
                             dups += 1;
                             Reply::json(200, &json!({"stored": false, "duplicate": true}))
                         }
-                        Err(Refuse(status, msg)) => Reply::error(status, &msg),
+                        Err(Refuse(status, msg)) => {
+                            if status != 503 {
+                                stats.refused.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Reply::error(status, &msg)
+                        }
                     };
                     answers.push((reply, r));
                 }
@@ -172,6 +180,8 @@ fn run(
                         apply_enrol(&store, &mut w, &rec, replace, &pending, &code_hash);
                     if let Some(c) = claim {
                         claims.push(c);
+                    } else if r.status != 503 {
+                        stats.refused.fetch_add(1, Ordering::Relaxed);
                     }
                     answers.push((reply, r));
                 }

@@ -439,6 +439,23 @@ pub fn parse_public(hexkey: &str) -> Result<VerifyingKey> {
     crate::envelope::parse_verify_key(hexkey)
 }
 
+/// Whether `url` is plain `http` to a host other than loopback (where an
+/// enrolment code would cross the network in clear). Unparsable URLs count.
+pub fn plain_http_off_host(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url) else {
+        return true;
+    };
+    if u.scheme() != "http" {
+        return false;
+    }
+    let host = u.host_str().unwrap_or_default();
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(ip) => !ip.is_loopback(),
+        Err(_) => !host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
 /// Sends envelopes to the collector over HTTP(S), each with a short timeout:
 /// an unreachable or slow collector costs a run seconds, never the backup.
 pub struct Sender {
@@ -496,7 +513,15 @@ impl Sender {
 
     /// Posts one envelope.
     pub fn send(&self, env: &Envelope) -> Delivery {
-        let req = self.http.post(&self.url).json(env);
+        self.send_within(env, None)
+    }
+
+    /// Posts one envelope, giving up after `limit` (at most the client's timeout).
+    pub fn send_within(&self, env: &Envelope, limit: Option<std::time::Duration>) -> Delivery {
+        let mut req = self.http.post(&self.url).json(env);
+        if let Some(l) = limit {
+            req = req.timeout(l);
+        }
         let status = self
             .rt
             .block_on(async { req.send().await.map(|r| r.status().as_u16()) });
@@ -624,6 +649,52 @@ mod tests {
     fn event(now: i64) -> Event {
         Event::new(EventKind::Finished, "run1", "etc", "fs", now - 10, now)
             .with_error("disk full\nsecond line")
+    }
+
+    #[test]
+    fn enrolment_codes_never_go_in_clear_off_loopback() {
+        for off in [
+            "http://tower:7460",
+            "HTTP://tower",
+            "http://127.0.0.1.evil.example/",
+            "http://10.0.0.1:7460",
+            "not a url",
+        ] {
+            assert!(plain_http_off_host(off), "{off}");
+        }
+        for ok in [
+            "https://tower:8443",
+            "http://127.0.0.1:7460",
+            "http://127.9.9.9",
+            "http://[::1]:7460",
+            "http://LocalHost:1",
+        ] {
+            assert!(!plain_http_off_host(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn enrolment_requests_prove_the_key_and_refuse_weak_keys() {
+        let id = NodeIdentity::generate();
+        let req = id.enrol_request("web-01", "bnc-1", 1000);
+        assert!(verify_enrol(&req, 1000).is_ok());
+        assert_eq!(
+            verify_enrol(&req, 1000 + WINDOW_SECS + 1),
+            Err(Rejection::Expired)
+        );
+        assert_eq!(verify_enrol(&req, i64::MIN), Err(Rejection::Expired));
+        let mut other = req.clone();
+        other.node = "web-02".into();
+        assert_eq!(verify_enrol(&other, 1000), Err(Rejection::BadSignature));
+        // A small-order key with the identity signature "verifies" any message
+        // under plain verify: refused.
+        let mut weak = req.clone();
+        weak.public_key = format!("01{}", "00".repeat(31));
+        weak.signature = format!("01{}{}", "00".repeat(31), "00".repeat(32));
+        assert!(matches!(
+            verify_enrol(&weak, 1000),
+            Err(Rejection::Malformed(_))
+        ));
     }
 
     #[test]

@@ -147,14 +147,7 @@ impl EnrollCmd {
         url: &str,
         code: &str,
     ) -> anyhow::Result<()> {
-        let host = url
-            .strip_prefix("http://")
-            .map(|rest| rest.split(['/', '?']).next().unwrap_or_default());
-        let loopback = |h: &str| {
-            let h = h.rsplit_once(':').map_or(h, |(h, _)| h);
-            matches!(h, "localhost" | "[::1]") || h.starts_with("127.")
-        };
-        if host.is_some_and(|h| !loopback(h)) && !self.insecure_http {
+        if common::status::plain_http_off_host(url) && !self.insecure_http {
             return Err(common::Error::new(
                 common::ErrorKind::BadInput,
                 format!("refusing to send the enrolment code to {url} in clear"),

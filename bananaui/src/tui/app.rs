@@ -31,6 +31,8 @@ pub enum Update {
     },
     /// A node's detail.
     Detail(String, Box<Detail>),
+    /// A node's detail could not be fetched.
+    DetailError(String, String),
     /// The collector did not answer.
     Error(String, i64),
 }
@@ -70,6 +72,8 @@ pub struct App {
     pub detail_node: Option<String>,
     /// Its data, once fetched.
     pub detail: Option<Detail>,
+    /// Why it could not be fetched.
+    pub detail_error: Option<String>,
     /// Selected line in `visible`.
     pub selected: usize,
     /// First line shown.
@@ -106,6 +110,7 @@ impl App {
             alerts: Alerts::default(),
             detail_node: None,
             detail: None,
+            detail_error: None,
             selected: 0,
             offset: 0,
             scroll: 0,
@@ -169,6 +174,12 @@ impl App {
             Update::Detail(name, d) => {
                 if self.detail_node.as_deref() == Some(name.as_str()) {
                     self.detail = Some(*d);
+                    self.detail_error = None;
+                }
+            }
+            Update::DetailError(name, e) => {
+                if self.detail_node.as_deref() == Some(name.as_str()) {
+                    self.detail_error = Some(model::clean(&e));
                 }
             }
             Update::Error(e, at) => {
@@ -232,8 +243,14 @@ impl App {
                     Action::None
                 }
                 KeyCode::Char('a') => {
+                    let was_detail = self.view == View::Detail;
                     self.view = View::Alerts;
                     self.scroll = 0;
+                    if was_detail {
+                        self.detail_node = None;
+                        self.detail = None;
+                        return Action::Detail(None);
+                    }
                     Action::None
                 }
                 KeyCode::Down | KeyCode::Char('j') => {

@@ -74,9 +74,24 @@ pub fn run(o: Options) -> anyhow::Result<()> {
     let mut dirty = true;
     let mut last_draw = Instant::now();
     while !stop.load(Ordering::Relaxed) {
-        while let Ok(u) = urx.try_recv() {
-            app.update(u);
-            dirty = true;
+        loop {
+            match urx.try_recv() {
+                Ok(u) => {
+                    app.update(u);
+                    dirty = true;
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    if app.error.is_none() {
+                        app.update(app::Update::Error(
+                            "the poller stopped; restart bananaui tui".into(),
+                            crate::app::now(),
+                        ));
+                        dirty = true;
+                    }
+                    break;
+                }
+            }
         }
         if dirty || last_draw.elapsed() >= Duration::from_secs(1) {
             let now = crate::app::now();

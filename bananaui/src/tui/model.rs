@@ -178,7 +178,11 @@ pub fn clean(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' => {}
+            '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{061C}' => {}
             c if c.is_control() => {
                 let n = c as u32;
                 if n <= 0xff {
@@ -411,8 +415,8 @@ pub fn select(rows: &[Row], search: &str, only: Option<State>) -> Vec<usize> {
 pub fn ago(t: Option<i64>, now: i64) -> String {
     match t {
         None => "never".into(),
-        Some(t) if t <= now => format!("{} ago", span(now - t)),
-        Some(t) => format!("in {}", span(t - now)),
+        Some(t) if t <= now => format!("{} ago", span(now.saturating_sub(t))),
+        Some(t) => format!("in {}", span(t.saturating_sub(now))),
     }
 }
 

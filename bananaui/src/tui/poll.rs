@@ -82,10 +82,12 @@ pub fn start(
                     let d = get(format!("/api/v1/nodes/{name}?runs=200")).and_then(|t| {
                         serde_json::from_str::<Detail>(&t).map_err(|e| format!("detail: {e}"))
                     });
-                    if let Ok(d) = d {
-                        if tx.send(Update::Detail(name.clone(), Box::new(d))).is_err() {
-                            return;
-                        }
+                    let msg = match d {
+                        Ok(d) => Update::Detail(name.clone(), Box::new(d)),
+                        Err(e) => Update::DetailError(name.clone(), e),
+                    };
+                    if tx.send(msg).is_err() {
+                        return;
                     }
                 }
                 match rx.recv_timeout(refresh) {

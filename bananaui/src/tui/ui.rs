@@ -87,7 +87,7 @@ fn header(f: &mut Frame, app: &App, area: Rect, now: i64) {
         title.push(Span::raw(format!(
             "  collector {} up {}, {} stored, {} refused",
             clean(&c.version),
-            span(now - c.started_at),
+            span(now.saturating_sub(c.started_at)),
             c.ingested,
             c.rejected
         )));
@@ -252,7 +252,11 @@ fn detail(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
     let name = app.detail_node.clone().unwrap_or_default();
     let Some(d) = &app.detail else {
         f.render_widget(
-            Paragraph::new(format!("loading {name}…")).block(
+            Paragraph::new(match &app.detail_error {
+                Some(e) => format!("cannot load {name}: {e}"),
+                None => format!("loading {name}…"),
+            })
+            .block(
                 Block::default()
                     .borders(Borders::ALL)
                     .title(format!(" {name} ")),
@@ -263,7 +267,7 @@ fn detail(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
     };
     let n = &d.node;
     let state = State::parse(&n.state);
-    let jobs_h = (n.jobs.len() as u16 + 3).min(8);
+    let jobs_h = n.jobs.len().min(5) as u16 + 3;
     let [info, jobs, charts, runs] = Layout::vertical([
         Constraint::Length(6),
         Constraint::Length(jobs_h),
@@ -298,7 +302,10 @@ fn detail(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
             late.len(),
             span(*delay),
         )));
-    } else if n.last_seen_at.is_some_and(|t| now - t > 86400) {
+    } else if n
+        .last_seen_at
+        .is_some_and(|t| now.saturating_sub(t) > 86400)
+    {
         lines.push(Line::from("delivery: nothing heard for over a day: node down, cron stopped, or its spool cannot reach the tower"));
     } else {
         lines.push(Line::from("delivery: on time"));
@@ -547,8 +554,9 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Enter  → l", "node detail: jobs, run history, errors"),
     (
         "Esc  ← h  Backspace",
-        "back; in the fleet: clear search/filter, then quit",
+        "back to the fleet (from detail or alerts)",
     ),
+    ("Esc (fleet)", "clear search and filter; once clear, quit"),
     ("/", "search node and job names (Enter keeps, Esc clears)"),
     ("f", "failed only (again: all)"),
     (
