@@ -43,17 +43,35 @@ _bananaui() {
             bananaui__subcmd__help__subcmd__node,add)
                 cmd="bananaui__subcmd__help__subcmd__node__subcmd__add"
                 ;;
+            bananaui__subcmd__help__subcmd__node,list)
+                cmd="bananaui__subcmd__help__subcmd__node__subcmd__list"
+                ;;
+            bananaui__subcmd__help__subcmd__node,remove)
+                cmd="bananaui__subcmd__help__subcmd__node__subcmd__remove"
+                ;;
             bananaui__subcmd__node,add)
                 cmd="bananaui__subcmd__node__subcmd__add"
                 ;;
             bananaui__subcmd__node,help)
                 cmd="bananaui__subcmd__node__subcmd__help"
                 ;;
+            bananaui__subcmd__node,list)
+                cmd="bananaui__subcmd__node__subcmd__list"
+                ;;
+            bananaui__subcmd__node,remove)
+                cmd="bananaui__subcmd__node__subcmd__remove"
+                ;;
             bananaui__subcmd__node__subcmd__help,add)
                 cmd="bananaui__subcmd__node__subcmd__help__subcmd__add"
                 ;;
             bananaui__subcmd__node__subcmd__help,help)
                 cmd="bananaui__subcmd__node__subcmd__help__subcmd__help"
+                ;;
+            bananaui__subcmd__node__subcmd__help,list)
+                cmd="bananaui__subcmd__node__subcmd__help__subcmd__list"
+                ;;
+            bananaui__subcmd__node__subcmd__help,remove)
+                cmd="bananaui__subcmd__node__subcmd__help__subcmd__remove"
                 ;;
             *)
                 ;;
@@ -104,7 +122,7 @@ _bananaui() {
             return 0
             ;;
         bananaui__subcmd__help__subcmd__node)
-            opts="add"
+            opts="add remove list"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -118,6 +136,34 @@ _bananaui() {
             return 0
             ;;
         bananaui__subcmd__help__subcmd__node__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__help__subcmd__node__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__help__subcmd__node__subcmd__remove)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -160,7 +206,7 @@ _bananaui() {
             return 0
             ;;
         bananaui__subcmd__node)
-            opts="-v -h -V --verbose --help --version add help"
+            opts="-v -h -V --verbose --help --version add remove list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -204,7 +250,7 @@ _bananaui() {
             return 0
             ;;
         bananaui__subcmd__node__subcmd__help)
-            opts="add help"
+            opts="add remove list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -238,6 +284,78 @@ _bananaui() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__node__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__node__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__node__subcmd__list)
+            opts="-v -h -V --url --token-file --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__node__subcmd__remove)
+            opts="-v -h -V --config --data --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

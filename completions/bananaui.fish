@@ -43,11 +43,13 @@ complete -c bananaui -n "__fish_bananaui_using_subcommand tui" -l refresh -d 'Se
 complete -c bananaui -n "__fish_bananaui_using_subcommand tui" -s v -l verbose -d 'More log output (-v, -vv)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand tui" -s h -l help -d 'Print help'
 complete -c bananaui -n "__fish_bananaui_using_subcommand tui" -s V -l version -d 'Print version'
-complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -s v -l verbose -d 'More log output (-v, -vv)'
-complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -s h -l help -d 'Print help'
-complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -s V -l version -d 'Print version'
-complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -f -a "add" -d 'Issue single-use enrolment codes for nodes (only their hashes are kept)'
-complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add remove list help" -s v -l verbose -d 'More log output (-v, -vv)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add remove list help" -s h -l help -d 'Print help'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add remove list help" -s V -l version -d 'Print version'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add remove list help" -f -a "add" -d 'Issue single-use enrolment codes for nodes (only their hashes are kept)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add remove list help" -f -a "remove" -d 'Forget decommissioned nodes: key, jobs, history and alerts'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add remove list help" -f -a "list" -d 'List enrolled nodes with their state (from the running tower\'s API)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and not __fish_seen_subcommand_from add remove list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -l ttl -d 'How long the code stays valid' -r
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -l url -d 'The tower\'s URL as nodes reach it (shown in the command to run on each node)' -r
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -l config -d 'Collector config file (TOML; see docs/examples/bananaui.toml)' -r -F
@@ -56,10 +58,25 @@ complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -s v -l verbose -d 'More log output (-v, -vv)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from remove" -l config -d 'Collector config file (TOML; see docs/examples/bananaui.toml)' -r -F
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from remove" -l data -d 'Data directory [default: /var/lib/banana/tower for root, else $XDG_DATA_HOME/banana/tower]' -r -F
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'More log output (-v, -vv)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from list" -l url -d 'The tower\'s URL' -r
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from list" -l token-file -d 'File holding the viewer token (needed when the tower is exposed)' -r -F
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from list" -l json -d 'One JSON object per node instead of a table'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More log output (-v, -vv)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "add" -d 'Issue single-use enrolment codes for nodes (only their hashes are kept)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Forget decommissioned nodes: key, jobs, history and alerts'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "list" -d 'List enrolled nodes with their state (from the running tower\'s API)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve tui node help" -f -a "serve" -d 'Run the collector: ingest, store, alerts, JSON API, metrics and page'
 complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve tui node help" -f -a "tui" -d 'The fleet in a terminal: worst first, node detail, alerts (over the JSON API)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve tui node help" -f -a "node" -d 'Manage the nodes known to this tower'
 complete -c bananaui -n "__fish_bananaui_using_subcommand help; and not __fish_seen_subcommand_from serve tui node help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "add" -d 'Issue single-use enrolment codes for nodes (only their hashes are kept)'
+complete -c bananaui -n "__fish_bananaui_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "remove" -d 'Forget decommissioned nodes: key, jobs, history and alerts'
+complete -c bananaui -n "__fish_bananaui_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "list" -d 'List enrolled nodes with their state (from the running tower\'s API)'

@@ -208,7 +208,12 @@ pub fn transitions(
 }
 
 /// Starts the housekeeper and notifier threads.
-pub fn start(store: Store, writer: Writer, cfg: Config) -> anyhow::Result<()> {
+pub fn start(
+    data: std::path::PathBuf,
+    store: Store,
+    writer: Writer,
+    cfg: Config,
+) -> anyhow::Result<()> {
     // One thread per notifier: a dead webhook delays only itself.
     let mut tx = Vec::new();
     for (i, n) in cfg.notifiers.iter().enumerate() {
@@ -225,7 +230,7 @@ pub fn start(store: Store, writer: Writer, cfg: Config) -> anyhow::Result<()> {
             let mut last_history_prune = 0i64;
             loop {
                 let now = crate::app::now();
-                if let Err(e) = tick(&store, &writer, &cfg, &tx, now) {
+                if let Err(e) = tick(&data, &store, &writer, &cfg, &tx, now) {
                     tracing::error!("housekeeper: {e:#}");
                 }
                 let hourly = now - last_history_prune >= 3600;
@@ -247,12 +252,20 @@ pub fn start(store: Store, writer: Writer, cfg: Config) -> anyhow::Result<()> {
 }
 
 fn tick(
+    data: &std::path::Path,
     store: &Store,
     writer: &Writer,
     cfg: &Config,
     tx: &[crossbeam_channel::Sender<AlertRec>],
     now: i64,
 ) -> anyhow::Result<()> {
+    for (node, file) in crate::enrol::removals(data) {
+        let (ack, done) = crossbeam_channel::bounded(1);
+        writer.send_wait(Op::Remove(node.clone(), ack));
+        if done.recv().unwrap_or(false) {
+            let _ = std::fs::remove_file(&file);
+        }
+    }
     let holding = evaluate(&store.nodes()?, &store.jobs()?, cfg, now);
     let stored = store.alerts()?;
     let (writes, notify) = transitions(&stored, holding, cfg.alerts.repeat.map(|r| r.i()), now);

@@ -6,6 +6,10 @@
 //! Pending enrolments are files (`DATA/pending/NAME.json`, 0600), not database
 //! records, so an operator can issue codes while `bananaui serve` holds the
 //! database; the writer removes the file when the code is used.
+//!
+//! Removals work the same way: `bananaui node remove NAME` writes
+//! `DATA/pending/NAME.remove`; the housekeeper deletes the node (its key, jobs,
+//! runs, event ids and alerts) at its next tick and then the file.
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -88,4 +92,41 @@ pub fn read(data: &Path, node: &str) -> anyhow::Result<Option<Pending>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("pending enrolment {}", path.display())),
     }
+}
+
+/// Asks the collector to forget `node` (and voids a pending code for it).
+pub fn request_removal(data: &Path, node: &str, now: i64) -> anyhow::Result<PathBuf> {
+    common::vault::valid_node_name(node)?;
+    let dir = pending_dir(data);
+    std::fs::create_dir_all(&dir).with_context(|| format!("directory {}", dir.display()))?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("directory {}", dir.display()))?;
+    match std::fs::remove_file(pending_path(data, node)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("pending enrolment of {node}")),
+    }
+    let path = dir.join(format!("{node}.remove"));
+    std::fs::write(
+        &path,
+        serde_json::to_vec(&serde_json::json!({"node": node, "requested_at": now}))?,
+    )
+    .with_context(|| format!("removal request {}", path.display()))?;
+    Ok(path)
+}
+
+/// The removal requests waiting: (node, file).
+pub fn removals(data: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(pending_dir(data)) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let node = name.strip_suffix(".remove")?.to_owned();
+            common::vault::valid_node_name(&node).ok()?;
+            Some((node, e.path()))
+        })
+        .collect()
 }

@@ -58,6 +58,8 @@ pub enum Op {
     },
     /// Store alert changes; the answer says whether they are durable.
     Alerts(Vec<AlertRec>, crossbeam_channel::Sender<bool>),
+    /// Forget a node; the answer says whether that is durable.
+    Remove(String, crossbeam_channel::Sender<bool>),
     /// Drop old records.
     Prune {
         /// Nonces before this go.
@@ -190,6 +192,13 @@ fn run(
                         if let Err(e) = w.put_alert(a) {
                             tracing::error!("alert {}: {e}", a.rule);
                         }
+                    }
+                    acks.push(ack);
+                }
+                Op::Remove(node, ack) => {
+                    match w.remove_node(&store, &node) {
+                        Ok(n) => tracing::info!("removed node {node} ({n} records)"),
+                        Err(e) => tracing::error!("removing node {node}: {e:#}"),
                     }
                     acks.push(ack);
                 }

@@ -109,6 +109,40 @@ pub struct ServeCmd {
 pub enum NodeCmd {
     /// Issue single-use enrolment codes for nodes (only their hashes are kept).
     Add(NodeAddCmd),
+    /// Forget decommissioned nodes: key, jobs, history and alerts.
+    Remove(NodeRemoveCmd),
+    /// List enrolled nodes with their state (from the running tower's API).
+    List(NodeListCmd),
+}
+
+/// `bananaui node remove`.
+#[derive(Debug, Args)]
+pub struct NodeRemoveCmd {
+    /// Node names.
+    #[arg(required = true, value_name = "NAME")]
+    pub nodes: Vec<String>,
+    /// Where the state is.
+    #[command(flatten)]
+    pub place: Place,
+}
+
+/// `bananaui node list`.
+#[derive(Debug, Args)]
+pub struct NodeListCmd {
+    /// The tower's URL.
+    #[arg(
+        long,
+        env = "BANANAUI_URL",
+        default_value = "http://127.0.0.1:7460",
+        value_name = "URL"
+    )]
+    pub url: String,
+    /// File holding the viewer token (needed when the tower is exposed).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// One JSON object per node instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `bananaui node add`.
@@ -157,6 +191,8 @@ pub fn run(cli: Cli) -> u8 {
     let r = match cli.command {
         Command::Serve(c) => serve(&c),
         Command::Node(NodeCmd::Add(c)) => node_add(&c),
+        Command::Node(NodeCmd::Remove(c)) => node_remove(&c),
+        Command::Node(NodeCmd::List(c)) => node_list(&c),
         Command::Tui(c) => tui_cmd(&c),
     };
     match r {
@@ -202,7 +238,7 @@ fn serve(c: &ServeCmd) -> anyhow::Result<()> {
     }));
     let store = store::Store::open(&data)?;
     let writer = ingest::Writer::start(store.clone(), cfg.history.clone())?;
-    alerts::start(store.clone(), writer.clone(), cfg.clone())?;
+    alerts::start(data.clone(), store.clone(), writer.clone(), cfg.clone())?;
     let listener =
         std::net::TcpListener::bind(listen).with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
@@ -228,20 +264,76 @@ fn tui_cmd(c: &TuiCmd) -> anyhow::Result<()> {
             c.url
         ),
     }
-    let token = match &c.token_file {
-        Some(f) => Some(
-            std::fs::read_to_string(f)
-                .with_context(|| format!("viewer token file {}", f.display()))?
-                .trim()
-                .to_owned(),
-        ),
-        None => None,
-    };
+    let token = read_token(c.token_file.as_deref())?;
     tui::run(tui::Options {
         url: c.url.clone(),
         token,
         refresh: std::time::Duration::from_secs(c.refresh),
     })
+}
+
+fn node_remove(c: &NodeRemoveCmd) -> anyhow::Result<()> {
+    let (cfg, data) = c.place.resolve()?;
+    for node in &c.nodes {
+        enrol::request_removal(&data, node, app::now())?;
+        println!(
+            "{node}: removal queued; the collector forgets it within {} (alerts for it are dropped without notification)",
+            alerts::age(cfg.alerts.interval.i())
+        );
+    }
+    Ok(())
+}
+
+fn node_list(c: &NodeListCmd) -> anyhow::Result<()> {
+    let token = read_token(c.token_file.as_deref())?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()?;
+    let url = format!("{}/api/v1/nodes", c.url.trim_end_matches('/'));
+    let text = rt
+        .block_on(async {
+            let mut req = http.get(&url);
+            if let Some(t) = &token {
+                req = req.bearer_auth(t);
+            }
+            let r = req.send().await?.error_for_status()?;
+            r.text().await
+        })
+        .map_err(|e| anyhow::anyhow!("the tower at {}: {}", c.url, e.without_url()))?;
+    let nodes: tui::model::Nodes =
+        serde_json::from_str(&text).with_context(|| format!("the tower at {}", c.url))?;
+    let now = app::now();
+    for n in &nodes.nodes {
+        if c.json {
+            println!(
+                "{}",
+                serde_json::json!({"node": n.name, "state": n.state, "last_seen_at": n.last_seen_at,
+                                   "enrolled_at": n.enrolled_at, "agent": n.agent, "jobs": n.jobs.len()})
+            );
+        } else {
+            println!(
+                "{:<8} {:<32} last heard {:<14} {} job(s)  {}",
+                tui::model::clean(&n.state),
+                tui::model::clean(&n.name),
+                tui::model::ago(n.last_seen_at, now),
+                n.jobs.len(),
+                tui::model::clean(n.agent.as_deref().unwrap_or("")),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn read_token(file: Option<&std::path::Path>) -> anyhow::Result<Option<String>> {
+    file.map(|f| {
+        std::fs::read_to_string(f)
+            .map(|t| t.trim().to_owned())
+            .with_context(|| format!("viewer token file {}", f.display()))
+    })
+    .transpose()
 }
 
 fn node_add(c: &NodeAddCmd) -> anyhow::Result<()> {

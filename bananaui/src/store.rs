@@ -473,6 +473,29 @@ impl Writes {
         Ok(gone)
     }
 
+    /// Deletes everything about `node`: its key, jobs, runs, event ids and
+    /// alerts (nonces age out). Returns how many records go.
+    pub fn remove_node(&mut self, store: &Store, node: &str) -> anyhow::Result<usize> {
+        let mut keys: Vec<Vec<u8>> = vec![node_key(node)];
+        for tag in [b"j", b"r", b"e"] {
+            let mut p = key(&[tag, node.as_bytes()]);
+            p.push(0);
+            for k in store.db.scan_prefix(&p).keys() {
+                keys.push(k?.to_vec());
+            }
+        }
+        for a in store.alerts()? {
+            if a.node == node {
+                keys.push(a.key());
+            }
+        }
+        let n = keys.len();
+        for k in keys {
+            self.remove(k);
+        }
+        Ok(n)
+    }
+
     /// Whether there is anything to apply.
     pub fn is_empty(&self) -> bool {
         self.batch_len == 0

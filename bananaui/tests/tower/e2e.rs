@@ -246,6 +246,98 @@ fn a_long_run_sends_heartbeats_and_shows_as_running() {
     assert_eq!(detail["node"]["jobs"][0]["state"], "ok");
 }
 
+#[test]
+fn a_removed_node_is_forgotten_and_can_no_longer_speak() {
+    let t = Tower::start("[alerts]\ninterval = \"1s\"\n");
+    let gone = t.enrol("old-01");
+    let kept = t.enrol("web-01");
+    for (id, n) in [(&gone, "old-01"), (&kept, "web-01")] {
+        let ev = finished("files", RunResult::Failed, 1);
+        assert_eq!(t.post("/api/v1/status", &seal(id, n, &ev)).0, 200);
+    }
+    t.wait_for("both failed alerts", 10, || {
+        t.get_json("/api/v1/alerts")["firing"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 2
+    });
+    // `node list` shows both (from the API).
+    let list = |json: bool| {
+        let mut c = std::process::Command::new(bananaui());
+        c.args(["node", "list", "--url", &t.url()]);
+        if json {
+            c.arg("--json");
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let before = list(false);
+    assert!(
+        before.contains("old-01") && before.contains("web-01"),
+        "{before}"
+    );
+    let out = std::process::Command::new(bananaui())
+        .args(["node", "remove", "old-01", "--data"])
+        .arg(t.data())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    t.wait_for("node forgotten", 10, || {
+        t.get("/api/v1/nodes/old-01").0 == 404
+    });
+    let after = list(true);
+    assert_eq!(after.lines().count(), 1, "{after}");
+    assert!(after.contains("\"node\":\"web-01\""), "{after}");
+    let alerts = t.get_json("/api/v1/alerts");
+    assert_eq!(alerts["firing"].as_array().unwrap().len(), 1, "{alerts}");
+    assert_eq!(alerts["firing"][0]["node"], "web-01");
+    // Its key is gone: it cannot speak any more.
+    let ev = finished("files", RunResult::Success, 1);
+    assert_eq!(t.post("/api/v1/status", &seal(&gone, "old-01", &ev)).0, 403);
+    assert!(!t.data().join("pending/old-01.remove").exists());
+}
+
+#[test]
+fn a_hung_collector_costs_a_backup_at_most_the_budget_per_event() {
+    let t = Tower::start("");
+    let node = Agent::new(&t, "web-01");
+    let start = Instant::now();
+    assert!(node.backup("files", "1d").status.success());
+    let baseline = start.elapsed();
+    // SIGSTOP: the kernel still accepts connections, nothing ever answers.
+    let pid = nix::unistd::Pid::from_raw(t.pid() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
+    let start = Instant::now();
+    let out = node.backup("files", "1d");
+    let took = start.elapsed();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Two events (started, finished), 3 s budget each.
+    assert!(
+        took < baseline + Duration::from_secs(7),
+        "backup took {took:?} (baseline {baseline:?})"
+    );
+    eprintln!("hung tower: backup {took:?}, baseline {baseline:?}");
+    // Back to life: the next run delivers what was spooled.
+    assert!(node.backup("files", "1d").status.success());
+    let detail = t.get_json("/api/v1/nodes/web-01");
+    assert_eq!(detail["runs"].as_array().unwrap().len(), 3, "{detail}");
+}
+
 const HOSTILE_JOB: &str = "<script>alert(1)</script>";
 const HOSTILE_ERR: &str = "\u{1b}[2J\u{1b}]0;pwned\u{7}<img src=x onerror=alert(2)> failed";
 
