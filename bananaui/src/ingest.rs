@@ -363,6 +363,11 @@ fn apply_event(
             {
                 j.last_run = Some(rec);
             }
+            if history.days > 0 {
+                let days = i64::try_from(history.days.saturating_mul(86400)).unwrap_or(i64::MAX);
+                let dropped = w.drop_runs_before(store, node, &ev.job, now.saturating_sub(days))?;
+                j.runs_kept = j.runs_kept.saturating_sub(dropped as u64);
+            }
             if j.runs_kept > history.runs {
                 let excess = (j.runs_kept - history.runs) as usize;
                 let dropped = w.drop_oldest_runs(store, node, &ev.job, excess);

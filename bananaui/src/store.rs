@@ -6,6 +6,7 @@
 //! | `j\0{node}\0{job}` | [`JobRec`] |
 //! | `r\0{node}\0{job}\0{ended_at:be64}{run}` | [`RunRec`] (history, oldest first) |
 //! | `e\0{node}\0{event id}` | event time (dedup) |
+//! | `t\0{time:be64}\0{node}\0{event id}` | (index of event ids by time, for pruning) |
 //! | `x\0{timestamp:be64}\0{node}\0{nonce}` | body hash (replays, pruned after the window) |
 //! | `a\0{rule}\0{node}\0{job}` | [`AlertRec`] |
 //!
@@ -177,6 +178,17 @@ pub fn run_key(node: &str, job: &str, ended_at: i64, run: &str) -> Vec<u8> {
 pub fn event_key(node: &str, id: &str) -> Vec<u8> {
     key(&[b"e", node.as_bytes(), id.as_bytes()])
 }
+/// Index of event ids by the time they were stored (for pruning).
+fn event_time_key(at: i64, node: &str, id: &str) -> Vec<u8> {
+    let mut k = b"t\0".to_vec();
+    k.extend_from_slice(&(at.max(0) as u64).to_be_bytes());
+    k.push(0);
+    k.extend_from_slice(node.as_bytes());
+    k.push(0);
+    k.extend_from_slice(id.as_bytes());
+    k
+}
+
 /// Key recording a nonce seen at envelope time `ts`.
 pub fn nonce_key(ts: i64, node: &str, nonce: &str) -> Vec<u8> {
     let mut k = b"x\0".to_vec();
@@ -383,8 +395,35 @@ impl Writes {
         }
         count
     }
+    /// Drops the stored runs of a job that ended before `before`; returns how many.
+    pub fn drop_runs_before(
+        &mut self,
+        store: &Store,
+        node: &str,
+        job: &str,
+        before: i64,
+    ) -> anyhow::Result<usize> {
+        let mut old = Vec::new();
+        for kv in store.db.scan_prefix(runs_prefix(node, job)) {
+            let (k, v) = kv?;
+            let run: RunRec = decode(&k, &v)?;
+            if run.ended_at >= before {
+                break;
+            }
+            if !matches!(self.overlay.get(k.as_ref()), Some(None)) {
+                old.push(k.to_vec());
+            }
+        }
+        let n = old.len();
+        for k in old {
+            self.remove(k);
+        }
+        Ok(n)
+    }
+
     /// Records an event id.
     pub fn put_event(&mut self, node: &str, id: &str, at: i64) -> anyhow::Result<()> {
+        self.put(event_time_key(at, node, id), &())?;
         self.put(event_key(node, id), &at)
     }
     /// Whether an event id is stored or pending.
@@ -416,9 +455,10 @@ impl Writes {
     pub fn put_alert(&mut self, a: &AlertRec) -> anyhow::Result<()> {
         self.put(a.key(), a)
     }
-    /// Drops nonces older than `nonce_before`, event ids and runs older than
-    /// `history_before`, and resolved alerts older than `resolved_before`;
-    /// returns how many records go.
+    /// Drops nonces older than `nonce_before`, event ids stored before
+    /// `history_before` (runs age out per job as new ones arrive, see
+    /// [`Writes::drop_runs_before`]), and resolved alerts older than
+    /// `resolved_before`; returns how many records go.
     pub fn prune(
         &mut self,
         store: &Store,
@@ -433,35 +473,23 @@ impl Writes {
             gone += 1;
         }
         if let Some(before) = history_before {
-            for kv in store.db.scan_prefix(b"e\0") {
-                let (k, v) = kv?;
-                let at: i64 = serde_json::from_slice(&v).unwrap_or(0);
-                if at < before {
-                    self.remove(k.to_vec());
-                    gone += 1;
-                }
-            }
-            let mut dropped: HashMap<(String, String), u64> = HashMap::new();
-            for kv in store.db.scan_prefix(b"r\0") {
-                let (k, v) = kv?;
-                if matches!(self.overlay.get(k.as_ref()), Some(None)) {
-                    continue;
-                }
-                let run: RunRec = decode(&k, &v)?;
-                if run.ended_at < before {
-                    self.remove(k.to_vec());
-                    gone += 1;
-                    let node = k.split(|&b| b == 0).nth(1).unwrap_or_default();
-                    *dropped
-                        .entry((String::from_utf8_lossy(node).into_owned(), run.job))
-                        .or_default() += 1;
-                }
-            }
-            for ((node, job), n) in dropped {
-                if let Some(mut j) = self.job(store, &node, &job)? {
-                    j.runs_kept = j.runs_kept.saturating_sub(n);
-                    self.put_job(&j)?;
-                }
+            // Event ids by time: a range, never a scan of the whole store.
+            let end = event_time_key(before, "", "");
+            for kv in store.db.range(b"t\0".to_vec()..end) {
+                let k = kv?.0;
+                // "t\0" + 8-byte time + "\0", then "node\0id".
+                let rest = k.get(11..).unwrap_or_default();
+                let mut parts = rest.splitn(2, |&b| b == 0);
+                let (node, id) = (
+                    parts.next().unwrap_or_default(),
+                    parts.next().unwrap_or_default(),
+                );
+                self.remove(event_key(
+                    &String::from_utf8_lossy(node),
+                    &String::from_utf8_lossy(id),
+                ));
+                self.remove(k.to_vec());
+                gone += 1;
             }
         }
         for a in store.alerts()? {
@@ -483,6 +511,15 @@ impl Writes {
             for k in store.db.scan_prefix(&p).keys() {
                 keys.push(k?.to_vec());
             }
+        }
+        for kv in store.db.scan_prefix(key(&[b"e", node.as_bytes()])) {
+            let (k, v) = kv?;
+            if k.get(2 + node.len()) != Some(&0) {
+                continue;
+            }
+            let at: i64 = serde_json::from_slice(&v).unwrap_or(0);
+            let id = String::from_utf8_lossy(&k[3 + node.len()..]).into_owned();
+            keys.push(event_time_key(at, node, &id));
         }
         for a in store.alerts()? {
             if a.node == node {
@@ -593,5 +630,16 @@ mod tests {
             .collect();
         assert_eq!(got, vec![4, 3, 2]);
         assert_eq!(store.runs("n", "db2", 10).unwrap().len(), 1);
+        // By age: runs 2 and 3 ended at 3 and 4; "before 4" drops only run 2.
+        let mut w = Writes::default();
+        assert_eq!(w.drop_runs_before(&store, "n", "db", 4).unwrap(), 1);
+        store.commit(w).unwrap();
+        let got: Vec<_> = store
+            .runs("n", "db", 10)
+            .unwrap()
+            .iter()
+            .map(|r| r.started_at)
+            .collect();
+        assert_eq!(got, vec![4, 3]);
     }
 }
