@@ -301,6 +301,13 @@ fn node_detail_shows_jobs_history_charts_errors_and_late_delivery() {
                    "received_at": if i == 3 { end + 7200 } else { end + 1 }})
         })
         .collect();
+    // Another job's much larger runs must not enter the opened job's charts.
+    let mut runs = runs;
+    for i in 0..5 {
+        runs.push(json!({"job": "etc", "run": format!("e{i}"), "started_at": NOW - 50 - i, "ended_at": NOW - 40 - i,
+                         "duration_secs": 3600, "result": "success", "files": 1, "bytes_total": 1u64 << 30,
+                         "bytes_stored": 1, "warnings": 0, "error": null}));
+    }
     let d: Detail = serde_json::from_value(json!({
         "node": node("db-01", "failed", json!([job("pg", "failed", Some(90_000), Some("pg_dump: connection refused"))])),
         "runs": runs, "alerts": []}))
@@ -317,9 +324,9 @@ fn node_detail_shows_jobs_history_charts_errors_and_late_delivery() {
         "pg_dump: connection refused",
         " jobs ",
         "every 1d 0h",
-        "size, last 30 runs",
+        "pg: size, last 30 runs (max 1.3 KiB)",
         "duration (max 2m 9s)",
-        "run history (30 kept)",
+        "run history (35 kept)",
         "ENDED",
     ] {
         assert!(screen.contains(want), "{want} missing:\n{screen}");

@@ -74,6 +74,8 @@ pub struct App {
     pub detail: Option<Detail>,
     /// Why it could not be fetched.
     pub detail_error: Option<String>,
+    /// The job whose row was opened (its runs make the charts).
+    pub detail_job: Option<String>,
     /// Selected line in `visible`.
     pub selected: usize,
     /// First line shown.
@@ -111,6 +113,7 @@ impl App {
             detail_node: None,
             detail: None,
             detail_error: None,
+            detail_job: None,
             selected: 0,
             offset: 0,
             scroll: 0,
@@ -313,6 +316,7 @@ impl App {
             KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => {
                 if let Some(&i) = self.visible.get(self.selected) {
                     let node = self.rows[i].node.clone();
+                    self.detail_job = Some(self.rows[i].job.clone());
                     self.view = View::Detail;
                     self.scroll = 0;
                     self.detail = None;

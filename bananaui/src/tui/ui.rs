@@ -392,7 +392,21 @@ fn detail(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(charts);
     let width = left.width.saturating_sub(2) as usize;
-    let series: Vec<_> = d.runs.iter().take(width).rev().collect();
+    // One job's runs (the row that was opened; else the node's first job):
+    // mixing jobs would make the charts meaningless.
+    let job = app
+        .detail_job
+        .clone()
+        .filter(|j| n.jobs.iter().any(|x| clean(&x.job) == *j))
+        .or_else(|| n.jobs.first().map(|j| clean(&j.job)))
+        .unwrap_or_default();
+    let mut series: Vec<_> = d
+        .runs
+        .iter()
+        .filter(|r| clean(&r.job) == job)
+        .take(width)
+        .collect();
+    series.reverse();
     let sizes: Vec<u64> = series.iter().map(|r| r.bytes_total).collect();
     let durs: Vec<u64> = series
         .iter()
@@ -408,7 +422,7 @@ fn detail(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
     f.render_widget(
         Sparkline::default().data(&sizes).style(spark_style).block(
             Block::default().borders(Borders::ALL).title(format!(
-                " size, last {} runs (max {max_size}) ",
+                " {job}: size, last {} runs (max {max_size}) ",
                 sizes.len()
             )),
         ),
