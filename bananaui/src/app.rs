@@ -454,39 +454,26 @@ impl App {
             let _ = writeln!(m, "banana_alerts_firing{{rule=\"{}\"}} {c}", label(&r));
         }
         let st = &self.writer.stats;
-        family(
-            "banana_collector_ingested_total",
-            "counter",
-            "Events stored.",
-            &mut m,
-        );
-        let _ = writeln!(
-            m,
-            "banana_collector_ingested_total {}",
-            st.stored.load(Ordering::Relaxed)
-        );
-        family(
-            "banana_collector_duplicates_total",
-            "counter",
-            "Events received again (already stored).",
-            &mut m,
-        );
-        let _ = writeln!(
-            m,
-            "banana_collector_duplicates_total {}",
-            st.duplicates.load(Ordering::Relaxed)
-        );
-        family(
-            "banana_collector_commits_total",
-            "counter",
-            "Group commits to disk.",
-            &mut m,
-        );
-        let _ = writeln!(
-            m,
-            "banana_collector_commits_total {}",
-            st.commits.load(Ordering::Relaxed)
-        );
+        for (name, help, v) in [
+            (
+                "banana_collector_ingested_total",
+                "Events stored.",
+                &st.stored,
+            ),
+            (
+                "banana_collector_duplicates_total",
+                "Events received again (already stored).",
+                &st.duplicates,
+            ),
+            (
+                "banana_collector_commits_total",
+                "Group commits to disk.",
+                &st.commits,
+            ),
+        ] {
+            family(name, "counter", help, &mut m);
+            let _ = writeln!(m, "{name} {}", v.load(Ordering::Relaxed));
+        }
         family(
             "banana_collector_rejected_total",
             "counter",

@@ -49,9 +49,9 @@ pub enum Command {
     Node(NodeCmd),
 }
 
-/// `bananaui tui`.
-#[derive(Debug, Args)]
-pub struct TuiCmd {
+/// How a client reaches the tower's API.
+#[derive(Debug, Args, Clone)]
+pub struct Viewer {
     /// The tower's URL.
     #[arg(
         long,
@@ -63,6 +63,21 @@ pub struct TuiCmd {
     /// File holding the viewer token (needed when the tower is exposed).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+}
+
+impl Viewer {
+    /// The viewer token, if a file is named.
+    pub fn token(&self) -> anyhow::Result<Option<String>> {
+        read_token(self.token_file.as_deref())
+    }
+}
+
+/// `bananaui tui`.
+#[derive(Debug, Args)]
+pub struct TuiCmd {
+    /// The tower.
+    #[command(flatten)]
+    pub viewer: Viewer,
     /// Seconds between polls.
     #[arg(long, default_value_t = 5, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub refresh: u64,
@@ -129,17 +144,9 @@ pub struct NodeRemoveCmd {
 /// `bananaui node list`.
 #[derive(Debug, Args)]
 pub struct NodeListCmd {
-    /// The tower's URL.
-    #[arg(
-        long,
-        env = "BANANAUI_URL",
-        default_value = "http://127.0.0.1:7460",
-        value_name = "URL"
-    )]
-    pub url: String,
-    /// File holding the viewer token (needed when the tower is exposed).
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
+    /// The tower.
+    #[command(flatten)]
+    pub viewer: Viewer,
     /// One JSON object per node instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -211,16 +218,7 @@ fn serve(c: &ServeCmd) -> anyhow::Result<()> {
             .parse()
             .unwrap_or_else(|_| unreachable!())
     });
-    let token = match &cfg.viewer_token_file {
-        Some(f) => Some(
-            std::fs::read_to_string(f)
-                .with_context(|| format!("viewer token file {}", f.display()))?
-                .trim()
-                .to_owned(),
-        )
-        .filter(|t| !t.is_empty()),
-        None => None,
-    };
+    let token = read_token(cfg.viewer_token_file.as_deref())?.filter(|t| !t.is_empty());
     if !listen.ip().is_loopback() && token.is_none() {
         anyhow::bail!(
             "refusing to serve the fleet's status on {listen} without a viewer token: set viewer_token_file in the config (or listen on 127.0.0.1)"
@@ -257,16 +255,16 @@ fn serve(c: &ServeCmd) -> anyhow::Result<()> {
 }
 
 fn tui_cmd(c: &TuiCmd) -> anyhow::Result<()> {
-    match reqwest::Url::parse(&c.url) {
+    match reqwest::Url::parse(&c.viewer.url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {}
         _ => anyhow::bail!(
             "--url '{}' is not an http(s) URL (e.g. http://127.0.0.1:7460)",
-            c.url
+            c.viewer.url
         ),
     }
-    let token = read_token(c.token_file.as_deref())?;
+    let token = c.viewer.token()?;
     tui::run(tui::Options {
-        url: c.url.clone(),
+        url: c.viewer.url.clone(),
         token,
         refresh: std::time::Duration::from_secs(c.refresh),
     })
@@ -285,14 +283,14 @@ fn node_remove(c: &NodeRemoveCmd) -> anyhow::Result<()> {
 }
 
 fn node_list(c: &NodeListCmd) -> anyhow::Result<()> {
-    let token = read_token(c.token_file.as_deref())?;
+    let token = c.viewer.token()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let http = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .build()?;
-    let url = format!("{}/api/v1/nodes", c.url.trim_end_matches('/'));
+    let url = format!("{}/api/v1/nodes", c.viewer.url.trim_end_matches('/'));
     let text = rt
         .block_on(async {
             let mut req = http.get(&url);
@@ -302,9 +300,9 @@ fn node_list(c: &NodeListCmd) -> anyhow::Result<()> {
             let r = req.send().await?.error_for_status()?;
             r.text().await
         })
-        .map_err(|e| anyhow::anyhow!("the tower at {}: {}", c.url, e.without_url()))?;
+        .map_err(|e| anyhow::anyhow!("the tower at {}: {}", c.viewer.url, e.without_url()))?;
     let nodes: tui::model::Nodes =
-        serde_json::from_str(&text).with_context(|| format!("the tower at {}", c.url))?;
+        serde_json::from_str(&text).with_context(|| format!("the tower at {}", c.viewer.url))?;
     let now = app::now();
     for n in &nodes.nodes {
         if c.json {

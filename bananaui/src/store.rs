@@ -71,6 +71,36 @@ pub struct RunRec {
     pub received_at: Option<i64>,
 }
 
+#[cfg(test)]
+impl RunRec {
+    /// A run for tests: everything zero or empty but what is given.
+    pub fn sample(
+        job: &str,
+        run: &str,
+        started_at: i64,
+        ended_at: i64,
+        result: RunResult,
+    ) -> RunRec {
+        RunRec {
+            job: job.into(),
+            run: run.into(),
+            started_at,
+            ended_at,
+            result,
+            snapshot: None,
+            files: 0,
+            bytes_read: 0,
+            bytes_added: 0,
+            bytes_stored: 0,
+            bytes_total: 0,
+            warnings: 0,
+            error: None,
+            agent: "t".into(),
+            received_at: None,
+        }
+    }
+}
+
 /// A node's job: what its last runs said.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobRec {
@@ -581,21 +611,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let run = |i: i64| RunRec {
-            job: "db".into(),
-            run: format!("r{i}"),
-            started_at: i,
-            ended_at: i + 1,
-            result: RunResult::Success,
-            snapshot: None,
-            files: 0,
-            bytes_read: 0,
-            bytes_added: 0,
-            bytes_stored: 0,
             bytes_total: i as u64,
-            warnings: 0,
-            error: None,
-            agent: "t".into(),
-            received_at: None,
+            ..RunRec::sample("db", &format!("r{i}"), i, i + 1, RunResult::Success)
         };
         let mut w = Writes::default();
         for i in 0..5 {

@@ -211,21 +211,8 @@ mod tests {
     }
     fn run(result: RunResult) -> RunRec {
         RunRec {
-            job: "j".into(),
-            run: "r".into(),
-            started_at: 990,
-            ended_at: 1000,
-            result,
-            snapshot: None,
             files: 1,
-            bytes_read: 0,
-            bytes_added: 0,
-            bytes_stored: 0,
-            bytes_total: 0,
-            warnings: 0,
-            error: None,
-            agent: "t".into(),
-            received_at: None,
+            ..RunRec::sample("j", "r", 990, 1000, result)
         }
     }
 

@@ -163,7 +163,6 @@ impl App {
                 let mut rows = model::rows(&nodes);
                 model::sort(&mut rows, self.sort);
                 self.rows = rows;
-                self.visible.clear();
                 self.fleet = Some(fleet);
                 self.alerts = alerts;
                 self.last_ok = Some(at);
@@ -235,27 +234,9 @@ impl App {
             View::Fleet => self.fleet_key(k),
             View::Detail | View::Alerts => match k.code {
                 KeyCode::Esc | KeyCode::Backspace | KeyCode::Left | KeyCode::Char('h') => {
-                    let was_detail = self.view == View::Detail;
-                    self.view = View::Fleet;
-                    self.scroll = 0;
-                    if was_detail {
-                        self.detail_node = None;
-                        self.detail = None;
-                        return Action::Detail(None);
-                    }
-                    Action::None
+                    self.switch(View::Fleet)
                 }
-                KeyCode::Char('a') => {
-                    let was_detail = self.view == View::Detail;
-                    self.view = View::Alerts;
-                    self.scroll = 0;
-                    if was_detail {
-                        self.detail_node = None;
-                        self.detail = None;
-                        return Action::Detail(None);
-                    }
-                    Action::None
-                }
+                KeyCode::Char('a') => self.switch(View::Alerts),
                 KeyCode::Down | KeyCode::Char('j') => {
                     self.scroll += 1;
                     Action::None
@@ -267,6 +248,19 @@ impl App {
                 _ => Action::None,
             },
         }
+    }
+
+    /// Goes to `to`; leaving the detail tells the poller to stop polling it.
+    fn switch(&mut self, to: View) -> Action {
+        let was_detail = self.view == View::Detail;
+        self.view = to;
+        self.scroll = 0;
+        if was_detail {
+            self.detail_node = None;
+            self.detail = None;
+            return Action::Detail(None);
+        }
+        Action::None
     }
 
     fn fleet_key(&mut self, k: KeyEvent) -> Action {
@@ -309,10 +303,7 @@ impl App {
                 };
                 self.refilter();
             }
-            KeyCode::Char('a') => {
-                self.view = View::Alerts;
-                self.scroll = 0;
-            }
+            KeyCode::Char('a') => return self.switch(View::Alerts),
             KeyCode::Enter | KeyCode::Right | KeyCode::Char('l') => {
                 if let Some(&i) = self.visible.get(self.selected) {
                     let node = self.rows[i].node.clone();
