@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn no_acknowledged_status_is_lost_to_kill_9() {
+    let _serial = serial();
     let mut t = Tower::start(
         "[limits]\nnode_rate = 100000.0\nnode_burst = 100000.0\n[history]\nruns = 100000\n",
     );

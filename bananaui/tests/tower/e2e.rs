@@ -85,6 +85,7 @@ fn dead_port() -> u16 {
 
 #[test]
 fn alerts_fire_and_resolve_once_each_through_a_webhook() {
+    let _serial = serial();
     let hook = Hook::start();
     let cfg = format!(
         "[alerts]\ninterval = \"1s\"\ngrace = \"2s\"\n\n\
@@ -160,6 +161,7 @@ fn alerts_fire_and_resolve_once_each_through_a_webhook() {
 
 #[test]
 fn a_stopped_collector_never_delays_a_backup_and_gets_the_spool_later() {
+    let _serial = serial();
     let mut t = Tower::start("");
     let node = Agent::new(&t, "web-01");
     let start = Instant::now();
@@ -200,6 +202,7 @@ fn a_stopped_collector_never_delays_a_backup_and_gets_the_spool_later() {
 
 #[test]
 fn a_long_run_sends_heartbeats_and_shows_as_running() {
+    let _serial = serial();
     let t = Tower::start("");
     let node = Agent::new(&t, "db-01");
     std::fs::write(node.dir.path().join("empty.toml"), "heartbeat = \"1s\"\n").unwrap();
@@ -309,6 +312,7 @@ fn a_removed_node_is_forgotten_and_can_no_longer_speak() {
 
 #[test]
 fn a_hung_collector_costs_a_backup_at_most_the_budget_per_event() {
+    let _serial = serial();
     let t = Tower::start("");
     let node = Agent::new(&t, "web-01");
     let start = Instant::now();

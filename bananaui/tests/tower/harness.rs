@@ -29,6 +29,15 @@ pub fn now() -> i64 {
     common::repo::now().0
 }
 
+/// Held by the tests that load the machine (kill -9 under load, thousands of
+/// connections) and by those that measure time (P7 budgets, heartbeats,
+/// alert grace, the TUI banner), so that one never runs beside the other on
+/// these 2-core machines; light tests still run in parallel.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Raises this process's open-file limit (the limits test opens thousands).
 pub fn raise_fd_limit() {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};

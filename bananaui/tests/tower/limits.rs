@@ -19,6 +19,7 @@ fn proc_status(pid: u32, field: &str) -> u64 {
 
 #[test]
 fn oversized_lying_and_flooding_requests_get_4xx_and_the_tower_lives() {
+    let _serial = serial();
     let t = Tower::start("[limits]\nread_timeout = \"3s\"\n");
     let pid = t.pid();
     let rss0 = proc_status(pid, "VmRSS:");
@@ -91,6 +92,7 @@ fn oversized_lying_and_flooding_requests_get_4xx_and_the_tower_lives() {
 
 #[test]
 fn two_thousand_idle_connections_are_closed_in_time_while_a_node_gets_through() {
+    let _serial = serial();
     raise_fd_limit();
     let t = Tower::start("[limits]\nread_timeout = \"3s\"\n");
     let a = t.enrol("web-01");
@@ -203,6 +205,7 @@ fn malformed(i: usize, valid: &[u8]) -> Vec<u8> {
 
 #[test]
 fn five_thousand_malformed_requests_give_no_crash_and_no_5xx() {
+    let _serial = serial();
     let t = Tower::start("[limits]\nnode_rate = 100000.0\nnode_burst = 100000.0\n");
     let a = t.enrol("web-01");
     let valid = seal(&a, "web-01", &finished("db", RunResult::Success, 1));

@@ -134,6 +134,7 @@ fn first_row(screen: &str) -> String {
 
 #[test]
 fn the_tui_over_ssh_shows_the_worst_first_survives_a_dead_collector_and_restores_the_terminal() {
+    let _serial = serial();
     let mut t = Tower::start("");
     let good = Agent::new(&t, "web-01");
     let bad = Agent::new(&t, "db-01");
