@@ -1,6 +1,8 @@
 //! `bananaui tui`: the watch tower in a terminal, over the JSON API. The
 //! terminal is always restored: on quit, on error, on panic (hook) and on
-//! SIGTERM/SIGHUP (flags checked by the loop).
+//! SIGTERM/SIGINT (flags checked by the loop). SIGHUP keeps its default
+//! action: the terminal is gone (ssh dropped, tmux killed), there is nothing
+//! to restore, and catching it left crossterm reading EOF in a busy loop.
 
 pub mod app;
 pub mod model;
@@ -48,11 +50,7 @@ impl Drop for Restore {
 pub fn run(o: Options) -> anyhow::Result<()> {
     let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-        signal_hook::consts::SIGINT,
-    ] {
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
         signal_hook::flag::register(sig, stop.clone())?;
     }
     let (utx, urx) = std::sync::mpsc::channel();

@@ -27,7 +27,8 @@ pub fn start(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let timeout = refresh.clamp(Duration::from_secs(1), Duration::from_secs(5));
+    // At least 3 s: a loaded tower answering slowly is not "unreachable".
+    let timeout = refresh.clamp(Duration::from_secs(3), Duration::from_secs(5));
     let http = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)

@@ -214,3 +214,44 @@ fn the_tui_over_ssh_shows_the_worst_first_survives_a_dead_collector_and_restores
         "terminal modes restored"
     );
 }
+
+#[test]
+fn the_tui_ends_when_its_terminal_goes_away() {
+    let Some(tm) = Tmux::start(80, 24) else {
+        return;
+    };
+    tm.type_line(&format!(
+        "{} tui --url http://127.0.0.1:1 --refresh 1",
+        bananaui()
+    ));
+    tm.wait("started", 10, |s| s.contains("COLLECTOR UNREACHABLE"));
+    let shell = Command::new("tmux")
+        .args([
+            "-L",
+            &tm.socket,
+            "display-message",
+            "-p",
+            "-t",
+            "t",
+            "#{pane_pid}",
+        ])
+        .output()
+        .unwrap();
+    let shell = String::from_utf8_lossy(&shell.stdout).trim().to_owned();
+    let child = Command::new("pgrep").args(["-P", &shell]).output().unwrap();
+    let pid = String::from_utf8_lossy(&child.stdout).trim().to_owned();
+    assert!(!pid.is_empty(), "the TUI's pid");
+    drop(tm); // kill-server: the pty is gone, SIGHUP
+    let end = Instant::now() + Duration::from_secs(5);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if stat.split_whitespace().nth(2) == Some("Z") {
+            break;
+        }
+        assert!(
+            Instant::now() < end,
+            "the TUI outlived its terminal (pid {pid})"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
