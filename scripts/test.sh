@@ -30,6 +30,13 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== common builds without its network clients"
+cargo build -p banana-common --no-default-features --locked
+if cargo tree -p banana-common --no-default-features -e normal --locked --prefix none \
+    | grep -E '^(reqwest|tokio|vaultrs|rust-s3) '; then
+  echo "common without default features must not pull an HTTP client or runtime" >&2
+  exit 1
+fi
 echo "== man pages and completions up to date"
 cargo xtask check-gen
 echo "== cargo test"

@@ -152,21 +152,7 @@ impl Reporter<'_> {
     }
 }
 
-/// Bytes for humans: `1.5 MiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
+pub use common::humanize::bytes;
 
 impl Observer for Reporter<'_> {
     fn warn(&self, kind: WarningKind, path: &str, message: &str) {

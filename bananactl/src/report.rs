@@ -35,16 +35,14 @@ impl TowerState {
         serde_json::from_slice(&text).ok()
     }
 
-    /// Writes it (temp file, then rename).
+    /// Writes it atomically.
     pub fn save(&self, state_dir: &std::path::Path) -> anyhow::Result<()> {
         use anyhow::Context;
         let path = Self::path(state_dir);
         std::fs::create_dir_all(state_dir)
             .with_context(|| format!("directory {}", state_dir.display()))?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)
-            .with_context(|| format!("{}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("{}", path.display()))
+        common::fsutil::write_private(&path, &serde_json::to_vec_pretty(self)?)
+            .with_context(|| format!("{}", path.display()))
     }
 }
 
@@ -69,7 +67,7 @@ struct Inner {
 }
 
 fn now() -> i64 {
-    common::repo::now().0
+    common::unix_now()
 }
 
 impl Reporter {
@@ -105,7 +103,7 @@ impl Reporter {
             .file
             .heartbeat
             .as_deref()
-            .map(common::status::parse_duration)
+            .map(common::humanize::parse_duration)
         {
             None => Duration::from_secs(300),
             Some(Ok(secs)) => Duration::from_secs(secs),
@@ -158,7 +156,7 @@ impl Reporter {
     }
 
     /// Stops the heartbeats, then spools and sends the `finished` event.
-    pub fn finished(&mut self, done: Result<&common::archiver::BackupOutcome, &anyhow::Error>) {
+    pub fn finished(&mut self, done: Result<&common::ops::backup::BackupOutcome, &anyhow::Error>) {
         if let Some((stop, h)) = self.beat.take() {
             drop(stop);
             let _ = h.join();

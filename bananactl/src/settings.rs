@@ -4,8 +4,8 @@
 
 use crate::cli::GlobalOpts;
 use anyhow::{bail, Context};
-use common::backend::{Backend, LocalBackend};
-use common::keys::KeyFile;
+use common::backend::Backend;
+use common::crypto::keyfile::KeyFile;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -61,18 +61,9 @@ pub struct Settings {
     pub file: FileConfig,
 }
 
-/// `/var/lib/banana` for root, else `$XDG_DATA_HOME/banana` (`~/.local/share/banana`).
+/// Banana's data directory (`common::fsutil::data_dir`).
 pub fn data_dir() -> PathBuf {
-    if nix::unistd::geteuid().is_root() {
-        return PathBuf::from("/var/lib/banana");
-    }
-    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
-        return PathBuf::from(x).join("banana");
-    }
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    home.join(".local/share/banana")
+    common::fsutil::data_dir()
 }
 
 fn default_config_path() -> PathBuf {
@@ -159,7 +150,7 @@ pub fn resolve(g: &GlobalOpts) -> anyhow::Result<Settings> {
 impl Settings {
     /// The backend for the configured repository location.
     pub fn backend(&self) -> anyhow::Result<Box<dyn Backend>> {
-        backend_at(&self.repo)
+        Ok(common::backend::open(&self.repo)?)
     }
 
     /// The node's Vault credentials, when it is enrolled and no key file was named.
@@ -186,27 +177,6 @@ impl Settings {
     pub fn key(&self) -> anyhow::Result<KeyFile> {
         Ok(KeyFile::load(&self.key_file)?)
     }
-}
-
-/// The backend for a repository location.
-pub fn backend_at(location: &str) -> anyhow::Result<Box<dyn Backend>> {
-    let loc = location.strip_prefix("file://").unwrap_or(location);
-    if let Some((scheme, _)) = loc.split_once("://") {
-        return Err(common::Error::new(
-            common::ErrorKind::BadInput,
-            format!("repository location '{location}': scheme '{scheme}' is not supported by this version"),
-        )
-        .hint("use a directory path (local disk, NFS or Samba mount)")
-        .into());
-    }
-    if loc.is_empty() {
-        return Err(
-            common::Error::new(common::ErrorKind::BadInput, "no repository location")
-                .hint("pass --repo, or set the node's storage with 'bananadm node add --storage'")
-                .into(),
-        );
-    }
-    Ok(Box::new(LocalBackend::new(loc)))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! glue over `common::vault`; `docs/vault.md` describes the layout it writes.
 
 pub mod commands;
-pub mod policy;
+pub mod exit;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -113,9 +113,9 @@ pub fn run(cli: Cli) -> u8 {
         json: cli.global.json,
     };
     match commands::dispatch(&cli) {
-        Ok(()) => 0,
+        Ok(()) => exit::Code::Ok as u8,
         Err(e) => {
-            let code = commands::code_for(&e);
+            let code = exit::code_for(&e) as u8;
             let msg = format!("{e:#}");
             if out.json {
                 println!(

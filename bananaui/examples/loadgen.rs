@@ -59,7 +59,7 @@ fn opts() -> Opts {
 }
 
 fn now() -> i64 {
-    common::repo::now().0
+    common::unix_now()
 }
 
 fn post(addr: SocketAddr, path: &str, body: &[u8]) -> u16 {
@@ -122,7 +122,7 @@ fn main() {
                 let Some((name, id)) = nodes.get(i) else {
                     break;
                 };
-                let code = bananaui::enrol::add(&data, name, 3600, true, now()).unwrap();
+                let code = bananaui::collector::enrol::add(&data, name, 3600, true, now()).unwrap();
                 let req = id.enrol_request(name, &code, now());
                 let s = post(addr, "/api/v1/enrol", &serde_json::to_vec(&req).unwrap());
                 assert!(s == 201, "enrolling {name}: HTTP {s}");

@@ -6,8 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use bananaui::api::{Alerts, Fleet, Node};
 use bananaui::tui::app::{App, Update};
-use bananaui::tui::model::{Alerts, Fleet, Node};
 use bananaui::tui::ui;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -38,7 +38,7 @@ fn main() {
     for n in sizes {
         // The API's answer as text, built directly (no intermediate values, so
         // the memory counted below is the TUI's own).
-        let mut text = String::from("{\"nodes\":[");
+        let mut text = String::from("{\"generated_at\":0,\"nodes\":[");
         for i in 0..n {
             let state = ["ok", "ok", "ok", "failed", "late", "never"][i % 6];
             if i > 0 {
@@ -69,7 +69,7 @@ fn main() {
         // Memory is counted from here: what parsing the answer and keeping the rows cost.
         let rss0 = rss_kb();
         let t = Instant::now();
-        let nodes: bananaui::tui::model::Nodes = serde_json::from_str(&text).unwrap();
+        let nodes: bananaui::api::Nodes = serde_json::from_str(&text).unwrap();
         let parse = t.elapsed();
         let mut app = App::new("http://127.0.0.1:7460", true);
         let t = Instant::now();

@@ -1,6 +1,6 @@
 //! The collector's TOML configuration (`docs/collector.md` lists every key).
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ pub struct Secs(pub u64);
 impl<'de> Deserialize<'de> for Secs {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secs, D::Error> {
         let s = String::deserialize(d)?;
-        common::status::parse_duration(&s)
+        common::humanize::parse_duration(&s)
             .map(Secs)
             .map_err(serde::de::Error::custom)
     }
@@ -195,17 +195,18 @@ impl Config {
         let Some(path) = path else {
             return Ok(Config::default());
         };
+        let usage = |m: String| crate::exit::Failure::error(crate::exit::Code::Usage, m);
         let text = std::fs::read_to_string(path)
-            .with_context(|| format!("collector config {}", path.display()))?;
+            .map_err(|e| usage(format!("collector config {}: {e}", path.display())))?;
         let c: Config = toml::from_str(&text).map_err(|e| {
-            anyhow::anyhow!(
+            usage(format!(
                 "collector config {}: {}",
                 path.display(),
                 e.to_string().lines().collect::<Vec<_>>().join(" ")
-            )
+            ))
         })?;
         c.validate()
-            .with_context(|| format!("collector config {}", path.display()))?;
+            .map_err(|e| usage(format!("collector config {}: {e:#}", path.display())))?;
         Ok(c)
     }
 
@@ -243,16 +244,7 @@ impl Config {
 
 /// `/var/lib/banana/tower` for root, else `$XDG_DATA_HOME/banana/tower`.
 pub fn default_data_dir() -> PathBuf {
-    if nix::unistd::geteuid().is_root() {
-        return PathBuf::from("/var/lib/banana/tower");
-    }
-    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|x| !x.is_empty()) {
-        return PathBuf::from(x).join("banana/tower");
-    }
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join(".local/share/banana/tower")
+    common::fsutil::data_dir().join("tower")
 }
 
 #[cfg(test)]

@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use bananaui::api::{Alerts, Detail, Fleet, Node};
 use bananaui::tui::app::{Action, App, Update, View};
-use bananaui::tui::model::{Alerts, Detail, Fleet, Node};
 use bananaui::tui::ui;
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -63,16 +63,18 @@ fn fixture() -> Update {
     ]))
     .unwrap();
     let fleet: Fleet = serde_json::from_value(json!({
+        "generated_at": NOW - 2, "nodes": 4, "jobs": 5,
         "states": {"failed": 1, "late": 1, "silent": 0, "never": 1, "running": 0, "ok": 1},
         "alerts_firing": 2,
         "collector": {"version": "0.1.0", "started_at": NOW - 7200, "ingested": 42, "rejected": 3}}))
     .unwrap();
     let alerts: Alerts = serde_json::from_value(json!({
-        "firing": [{"rule": "failed", "node": "db-01", "job": "pg", "since": NOW - 3600, "resolved_at": null,
+        "generated_at": NOW - 2,
+        "firing": [{"rule": "failed", "node": "db-01", "job": "pg", "state": "firing", "since": NOW - 3600, "resolved_at": null,
                     "message": "db-01/pg: last run failed: pg_dump: connection refused"},
-                   {"rule": "overdue", "node": "web-02", "job": "files", "since": NOW - 20000, "resolved_at": null,
+                   {"rule": "overdue", "node": "web-02", "job": "files", "state": "firing", "since": NOW - 20000, "resolved_at": null,
                     "message": "web-02/files: last success 2d 7h ago, expected every 1d 0h"}],
-        "resolved": [{"rule": "silent", "node": "web-01", "job": null, "since": NOW - 9000, "resolved_at": NOW - 8000,
+        "resolved": [{"rule": "silent", "node": "web-01", "job": null, "state": "resolved", "since": NOW - 9000, "resolved_at": NOW - 8000,
                       "message": "nothing heard from web-01 for 2d 0h"}]}))
     .unwrap();
     Update::Data {
@@ -297,6 +299,7 @@ fn node_detail_shows_jobs_history_charts_errors_and_late_delivery() {
             json!({"job": "pg", "run": format!("r{i}"), "started_at": end - 100 - i, "ended_at": end,
                    "duration_secs": 100 + i, "result": if failed {"failed"} else {"success"},
                    "files": 10, "bytes_total": 1000 + i * 10, "bytes_stored": 100, "warnings": 0,
+                   "snapshot": null, "bytes_read": 0, "bytes_added": 0, "agent": "bananactl 0.1.0",
                    "error": if failed { Some("pg_dump: connection refused") } else { None },
                    "received_at": if i == 3 { end + 7200 } else { end + 1 }})
         })
@@ -306,9 +309,11 @@ fn node_detail_shows_jobs_history_charts_errors_and_late_delivery() {
     for i in 0..5 {
         runs.push(json!({"job": "etc", "run": format!("e{i}"), "started_at": NOW - 50 - i, "ended_at": NOW - 40 - i,
                          "duration_secs": 3600, "result": "success", "files": 1, "bytes_total": 1u64 << 30,
-                         "bytes_stored": 1, "warnings": 0, "error": null}));
+                         "bytes_stored": 1, "warnings": 0, "error": null, "snapshot": null,
+                         "bytes_read": 0, "bytes_added": 0, "agent": "bananactl 0.1.0", "received_at": null}));
     }
     let d: Detail = serde_json::from_value(json!({
+        "generated_at": NOW,
         "node": node("db-01", "failed", json!([job("pg", "failed", Some(90_000), Some("pg_dump: connection refused"))])),
         "runs": runs, "alerts": []}))
     .unwrap();
@@ -355,7 +360,7 @@ fn alerts_view_help_banner_and_no_color() {
     key(&mut a, KeyCode::Char('?'));
     let (lines, _) = render(&mut a, 100, 30);
     let screen = lines.join("\n");
-    for (k, _) in ui::KEYS {
+    for (k, _) in bananaui::tui::help::KEYS {
         assert!(screen.contains(k), "help misses {k}:\n{screen}");
     }
     key(&mut a, KeyCode::Char('x'));

@@ -1,40 +1,41 @@
-//! `common`: Banana's repository format and everything that touches storage or keys.
+//! `common`: Banana's repository format and everything that touches storage
+//! or keys. The binaries (`bananactl`, `bananadm`, `bananaui`) are glue over
+//! this crate; `docs/ARCHITECTURE.md` maps every module.
 //!
-//! The binaries (`bananactl`, later `bananadm` and `bananaui`) are glue over this crate.
-//! The on-disk format is specified in `docs/repository-format.md`; the module
-//! [`format`] mirrors it section by section.
+//! Layers, each a folder, each importing only those before it:
+//! [`format`] (bytes, no I/O) ← [`crypto`] ← [`backend`] ← [`repo`] ←
+//! [`ops`] (backup, restore, check). [`status`] (node ↔ tower) and [`vault`]
+//! sit beside them. Every network client is behind a cargo feature
+//! (`status-http`, `vault`), so the format and the engine build without one.
 //!
 //! ```
-//! use common::backend::MemoryBackend;
-//! use common::keys::KeyFile;
-//! use common::repo::{Repository, RepoOptions};
+//! use common::backend::{Backend, LocalBackend};
+//! use common::crypto::keyfile::KeyFile;
+//! use common::repo::{RepoOptions, Repository};
 //!
+//! let dir = tempfile::tempdir().unwrap();
 //! let key = KeyFile::generate(&[]).unwrap();
-//! let backend = MemoryBackend::default();
+//! let backend = LocalBackend::new(dir.path().join("repo"));
 //! let repo = Repository::init(Box::new(backend), &key.backup_key(), &RepoOptions::default()).unwrap();
 //! assert_eq!(repo.snapshots().unwrap().len(), 0);
 //! ```
 #![warn(missing_docs)]
 
-pub mod archiver;
 pub mod backend;
-pub mod catalogue;
-pub mod checker;
-pub mod chunker;
-pub mod compress;
 pub mod crypto;
-pub mod envelope;
 pub mod error;
 pub mod events;
 pub mod format;
+pub mod fsutil;
+pub mod humanize;
 pub mod id;
-pub mod index;
-pub mod keys;
-pub mod pack;
+pub mod names;
+pub mod ops;
 pub mod repo;
-pub mod restorer;
+pub mod secret;
 pub mod status;
-pub mod tree;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod vault;
 
 pub use error::{Error, ErrorKind, Result};
@@ -48,4 +49,17 @@ pub fn worker_threads(requested: usize) -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
+}
+
+/// Now, as Unix seconds and nanoseconds.
+pub fn now() -> (i64, u32) {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_secs() as i64, d.subsec_nanos())
+}
+
+/// Now, as Unix seconds.
+pub fn unix_now() -> i64 {
+    now().0
 }

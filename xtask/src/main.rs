@@ -2,6 +2,9 @@
 //! definitions into `man/` and `completions/`. `cargo xtask check-gen` (and the
 //! test below) fail when the committed files differ from what the CLI generates.
 
+#[cfg(test)]
+mod layout;
+
 use anyhow::{bail, Context};
 use clap::CommandFactory;
 use clap_complete::Shell;

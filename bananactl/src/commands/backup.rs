@@ -5,8 +5,8 @@ use crate::output::{bytes, Output};
 use crate::settings::Settings;
 use anyhow::Context;
 use clap::Args;
-use common::archiver::{backup, BackupOptions};
 use common::events::Progress;
+use common::ops::backup::{backup, BackupOptions, FsSource, StreamSource};
 use common::{Error, ErrorKind};
 use serde_json::json;
 use std::os::fd::AsFd;
@@ -45,7 +45,7 @@ pub struct BackupCmd {
     pub job: Option<String>,
     /// Expected interval between runs of this job (e.g. 1d), so the tower can
     /// tell when it is overdue.
-    #[arg(long, value_name = "DURATION", value_parser = common::status::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = common::humanize::parse_duration)]
     pub every: Option<u64>,
 }
 
@@ -103,6 +103,39 @@ pub fn lock(state_dir: &Path, repo: &common::Id) -> anyhow::Result<Lock> {
 }
 
 impl BackupCmd {
+    /// What this run reads, and how (errors here are reported as a failed run).
+    fn options(&self, s: &Settings, excludes: &[String]) -> anyhow::Result<BackupOptions> {
+        let source: Box<dyn common::ops::backup::Source> = if self.stdin {
+            Box::new(StreamSource::new(
+                Box::new(std::io::stdin()),
+                &self.stdin_name,
+            )?)
+        } else {
+            Box::new(FsSource::new(&self.paths, excludes, self.one_file_system)?)
+        };
+        Ok(BackupOptions {
+            tags: self.tag.clone(),
+            state_dir: Some(s.state_dir.clone()),
+            hostname: hostname(s, self.host.as_ref()),
+            estimate: true,
+            ..BackupOptions::new(source)
+        })
+    }
+
+    /// The expected interval of this job: the flag, else the config file's.
+    fn every(&self, s: &Settings) -> anyhow::Result<Option<u64>> {
+        Ok(match (self.every, &s.file.every) {
+            (Some(e), _) => Some(e),
+            (None, Some(e)) => Some(common::humanize::parse_duration(e).map_err(|m| {
+                common::Error::new(
+                    common::ErrorKind::BadInput,
+                    format!("config file: every: {m}"),
+                )
+            })?),
+            (None, None) => None,
+        })
+    }
+
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         super::ensure_embedded(s, out)?;
@@ -114,32 +147,7 @@ impl BackupCmd {
         for f in &self.exclude_file {
             excludes.extend(read_exclude_file(f)?);
         }
-        let opts = BackupOptions {
-            paths: self.paths.clone(),
-            excludes,
-            one_file_system: self.one_file_system,
-            tags: self.tag.clone(),
-            stdin: self.stdin.then(|| {
-                (
-                    Box::new(std::io::stdin()) as Box<dyn std::io::Read + Send>,
-                    self.stdin_name.clone(),
-                )
-            }),
-            state_dir: Some(s.state_dir.clone()),
-            threads: 0,
-            hostname: hostname(s, self.host.as_ref()),
-            estimate: true,
-        };
-        let every = match (self.every, &s.file.every) {
-            (Some(e), _) => Some(e),
-            (None, Some(e)) => Some(common::status::parse_duration(e).map_err(|m| {
-                common::Error::new(
-                    common::ErrorKind::BadInput,
-                    format!("config file: every: {m}"),
-                )
-            })?),
-            (None, None) => None,
-        };
+        let every = self.every(s)?;
         let job = self
             .job
             .clone()
@@ -149,7 +157,7 @@ impl BackupCmd {
             Some(c) => c.node,
             None => match crate::report::TowerState::load(&s.state_dir) {
                 Some(t) => t.node,
-                None => opts.hostname.clone(),
+                None => hostname(s, self.host.as_ref()),
             },
         };
         let plugin = if self.stdin { "stdin" } else { "fs" };
@@ -161,38 +169,45 @@ impl BackupCmd {
         }
         let obs = out.observer("backup");
         let progress = Progress::default();
-        let result = backup(repo, opts, &obs, &progress).map_err(anyhow::Error::from);
+        let result = self
+            .options(s, &excludes)
+            .and_then(|opts| backup(repo, opts, &obs, &progress).map_err(anyhow::Error::from));
         obs.finish();
         if let Some(r) = &mut reporter {
             r.finished(result.as_ref());
         }
         let done = result?;
-        let m = &done.snapshot.summary;
-        out.summary(
-            json!({
-                "command": "backup", "snapshot_id": done.id.to_hex(), "partial": done.partial,
-                "files": m.files, "dirs": m.dirs, "others": m.others, "total_bytes": m.total_bytes,
-                "bytes_read": m.bytes_read, "bytes_added": m.bytes_added, "bytes_stored": m.bytes_stored,
-                "chunks_added": m.chunks_added, "trees_added": m.trees_added, "files_unchanged": m.files_unchanged,
-                "warnings": m.warnings, "duration_ms": m.duration_ms,
-            }),
-            &format!(
-                "snapshot {} saved{}: {} files, {} in total, {} read, {} new, {} stored in {:.1}s{}",
-                done.id.short(),
-                if done.partial { " WITHOUT SOME UNREADABLE SOURCES" } else { "" },
-                m.files,
-                bytes(m.total_bytes),
-                bytes(m.bytes_read),
-                bytes(m.bytes_added),
-                bytes(m.bytes_stored),
-                m.duration_ms as f64 / 1000.0,
-                if m.warnings > 0 { format!(", {} warnings", m.warnings) } else { String::new() },
-            ),
-        );
+        print_summary(out, &done);
         Ok(if done.partial {
             Status::Partial
         } else {
             Status::Ok
         })
     }
+}
+
+/// The run's summary: one line, or the JSON summary.
+fn print_summary(out: &Output, done: &common::ops::backup::BackupOutcome) {
+    let m = &done.snapshot.summary;
+    out.summary(
+        json!({
+            "command": "backup", "snapshot_id": done.id.to_hex(), "partial": done.partial,
+            "files": m.files, "dirs": m.dirs, "others": m.others, "total_bytes": m.total_bytes,
+            "bytes_read": m.bytes_read, "bytes_added": m.bytes_added, "bytes_stored": m.bytes_stored,
+            "chunks_added": m.chunks_added, "trees_added": m.trees_added, "files_unchanged": m.files_unchanged,
+            "warnings": m.warnings, "duration_ms": m.duration_ms,
+        }),
+        &format!(
+            "snapshot {} saved{}: {} files, {} in total, {} read, {} new, {} stored in {:.1}s{}",
+            done.id.short(),
+            if done.partial { " WITHOUT SOME UNREADABLE SOURCES" } else { "" },
+            m.files,
+            bytes(m.total_bytes),
+            bytes(m.bytes_read),
+            bytes(m.bytes_added),
+            bytes(m.bytes_stored),
+            m.duration_ms as f64 / 1000.0,
+            if m.warnings > 0 { format!(", {} warnings", m.warnings) } else { String::new() },
+        ),
+    );
 }

@@ -4,8 +4,8 @@ use crate::exit::Status;
 use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
-use common::checker::{check, CheckOptions};
 use common::events::Progress;
+use common::ops::check::{check, CheckOptions};
 use serde_json::json;
 
 /// Verify the repository.

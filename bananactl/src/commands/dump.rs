@@ -5,8 +5,8 @@ use crate::output::Output;
 use crate::settings::Settings;
 use anyhow::Context;
 use clap::Args;
+use common::format::tree::NodeKind;
 use common::repo::BlobReader;
-use common::tree::NodeKind;
 use std::io::Write;
 use std::path::PathBuf;
 

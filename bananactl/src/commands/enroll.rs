@@ -11,8 +11,6 @@ use anyhow::Context;
 use clap::Args;
 use common::vault::{Location, NodeCredentials, Secret, Session, Vault};
 use serde_json::json;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 /// Enrol this node with Vault and/or the watch tower.
@@ -64,7 +62,7 @@ pub struct EnrollCmd {
 impl EnrollCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
-        common::vault::valid_node_name(&self.node)?;
+        common::names::valid_node_name(&self.node)?;
         let mut summary = json!({"command": "enroll", "node": self.node});
         let mut lines = Vec::new();
         if let Some(addr) = &self.vault_addr {
@@ -156,7 +154,7 @@ impl EnrollCmd {
             .into());
         }
         let sender = common::status::Sender::new(url, std::time::Duration::from_secs(10))?;
-        let req = identity.enrol_request(&self.node, code, common::repo::now().0);
+        let req = identity.enrol_request(&self.node, code, common::unix_now());
         let (status, body) = sender.enrol(&req)?;
         if status != 201 {
             let msg = serde_json::from_str::<serde_json::Value>(&body)
@@ -180,36 +178,28 @@ impl EnrollCmd {
     }
 }
 
-/// Writes the credentials with mode 0600 (directory 0700), atomically.
+/// Writes the credentials with mode 0600 (directory 0700), atomically;
+/// replaces existing ones only when asked.
 fn write_private(
     path: &std::path::Path,
     creds: &NodeCredentials,
     replace: bool,
 ) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
     let dir = path.parent().unwrap_or(std::path::Path::new("."));
     if !dir.exists() {
-        std::fs::create_dir_all(dir).with_context(|| format!("directory {}", dir.display()))?;
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        common::fsutil::private_dir(dir).with_context(|| format!("directory {}", dir.display()))?;
     }
     let json = zeroize::Zeroizing::new(serde_json::to_vec_pretty(creds)?);
-    let tmp = path.with_extension("tmp");
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("credentials {}", tmp.display()))?;
-    f.write_all(&json)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("credentials {}", tmp.display()))?;
-    if !replace && path.exists() {
-        let _ = std::fs::remove_file(&tmp);
-        anyhow::bail!(
+    let written = if replace {
+        common::fsutil::write_private(path, &json)
+    } else {
+        common::fsutil::create_private(path, &json)
+    };
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => anyhow::bail!(
             "credentials {} appeared meanwhile; not replaced",
             path.display()
-        );
+        ),
+        r => r.with_context(|| format!("credentials {}", path.display())),
     }
-    std::fs::rename(&tmp, path).with_context(|| format!("credentials {}", path.display()))
 }

@@ -4,7 +4,7 @@ use crate::exit::Status;
 use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
-use common::keys::KeyFile;
+use common::crypto::keyfile::KeyFile;
 use common::repo::{RepoOptions, Repository};
 use serde_json::json;
 

@@ -4,8 +4,8 @@ use crate::exit::Status;
 use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
+use common::format::tree::{Node, NodeKind};
 use common::repo::BlobReader;
-use common::tree::{Node, NodeKind};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 

@@ -5,7 +5,7 @@ use crate::output::{bytes, Output};
 use crate::settings::Settings;
 use clap::Args;
 use common::events::Progress;
-use common::restorer::{restore, RestoreOptions};
+use common::ops::restore::{restore, RestoreOptions};
 use serde_json::json;
 use std::path::PathBuf;
 

@@ -25,7 +25,7 @@ fn text(seed: u64, len: usize) -> Vec<u8> {
 
 /// Blob id → packs holding it, from every pack header in storage.
 fn blob_homes(e: &Env) -> HashMap<common::Id, Vec<common::Id>> {
-    let kf = common::keys::KeyFile::load(&e.key).unwrap();
+    let kf = common::crypto::keyfile::KeyFile::load(&e.key).unwrap();
     let repo = common::repo::Repository::open(
         Box::new(common::backend::LocalBackend::new(&e.repo)),
         &kf.backup_key(),
@@ -38,7 +38,7 @@ fn blob_homes(e: &Env) -> HashMap<common::Id, Vec<common::Id>> {
         .filter(|(p, _)| p.starts_with(e.repo.join("data")))
     {
         let id: common::Id = p.file_name().unwrap().to_str().unwrap().parse().unwrap();
-        for b in common::pack::read_header(repo.backend(), &id, size, repo.keys())
+        for b in common::repo::pack::read_header(repo.backend(), &id, size, repo.keys())
             .unwrap()
             .blobs
         {

@@ -161,16 +161,17 @@ fn swapped_packs_are_detected_and_never_restored_as_data() {
 fn a_forged_pack_to_the_same_recipient_is_rejected() {
     let (e, src) = many_packs();
     let key: serde_json::Value = serde_json::from_slice(&std::fs::read(&e.key).unwrap()).unwrap();
-    let recipient = common::keys::parse_recipient(key["recipients"][0].as_str().unwrap()).unwrap();
+    let recipient =
+        common::crypto::age::parse_recipient(key["recipients"][0].as_str().unwrap()).unwrap();
     let packs = data_packs(&e);
     for (victim, _) in &packs {
         // The attacker knows the recipient (every node does) but not the chunk key.
-        let mut w = common::pack::PackWriter::new(std::slice::from_ref(&recipient)).unwrap();
+        let mut w = common::repo::pack::PackWriter::new(std::slice::from_ref(&recipient)).unwrap();
         let evil = b"EVIL CONTENT".repeat(1000);
         w.add(
             common::Id([1; 32]),
             common::format::BlobKind::Data,
-            &common::compress::compress(&evil, 0),
+            &common::format::codec::compress(&evil, 0),
             evil.len(),
         )
         .unwrap();
@@ -247,8 +248,8 @@ fn rolled_back_snapshot_and_index_are_detected() {
 
 #[test]
 fn hostile_snapshot_cannot_write_outside_the_target() {
+    use common::format::tree::{Node, NodeKind, Tree};
     use common::format::BlobKind;
-    use common::tree::{Node, NodeKind, Tree};
     // Build, with the real key, a snapshot whose tree holds a symlink "escape"
     // pointing outside, then a directory of the same name with a file below,
     // plus "..": what a malicious or buggy writer could produce.
@@ -257,7 +258,7 @@ fn hostile_snapshot_cannot_write_outside_the_target() {
     e.backup(&[&e.path("src")]);
     let outside = e.path("outside");
     std::fs::create_dir_all(&outside).unwrap();
-    let kf = common::keys::KeyFile::load(&e.key).unwrap();
+    let kf = common::crypto::keyfile::KeyFile::load(&e.key).unwrap();
     let repo = common::repo::Repository::open(
         Box::new(common::backend::LocalBackend::new(&e.repo)),
         &kf.backup_key(),
@@ -290,14 +291,19 @@ fn hostile_snapshot_cannot_write_outside_the_target() {
     };
     let root_bytes = common::format::to_cbor(&root);
     let root_id = keys.chunk_id(&root_bytes);
-    let mut w = common::pack::PackWriter::new(&kf.backup_key().recipients).unwrap();
+    let mut w = common::repo::pack::PackWriter::new(&kf.backup_key().recipients).unwrap();
     for (id, kind, raw) in [
         (file_id, BlobKind::Data, &payload_file),
         (inner_id, BlobKind::Tree, &inner_bytes),
         (root_id, BlobKind::Tree, &root_bytes),
     ] {
-        w.add(id, kind, &common::compress::compress(raw, 0), raw.len())
-            .unwrap();
+        w.add(
+            id,
+            kind,
+            &common::format::codec::compress(raw, 0),
+            raw.len(),
+        )
+        .unwrap();
     }
     let p = w.finish(keys).unwrap();
     use common::backend::Kind;

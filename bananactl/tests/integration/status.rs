@@ -4,91 +4,37 @@
 
 use crate::util::*;
 use common::status::{verify, Envelope, Event, EventKind, NodeIdentity, RunResult};
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A minimal HTTP receiver on loopback that records posted envelopes.
-struct Stub {
-    port: u16,
-    got: Arc<Mutex<Vec<Envelope>>>,
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+/// The fake collector: `common::testing::Receiver`, recording posted envelopes.
+struct Stub(common::testing::Receiver);
 
 impl Stub {
     fn start(port: u16) -> Stub {
-        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (g, st) = (got.clone(), stop.clone());
-        let thread = std::thread::spawn(move || {
-            // Bounded: stops when told, or after 120 s.
-            let end = Instant::now() + Duration::from_secs(120);
-            while !st.load(Ordering::Relaxed) && Instant::now() < end {
-                let Ok((mut sock, _)) = listener.accept() else {
-                    std::thread::sleep(Duration::from_millis(5));
-                    continue;
-                };
-                sock.set_nonblocking(false).unwrap();
-                sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                let mut r = BufReader::new(sock.try_clone().unwrap());
-                let mut len = 0usize;
-                loop {
-                    let mut line = String::new();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0u8; len];
-                if r.read_exact(&mut body).is_ok() {
-                    if let Ok(env) = serde_json::from_slice::<Envelope>(&body) {
-                        g.lock().unwrap().push(env);
-                    }
-                }
-                let _ = sock.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
-            }
-        });
-        Stub {
-            port,
-            got,
-            stop,
-            thread: Some(thread),
-        }
+        Stub(common::testing::Receiver::start(port).unwrap())
     }
 
     fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        self.0.url()
+    }
+
+    fn envelopes(&self) -> Vec<Envelope> {
+        self.0
+            .requests()
+            .iter()
+            .filter_map(|r| serde_json::from_slice(&r.body).ok())
+            .collect()
     }
 
     fn events(&self, e: &Env) -> Vec<Event> {
         let (id, _) = NodeIdentity::load_or_create(&e.state.join("node.key")).unwrap();
         let key = common::status::parse_public(&id.public_hex()).unwrap();
-        let now = common::repo::now().0;
-        self.got
-            .lock()
-            .unwrap()
+        let now = common::unix_now();
+        self.envelopes()
             .iter()
             .map(|env| verify(env, &key, now).expect("signed by the node"))
             .collect()
-    }
-}
-
-impl Drop for Stub {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -125,7 +71,7 @@ fn signed_status_reaches_the_collector() {
     assert_eq!(fin.snapshot.as_deref(), summary["snapshot_id"].as_str());
     assert_eq!(fin.files, 1);
     assert_eq!(events[0].run, fin.run);
-    let raw = serde_json::to_string(&*stub.got.lock().unwrap()).unwrap();
+    let raw = serde_json::to_string(&stub.envelopes()).unwrap();
     assert!(
         !raw.contains(src.to_str().unwrap()),
         "no file lists or paths in status"

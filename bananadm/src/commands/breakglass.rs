@@ -3,8 +3,8 @@
 
 use super::{admin, node, Out};
 use crate::GlobalOpts;
-use age::secrecy::ExposeSecret;
 use clap::{Args, Subcommand};
+use common::crypto::age;
 use common::vault::{paths, AgentSecret, FleetRecipients, RestoreSecret, Vault};
 use common::ErrorKind;
 use serde_json::{json, Value};
@@ -46,7 +46,7 @@ fn signing_key(v: &Vault) -> anyhow::Result<ed25519_dalek::SigningKey> {
 
 /// Adds a recipient to the fleet and re-seals every node's envelope.
 fn add_recipient(v: &Vault, recipient: &str) -> anyhow::Result<(String, usize)> {
-    common::keys::parse_recipient(recipient)?;
+    age::parse_recipient(recipient)?;
     let verify = hex::encode(signing_key(v)?.verifying_key().to_bytes());
     let (mut fleet, ver) = v
         .kv_get::<FleetRecipients>(paths::FLEET_RECIPIENTS)?
@@ -61,7 +61,7 @@ fn add_recipient(v: &Vault, recipient: &str) -> anyhow::Result<(String, usize)> 
     // Every node's envelope must open with the new recipient too.
     let listed = v.request(
         "LIST",
-        &format!("{}/metadata/nodes", v.location().mount),
+        &paths::kv_metadata(v.location(), paths::NODES),
         None,
         None,
         None,
@@ -101,17 +101,17 @@ impl BreakglassCmd {
         let v = admin(g)?;
         match self {
             BreakglassCmd::Keygen => {
-                let id = age::x25519::Identity::generate();
-                let recipient = id.to_public().to_string();
+                let id = age::generate();
+                let recipient = age::recipient_of(&id);
                 let (verify, n) = add_recipient(&v, &recipient)?;
-                let secret = id.to_string();
+                let secret = age::identity_secret(&id);
                 let text = format!(
                     "# Banana break-glass identity. Store this OFFLINE (paper, HSM, safe); it is shown once.\n\
                      # With it, 'bananactl restore --identity-file FILE' restores any node without Vault.\n\
                      # recipient: {recipient}\n\
                      # banana-verify-key: {verify}\n\
                      {}",
-                    secret.expose_secret()
+                    secret.expose()
                 );
                 if out.json {
                     println!(

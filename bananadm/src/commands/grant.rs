@@ -4,7 +4,8 @@
 use super::{admin, duration_secs, Out};
 use crate::GlobalOpts;
 use clap::{Args, Subcommand};
-use common::vault::{paths, valid_node_name};
+use common::names::valid_node_name;
+use common::vault::paths;
 use serde_json::json;
 
 /// Restore commands.
@@ -43,7 +44,7 @@ impl RestoreCmd {
             "renewable": false,
             "display_name": format!("banana-restore-{}", c.name),
         });
-        let path = format!("auth/token/create/{}", paths::restore_role(&c.name));
+        let path = paths::token_create(&paths::restore_role(&c.name));
         let wrap = format!("{}s", c.ttl.min(3600));
         let wrapped = v
             .request("POST", &path, Some(&body), Some(&wrap), None)?

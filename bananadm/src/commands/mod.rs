@@ -41,21 +41,6 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Exit codes, as bananactl's (`docs/exit-codes.md`).
-pub fn code_for(e: &anyhow::Error) -> u8 {
-    match e
-        .chain()
-        .find_map(|c| c.downcast_ref::<common::Error>())
-        .map(|e| e.kind())
-    {
-        Some(ErrorKind::BadInput) => 2,
-        Some(ErrorKind::VaultUnavailable) => 14,
-        Some(ErrorKind::VaultDenied) => 15,
-        Some(ErrorKind::NotFound) => 2,
-        _ => 1,
-    }
-}
-
 /// Vault location from the global options.
 pub fn location(g: &GlobalOpts) -> Location {
     let mut loc = Location::new(&g.vault_addr);
@@ -91,5 +76,5 @@ pub fn admin(g: &GlobalOpts) -> anyhow::Result<Vault> {
 
 /// Parses `30s`, `10m`, `1h`, `2d` into seconds.
 pub fn duration_secs(s: &str) -> Result<u64, String> {
-    common::status::parse_duration(s)
+    common::humanize::parse_duration(s)
 }

@@ -2,11 +2,10 @@
 
 use super::{admin, duration_secs, location, Out};
 use crate::GlobalOpts;
-use age::secrecy::ExposeSecret;
 use clap::{Args, Subcommand};
-use common::vault::{
-    paths, valid_node_name, AgentSecret, FleetRecipients, RestoreSecret, Secret, Vault,
-};
+use common::crypto::age;
+use common::names::valid_node_name;
+use common::vault::{paths, policy, AgentSecret, FleetRecipients, RestoreSecret, Secret, Vault};
 use common::ErrorKind;
 use serde_json::{json, Value};
 
@@ -82,12 +81,14 @@ impl NodeCmd {
     }
 }
 
-fn role_path(v: &Vault, node: &str) -> String {
-    format!("auth/{}/role/{node}", v.location().approle)
-}
-
 fn role_exists(v: &Vault, node: &str) -> common::Result<bool> {
-    match v.request("GET", &role_path(v, node), None, None, None) {
+    match v.request(
+        "GET",
+        &paths::approle_role(v.location(), node),
+        None,
+        None,
+        None,
+    ) {
         Ok(r) => Ok(r.is_some()),
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),
@@ -119,14 +120,14 @@ pub fn envelopes(v: &Vault, restore: &RestoreSecret, storage: &str) -> anyhow::R
     let recipients = fleet
         .recipients
         .iter()
-        .map(|r| common::keys::parse_recipient(r))
+        .map(|r| age::parse_recipient(r))
         .collect::<common::Result<Vec<_>>>()?;
-    let content = common::envelope::Content {
+    let content = common::crypto::envelope::Content {
         node: restore.node.clone(),
         chunk_key: restore.chunk_key.clone(),
         storage: storage.to_owned(),
     };
-    Ok(vec![common::envelope::seal(
+    Ok(vec![common::crypto::envelope::seal(
         &content,
         &recipients,
         &signing,
@@ -146,9 +147,29 @@ impl AddCmd {
             .hint("use --replace to re-issue its credentials (its keys are kept)")
             .into());
         }
-        // Keys: created once, never overwritten (check-and-set 0).
-        let restore = match v.kv_get::<RestoreSecret>(&paths::restore(name))? {
-            // A new storage location is recorded for restores too.
+        let restore = self.restore_secret(v)?;
+        self.agent_secret(v, &restore)?;
+        self.policies(v, &loc)?;
+        let (role_id, wrapped) = self.approle(v)?;
+        let cmd = enroll_command(&loc, name, &role_id, &wrapped);
+        if !out.json {
+            eprintln!(
+                "Node '{name}' enrolled. Run this on the node within {}s (the secret inside works once):",
+                self.wrap_ttl
+            );
+        }
+        out.summary(
+            json!({"command": "node add", "node": name, "enroll": cmd, "wrap_ttl": self.wrap_ttl}),
+            &cmd,
+        );
+        Ok(())
+    }
+
+    /// The node's keys: created once, never overwritten (check-and-set 0); a
+    /// new storage location is recorded for restores too.
+    fn restore_secret(&self, v: &Vault) -> anyhow::Result<RestoreSecret> {
+        let name = &self.name;
+        Ok(match v.kv_get::<RestoreSecret>(&paths::restore(name))? {
             Some((mut r, ver)) => {
                 if let Some(st) = self.storage.as_ref().filter(|st| **st != r.storage) {
                     r.storage = st.clone();
@@ -157,23 +178,29 @@ impl AddCmd {
                 r
             }
             None => {
-                let identity = age::x25519::Identity::generate();
+                let identity = age::generate();
                 let mut ck = zeroize::Zeroizing::new([0u8; 32]);
                 rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, ck.as_mut());
                 let r = RestoreSecret {
                     node: name.clone(),
-                    identities: vec![Secret::new(identity.to_string().expose_secret())],
+                    identities: vec![age::identity_secret(&identity)],
                     chunk_key: Secret::new(hex::encode(ck.as_ref())),
                     storage: self.storage.clone().unwrap_or_default(),
                 };
                 v.kv_put(&paths::restore(name), &r, 0)?;
                 r
             }
-        };
+        })
+    }
+
+    /// What a run reads: the newest identity's recipient, the chunk key, the
+    /// storage, the break-glass envelopes and the collector.
+    fn agent_secret(&self, v: &Vault, restore: &RestoreSecret) -> anyhow::Result<()> {
+        let name = &self.name;
         let newest = restore
             .identities
             .last()
-            .and_then(|i| i.expose().parse::<age::x25519::Identity>().ok())
+            .and_then(|i| age::parse_identity(i.expose()).ok())
             .ok_or_else(|| {
                 common::Error::new(
                     ErrorKind::Other,
@@ -188,9 +215,9 @@ impl AddCmd {
             .unwrap_or_else(|| restore.storage.clone());
         let agent = AgentSecret {
             node: name.clone(),
-            recipients: vec![newest.to_public().to_string()],
+            recipients: vec![age::recipient_of(&newest)],
             chunk_key: restore.chunk_key.clone(),
-            envelopes: envelopes(v, &restore, &storage)?,
+            envelopes: envelopes(v, restore, &storage)?,
             storage,
             collector: self
                 .collector
@@ -202,21 +229,24 @@ impl AddCmd {
             &agent,
             existing.map(|(_, ver)| ver).unwrap_or(0),
         )?;
-        // Policies, the grant token role, the AppRole role.
+        Ok(())
+    }
+
+    /// The node's policy, its restore-grant policy and the token role that
+    /// mints grants.
+    fn policies(&self, v: &Vault, loc: &common::vault::Location) -> anyhow::Result<()> {
+        let name = &self.name;
         let put_policy = |n: String, p: String| {
             v.request(
                 "PUT",
-                &format!("sys/policies/acl/{n}"),
+                &paths::acl_policy(&n),
                 Some(&json!({ "policy": p })),
                 None,
                 None,
             )
         };
-        put_policy(paths::node_policy(name), crate::policy::node(&loc, name))?;
-        put_policy(
-            paths::restore_policy(name),
-            crate::policy::restore(&loc, name),
-        )?;
+        put_policy(paths::node_policy(name), policy::node(loc, name))?;
+        put_policy(paths::restore_policy(name), policy::restore(loc, name))?;
         let role = json!({
             "allowed_policies": [paths::restore_policy(name)],
             "orphan": true,
@@ -225,14 +255,21 @@ impl AddCmd {
         });
         v.request(
             "POST",
-            &format!("auth/token/roles/{}", paths::restore_role(name)),
+            &paths::token_role(&paths::restore_role(name)),
             Some(&role),
             None,
             None,
         )?;
+        Ok(())
+    }
+
+    /// The AppRole role (a new one with --replace, so old secret ids stop
+    /// working); returns its role id and a wrapped, single-use secret id.
+    fn approle(&self, v: &Vault) -> anyhow::Result<(String, String)> {
+        let (name, loc) = (&self.name, v.location());
         if self.replace {
             // A new role id and no old secret id: the previous enrolment stops working.
-            let _ = v.request("DELETE", &role_path(v, name), None, None, None);
+            let _ = v.request("DELETE", &paths::approle_role(loc, name), None, None, None);
         }
         let approle = json!({
             "token_policies": [paths::node_policy(name)],
@@ -244,21 +281,21 @@ impl AddCmd {
             "secret_id_ttl": 0,
             "bind_secret_id": true,
         });
-        v.request("POST", &role_path(v, name), Some(&approle), None, None)?;
+        v.request(
+            "POST",
+            &paths::approle_role(loc, name),
+            Some(&approle),
+            None,
+            None,
+        )?;
         let role_id = v
-            .request(
-                "GET",
-                &format!("{}/role-id", role_path(v, name)),
-                None,
-                None,
-                None,
-            )?
+            .request("GET", &paths::approle_role_id(loc, name), None, None, None)?
             .and_then(|r| r["data"]["role_id"].as_str().map(str::to_owned))
             .ok_or_else(|| common::Error::new(ErrorKind::Other, "Vault returned no role id"))?;
         let wrapped = v
             .request(
                 "POST",
-                &format!("{}/secret-id", role_path(v, name)),
+                &paths::approle_secret_id(loc, name),
                 Some(&json!({})),
                 Some(&format!("{}s", self.wrap_ttl)),
                 None,
@@ -267,36 +304,36 @@ impl AddCmd {
             .ok_or_else(|| {
                 common::Error::new(ErrorKind::Other, "Vault did not wrap the secret id")
             })?;
-        let mut cmd = format!(
-            "bananactl enroll --vault-addr {} --node {name} --role-id {role_id}",
-            loc.addr
-        );
-        if let Some(ca) = &loc.ca_file {
-            cmd.push_str(&format!(" --vault-ca {ca}"));
-        }
-        if loc.mount != common::vault::DEFAULT_MOUNT {
-            cmd.push_str(&format!(" --mount {}", loc.mount));
-        }
-        if loc.approle != common::vault::DEFAULT_APPROLE {
-            cmd.push_str(&format!(" --approle-mount {}", loc.approle));
-        }
-        cmd.push_str(&format!(" --wrapped-secret-id {wrapped}"));
-        if !out.json {
-            eprintln!(
-                "Node '{name}' enrolled. Run this on the node within {}s (the secret inside works once):",
-                self.wrap_ttl
-            );
-        }
-        out.summary(
-            json!({"command": "node add", "node": name, "enroll": cmd, "wrap_ttl": self.wrap_ttl}),
-            &cmd,
-        );
-        Ok(())
+        Ok((role_id, wrapped))
     }
 }
 
+/// The one command to run on the node.
+fn enroll_command(
+    loc: &common::vault::Location,
+    name: &str,
+    role_id: &str,
+    wrapped: &str,
+) -> String {
+    let mut cmd = format!(
+        "bananactl enroll --vault-addr {} --node {name} --role-id {role_id}",
+        loc.addr
+    );
+    if let Some(ca) = &loc.ca_file {
+        cmd.push_str(&format!(" --vault-ca {ca}"));
+    }
+    if loc.mount != common::vault::DEFAULT_MOUNT {
+        cmd.push_str(&format!(" --mount {}", loc.mount));
+    }
+    if loc.approle != common::vault::DEFAULT_APPROLE {
+        cmd.push_str(&format!(" --approle-mount {}", loc.approle));
+    }
+    cmd.push_str(&format!(" --wrapped-secret-id {wrapped}"));
+    cmd
+}
+
 fn list(v: &Vault, out: &Out) -> anyhow::Result<()> {
-    let path = format!("auth/{}/role", v.location().approle);
+    let path = paths::approle_roles(v.location());
     let names: Vec<String> = match v.request("LIST", &path, None, None, None) {
         Ok(Some(r)) => r["data"]["keys"]
             .as_array()
@@ -330,7 +367,13 @@ fn list(v: &Vault, out: &Out) -> anyhow::Result<()> {
 fn show(v: &Vault, name: &str, out: &Out) -> anyhow::Result<()> {
     valid_node_name(name)?;
     let role = v
-        .request("GET", &role_path(v, name), None, None, None)
+        .request(
+            "GET",
+            &paths::approle_role(v.location(), name),
+            None,
+            None,
+            None,
+        )
         .ok()
         .flatten();
     let agent = v.kv_get::<AgentSecret>(&paths::agent(name))?;
@@ -386,13 +429,11 @@ fn rotate(v: &Vault, name: &str, out: &Out) -> anyhow::Result<()> {
                 format!("node '{name}' has no agent secret"),
             )
         })?;
-    let identity = age::x25519::Identity::generate();
+    let identity = age::generate();
     // The restore secret first: a new identity is readable before anything is encrypted to it.
-    restore
-        .identities
-        .push(Secret::new(identity.to_string().expose_secret()));
+    restore.identities.push(age::identity_secret(&identity));
     v.kv_put(&paths::restore(name), &restore, rver)?;
-    agent.recipients = vec![identity.to_public().to_string()];
+    agent.recipients = vec![age::recipient_of(&identity)];
     agent.envelopes = envelopes(v, &restore, &agent.storage)?;
     v.kv_put(&paths::agent(name), &agent, aver)?;
     out.summary(
@@ -418,10 +459,16 @@ fn remove(v: &Vault, c: &RemoveCmd, out: &Out) -> anyhow::Result<()> {
         .into());
     }
     // Deleting the role invalidates every secret id it issued.
-    v.request("DELETE", &role_path(v, name), None, None, None)?;
     v.request(
         "DELETE",
-        &format!("sys/policies/acl/{}", paths::node_policy(name)),
+        &paths::approle_role(v.location(), name),
+        None,
+        None,
+        None,
+    )?;
+    v.request(
+        "DELETE",
+        &paths::acl_policy(&paths::node_policy(name)),
         None,
         None,
         None,
@@ -431,14 +478,14 @@ fn remove(v: &Vault, c: &RemoveCmd, out: &Out) -> anyhow::Result<()> {
         v.kv_destroy(&paths::restore(name))?;
         v.request(
             "DELETE",
-            &format!("sys/policies/acl/{}", paths::restore_policy(name)),
+            &paths::acl_policy(&paths::restore_policy(name)),
             None,
             None,
             None,
         )?;
         v.request(
             "DELETE",
-            &format!("auth/token/roles/{}", paths::restore_role(name)),
+            &paths::token_role(&paths::restore_role(name)),
             None,
             None,
             None,

@@ -3,7 +3,7 @@
 use super::{admin, location, Out};
 use crate::GlobalOpts;
 use clap::{Args, Subcommand};
-use common::vault::Vault;
+use common::vault::{paths, policy, Location, Vault};
 use common::ErrorKind;
 use serde_json::{json, Value};
 
@@ -41,11 +41,97 @@ impl VaultCmd {
     pub fn run(&self, g: &GlobalOpts, out: &Out) -> anyhow::Result<()> {
         match self {
             VaultCmd::Policy => {
-                print!("{}", crate::policy::admin(&location(g)));
+                print!("{}", policy::admin(&location(g)));
                 Ok(())
             }
             VaultCmd::Init(c) => c.run(g, out),
         }
+    }
+}
+
+/// The `data` map of a `sys/mounts` or `sys/auth` answer (older servers
+/// answer with the map itself).
+fn table(v: &Vault, path: &str) -> common::Result<Value> {
+    let t = v
+        .request("GET", path, None, None, None)?
+        .unwrap_or(Value::Null);
+    Ok(if t["data"].is_object() {
+        t["data"].clone()
+    } else {
+        t
+    })
+}
+
+/// KV v2 at the mount: absent → a change; present but another kind → an error.
+fn plan_mount(v: &Vault, loc: &Location, changes: &mut Vec<Change>) -> anyhow::Result<()> {
+    let mount = table(v, paths::MOUNTS)?[format!("{}/", loc.mount)].clone();
+    if mount.is_null() {
+        let (m, path) = (loc.mount.clone(), paths::mount(loc));
+        changes.push(Change {
+            what: format!("enable KV v2 secrets engine at {m}/"),
+            apply: Box::new(move |v| {
+                let body = json!({"type": "kv", "options": {"version": "2"}});
+                v.request("POST", &path, Some(&body), None, None)
+                    .map(|_| ())
+            }),
+        });
+    } else if mount["type"] != "kv" || mount["options"]["version"] != "2" {
+        return Err(common::Error::new(
+            ErrorKind::BadInput,
+            format!("{}/ is already mounted, but not as KV version 2", loc.mount),
+        )
+        .hint("choose another --mount")
+        .into());
+    }
+    Ok(())
+}
+
+/// AppRole at the auth mount, likewise.
+fn plan_auth(v: &Vault, loc: &Location, changes: &mut Vec<Change>) -> anyhow::Result<()> {
+    let auth = table(v, paths::AUTHS)?[format!("{}/", loc.approle)].clone();
+    if auth.is_null() {
+        let (a, path) = (loc.approle.clone(), paths::auth(loc));
+        changes.push(Change {
+            what: format!("enable AppRole auth at auth/{a}/"),
+            apply: Box::new(move |v| {
+                v.request("POST", &path, Some(&json!({"type": "approle"})), None, None)
+                    .map(|_| ())
+            }),
+        });
+    } else if auth["type"] != "approle" {
+        return Err(common::Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "auth/{}/ is already enabled, but not as AppRole",
+                loc.approle
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// The admin policy, written or updated when it differs.
+fn plan_policy(v: &Vault, loc: &Location, changes: &mut Vec<Change>) {
+    let want = policy::admin(loc);
+    let path = paths::acl_policy(paths::ADMIN_POLICY);
+    let have = v
+        .request("GET", &path, None, None, None)
+        .ok()
+        .flatten()
+        .and_then(|p| p["data"]["policy"].as_str().map(str::to_owned));
+    if have.as_deref() != Some(want.as_str()) {
+        changes.push(Change {
+            what: format!(
+                "{} policy {}",
+                if have.is_some() { "update" } else { "write" },
+                paths::ADMIN_POLICY
+            ),
+            apply: Box::new(move |v| {
+                v.request("PUT", &path, Some(&json!({"policy": want})), None, None)
+                    .map(|_| ())
+            }),
+        });
     }
 }
 
@@ -58,97 +144,15 @@ impl InitCmd {
             .as_array()
             .is_some_and(|p| p.iter().any(|x| x == "root"));
         if is_root && !self.allow_root {
-            eprintln!("Use a token with this policy instead (e.g. 'bao policy write banana-admin FILE' then\n'bao token create -policy=banana-admin'):\n\n{}", crate::policy::admin(&loc));
+            eprintln!("Use a token with this policy instead (e.g. 'bao policy write banana-admin FILE' then\n'bao token create -policy=banana-admin'):\n\n{}", policy::admin(&loc));
             return Err(common::Error::new(ErrorKind::BadInput, "refusing to run with a root token")
                 .hint("use a token with the banana-admin policy printed above, or pass --allow-root for the first setup")
                 .into());
         }
         let mut changes: Vec<Change> = Vec::new();
-        let mounts = v
-            .request("GET", "sys/mounts", None, None, None)?
-            .unwrap_or(Value::Null);
-        let mounts = if mounts["data"].is_object() {
-            mounts["data"].clone()
-        } else {
-            mounts
-        };
-        let mount = mounts[format!("{}/", loc.mount)].clone();
-        if mount.is_null() {
-            let m = loc.mount.clone();
-            changes.push(Change {
-                what: format!("enable KV v2 secrets engine at {m}/"),
-                apply: Box::new(move |v| {
-                    let body = json!({"type": "kv", "options": {"version": "2"}});
-                    v.request("POST", &format!("sys/mounts/{m}"), Some(&body), None, None)
-                        .map(|_| ())
-                }),
-            });
-        } else if mount["type"] != "kv" || mount["options"]["version"] != "2" {
-            return Err(common::Error::new(
-                ErrorKind::BadInput,
-                format!("{}/ is already mounted, but not as KV version 2", loc.mount),
-            )
-            .hint("choose another --mount")
-            .into());
-        }
-        let auths = v
-            .request("GET", "sys/auth", None, None, None)?
-            .unwrap_or(Value::Null);
-        let auths = if auths["data"].is_object() {
-            auths["data"].clone()
-        } else {
-            auths
-        };
-        let auth = auths[format!("{}/", loc.approle)].clone();
-        if auth.is_null() {
-            let a = loc.approle.clone();
-            changes.push(Change {
-                what: format!("enable AppRole auth at auth/{a}/"),
-                apply: Box::new(move |v| {
-                    v.request(
-                        "POST",
-                        &format!("sys/auth/{a}"),
-                        Some(&json!({"type": "approle"})),
-                        None,
-                        None,
-                    )
-                    .map(|_| ())
-                }),
-            });
-        } else if auth["type"] != "approle" {
-            return Err(common::Error::new(
-                ErrorKind::BadInput,
-                format!(
-                    "auth/{}/ is already enabled, but not as AppRole",
-                    loc.approle
-                ),
-            )
-            .into());
-        }
-        let want = crate::policy::admin(&loc);
-        let have = v
-            .request("GET", "sys/policies/acl/banana-admin", None, None, None)
-            .ok()
-            .flatten()
-            .and_then(|p| p["data"]["policy"].as_str().map(str::to_owned));
-        if have.as_deref() != Some(want.as_str()) {
-            changes.push(Change {
-                what: format!(
-                    "{} policy banana-admin",
-                    if have.is_some() { "update" } else { "write" }
-                ),
-                apply: Box::new(move |v| {
-                    v.request(
-                        "PUT",
-                        "sys/policies/acl/banana-admin",
-                        Some(&json!({"policy": want})),
-                        None,
-                        None,
-                    )
-                    .map(|_| ())
-                }),
-            });
-        }
+        plan_mount(&v, &loc, &mut changes)?;
+        plan_auth(&v, &loc, &mut changes)?;
+        plan_policy(&v, &loc, &mut changes);
         let verb = if self.dry_run { "would" } else { "did" };
         for c in &changes {
             if !self.dry_run {

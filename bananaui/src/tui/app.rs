@@ -1,7 +1,8 @@
 //! The TUI's state and keys, apart from the terminal (so rendering and keys
 //! are tested on a `TestBackend` with fixed data).
 
-use super::model::{self, Alerts, Detail, Fleet, Node, Row, Sort, State};
+use super::model::{self, Row, Sort};
+use crate::api::{Alerts, Detail, Fleet, Node, State};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 /// Which screen.

@@ -4,7 +4,11 @@
 //! action: the terminal is gone (ssh dropped, tmux killed), there is nothing
 //! to restore, and catching it left crossterm reading EOF in a busy loop.
 
+mod alerts;
 pub mod app;
+mod detail;
+mod fleet;
+pub mod help;
 pub mod model;
 pub mod poll;
 pub mod ui;
@@ -18,6 +22,28 @@ use ratatui::crossterm::terminal::{
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// `bananaui tui`: checks the URL, then runs until the user quits.
+pub fn cmd(c: &crate::cli::TuiCmd) -> anyhow::Result<()> {
+    match url::Url::parse(&c.viewer.url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        _ => {
+            return Err(crate::exit::Failure::error(
+                crate::exit::Code::Usage,
+                format!(
+                    "--url '{}' is not an http(s) URL (e.g. http://127.0.0.1:7460)",
+                    c.viewer.url
+                ),
+            ))
+        }
+    }
+    let token = c.viewer.token()?;
+    run(Options {
+        url: c.viewer.url.clone(),
+        token,
+        refresh: std::time::Duration::from_secs(c.refresh),
+    })
+}
 
 /// Options of `bananaui tui`.
 pub struct Options {
@@ -83,7 +109,7 @@ pub fn run(o: Options) -> anyhow::Result<()> {
                     if app.error.is_none() {
                         app.update(app::Update::Error(
                             "the poller stopped; restart bananaui tui".into(),
-                            crate::app::now(),
+                            common::unix_now(),
                         ));
                         dirty = true;
                     }
@@ -92,7 +118,7 @@ pub fn run(o: Options) -> anyhow::Result<()> {
             }
         }
         if dirty || last_draw.elapsed() >= Duration::from_secs(1) {
-            let now = crate::app::now();
+            let now = common::unix_now();
             term.draw(|f| ui::draw(f, &mut app, now))?;
             dirty = false;
             last_draw = Instant::now();

@@ -1,271 +1,10 @@
-//! What the TUI shows: the API's answers (typed), flattened into node × job
-//! rows with every string sanitised once per refresh, sorted and filtered.
+//! What the TUI shows: the API's answers ([`crate::api`]), flattened into
+//! node × job rows with every string sanitised once per refresh, sorted and
+//! filtered.
 
-use serde::Deserialize;
+use crate::api::{Node, State};
 
-/// `GET /api/v1/fleet`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Fleet {
-    /// Nodes by state.
-    #[serde(default)]
-    pub states: std::collections::BTreeMap<String, u64>,
-    /// Firing alerts.
-    #[serde(default)]
-    pub alerts_firing: u64,
-    /// The collector itself.
-    #[serde(default)]
-    pub collector: Collector,
-}
-
-/// The collector's own health.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Collector {
-    /// Version.
-    #[serde(default)]
-    pub version: String,
-    /// Start time.
-    #[serde(default)]
-    pub started_at: i64,
-    /// Events stored since start.
-    #[serde(default)]
-    pub ingested: u64,
-    /// Requests refused since start.
-    #[serde(default)]
-    pub rejected: u64,
-}
-
-/// `GET /api/v1/nodes`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Nodes {
-    /// Nodes, worst first.
-    pub nodes: Vec<Node>,
-}
-
-/// A node.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Node {
-    /// Name.
-    pub name: String,
-    /// State.
-    pub state: String,
-    /// Enrolment time.
-    #[serde(default)]
-    pub enrolled_at: i64,
-    /// Last event.
-    pub last_seen_at: Option<i64>,
-    /// Agent version.
-    pub agent: Option<String>,
-    /// Jobs.
-    #[serde(default)]
-    pub jobs: Vec<Job>,
-}
-
-/// A node's job.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Job {
-    /// Name.
-    pub job: String,
-    /// State.
-    pub state: String,
-    /// Plugin.
-    #[serde(default)]
-    pub plugin: String,
-    /// Expected interval.
-    pub every_secs: Option<u64>,
-    /// Last start.
-    pub last_started_at: Option<i64>,
-    /// Last end.
-    pub last_ended_at: Option<i64>,
-    /// Last result.
-    pub last_result: Option<String>,
-    /// Last success.
-    pub last_success_at: Option<i64>,
-    /// Last duration.
-    pub duration_secs: Option<i64>,
-    /// Last file count.
-    pub files: Option<u64>,
-    /// Last logical size.
-    pub bytes_total: Option<u64>,
-    /// Last stored bytes.
-    pub bytes_stored: Option<u64>,
-    /// Next due.
-    pub next_due_at: Option<i64>,
-    /// Last error.
-    pub error: Option<String>,
-    /// A run is going.
-    #[serde(default)]
-    pub running: bool,
-}
-
-/// `GET /api/v1/nodes/{name}`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Detail {
-    /// The node.
-    pub node: Node,
-    /// Runs, newest first.
-    #[serde(default)]
-    pub runs: Vec<Run>,
-    /// Its alerts.
-    #[serde(default)]
-    pub alerts: Vec<Alert>,
-}
-
-/// One run.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Run {
-    /// Job.
-    pub job: String,
-    /// Start.
-    pub started_at: i64,
-    /// End.
-    pub ended_at: i64,
-    /// Seconds.
-    #[serde(default)]
-    pub duration_secs: i64,
-    /// Result.
-    pub result: String,
-    /// Files.
-    #[serde(default)]
-    pub files: u64,
-    /// Logical size.
-    #[serde(default)]
-    pub bytes_total: u64,
-    /// Stored bytes.
-    #[serde(default)]
-    pub bytes_stored: u64,
-    /// Warnings.
-    #[serde(default)]
-    pub warnings: u64,
-    /// Error.
-    pub error: Option<String>,
-    /// When the tower received it (absent from older towers).
-    pub received_at: Option<i64>,
-}
-
-/// `GET /api/v1/alerts`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Alerts {
-    /// Firing.
-    #[serde(default)]
-    pub firing: Vec<Alert>,
-    /// Recently resolved.
-    #[serde(default)]
-    pub resolved: Vec<Alert>,
-}
-
-/// An alert.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Alert {
-    /// Rule.
-    pub rule: String,
-    /// Node.
-    pub node: String,
-    /// Job.
-    pub job: Option<String>,
-    /// Firing since.
-    pub since: i64,
-    /// Resolved at.
-    pub resolved_at: Option<i64>,
-    /// Text.
-    #[serde(default)]
-    pub message: String,
-}
-
-/// Makes node-provided text safe for a terminal: control characters (C0, DEL,
-/// C1: every escape sequence starts with one) become visible `\x1b`-style
-/// escapes, and bidirectional overrides are dropped; the result is one line.
-pub fn clean(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\u{202A}'..='\u{202E}'
-            | '\u{2066}'..='\u{2069}'
-            | '\u{200E}'
-            | '\u{200F}'
-            | '\u{061C}' => {}
-            c if c.is_control() => {
-                let n = c as u32;
-                if n <= 0xff {
-                    o.push_str(&format!("\\x{n:02x}"));
-                } else {
-                    o.push_str(&format!("\\u{{{n:x}}}"));
-                }
-            }
-            c => o.push(c),
-        }
-    }
-    o
-}
-
-/// A state, worst first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum State {
-    /// Last run failed or partial.
-    Failed,
-    /// Overdue.
-    Late,
-    /// Node silent.
-    Silent,
-    /// Never succeeded.
-    Never,
-    /// Running.
-    Running,
-    /// Fine.
-    Ok,
-    /// A state this TUI does not know (a newer tower).
-    Unknown,
-}
-
-impl State {
-    /// Every known state, worst first.
-    pub const ALL: [State; 6] = [
-        State::Failed,
-        State::Late,
-        State::Silent,
-        State::Never,
-        State::Running,
-        State::Ok,
-    ];
-
-    /// From the API's name.
-    pub fn parse(s: &str) -> State {
-        match s {
-            "failed" => State::Failed,
-            "late" => State::Late,
-            "silent" => State::Silent,
-            "never" => State::Never,
-            "running" => State::Running,
-            "ok" => State::Ok,
-            _ => State::Unknown,
-        }
-    }
-
-    /// Its name.
-    pub fn name(self) -> &'static str {
-        match self {
-            State::Failed => "failed",
-            State::Late => "late",
-            State::Silent => "silent",
-            State::Never => "never",
-            State::Running => "running",
-            State::Ok => "ok",
-            State::Unknown => "?",
-        }
-    }
-
-    /// A symbol that reads without colour.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            State::Failed => "✗",
-            State::Late => "!",
-            State::Silent => "…",
-            State::Never => "∅",
-            State::Running => "▶",
-            State::Ok => "✓",
-            State::Unknown => "?",
-        }
-    }
-}
+pub use common::humanize::printable as clean;
 
 /// One table row: a node's job (or a node without jobs), display-ready.
 #[derive(Debug, Clone)]
@@ -341,7 +80,7 @@ pub fn rows(nodes: &[Node]) -> Vec<Row> {
         let node = clean(&n.name);
         if n.jobs.is_empty() {
             out.push(Row {
-                state: State::parse(&n.state),
+                state: n.state,
                 key: node.to_lowercase(),
                 node,
                 job: "—".into(),
@@ -359,13 +98,13 @@ pub fn rows(nodes: &[Node]) -> Vec<Row> {
         for j in &n.jobs {
             let job = clean(&j.job);
             out.push(Row {
-                state: State::parse(&j.state),
+                state: j.state,
                 key: format!("{} {}", node.to_lowercase(), job.to_lowercase()),
                 node: node.clone(),
                 job,
                 plugin: clean(&j.plugin),
                 last_success_at: j.last_success_at,
-                result: clean(j.last_result.as_deref().unwrap_or("")),
+                result: j.last_result.map(|r| r.name()).unwrap_or("").to_owned(),
                 duration: j.duration_secs,
                 stored: j.bytes_stored,
                 total: j.bytes_total,
@@ -411,71 +150,44 @@ pub fn select(rows: &[Row], search: &str, only: Option<State>) -> Vec<usize> {
         .collect()
 }
 
-/// "3h 12m ago" / "in 5m" relative to `now`.
-pub fn ago(t: Option<i64>, now: i64) -> String {
-    match t {
-        None => "never".into(),
-        Some(t) if t <= now => format!("{} ago", span(now.saturating_sub(t))),
-        Some(t) => format!("in {}", span(t.saturating_sub(now))),
-    }
-}
+pub use common::humanize::ago;
 
 /// "3h 12m" style (the same wording as the alert messages).
 pub fn span(secs: i64) -> String {
-    crate::alerts::age(secs)
+    common::humanize::age(secs)
 }
 
-/// "1.5 GiB" style.
+/// "1.5 GiB" style; "—" when unknown.
 pub fn bytes(b: Option<u64>) -> String {
-    let Some(b) = b else {
-        return "—".into();
-    };
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+    b.map_or_else(|| "—".into(), common::humanize::bytes)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hostile_text_is_made_visible_and_inert() {
-        assert_eq!(clean("a\u{1b}[31mb"), "a\\x1b[31mb");
-        assert_eq!(clean("x\u{9b}2Jy\u{7}"), "x\\x9b2Jy\\x07");
-        assert_eq!(clean("ab\u{202e}cd\nef"), "abcd\\x0aef");
-        assert!(clean("\u{1b}]0;title\u{7}")
-            .chars()
-            .all(|c| !c.is_control()));
-    }
+    use crate::api::Job;
 
     #[test]
     fn rows_sort_worst_first_and_search_narrows() {
-        let job = |name: &str, state: &str, success: Option<i64>| Job {
+        let job = |name: &str, state: State, success: Option<i64>| Job {
             job: name.into(),
-            state: state.into(),
+            state,
             last_success_at: success,
             ..Job::default()
         };
         let nodes = vec![
             Node {
                 name: "web-01".into(),
-                state: "ok".into(),
-                jobs: vec![job("files", "ok", Some(100)), job("db", "failed", Some(50))],
+                state: State::Ok,
+                jobs: vec![
+                    job("files", State::Ok, Some(100)),
+                    job("db", State::Failed, Some(50)),
+                ],
                 ..Node::default()
             },
             Node {
                 name: "db-02".into(),
-                state: "never".into(),
+                state: State::Never,
                 ..Node::default()
             },
         ];

@@ -3,7 +3,7 @@
 //! tower hangs.
 
 use super::app::Update;
-use super::model::{Alerts, Detail, Fleet, Nodes};
+use crate::api::{Alerts, Client, Detail, Fleet, Nodes};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::time::Duration;
 
@@ -24,47 +24,19 @@ pub fn start(
     tx: Sender<Update>,
     rx: Receiver<Cmd>,
 ) -> anyhow::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     // At least 3 s: a loaded tower answering slowly is not "unreachable".
     let timeout = refresh.clamp(Duration::from_secs(3), Duration::from_secs(5));
-    let http = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout)
-        .build()?;
+    let client = Client::new(&url, token, timeout)?;
     std::thread::Builder::new()
         .name("bananaui-tui-poll".into())
         .spawn(move || {
-            let base = url.trim_end_matches('/').to_owned();
-            let get = |path: String| {
-                let mut req = http.get(format!("{base}{path}"));
-                if let Some(t) = &token {
-                    req = req.bearer_auth(t);
-                }
-                rt.block_on(async {
-                    let r = req.send().await.map_err(|e| e.without_url().to_string())?;
-                    let status = r.status();
-                    let text = r.text().await.map_err(|e| e.without_url().to_string())?;
-                    if status.as_u16() == 401 {
-                        return Err("401: a viewer token is needed (--token-file)".to_owned());
-                    }
-                    if !status.is_success() {
-                        return Err(format!("HTTP {status} for {path}"));
-                    }
-                    Ok(text)
-                })
-            };
             let mut detail: Option<String> = None;
             loop {
-                let now = crate::app::now();
+                let now = common::unix_now();
                 let all = (|| {
-                    let fleet: Fleet = serde_json::from_str(&get("/api/v1/fleet".into())?)
-                        .map_err(|e| format!("fleet: {e}"))?;
-                    let nodes: Nodes = serde_json::from_str(&get("/api/v1/nodes".into())?)
-                        .map_err(|e| format!("nodes: {e}"))?;
-                    let alerts: Alerts = serde_json::from_str(&get("/api/v1/alerts".into())?)
-                        .map_err(|e| format!("alerts: {e}"))?;
+                    let fleet: Fleet = client.get("/api/v1/fleet")?;
+                    let nodes: Nodes = client.get("/api/v1/nodes")?;
+                    let alerts: Alerts = client.get("/api/v1/alerts")?;
                     Ok::<_, String>((fleet, nodes, alerts))
                 })();
                 let msg = match all {
@@ -80,10 +52,8 @@ pub fn start(
                     return;
                 }
                 if let Some(name) = &detail {
-                    let d = get(format!("/api/v1/nodes/{name}?runs=200")).and_then(|t| {
-                        serde_json::from_str::<Detail>(&t).map_err(|e| format!("detail: {e}"))
-                    });
-                    let msg = match d {
+                    let msg = match client.get::<Detail>(&format!("/api/v1/nodes/{name}?runs=200"))
+                    {
                         Ok(d) => Update::Detail(name.clone(), Box::new(d)),
                         Err(e) => Update::DetailError(name.clone(), e),
                     };

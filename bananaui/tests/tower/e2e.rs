@@ -5,76 +5,29 @@
 
 use crate::harness::*;
 use common::status::RunResult;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A webhook receiver on loopback recording each JSON body.
-struct Hook {
-    port: u16,
-    got: Arc<Mutex<Vec<serde_json::Value>>>,
-    stop: Arc<AtomicBool>,
-}
+/// A webhook receiver: `common::testing::Receiver`, each body JSON.
+struct Hook(common::testing::Receiver);
 
 impl Hook {
     fn start() -> Hook {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.set_nonblocking(true).unwrap();
-        let port = l.local_addr().unwrap().port();
-        let got: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
-        let stop = Arc::new(AtomicBool::new(false));
-        let (g, st) = (got.clone(), stop.clone());
-        std::thread::spawn(move || {
-            let end = Instant::now() + Duration::from_secs(300);
-            while !st.load(Ordering::Relaxed) && Instant::now() < end {
-                let Ok((sock, _)) = l.accept() else {
-                    std::thread::sleep(Duration::from_millis(10));
-                    continue;
-                };
-                sock.set_nonblocking(false).unwrap();
-                sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-                let mut r = BufReader::new(sock.try_clone().unwrap());
-                let mut len = 0;
-                loop {
-                    let mut line = String::new();
-                    if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; len];
-                if r.read_exact(&mut body).is_ok() {
-                    g.lock()
-                        .unwrap()
-                        .push(serde_json::from_slice(&body).unwrap());
-                }
-                let mut sock = sock;
-                let _ = sock.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
-            }
-        });
-        Hook { port, got, stop }
+        Hook(common::testing::Receiver::start(0).unwrap())
+    }
+
+    fn port(&self) -> u16 {
+        self.0.port()
     }
 
     fn messages(&self, node: &str, rule: &str) -> Vec<String> {
-        self.got
-            .lock()
-            .unwrap()
+        self.0
+            .json()
             .iter()
             .filter(|m| m["alert"]["node"] == node && m["alert"]["rule"] == rule)
             .map(|m| m["alert"]["state"].as_str().unwrap().to_owned())
             .collect()
-    }
-}
-
-impl Drop for Hook {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
     }
 }
 
@@ -92,7 +45,7 @@ fn alerts_fire_and_resolve_once_each_through_a_webhook() {
          [[notifier]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{}/dead\"\ntimeout = \"1s\"\nretries = 3\n\n\
          [[notifier]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\n",
         dead_port(),
-        hook.port
+        hook.port()
     );
     let t = Tower::start(&cfg);
     let late = Agent::new(&t, "late-01");
@@ -157,6 +110,17 @@ fn alerts_fire_and_resolve_once_each_through_a_webhook() {
         t.metric("banana_job_last_run_success{node=\"flaky-01\",job=\"db\"}"),
         1.0
     );
+    // Every answer decodes exactly into the typed API the TUI reads, with
+    // every nested kind present (runs, firing and resolved alerts, jobs).
+    use bananaui::api;
+    let fleet: api::Fleet = t.exact("/api/v1/fleet");
+    assert_eq!(fleet.nodes, 2);
+    let nodes: api::Nodes = t.exact("/api/v1/nodes");
+    assert!(nodes.nodes.iter().all(|n| !n.jobs.is_empty()));
+    let detail: api::Detail = t.exact("/api/v1/nodes/flaky-01");
+    assert!(!detail.runs.is_empty() && !detail.alerts.is_empty());
+    let alerts: api::Alerts = t.exact("/api/v1/alerts");
+    assert!(!alerts.firing.is_empty() && !alerts.resolved.is_empty());
 }
 
 #[test]
@@ -186,7 +150,16 @@ fn a_stopped_collector_never_delays_a_backup_and_gets_the_spool_later() {
     assert!(node.backup("files", "1d").status.success());
     let detail = t.get_json("/api/v1/nodes/web-01");
     let runs = detail["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 4, "{detail}");
+    let spool: Vec<_> = std::fs::read_dir(node.dir.path().join("state/spool"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    let (_, metrics) = t.get("/metrics");
+    assert_eq!(
+        runs.len(),
+        4,
+        "{detail}\nSPOOL {spool:?}\nMETRICS {metrics}\nLOG {}",
+        t.log.lock().unwrap()
+    );
     // Newest first, in the order they ran, each once.
     let ends: Vec<i64> = runs
         .iter()

@@ -2,7 +2,7 @@
 //! directory, a plain HTTP/1.1 client, enrolled test identities, and real
 //! `bananactl` nodes reporting to it.
 
-use common::status::{Envelope, Event, EventKind, NodeIdentity, RunResult};
+use common::status::{Envelope, Event, NodeIdentity, RunResult};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ pub fn bananactl() -> PathBuf {
 }
 
 pub fn now() -> i64 {
-    common::repo::now().0
+    common::unix_now()
 }
 
 /// Held by the tests that load the machine (kill -9 under load, thousands of
@@ -135,9 +135,9 @@ impl Tower {
     }
 
     /// Opens the store of a stopped collector.
-    pub fn store(&self) -> bananaui::store::Store {
+    pub fn store(&self) -> bananaui::collector::store::Store {
         assert!(self.child.is_none(), "stop it first");
-        bananaui::store::Store::open(&self.data()).unwrap()
+        bananaui::collector::store::Store::open(&self.data()).unwrap()
     }
 
     /// A single-use enrolment code for `node`.
@@ -182,6 +182,22 @@ impl Tower {
 
     pub fn post(&self, path: &str, body: &[u8]) -> (u16, String) {
         post(self.addr, path, body, &[])
+    }
+
+    /// GETs `path` and decodes it into the typed API struct `T`, asserting
+    /// that nothing was lost or added: re-encoding the struct gives back the
+    /// exact answer, so a field the server writes that `T` does not know (or
+    /// one `T` expects and the server no longer writes) fails here.
+    pub fn exact<T: serde::de::DeserializeOwned + serde::Serialize>(&self, path: &str) -> T {
+        let raw = self.get_json(path);
+        let typed: T = serde_json::from_value(raw.clone())
+            .unwrap_or_else(|e| panic!("{path} does not decode: {e}\n{raw}"));
+        let again = serde_json::to_value(&typed).unwrap();
+        assert_eq!(
+            again, raw,
+            "{path}: the typed struct does not round-trip the answer"
+        );
+        typed
     }
 
     /// Counter value from /metrics (0 when absent).
@@ -259,14 +275,7 @@ pub fn parse_response(out: &[u8]) -> (u16, String) {
 
 /// A finished event for `job`.
 pub fn finished(job: &str, result: RunResult, total: u64) -> Event {
-    let t = now();
-    let run = hex::encode(rand::random::<[u8; 16]>());
-    let mut e = Event::new(EventKind::Finished, &run, job, "fs", t - 5, t);
-    e.ended_at = Some(t);
-    e.result = Some(result);
-    e.bytes_total = total;
-    e.files = 3;
-    e
+    common::testing::finished(job, result, total, now())
 }
 
 pub fn seal(id: &NodeIdentity, node: &str, e: &Event) -> Vec<u8> {

@@ -137,8 +137,10 @@ fn two_thousand_idle_connections_are_closed_in_time_while_a_node_gets_through() 
     for mut s in idle {
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         let mut buf = Vec::new();
+        // The tower closes it (after a 408 for a half-sent request): EOF,
+        // not our read timeout.
         let r = s.read_to_end(&mut buf);
-        assert!(r.is_ok() || buf.is_empty(), "closed");
+        assert!(r.is_ok(), "an idle connection was not closed: {r:?}");
     }
     let all_closed = opened.elapsed();
     assert!(

@@ -1,5 +1,8 @@
 //! Storage backends: one [`Backend`] trait, implemented by the local directory
-//! (also NFS and Samba mounts) and, for unit tests of the format, memory.
+//! (also NFS and Samba mounts); [`open`] picks one from a location. Later
+//! backends (S3, Swift) and wrappers (retry, fault injection) live here too;
+//! an in-memory backend and the conformance suite every backend must pass are
+//! in [`crate::testing`].
 //!
 //! The contract every backend keeps:
 //! - objects are immutable: `write` never replaces an existing object; writing a
@@ -8,13 +11,12 @@
 //! - `list` returns complete objects only, with their sizes.
 
 mod local;
-pub use local::RangeReader;
-mod memory;
+mod range;
 
 pub use local::LocalBackend;
-pub use memory::MemoryBackend;
+pub use range::RangeReader;
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 
 /// The kinds of stored objects; each lives in its own namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -95,38 +97,20 @@ pub trait Backend: Send + Sync {
     fn remove(&self, kind: Kind, name: &str) -> Result<()>;
 }
 
-#[cfg(test)]
-pub(crate) mod conformance {
-    //! The suite every backend must pass.
-    use super::*;
-    use crate::error::ErrorKind;
-
-    pub fn run(b: &dyn Backend) {
-        b.create().unwrap();
-        assert!(b.create().is_err(), "create twice must fail");
-        assert!(b.list(Kind::Data).unwrap().is_empty());
-        let name = "ab".repeat(32);
-        assert_eq!(
-            b.write(Kind::Data, &name, b"hello world").unwrap(),
-            Written::New
-        );
-        assert_eq!(
-            b.write(Kind::Data, &name, b"other").unwrap(),
-            Written::AlreadyPresent
-        );
-        assert_eq!(b.read(Kind::Data, &name).unwrap(), b"hello world");
-        assert_eq!(b.read_range(Kind::Data, &name, 6, 5).unwrap(), b"world");
-        assert_eq!(b.read_range(Kind::Data, &name, 6, 50).unwrap(), b"world");
-        assert_eq!(b.list(Kind::Data).unwrap(), vec![(name.clone(), 11)]);
-        assert!(b.list(Kind::Index).unwrap().is_empty());
-        let missing = b.read(Kind::Index, &name).unwrap_err();
-        assert_eq!(missing.kind(), ErrorKind::NotFound);
-        b.write(Kind::Config, "config", b"c").unwrap();
-        assert_eq!(
-            b.list(Kind::Config).unwrap(),
-            vec![("config".to_owned(), 1)]
-        );
-        b.remove(Kind::Data, &name).unwrap();
-        assert!(b.list(Kind::Data).unwrap().is_empty());
+/// The backend for a repository location: a directory path or `file://`
+/// URL. A URL never carries a secret, so the location can be shown as is.
+pub fn open(location: &str) -> Result<Box<dyn Backend>> {
+    let loc = location.strip_prefix("file://").unwrap_or(location);
+    if let Some((scheme, _)) = loc.split_once("://") {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            format!("repository location '{location}': scheme '{scheme}' is not supported by this version"),
+        )
+        .hint("use a directory path (local disk, NFS or Samba mount)"));
     }
+    if loc.is_empty() {
+        return Err(Error::new(ErrorKind::BadInput, "no repository location")
+            .hint("pass --repo, or set the node's storage with 'bananadm node add --storage'"));
+    }
+    Ok(Box::new(LocalBackend::new(loc)))
 }

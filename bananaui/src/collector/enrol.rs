@@ -1,0 +1,132 @@
+//! Enrolment at the tower: `bananaui node add NAME` writes a pending file
+//! holding only the hash of a fresh single-use code (P3: the tower never keeps
+//! a secret that grants anything); the node presents the code once with its
+//! public key (`bananactl enroll --collector URL --collector-code CODE`).
+//!
+//! Pending enrolments are files (`DATA/pending/NAME.json`, 0600), not database
+//! records, so an operator can issue codes while `bananaui serve` holds the
+//! database; the writer removes the file when the code is used.
+//!
+//! Removals work the same way: `bananaui node remove NAME` writes
+//! `DATA/pending/NAME.remove`; the housekeeper deletes the node (its key, jobs,
+//! runs, event ids and alerts) at its next tick and then the file.
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// A pending enrolment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pending {
+    /// Node name.
+    pub node: String,
+    /// BLAKE3 of the code, hex.
+    pub code_hash: String,
+    /// The code is refused after this (Unix seconds).
+    pub expires_at: i64,
+    /// Whether it may replace the key of an enrolled node.
+    pub replace: bool,
+}
+
+/// Where pending enrolments live.
+pub fn pending_dir(data: &Path) -> PathBuf {
+    data.join("pending")
+}
+
+/// The pending file of `node`.
+pub fn pending_path(data: &Path, node: &str) -> PathBuf {
+    pending_dir(data).join(format!("{node}.json"))
+}
+
+/// Creates a code for `node`, valid for `ttl_secs`, and records its hash;
+/// returns the code (shown once, never stored).
+pub fn add(
+    data: &Path,
+    node: &str,
+    ttl_secs: u64,
+    replace: bool,
+    now: i64,
+) -> anyhow::Result<String> {
+    common::names::valid_node_name(node)?;
+    let dir = pending_dir(data);
+    std::fs::create_dir_all(&dir).with_context(|| format!("directory {}", dir.display()))?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("directory {}", dir.display()))?;
+    let code = format!("bnc-{}", hex::encode(rand::random::<[u8; 16]>()));
+    let p = Pending {
+        node: node.to_owned(),
+        code_hash: common::status::code_hash(&code),
+        expires_at: now.saturating_add(i64::try_from(ttl_secs).unwrap_or(i64::MAX)),
+        replace,
+    };
+    let path = pending_path(data, node);
+    let tmp = dir.join(format!(".{node}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("pending enrolment {}", tmp.display()))?;
+    f.write_all(&serde_json::to_vec(&p)?)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("pending enrolment {}", tmp.display()))?;
+    // A pending code is not a key: a new one replaces an unused old one.
+    std::fs::rename(&tmp, &path)
+        .with_context(|| format!("pending enrolment {}", path.display()))?;
+    Ok(code)
+}
+
+/// Reads the pending enrolment of `node`, if any.
+pub fn read(data: &Path, node: &str) -> anyhow::Result<Option<Pending>> {
+    let path = pending_path(data, node);
+    match std::fs::read(&path) {
+        Ok(b) => {
+            Ok(Some(serde_json::from_slice(&b).with_context(|| {
+                format!("pending enrolment {}", path.display())
+            })?))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("pending enrolment {}", path.display())),
+    }
+}
+
+/// Asks the collector to forget `node` (and voids a pending code for it).
+pub fn request_removal(data: &Path, node: &str, now: i64) -> anyhow::Result<PathBuf> {
+    common::names::valid_node_name(node)?;
+    let dir = pending_dir(data);
+    std::fs::create_dir_all(&dir).with_context(|| format!("directory {}", dir.display()))?;
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("directory {}", dir.display()))?;
+    match std::fs::remove_file(pending_path(data, node)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("pending enrolment of {node}")),
+    }
+    let path = dir.join(format!("{node}.remove"));
+    std::fs::write(
+        &path,
+        serde_json::to_vec(&serde_json::json!({"node": node, "requested_at": now}))?,
+    )
+    .with_context(|| format!("removal request {}", path.display()))?;
+    Ok(path)
+}
+
+/// The removal requests waiting: (node, file).
+pub fn removals(data: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(pending_dir(data)) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let node = name.strip_suffix(".remove")?.to_owned();
+            common::names::valid_node_name(&node).ok()?;
+            Some((node, e.path()))
+        })
+        .collect()
+}

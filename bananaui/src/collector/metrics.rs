@@ -1,0 +1,210 @@
+//! `/metrics` in Prometheus text format: per job its last success, result,
+//! duration, sizes and state; nodes by state; firing alerts by rule; the
+//! collector's own counters.
+
+use super::routes::App;
+use super::store::{AlertState, JobRec};
+use super::view::{self, NodeView};
+use crate::api::State;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+type Get = fn(&JobRec) -> Option<f64>;
+
+/// The per-job gauges: name, help, value.
+const PER_JOB: [(&str, &str, Get); 6] = [
+    (
+        "banana_job_last_success_timestamp_seconds",
+        "End of the last successful run.",
+        |j| j.last_success_at.map(|t| t as f64),
+    ),
+    (
+        "banana_job_last_run_timestamp_seconds",
+        "End of the last run.",
+        |j| j.last_run.as_ref().map(|r| r.ended_at as f64),
+    ),
+    (
+        "banana_job_last_run_success",
+        "1 if the last run succeeded, 0 if it failed or was partial.",
+        |j| {
+            j.last_run
+                .as_ref()
+                .map(|r| f64::from(u8::from(r.result == common::status::RunResult::Success)))
+        },
+    ),
+    (
+        "banana_job_last_run_duration_seconds",
+        "Duration of the last run.",
+        |j| {
+            j.last_run
+                .as_ref()
+                .map(|r| (r.ended_at - r.started_at).max(0) as f64)
+        },
+    ),
+    (
+        "banana_job_last_run_bytes_total",
+        "Logical size of the last run's snapshot.",
+        |j| j.last_run.as_ref().map(|r| r.bytes_total as f64),
+    ),
+    (
+        "banana_job_last_run_bytes_stored",
+        "Bytes the last run wrote to storage.",
+        |j| j.last_run.as_ref().map(|r| r.bytes_stored as f64),
+    ),
+];
+
+fn family(m: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(m, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// The metrics page.
+pub fn render(app: &App) -> anyhow::Result<String> {
+    let now = common::unix_now();
+    let fleet = app.fleet()?;
+    let mut m = String::new();
+    jobs(&mut m, &fleet, app, now);
+    nodes(&mut m, &fleet);
+    alerts(&mut m, app)?;
+    collector(&mut m, app);
+    Ok(m)
+}
+
+fn jobs(m: &mut String, fleet: &[NodeView], app: &App, now: i64) {
+    for (name, help, get) in PER_JOB {
+        family(m, name, "gauge", help);
+        for n in fleet {
+            for j in &n.jobs {
+                if let Some(v) = get(j) {
+                    let _ = writeln!(
+                        m,
+                        "{name}{{node=\"{}\",job=\"{}\"}} {v}",
+                        label(&n.node.name),
+                        label(&j.job)
+                    );
+                }
+            }
+        }
+    }
+    family(
+        m,
+        "banana_job_state",
+        "gauge",
+        "1 for the job's current state.",
+    );
+    for n in fleet {
+        for j in &n.jobs {
+            let s = view::job_state(&n.node, j, &app.cfg.alerts, now);
+            let _ = writeln!(
+                m,
+                "banana_job_state{{node=\"{}\",job=\"{}\",state=\"{}\"}} 1",
+                label(&n.node.name),
+                label(&j.job),
+                s.name()
+            );
+        }
+    }
+}
+
+fn nodes(m: &mut String, fleet: &[NodeView]) {
+    family(m, "banana_nodes", "gauge", "Enrolled nodes by state.");
+    let mut counts: BTreeMap<&str, u64> = State::ALL.iter().map(|s| (s.name(), 0)).collect();
+    for n in fleet {
+        *counts.entry(n.state.name()).or_default() += 1;
+    }
+    for (s, c) in counts {
+        let _ = writeln!(m, "banana_nodes{{state=\"{s}\"}} {c}");
+    }
+}
+
+fn alerts(m: &mut String, app: &App) -> anyhow::Result<()> {
+    family(m, "banana_alerts_firing", "gauge", "Firing alerts by rule.");
+    let mut by_rule: BTreeMap<String, u64> = ["overdue", "failed", "silent", "shrunk", "never"]
+        .iter()
+        .map(|r| ((*r).to_owned(), 0))
+        .collect();
+    for a in app.store.alerts()? {
+        if a.state == AlertState::Firing {
+            *by_rule.entry(a.rule).or_default() += 1;
+        }
+    }
+    for (r, c) in by_rule {
+        let _ = writeln!(m, "banana_alerts_firing{{rule=\"{}\"}} {c}", label(&r));
+    }
+    Ok(())
+}
+
+fn collector(m: &mut String, app: &App) {
+    let st = &app.writer.stats;
+    for (name, help, v) in [
+        (
+            "banana_collector_ingested_total",
+            "Events stored.",
+            &st.stored,
+        ),
+        (
+            "banana_collector_duplicates_total",
+            "Events received again (already stored).",
+            &st.duplicates,
+        ),
+        (
+            "banana_collector_commits_total",
+            "Group commits to disk.",
+            &st.commits,
+        ),
+    ] {
+        family(m, name, "counter", help);
+        let _ = writeln!(m, "{name} {}", v.load(Ordering::Relaxed));
+    }
+    family(
+        m,
+        "banana_collector_rejected_total",
+        "counter",
+        "Requests refused, by reason.",
+    );
+    let rejected = app.rejected.lock().map(|r| r.clone()).unwrap_or_default();
+    for (reason, c) in rejected {
+        let _ = writeln!(
+            m,
+            "banana_collector_rejected_total{{reason=\"{reason}\"}} {c}"
+        );
+    }
+    let _ = writeln!(
+        m,
+        "banana_collector_rejected_total{{reason=\"writer\"}} {}",
+        st.refused.load(Ordering::Relaxed)
+    );
+    family(
+        m,
+        "banana_collector_open_connections",
+        "gauge",
+        "Connections open now.",
+    );
+    let _ = writeln!(
+        m,
+        "banana_collector_open_connections {}",
+        app.gauges.open.load(Ordering::Relaxed)
+    );
+    family(
+        m,
+        "banana_collector_start_time_seconds",
+        "gauge",
+        "When the collector started.",
+    );
+    let _ = writeln!(m, "banana_collector_start_time_seconds {}", app.started_at);
+}
+
+/// A Prometheus label value: backslash, quote and newline escaped.
+pub fn label(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => o.push_str("\\\\"),
+            '"' => o.push_str("\\\""),
+            '\n' => o.push_str("\\n"),
+            c if c.is_control() => o.push('\u{FFFD}'),
+            c => o.push(c),
+        }
+    }
+    o
+}

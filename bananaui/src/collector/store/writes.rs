@@ -1,0 +1,226 @@
+//! [`Writes`]: a group of writes applied as one atomic batch; reads through
+//! it see its own pending writes.
+
+use super::*;
+use std::collections::HashMap;
+
+/// A group of writes, applied as one batch; reads through it see its own
+/// pending writes (the writer thread applies many events per group).
+#[derive(Default)]
+pub struct Writes {
+    pub(super) batch: sled::Batch,
+    pub(super) batch_len: usize,
+    overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
+}
+
+impl Writes {
+    fn put<T: Serialize>(&mut self, k: Vec<u8>, v: &T) -> anyhow::Result<()> {
+        let bytes = serde_json::to_vec(v)?;
+        self.batch.insert(k.clone(), bytes.clone());
+        self.overlay.insert(k, Some(bytes));
+        self.batch_len += 1;
+        Ok(())
+    }
+    fn remove(&mut self, k: Vec<u8>) {
+        self.batch.remove(k.clone());
+        self.overlay.insert(k, None);
+        self.batch_len += 1;
+    }
+    fn read<T: DeserializeOwned>(&self, store: &Store, k: &[u8]) -> anyhow::Result<Option<T>> {
+        match self.overlay.get(k) {
+            Some(Some(v)) => Ok(Some(decode(k, v)?)),
+            Some(None) => Ok(None),
+            None => store.get(k),
+        }
+    }
+    fn contains(&self, store: &Store, k: &[u8]) -> anyhow::Result<bool> {
+        match self.overlay.get(k) {
+            Some(v) => Ok(v.is_some()),
+            None => Ok(store.db.contains_key(k)?),
+        }
+    }
+
+    /// Writes a node.
+    pub fn put_node(&mut self, n: &NodeRec) -> anyhow::Result<()> {
+        self.put(node_key(&n.name), n)
+    }
+    /// Reads a node, seeing this group's writes.
+    pub fn node(&self, store: &Store, name: &str) -> anyhow::Result<Option<NodeRec>> {
+        self.read(store, &node_key(name))
+    }
+    /// Writes a job.
+    pub fn put_job(&mut self, j: &JobRec) -> anyhow::Result<()> {
+        self.put(job_key(&j.node, &j.job), j)
+    }
+    /// Reads a job, seeing this group's writes.
+    pub fn job(&self, store: &Store, node: &str, job: &str) -> anyhow::Result<Option<JobRec>> {
+        self.read(store, &job_key(node, job))
+    }
+    /// Adds a run to a job's history; false if it replaced one (same run).
+    pub fn put_run(&mut self, store: &Store, node: &str, r: &RunRec) -> anyhow::Result<bool> {
+        let k = run_key(node, &r.job, r.ended_at, &r.run);
+        let new = !self.contains(store, &k)?;
+        self.put(k, r)?;
+        Ok(new)
+    }
+    /// Drops the oldest `n` stored runs of a job (runs added in this group are
+    /// newer than any stored one); returns how many went.
+    pub fn drop_oldest_runs(&mut self, store: &Store, node: &str, job: &str, n: usize) -> usize {
+        let old: Vec<Vec<u8>> = store
+            .db
+            .scan_prefix(runs_prefix(node, job))
+            .keys()
+            .filter_map(Result::ok)
+            .filter(|k| !matches!(self.overlay.get(k.as_ref()), Some(None)))
+            .take(n)
+            .map(|k| k.to_vec())
+            .collect();
+        let count = old.len();
+        for k in old {
+            self.remove(k);
+        }
+        count
+    }
+    /// Drops the stored runs of a job that ended before `before`; returns how many.
+    pub fn drop_runs_before(
+        &mut self,
+        store: &Store,
+        node: &str,
+        job: &str,
+        before: i64,
+    ) -> anyhow::Result<usize> {
+        let mut old = Vec::new();
+        for kv in store.db.scan_prefix(runs_prefix(node, job)) {
+            let (k, v) = kv?;
+            let run: RunRec = decode(&k, &v)?;
+            if run.ended_at >= before {
+                break;
+            }
+            if !matches!(self.overlay.get(k.as_ref()), Some(None)) {
+                old.push(k.to_vec());
+            }
+        }
+        let n = old.len();
+        for k in old {
+            self.remove(k);
+        }
+        Ok(n)
+    }
+
+    /// Records an event id.
+    pub fn put_event(&mut self, node: &str, id: &str, at: i64) -> anyhow::Result<()> {
+        self.put(event_time_key(at, node, id), &())?;
+        self.put(event_key(node, id), &at)
+    }
+    /// Whether an event id is stored or pending.
+    pub fn has_event(&self, store: &Store, node: &str, id: &str) -> anyhow::Result<bool> {
+        self.contains(store, &event_key(node, id))
+    }
+    /// Records a nonce with the body hash it signed.
+    pub fn put_nonce(&mut self, ts: i64, node: &str, nonce: &str, body_hash: &str) {
+        let k = nonce_key(ts, node, nonce);
+        self.batch.insert(k.clone(), body_hash.as_bytes());
+        self.overlay.insert(k, Some(body_hash.as_bytes().to_vec()));
+        self.batch_len += 1;
+    }
+    /// The body hash recorded for a nonce, seeing this group's writes.
+    pub fn nonce(
+        &self,
+        store: &Store,
+        ts: i64,
+        node: &str,
+        nonce: &str,
+    ) -> anyhow::Result<Option<String>> {
+        let k = nonce_key(ts, node, nonce);
+        match self.overlay.get(&k) {
+            Some(v) => Ok(v.as_ref().map(|b| String::from_utf8_lossy(b).into_owned())),
+            None => store.nonce(ts, node, nonce),
+        }
+    }
+    /// Writes an alert.
+    pub fn put_alert(&mut self, a: &AlertRec) -> anyhow::Result<()> {
+        self.put(a.key(), a)
+    }
+    /// Drops nonces older than `nonce_before`, event ids stored before
+    /// `history_before` (runs age out per job as new ones arrive, see
+    /// [`Writes::drop_runs_before`]), and resolved alerts older than
+    /// `resolved_before`; returns how many records go.
+    pub fn prune(
+        &mut self,
+        store: &Store,
+        nonce_before: i64,
+        history_before: Option<i64>,
+        resolved_before: i64,
+    ) -> anyhow::Result<usize> {
+        let mut gone = 0;
+        let end = nonce_key(nonce_before, "", "");
+        for kv in store.db.range(b"x\0".to_vec()..end) {
+            self.remove(kv?.0.to_vec());
+            gone += 1;
+        }
+        if let Some(before) = history_before {
+            // Event ids by time: a range, never a scan of the whole store.
+            let end = event_time_key(before, "", "");
+            for kv in store.db.range(b"t\0".to_vec()..end) {
+                let k = kv?.0;
+                // "t\0" + 8-byte time + "\0", then "node\0id".
+                let rest = k.get(11..).unwrap_or_default();
+                let mut parts = rest.splitn(2, |&b| b == 0);
+                let (node, id) = (
+                    parts.next().unwrap_or_default(),
+                    parts.next().unwrap_or_default(),
+                );
+                self.remove(event_key(
+                    &String::from_utf8_lossy(node),
+                    &String::from_utf8_lossy(id),
+                ));
+                self.remove(k.to_vec());
+                gone += 1;
+            }
+        }
+        for a in store.alerts()? {
+            if a.state == AlertState::Resolved && a.resolved_at.unwrap_or(0) < resolved_before {
+                self.remove(a.key());
+                gone += 1;
+            }
+        }
+        Ok(gone)
+    }
+
+    /// Deletes everything about `node`: its key, jobs, runs, event ids and
+    /// alerts (nonces age out). Returns how many records go.
+    pub fn remove_node(&mut self, store: &Store, node: &str) -> anyhow::Result<usize> {
+        let mut keys: Vec<Vec<u8>> = vec![node_key(node)];
+        for tag in [b"j", b"r", b"e"] {
+            let mut p = key(&[tag, node.as_bytes()]);
+            p.push(0);
+            for k in store.db.scan_prefix(&p).keys() {
+                keys.push(k?.to_vec());
+            }
+        }
+        for kv in store.db.scan_prefix(key(&[b"e", node.as_bytes()])) {
+            let (k, v) = kv?;
+            if k.get(2 + node.len()) != Some(&0) {
+                continue;
+            }
+            let at: i64 = serde_json::from_slice(&v).unwrap_or(0);
+            let id = String::from_utf8_lossy(&k[3 + node.len()..]).into_owned();
+            keys.push(event_time_key(at, node, &id));
+        }
+        for a in store.alerts()? {
+            if a.node == node {
+                keys.push(a.key());
+            }
+        }
+        let n = keys.len();
+        for k in keys {
+            self.remove(k);
+        }
+        Ok(n)
+    }
+
+    /// Whether there is anything to apply.
+    pub fn is_empty(&self) -> bool {
+        self.batch_len == 0
+    }
+}

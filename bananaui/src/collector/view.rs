@@ -1,0 +1,243 @@
+//! What the tower shows: each job's and node's state, computed from the store
+//! at a given time, worst first. Shared by the API, the metrics and the alert
+//! rules, so the page, the TUI and the alerts always agree.
+
+use super::store::{AlertRec, AlertState, JobRec, NodeRec, RunRec};
+use crate::api::{self, State};
+use crate::config::Rules;
+use common::status::RunResult;
+
+/// When a job is next due: its last success (or first sighting) plus its interval.
+pub fn next_due(j: &JobRec) -> Option<i64> {
+    let every = i64::try_from(j.every_secs?).ok()?;
+    Some(
+        j.last_success_at
+            .unwrap_or(j.first_seen_at)
+            .saturating_add(every),
+    )
+}
+
+/// Whether a job is overdue at `now`.
+pub fn overdue(j: &JobRec, rules: &Rules, now: i64) -> bool {
+    next_due(j).is_some_and(|due| now > due.saturating_add(rules.grace.i()))
+}
+
+/// Whether a node is silent at `now`.
+pub fn silent(n: &NodeRec, rules: &Rules, now: i64) -> bool {
+    now - n.last_seen_at.unwrap_or(n.enrolled_at) > rules.silent_after.i()
+}
+
+/// A job's state.
+pub fn job_state(n: &NodeRec, j: &JobRec, rules: &Rules, now: i64) -> State {
+    let failed = j
+        .last_run
+        .as_ref()
+        .is_some_and(|r| r.result != RunResult::Success);
+    if failed {
+        State::Failed
+    } else if overdue(j, rules, now) {
+        State::Late
+    } else if silent(n, rules, now) {
+        State::Silent
+    } else if j.running.is_some() {
+        State::Running
+    } else if j.last_success_at.is_none() {
+        State::Never
+    } else {
+        State::Ok
+    }
+}
+
+/// A node's state: its worst job's, or `never`/`silent` without jobs.
+pub fn node_state(n: &NodeRec, jobs: &[JobRec], rules: &Rules, now: i64) -> State {
+    let worst = jobs.iter().map(|j| job_state(n, j, rules, now)).min();
+    match worst {
+        Some(s) => s,
+        None if silent(n, rules, now) => State::Silent,
+        None => State::Never,
+    }
+}
+
+/// A job row as the API shows it.
+pub fn job(n: &NodeRec, j: &JobRec, rules: &Rules, now: i64) -> api::Job {
+    let last = j.last_run.as_ref();
+    api::Job {
+        job: j.job.clone(),
+        state: job_state(n, j, rules, now),
+        plugin: j.plugin.clone(),
+        every_secs: j.every_secs,
+        last_started_at: j.last_started_at,
+        last_ended_at: last.map(|r| r.ended_at),
+        last_result: last.map(|r| r.result.into()),
+        last_success_at: j.last_success_at,
+        duration_secs: last.map(|r| (r.ended_at - r.started_at).max(0)),
+        files: last.map(|r| r.files),
+        bytes_total: last.map(|r| r.bytes_total),
+        bytes_stored: last.map(|r| r.bytes_stored),
+        next_due_at: next_due(j),
+        error: last.and_then(|r| r.error.clone()),
+        running: j.running.is_some(),
+    }
+}
+
+/// A run as the API shows it.
+pub fn run(r: &RunRec) -> api::Run {
+    api::Run {
+        job: r.job.clone(),
+        run: r.run.clone(),
+        started_at: r.started_at,
+        ended_at: r.ended_at,
+        duration_secs: (r.ended_at - r.started_at).max(0),
+        result: r.result.into(),
+        snapshot: r.snapshot.clone(),
+        files: r.files,
+        bytes_read: r.bytes_read,
+        bytes_added: r.bytes_added,
+        bytes_stored: r.bytes_stored,
+        bytes_total: r.bytes_total,
+        warnings: r.warnings,
+        error: r.error.clone(),
+        agent: r.agent.clone(),
+        received_at: r.received_at,
+    }
+}
+
+/// An alert as the API shows it.
+pub fn alert(a: &AlertRec) -> api::Alert {
+    api::Alert {
+        rule: a.rule.clone(),
+        node: a.node.clone(),
+        job: a.job.clone(),
+        state: match a.state {
+            AlertState::Firing => api::AlertState::Firing,
+            AlertState::Resolved => api::AlertState::Resolved,
+        },
+        since: a.since,
+        resolved_at: a.resolved_at,
+        message: a.message.clone(),
+    }
+}
+
+/// A node with its jobs, as the API lists it.
+pub struct NodeView {
+    /// The node.
+    pub node: NodeRec,
+    /// Its jobs.
+    pub jobs: Vec<JobRec>,
+    /// Its state.
+    pub state: State,
+}
+
+impl NodeView {
+    /// The node and its job rows (worst job first) as the API shows them.
+    pub fn api(&self, rules: &Rules, now: i64) -> api::Node {
+        let mut jobs: Vec<api::Job> = self
+            .jobs
+            .iter()
+            .map(|j| job(&self.node, j, rules, now))
+            .collect();
+        jobs.sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.job.cmp(&b.job)));
+        api::Node {
+            name: self.node.name.clone(),
+            state: self.state,
+            enrolled_at: self.node.enrolled_at,
+            last_seen_at: self.node.last_seen_at,
+            agent: self.node.agent.clone(),
+            jobs,
+        }
+    }
+}
+
+/// Every node with its jobs and state, worst first (then by name).
+pub fn fleet(nodes: Vec<NodeRec>, jobs: Vec<JobRec>, rules: &Rules, now: i64) -> Vec<NodeView> {
+    let mut by_node: std::collections::HashMap<String, Vec<JobRec>> =
+        std::collections::HashMap::new();
+    for j in jobs {
+        by_node.entry(j.node.clone()).or_default().push(j);
+    }
+    let mut out: Vec<NodeView> = nodes
+        .into_iter()
+        .map(|n| {
+            let jobs = by_node.remove(&n.name).unwrap_or_default();
+            let state = node_state(&n, &jobs, rules, now);
+            NodeView {
+                node: n,
+                jobs,
+                state,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.state
+            .cmp(&b.state)
+            .then_with(|| a.node.name.cmp(&b.node.name))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node() -> NodeRec {
+        NodeRec {
+            name: "n".into(),
+            public_key: String::new(),
+            enrolled_at: 0,
+            last_seen_at: Some(1000),
+            agent: None,
+        }
+    }
+    fn job() -> JobRec {
+        JobRec {
+            node: "n".into(),
+            job: "j".into(),
+            plugin: "fs".into(),
+            every_secs: Some(100),
+            first_seen_at: 900,
+            last_started_at: None,
+            running: None,
+            last_event_at: 1000,
+            last_run: None,
+            last_success_at: None,
+            recent_totals: vec![],
+            runs_kept: 0,
+        }
+    }
+    fn run(result: RunResult) -> RunRec {
+        RunRec {
+            files: 1,
+            ..RunRec::sample("j", "r", 990, 1000, result)
+        }
+    }
+
+    #[test]
+    fn states_follow_the_rules_worst_first() {
+        let rules = Rules {
+            grace: crate::config::Secs(10),
+            silent_after: crate::config::Secs(500),
+            ..Rules::default()
+        };
+        let n = node();
+        let mut j = job();
+        assert_eq!(job_state(&n, &j, &rules, 1000), State::Never);
+        // Due at first sighting + 100, late after the grace.
+        assert_eq!(job_state(&n, &j, &rules, 1010), State::Never);
+        assert_eq!(job_state(&n, &j, &rules, 1011), State::Late);
+        j.last_success_at = Some(1000);
+        j.last_run = Some(run(RunResult::Success));
+        assert_eq!(job_state(&n, &j, &rules, 1050), State::Ok);
+        j.running = Some("r2".into());
+        assert_eq!(job_state(&n, &j, &rules, 1050), State::Running);
+        j.last_run = Some(run(RunResult::Partial));
+        assert_eq!(job_state(&n, &j, &rules, 1050), State::Failed);
+        j.last_run = Some(run(RunResult::Success));
+        j.running = None;
+        j.every_secs = None;
+        assert_eq!(job_state(&n, &j, &rules, 1501), State::Silent);
+        assert_eq!(node_state(&n, &[], &rules, 1000), State::Never);
+        let mut order = State::ALL.to_vec();
+        order.sort();
+        assert_eq!(order, State::ALL.to_vec());
+    }
+}

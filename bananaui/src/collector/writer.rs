@@ -1,0 +1,511 @@
+//! The single writer: verified events, enrolments, alert changes and pruning
+//! go through one thread that applies them in groups, each group one atomic
+//! sled batch flushed to disk before any of its requests is answered (group
+//! commit: one fsync for many statuses, and no acknowledged status is lost to
+//! a crash).
+
+use super::http::Reply;
+use super::store::{AlertRec, JobRec, NodeRec, RunRec, Store, Writes};
+use crate::config::History;
+use common::status::{Event, EventKind, RunResult};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+/// Most operations waiting for the writer (beyond: 503, retry later).
+const QUEUE: usize = 16384;
+/// Most operations in one group commit.
+const GROUP: usize = 2048;
+/// Most jobs a node may report (each is a row, a metric series, alert rules).
+const MAX_JOBS: usize = 256;
+
+/// What the writer does.
+pub enum Op {
+    /// Store a verified event.
+    Event(Box<EventOp>),
+    /// Enrol a node (its code already checked; the pending file is consumed here).
+    Enrol {
+        /// The new record.
+        rec: NodeRec,
+        /// Whether an existing key may be replaced.
+        replace: bool,
+        /// The pending enrolment file, claimed before the commit (single use).
+        pending: PathBuf,
+        /// The hash of the code presented (checked again against the claimed file).
+        code_hash: String,
+        /// Where the answer goes.
+        reply: oneshot::Sender<Reply>,
+    },
+    /// Store alert changes; the answer says whether they are durable.
+    Alerts(Vec<AlertRec>, crossbeam_channel::Sender<bool>),
+    /// Forget a node; the answer says whether that is durable.
+    Remove(String, crossbeam_channel::Sender<bool>),
+    /// Drop old records.
+    Prune {
+        /// Nonces before this go.
+        nonce_before: i64,
+        /// Runs and event ids before this go.
+        history_before: Option<i64>,
+        /// Resolved alerts before this go.
+        resolved_before: i64,
+    },
+}
+
+/// A verified event to store.
+pub struct EventOp {
+    /// Node (verified).
+    pub node: String,
+    /// Envelope timestamp.
+    pub ts: i64,
+    /// Envelope nonce.
+    pub nonce: String,
+    /// Envelope body hash.
+    pub body_hash: String,
+    /// The key its signature was checked against (the writer refuses it if
+    /// the node was re-enrolled with another key meanwhile).
+    pub key: String,
+    /// The event.
+    pub event: Event,
+    /// Collector time.
+    pub now: i64,
+    /// Where the answer goes.
+    pub reply: oneshot::Sender<Reply>,
+}
+
+/// Counters the writer keeps (exported in `/metrics`).
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    /// Events stored.
+    pub stored: AtomicU64,
+    /// Events already stored (idempotent replays, re-sent events).
+    pub duplicates: AtomicU64,
+    /// Group commits.
+    pub commits: AtomicU64,
+    /// Commits that failed (requests answered 503).
+    pub failures: AtomicU64,
+    /// Requests the writer refused (re-enrolled key, reused nonce, job
+    /// limit, enrolment conflicts).
+    pub refused: AtomicU64,
+}
+
+/// The writer's queue.
+#[derive(Clone)]
+pub struct Writer {
+    tx: crossbeam_channel::Sender<Op>,
+    /// Its counters.
+    pub stats: Arc<WriterStats>,
+}
+
+impl Writer {
+    /// Starts the writer thread over `store`.
+    pub fn start(store: Store, history: History) -> anyhow::Result<Writer> {
+        let (tx, rx) = crossbeam_channel::bounded::<Op>(QUEUE);
+        let stats = Arc::new(WriterStats::default());
+        let st = stats.clone();
+        std::thread::Builder::new()
+            .name("bananaui-writer".into())
+            .spawn(move || run(store, history, rx, st))?;
+        Ok(Writer { tx, stats })
+    }
+
+    /// Queues an operation; false when the queue is full.
+    pub fn send(&self, op: Op) -> bool {
+        self.tx.try_send(op).is_ok()
+    }
+
+    /// Queues an operation, waiting for room.
+    pub fn send_wait(&self, op: Op) {
+        let _ = self.tx.send(op);
+    }
+}
+
+fn run(
+    store: Store,
+    history: History,
+    rx: crossbeam_channel::Receiver<Op>,
+    stats: Arc<WriterStats>,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut group = Group::default();
+        group.apply(&store, &history, &stats, first);
+        while group.ops < GROUP {
+            match rx.try_recv() {
+                Ok(op) => group.apply(&store, &history, &stats, op),
+                Err(_) => break,
+            }
+        }
+        group.commit(&store, &stats);
+    }
+}
+
+/// One group commit: the writes of many operations, and their answers,
+/// sent only once the group is durable.
+#[derive(Default)]
+struct Group {
+    ops: usize,
+    w: Writes,
+    answers: Vec<(oneshot::Sender<Reply>, Reply)>,
+    acks: Vec<crossbeam_channel::Sender<bool>>,
+    claims: Vec<Claim>,
+    stored: u64,
+    dups: u64,
+}
+
+impl Group {
+    fn apply(&mut self, store: &Store, history: &History, stats: &WriterStats, op: Op) {
+        self.ops += 1;
+        match op {
+            Op::Event(e) => {
+                let r = match apply_event(store, &mut self.w, history, &e) {
+                    Ok(true) => {
+                        self.stored += 1;
+                        Reply::json(200, &json!({"stored": true}))
+                    }
+                    Ok(false) => {
+                        self.dups += 1;
+                        Reply::json(200, &json!({"stored": false, "duplicate": true}))
+                    }
+                    Err(Refuse(status, msg)) => {
+                        if status != 503 {
+                            stats.refused.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Reply::error(status, &msg)
+                    }
+                };
+                self.answers.push((e.reply, r));
+            }
+            Op::Enrol {
+                rec,
+                replace,
+                pending,
+                code_hash,
+                reply,
+            } => {
+                let (r, claim) =
+                    apply_enrol(store, &mut self.w, &rec, replace, &pending, &code_hash);
+                if let Some(c) = claim {
+                    self.claims.push(c);
+                } else if r.status != 503 {
+                    stats.refused.fetch_add(1, Ordering::Relaxed);
+                }
+                self.answers.push((reply, r));
+            }
+            Op::Alerts(alerts, ack) => {
+                for a in &alerts {
+                    if let Err(e) = self.w.put_alert(a) {
+                        tracing::error!("alert {}: {e}", a.rule);
+                    }
+                }
+                self.acks.push(ack);
+            }
+            Op::Remove(node, ack) => {
+                match self.w.remove_node(store, &node) {
+                    Ok(n) => tracing::info!("removed node {node} ({n} records)"),
+                    Err(e) => tracing::error!("removing node {node}: {e:#}"),
+                }
+                self.acks.push(ack);
+            }
+            Op::Prune {
+                nonce_before,
+                history_before,
+                resolved_before,
+            } => match self
+                .w
+                .prune(store, nonce_before, history_before, resolved_before)
+            {
+                Ok(n) if n > 0 => tracing::debug!("pruned {n} records"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!("pruning: {e:#}"),
+            },
+        }
+    }
+
+    /// Makes the group durable, then answers every request in it.
+    fn commit(self, store: &Store, stats: &WriterStats) {
+        let committed = store.commit(self.w);
+        for c in self.claims {
+            c.finish(committed.is_ok());
+        }
+        let ok = committed.is_ok();
+        match committed {
+            Ok(()) => {
+                stats.commits.fetch_add(1, Ordering::Relaxed);
+                stats.stored.fetch_add(self.stored, Ordering::Relaxed);
+                stats.duplicates.fetch_add(self.dups, Ordering::Relaxed);
+                for (tx, r) in self.answers {
+                    let _ = tx.send(r);
+                }
+            }
+            Err(e) => {
+                tracing::error!("storing a group of {} requests: {e:#}", self.answers.len());
+                stats.failures.fetch_add(1, Ordering::Relaxed);
+                for (tx, _) in self.answers {
+                    let _ = tx.send(Reply::error(503, "the store could not be written; retry"));
+                }
+            }
+        }
+        for a in self.acks {
+            let _ = a.send(ok);
+        }
+    }
+}
+
+struct Refuse(u16, String);
+
+impl From<anyhow::Error> for Refuse {
+    fn from(e: anyhow::Error) -> Refuse {
+        tracing::error!("store: {e:#}");
+        Refuse(503, "the store could not be read; retry".into())
+    }
+}
+
+/// Applies one event; `Ok(false)` when it was already stored.
+fn apply_event(
+    store: &Store,
+    w: &mut Writes,
+    history: &History,
+    op: &EventOp,
+) -> Result<bool, Refuse> {
+    let (node, ev, now) = (op.node.as_str(), &op.event, op.now);
+    match w.nonce(store, op.ts, node, &op.nonce)? {
+        Some(h) if h == op.body_hash => return Ok(false),
+        Some(_) => return Err(Refuse(409, "nonce already used for another message".into())),
+        None => {}
+    }
+    if w.has_event(store, node, &ev.id)? {
+        w.put_nonce(op.ts, node, &op.nonce, &op.body_hash);
+        return Ok(false);
+    }
+    let Some(mut n) = w.node(store, node)? else {
+        return Err(Refuse(403, format!("node '{node}' is not enrolled")));
+    };
+    if n.public_key != op.key {
+        return Err(Refuse(
+            401,
+            format!("node '{node}' was re-enrolled with another key"),
+        ));
+    }
+    n.last_seen_at = Some(n.last_seen_at.map_or(now, |t| t.max(now)));
+    n.agent = Some(ev.agent.clone());
+    w.put_node(&n)?;
+    let mut j = job_of(store, w, node, ev, now)?;
+    match ev.kind {
+        EventKind::Started => {
+            if j.last_started_at.is_none_or(|s| ev.started_at >= s) {
+                j.last_started_at = Some(ev.started_at);
+                j.running = Some(ev.run.clone());
+            }
+        }
+        EventKind::Heartbeat => {
+            let finished = j.last_run.as_ref().is_some_and(|r| r.run == ev.run);
+            if j.running.is_none() && !finished {
+                j.running = Some(ev.run.clone());
+            }
+        }
+        EventKind::Finished => finish_run(store, w, history, node, &mut j, ev, now)?,
+    }
+    w.put_job(&j)?;
+    w.put_event(node, &ev.id, now)?;
+    w.put_nonce(op.ts, node, &op.nonce, &op.body_hash);
+    Ok(true)
+}
+
+/// The event's job, new if this is its first event (at most [`MAX_JOBS`] per node).
+fn job_of(
+    store: &Store,
+    w: &mut Writes,
+    node: &str,
+    ev: &Event,
+    now: i64,
+) -> Result<JobRec, Refuse> {
+    let existing = w.job(store, node, &ev.job)?;
+    if existing.is_none() && store.jobs_of(node)?.len() >= MAX_JOBS {
+        return Err(Refuse(
+            400,
+            format!("node '{node}' already has {MAX_JOBS} jobs; job names must be stable"),
+        ));
+    }
+    let mut j = existing.unwrap_or_else(|| JobRec {
+        node: node.to_owned(),
+        job: ev.job.clone(),
+        plugin: ev.plugin.clone(),
+        every_secs: None,
+        first_seen_at: now,
+        last_started_at: None,
+        running: None,
+        last_event_at: now,
+        last_run: None,
+        last_success_at: None,
+        recent_totals: Vec::new(),
+        runs_kept: 0,
+    });
+    j.plugin.clone_from(&ev.plugin);
+    if ev.every_secs.is_some() {
+        j.every_secs = ev.every_secs;
+    }
+    j.last_event_at = now;
+    Ok(j)
+}
+
+/// A `finished` event: the run joins the history (which ages out by count
+/// and days) and becomes the job's last run if it is the newest.
+fn finish_run(
+    store: &Store,
+    w: &mut Writes,
+    history: &History,
+    node: &str,
+    j: &mut JobRec,
+    ev: &Event,
+    now: i64,
+) -> Result<(), Refuse> {
+    let rec = RunRec {
+        job: ev.job.clone(),
+        run: ev.run.clone(),
+        started_at: ev.started_at,
+        ended_at: ev.ended_at.unwrap_or(ev.at),
+        result: ev.result.unwrap_or(RunResult::Failed),
+        snapshot: ev.snapshot.clone(),
+        files: ev.files,
+        bytes_read: ev.bytes_read,
+        bytes_added: ev.bytes_added,
+        bytes_stored: ev.bytes_stored,
+        bytes_total: ev.bytes_total,
+        warnings: ev.warnings,
+        error: ev.error.clone(),
+        agent: ev.agent.clone(),
+        received_at: Some(now),
+    };
+    if w.put_run(store, node, &rec)? {
+        j.runs_kept += 1;
+    }
+    if j.running.as_deref() == Some(ev.run.as_str()) {
+        j.running = None;
+    }
+    if rec.result == RunResult::Success {
+        j.last_success_at = Some(
+            j.last_success_at
+                .map_or(rec.ended_at, |t| t.max(rec.ended_at)),
+        );
+        j.recent_totals.push(rec.bytes_total);
+        let extra = j.recent_totals.len().saturating_sub(20);
+        j.recent_totals.drain(..extra);
+    }
+    if j.last_run
+        .as_ref()
+        .is_none_or(|r| rec.ended_at >= r.ended_at)
+    {
+        j.last_run = Some(rec);
+    }
+    if history.days > 0 {
+        let days = i64::try_from(history.days.saturating_mul(86400)).unwrap_or(i64::MAX);
+        let dropped = w.drop_runs_before(store, node, &ev.job, now.saturating_sub(days))?;
+        j.runs_kept = j.runs_kept.saturating_sub(dropped as u64);
+    }
+    if j.runs_kept > history.runs {
+        let excess = (j.runs_kept - history.runs) as usize;
+        let dropped = w.drop_oldest_runs(store, node, &ev.job, excess);
+        j.runs_kept -= dropped as u64;
+    }
+    Ok(())
+}
+
+/// A pending enrolment file claimed (renamed) by the writer: removed once the
+/// group is durable, put back if the commit failed.
+struct Claim {
+    claimed: PathBuf,
+    pending: PathBuf,
+}
+
+impl Claim {
+    fn finish(self, committed: bool) {
+        if committed {
+            let _ = std::fs::remove_file(&self.claimed);
+        } else if !self.pending.exists() {
+            let _ = std::fs::rename(&self.claimed, &self.pending);
+        }
+        if let Some(dir) = self.pending.parent() {
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+    }
+}
+
+fn apply_enrol(
+    store: &Store,
+    w: &mut Writes,
+    rec: &NodeRec,
+    replace: bool,
+    pending: &std::path::Path,
+    code_hash: &str,
+) -> (Reply, Option<Claim>) {
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::error!("enrolment of {}: {e}", rec.name);
+        Reply::error(503, "the store could not be read; retry")
+    };
+    let existing = match w.node(store, &rec.name) {
+        Ok(n) => n,
+        Err(e) => return (unavailable(&e), None),
+    };
+    if existing.is_some() && !replace {
+        return (
+            Reply::error(
+                409,
+                &format!(
+                    "node '{}' is already enrolled; to give it a new key run 'bananaui node add {} --replace' on the tower",
+                    rec.name, rec.name
+                ),
+            ),
+            None,
+        );
+    }
+    // Claim the code before storing: whoever renamed the file used it.
+    let claimed = pending.with_extension(format!(
+        "claimed-{}",
+        hex::encode(rand::random::<[u8; 8]>())
+    ));
+    match std::fs::rename(pending, &claimed) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return (
+                Reply::error(403, "this enrolment code was already used"),
+                None,
+            );
+        }
+        Err(e) => return (unavailable(&e), None),
+    }
+    let claim = Claim {
+        claimed: claimed.clone(),
+        pending: pending.to_owned(),
+    };
+    // A code issued again since the request was checked: the old one is void.
+    let still = std::fs::read(&claimed)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<super::enrol::Pending>(&b).ok())
+        .is_some_and(|p| p.code_hash == code_hash && p.replace == replace);
+    if !still {
+        claim.finish(false);
+        return (
+            Reply::error(403, "this enrolment code is no longer valid"),
+            None,
+        );
+    }
+    let mut rec = rec.clone();
+    if let Some(old) = existing {
+        rec.last_seen_at = old.last_seen_at;
+        rec.agent = old.agent;
+    }
+    if let Err(e) = w.put_node(&rec) {
+        claim.finish(false);
+        return (unavailable(&e), None);
+    }
+    (
+        Reply::json(
+            201,
+            &json!({"node": rec.name, "enrolled_at": rec.enrolled_at}),
+        ),
+        Some(claim),
+    )
+}

@@ -1,0 +1,81 @@
+//! The alerts view.
+
+use super::app::App;
+use super::model::{ago, clean, span};
+use super::ui::{bold, clock, color};
+use crate::api::State;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders, Row as TRow, Table};
+use ratatui::Frame;
+
+/// Firing alerts (scrollable) above the recently resolved ones.
+pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
+    let [top, bottom] =
+        Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
+    let h = top.height.saturating_sub(3) as usize;
+    app.scroll = app
+        .scroll
+        .min(app.alerts.firing.len().saturating_sub(h.max(1)));
+    let firing: Vec<TRow> = app
+        .alerts
+        .firing
+        .iter()
+        .skip(app.scroll)
+        .map(|a| {
+            TRow::new(vec![
+                Span::styled(clean(&a.rule), color(app, State::Failed)),
+                Span::raw(clean(&a.node)),
+                Span::raw(clean(a.job.as_deref().unwrap_or("—"))),
+                Span::raw(format!("{} ({})", ago(Some(a.since), now), clock(a.since))),
+                Span::raw(clean(&a.message)),
+            ])
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Min(10),
+        Constraint::Min(8),
+        Constraint::Length(26),
+        Constraint::Min(20),
+    ];
+    f.render_widget(
+        Table::new(firing, widths)
+            .header(TRow::new(
+                ["RULE", "NODE", "JOB", "FIRING SINCE", "MESSAGE"].map(|h| Span::styled(h, bold())),
+            ))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" firing alerts ({}) ", app.alerts.firing.len())),
+            ),
+        top,
+    );
+    let resolved: Vec<TRow> = app
+        .alerts
+        .resolved
+        .iter()
+        .map(|a| {
+            let lasted = a.resolved_at.map(|r| span(r - a.since)).unwrap_or_default();
+            TRow::new(vec![
+                Span::styled(clean(&a.rule), color(app, State::Ok)),
+                Span::raw(clean(&a.node)),
+                Span::raw(clean(a.job.as_deref().unwrap_or("—"))),
+                Span::raw(format!("{} (lasted {lasted})", ago(a.resolved_at, now))),
+                Span::raw(clean(&a.message)),
+            ])
+        })
+        .collect();
+    f.render_widget(
+        Table::new(resolved, widths)
+            .header(TRow::new(
+                ["RULE", "NODE", "JOB", "RESOLVED", "MESSAGE"].map(|h| Span::styled(h, bold())),
+            ))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(" recently resolved "),
+            ),
+        bottom,
+    );
+}

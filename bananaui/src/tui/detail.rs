@@ -1,0 +1,272 @@
+//! The node detail view.
+
+use super::app::App;
+use super::model::{ago, bytes, clean, span};
+use super::ui::{bold, color};
+use crate::api::{Detail, Node, Outcome, State};
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Row as TRow, Sparkline, Table, Wrap};
+use ratatui::Frame;
+
+/// One node: who and how fresh, its jobs, size and duration charts, and
+/// the run history.
+pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
+    let name = app.detail_node.clone().unwrap_or_default();
+    // Taken out while drawing (the history scroll is written back to app).
+    let Some(d) = app.detail.take() else {
+        f.render_widget(
+            Paragraph::new(match &app.detail_error {
+                Some(e) => format!("cannot load {name}: {e}"),
+                None => format!("loading {name}…"),
+            })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(format!(" {name} ")),
+            ),
+            area,
+        );
+        return;
+    };
+    let n = &d.node;
+    let jobs_h = n.jobs.len().min(5) as u16 + 3;
+    let [info_area, jobs, charts_area, runs] = Layout::vertical([
+        Constraint::Length(6),
+        Constraint::Length(jobs_h),
+        Constraint::Length(5),
+        Constraint::Min(4),
+    ])
+    .areas(area);
+
+    info(f, app, &d, info_area, now);
+    jobs_table(f, app, n, jobs, now);
+    charts(f, app, &d, charts_area);
+    history(f, app, &d, runs, now);
+    app.detail = Some(d);
+}
+
+/// Who, and how fresh: state, agent, delivery hints, the last errors.
+fn info(f: &mut Frame, app: &App, d: &Detail, area: Rect, now: i64) {
+    let n = &d.node;
+    let state = n.state;
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!("{} {} ", state.symbol(), clean(&n.name)),
+            bold().patch(color(app, state)),
+        ),
+        Span::styled(state.name(), color(app, state)),
+        Span::raw(format!(
+            "   agent {}   enrolled {}   last heard {}",
+            clean(n.agent.as_deref().unwrap_or("—")),
+            ago(Some(n.enrolled_at), now),
+            ago(n.last_seen_at, now)
+        )),
+    ])];
+    let late: Vec<_> = d
+        .runs
+        .iter()
+        .filter_map(|r| r.received_at.map(|rx| (rx.saturating_sub(r.ended_at), r)))
+        .filter(|(delay, _)| *delay > 120)
+        .collect();
+    if let Some((delay, _)) = late.first() {
+        lines.push(Line::from(format!(
+            "delivery: {} run(s) arrived late (latest {} after it ended): spooled on the node while the tower was unreachable",
+            late.len(),
+            span(*delay),
+        )));
+    } else if n
+        .last_seen_at
+        .is_some_and(|t| now.saturating_sub(t) > 86400)
+    {
+        lines.push(Line::from("delivery: nothing heard for over a day: node down, cron stopped, or its spool cannot reach the tower"));
+    } else {
+        lines.push(Line::from("delivery: on time"));
+    }
+    let errors: Vec<_> = d
+        .runs
+        .iter()
+        .filter_map(|r| r.error.as_ref().map(|e| (r, e)))
+        .take(2)
+        .collect();
+    for (r, e) in &errors {
+        lines.push(Line::from(vec![
+            Span::styled("last error ", color(app, State::Failed)),
+            Span::raw(format!(
+                "{} {}: {}",
+                ago(Some(r.ended_at), now),
+                clean(&r.job),
+                clean(e)
+            )),
+        ]));
+    }
+    if errors.is_empty() {
+        lines.push(Line::from("no errors in the kept history"));
+    }
+    f.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" node {} ", clean(&n.name))),
+        ),
+        area,
+    );
+}
+
+/// The node's jobs with their schedule and next due time.
+fn jobs_table(f: &mut Frame, app: &App, n: &Node, area: Rect, now: i64) {
+    let jrows: Vec<TRow> = n
+        .jobs
+        .iter()
+        .map(|j| {
+            let s = j.state;
+            TRow::new(vec![
+                Span::styled(format!("{} {}", s.symbol(), s.name()), color(app, s)),
+                Span::raw(clean(&j.job)),
+                Span::raw(clean(&j.plugin)),
+                Span::raw(ago(j.last_success_at, now)),
+                Span::raw(
+                    j.every_secs
+                        .map(|e| format!("every {}", span(e as i64)))
+                        .unwrap_or_else(|| "—".into()),
+                ),
+                Span::raw(
+                    j.next_due_at
+                        .map(|t| ago(Some(t), now))
+                        .unwrap_or_else(|| "—".into()),
+                ),
+            ])
+        })
+        .collect();
+    let jt = Table::new(
+        jrows,
+        [
+            Constraint::Length(9),
+            Constraint::Min(8),
+            Constraint::Length(7),
+            Constraint::Length(14),
+            Constraint::Length(12),
+            Constraint::Length(14),
+        ],
+    )
+    .header(TRow::new(
+        [
+            "STATE",
+            "JOB",
+            "PLUGIN",
+            "LAST SUCCESS",
+            "SCHEDULE",
+            "NEXT DUE",
+        ]
+        .map(|h| Span::styled(h, bold())),
+    ))
+    .block(Block::default().borders(Borders::ALL).title(" jobs "));
+    f.render_widget(jt, area);
+}
+
+/// Size and duration of the opened job's kept runs, oldest to newest.
+fn charts(f: &mut Frame, app: &App, d: &Detail, area: Rect) {
+    let n = &d.node;
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(area);
+    let width = left.width.saturating_sub(2) as usize;
+    // One job's runs (the row that was opened; else the node's first job):
+    // mixing jobs would make the charts meaningless.
+    let job = app
+        .detail_job
+        .clone()
+        .filter(|j| n.jobs.iter().any(|x| clean(&x.job) == *j))
+        .or_else(|| n.jobs.first().map(|j| clean(&j.job)))
+        .unwrap_or_default();
+    let mut series: Vec<_> = d
+        .runs
+        .iter()
+        .filter(|r| clean(&r.job) == job)
+        .take(width)
+        .collect();
+    series.reverse();
+    let sizes: Vec<u64> = series.iter().map(|r| r.bytes_total).collect();
+    let durs: Vec<u64> = series
+        .iter()
+        .map(|r| r.duration_secs.max(0) as u64)
+        .collect();
+    let max_size = bytes(sizes.iter().max().copied());
+    let max_dur = span(durs.iter().max().copied().unwrap_or(0) as i64);
+    let spark_style = if app.color {
+        Style::default().fg(Color::Cyan)
+    } else {
+        Style::default()
+    };
+    f.render_widget(
+        Sparkline::default().data(&sizes).style(spark_style).block(
+            Block::default().borders(Borders::ALL).title(format!(
+                " {job}: size, last {} runs (max {max_size}) ",
+                sizes.len()
+            )),
+        ),
+        left,
+    );
+    f.render_widget(
+        Sparkline::default().data(&durs).style(spark_style).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(format!(" duration (max {max_dur}) ")),
+        ),
+        right,
+    );
+}
+
+/// The run history of all the node's jobs, newest first.
+fn history(f: &mut Frame, app: &mut App, d: &Detail, area: Rect, now: i64) {
+    let h = area.height.saturating_sub(3) as usize;
+    app.scroll = app.scroll.min(d.runs.len().saturating_sub(h.max(1)));
+    let rrows: Vec<TRow> = d
+        .runs
+        .iter()
+        .skip(app.scroll)
+        .take(h)
+        .map(|r| {
+            let s = if r.result == Outcome::Success {
+                State::Ok
+            } else {
+                State::Failed
+            };
+            TRow::new(vec![
+                Span::raw(ago(Some(r.ended_at), now)),
+                Span::raw(clean(&r.job)),
+                Span::styled(r.result.name(), color(app, s)),
+                Span::raw(span(r.duration_secs)),
+                Span::raw(r.files.to_string()),
+                Span::raw(bytes(Some(r.bytes_total))),
+                Span::raw(bytes(Some(r.bytes_stored))),
+                Span::raw(clean(r.error.as_deref().unwrap_or(""))),
+            ])
+        })
+        .collect();
+    let rt = Table::new(
+        rrows,
+        [
+            Constraint::Length(12),
+            Constraint::Min(8),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(8),
+            Constraint::Length(10),
+            Constraint::Length(10),
+            Constraint::Min(10),
+        ],
+    )
+    .header(TRow::new(
+        [
+            "ENDED", "JOB", "RESULT", "TOOK", "FILES", "SIZE", "STORED", "ERROR",
+        ]
+        .map(|h| Span::styled(h, bold())),
+    ))
+    .block(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(format!(" run history ({} kept) ", d.runs.len())),
+    );
+    f.render_widget(rt, area);
+}

@@ -1,0 +1,114 @@
+//! The only module that imports the age crate: X25519 identities and
+//! recipients, and age streams (a fresh file key per stream, seekable on
+//! read so a restore decrypts only the part of a pack it needs).
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::secret::Secret;
+use ::age::secrecy::ExposeSecret;
+use std::io::{Read, Seek, Write};
+use std::str::FromStr;
+
+/// An age X25519 identity (secret key).
+pub type Identity = ::age::x25519::Identity;
+/// An age X25519 recipient (public key).
+pub type Recipient = ::age::x25519::Recipient;
+/// An age stream being written.
+pub type StreamWriter<W> = ::age::stream::StreamWriter<W>;
+/// An age stream being read (seekable when its input is).
+pub type StreamReader<R> = ::age::stream::StreamReader<R>;
+
+/// A fresh identity.
+pub fn generate() -> Identity {
+    Identity::generate()
+}
+
+/// The identity as `AGE-SECRET-KEY-1…`, in a [`Secret`].
+pub fn identity_secret(id: &Identity) -> Secret {
+    Secret::new(id.to_string().expose_secret())
+}
+
+/// The identity's recipient as `age1…`.
+pub fn recipient_of(id: &Identity) -> String {
+    id.to_public().to_string()
+}
+
+/// Parses an `AGE-SECRET-KEY-1…` identity; the error never quotes it.
+pub fn parse_identity(s: &str) -> Result<Identity> {
+    Identity::from_str(s.trim()).map_err(|_| {
+        Error::new(
+            ErrorKind::BadInput,
+            "an identity is not a valid age secret key",
+        )
+    })
+}
+
+/// Parses an `age1...` recipient, with an error that quotes it.
+pub fn parse_recipient(s: &str) -> Result<Recipient> {
+    Recipient::from_str(s.trim()).map_err(|e| {
+        Error::new(
+            ErrorKind::BadInput,
+            format!("'{s}' is not an age X25519 recipient: {e}"),
+        )
+        .hint("a recipient looks like age1... (see 'age-keygen -y')")
+    })
+}
+
+/// Encrypts a stream to age recipients: every call makes a fresh file key.
+pub fn writer<W: Write>(recipients: &[Recipient], out: W) -> Result<StreamWriter<W>> {
+    let enc =
+        ::age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn ::age::Recipient))
+            .map_err(|e| Error::new(ErrorKind::Other, format!("age: cannot encrypt: {e}")))?;
+    enc.wrap_output(out)
+        .map_err(|e| Error::io("age encryption", e))
+}
+
+/// Opens an age stream with the given identities.
+pub fn reader<R: Read + Seek>(
+    identities: &[Identity],
+    input: R,
+    what: &str,
+) -> Result<StreamReader<R>> {
+    let dec = ::age::Decryptor::new(input)
+        .map_err(|e| Error::damaged(format!("{what}: not a valid age file: {e}")))?;
+    dec.decrypt(identities.iter().map(|i| i as &dyn ::age::Identity))
+        .map_err(|e| match e {
+            ::age::DecryptError::NoMatchingKeys => Error::new(
+                ErrorKind::WrongKey,
+                format!("{what}: none of the identities in the key can decrypt it"),
+            )
+            .hint("use the key that was used at backup time, or a break-glass identity"),
+            e => Error::damaged(format!("{what}: cannot decrypt: {e}")),
+        })
+}
+
+/// Encrypts `plain` to `recipients` in one go.
+pub fn encrypt(recipients: &[Recipient], plain: &[u8]) -> Result<Vec<u8>> {
+    let mut w = writer(recipients, Vec::new())?;
+    w.write_all(plain)
+        .map_err(|e| Error::io("age encryption", e))?;
+    w.finish().map_err(|e| Error::io("age encryption", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_wrong_identity() {
+        let id = generate();
+        let r = parse_recipient(&recipient_of(&id)).unwrap();
+        let ct = encrypt(&[r], b"banana").unwrap();
+        let mut out = Vec::new();
+        reader(std::slice::from_ref(&id), std::io::Cursor::new(&ct), "x")
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, b"banana");
+        let e = reader(&[generate()], std::io::Cursor::new(&ct), "x").err();
+        assert_eq!(e.map(|e| e.kind()), Some(ErrorKind::WrongKey));
+        let again = parse_identity(identity_secret(&id).expose()).unwrap();
+        assert_eq!(recipient_of(&again), recipient_of(&id));
+        let e = parse_identity("nope").err().map(|e| e.to_string());
+        assert!(e.is_some_and(|e| !e.contains("nope")));
+    }
+}

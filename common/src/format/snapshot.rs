@@ -1,0 +1,69 @@
+//! §6 Snapshots and §7 reference lists, both sealed.
+
+use crate::id::Id;
+use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
+
+/// §7 A per-snapshot reference list, sealed: every pack the snapshot needs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Refs {
+    /// Pack ids, sorted.
+    pub packs: Vec<Id>,
+}
+
+/// §6 What a backup run did, recorded in its snapshot.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    /// Regular files in the snapshot.
+    pub files: u64,
+    /// Directories.
+    pub dirs: u64,
+    /// Other entries (symlinks, devices, fifos, sockets).
+    pub others: u64,
+    /// Sum of regular file sizes.
+    pub total_bytes: u64,
+    /// Bytes read from files this run (zero for an unchanged incremental).
+    pub bytes_read: u64,
+    /// Plaintext bytes of data chunks new to the repository.
+    pub bytes_added: u64,
+    /// Bytes of packs written to storage.
+    pub bytes_stored: u64,
+    /// Data chunks new to the repository.
+    pub chunks_added: u64,
+    /// Tree blobs new to the repository (metadata, e.g. a changed atime).
+    #[serde(default)]
+    pub trees_added: u64,
+    /// Files reused from the previous snapshot's catalogue without reading.
+    pub files_unchanged: u64,
+    /// Warnings (unreadable or changed files).
+    pub warnings: u64,
+    /// Wall time, milliseconds.
+    pub duration_ms: u64,
+}
+
+/// §6 A snapshot, sealed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Time the backup started: Unix seconds and nanoseconds.
+    pub time: (i64, u32),
+    /// Host name of the node.
+    pub hostname: String,
+    /// User that ran the backup.
+    pub username: String,
+    /// The backed-up paths (absolute, as bytes).
+    pub paths: Vec<ByteBuf>,
+    /// Tags given with `--tag`.
+    pub tags: Vec<String>,
+    /// The snapshot this one was made incrementally from.
+    pub parent: Option<Id>,
+    /// Root tree blob id.
+    pub tree: Id,
+    /// Name of the reference-list object.
+    pub refs: Id,
+    /// Index files written by this run.
+    pub indexes: Vec<Id>,
+    /// Run statistics.
+    pub summary: Summary,
+    /// Agent version that wrote it.
+    pub program: String,
+}

@@ -1,0 +1,191 @@
+//! Backup, in four steps: recover the index (and the packs an interrupted
+//! run left), read the [`Source`] through the storage pipeline, commit, and
+//! record what this node wrote.
+//!
+//! Write order: packs, then the index file, then the reference list, then the
+//! snapshot. A run killed at any point leaves only unreferenced objects; the
+//! next run finds the packs no index covers, reads their sealed headers and
+//! reuses their chunks.
+
+mod catalogue;
+mod estimate;
+mod excludes;
+mod pipeline;
+mod recover;
+mod source;
+mod walk;
+
+pub use excludes::Excludes;
+pub use source::{Run, Source, StreamSource};
+pub use walk::FsSource;
+
+use crate::backend::Kind;
+use crate::crypto::SealKind;
+use crate::error::{Error, ErrorKind, Result};
+use crate::events::{Observer, Progress, WarningKind};
+use crate::format::{IndexFile, IndexPack, Refs, Snapshot, Summary};
+use crate::id::Id;
+use crate::repo::{Index, Repository};
+use serde_bytes::ByteBuf;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// What to back up and how.
+pub struct BackupOptions {
+    /// What is read.
+    pub source: Box<dyn Source>,
+    /// Tags for the snapshot.
+    pub tags: Vec<String>,
+    /// Node-local state directory (catalogue); `None` disables incremental reuse.
+    pub state_dir: Option<PathBuf>,
+    /// Compression workers (0: one per core).
+    pub threads: usize,
+    /// Host name to record.
+    pub hostname: String,
+    /// Count the sources first so progress can show totals.
+    pub estimate: bool,
+}
+
+impl BackupOptions {
+    /// Options for `source` with no tags, no state and default threads.
+    pub fn new(source: Box<dyn Source>) -> BackupOptions {
+        BackupOptions {
+            source,
+            tags: Vec::new(),
+            state_dir: None,
+            threads: 0,
+            hostname: String::new(),
+            estimate: false,
+        }
+    }
+}
+
+/// What a finished backup produced.
+#[derive(Debug)]
+pub struct BackupOutcome {
+    /// The new snapshot's id.
+    pub id: Id,
+    /// The snapshot.
+    pub snapshot: Snapshot,
+    /// Some sources were unreadable and are missing from the snapshot.
+    pub partial: bool,
+}
+
+/// Runs a backup.
+pub fn backup(
+    repo: &Repository,
+    opts: BackupOptions,
+    obs: &dyn Observer,
+    progress: &Progress,
+) -> Result<BackupOutcome> {
+    let started = Instant::now();
+    let time = crate::now();
+    let paths = opts.source.paths();
+    let (mut index, recovered) = recover::index(repo, obs)?;
+    let repo_id = repo.config().id;
+    let mut cat = catalogue::Session::open(opts.state_dir.as_deref(), &repo_id, &paths, obs);
+    let parent = cat.parent();
+    let mut ctx = source::Ctx {
+        obs,
+        progress,
+        last_tick: Instant::now(),
+        estimate: opts.estimate.then(|| opts.source.estimate()).flatten(),
+        summary: Summary::default(),
+        partial: false,
+    };
+    let threads = crate::worker_threads(opts.threads);
+    let source = opts.source;
+    let done = pipeline::run(repo, &index, threads, |sink| {
+        let mut run = Run {
+            sink,
+            catalogue: &mut cat,
+            ctx: &mut ctx,
+            names: walk::Names::default(),
+        };
+        source.read(&mut run)
+    });
+    // The packer's error (a full disk, say) is the cause of a walker error.
+    let new_packs = done.packs?;
+    let root = done.root?;
+    let mut summary = ctx.summary;
+    (
+        summary.chunks_added,
+        summary.bytes_added,
+        summary.trees_added,
+    ) = done.added;
+    summary.bytes_stored = done.stored;
+    let mut packs = recovered;
+    packs.extend(new_packs);
+    let (indexes, refs) = commit_index(repo, &mut index, packs, &done.used)?;
+    summary.duration_ms = started.elapsed().as_millis() as u64;
+    let snapshot = Snapshot {
+        time,
+        hostname: opts.hostname,
+        username: walk::Names::default()
+            .user(nix::unistd::geteuid().as_raw())
+            .unwrap_or_default(),
+        paths: paths.into_iter().map(ByteBuf::from).collect(),
+        tags: opts.tags,
+        parent,
+        tree: root,
+        refs,
+        indexes,
+        summary,
+        program: format!("bananactl {}", env!("CARGO_PKG_VERSION")),
+    };
+    let id = repo.save(Kind::Snapshot, SealKind::Snapshot, &snapshot)?;
+    if let Some(dir) = &opts.state_dir {
+        let published = super::state::record_last_snapshot(dir, &repo_id, &id)
+            .and_then(|_| cat.commit(&id, &repo_id));
+        if let Err(e) = published {
+            obs.warn(
+                WarningKind::Repository,
+                &dir.display().to_string(),
+                &format!("local state not updated: {e}"),
+            );
+        }
+    }
+    Ok(BackupOutcome {
+        id,
+        snapshot,
+        partial: ctx.partial,
+    })
+}
+
+/// Writes the index file for `packs` (this run's and the recovered ones) and
+/// the reference list of every pack holding a `used` blob.
+fn commit_index(
+    repo: &Repository,
+    index: &mut Index,
+    packs: Vec<IndexPack>,
+    used: &HashSet<Id>,
+) -> Result<(Vec<Id>, Id)> {
+    let mut indexes = Vec::new();
+    if !packs.is_empty() {
+        indexes.push(repo.save(
+            Kind::Index,
+            SealKind::Index,
+            &IndexFile {
+                packs: packs.clone(),
+            },
+        )?);
+    }
+    for p in &packs {
+        index.add_pack(p);
+    }
+    let mut refs = HashSet::new();
+    for id in used {
+        let (p, _) = index.get(id).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Other,
+                format!("internal: blob {id} was not stored"),
+            )
+        })?;
+        refs.insert(p.id);
+    }
+    let mut refs: Vec<Id> = refs.into_iter().collect();
+    refs.sort();
+    let refs = repo.save(Kind::Refs, SealKind::Refs, &Refs { packs: refs })?;
+    Ok((indexes, refs))
+}

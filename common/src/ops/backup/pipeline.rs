@@ -1,0 +1,244 @@
+//! The storage pipeline behind a walk: the walking thread chunks and hashes;
+//! compression runs on one worker per core; one packer thread encrypts packs
+//! and uploads them. Bounded queues between them keep memory bounded by the
+//! queue depth and the pack size, not by file size or count.
+//!
+//! Blobs smaller than [`GROUP_BELOW`] are compressed in groups: a codec's
+//! per-stream set-up costs more than compressing a small file, and shared
+//! context shrinks them.
+
+use crate::backend::Kind;
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::codec;
+use crate::format::tree::{Node, Tree};
+use crate::format::{BlobKind, IndexPack};
+use crate::id::Id;
+use crate::repo::pack::PackWriter;
+use crate::repo::{Index, Repository};
+use crossbeam_channel::{bounded, Receiver, Sender};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Blobs smaller than this are compressed in groups.
+pub const GROUP_BELOW: usize = 64 << 10;
+/// A group is sent to compression once it holds this much.
+const GROUP_TARGET: usize = 512 << 10;
+
+/// One payload to compress: a blob, or a group of small blobs of one kind.
+struct Job {
+    kind: BlobKind,
+    blobs: Vec<(Id, u32)>,
+    data: Vec<u8>,
+}
+
+struct Packed {
+    kind: BlobKind,
+    blobs: Vec<(Id, u32)>,
+    payload: Vec<u8>,
+}
+
+/// What the walk hands blobs to: deduplicates against the index and what
+/// this run already queued, groups small blobs, and feeds the pipeline.
+pub struct Sink<'a> {
+    repo: &'a Repository,
+    index: &'a Index,
+    pending: HashSet<Id>,
+    used: HashSet<Id>,
+    jobs: Option<Sender<Job>>,
+    groups: BTreeMap<u8, Job>,
+    chunks_added: u64,
+    bytes_added: u64,
+    trees_added: u64,
+}
+
+impl Sink<'_> {
+    /// The repository written to.
+    pub fn repo(&self) -> &Repository {
+        self.repo
+    }
+
+    /// Whether a blob is stored already or queued by this run.
+    pub fn known(&self, id: &Id) -> bool {
+        self.index.contains(id) || self.pending.contains(id)
+    }
+
+    /// Marks blobs as referenced by the snapshot (reused without storing).
+    pub fn use_blobs(&mut self, ids: &[Id]) {
+        self.used.extend(ids.iter().copied());
+    }
+
+    /// Stores a blob unless the repository or this run has it; it counts as used.
+    pub fn store(&mut self, id: Id, kind: BlobKind, data: Vec<u8>) -> Result<()> {
+        self.used.insert(id);
+        if self.index.contains(&id) || !self.pending.insert(id) {
+            return Ok(());
+        }
+        if kind == BlobKind::Data {
+            self.chunks_added += 1;
+            self.bytes_added += data.len() as u64;
+        } else {
+            self.trees_added += 1;
+        }
+        if data.len() >= GROUP_BELOW {
+            return self.send(Job {
+                kind,
+                blobs: vec![(id, data.len() as u32)],
+                data,
+            });
+        }
+        let group = self.groups.entry(u8::from(kind)).or_insert_with(|| Job {
+            kind,
+            blobs: Vec::new(),
+            data: Vec::new(),
+        });
+        group.blobs.push((id, data.len() as u32));
+        group.data.extend_from_slice(&data);
+        if group.data.len() >= GROUP_TARGET {
+            if let Some(job) = self.groups.remove(&u8::from(kind)) {
+                self.send(job)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a directory listing (sorted, names unique) and returns its id.
+    pub fn store_tree(&mut self, mut nodes: Vec<Node>) -> Result<Id> {
+        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        nodes.dedup_by(|a, b| a.name == b.name);
+        let bytes = crate::format::to_cbor(&Tree { nodes });
+        let id = self.repo.keys().chunk_id(&bytes);
+        self.store(id, BlobKind::Tree, bytes)?;
+        Ok(id)
+    }
+
+    /// Sends the unfinished groups; called once the walk is done.
+    fn flush_groups(&mut self) -> Result<()> {
+        for (_, job) in std::mem::take(&mut self.groups) {
+            self.send(job)?;
+        }
+        Ok(())
+    }
+
+    fn send(&mut self, job: Job) -> Result<()> {
+        let sent = self.jobs.as_ref().map(|j| j.send(job).is_ok());
+        if sent == Some(true) {
+            Ok(())
+        } else {
+            Err(Error::new(ErrorKind::Io, "storage pipeline stopped"))
+        }
+    }
+}
+
+/// What the pipeline produced.
+pub struct Done {
+    /// The walk's result (the root tree).
+    pub root: Result<Id>,
+    /// Packs written, for the index file.
+    pub packs: Result<Vec<IndexPack>>,
+    /// Bytes of packs written to storage.
+    pub stored: u64,
+    /// Every blob the snapshot references.
+    pub used: HashSet<Id>,
+    /// Data chunks, their bytes, and tree blobs new to the repository.
+    pub added: (u64, u64, u64),
+}
+
+/// Runs `walk` on this thread with the compression workers and the packer
+/// behind it; returns when every pack is uploaded (or the pipeline failed).
+pub fn run<'a>(
+    repo: &'a Repository,
+    index: &'a Index,
+    threads: usize,
+    walk: impl FnOnce(&mut Sink<'a>) -> Result<Id>,
+) -> Done {
+    let stored = AtomicU64::new(0);
+    let (job_tx, job_rx) = bounded::<Job>(threads * 2);
+    let (pack_tx, pack_rx) = bounded::<Packed>(threads * 2);
+    let preset = repo.config().compression;
+    let (root, packs, sink) = std::thread::scope(|s| {
+        for _ in 0..threads {
+            let rx = job_rx.clone();
+            let tx = pack_tx.clone();
+            s.spawn(move || compress_worker(rx, tx, preset));
+        }
+        drop(job_rx);
+        drop(pack_tx);
+        let stored = &stored;
+        let packer = s.spawn(move || packer(repo, pack_rx, stored));
+        let mut sink = Sink {
+            repo,
+            index,
+            pending: HashSet::new(),
+            used: HashSet::new(),
+            jobs: Some(job_tx),
+            groups: BTreeMap::new(),
+            chunks_added: 0,
+            bytes_added: 0,
+            trees_added: 0,
+        };
+        let root = walk(&mut sink).and_then(|r| sink.flush_groups().map(|_| r));
+        sink.jobs = None; // closes the pipeline
+        let packs = packer
+            .join()
+            .unwrap_or_else(|_| Err(Error::new(ErrorKind::Other, "packer thread panicked")));
+        (root, packs, sink)
+    });
+    Done {
+        root,
+        packs,
+        stored: stored.load(Ordering::Relaxed),
+        added: (sink.chunks_added, sink.bytes_added, sink.trees_added),
+        used: sink.used,
+    }
+}
+
+fn compress_worker(rx: Receiver<Job>, tx: Sender<Packed>, preset: u32) {
+    for job in rx {
+        let payload = codec::compress(&job.data, preset);
+        let packed = Packed {
+            kind: job.kind,
+            blobs: job.blobs,
+            payload,
+        };
+        if tx.send(packed).is_err() {
+            return;
+        }
+    }
+}
+
+fn packer(repo: &Repository, rx: Receiver<Packed>, stored: &AtomicU64) -> Result<Vec<IndexPack>> {
+    let recipients = &repo.backup_key().recipients;
+    let target = u64::from(repo.config().pack_size);
+    let mut open: BTreeMap<u8, PackWriter> = BTreeMap::new();
+    let mut done = Vec::new();
+    let flush = |w: PackWriter, done: &mut Vec<IndexPack>| -> Result<()> {
+        let p = w.finish(repo.keys())?;
+        repo.backend().write(Kind::Data, &p.id.to_hex(), &p.bytes)?;
+        stored.fetch_add(p.bytes.len() as u64, Ordering::Relaxed);
+        done.push(IndexPack {
+            id: p.id,
+            body_len: p.header.body_len,
+            blobs: p.header.blobs,
+        });
+        Ok(())
+    };
+    for item in rx {
+        let key = u8::from(item.kind);
+        let w = match open.entry(key) {
+            std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::btree_map::Entry::Vacant(v) => v.insert(PackWriter::new(recipients)?),
+        };
+        w.add_group(item.kind, &item.blobs, &item.payload)?;
+        if w.len() >= target {
+            if let Some(full) = open.remove(&key) {
+                flush(full, &mut done)?;
+            }
+        }
+    }
+    for (_, w) in open {
+        if !w.is_empty() {
+            flush(w, &mut done)?;
+        }
+    }
+    Ok(done)
+}

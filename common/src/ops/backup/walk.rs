@@ -1,0 +1,452 @@
+//! The filesystem source: walks the sources depth-first, names sorted by
+//! bytes (the catalogue's merge join depends on that order), records every
+//! entry's metadata, and reads a regular file only when the catalogue cannot
+//! vouch that it is unchanged. Hard links are read once per run.
+
+use super::catalogue::{self, ts};
+use super::estimate::{self, Totals};
+use super::excludes::Excludes;
+use super::source::{Run, Source};
+use crate::error::{Error, ErrorKind, Result};
+use crate::events::{Progress, WarningKind};
+use crate::format::tree::{Node, NodeKind, Xattr};
+use crate::id::Id;
+use serde_bytes::ByteBuf;
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsStr;
+use std::fs::{self, File, Metadata};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::path::{Component, Path, PathBuf};
+
+/// Files and directories to back up.
+pub struct FsSource {
+    sources: Vec<PathBuf>,
+    excludes: Excludes,
+    one_fs: bool,
+}
+
+impl FsSource {
+    /// The sources (absolute after normalising; nested ones dropped; each must
+    /// exist), exclude globs, and whether to stay on each source's filesystem.
+    pub fn new(paths: &[PathBuf], excludes: &[String], one_fs: bool) -> Result<FsSource> {
+        Ok(FsSource {
+            sources: prepare_sources(paths)?,
+            excludes: Excludes::new(excludes)?,
+            one_fs,
+        })
+    }
+}
+
+impl Source for FsSource {
+    fn paths(&self) -> Vec<Vec<u8>> {
+        self.sources
+            .iter()
+            .map(|p| p.as_os_str().as_bytes().to_vec())
+            .collect()
+    }
+
+    fn estimate(&self) -> Option<Totals> {
+        Some(estimate::spawn(
+            self.sources.clone(),
+            self.excludes.clone(),
+            self.one_fs,
+        ))
+    }
+
+    fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
+        let mut w = Walker {
+            run,
+            excludes: self.excludes,
+            one_fs: self.one_fs,
+            hardlinks: HashMap::new(),
+        };
+        w.roots(&self.sources)
+    }
+}
+
+/// Absolute, normalised sources with nested ones dropped; each must exist.
+fn prepare_sources(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    if paths.is_empty() {
+        return Err(
+            Error::new(ErrorKind::BadInput, "nothing to back up").hint("name at least one path")
+        );
+    }
+    let cwd = std::env::current_dir().map_err(|e| Error::io("current directory", e))?;
+    let mut out: Vec<PathBuf> = Vec::new();
+    for p in paths {
+        let abs = normalise(&cwd.join(p));
+        fs::symlink_metadata(&abs).map_err(|e| {
+            let what = format!("source '{}'", p.display());
+            if e.kind() == std::io::ErrorKind::NotFound {
+                Error::new(ErrorKind::BadInput, format!("{what} does not exist"))
+                    .hint("check the path")
+            } else {
+                Error::io(what, e)
+            }
+        })?;
+        out.push(abs);
+    }
+    out.sort();
+    out.dedup();
+    let all = out.clone();
+    out.retain(|p| !all.iter().any(|q| q != p && p.starts_with(q)));
+    Ok(out)
+}
+
+fn normalise(p: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for c in p.components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::ParentDir => {
+                out.pop();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// uid/gid → name, cached.
+#[derive(Default)]
+pub(super) struct Names {
+    users: HashMap<u32, Option<String>>,
+    groups: HashMap<u32, Option<String>>,
+}
+
+impl Names {
+    pub(super) fn user(&mut self, uid: u32) -> Option<String> {
+        self.users
+            .entry(uid)
+            .or_insert_with(|| {
+                nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                    .ok()
+                    .flatten()
+                    .map(|u| u.name)
+            })
+            .clone()
+    }
+
+    pub(super) fn group(&mut self, gid: u32) -> Option<String> {
+        self.groups
+            .entry(gid)
+            .or_insert_with(|| {
+                nix::unistd::Group::from_gid(nix::unistd::Gid::from_raw(gid))
+                    .ok()
+                    .flatten()
+                    .map(|g| g.name)
+            })
+            .clone()
+    }
+}
+
+struct Walker<'w, 'r, 'a, 'o> {
+    run: &'w mut Run<'r, 'a, 'o>,
+    excludes: Excludes,
+    one_fs: bool,
+    hardlinks: HashMap<(u64, u64), Vec<Id>>,
+}
+
+/// A directory on the way to a source: real metadata, only the listed children.
+#[derive(Default)]
+struct Virtual {
+    children: BTreeMap<Vec<u8>, Virtual>,
+    source: bool,
+}
+
+impl Walker<'_, '_, '_, '_> {
+    fn roots(&mut self, sources: &[PathBuf]) -> Result<Id> {
+        let mut top = Virtual::default();
+        for s in sources {
+            let mut v = &mut top;
+            for c in s.components() {
+                if let Component::Normal(n) = c {
+                    v = v.children.entry(n.as_bytes().to_vec()).or_default();
+                }
+            }
+            v.source = true;
+        }
+        if top.source {
+            // The source is "/" itself.
+            let m = fs::symlink_metadata("/").map_err(|e| Error::io("/", e))?;
+            return self.dir_tree(Path::new("/"), m.dev());
+        }
+        self.virtual_tree(Path::new("/"), &top)
+    }
+
+    fn virtual_tree(&mut self, path: &Path, v: &Virtual) -> Result<Id> {
+        let mut nodes = Vec::new();
+        for (name, child) in &v.children {
+            let p = path.join(OsStr::from_bytes(name));
+            let meta = match fs::symlink_metadata(&p) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.run
+                        .warn(WarningKind::Unreadable, &p, format!("cannot stat: {e}"));
+                    continue;
+                }
+            };
+            if child.source {
+                if let Some(n) = self.entry(&p, name, &meta, meta.dev())? {
+                    nodes.push(n);
+                }
+            } else {
+                let mut node = self.node(&p, name, &meta, NodeKind::Dir);
+                node.subtree = Some(self.virtual_tree(&p, child)?);
+                self.run.summary().dirs += 1;
+                nodes.push(node);
+            }
+        }
+        self.run.store_tree(nodes)
+    }
+
+    fn node(&mut self, path: &Path, name: &[u8], m: &Metadata, kind: NodeKind) -> Node {
+        let mut n = Node::new(name, kind);
+        n.mode = m.mode() & 0o7777;
+        n.uid = m.uid();
+        n.gid = m.gid();
+        n.user = self.run.names.user(m.uid());
+        n.group = self.run.names.group(m.gid());
+        n.mtime = ts(m.mtime(), m.mtime_nsec());
+        n.atime = ts(m.atime(), m.atime_nsec());
+        n.ctime = ts(m.ctime(), m.ctime_nsec());
+        n.inode = m.ino();
+        n.device = m.dev();
+        n.links = m.nlink();
+        match xattr::list(path) {
+            Ok(names) => {
+                for xn in names {
+                    if let Ok(Some(value)) = xattr::get(path, &xn) {
+                        n.xattrs.push(Xattr {
+                            name: ByteBuf::from(xn.as_bytes().to_vec()),
+                            value: ByteBuf::from(value),
+                        });
+                    }
+                }
+                n.xattrs.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOTSUP) => {}
+            Err(e) => self.run.warn(
+                WarningKind::Unreadable,
+                path,
+                format!("cannot list extended attributes: {e}"),
+            ),
+        }
+        n
+    }
+
+    /// One entry below a source (or a source itself); `None` when skipped.
+    fn entry(
+        &mut self,
+        path: &Path,
+        name: &[u8],
+        m: &Metadata,
+        root_dev: u64,
+    ) -> Result<Option<Node>> {
+        self.run.tick();
+        Progress::add(&self.run.ctx.progress.files, 1);
+        let ft = m.file_type();
+        let node = if ft.is_dir() {
+            let mut n = self.node(path, name, m, NodeKind::Dir);
+            self.run.summary().dirs += 1;
+            n.subtree = Some(if self.one_fs && m.dev() != root_dev {
+                self.run.store_tree(Vec::new())?
+            } else {
+                self.dir_tree(path, root_dev)?
+            });
+            n
+        } else if ft.is_file() {
+            match self.file(path, name, m)? {
+                Some(n) => n,
+                None => return Ok(None),
+            }
+        } else if ft.is_symlink() {
+            let target = match fs::read_link(path) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.run.warn(
+                        WarningKind::Unreadable,
+                        path,
+                        format!("cannot read symlink: {e}"),
+                    );
+                    return Ok(None);
+                }
+            };
+            let mut n = self.node(path, name, m, NodeKind::Symlink);
+            n.target = Some(ByteBuf::from(target.as_os_str().as_bytes().to_vec()));
+            self.run.summary().others += 1;
+            n
+        } else {
+            let kind = if ft.is_fifo() {
+                NodeKind::Fifo
+            } else if ft.is_char_device() {
+                NodeKind::Chardev
+            } else if ft.is_block_device() {
+                NodeKind::Blockdev
+            } else {
+                NodeKind::Socket
+            };
+            let mut n = self.node(path, name, m, kind);
+            n.rdev = m.rdev();
+            self.run.summary().others += 1;
+            n
+        };
+        Ok(Some(node))
+    }
+
+    fn dir_tree(&mut self, path: &Path, root_dev: u64) -> Result<Id> {
+        let mut names: Vec<Vec<u8>> = Vec::new();
+        match fs::read_dir(path) {
+            Ok(rd) => {
+                for e in rd {
+                    match e {
+                        Ok(e) => names.push(e.file_name().as_bytes().to_vec()),
+                        Err(err) => {
+                            self.run.warn(
+                                WarningKind::Unreadable,
+                                path,
+                                format!("cannot list directory: {err}"),
+                            );
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(e) => self.run.warn(
+                WarningKind::Unreadable,
+                path,
+                format!("cannot list directory: {e}"),
+            ),
+        }
+        names.sort();
+        let mut nodes = Vec::with_capacity(names.len());
+        for name in names {
+            let p = path.join(OsStr::from_bytes(&name));
+            if self.excludes.excluded(&p) {
+                continue;
+            }
+            let m = match fs::symlink_metadata(&p) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // vanished
+                Err(e) => {
+                    self.run
+                        .warn(WarningKind::Unreadable, &p, format!("cannot stat: {e}"));
+                    continue;
+                }
+            };
+            if let Some(n) = self.entry(&p, &name, &m, root_dev)? {
+                nodes.push(n);
+            }
+        }
+        self.run.store_tree(nodes)
+    }
+
+    fn file(&mut self, path: &Path, name: &[u8], m: &Metadata) -> Result<Option<Node>> {
+        let mut node = self.node(path, name, m, NodeKind::File);
+        node.size = m.len();
+        let key = (m.dev(), m.ino());
+        let path_bytes = path.as_os_str().as_bytes();
+        let sink = &*self.run.sink;
+        let unchanged = self
+            .run
+            .catalogue
+            .unchanged(path_bytes, m, |id| sink.known(id));
+        let linked = (m.nlink() > 1)
+            .then(|| self.hardlinks.get(&key).cloned())
+            .flatten();
+        let content = if let Some(c) = linked {
+            self.run.summary().files_unchanged += 1;
+            c
+        } else if let Some(c) = unchanged {
+            self.run.summary().files_unchanged += 1;
+            Progress::add(&self.run.ctx.progress.bytes, m.len());
+            c
+        } else {
+            match self.read_file(path, m)? {
+                Some(c) => c,
+                None => return Ok(None),
+            }
+        };
+        self.run.sink.use_blobs(&content);
+        if m.nlink() > 1 {
+            self.hardlinks.insert(key, content.clone());
+        }
+        self.run.catalogue.record(&catalogue::Entry {
+            path: ByteBuf::from(path_bytes.to_vec()),
+            size: m.len(),
+            mtime: node.mtime,
+            ctime: node.ctime,
+            inode: m.ino(),
+            device: m.dev(),
+            content: content.clone(),
+        });
+        let s = self.run.summary();
+        s.files += 1;
+        s.total_bytes += m.len();
+        node.content = content;
+        Ok(Some(node))
+    }
+
+    fn read_file(&mut self, path: &Path, m: &Metadata) -> Result<Option<Vec<Id>>> {
+        let file = File::options()
+            .read(true)
+            .custom_flags(libc::O_NOATIME | libc::O_NOFOLLOW)
+            .open(path)
+            .or_else(|_| {
+                File::options()
+                    .read(true)
+                    .custom_flags(libc::O_NOFOLLOW)
+                    .open(path)
+            });
+        let file = match file {
+            Ok(f) => f,
+            Err(e) => {
+                self.run
+                    .warn(WarningKind::Unreadable, path, format!("cannot open: {e}"));
+                return Ok(None);
+            }
+        };
+        let content = match self.run.chunks(&file, m.len())? {
+            Ok(c) => c,
+            Err(e) => {
+                self.run
+                    .warn(WarningKind::Unreadable, path, format!("read error: {e}"));
+                return Ok(None);
+            }
+        };
+        if let Ok(after) = file.metadata() {
+            if after.len() != m.len()
+                || after.mtime() != m.mtime()
+                || after.mtime_nsec() != m.mtime_nsec()
+                || after.ctime() != m.ctime()
+                || after.ctime_nsec() != m.ctime_nsec()
+            {
+                self.run.warn(
+                    WarningKind::Changed,
+                    path,
+                    "file changed while it was read; the snapshot holds what was read".into(),
+                );
+            }
+        }
+        Ok(Some(content))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalise_and_nesting() {
+        assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a");
+        fs::create_dir_all(a.join("b")).unwrap();
+        assert_eq!(prepare_sources(&[a.join("b"), a.clone()]).unwrap(), vec![a]);
+        assert!(prepare_sources(&[dir.path().join("nope")])
+            .unwrap_err()
+            .to_string()
+            .contains("does not exist"));
+    }
+}

@@ -1,0 +1,529 @@
+//! `check`: verifies the repository's structure and, with `--read-data`, every
+//! byte of it. Reports each damaged object by id and, when trees can be read,
+//! the files each damage affects. Checking never modifies the repository.
+
+use crate::backend::Kind;
+use crate::crypto::keyfile::RestoreKey;
+use crate::crypto::SealKind;
+use crate::error::{Error, ErrorKind, Result};
+use crate::events::{Observer, Progress};
+use crate::format::tree::NodeKind;
+use crate::format::{IndexFile, Refs, Snapshot};
+use crate::id::Id;
+use crate::repo::{pack, parse_name, BlobReader, Index, Repository};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// One problem, on one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The object: `pack <id>`, `index <id>`, `snapshot <id>`...
+    pub object: String,
+    /// What is wrong.
+    pub message: String,
+    /// Files affected (snapshot paths), when known.
+    pub files: Vec<String>,
+}
+
+/// What `check` found.
+#[derive(Debug, Default)]
+pub struct CheckReport {
+    /// Damage and inconsistencies; empty means the repository is sound.
+    pub problems: Vec<Problem>,
+    /// Packs no index covers: left by an interrupted backup, reused by the next.
+    pub unindexed_packs: u64,
+    /// Packs no snapshot references.
+    pub unreferenced_packs: u64,
+    /// Snapshots checked.
+    pub snapshots: u64,
+    /// Packs listed.
+    pub packs: u64,
+    /// Blobs whose content was verified (with `read_data`).
+    pub blobs_verified: u64,
+    /// Trees walked (needs an identity).
+    pub trees_checked: u64,
+    /// Whether trees could be walked (the key has an identity).
+    pub trees_walked: bool,
+}
+
+/// What to check.
+#[derive(Debug, Default)]
+pub struct CheckOptions {
+    /// Decrypt and verify every blob.
+    pub read_data: bool,
+    /// Node-local state, to detect a rolled-back snapshot.
+    pub state_dir: Option<PathBuf>,
+}
+
+struct Checker<'a> {
+    repo: &'a Repository,
+    report: CheckReport,
+    damaged_objects: BTreeMap<String, usize>,
+}
+
+impl Checker<'_> {
+    /// Records an error on `object`, without repeating the object's name.
+    fn damage(&mut self, object: String, e: &Error) {
+        let msg = e.message();
+        let msg = msg
+            .strip_prefix(&format!("{object}: "))
+            .unwrap_or(msg)
+            .to_owned();
+        self.problem(object, msg);
+    }
+
+    fn problem(&mut self, object: String, message: impl Into<String>) {
+        if let Some(&i) = self.damaged_objects.get(&object) {
+            let p = &mut self.report.problems[i];
+            p.message = format!("{}; {}", p.message, message.into());
+            return;
+        }
+        self.damaged_objects
+            .insert(object.clone(), self.report.problems.len());
+        self.report.problems.push(Problem {
+            object,
+            message: message.into(),
+            files: Vec::new(),
+        });
+    }
+}
+
+/// Runs the check. `restore` enables tree walking and (with `read_data`) blob verification.
+pub fn check(
+    repo: &Repository,
+    restore: &RestoreKey,
+    opts: &CheckOptions,
+    obs: &dyn Observer,
+    progress: &Progress,
+) -> Result<CheckReport> {
+    if opts.read_data && restore.identities.is_empty() {
+        return Err(Error::new(
+            ErrorKind::NoIdentity,
+            "--read-data decrypts every pack, and this key holds only the backup half (no identity)",
+        )
+        .hint("run it with the full key file or a restore grant; plain 'check' works with the backup half"));
+    }
+    let mut c = Checker {
+        repo,
+        report: CheckReport::default(),
+        damaged_objects: BTreeMap::new(),
+    };
+    let (index, packs) = c.indexes_and_packs()?;
+    let snapshots = c.snapshots(&index, &packs, obs)?;
+    c.key_envelopes()?;
+    if let Some(dir) = &opts.state_dir {
+        c.node_state(dir, &snapshots);
+    }
+    // Every pack's bytes, then every blob in it.
+    let mut damaged_blobs: HashMap<Id, Id> = HashMap::new();
+    if opts.read_data {
+        let mut names: Vec<_> = packs.iter().collect();
+        names.sort();
+        for (id, _) in names {
+            progress
+                .files
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            obs.progress(progress);
+            check_pack(&mut c, &index, restore, id, &mut damaged_blobs, progress)?;
+        }
+    }
+    if !restore.identities.is_empty() {
+        c.trees(&index, restore, &snapshots, &damaged_blobs)?;
+    }
+    Ok(c.report)
+}
+
+impl Checker<'_> {
+    /// Index files and the packs in storage, cross-checked.
+    fn indexes_and_packs(&mut self) -> Result<(Index, HashMap<Id, u64>)> {
+        let be = self.repo.backend();
+        let mut index = Index::default();
+        for (name, _) in be.list(Kind::Index)? {
+            let id = parse_name(&name, Kind::Index)?;
+            match self
+                .repo
+                .load::<IndexFile>(Kind::Index, SealKind::Index, &id)
+            {
+                Ok(f) => f.packs.iter().for_each(|p| index.add_pack(p)),
+                Err(e) => self.damage(format!("index {id}"), &e),
+            }
+        }
+        let packs: HashMap<Id, u64> = be
+            .list(Kind::Data)?
+            .into_iter()
+            .map(|(n, s)| parse_name(&n, Kind::Data).map(|id| (id, s)))
+            .collect::<Result<_>>()?;
+        self.report.packs = packs.len() as u64;
+        for p in index.packs() {
+            match packs.get(&p.id) {
+                None => self.problem(format!("pack {}", p.id), "indexed but missing from storage"),
+                Some(&size) if size <= p.body_len => self.problem(
+                    format!("pack {}", p.id),
+                    "shorter than its index entry says",
+                ),
+                _ => {}
+            }
+        }
+        self.report.unindexed_packs = packs.keys().filter(|id| !index.has_pack(id)).count() as u64;
+        Ok((index, packs))
+    }
+
+    /// Every snapshot and reference list in storage, authenticated; what
+    /// each snapshot needs must be there.
+    fn snapshots(
+        &mut self,
+        index: &Index,
+        packs: &HashMap<Id, u64>,
+        obs: &dyn Observer,
+    ) -> Result<Vec<(Id, Snapshot)>> {
+        let be = self.repo.backend();
+        let mut snapshots = Vec::new();
+        for (name, _) in be.list(Kind::Snapshot)? {
+            let id = parse_name(&name, Kind::Snapshot)?;
+            match self
+                .repo
+                .load::<Snapshot>(Kind::Snapshot, SealKind::Snapshot, &id)
+            {
+                Ok(s) => snapshots.push((id, s)),
+                Err(e) => self.damage(format!("snapshot {id}"), &e),
+            }
+        }
+        self.report.snapshots = snapshots.len() as u64;
+        // Every reference list in storage, referenced or not, is authenticated.
+        let mut refs_ok: HashMap<Id, Refs> = HashMap::new();
+        for (name, _) in be.list(Kind::Refs)? {
+            let id = parse_name(&name, Kind::Refs)?;
+            match self.repo.load::<Refs>(Kind::Refs, SealKind::Refs, &id) {
+                Ok(r) => {
+                    refs_ok.insert(id, r);
+                }
+                Err(e) => self.damage(format!("reference list {id}"), &e),
+            }
+        }
+        let index_names: HashSet<String> =
+            be.list(Kind::Index)?.into_iter().map(|(n, _)| n).collect();
+        let snapshot_ids: HashSet<Id> = snapshots.iter().map(|(id, _)| *id).collect();
+        let mut referenced = HashSet::new();
+        for (sid, snap) in &snapshots {
+            self.snapshot_needs(sid, snap, &refs_ok, index, packs, &mut referenced);
+            for ix in &snap.indexes {
+                if !index_names.contains(&ix.to_hex()) {
+                    self.problem(
+                        format!("index {ix}"),
+                        format!("missing, written with snapshot {}", sid.short()),
+                    );
+                }
+            }
+            if let Some(parent) = snap.parent {
+                if !snapshot_ids.contains(&parent)
+                    && !self
+                        .damaged_objects
+                        .contains_key(&format!("snapshot {parent}"))
+                {
+                    obs.warn(
+                        crate::events::WarningKind::Repository,
+                        &sid.to_hex(),
+                        &format!("parent snapshot {} is gone", parent.short()),
+                    );
+                }
+            }
+        }
+        self.report.unreferenced_packs =
+            packs.keys().filter(|id| !referenced.contains(id)).count() as u64;
+        Ok(snapshots)
+    }
+
+    /// The packs a snapshot's reference list names must exist and be indexed.
+    fn snapshot_needs(
+        &mut self,
+        sid: &Id,
+        snap: &Snapshot,
+        refs_ok: &HashMap<Id, Refs>,
+        index: &Index,
+        packs: &HashMap<Id, u64>,
+        referenced: &mut HashSet<Id>,
+    ) {
+        let Some(r) = refs_ok.get(&snap.refs) else {
+            let key = format!("reference list {}", snap.refs);
+            if !self.damaged_objects.contains_key(&key) {
+                self.problem(key, format!("missing (needed by snapshot {sid})"));
+            }
+            return;
+        };
+        for p in &r.packs {
+            referenced.insert(*p);
+            if !packs.contains_key(p) {
+                self.problem(
+                    format!("pack {p}"),
+                    format!("missing, referenced by snapshot {}", sid.short()),
+                );
+            } else if !index.has_pack(p) {
+                self.problem(
+                    format!("pack {p}"),
+                    format!(
+                        "not covered by any index, referenced by snapshot {}",
+                        sid.short()
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Break-glass key envelopes: named by their hash, well-formed. Their
+    /// signatures are checked where they are trusted (a break-glass restore).
+    fn key_envelopes(&mut self) -> Result<()> {
+        let be = self.repo.backend();
+        for (name, _) in be.list(Kind::Key)? {
+            let id = parse_name(&name, Kind::Key)?;
+            let bytes = be.read(Kind::Key, &name)?;
+            if Id::of_object(&bytes) != id {
+                self.problem(
+                    format!("key envelope {id}"),
+                    "content does not match its name",
+                );
+            } else if serde_json::from_slice::<crate::crypto::envelope::Envelope>(&bytes).is_err() {
+                self.problem(format!("key envelope {id}"), "not a key envelope");
+            }
+        }
+        Ok(())
+    }
+
+    /// The newest snapshot this node wrote must still be in storage.
+    fn node_state(&mut self, dir: &Path, snapshots: &[(Id, Snapshot)]) {
+        let Some(last) = super::state::last_snapshot(dir, &self.repo.config().id) else {
+            return;
+        };
+        let key = format!("snapshot {last}");
+        if !snapshots.iter().any(|(id, _)| *id == last) && !self.damaged_objects.contains_key(&key)
+        {
+            self.problem(
+                key,
+                "this node wrote it, but storage no longer has it (deleted or rolled back)",
+            );
+        }
+    }
+
+    /// Walks every snapshot's trees: every referenced blob must be indexed;
+    /// damage found in packs is mapped to the files it affects.
+    fn trees(
+        &mut self,
+        index: &Index,
+        restore: &RestoreKey,
+        snapshots: &[(Id, Snapshot)],
+        damaged_blobs: &HashMap<Id, Id>,
+    ) -> Result<()> {
+        self.report.trees_walked = true;
+        let repo = self.repo;
+        let mut reader = BlobReader::new(repo, index, restore)?;
+        let mut seen = HashSet::new();
+        let mut affected: HashMap<Id, Vec<String>> = HashMap::new();
+        for (sid, snap) in snapshots {
+            walk(
+                self,
+                &mut reader,
+                index,
+                &snap.tree,
+                Path::new("/"),
+                sid,
+                &mut seen,
+                damaged_blobs,
+                &mut affected,
+            );
+        }
+        for (pack, files) in affected {
+            let key = format!("pack {pack}");
+            if let Some(&i) = self.damaged_objects.get(&key) {
+                let p = &mut self.report.problems[i];
+                p.files.extend(files);
+                p.files.sort();
+                p.files.dedup();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_pack(
+    c: &mut Checker<'_>,
+    index: &Index,
+    restore: &RestoreKey,
+    id: &Id,
+    damaged: &mut HashMap<Id, Id>,
+    progress: &Progress,
+) -> Result<()> {
+    let obj = format!("pack {id}");
+    let bytes = match c.repo.backend().read(Kind::Data, &id.to_hex()) {
+        Ok(b) => b,
+        Err(e) if e.kind() == ErrorKind::Io && !e.to_string().contains("not found") => {
+            return Err(e)
+        }
+        Err(e) => {
+            c.problem(obj, e.to_string());
+            return Ok(());
+        }
+    };
+    progress
+        .bytes
+        .fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    let mark_all = |damaged: &mut HashMap<Id, Id>| {
+        for (bid, loc) in index.iter() {
+            if index.packs()[loc.pack as usize].id == *id {
+                damaged.insert(*bid, *id);
+            }
+        }
+    };
+    if Id::of_object(&bytes) != *id {
+        c.problem(obj.clone(), "content does not match its name");
+    }
+    // The header is authenticated on its own, so a damaged body can still be
+    // checked blob by blob and the damage pinned to the files it affects.
+    let header = match pack::parse_header(&bytes, id, c.repo.keys()) {
+        Ok(h) => h,
+        Err(e) => {
+            c.damage(obj, &e);
+            mark_all(damaged);
+            return Ok(());
+        }
+    };
+    // Each blob is read through the seekable age stream, so damage to one
+    // 64 KiB stream chunk is pinned to the blobs stored there.
+    // A reader that hit a damaged chunk is not reused: age's stream reader
+    // stays failed after an authentication error.
+    let body = &bytes[..header.body_len as usize];
+    let open = || crate::crypto::age::reader(&restore.identities, std::io::Cursor::new(body), &obj);
+    // A pack no identity opens is reported like damage (its age header may be
+    // the damaged part): with a wrong key every pack is listed.
+    let mut reader = match open() {
+        Ok(r) => r,
+        Err(e) => {
+            c.damage(obj, &e);
+            mark_all(damaged);
+            return Ok(());
+        }
+    };
+    check_blobs(c, index, &header, id, &obj, &mut reader, &open, damaged);
+    Ok(())
+}
+
+/// Verifies every blob of a pack whose header is authentic; a damaged stream
+/// chunk costs only the blobs stored in it.
+#[allow(clippy::too_many_arguments)]
+fn check_blobs<R: std::io::Read + std::io::Seek>(
+    c: &mut Checker<'_>,
+    index: &Index,
+    header: &crate::format::PackHeader,
+    id: &Id,
+    obj: &str,
+    reader: &mut R,
+    open: &dyn Fn() -> Result<R>,
+    damaged: &mut HashMap<Id, Id>,
+) {
+    // Blobs of one group share a payload: it is decompressed once.
+    let mut group: Option<(u32, Result<Vec<u8>>)> = None;
+    for entry in &header.blobs {
+        if group.as_ref().is_none_or(|(off, _)| *off != entry.offset) {
+            let plain = pack::read_payload(reader, entry, id)
+                .and_then(|payload| pack::decompress(entry, &payload, id));
+            if plain.is_err() {
+                if let Ok(fresh) = open() {
+                    *reader = fresh;
+                }
+            }
+            group = Some((entry.offset, plain));
+        }
+        let ok = match &group {
+            Some((_, Ok(plain))) => pack::verify_in(c.repo.keys(), entry, plain, id),
+            Some((_, Err(e))) => Err(Error::damaged(e.message().to_owned())),
+            None => Err(Error::damaged("no payload")),
+        };
+        match ok {
+            Ok(_) => c.report.blobs_verified += 1,
+            Err(e) => {
+                damaged.insert(entry.id, *id);
+                c.damage(obj.to_owned(), &e);
+            }
+        }
+        if let Some((p, indexed)) = index.entry(&entry.id) {
+            if p.id == *id && indexed != *entry {
+                c.problem(
+                    obj.to_owned(),
+                    format!(
+                        "index entry of blob {} disagrees with the pack header",
+                        entry.id
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk(
+    c: &mut Checker<'_>,
+    reader: &mut BlobReader<'_>,
+    index: &Index,
+    tree_id: &Id,
+    path: &Path,
+    snap: &Id,
+    seen: &mut HashSet<Id>,
+    damaged: &HashMap<Id, Id>,
+    affected: &mut HashMap<Id, Vec<String>>,
+) {
+    if !seen.insert(*tree_id) && damaged.is_empty() {
+        return;
+    }
+    c.report.trees_checked += 1;
+    let tree = match reader.tree(tree_id) {
+        Ok(t) => t,
+        Err(e) => {
+            let pack = index.get(tree_id).map(|(p, _)| p.id);
+            match pack {
+                Some(p) => {
+                    affected
+                        .entry(p)
+                        .or_default()
+                        .push(format!("{} (directory)", path.display()));
+                    if !c.damaged_objects.contains_key(&format!("pack {p}")) {
+                        c.problem(format!("pack {p}"), format!("tree {tree_id}: {e}"));
+                    }
+                }
+                None => c.problem(
+                    format!("tree {tree_id}"),
+                    format!("not in any index (snapshot {})", snap.short()),
+                ),
+            }
+            return;
+        }
+    };
+    for node in &tree.nodes {
+        let child = path.join(std::ffi::OsStr::from_bytes(&node.name));
+        match node.kind {
+            NodeKind::Dir => {
+                if let Some(sub) = &node.subtree {
+                    walk(c, reader, index, sub, &child, snap, seen, damaged, affected);
+                }
+            }
+            NodeKind::File => {
+                for id in &node.content {
+                    if let Some(p) = damaged.get(id) {
+                        affected
+                            .entry(*p)
+                            .or_default()
+                            .push(child.display().to_string());
+                    } else if !index.contains(id) {
+                        c.problem(
+                            format!("blob {id}"),
+                            format!(
+                                "missing: needed by {} in snapshot {}",
+                                child.display(),
+                                snap.short()
+                            ),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}

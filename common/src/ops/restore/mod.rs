@@ -1,0 +1,474 @@
+//! Restore: recreates a snapshot's tree under a target directory.
+//!
+//! Every entry is created relative to an open directory descriptor (`openat`,
+//! `mkdirat`, ... with `O_NOFOLLOW`), and names are checked, so a hostile
+//! snapshot cannot write outside the target: `..`, `/` inside a name, absolute
+//! names, duplicate names and a symlink standing where a directory should be are
+//! all refused. A file whose data is damaged is reported and removed; the rest
+//! goes on.
+//!
+//! The walking thread creates directories, links and special files; regular
+//! file contents are written by one worker per core, each with its own blob
+//! reader. A directory's own metadata (mode, times) is applied when its last
+//! entry is done, so writing into it does not move its mtime afterwards; only
+//! the directories still in progress hold a descriptor open.
+
+mod write;
+
+use crate::crypto::keyfile::RestoreKey;
+use crate::error::{Error, ErrorKind, Result};
+use crate::events::{Observer, Progress, WarningKind};
+use crate::format::tree::{Node, NodeKind};
+use crate::format::Snapshot;
+use crate::repo::{BlobReader, Index, Repository};
+use crossbeam_channel::{bounded, Receiver};
+use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
+use rustix::io::Errno;
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use write::{finish_at, finish_fd, replace, write_file};
+
+/// Where and what to restore.
+#[derive(Debug, Default)]
+pub struct RestoreOptions {
+    /// Target directory (created if missing).
+    pub target: PathBuf,
+    /// Only these snapshot paths (and what is below them); all when empty.
+    pub includes: Vec<PathBuf>,
+    /// File-writing workers (0: one per core).
+    pub threads: usize,
+}
+
+/// What a restore did.
+#[derive(Debug, Default, Clone)]
+pub struct RestoreOutcome {
+    /// Regular files restored.
+    pub files: u64,
+    /// Directories restored.
+    pub dirs: u64,
+    /// Other entries restored.
+    pub others: u64,
+    /// Bytes of file content written.
+    pub bytes: u64,
+    /// Entries that could not be restored (damaged data, hostile names).
+    pub errors: u64,
+    /// Entries restored with a difference (owner, xattr, device...).
+    pub warnings: u64,
+}
+
+/// What the walker and the workers share.
+struct Ctx<'o> {
+    obs: &'o dyn Observer,
+    progress: &'o Progress,
+    root_owner: bool,
+    out: Mutex<RestoreOutcome>,
+    /// The first error that stops the whole restore.
+    fatal: Mutex<Option<Error>>,
+    /// User and group names resolved on this machine.
+    names: Mutex<HashMap<(bool, String), Option<u32>>>,
+    /// Bytes queued per worker, for balancing.
+    queued: Vec<std::sync::atomic::AtomicU64>,
+}
+
+/// A directory being filled: finalised when its last entry is done.
+struct DirState {
+    fd: OwnedFd,
+    node: Option<Node>,
+    path: PathBuf,
+    pending: AtomicUsize,
+    parent: Option<Arc<DirState>>,
+}
+
+struct FileJob {
+    dir: Arc<DirState>,
+    node: Node,
+    path: PathBuf,
+}
+
+/// Restores `snapshot` into `opts.target`.
+pub fn restore(
+    repo: &Repository,
+    index: &Index,
+    key: &RestoreKey,
+    snapshot: &Snapshot,
+    opts: &RestoreOptions,
+    obs: &dyn Observer,
+    progress: &Progress,
+) -> Result<RestoreOutcome> {
+    let mut reader = BlobReader::new(repo, index, key)?;
+    std::fs::create_dir_all(&opts.target)
+        .map_err(|e| Error::io(format!("restore target {}", opts.target.display()), e))?;
+    let root = rfs::open(
+        &opts.target,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| {
+        Error::io(
+            format!("restore target {}", opts.target.display()),
+            e.into(),
+        )
+    })?;
+    probe_writable(&root, &opts.target)?;
+    let threads = crate::worker_threads(opts.threads);
+    let ctx = Ctx {
+        obs,
+        progress,
+        root_owner: nix::unistd::geteuid().is_root(),
+        out: Mutex::new(RestoreOutcome::default()),
+        fatal: Mutex::new(None),
+        names: Mutex::new(HashMap::new()),
+        queued: (0..threads)
+            .map(|_| std::sync::atomic::AtomicU64::new(0))
+            .collect(),
+    };
+    let root = Arc::new(DirState {
+        fd: root,
+        node: None,
+        path: PathBuf::from("/"),
+        pending: AtomicUsize::new(1),
+        parent: None,
+    });
+    let walked = std::thread::scope(|s| {
+        let mut jobs = Vec::with_capacity(threads);
+        for lane in 0..threads {
+            let (tx, rx) = bounded::<FileJob>(32);
+            jobs.push(tx);
+            let ctx = &ctx;
+            s.spawn(move || worker(repo, index, key, rx, ctx, lane));
+        }
+        let mut w = Walker {
+            index,
+            reader: &mut reader,
+            ctx: &ctx,
+            includes: opts.includes.clone(),
+            target: opts.target.clone(),
+            links: HashMap::new(),
+            jobs,
+        };
+        let r = w.dir(&root, &snapshot.tree);
+        release(root, &ctx);
+        r
+        // Dropping the walker closes the queue; the scope joins the workers.
+    });
+    if let Some(e) = lock(&ctx.fatal).take() {
+        return Err(e);
+    }
+    walked?;
+    let out = lock(&ctx.out).clone();
+    Ok(out)
+}
+
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn probe_writable(root: &OwnedFd, target: &Path) -> Result<()> {
+    let name = format!(".banana-probe-{}", std::process::id());
+    let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC;
+    match rfs::openat(root, &name, flags, Mode::from_raw_mode(0o600)) {
+        Ok(_) => {
+            let _ = rfs::unlinkat(root, &name, AtFlags::empty());
+            Ok(())
+        }
+        Err(e) => Err(Error::io(
+            format!("restore target {}", target.display()),
+            e.into(),
+        )),
+    }
+}
+
+fn worker(
+    repo: &Repository,
+    index: &Index,
+    key: &RestoreKey,
+    rx: Receiver<FileJob>,
+    ctx: &Ctx<'_>,
+    lane: usize,
+) {
+    let Ok(mut reader) = BlobReader::new(repo, index, key) else {
+        return;
+    };
+    for job in rx {
+        if lock(&ctx.fatal).is_none() {
+            match write_file(&mut reader, ctx, &job.dir.fd, &job.node, &job.path) {
+                Ok(()) => lock(&ctx.out).files += 1,
+                Err(e) => ctx.fail(&job.path, e),
+            }
+        }
+        ctx.queued[lane].fetch_sub(job.node.size, Ordering::Relaxed);
+        release(job.dir, ctx);
+    }
+}
+
+/// Drops one hold on a directory; the last one applies its metadata.
+fn release(dir: Arc<DirState>, ctx: &Ctx<'_>) {
+    if dir.pending.fetch_sub(1, Ordering::AcqRel) != 1 {
+        return;
+    }
+    if let Some(node) = &dir.node {
+        finish_fd(ctx, &dir.fd, node, &dir.path);
+    }
+    if let Some(parent) = dir.parent.clone() {
+        drop(dir);
+        release(parent, ctx);
+    }
+}
+
+impl Ctx<'_> {
+    fn error(&self, path: &Path, msg: impl std::fmt::Display) {
+        lock(&self.out).errors += 1;
+        self.obs.warn(
+            WarningKind::Restore,
+            &path.display().to_string(),
+            &msg.to_string(),
+        );
+    }
+
+    fn warn(&self, path: &Path, msg: impl std::fmt::Display) {
+        lock(&self.out).warnings += 1;
+        self.obs.warn(
+            WarningKind::Restore,
+            &path.display().to_string(),
+            &msg.to_string(),
+        );
+    }
+
+    /// An entry failed: fatal errors stop everything, others skip the entry.
+    fn fail(&self, path: &Path, e: Error) {
+        let nothing_yet = {
+            let o = lock(&self.out);
+            o.files == 0 && o.bytes == 0
+        };
+        // A wrong key fails on the first file; later, the same error means one
+        // pack's age header is damaged: only that file is skipped.
+        if is_fatal(&e) && (e.kind() != ErrorKind::WrongKey || nothing_yet) {
+            let mut f = lock(&self.fatal);
+            if f.is_none() {
+                *f = Some(e);
+            }
+            return;
+        }
+        self.error(path, e);
+    }
+}
+
+fn name_ok(name: &[u8]) -> bool {
+    !name.is_empty() && name != b"." && name != b".." && !name.contains(&b'/') && !name.contains(&0)
+}
+
+struct Walker<'r, 'a, 'c, 'o> {
+    index: &'a Index,
+    reader: &'r mut BlobReader<'a>,
+    ctx: &'c Ctx<'o>,
+    includes: Vec<PathBuf>,
+    target: PathBuf,
+    /// (device, inode) at backup time → path (relative to target) of the first copy.
+    links: HashMap<(u64, u64), PathBuf>,
+    /// One queue per worker: files whose first chunk shares a compressed
+    /// group go to the same worker, so each group is decompressed once.
+    jobs: Vec<crossbeam_channel::Sender<FileJob>>,
+}
+
+impl Walker<'_, '_, '_, '_> {
+    /// The worker for a file: a small file in a compressed group goes where the
+    /// group's other files go (so the group is decompressed once); any other
+    /// file to the worker with the fewest bytes queued.
+    fn lane(&self, node: &Node) -> usize {
+        let n = self.jobs.len();
+        let grouped = node
+            .content
+            .first()
+            .and_then(|id| self.index.get(id))
+            .filter(|(_, l)| l.group_length > 0);
+        match grouped {
+            Some((p, l)) => (u64::from(p.id.0[0]) << 32 | u64::from(l.offset)) as usize % n,
+            None => (0..n)
+                .min_by_key(|&i| self.ctx.queued[i].load(Ordering::Relaxed))
+                .unwrap_or(0),
+        }
+    }
+
+    /// Whether `path` (a snapshot path) is wanted, and whether to descend into it.
+    fn wanted(&self, path: &Path) -> (bool, bool) {
+        if self.includes.is_empty() {
+            return (true, true);
+        }
+        let inside = self.includes.iter().any(|i| path.starts_with(i));
+        let above = self.includes.iter().any(|i| i.starts_with(path));
+        (inside, inside || above)
+    }
+
+    fn stopped(&self) -> bool {
+        lock(&self.ctx.fatal).is_some()
+    }
+
+    fn dir(&mut self, dir: &Arc<DirState>, tree_id: &crate::Id) -> Result<()> {
+        let tree = match self.reader.tree(tree_id) {
+            Ok(t) => t,
+            Err(e) if e.kind() == ErrorKind::Damaged => {
+                self.ctx
+                    .error(&dir.path, format!("directory listing cannot be read: {e}"));
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let mut seen = std::collections::HashSet::new();
+        for node in tree.nodes {
+            if self.stopped() {
+                return Ok(());
+            }
+            let name = node.name.as_slice();
+            let child = dir.path.join(OsStr::from_bytes(name));
+            if !name_ok(name) {
+                let shown = String::from_utf8_lossy(name).into_owned();
+                self.ctx.error(
+                    &dir.path,
+                    format!("refusing entry with unsafe name {shown:?}"),
+                );
+                continue;
+            }
+            if !seen.insert(name.to_vec()) {
+                self.ctx
+                    .error(&child, "refusing duplicate entry in a directory listing");
+                continue;
+            }
+            let (inside, descend) = self.wanted(&child);
+            if !descend || (!inside && node.kind != NodeKind::Dir) {
+                continue;
+            }
+            self.ctx.progress.files.fetch_add(1, Ordering::Relaxed);
+            self.ctx.obs.progress(self.ctx.progress);
+            if let Err(e) = self.entry(dir, node, child.clone()) {
+                self.ctx.fail(&child, e);
+            }
+        }
+        Ok(())
+    }
+
+    fn entry(&mut self, parent: &Arc<DirState>, node: Node, path: PathBuf) -> Result<()> {
+        let name = OsStr::from_bytes(&node.name);
+        let io = |e: Errno| Error::io(format!("restore {}", path.display()), e.into());
+        let pfd = &parent.fd;
+        match node.kind {
+            NodeKind::Dir => self.dir_entry(parent, node, path)?,
+            NodeKind::File if node.links <= 1 => {
+                parent.pending.fetch_add(1, Ordering::AcqRel);
+                let lane = self.lane(&node);
+                self.ctx.queued[lane].fetch_add(node.size, Ordering::Relaxed);
+                let job = FileJob {
+                    dir: parent.clone(),
+                    node,
+                    path,
+                };
+                if let Err(crossbeam_channel::SendError(job)) = self.jobs[lane].send(job) {
+                    release(job.dir, self.ctx);
+                }
+            }
+            NodeKind::File => self.hard_linked(parent, &node, &path)?,
+            NodeKind::Symlink => {
+                let target = node
+                    .target
+                    .as_deref()
+                    .map(|t| OsStr::from_bytes(t))
+                    .unwrap_or_default();
+                replace(pfd, name);
+                rfs::symlinkat(target, pfd, name).map_err(io)?;
+                finish_at(self.ctx, pfd, &node, &path);
+                lock(&self.ctx.out).others += 1;
+            }
+            NodeKind::Fifo | NodeKind::Chardev | NodeKind::Blockdev => {
+                let ft = match node.kind {
+                    NodeKind::Fifo => FileType::Fifo,
+                    NodeKind::Chardev => FileType::CharacterDevice,
+                    _ => FileType::BlockDevice,
+                };
+                if ft != FileType::Fifo && !self.ctx.root_owner {
+                    self.ctx.warn(
+                        &path,
+                        "device node not recreated: restoring devices needs root",
+                    );
+                    return Ok(());
+                }
+                replace(pfd, name);
+                rfs::mknodat(pfd, name, ft, Mode::from_raw_mode(0o600), node.rdev).map_err(io)?;
+                finish_at(self.ctx, pfd, &node, &path);
+                lock(&self.ctx.out).others += 1;
+            }
+            NodeKind::Socket => {}
+        }
+        Ok(())
+    }
+
+    /// A directory: created 0700 (or reused if one is there), opened without
+    /// following a symlink, filled, then given its metadata when its last
+    /// entry is done.
+    fn dir_entry(&mut self, parent: &Arc<DirState>, node: Node, path: PathBuf) -> Result<()> {
+        let name = OsStr::from_bytes(&node.name);
+        let io = |e: Errno| Error::io(format!("restore {}", path.display()), e.into());
+        let pfd = &parent.fd;
+        match rfs::mkdirat(pfd, name, Mode::from_raw_mode(0o700)) {
+            Ok(()) | Err(Errno::EXIST) => {}
+            Err(e) => return Err(io(e)),
+        }
+        let flags = OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC;
+        let fd = rfs::openat(pfd, name, flags, Mode::empty()).map_err(|e| match e {
+            Errno::LOOP | Errno::NOTDIR => Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "refusing to restore into {}: it exists and is not a directory (a symlink?)",
+                    path.display()
+                ),
+            ),
+            e => io(e),
+        })?;
+        lock(&self.ctx.out).dirs += 1;
+        parent.pending.fetch_add(1, Ordering::AcqRel);
+        let sub = node.subtree;
+        let state = Arc::new(DirState {
+            fd,
+            node: Some(node),
+            path,
+            pending: AtomicUsize::new(1),
+            parent: Some(parent.clone()),
+        });
+        let r = match sub {
+            Some(sub) => self.dir(&state, &sub),
+            None => Ok(()),
+        };
+        release(state, self.ctx);
+        r?;
+        Ok(())
+    }
+
+    /// Files with several names: the first is written here, later ones linked to it.
+    fn hard_linked(&mut self, parent: &Arc<DirState>, node: &Node, path: &Path) -> Result<()> {
+        let name = OsStr::from_bytes(&node.name);
+        let key = (node.device, node.inode);
+        if let Some(first) = self.links.get(&key) {
+            let first_abs = self.target.join(first.strip_prefix("/").unwrap_or(first));
+            replace(&parent.fd, name);
+            if rfs::linkat(rfs::CWD, &first_abs, &parent.fd, name, AtFlags::empty()).is_ok() {
+                lock(&self.ctx.out).files += 1;
+                return Ok(());
+            }
+        }
+        write_file(self.reader, self.ctx, &parent.fd, node, path)?;
+        self.links.insert(key, path.to_owned());
+        lock(&self.ctx.out).files += 1;
+        Ok(())
+    }
+}
+
+/// Errors that stop the whole restore rather than one entry: the target itself
+/// is unusable (full disk, read-only) or the key cannot decrypt.
+fn is_fatal(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::NoIdentity | ErrorKind::WrongKey)
+        || e.message().contains("No space left")
+        || e.message().contains("Read-only file system")
+}

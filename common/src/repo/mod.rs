@@ -1,0 +1,287 @@
+//! A repository: a backend plus the keys that open it. Loads the config, the
+//! index and snapshots; stores and authenticates sealed objects. Blobs are
+//! read through [`BlobReader`] (needs the restore half), packs are built and
+//! parsed by [`pack`], and [`index`] is the in-memory map of every blob.
+
+pub mod index;
+pub mod pack;
+mod reader;
+
+pub use index::{Index, LoadedIndex};
+pub use reader::BlobReader;
+
+use crate::backend::{Backend, Kind};
+use crate::crypto::keyfile::BackupKey;
+use crate::crypto::{Keys, SealKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::format::chunker::ChunkerParams;
+use crate::format::{from_cbor, to_cbor, Config, IndexFile, Snapshot, FORMAT_VERSION};
+use crate::id::Id;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Parameters chosen at `init`.
+#[derive(Debug, Clone)]
+pub struct RepoOptions {
+    /// Chunk size bounds.
+    pub chunker: ChunkerParams,
+    /// Target pack size in bytes.
+    pub pack_size: u32,
+    /// xz preset for new chunks.
+    pub compression: u32,
+}
+
+impl Default for RepoOptions {
+    fn default() -> Self {
+        RepoOptions {
+            chunker: ChunkerParams::default(),
+            pack_size: 16 << 20,
+            compression: 0,
+        }
+    }
+}
+
+/// An opened repository.
+pub struct Repository {
+    backend: Box<dyn Backend>,
+    keys: Keys,
+    key: BackupKey,
+    config: Config,
+}
+
+impl Repository {
+    /// Creates a repository in an empty location.
+    pub fn init(
+        backend: Box<dyn Backend>,
+        key: &BackupKey,
+        opts: &RepoOptions,
+    ) -> Result<Repository> {
+        if !opts.chunker.is_valid() {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("invalid chunker bounds {:?}", opts.chunker),
+            ));
+        }
+        let keys = Keys::derive(&key.chunk_key);
+        let config = Config {
+            version: FORMAT_VERSION,
+            id: Id(rand::random()),
+            chunker: opts.chunker,
+            pack_size: opts.pack_size.clamp(64 << 10, 1 << 30),
+            compression: opts.compression.min(9),
+            created: crate::unix_now(),
+        };
+        backend.create()?;
+        backend.write(
+            Kind::Config,
+            "config",
+            &keys.seal(SealKind::Config, &to_cbor(&config))?,
+        )?;
+        let keys = keys.bind(&config.id);
+        Ok(Repository {
+            backend,
+            keys,
+            key: key.clone(),
+            config,
+        })
+    }
+
+    /// Opens an existing repository with the backup half of a key.
+    pub fn open(backend: Box<dyn Backend>, key: &BackupKey) -> Result<Repository> {
+        let raw = backend.read(Kind::Config, "config").map_err(|e| {
+            if e.kind() == ErrorKind::NotFound {
+                Error::new(
+                    ErrorKind::RepoNotFound,
+                    format!("no repository at {}", backend.location()),
+                )
+                .hint("check --repo, or create one with 'bananactl init'")
+            } else {
+                e
+            }
+        })?;
+        let keys = Keys::derive(&key.chunk_key);
+        let plain = keys.open(SealKind::Config, &raw, "config").map_err(|_| {
+            Error::new(
+                ErrorKind::WrongKey,
+                format!(
+                    "the key does not open the repository at {}",
+                    backend.location()
+                ),
+            )
+            .hint("use the key file this repository was created with")
+        })?;
+        let config: Config = from_cbor(&plain, "config")?;
+        if config.version != FORMAT_VERSION {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "repository format version {} is not supported (this is {FORMAT_VERSION})",
+                    config.version
+                ),
+            )
+            .hint("upgrade bananactl"));
+        }
+        if !config.chunker.is_valid() {
+            return Err(Error::damaged("config holds invalid chunker bounds"));
+        }
+        let keys = keys.bind(&config.id);
+        Ok(Repository {
+            backend,
+            keys,
+            key: key.clone(),
+            config,
+        })
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &dyn Backend {
+        self.backend.as_ref()
+    }
+
+    /// The derived keys.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// The backup half of the key.
+    pub fn backup_key(&self) -> &BackupKey {
+        &self.key
+    }
+
+    /// The config.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Seals `value` and stores it under its content hash.
+    pub fn save<T: Serialize>(&self, kind: Kind, seal: SealKind, value: &T) -> Result<Id> {
+        let bytes = self.keys.seal(seal, &to_cbor(value))?;
+        let id = Id::of_object(&bytes);
+        self.backend.write(kind, &id.to_hex(), &bytes)?;
+        Ok(id)
+    }
+
+    /// Loads a sealed object, checking its name and authenticity.
+    pub fn load<T: DeserializeOwned>(&self, kind: Kind, seal: SealKind, id: &Id) -> Result<T> {
+        let what = format!("{} {id}", kind.noun());
+        let bytes = self.backend.read(kind, &id.to_hex()).map_err(|e| {
+            if e.kind() == ErrorKind::NotFound {
+                Error::damaged(format!("{what} is missing from storage"))
+            } else {
+                e
+            }
+        })?;
+        if Id::of_object(&bytes) != *id {
+            return Err(Error::damaged(format!(
+                "{what}: content does not match its name"
+            )));
+        }
+        from_cbor(&self.keys.open(seal, &bytes, &what)?, &what)
+    }
+
+    /// Reads every index file, and the headers of packs no index covers.
+    ///
+    /// Damage does not stop it: a damaged index file is skipped (its packs then
+    /// count as unindexed), and an indexed pack missing from storage is left
+    /// out, so a backup never deduplicates against data that is gone.
+    pub fn load_index(&self) -> Result<LoadedIndex> {
+        let mut pack_sizes = HashMap::new();
+        for (name, size) in self.backend.list(Kind::Data)? {
+            pack_sizes.insert(parse_name(&name, Kind::Data)?, size);
+        }
+        let mut index = Index::default();
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        for (name, _) in self.backend.list(Kind::Index)? {
+            let id = parse_name(&name, Kind::Index)?;
+            match self.load::<IndexFile>(Kind::Index, SealKind::Index, &id) {
+                Ok(file) => {
+                    for p in &file.packs {
+                        if pack_sizes.contains_key(&p.id) {
+                            index.add_pack(p);
+                        } else {
+                            problems
+                                .push(format!("pack {} is indexed but missing from storage", p.id));
+                        }
+                    }
+                    files.push(id);
+                }
+                Err(e) if e.kind() == ErrorKind::Damaged => problems.push(e.to_string()),
+                Err(e) => return Err(e),
+            }
+        }
+        let mut unindexed: Vec<(Id, u64)> = pack_sizes
+            .iter()
+            .filter(|(id, _)| !index.has_pack(id))
+            .map(|(id, s)| (*id, *s))
+            .collect();
+        unindexed.sort();
+        Ok(LoadedIndex {
+            index,
+            files,
+            unindexed,
+            problems,
+            pack_sizes,
+        })
+    }
+
+    /// All snapshots, oldest first. A damaged snapshot is skipped with a
+    /// logged warning (`check` reports it), so the others stay usable.
+    pub fn snapshots(&self) -> Result<Vec<(Id, Snapshot)>> {
+        let mut out = Vec::new();
+        for (name, _) in self.backend.list(Kind::Snapshot)? {
+            let id = parse_name(&name, Kind::Snapshot)?;
+            match self.load::<Snapshot>(Kind::Snapshot, SealKind::Snapshot, &id) {
+                Ok(snap) => out.push((id, snap)),
+                Err(e) if e.kind() == ErrorKind::Damaged => {
+                    tracing::warn!("skipping snapshot {}: {e}", id.short())
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        out.sort_by(|a, b| a.1.time.cmp(&b.1.time).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
+    /// Resolves `latest`, a full id or a unique prefix.
+    pub fn resolve(&self, spec: &str) -> Result<(Id, Snapshot)> {
+        let all = self.snapshots()?;
+        if spec == "latest" {
+            return all.into_iter().last().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::BadInput,
+                    format!("repository {} has no snapshot yet", self.backend.location()),
+                )
+                .hint("run 'bananactl backup' first")
+            });
+        }
+        let spec_l = spec.to_ascii_lowercase();
+        let mut hits: Vec<_> = all
+            .into_iter()
+            .filter(|(id, _)| id.to_hex().starts_with(&spec_l))
+            .collect();
+        match hits.len() {
+            1 if !spec.is_empty() => Ok(hits.remove(0)),
+            0 | 1 => Err(
+                Error::new(ErrorKind::BadInput, format!("no snapshot matches '{spec}'"))
+                    .hint("list them with 'bananactl snapshots'"),
+            ),
+            n => Err(Error::new(
+                ErrorKind::BadInput,
+                format!("'{spec}' matches {n} snapshots"),
+            )
+            .hint("give more characters of the id")),
+        }
+    }
+}
+
+/// Parses an object name into an id.
+pub fn parse_name(name: &str, kind: Kind) -> Result<Id> {
+    name.parse().map_err(|_| {
+        Error::damaged(format!(
+            "storage lists an invalid {} name '{name}'",
+            kind.noun()
+        ))
+    })
+}

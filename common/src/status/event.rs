@@ -1,0 +1,153 @@
+//! The wire types: the events a run emits, and the signed envelope they
+//! travel in. Readers ignore fields they do not know (agents and towers are
+//! upgraded at different times); an event never carries config, environment,
+//! credentials or file lists.
+
+use super::MAX_ERROR;
+use serde::{Deserialize, Serialize};
+
+/// What an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// A run began.
+    Started,
+    /// A long run is still going.
+    Heartbeat,
+    /// A run ended.
+    Finished,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunResult {
+    /// Everything done.
+    Success,
+    /// Snapshot saved without some unreadable sources.
+    Partial,
+    /// No snapshot.
+    Failed,
+}
+
+/// One status event. Never config, environment, credentials or file lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Random id: the collector stores each once.
+    pub id: String,
+    /// When it happened (Unix seconds).
+    pub at: i64,
+    /// Started, heartbeat or finished.
+    pub kind: EventKind,
+    /// Random id shared by the events of one run.
+    pub run: String,
+    /// Job name.
+    pub job: String,
+    /// Plugin (`fs`, `stdin`, ...).
+    pub plugin: String,
+    /// Expected interval between runs, seconds (for `overdue`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every_secs: Option<u64>,
+    /// Run start (Unix seconds).
+    pub started_at: i64,
+    /// Run end, for `finished`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<i64>,
+    /// Outcome, for `finished`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<RunResult>,
+    /// Snapshot written, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot: Option<String>,
+    /// Files in the snapshot.
+    #[serde(default)]
+    pub files: u64,
+    /// Bytes read.
+    #[serde(default)]
+    pub bytes_read: u64,
+    /// Bytes new after deduplication.
+    #[serde(default)]
+    pub bytes_added: u64,
+    /// Bytes written to storage.
+    #[serde(default)]
+    pub bytes_stored: u64,
+    /// Logical size of the snapshot (sum of file sizes): what `shrunk` watches.
+    #[serde(default)]
+    pub bytes_total: u64,
+    /// Warnings.
+    #[serde(default)]
+    pub warnings: u64,
+    /// One-line error, secret-free, at most [`MAX_ERROR`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Agent version.
+    pub agent: String,
+}
+
+impl Event {
+    /// A new event of a run.
+    pub fn new(
+        kind: EventKind,
+        run: &str,
+        job: &str,
+        plugin: &str,
+        started_at: i64,
+        now: i64,
+    ) -> Event {
+        Event {
+            id: hex::encode(rand::random::<[u8; 16]>()),
+            at: now,
+            kind,
+            run: run.to_owned(),
+            job: job.to_owned(),
+            plugin: plugin.to_owned(),
+            every_secs: None,
+            started_at,
+            ended_at: None,
+            result: None,
+            snapshot: None,
+            files: 0,
+            bytes_read: 0,
+            bytes_added: 0,
+            bytes_stored: 0,
+            bytes_total: 0,
+            warnings: 0,
+            error: None,
+            agent: format!("bananactl {}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+
+    /// Sets the error, reduced to one bounded line.
+    pub fn with_error(mut self, msg: &str) -> Event {
+        let line: String = msg
+            .split(['\n', '\r'])
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(MAX_ERROR)
+            .collect();
+        self.error = Some(line);
+        self
+    }
+}
+
+/// The signed envelope an event travels in (its framing is fixed: unknown
+/// fields are refused; new fields go in the event).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    /// Format version, 1.
+    pub v: u32,
+    /// Node name (must match the key that signed).
+    pub node: String,
+    /// Send time, Unix seconds.
+    pub timestamp: i64,
+    /// 128-bit random nonce, hex.
+    pub nonce: String,
+    /// BLAKE3 of `body`, hex.
+    pub body_hash: String,
+    /// The event, JSON.
+    pub body: String,
+    /// Ed25519 signature, hex, over domain, node, timestamp, nonce, body hash.
+    pub signature: String,
+}

@@ -1,0 +1,88 @@
+//! Sends envelopes and enrolment requests to the collector over HTTP(S),
+//! each bounded in time: an unreachable or slow collector costs a run
+//! seconds, never the backup (feature `status-http`).
+
+use super::{Delivery, EnrolRequest, Envelope};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Sends envelopes to the collector over HTTP(S), each with a short timeout:
+/// an unreachable or slow collector costs a run seconds, never the backup.
+pub struct Sender {
+    rt: tokio::runtime::Runtime,
+    http: reqwest::Client,
+    url: String,
+    base: String,
+}
+
+impl Sender {
+    /// A sender to `collector` (base URL), each request bounded by `timeout`.
+    pub fn new(collector: &str, timeout: std::time::Duration) -> Result<Sender> {
+        let base = collector.trim_end_matches('/');
+        match url::Url::parse(base) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::BadInput,
+                    format!("collector '{collector}' is not an http(s) URL"),
+                ))
+            }
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("tokio runtime", e))?;
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Other, format!("HTTP client: {e}")))?;
+        Ok(Sender {
+            rt,
+            http,
+            url: format!("{base}/api/v1/status"),
+            base: base.to_owned(),
+        })
+    }
+
+    /// Presents an enrolment request; returns the HTTP status and the
+    /// collector's answer (one line).
+    pub fn enrol(&self, req: &EnrolRequest) -> Result<(u16, String)> {
+        let call = self
+            .http
+            .post(format!("{}/api/v1/enrol", self.base))
+            .json(req);
+        self.rt
+            .block_on(async {
+                let r = call.send().await?;
+                let status = r.status().as_u16();
+                Ok::<_, reqwest::Error>((status, r.text().await.unwrap_or_default()))
+            })
+            .map_err(|e| Error::new(ErrorKind::Io, format!("collector {}: {e}", self.base)))
+    }
+
+    /// Posts one envelope.
+    pub fn send(&self, env: &Envelope) -> Delivery {
+        self.send_within(env, None)
+    }
+
+    /// Posts one envelope, giving up after `limit` (at most the client's timeout).
+    pub fn send_within(&self, env: &Envelope, limit: Option<std::time::Duration>) -> Delivery {
+        let mut req = self.http.post(&self.url).json(env);
+        if let Some(l) = limit {
+            req = req.timeout(l);
+        }
+        let status = self
+            .rt
+            .block_on(async { req.send().await.map(|r| r.status().as_u16()) });
+        if let Err(e) = &status {
+            tracing::debug!("status delivery: {e:?}");
+        }
+        match status {
+            Ok(s) if (200..300).contains(&s) || s == 409 => Delivery::Accepted,
+            // 401/403: not enrolled at the collector yet, or a clock off; kept
+            // (the spool is bounded) rather than lost.
+            Ok(401 | 403 | 408 | 429) | Ok(500..) | Err(_) => Delivery::Retry,
+            Ok(_) => Delivery::Refused,
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! A fault-injecting [`Backend`] wrapper (kopia's `faulty` storage is the
+//! model): each operation fails, or its answer is truncated, at a configured
+//! rate, from a seeded generator so a failure is reproducible; it counts the
+//! faults it injected so a test can assert that they were hit.
+
+use crate::backend::{Backend, Kind, Written};
+use crate::error::{Error, ErrorKind, Result};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// A backend operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `list`.
+    List,
+    /// `read` and `read_range`.
+    Read,
+    /// `write`.
+    Write,
+}
+
+/// What goes wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The operation returns an I/O error.
+    Error,
+    /// A read returns fewer bytes than asked (a truncated body).
+    Truncate,
+}
+
+/// A wrapper that injects faults into `inner`.
+pub struct FaultyBackend<B> {
+    inner: B,
+    rules: Vec<(Op, Fault, f64)>,
+    rng: Mutex<u64>,
+    /// Faults injected so far.
+    pub injected: AtomicU64,
+}
+
+impl<B: Backend> FaultyBackend<B> {
+    /// No faults yet; `seed` fixes the sequence.
+    pub fn new(inner: B, seed: u64) -> FaultyBackend<B> {
+        FaultyBackend {
+            inner,
+            rules: Vec::new(),
+            rng: Mutex::new(seed | 1),
+            injected: AtomicU64::new(0),
+        }
+    }
+
+    /// Injects `fault` into a fraction `rate` (0–1) of `op` calls.
+    pub fn with(mut self, op: Op, fault: Fault, rate: f64) -> Self {
+        self.rules.push((op, fault, rate));
+        self
+    }
+
+    /// xorshift64: deterministic, no dependency.
+    fn roll(&self) -> f64 {
+        let mut s = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        *s ^= *s << 13;
+        *s ^= *s >> 7;
+        *s ^= *s << 17;
+        (*s >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn fault(&self, op: Op) -> Option<Fault> {
+        for (o, f, rate) in &self.rules {
+            if *o == op && self.roll() < *rate {
+                self.injected.fetch_add(1, Ordering::Relaxed);
+                return Some(*f);
+            }
+        }
+        None
+    }
+
+    fn error(&self, what: &str) -> Error {
+        Error::new(ErrorKind::Io, format!("injected fault: {what}"))
+    }
+
+    fn read_faulty(&self, op: Op, data: Result<Vec<u8>>) -> Result<Vec<u8>> {
+        match self.fault(op) {
+            Some(Fault::Error) => Err(self.error("read")),
+            Some(Fault::Truncate) => data.map(|mut d| {
+                d.truncate(d.len() / 2);
+                d
+            }),
+            None => data,
+        }
+    }
+}
+
+impl<B: Backend> Backend for FaultyBackend<B> {
+    fn location(&self) -> String {
+        format!("faulty:{}", self.inner.location())
+    }
+    fn create(&self) -> Result<()> {
+        self.inner.create()
+    }
+    fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
+        match self.fault(Op::List) {
+            Some(_) => Err(self.error("list")),
+            None => self.inner.list(kind),
+        }
+    }
+    fn read(&self, kind: Kind, name: &str) -> Result<Vec<u8>> {
+        self.read_faulty(Op::Read, self.inner.read(kind, name))
+    }
+    fn read_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+        self.read_faulty(Op::Read, self.inner.read_range(kind, name, offset, len))
+    }
+    fn write(&self, kind: Kind, name: &str, data: &[u8]) -> Result<Written> {
+        match self.fault(Op::Write) {
+            Some(_) => Err(self.error("write")),
+            None => self.inner.write(kind, name, data),
+        }
+    }
+    fn remove(&self, kind: Kind, name: &str) -> Result<()> {
+        self.inner.remove(kind, name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::MemoryBackend;
+
+    #[test]
+    fn faults_are_injected_at_about_the_rate_and_counted() {
+        let b = FaultyBackend::new(MemoryBackend::default(), 7)
+            .with(Op::Read, Fault::Error, 0.25)
+            .with(Op::Read, Fault::Truncate, 0.1);
+        b.create().unwrap();
+        let name = "ab".repeat(32);
+        b.write(Kind::Data, &name, &[7u8; 100]).unwrap();
+        let (mut errors, mut short) = (0, 0);
+        for _ in 0..1000 {
+            match b.read(Kind::Data, &name) {
+                Err(_) => errors += 1,
+                Ok(d) if d.len() < 100 => short += 1,
+                Ok(_) => {}
+            }
+        }
+        assert!((150..350).contains(&errors), "{errors}");
+        assert!((30..150).contains(&short), "{short}");
+        assert_eq!(b.injected.load(Ordering::Relaxed), errors + short);
+    }
+}

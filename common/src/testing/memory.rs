@@ -1,0 +1,102 @@
+//! In-memory backend for unit tests of the format. Never evidence that a real
+//! backend works.
+
+use crate::backend::{Backend, Kind, Written};
+use crate::error::{Error, ErrorKind, Result};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// `None` until `create`.
+type Objects = Option<BTreeMap<(Kind, String), Vec<u8>>>;
+
+/// Objects in a shared map; clones see the same objects.
+#[derive(Clone, Default)]
+pub struct MemoryBackend {
+    objects: Arc<Mutex<Objects>>,
+}
+
+impl MemoryBackend {
+    fn map(&self) -> MutexGuard<'_, Objects> {
+        self.objects.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, kind: Kind, name: &str) -> Result<Vec<u8>> {
+        self.map()
+            .as_ref()
+            .and_then(|m| m.get(&(kind, name.to_owned())).cloned())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("{} {name} not found", kind.noun()),
+                )
+            })
+    }
+}
+
+impl Backend for MemoryBackend {
+    fn location(&self) -> String {
+        "memory:".into()
+    }
+
+    fn create(&self) -> Result<()> {
+        let mut m = self.map();
+        if m.is_some() {
+            return Err(Error::new(ErrorKind::BadInput, "memory repository exists"));
+        }
+        *m = Some(BTreeMap::new());
+        Ok(())
+    }
+
+    fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
+        Ok(self
+            .map()
+            .iter()
+            .flat_map(|m| m.iter())
+            .filter(|((k, _), _)| *k == kind)
+            .map(|((_, n), v)| (n.clone(), v.len() as u64))
+            .collect())
+    }
+
+    fn read(&self, kind: Kind, name: &str) -> Result<Vec<u8>> {
+        self.get(kind, name)
+    }
+
+    fn read_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+        let v = self.get(kind, name)?;
+        let start = (offset as usize).min(v.len());
+        let end = (offset.saturating_add(len) as usize).min(v.len());
+        Ok(v[start..end].to_vec())
+    }
+
+    fn write(&self, kind: Kind, name: &str, data: &[u8]) -> Result<Written> {
+        let mut m = self.map();
+        let m = m.get_or_insert_with(BTreeMap::new);
+        let key = (kind, name.to_owned());
+        if m.contains_key(&key) {
+            return Ok(Written::AlreadyPresent);
+        }
+        m.insert(key, data.to_vec());
+        Ok(Written::New)
+    }
+
+    fn remove(&self, kind: Kind, name: &str) -> Result<()> {
+        self.map()
+            .as_mut()
+            .and_then(|m| m.remove(&(kind, name.to_owned())))
+            .map(|_| ())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!("{} {name} not found", kind.noun()),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn conformance() {
+        super::super::conformance(&super::MemoryBackend::default());
+    }
+}

@@ -1,0 +1,112 @@
+//! Vault: the layout Banana keeps there (`docs/vault.md`), and the only
+//! module that knows Vault's HTTP paths ([`paths`]) and policies ([`policy`]).
+//! The client ([`Vault`]) and a node's per-run [`Session`] need the `vault`
+//! feature; the types and paths do not.
+//!
+//! A node logs in with AppRole, reads what one run needs, and revokes its token
+//! when the run ends ([`Session`]). Secrets are held in [`Secret`] and never
+//! appear in error messages: errors name the Vault path and the status.
+
+#[cfg(feature = "vault")]
+mod client;
+pub mod paths;
+pub mod policy;
+#[cfg(feature = "vault")]
+mod session;
+
+#[cfg(feature = "vault")]
+pub use client::Vault;
+#[cfg(feature = "vault")]
+pub use session::{read_with_grant, Session};
+
+pub use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+
+/// Default KV v2 mount.
+pub const DEFAULT_MOUNT: &str = "banana";
+/// Default AppRole auth mount.
+pub const DEFAULT_APPROLE: &str = "banana-approle";
+
+/// Where Vault is and how Banana is laid out in it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Location {
+    /// Vault's address, e.g. `https://vault.example:8200`.
+    pub addr: String,
+    /// PEM file of the CA that signed Vault's certificate (pinned; no system roots).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// KV v2 mount.
+    pub mount: String,
+    /// AppRole auth mount.
+    pub approle: String,
+}
+
+impl Location {
+    /// A location with the default mounts.
+    pub fn new(addr: &str) -> Location {
+        Location {
+            addr: addr.trim_end_matches('/').to_owned(),
+            ca_file: None,
+            mount: DEFAULT_MOUNT.into(),
+            approle: DEFAULT_APPROLE.into(),
+        }
+    }
+}
+
+/// What a node stores at enrolment (file mode 0600): enough to log in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeCredentials {
+    /// Format version, 1.
+    pub banana_vault_credentials: u32,
+    /// Vault and mounts.
+    pub vault: Location,
+    /// The node's name.
+    pub node: String,
+    /// AppRole role id.
+    pub role_id: String,
+    /// AppRole secret id.
+    pub secret_id: Secret,
+}
+
+/// `nodes/N/agent`: what a backup run needs. Readable by the node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgentSecret {
+    /// Node name.
+    pub node: String,
+    /// The node's current data recipient(s); break-glass recipients are added from `fleet/recipients`.
+    pub recipients: Vec<String>,
+    /// Hex chunk key.
+    pub chunk_key: Secret,
+    /// Repository location.
+    pub storage: String,
+    /// Signed break-glass key envelopes to store in the repository (see `docs/vault.md`).
+    #[serde(default)]
+    pub envelopes: Vec<String>,
+    /// The watch tower's URL, where the node sends its status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collector: Option<String>,
+}
+
+/// `nodes/N/restore`: what a restore needs. Readable only with a restore grant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RestoreSecret {
+    /// Node name.
+    pub node: String,
+    /// Every identity the node's data was ever encrypted to, oldest first.
+    pub identities: Vec<Secret>,
+    /// Hex chunk key.
+    pub chunk_key: Secret,
+    /// Repository location.
+    pub storage: String,
+}
+
+/// `fleet/recipients`: break-glass recipients every node also encrypts to.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FleetRecipients {
+    /// age recipients.
+    pub recipients: Vec<String>,
+    /// Hex Ed25519 public keys that verify key envelopes (kept offline with the identity too).
+    #[serde(default)]
+    pub verify_keys: Vec<String>,
+}

@@ -1,0 +1,89 @@
+//! The Vault policies Banana writes, as text (shown in full in `docs/vault.md`).
+
+use super::{paths, Location};
+
+/// What node N's AppRole tokens may do: read its agent secret and the fleet's
+/// break-glass recipients, look itself up and revoke itself. Nothing else (no
+/// default policy).
+pub fn node(loc: &Location, node: &str) -> String {
+    let m = &loc.mount;
+    format!(
+        r#"# Banana node {node}: one run's worth of access.
+path "{m}/data/{agent}" {{
+  capabilities = ["read"]
+}}
+path "{m}/data/{fleet}" {{
+  capabilities = ["read"]
+}}
+path "auth/token/lookup-self" {{
+  capabilities = ["read"]
+}}
+path "auth/token/revoke-self" {{
+  capabilities = ["update"]
+}}
+"#,
+        agent = paths::agent(node),
+        fleet = paths::FLEET_RECIPIENTS,
+    )
+}
+
+/// What a restore grant for N may do: read N's restore secret, once per use.
+pub fn restore(loc: &Location, node: &str) -> String {
+    let m = &loc.mount;
+    format!(
+        r#"# Banana restore grant for node {node}.
+path "{m}/data/{restore}" {{
+  capabilities = ["read"]
+}}
+path "auth/token/revoke-self" {{
+  capabilities = ["update"]
+}}
+"#,
+        restore = paths::restore(node),
+    )
+}
+
+/// The minimal policy an operator's bananadm token needs (instead of root).
+pub fn admin(loc: &Location) -> String {
+    let (m, a) = (&loc.mount, &loc.approle);
+    format!(
+        r#"# bananadm: everything Banana's admin CLI does, and no more.
+path "sys/mounts" {{
+  capabilities = ["read"]
+}}
+path "sys/mounts/{m}" {{
+  capabilities = ["create", "read", "update"]
+}}
+path "sys/auth" {{
+  capabilities = ["read"]
+}}
+path "sys/auth/{a}" {{
+  capabilities = ["create", "read", "update", "sudo"]
+}}
+path "sys/policies/acl/banana-*" {{
+  capabilities = ["create", "read", "update", "delete", "list"]
+}}
+path "{m}/data/*" {{
+  capabilities = ["create", "read", "update", "delete"]
+}}
+path "{m}/metadata/*" {{
+  capabilities = ["read", "list", "delete"]
+}}
+path "auth/{a}/role" {{
+  capabilities = ["list"]
+}}
+path "auth/{a}/role/*" {{
+  capabilities = ["create", "read", "update", "delete", "list"]
+}}
+path "auth/token/roles/banana-restore-*" {{
+  capabilities = ["create", "read", "update", "delete"]
+}}
+path "auth/token/create/banana-restore-*" {{
+  capabilities = ["create", "update"]
+}}
+path "auth/token/lookup-self" {{
+  capabilities = ["read"]
+}}
+"#
+    )
+}
