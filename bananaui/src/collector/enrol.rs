@@ -13,8 +13,6 @@
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 /// A pending enrolment.
@@ -52,9 +50,7 @@ pub fn add(
 ) -> anyhow::Result<String> {
     common::names::valid_node_name(node)?;
     let dir = pending_dir(data);
-    std::fs::create_dir_all(&dir).with_context(|| format!("directory {}", dir.display()))?;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
-        .with_context(|| format!("directory {}", dir.display()))?;
+    common::fsutil::private_dir(&dir).with_context(|| format!("directory {}", dir.display()))?;
     let code = format!("bnc-{}", hex::encode(rand::random::<[u8; 16]>()));
     let p = Pending {
         node: node.to_owned(),
@@ -63,19 +59,8 @@ pub fn add(
         replace,
     };
     let path = pending_path(data, node);
-    let tmp = dir.join(format!(".{node}.{}.tmp", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("pending enrolment {}", tmp.display()))?;
-    f.write_all(&serde_json::to_vec(&p)?)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("pending enrolment {}", tmp.display()))?;
     // A pending code is not a key: a new one replaces an unused old one.
-    std::fs::rename(&tmp, &path)
+    common::fsutil::write_private(&path, &serde_json::to_vec(&p)?)
         .with_context(|| format!("pending enrolment {}", path.display()))?;
     Ok(code)
 }
@@ -98,18 +83,16 @@ pub fn read(data: &Path, node: &str) -> anyhow::Result<Option<Pending>> {
 pub fn request_removal(data: &Path, node: &str, now: i64) -> anyhow::Result<PathBuf> {
     common::names::valid_node_name(node)?;
     let dir = pending_dir(data);
-    std::fs::create_dir_all(&dir).with_context(|| format!("directory {}", dir.display()))?;
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
-        .with_context(|| format!("directory {}", dir.display()))?;
+    common::fsutil::private_dir(&dir).with_context(|| format!("directory {}", dir.display()))?;
     match std::fs::remove_file(pending_path(data, node)) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("pending enrolment of {node}")),
     }
     let path = dir.join(format!("{node}.remove"));
-    std::fs::write(
+    common::fsutil::write_private(
         &path,
-        serde_json::to_vec(&serde_json::json!({"node": node, "requested_at": now}))?,
+        &serde_json::to_vec(&serde_json::json!({"node": node, "requested_at": now}))?,
     )
     .with_context(|| format!("removal request {}", path.display()))?;
     Ok(path)
