@@ -52,6 +52,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l key-file -d
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l force-new -d 'Start a new repository in an empty location where this node wrote before (its repository went missing: exit 16). Deletes nothing; on append-only storage, start over under a new prefix instead. Also for nodes that take their keys from Vault'
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -96,6 +97,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l key-file -d '
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -111,6 +113,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l key-file -d
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -128,6 +131,8 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l key-file
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l untrusted -d 'Contents and names only, for a snapshot that may come from a compromised node (forensics): everything owned by you, no setuid/setgid/sticky bits, no security.*/trusted.* extended attributes, no device nodes or FIFOs, the target made 0700'
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -144,6 +149,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l state-dir 
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l read-data -d 'Also download, decrypt and verify every pack and chunk (needs the identity)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -189,7 +195,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l key-file 
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
-complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l insecure-http -d 'Allow enrolling at a tower over plain http:// on a non-loopback address (the code would cross the network in clear)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l insecure-http -d 'Allow plain http:// to Vault or the tower on a non-loopback address (secrets and codes would cross the network in clear); remembered for later runs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l force -d 'Replace existing credentials (after \'bananadm node add --replace\')'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'

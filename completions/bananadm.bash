@@ -167,7 +167,7 @@ _bananadm() {
 
     case "${cmd}" in
         bananadm)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version vault node restore breakglass help"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version vault node restore breakglass help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -201,7 +201,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__breakglass)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version keygen add help"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version keygen add help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,7 +235,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__breakglass__subcmd__add)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -325,7 +325,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__breakglass__subcmd__keygen)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -583,7 +583,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version add list show rotate remove help"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version add list show rotate remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -617,7 +617,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node__subcmd__add)
-            opts="-v -h -V --storage --collector --ttl --wrap-ttl --replace --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version"
+            opts="-v -h -V --storage --collector --ttl --wrap-ttl --replace --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -765,7 +765,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node__subcmd__list)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -799,7 +799,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node__subcmd__remove)
-            opts="-v -h -V --purge-keys --yes --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version"
+            opts="-v -h -V --purge-keys --yes --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -833,7 +833,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node__subcmd__rotate)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -867,7 +867,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node__subcmd__show)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -901,7 +901,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__restore)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version grant help"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version grant help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -935,7 +935,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__restore__subcmd__grant)
-            opts="-v -h -V --ttl --uses --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version"
+            opts="-v -h -V --ttl --uses --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1019,7 +1019,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__vault)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version init policy help"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version init policy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1109,7 +1109,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__vault__subcmd__init)
-            opts="-v -h -V --dry-run --allow-root --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version"
+            opts="-v -h -V --dry-run --allow-root --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1143,7 +1143,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__vault__subcmd__policy)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_bananadm_global_optspecs
-    string join \n vault-addr= vault-ca= token-file= mount= approle-mount= json v/verbose h/help V/version
+    string join \n vault-addr= vault-ca= token-file= mount= approle-mount= insecure-http json v/verbose h/help V/version
 end
 
 function __fish_bananadm_needs_command
@@ -29,6 +29,7 @@ complete -c bananadm -n "__fish_bananadm_needs_command" -l vault-ca -d 'PEM file
 complete -c bananadm -n "__fish_bananadm_needs_command" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_needs_command" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_needs_command" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_needs_command" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_needs_command" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_needs_command" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -43,6 +44,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -s h -l help -d 'Print help'
@@ -57,6 +59,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l approle-mount -d 'AppRole auth mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l dry-run -d 'Print every change it would make, and make none'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l allow-root -d 'Run even with a root token (the first setup needs one; day-to-day use should not)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from init" -s h -l help -d 'Print help'
@@ -66,6 +69,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
@@ -78,6 +82,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_s
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -s h -l help -d 'Print help'
@@ -98,6 +103,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l approle-mount -d 'AppRole auth mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l replace -d 'Re-issue the credentials of an existing node (its keys are kept)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
@@ -107,6 +113,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
@@ -116,6 +123,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
@@ -125,6 +133,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from rotate" -s h -l help -d 'Print help'
@@ -136,6 +145,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l approle-mount -d 'AppRole auth mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l purge-keys -d 'Also destroy its restore identities: its backups become unreadable except with break-glass keys'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l yes -d 'Confirm --purge-keys'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
@@ -151,6 +161,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fis
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -s h -l help -d 'Print help'
@@ -164,6 +175,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_se
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and __fish_seen_subcommand_from grant" -s h -l help -d 'Print help'
@@ -175,6 +187,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and not __fish_seen_subcommand_from keygen add help" -s h -l help -d 'Print help'
@@ -187,6 +200,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from keygen" -s h -l help -d 'Print help'
@@ -196,6 +210,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'

@@ -28,6 +28,9 @@ pub enum Code {
     VaultUnavailable = 14,
     /// Vault refused: permission denied, credentials revoked, wrapped token used or expired.
     VaultDenied = 15,
+    /// The repository this node wrote to is missing, empty, or holds another
+    /// repository (`repository-missing`).
+    RepoMissing = 16,
 }
 
 impl From<Code> for u8 {
@@ -58,6 +61,7 @@ pub fn kind(err: &anyhow::Error) -> Option<ErrorKind> {
 pub fn code_for(err: &anyhow::Error) -> Code {
     match kind(err) {
         Some(ErrorKind::RepoNotFound) => Code::NoRepo,
+        Some(ErrorKind::RepoMissing) => Code::RepoMissing,
         Some(ErrorKind::Locked) => Code::Locked,
         Some(ErrorKind::WrongKey | ErrorKind::NoIdentity) => Code::Key,
         Some(ErrorKind::Damaged) => Code::Damaged,

@@ -7,6 +7,7 @@ use crate::settings::Settings;
 use anyhow::Context;
 use common::crypto::age;
 use common::crypto::keyfile::{KeyFile, RestoreKey};
+use common::ops::state::{self, LocationRecord};
 use common::repo::Repository;
 use std::path::{Path, PathBuf};
 
@@ -48,20 +49,37 @@ pub struct ReadKeyOpts {
     /// that node's key envelope (storage could present another node's).
     #[arg(long, value_name = "NAME")]
     pub node: Option<String>,
+    /// Allow --vault-addr to be plain http:// on a non-loopback address (the
+    /// grant and the identities would cross the network in clear).
+    #[arg(long)]
+    pub insecure_http: bool,
 }
 
 /// Opens the repository with the node's own key: the key file, or (enrolled
 /// nodes) what its Vault login may read — never an identity.
 pub fn open(s: &Settings) -> anyhow::Result<Opened> {
-    open_with(s, None)
+    open_with(s, Create::No)
 }
 
-/// As [`open`]; for an enrolled node, `create` makes the repository on first
-/// use (the node's storage is chosen by the administrator).
-pub fn open_with(s: &Settings, create: Option<&Output>) -> anyhow::Result<Opened> {
+/// Whether a writing command may create the repository.
+#[derive(Clone, Copy)]
+pub enum Create<'o> {
+    /// Never (reading commands, key-file nodes).
+    No,
+    /// An enrolled node's first backup, where the administrator chose the
+    /// storage and this node never wrote there.
+    FirstUse(&'o Output),
+    /// `init --force-new`: a new repository in an empty location, even where
+    /// this node wrote before.
+    ForceNew(&'o Output),
+}
+
+/// As [`open`]; for an enrolled node, `create` says whether the repository
+/// may be made.
+pub fn open_with(s: &Settings, create: Create<'_>) -> anyhow::Result<Opened> {
     match s.vault_node()? {
         Some(creds) => open_vault(s, &creds, create),
-        None => open_at(&s.repo, || s.key()),
+        None => open_at(s, &s.repo, || s.key()),
     }
 }
 
@@ -69,13 +87,15 @@ pub fn open_with(s: &Settings, create: Option<&Output>) -> anyhow::Result<Opened
 /// loaded after the repository is found: a missing repository is named before
 /// a missing key file.
 fn open_at(
+    s: &Settings,
     location: &str,
     key: impl FnOnce() -> anyhow::Result<KeyFile>,
 ) -> anyhow::Result<Opened> {
     let backend = common::backend::open(location)?;
-    exists(backend.as_ref(), location)?;
+    let record = check_location(s, backend.as_ref(), location)?;
     let key = key()?;
     let repo = Repository::open(backend, &key.backup_key())?;
+    same_repository(&repo, record.as_ref(), location)?;
     let restore = key.restore_key()?;
     Ok(Opened {
         repo,
@@ -87,27 +107,69 @@ fn open_at(
     })
 }
 
-fn exists(backend: &dyn common::backend::Backend, location: &str) -> anyhow::Result<()> {
-    // Name a missing repository before a missing key: it is the likelier mistake.
-    if backend
-        .list(common::backend::Kind::Config)
-        .map(|c| c.is_empty())
-        .unwrap_or(true)
-    {
-        return Err(common::Error::new(
+/// A location holds a repository; otherwise the error says why: exit 16
+/// (`repository-missing`) where this node wrote before, naming what it last
+/// wrote, else exit 10. A location that cannot be listed is exit 1, never
+/// "missing". Returns what this node recorded for the location.
+pub fn check_location(
+    s: &Settings,
+    backend: &dyn common::backend::Backend,
+    location: &str,
+) -> anyhow::Result<Option<LocationRecord>> {
+    use common::backend::Presence;
+    let record = state::location_record(&s.state_dir, &backend.location());
+    let presence = backend.presence()?;
+    let what = match presence {
+        Presence::Repository => return Ok(record),
+        Presence::Missing => "is missing",
+        Presence::Empty => "is empty",
+        Presence::Other => "no longer holds a repository",
+    };
+    Err(match &record {
+        Some(r) => missing(location, what, r),
+        None => common::Error::new(
             common::ErrorKind::RepoNotFound,
             format!("no repository at {location}"),
         )
-        .hint("check --repo, or create one with 'bananactl init'")
-        .into());
+        .hint("check --repo, or create one with 'bananactl init'"),
     }
-    Ok(())
+    .into())
+}
+
+fn missing(location: &str, what: &str, r: &LocationRecord) -> common::Error {
+    common::Error::new(
+        common::ErrorKind::RepoMissing,
+        format!(
+            "the repository at {location} {what}, but {} (storage unmounted, wiped, moved or rolled back?); nothing was written",
+            r.last_write()
+        ),
+    )
+    .hint("check the mount and the storage; to start over in an empty location: bananactl init --force-new")
+}
+
+/// The repository found is the one this node wrote to.
+fn same_repository(
+    repo: &Repository,
+    record: Option<&LocationRecord>,
+    location: &str,
+) -> anyhow::Result<()> {
+    match record {
+        Some(r) if r.repository != repo.config().id.to_hex() => {
+            let what = format!(
+                "holds another repository ({}) than this node's ({})",
+                repo.config().id.short(),
+                r.repository.get(..8).unwrap_or(&r.repository)
+            );
+            Err(missing(location, &what, r).into())
+        }
+        _ => Ok(()),
+    }
 }
 
 fn open_vault(
     s: &Settings,
     creds: &common::vault::NodeCredentials,
-    create: Option<&Output>,
+    create: Create<'_>,
 ) -> anyhow::Result<Opened> {
     let session = common::vault::Session::login(creds)?;
     let (agent, fleet) = session.agent()?;
@@ -124,28 +186,37 @@ fn open_vault(
         agent.storage.clone()
     };
     let backend = common::backend::open(&location)?;
-    let repo = match (exists(backend.as_ref(), &location), create) {
-        (Ok(()), _) => Repository::open(backend, &key.backup_key())?,
-        (Err(_), Some(out)) => {
-            let opts = common::repo::RepoOptions {
-                compression: s
-                    .file
-                    .compression
-                    .unwrap_or(common::repo::RepoOptions::default().compression),
-                ..common::repo::RepoOptions::default()
-            };
-            let repo = Repository::init(backend, &key.backup_key(), &opts)?;
+    let found = check_location(s, backend.as_ref(), &location);
+    let repo = match (found, create) {
+        (Ok(record), Create::No | Create::FirstUse(_)) => {
+            let repo = Repository::open(backend, &key.backup_key())?;
+            same_repository(&repo, record.as_ref(), &location)?;
+            repo
+        }
+        (Err(e), Create::FirstUse(out))
+            if crate::exit::kind(&e) == Some(common::ErrorKind::RepoNotFound) =>
+        {
+            let repo = init_repository(s, backend, &key)?;
             out.notice(&format!(
                 "bananactl: first backup of node {}: created repository at {location}",
                 creds.node
             ));
             repo
         }
-        (Err(e), None) => return Err(e),
+        (Err(e), Create::ForceNew(_)) if is_gone(&e) => init_repository(s, backend, &key)?,
+        (Ok(_), Create::ForceNew(_)) => {
+            return Err(common::Error::new(
+                common::ErrorKind::BadInput,
+                format!("a repository already exists at {location}"),
+            )
+            .hint("--force-new starts a repository only in an empty location; nothing is deleted")
+            .into())
+        }
+        (Err(e), _) => return Err(e),
     };
     // The break-glass envelopes live in the repository (write-once objects);
     // only a writing command stores them: reading never writes.
-    if create.is_some() {
+    if !matches!(create, Create::No) {
         for env in &agent.envelopes {
             let bytes = env.as_bytes();
             repo.backend().write(
@@ -163,6 +234,33 @@ fn open_vault(
         session: Some(session),
         collector: agent.collector,
     })
+}
+
+/// Whether an error says the repository is not there (missing or gone).
+pub fn is_gone(e: &anyhow::Error) -> bool {
+    matches!(
+        crate::exit::kind(e),
+        Some(common::ErrorKind::RepoNotFound | common::ErrorKind::RepoMissing)
+    )
+}
+
+/// Creates a repository with the node's key and records the location.
+pub fn init_repository(
+    s: &Settings,
+    backend: Box<dyn common::backend::Backend>,
+    key: &KeyFile,
+) -> anyhow::Result<Repository> {
+    let opts = common::repo::RepoOptions {
+        compression: s
+            .file
+            .compression
+            .unwrap_or(common::repo::RepoOptions::default().compression),
+        ..common::repo::RepoOptions::default()
+    };
+    let location = backend.location();
+    let repo = Repository::init(backend, &key.backup_key(), &opts)?;
+    state::record_location(&s.state_dir, &location, &repo.config().id, None)?;
+    Ok(repo)
 }
 
 /// Opens the repository for a command that reads data: with a restore grant,
@@ -208,9 +306,13 @@ fn open_grant(s: &Settings, o: &ReadKeyOpts, grant: &str) -> anyhow::Result<Open
         // An enrolled node keeps its pinned CA and mounts when only the address changes.
         (Some(addr), Some(creds)) => common::vault::Location {
             addr: addr.trim_end_matches('/').to_owned(),
+            insecure_http: o.insecure_http,
             ..creds.vault
         },
-        (Some(addr), None) => common::vault::Location::new(addr),
+        (Some(addr), None) => common::vault::Location {
+            insecure_http: o.insecure_http,
+            ..common::vault::Location::new(addr)
+        },
         (None, Some(creds)) => creds.vault,
         (None, None) => {
             return Err(common::Error::new(
@@ -221,7 +323,7 @@ fn open_grant(s: &Settings, o: &ReadKeyOpts, grant: &str) -> anyhow::Result<Open
             .into())
         }
     };
-    let secret = common::vault::read_with_grant(&loc, None, &grant)?;
+    let secret = common::vault::read_with_grant(&loc, o.node.as_deref(), &grant)?;
     let identities: Vec<String> = secret
         .identities
         .iter()
@@ -238,7 +340,7 @@ fn open_grant(s: &Settings, o: &ReadKeyOpts, grant: &str) -> anyhow::Result<Open
     } else {
         secret.storage.clone()
     };
-    open_at(&location, || Ok(key))
+    open_at(s, &location, || Ok(key))
 }
 
 /// Break-glass without Vault or key file: the chunk key comes from a key
@@ -268,10 +370,14 @@ fn open_envelope(
         .into());
     };
     let backend = common::backend::open(&s.repo)?;
-    exists(backend.as_ref(), &s.repo)?;
+    check_location(s, backend.as_ref(), &s.repo)?;
     let mut last_err = None;
     for (name, _) in backend.list(common::backend::Kind::Key)? {
-        let bytes = backend.read(common::backend::Kind::Key, &name)?;
+        let bytes = backend.read(
+            common::backend::Kind::Key,
+            &name,
+            common::format::MAX_ENVELOPE,
+        )?;
         match open_with_envelope(&bytes, &trusted, node, &identities) {
             Ok(key) => {
                 let repo = Repository::open(common::backend::open(&s.repo)?, &key.backup_key());

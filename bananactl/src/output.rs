@@ -94,7 +94,12 @@ impl Output {
                 &json!({"message_type": "warning", "kind": kind, "path": path, "message": msg}),
             );
         } else {
-            eprintln!("warning: {path}: {msg}");
+            // Paths and messages may carry names from a snapshot: inert on a terminal.
+            eprintln!(
+                "warning: {}: {}",
+                common::humanize::printable(path),
+                common::humanize::printable(msg)
+            );
         }
     }
 
@@ -104,7 +109,7 @@ impl Output {
         if self.json {
             self.json_line(&json!({"message_type": "error", "message": msg, "exit_code": code}));
         }
-        eprintln!("bananactl: error: {msg}");
+        eprintln!("bananactl: error: {}", common::humanize::printable(&msg));
     }
 
     /// An observer for a long operation: progress bar on a terminal, JSON

@@ -22,6 +22,9 @@ pub struct TowerState {
     pub url: String,
     /// The node name enrolled there.
     pub node: String,
+    /// Plain http:// off loopback was allowed at enrolment (`--insecure-http`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_http: bool,
 }
 
 impl TowerState {
@@ -81,9 +84,20 @@ impl Reporter {
         plugin: &str,
         every: Option<u64>,
     ) -> Option<Reporter> {
+        let tower = TowerState::load(&s.state_dir);
         let collector = collector
             .or_else(|| s.collector.clone())
-            .or_else(|| TowerState::load(&s.state_dir).map(|t| t.url))?;
+            .or_else(|| tower.as_ref().map(|t| t.url.clone()))?;
+        let allowed = s.file.insecure_http.unwrap_or(false)
+            || tower.is_some_and(|t| t.insecure_http && t.url == collector);
+        if common::names::plain_http_off_host(&collector) && !allowed {
+            out.warn(
+                "status",
+                &collector,
+                "no status reporting: the tower's URL is plain http off loopback (events would cross the network in clear); use its https:// URL, or set insecure_http = true in the config",
+            );
+            return None;
+        }
         let setup = || -> common::Result<Inner> {
             let (identity, _) = NodeIdentity::load_or_create(&s.state_dir.join("node.key"))?;
             let spool = Spool::open(&s.state_dir.join("spool"), SPOOL_MAX)?;
@@ -199,6 +213,8 @@ impl Inner {
             now(),
         );
         e.every_secs = self.every;
+        let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
+        e.refused = Some(io.0.refused_count()).filter(|&n| n > 0);
         e
     }
 

@@ -30,6 +30,8 @@ pub struct FileConfig {
     pub vault_credentials: Option<PathBuf>,
     /// The watch tower's URL (status reports).
     pub collector: Option<String>,
+    /// Allow the tower's URL to be plain http:// off loopback.
+    pub insecure_http: Option<bool>,
     /// Default job name for status reports.
     pub job: Option<String>,
     /// Default expected interval between runs (e.g. `1d`), for `overdue` alerts.

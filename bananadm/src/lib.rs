@@ -65,6 +65,10 @@ pub struct GlobalOpts {
     /// AppRole auth mount Banana uses.
     #[arg(long, global = true, default_value = common::vault::DEFAULT_APPROLE, value_name = "PATH")]
     pub approle_mount: String,
+    /// Allow --vault-addr to be plain http:// on a non-loopback address (the
+    /// admin token would cross the network in clear).
+    #[arg(long, global = true)]
+    pub insecure_http: bool,
     /// Machine output: one JSON object per line.
     #[arg(long, global = true)]
     pub json: bool,

@@ -8,6 +8,9 @@ use std::fmt;
 pub enum ErrorKind {
     /// There is no repository at the given location.
     RepoNotFound,
+    /// The repository this node wrote to is gone: its location is missing,
+    /// empty, or holds another repository.
+    RepoMissing,
     /// The key does not open this repository.
     WrongKey,
     /// The key holds only the backup half; this operation needs an identity.

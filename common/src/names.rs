@@ -1,5 +1,6 @@
-//! Node names: one rule for every place a name becomes part of a path or a
-//! key (Vault paths and policy names, the tower's store, status envelopes).
+//! Names and addresses: the node-name rule (a name becomes part of Vault
+//! paths and policy names, the tower's store, status envelopes), and the
+//! plain-http rule for the URLs a node or the admin CLI talks to.
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -20,6 +21,24 @@ pub fn valid_node_name(name: &str) -> Result<()> {
             format!("node name '{name}' is not valid"),
         )
         .hint("use 1-63 characters: lowercase letters, digits, '-', '_', '.'"))
+    }
+}
+
+/// Whether `url` is plain `http` to a host other than loopback: where a
+/// secret (an enrolment code, a token, a status) would cross the network in
+/// clear. Unparsable URLs count.
+pub fn plain_http_off_host(url: &str) -> bool {
+    let Ok(u) = url::Url::parse(url) else {
+        return true;
+    };
+    if u.scheme() != "http" {
+        return false;
+    }
+    let host = u.host_str().unwrap_or_default();
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(ip) => !ip.is_loopback(),
+        Err(_) => !host.eq_ignore_ascii_case("localhost"),
     }
 }
 

@@ -139,7 +139,7 @@ impl BackupCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         super::ensure_embedded(s, out)?;
-        let opened = super::open_with(s, Some(out))?;
+        let opened = super::open_with(s, super::Create::FirstUse(out))?;
         let repo = &opened.repo;
         let _lock = lock(&s.state_dir, &repo.config().id)?;
         let mut excludes = s.file.exclude.clone();

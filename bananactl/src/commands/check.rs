@@ -37,9 +37,10 @@ impl CheckCmd {
             if out.json {
                 out.json_line(&json!({"message_type": "problem", "object": p.object, "message": p.message, "files": p.files}));
             } else {
-                eprintln!("damaged: {}: {}", p.object, p.message);
+                let show = common::humanize::printable;
+                eprintln!("damaged: {}: {}", show(&p.object), show(&p.message));
                 for f in &p.files {
-                    eprintln!("  affects {f}");
+                    eprintln!("  affects {}", show(f));
                 }
             }
         }

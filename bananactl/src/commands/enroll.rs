@@ -35,9 +35,10 @@ pub struct EnrollCmd {
     /// The watch tower's URL: enrol this node's status key there.
     #[arg(long, value_name = "URL", requires = "collector_code")]
     pub collector: Option<String>,
-    /// Allow enrolling at a tower over plain http:// on a non-loopback address
-    /// (the code would cross the network in clear).
-    #[arg(long, requires = "collector")]
+    /// Allow plain http:// to Vault or the tower on a non-loopback address
+    /// (secrets and codes would cross the network in clear); remembered for
+    /// later runs.
+    #[arg(long)]
     pub insecure_http: bool,
     /// The single-use code from 'bananaui node add' on the tower.
     #[arg(
@@ -105,6 +106,7 @@ impl EnrollCmd {
         loc.ca_file = self.vault_ca.as_ref().map(|p| p.display().to_string());
         loc.mount = self.mount.trim_matches('/').to_owned();
         loc.approle = self.approle_mount.trim_matches('/').to_owned();
+        loc.insecure_http = self.insecure_http;
         let given = self.wrapped_secret_id.as_deref().unwrap_or_default();
         let wrapped = if given == "-" {
             let mut w = String::new();
@@ -115,8 +117,15 @@ impl EnrollCmd {
         } else {
             Secret::new(given.trim())
         };
-        // The wrapping token works once: whoever unwrapped it first has the secret id.
-        let unwrapped = Vault::connect(&loc)?.unwrap(&wrapped)?;
+        // The wrapping token works once: whoever unwrapped it first has the
+        // secret id. It must come from this node's role, not from a token an
+        // attacker wrapped around a secret id of their own.
+        let expected = common::vault::paths::approle_secret_id(&loc, &self.node);
+        let unwrapped = Vault::connect(&loc)?.unwrap_from(
+            &wrapped,
+            |p| p == expected,
+            &format!("'bananadm node add {}'", self.node),
+        )?;
         let secret_id = unwrapped["data"]["secret_id"].as_str().ok_or_else(|| {
             common::Error::new(
                 common::ErrorKind::BadInput,
@@ -145,7 +154,7 @@ impl EnrollCmd {
         url: &str,
         code: &str,
     ) -> anyhow::Result<()> {
-        if common::status::plain_http_off_host(url) && !self.insecure_http {
+        if common::names::plain_http_off_host(url) && !self.insecure_http {
             return Err(common::Error::new(
                 common::ErrorKind::BadInput,
                 format!("refusing to send the enrolment code to {url} in clear"),
@@ -173,6 +182,7 @@ impl EnrollCmd {
         crate::report::TowerState {
             url: url.to_owned(),
             node: self.node.clone(),
+            insecure_http: self.insecure_http,
         }
         .save(&s.state_dir)
     }

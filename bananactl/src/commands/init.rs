@@ -21,41 +21,88 @@ pub struct InitCmd {
     /// Target pack size in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub pack_size: u32,
+    /// Start a new repository in an empty location where this node wrote
+    /// before (its repository went missing: exit 16). Deletes nothing; on
+    /// append-only storage, start over under a new prefix instead. Also for
+    /// nodes that take their keys from Vault.
+    #[arg(long)]
+    pub force_new: bool,
 }
 
 impl InitCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         if s.vault_node()?.is_some() {
-            return Err(common::Error::new(
-                common::ErrorKind::BadInput,
-                format!("this node takes its keys from Vault ({})", s.vault_credentials.display()),
-            )
-            .hint("its first backup creates the repository; use --key-file for a separate, key-file repository")
-            .into());
+            if !self.force_new {
+                return Err(common::Error::new(
+                    common::ErrorKind::BadInput,
+                    format!("this node takes its keys from Vault ({})", s.vault_credentials.display()),
+                )
+                .hint("its first backup creates the repository (after a lost repository: init --force-new); use --key-file for a separate, key-file repository")
+                .into());
+            }
+            let opened = super::open_with(s, super::Create::ForceNew(out))?;
+            let repo = &opened.repo;
+            out.summary(
+                json!({"command": "init", "repository": repo.backend().location(),
+                       "repository_id": repo.config().id.to_hex(), "force_new": true}),
+                &format!(
+                    "created repository {} at {} (a new start: older backups stay where they were)",
+                    repo.config().id.short(),
+                    repo.backend().location()
+                ),
+            );
+            return Ok(Status::Ok);
         }
-        create(
-            s,
-            out,
-            &self.add_recipient,
-            self.compression,
-            Some(self.pack_size),
-            false,
-        )?;
+        let opts = Create {
+            extra: &self.add_recipient,
+            compression: self.compression,
+            pack_mib: Some(self.pack_size),
+            first_use: false,
+            force_new: self.force_new,
+        };
+        create(s, out, &opts)?;
         Ok(Status::Ok)
     }
 }
 
+/// How `create` makes a repository.
+pub struct Create<'a> {
+    /// Break-glass recipients for a new key file.
+    pub extra: &'a [String],
+    /// xz preset.
+    pub compression: Option<u32>,
+    /// Target pack size, MiB.
+    pub pack_mib: Option<u32>,
+    /// Part of another command (the embedded default's first use).
+    pub first_use: bool,
+    /// Where this node wrote before (`--force-new`).
+    pub force_new: bool,
+}
+
 /// Creates the key file (if missing) and the repository; reports both.
-pub fn create(
-    s: &Settings,
-    out: &Output,
-    extra: &[String],
-    compression: Option<u32>,
-    pack_mib: Option<u32>,
-    first_use: bool,
-) -> anyhow::Result<()> {
+pub fn create(s: &Settings, out: &Output, c: &Create<'_>) -> anyhow::Result<()> {
+    let (extra, compression, pack_mib, first_use) =
+        (c.extra, c.compression, c.pack_mib, c.first_use);
     let backend = s.backend()?;
+    let record = common::ops::state::location_record(&s.state_dir, &backend.location());
+    if let Some(r) = record {
+        // This node wrote a repository there, and it is gone: an alarm, not
+        // a fresh start, unless asked.
+        let gone = backend.presence()? != common::backend::Presence::Repository;
+        if gone && !c.force_new {
+            return Err(common::Error::new(
+                common::ErrorKind::RepoMissing,
+                format!(
+                    "{} had a repository of this node: {}",
+                    s.repo,
+                    r.last_write()
+                ),
+            )
+            .hint("if that repository is lost, start a new one with 'bananactl init --force-new' (deletes nothing)")
+            .into());
+        }
+    }
     let (key, created_key) = if s.key_file.exists() {
         if !extra.is_empty() {
             return Err(common::Error::new(
@@ -84,6 +131,8 @@ pub fn create(
         ..RepoOptions::default()
     };
     let repo = Repository::init(backend, &key.backup_key(), &opts)?;
+    let location = repo.backend().location();
+    common::ops::state::record_location(&s.state_dir, &location, &repo.config().id, None)?;
     if created_key {
         out.notice(&format!(
             "created key file {} (mode 0600). Keep a copy somewhere safe: without it these backups cannot be restored.",

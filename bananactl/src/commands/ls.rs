@@ -5,6 +5,7 @@ use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
 use common::format::tree::{Node, NodeKind};
+use common::repo::walk::Limits;
 use common::repo::BlobReader;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -63,13 +64,13 @@ impl LsCmd {
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         let opened = super::open_read(s, &self.keys)?;
         let (repo, restore) = (&opened.repo, &opened.restore);
-        let (_, snap) = repo.resolve(&self.snapshot)?;
+        let (id, snap) = repo.resolve(&self.snapshot)?;
         let loaded = repo.load_index()?;
         let mut reader = BlobReader::new(repo, &loaded.index, restore)?;
         let node = reader.lookup(&snap.tree, &self.path)?.ok_or_else(|| {
             common::Error::new(
                 common::ErrorKind::BadInput,
-                format!("'{}' is not in the snapshot", self.path.display()),
+                format!("'{}' is not in the snapshot", super::show_path(&self.path)),
             )
             .hint("list the snapshot with 'bananactl ls SNAPSHOT'")
         })?;
@@ -82,7 +83,11 @@ impl LsCmd {
             self.print(out, &node, &self.path);
             count += 1;
         }
-        self.walk(&mut reader, out, &node, &self.path, &mut count)?;
+        let mut limits = Limits::for_snapshot(&id, &snap);
+        // Directories recurse: the walk gets a stack for MAX_DEPTH levels.
+        common::repo::walk::deep(|| {
+            self.walk(&mut reader, out, &node, &self.path, &mut count, &mut limits)
+        })??;
         out.summary(
             json!({"command": "ls", "entries": count}),
             &format!("{count} entries"),
@@ -97,28 +102,50 @@ impl LsCmd {
         n: &Node,
         path: &Path,
         count: &mut u64,
+        limits: &mut Limits,
     ) -> anyhow::Result<()> {
         let Some(sub) = n.subtree else { return Ok(()) };
+        limits.enter(&sub)?;
         for child in reader.tree(&sub)?.nodes {
+            limits.visit()?;
             let cp = path
                 .join(std::os::unix::ffi::OsStrExt::from_bytes(&child.name) as &std::ffi::OsStr);
             self.print(out, &child, &cp);
             *count += 1;
-            self.walk(reader, out, &child, &cp, count)?;
+            self.walk(reader, out, &child, &cp, count, limits)?;
         }
+        limits.leave();
         Ok(())
     }
 
     fn print(&self, out: &Output, n: &Node, path: &Path) {
         if out.json {
-            out.json_line(&json!({
-                "message_type": "node", "path": path, "type": kind_name(n.kind), "mode": n.mode,
+            let mut v = json!({
+                "message_type": "node", "type": kind_name(n.kind), "mode": n.mode,
                 "uid": n.uid, "gid": n.gid, "user": n.user, "group": n.group, "size": n.size,
-                "mtime": super::when((n.mtime.0, n.mtime.1)), "target": n.target.as_ref().map(|t| super::show(t)),
-            }));
+                "mtime": super::when((n.mtime.0, n.mtime.1)),
+            });
+            super::json_bytes(
+                &mut v,
+                "path",
+                std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str()),
+            );
+            match &n.target {
+                Some(t) => super::json_bytes(&mut v, "target", t),
+                None => v["target"] = serde_json::Value::Null,
+            }
+            out.json_line(&v);
         } else {
-            let owner = n.user.clone().unwrap_or_else(|| n.uid.to_string());
-            let group = n.group.clone().unwrap_or_else(|| n.gid.to_string());
+            let owner = n
+                .user
+                .as_deref()
+                .map(common::humanize::printable)
+                .unwrap_or_else(|| n.uid.to_string());
+            let group = n
+                .group
+                .as_deref()
+                .map(common::humanize::printable)
+                .unwrap_or_else(|| n.gid.to_string());
             let link = n
                 .target
                 .as_ref()
@@ -131,7 +158,7 @@ impl LsCmd {
                 group,
                 n.size,
                 super::when((n.mtime.0, n.mtime.1)),
-                path.display(),
+                super::show_path(path),
                 link
             ));
         }

@@ -17,7 +17,7 @@ use crate::settings::{self, Settings};
 use anyhow::Context;
 use std::path::Path;
 
-pub use crate::open::{open, open_read, open_with, Opened, ReadKeyOpts};
+pub use crate::open::{open, open_read, open_with, Create, Opened, ReadKeyOpts};
 
 /// Runs the parsed command.
 pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
@@ -40,21 +40,55 @@ pub fn when(t: (i64, u32)) -> String {
     common::humanize::rfc3339(t.0)
 }
 
-/// Path bytes for display.
+/// Bytes from a snapshot (a name, a link target) for a terminal: control
+/// characters escaped (`\x1b`), bidirectional overrides dropped.
 pub fn show(p: &[u8]) -> String {
-    String::from_utf8_lossy(p).into_owned()
+    common::humanize::printable(&String::from_utf8_lossy(p))
+}
+
+/// A path from a snapshot for a terminal (see [`show`]).
+pub fn show_path(p: &std::path::Path) -> String {
+    show(std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()))
+}
+
+/// Bytes from a snapshot for JSON: the exact text (control characters are
+/// JSON-escaped by the encoder); `*_bytes` holds the bytes when they are not
+/// UTF-8.
+pub fn json_bytes(v: &mut serde_json::Value, key: &str, b: &[u8]) {
+    match std::str::from_utf8(b) {
+        Ok(s) => v[key] = serde_json::json!(s),
+        Err(_) => {
+            v[key] = serde_json::json!(String::from_utf8_lossy(b));
+            v[format!("{key}_bytes")] = serde_json::json!(b);
+        }
+    }
 }
 
 /// Creates the repository and key on the embedded default's first use.
 pub fn ensure_embedded(s: &Settings, out: &Output) -> anyhow::Result<()> {
-    if !s.embedded || Path::new(&s.repo).join("config").exists() {
+    // Once this node wrote there, a missing repository is an alarm (exit 16),
+    // never a fresh start.
+    let location = s.backend()?.location();
+    let wrote_before = common::ops::state::location_record(&s.state_dir, &location).is_some();
+    if !s.embedded || wrote_before || Path::new(&s.repo).join("config").exists() {
         return Ok(());
+    }
+    if let Some(parent) = Path::new(&s.repo).parent() {
+        // The embedded default's own data directory (never a mount point).
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("data directory {}", parent.display()))?;
     }
     out.notice(&format!(
         "bananactl: first use: creating the embedded default repository at {}",
         s.repo
     ));
-    init::create(s, out, &[], None, None, true)
-        .context("creating the embedded default repository")?;
+    let first = init::Create {
+        extra: &[],
+        compression: None,
+        pack_mib: None,
+        first_use: true,
+        force_new: false,
+    };
+    init::create(s, out, &first).context("creating the embedded default repository")?;
     Ok(())
 }

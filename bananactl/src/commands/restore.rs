@@ -20,6 +20,12 @@ pub struct RestoreCmd {
     /// Restore only this snapshot path and what is below it; repeatable.
     #[arg(long, value_name = "PATH")]
     pub include: Vec<PathBuf>,
+    /// Contents and names only, for a snapshot that may come from a
+    /// compromised node (forensics): everything owned by you, no
+    /// setuid/setgid/sticky bits, no security.*/trusted.* extended
+    /// attributes, no device nodes or FIFOs, the target made 0700.
+    #[arg(long)]
+    pub untrusted: bool,
     /// Where the restore half of the key comes from.
     #[command(flatten)]
     pub keys: super::ReadKeyOpts,
@@ -36,6 +42,7 @@ impl RestoreCmd {
             target: self.target.clone(),
             includes: self.include.clone(),
             threads: 0,
+            untrusted: self.untrusted,
         };
         let obs = out.observer("restore");
         let progress = Progress::default();
@@ -51,7 +58,7 @@ impl RestoreCmd {
             repo,
             &loaded.index,
             restore_key,
-            &snap,
+            (&id, &snap),
             &opts,
             &obs,
             &progress,

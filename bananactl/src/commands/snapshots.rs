@@ -24,11 +24,16 @@ impl SnapshotsCmd {
         }
         for (id, snap) in &all {
             let paths: Vec<String> = snap.paths.iter().map(|p| super::show(p)).collect();
+            let exact: Vec<String> = snap
+                .paths
+                .iter()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect();
             let m = &snap.summary;
             if out.json {
                 out.json_line(&json!({
                     "message_type": "snapshot", "id": id.to_hex(), "short_id": id.short(), "time": super::when(snap.time),
-                    "unix_time": snap.time.0, "hostname": snap.hostname, "username": snap.username, "paths": paths,
+                    "unix_time": snap.time.0, "hostname": snap.hostname, "username": snap.username, "paths": exact,
                     "tags": snap.tags, "parent": snap.parent.map(|p| p.to_hex()), "files": m.files, "total_bytes": m.total_bytes,
                     "bytes_added": m.bytes_added, "bytes_stored": m.bytes_stored,
                 }));
@@ -36,13 +41,13 @@ impl SnapshotsCmd {
                 let tags = if snap.tags.is_empty() {
                     String::new()
                 } else {
-                    format!(" [{}]", snap.tags.join(","))
+                    format!(" [{}]", common::humanize::printable(&snap.tags.join(",")))
                 };
                 out.line(&format!(
                     "{:<10} {:<21} {:<16} {:>8} {:>11} {:>11}  {}{}",
                     id.short(),
                     super::when(snap.time),
-                    snap.hostname,
+                    common::humanize::printable(&snap.hostname),
                     m.files,
                     bytes(m.total_bytes),
                     bytes(m.bytes_added),

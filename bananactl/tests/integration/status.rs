@@ -138,3 +138,62 @@ fn a_down_collector_never_delays_backups_and_gets_the_spool_later() {
     assert_eq!(ids.len(), 4, "no duplicates");
     assert_eq!(std::fs::read_dir(e.state.join("spool")).unwrap().count(), 0);
 }
+
+#[test]
+fn events_the_tower_refuses_are_kept_aside_and_counted_others_wait() {
+    let e = Env::new();
+    let src = e.path("src");
+    write(&src.join("f"), b"x");
+    let stub = Stub::start(0);
+    // A 4xx the tower means for good (an attacker could answer it too): the
+    // events move to refused/, they are not erased.
+    stub.0.answer(400);
+    let (r, _) = backup_to(&e, &stub.url(), &[src.to_str().unwrap(), "--job", "j"]);
+    r.ok();
+    let refused = e.state.join("spool/refused");
+    let kept: Vec<_> = std::fs::read_dir(&refused)
+        .unwrap()
+        .map(|d| d.unwrap().file_name())
+        .collect();
+    assert_eq!(kept.len(), 2, "started and finished kept aside: {kept:?}");
+    let waiting = std::fs::read_dir(e.state.join("spool"))
+        .unwrap()
+        .filter(|d| d.as_ref().unwrap().file_type().unwrap().is_file())
+        .count();
+    assert_eq!(waiting, 0);
+    // The next events say so.
+    stub.0.answer(200);
+    backup_to(&e, &stub.url(), &[src.to_str().unwrap(), "--job", "j"])
+        .0
+        .ok();
+    let events = stub.events(&e);
+    let last = events.last().unwrap();
+    assert_eq!(last.refused, Some(2), "{last:?}");
+    // A 503: the events wait in the spool, in order, for the next run.
+    stub.0.answer(503);
+    backup_to(&e, &stub.url(), &[src.to_str().unwrap(), "--job", "j"])
+        .0
+        .ok();
+    let waiting = std::fs::read_dir(e.state.join("spool"))
+        .unwrap()
+        .filter(|d| d.as_ref().unwrap().file_type().unwrap().is_file())
+        .count();
+    assert_eq!(waiting, 2, "kept for later");
+    assert_eq!(std::fs::read_dir(&refused).unwrap().count(), 2);
+}
+
+#[test]
+fn plain_http_to_a_remote_tower_is_not_used() {
+    let e = Env::new();
+    let src = e.path("src");
+    write(&src.join("f"), b"x");
+    let (r, took) = backup_to(&e, "http://10.0.0.1:7460", &[src.to_str().unwrap()]);
+    let r = r.ok();
+    assert!(
+        r.stdout.contains("plain http off loopback"),
+        "warned: {}",
+        r.stdout
+    );
+    assert!(took < Duration::from_secs(3), "nothing was tried: {took:?}");
+    assert!(!e.state.join("spool").exists(), "nothing spooled");
+}

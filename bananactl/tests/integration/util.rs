@@ -244,3 +244,133 @@ pub fn write(p: &Path, data: &[u8]) {
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, data).unwrap();
 }
+
+/// Builds snapshots by hand with the repository's real key: what a
+/// compromised node (which holds the backup half) could write.
+pub struct Crafter {
+    pub repo: common::repo::Repository,
+    recipients: Vec<common::crypto::age::Recipient>,
+    blobs: Vec<(common::Id, common::format::BlobKind, Vec<u8>)>,
+}
+
+impl Crafter {
+    /// Opens the repository of `e` (which must hold a snapshot).
+    pub fn open(e: &Env) -> Crafter {
+        let kf = common::crypto::keyfile::KeyFile::load(&e.key).unwrap();
+        let repo = common::repo::Repository::open(
+            Box::new(common::backend::LocalBackend::new(&e.repo)),
+            &kf.backup_key(),
+        )
+        .unwrap();
+        Crafter {
+            repo,
+            recipients: kf.backup_key().recipients.clone(),
+            blobs: Vec::new(),
+        }
+    }
+
+    /// A data blob.
+    pub fn data(&mut self, bytes: &[u8]) -> common::Id {
+        let id = self.repo.keys().chunk_id(bytes);
+        self.blobs
+            .push((id, common::format::BlobKind::Data, bytes.to_vec()));
+        id
+    }
+
+    /// A tree blob.
+    pub fn tree(&mut self, nodes: Vec<common::format::tree::Node>) -> common::Id {
+        let bytes = common::format::to_cbor(&common::format::tree::Tree { nodes });
+        let id = self.repo.keys().chunk_id(&bytes);
+        self.blobs.push((id, common::format::BlobKind::Tree, bytes));
+        id
+    }
+
+    /// Writes the blobs (one pack, one index), a reference list and a
+    /// snapshot based on the newest one, with `root` as its tree; returns
+    /// its id in hex.
+    pub fn snapshot(&mut self, root: common::Id) -> String {
+        use common::backend::Kind;
+        use common::crypto::SealKind;
+        let mut w = common::repo::pack::PackWriter::new(&self.recipients).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for (id, kind, raw) in &self.blobs {
+            if seen.insert(*id) {
+                w.add(
+                    *id,
+                    *kind,
+                    &common::format::codec::compress(raw, 0),
+                    raw.len(),
+                )
+                .unwrap();
+            }
+        }
+        let p = w.finish(self.repo.keys()).unwrap();
+        self.repo
+            .backend()
+            .write(Kind::Data, &p.id.to_hex(), &p.bytes)
+            .unwrap();
+        let ip = common::format::IndexPack {
+            id: p.id,
+            body_len: p.header.body_len,
+            blobs: p.header.blobs,
+        };
+        let ix = self
+            .repo
+            .save(
+                Kind::Index,
+                SealKind::Index,
+                &common::format::IndexFile { packs: vec![ip] },
+            )
+            .unwrap();
+        let refs = self
+            .repo
+            .save(
+                Kind::Refs,
+                SealKind::Refs,
+                &common::format::Refs { packs: vec![p.id] },
+            )
+            .unwrap();
+        let (_, mut snap) = self.repo.resolve("latest").unwrap();
+        snap.tree = root;
+        snap.refs = refs;
+        snap.indexes = vec![ix];
+        snap.time.0 += 10;
+        self.blobs.clear();
+        self.repo
+            .save(Kind::Snapshot, SealKind::Snapshot, &snap)
+            .unwrap()
+            .to_hex()
+    }
+}
+
+/// Peak RSS (KiB) of running `c`, measured by a Python parent (its only
+/// child), or `None` when python3 is missing.
+pub fn peak_rss_kib(c: &Command) -> Option<(Run, u64)> {
+    let mut py = Command::new("python3");
+    py.args([
+        "-c",
+        "import resource,subprocess,sys\nr=subprocess.run(sys.argv[1:],stdin=subprocess.DEVNULL,capture_output=True)\nsys.stdout.buffer.write(r.stdout);sys.stderr.buffer.write(r.stderr)\nprint('\\nRSS', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)",
+    ]);
+    py.arg(c.get_program()).args(c.get_args());
+    for (k, v) in c.get_envs() {
+        match v {
+            Some(v) => py.env(k, v),
+            None => py.env_remove(k),
+        };
+    }
+    let out = py.output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, tail) = text.rsplit_once("\nRSS ")?;
+    let mut it = tail.split_whitespace();
+    let rss: u64 = it.next()?.parse().ok()?;
+    let code: i32 = it.next()?.parse().ok()?;
+    Some((
+        Run {
+            code,
+            stdout: body.to_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            raw: body.as_bytes().to_vec(),
+        },
+        rss,
+    ))
+}

@@ -47,6 +47,7 @@ pub fn location(g: &GlobalOpts) -> Location {
     loc.ca_file = g.vault_ca.as_ref().map(|p| p.display().to_string());
     loc.mount = g.mount.trim_matches('/').to_owned();
     loc.approle = g.approle_mount.trim_matches('/').to_owned();
+    loc.insecure_http = g.insecure_http;
     loc
 }
 

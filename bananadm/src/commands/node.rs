@@ -139,13 +139,31 @@ impl AddCmd {
         let name = &self.name;
         valid_node_name(name)?;
         let loc = location(g);
-        if role_exists(v, name)? && !self.replace {
+        let enrolled = role_exists(v, name)?;
+        if enrolled && !self.replace {
             return Err(common::Error::new(
                 ErrorKind::BadInput,
                 format!("node '{name}' is already enrolled"),
             )
             .hint("use --replace to re-issue its credentials (its keys are kept)")
             .into());
+        }
+        if enrolled {
+            // First, before anything changes: a new role id and no old secret
+            // id, so the previous enrolment stops working. If Vault refuses,
+            // nothing was done and the old credentials are untouched.
+            v.request(
+                "DELETE",
+                &paths::approle_role(v.location(), name),
+                None,
+                None,
+                None,
+            )
+            .map_err(|e| {
+                anyhow::Error::from(e).context(format!(
+                    "node '{name}' was not re-enrolled: its old AppRole role could not be deleted"
+                ))
+            })?;
         }
         let restore = self.restore_secret(v)?;
         self.agent_secret(v, &restore)?;
@@ -263,14 +281,10 @@ impl AddCmd {
         Ok(())
     }
 
-    /// The AppRole role (a new one with --replace, so old secret ids stop
-    /// working); returns its role id and a wrapped, single-use secret id.
+    /// The AppRole role (made anew with --replace, see `run`); returns its
+    /// role id and a wrapped, single-use secret id.
     fn approle(&self, v: &Vault) -> anyhow::Result<(String, String)> {
         let (name, loc) = (&self.name, v.location());
-        if self.replace {
-            // A new role id and no old secret id: the previous enrolment stops working.
-            let _ = v.request("DELETE", &paths::approle_role(loc, name), None, None, None);
-        }
         let approle = json!({
             "token_policies": [paths::node_policy(name)],
             "token_no_default_policy": true,
@@ -327,6 +341,9 @@ fn enroll_command(
     }
     if loc.approle != common::vault::DEFAULT_APPROLE {
         cmd.push_str(&format!(" --approle-mount {}", loc.approle));
+    }
+    if loc.insecure_http {
+        cmd.push_str(" --insecure-http");
     }
     cmd.push_str(&format!(" --wrapped-secret-id {wrapped}"));
     cmd

@@ -5,5 +5,6 @@
 mod harness;
 
 mod flows;
+mod hostile;
 mod matrix;
 mod secrets;

@@ -248,6 +248,7 @@ mod tests {
             enrolled_at: 0,
             last_seen_at: Some(100),
             agent: None,
+            refused_events: None,
         };
         let mut job = JobRec {
             node: "n".into(),

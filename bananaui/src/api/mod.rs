@@ -180,6 +180,9 @@ pub struct Node {
     pub last_seen_at: Option<i64>,
     /// Agent version it last reported.
     pub agent: Option<String>,
+    /// Status events the tower refused for good, kept aside on the node
+    /// (`STATE/spool/refused/`), as the node last reported.
+    pub refused_events: Option<u64>,
     /// Jobs, worst first.
     pub jobs: Vec<Job>,
 }

@@ -115,6 +115,21 @@ fn nodes(m: &mut String, fleet: &[NodeView]) {
     for (s, c) in counts {
         let _ = writeln!(m, "banana_nodes{{state=\"{s}\"}} {c}");
     }
+    family(
+        m,
+        "banana_node_refused_events",
+        "gauge",
+        "Status events the tower refused that a node keeps aside.",
+    );
+    for n in fleet {
+        if let Some(r) = n.node.refused_events {
+            let _ = writeln!(
+                m,
+                "banana_node_refused_events{{node=\"{}\"}} {r}",
+                label(&n.node.name)
+            );
+        }
+    }
 }
 
 fn alerts(m: &mut String, app: &App) -> anyhow::Result<()> {

@@ -214,6 +214,7 @@ impl App {
                 enrolled_at: now,
                 last_seen_at: None,
                 agent: None,
+                refused_events: None,
             },
             replace: pending.replace,
             pending: super::enrol::pending_path(&self.data, &er.node),

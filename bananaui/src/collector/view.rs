@@ -143,6 +143,7 @@ impl NodeView {
             enrolled_at: self.node.enrolled_at,
             last_seen_at: self.node.last_seen_at,
             agent: self.node.agent.clone(),
+            refused_events: self.node.refused_events,
             jobs,
         }
     }
@@ -186,6 +187,7 @@ mod tests {
             enrolled_at: 0,
             last_seen_at: Some(1000),
             agent: None,
+            refused_events: None,
         }
     }
     fn job() -> JobRec {

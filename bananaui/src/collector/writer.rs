@@ -289,6 +289,7 @@ fn apply_event(
     }
     n.last_seen_at = Some(n.last_seen_at.map_or(now, |t| t.max(now)));
     n.agent = Some(ev.agent.clone());
+    n.refused_events = ev.refused;
     w.put_node(&n)?;
     let mut j = job_of(store, w, node, ev, now)?;
     match ev.kind {

@@ -70,7 +70,14 @@ fn info(f: &mut Frame, app: &App, d: &Detail, area: Rect, now: i64) {
         .filter_map(|r| r.received_at.map(|rx| (rx.saturating_sub(r.ended_at), r)))
         .filter(|(delay, _)| *delay > 120)
         .collect();
-    if let Some((delay, _)) = late.first() {
+    if let Some(r) = n.refused_events.filter(|&r| r > 0) {
+        lines.push(Line::from(vec![
+            Span::styled("delivery: ", color(app, State::Failed)),
+            Span::raw(format!(
+                "{r} status event(s) were refused by the tower and are kept on the node (STATE/spool/refused/)"
+            )),
+        ]));
+    } else if let Some((delay, _)) = late.first() {
         lines.push(Line::from(format!(
             "delivery: {} run(s) arrived late (latest {} after it ended): spooled on the node while the tower was unreachable",
             late.len(),

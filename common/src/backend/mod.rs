@@ -79,16 +79,34 @@ pub enum Written {
     AlreadyPresent,
 }
 
+/// What a location holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// Nothing there: the directory, bucket or prefix does not exist.
+    Missing,
+    /// An empty place.
+    Empty,
+    /// A repository (its config is there).
+    Repository,
+    /// Something that is not a repository.
+    Other,
+}
+
 /// A place to keep immutable, named objects.
 pub trait Backend: Send + Sync {
     /// Where it is, for messages (never includes credentials).
     fn location(&self) -> String;
+    /// What is at the location; an error only when it cannot be told (a
+    /// listing error is never "missing").
+    fn presence(&self) -> Result<Presence>;
     /// Creates the empty layout; fails if a repository already exists there.
+    /// Never creates the location's missing parents.
     fn create(&self) -> Result<()>;
     /// Names and sizes of all complete objects of a kind.
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>>;
-    /// The whole object.
-    fn read(&self, kind: Kind, name: &str) -> Result<Vec<u8>>;
+    /// The whole object; one larger than `limit` (what the format allows for
+    /// the kind) is damage, refused before anything is allocated.
+    fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>>;
     /// `len` bytes from `offset`; shorter only at the end of the object.
     fn read_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>>;
     /// Stores an object under `name` unless one exists; never replaces.
@@ -112,5 +130,15 @@ pub fn open(location: &str) -> Result<Box<dyn Backend>> {
         return Err(Error::new(ErrorKind::BadInput, "no repository location")
             .hint("pass --repo, or set the node's storage with 'bananadm node add --storage'"));
     }
-    Ok(Box::new(LocalBackend::new(loc)))
+    // Absolute, so the node's state names one place whatever the working
+    // directory (symlinks are the administrator's and stay as written).
+    let path = std::path::Path::new(loc);
+    let path = if path.is_absolute() {
+        path.to_owned()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| Error::io("current directory", e))?
+            .join(path)
+    };
+    Ok(Box::new(LocalBackend::new(path)))
 }

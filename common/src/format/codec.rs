@@ -116,11 +116,15 @@ pub fn decompress(payload: &[u8], raw_len: usize) -> Result<Vec<u8>> {
         .split_first()
         .ok_or_else(|| Error::damaged("empty chunk payload"))?;
     match tag {
-        RAW => Ok(body.to_vec()),
+        RAW if body.len() == raw_len => Ok(body.to_vec()),
+        RAW => Err(Error::damaged("raw chunk payload has the wrong length")),
         XZ => {
             let mut stream = Stream::new_stream_decoder(256 << 20, 0)
                 .map_err(|e| Error::damaged(format!("xz decoder: {e}")))?;
-            let mut out = Vec::with_capacity(raw_len);
+            // Grown as the stream really decodes: a claimed length alone
+            // never allocates.
+            let mut out =
+                Vec::with_capacity(raw_len.min(body.len().saturating_mul(4)).min(1 << 20));
             loop {
                 let consumed = stream.total_in() as usize;
                 if out.len() == out.capacity() {
@@ -129,7 +133,7 @@ pub fn decompress(payload: &[u8], raw_len: usize) -> Result<Vec<u8>> {
                             "chunk decompresses to more than its recorded length",
                         ));
                     }
-                    out.reserve(raw_len - out.len());
+                    out.reserve((raw_len - out.len()).min(out.len().max(64 << 10)));
                 }
                 let status = stream
                     .process_vec(&body[consumed..], &mut out, Action::Finish)

@@ -7,12 +7,14 @@ pub mod chunker;
 pub mod codec;
 mod config;
 mod index;
+mod limits;
 mod pack;
 mod snapshot;
 pub mod tree;
 
 pub use config::{Config, FORMAT_VERSION};
 pub use index::{IndexFile, IndexPack};
+pub use limits::*;
 pub use pack::{split_trailer, trailer, BlobEntry, BlobKind, PackHeader, MAGIC, TRAILER};
 pub use snapshot::{Refs, Snapshot, Summary};
 

@@ -276,7 +276,7 @@ impl Checker<'_> {
         let be = self.repo.backend();
         for (name, _) in be.list(Kind::Key)? {
             let id = parse_name(&name, Kind::Key)?;
-            let bytes = be.read(Kind::Key, &name)?;
+            let bytes = self.repo.read(Kind::Key, &name)?;
             if Id::of_object(&bytes) != id {
                 self.problem(
                     format!("key envelope {id}"),
@@ -319,17 +319,20 @@ impl Checker<'_> {
         let mut seen = HashSet::new();
         let mut affected: HashMap<Id, Vec<String>> = HashMap::new();
         for (sid, snap) in snapshots {
-            walk(
-                self,
-                &mut reader,
+            let mut w = TreeWalk {
+                reader: &mut reader,
                 index,
-                &snap.tree,
-                Path::new("/"),
-                sid,
-                &mut seen,
-                damaged_blobs,
-                &mut affected,
-            );
+                snap: *sid,
+                seen: &mut seen,
+                damaged: damaged_blobs,
+                affected: &mut affected,
+                limits: crate::repo::walk::Limits::for_snapshot(sid, snap),
+            };
+            // Directories recurse: the walk gets a stack for MAX_DEPTH levels.
+            let walked = crate::repo::walk::deep(|| w.walk(self, &snap.tree, Path::new("/")))?;
+            if let Err(e) = walked {
+                self.problem(format!("snapshot {sid}"), e.message().to_owned());
+            }
         }
         for (pack, files) in affected {
             let key = format!("pack {pack}");
@@ -353,7 +356,7 @@ fn check_pack(
     progress: &Progress,
 ) -> Result<()> {
     let obj = format!("pack {id}");
-    let bytes = match c.repo.backend().read(Kind::Data, &id.to_hex()) {
+    let bytes = match c.repo.read(Kind::Data, &id.to_hex()) {
         Ok(b) => b,
         Err(e) if e.kind() == ErrorKind::Io && !e.to_string().contains("not found") => {
             return Err(e)
@@ -458,72 +461,86 @@ fn check_blobs<R: std::io::Read + std::io::Seek>(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn walk(
-    c: &mut Checker<'_>,
-    reader: &mut BlobReader<'_>,
-    index: &Index,
-    tree_id: &Id,
-    path: &Path,
-    snap: &Id,
-    seen: &mut HashSet<Id>,
-    damaged: &HashMap<Id, Id>,
-    affected: &mut HashMap<Id, Vec<String>>,
-) {
-    if !seen.insert(*tree_id) && damaged.is_empty() {
-        return;
-    }
-    c.report.trees_checked += 1;
-    let tree = match reader.tree(tree_id) {
-        Ok(t) => t,
-        Err(e) => {
-            let pack = index.get(tree_id).map(|(p, _)| p.id);
-            match pack {
-                Some(p) => {
-                    affected
-                        .entry(p)
-                        .or_default()
-                        .push(format!("{} (directory)", path.display()));
-                    if !c.damaged_objects.contains_key(&format!("pack {p}")) {
-                        c.problem(format!("pack {p}"), format!("tree {tree_id}: {e}"));
-                    }
-                }
-                None => c.problem(
-                    format!("tree {tree_id}"),
-                    format!("not in any index (snapshot {})", snap.short()),
-                ),
-            }
-            return;
+/// One snapshot's tree walk for `check`.
+struct TreeWalk<'r, 'a> {
+    reader: &'r mut BlobReader<'a>,
+    index: &'a Index,
+    snap: Id,
+    seen: &'r mut HashSet<Id>,
+    damaged: &'r HashMap<Id, Id>,
+    affected: &'r mut HashMap<Id, Vec<String>>,
+    limits: crate::repo::walk::Limits,
+}
+
+impl TreeWalk<'_, '_> {
+    /// Every referenced blob must be indexed; damaged ones are mapped to the
+    /// files they hold. An error stops this snapshot's walk (refused shape).
+    fn walk(&mut self, c: &mut Checker<'_>, tree_id: &Id, path: &Path) -> Result<()> {
+        if !self.seen.insert(*tree_id) && self.damaged.is_empty() {
+            return Ok(());
         }
-    };
-    for node in &tree.nodes {
-        let child = path.join(std::ffi::OsStr::from_bytes(&node.name));
-        match node.kind {
-            NodeKind::Dir => {
-                if let Some(sub) = &node.subtree {
-                    walk(c, reader, index, sub, &child, snap, seen, damaged, affected);
-                }
+        self.limits.enter(tree_id)?;
+        c.report.trees_checked += 1;
+        let tree = match self.reader.tree(tree_id) {
+            Ok(t) => t,
+            Err(e) => {
+                self.unreadable(c, tree_id, path, &e);
+                self.limits.leave();
+                return Ok(());
             }
-            NodeKind::File => {
-                for id in &node.content {
-                    if let Some(p) = damaged.get(id) {
-                        affected
-                            .entry(*p)
-                            .or_default()
-                            .push(child.display().to_string());
-                    } else if !index.contains(id) {
-                        c.problem(
-                            format!("blob {id}"),
-                            format!(
-                                "missing: needed by {} in snapshot {}",
-                                child.display(),
-                                snap.short()
-                            ),
-                        );
+        };
+        for node in &tree.nodes {
+            self.limits.visit()?;
+            let child = path.join(std::ffi::OsStr::from_bytes(&node.name));
+            match node.kind {
+                NodeKind::Dir => {
+                    if let Some(sub) = &node.subtree {
+                        self.walk(c, sub, &child)?;
                     }
                 }
+                NodeKind::File => self.file(c, node, &child),
+                _ => {}
             }
-            _ => {}
+        }
+        self.limits.leave();
+        Ok(())
+    }
+
+    fn unreadable(&mut self, c: &mut Checker<'_>, tree_id: &Id, path: &Path, e: &Error) {
+        match self.index.get(tree_id).map(|(p, _)| p.id) {
+            Some(p) => {
+                self.affected
+                    .entry(p)
+                    .or_default()
+                    .push(format!("{} (directory)", path.display()));
+                if !c.damaged_objects.contains_key(&format!("pack {p}")) {
+                    c.problem(format!("pack {p}"), format!("tree {tree_id}: {e}"));
+                }
+            }
+            None => c.problem(
+                format!("tree {tree_id}"),
+                format!("not in any index (snapshot {})", self.snap.short()),
+            ),
+        }
+    }
+
+    fn file(&mut self, c: &mut Checker<'_>, node: &crate::format::tree::Node, child: &Path) {
+        for id in &node.content {
+            if let Some(p) = self.damaged.get(id) {
+                self.affected
+                    .entry(*p)
+                    .or_default()
+                    .push(child.display().to_string());
+            } else if !self.index.contains(id) {
+                c.problem(
+                    format!("blob {id}"),
+                    format!(
+                        "missing: needed by {} in snapshot {}",
+                        child.display(),
+                        self.snap.short()
+                    ),
+                );
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod index;
 pub mod pack;
 mod reader;
+pub mod walk;
 
 pub use index::{Index, LoadedIndex};
 pub use reader::BlobReader;
@@ -15,7 +16,10 @@ use crate::crypto::keyfile::BackupKey;
 use crate::crypto::{Keys, SealKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::chunker::ChunkerParams;
-use crate::format::{from_cbor, to_cbor, Config, IndexFile, Snapshot, FORMAT_VERSION};
+use crate::format::{
+    from_cbor, max_pack_len, to_cbor, Config, IndexFile, Snapshot, FORMAT_VERSION, MAX_CONFIG,
+    MAX_ENVELOPE, MAX_SEALED,
+};
 use crate::id::Id;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -89,17 +93,19 @@ impl Repository {
 
     /// Opens an existing repository with the backup half of a key.
     pub fn open(backend: Box<dyn Backend>, key: &BackupKey) -> Result<Repository> {
-        let raw = backend.read(Kind::Config, "config").map_err(|e| {
-            if e.kind() == ErrorKind::NotFound {
-                Error::new(
-                    ErrorKind::RepoNotFound,
-                    format!("no repository at {}", backend.location()),
-                )
-                .hint("check --repo, or create one with 'bananactl init'")
-            } else {
-                e
-            }
-        })?;
+        let raw = backend
+            .read(Kind::Config, "config", MAX_CONFIG)
+            .map_err(|e| {
+                if e.kind() == ErrorKind::NotFound {
+                    Error::new(
+                        ErrorKind::RepoNotFound,
+                        format!("no repository at {}", backend.location()),
+                    )
+                    .hint("check --repo, or create one with 'bananactl init'")
+                } else {
+                    e
+                }
+            })?;
         let keys = Keys::derive(&key.chunk_key);
         let plain = keys.open(SealKind::Config, &raw, "config").map_err(|_| {
             Error::new(
@@ -154,6 +160,21 @@ impl Repository {
         &self.config
     }
 
+    /// The largest object of `kind` the format allows in this repository.
+    pub fn limit(&self, kind: Kind) -> u64 {
+        match kind {
+            Kind::Config => MAX_CONFIG,
+            Kind::Data => max_pack_len(self.config.pack_size),
+            Kind::Index | Kind::Snapshot | Kind::Refs => MAX_SEALED,
+            Kind::Key => MAX_ENVELOPE,
+        }
+    }
+
+    /// Reads a whole object, capped at what the format allows for its kind.
+    pub fn read(&self, kind: Kind, name: &str) -> Result<Vec<u8>> {
+        self.backend.read(kind, name, self.limit(kind))
+    }
+
     /// Seals `value` and stores it under its content hash.
     pub fn save<T: Serialize>(&self, kind: Kind, seal: SealKind, value: &T) -> Result<Id> {
         let bytes = self.keys.seal(seal, &to_cbor(value))?;
@@ -165,7 +186,7 @@ impl Repository {
     /// Loads a sealed object, checking its name and authenticity.
     pub fn load<T: DeserializeOwned>(&self, kind: Kind, seal: SealKind, id: &Id) -> Result<T> {
         let what = format!("{} {id}", kind.noun());
-        let bytes = self.backend.read(kind, &id.to_hex()).map_err(|e| {
+        let bytes = self.read(kind, &id.to_hex()).map_err(|e| {
             if e.kind() == ErrorKind::NotFound {
                 Error::damaged(format!("{what} is missing from storage"))
             } else {

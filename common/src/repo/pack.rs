@@ -197,6 +197,12 @@ pub fn read_payload<R: Read + Seek>(body: &mut R, entry: &BlobEntry, pack: &Id) 
 /// Decompresses a payload (for a group: all of it).
 pub fn decompress(entry: &BlobEntry, payload: &[u8], pack: &Id) -> Result<Vec<u8>> {
     let want = entry.payload_raw_length() as usize;
+    if want as u64 > crate::format::MAX_BLOB {
+        return Err(Error::damaged(format!(
+            "pack {pack}: blob {} claims {want} bytes, more than a blob may be",
+            entry.id
+        )));
+    }
     let plain = codec::decompress(payload, want)
         .map_err(|e| Error::damaged(format!("pack {pack}: blob {}: {}", entry.id, e.message())))?;
     if plain.len() != want {

@@ -77,6 +77,9 @@ pub struct Event {
     /// Warnings.
     #[serde(default)]
     pub warnings: u64,
+    /// Events of this node the tower refused (kept in its spool's `refused/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<u64>,
     /// One-line error, secret-free, at most [`MAX_ERROR`] characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -112,6 +115,7 @@ impl Event {
             bytes_stored: 0,
             bytes_total: 0,
             warnings: 0,
+            refused: None,
             error: None,
             agent: format!("bananactl {}", env!("CARGO_PKG_VERSION")),
         }

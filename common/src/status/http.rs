@@ -31,9 +31,12 @@ impl Sender {
             .enable_all()
             .build()
             .map_err(|e| Error::io("tokio runtime", e))?;
+        // No pooled connection: each event is one short request, and a
+        // connection a server (or proxy) closed meanwhile would cost the budget.
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
+            .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| Error::new(ErrorKind::Other, format!("HTTP client: {e}")))?;
         Ok(Sender {
@@ -78,10 +81,12 @@ impl Sender {
             tracing::debug!("status delivery: {e:?}");
         }
         match status {
-            Ok(s) if (200..300).contains(&s) || s == 409 => Delivery::Accepted,
-            // 401/403: not enrolled at the collector yet, or a clock off; kept
-            // (the spool is bounded) rather than lost.
+            // Stored, or already stored (the duplicate answer is a 200).
+            Ok(s) if (200..300).contains(&s) => Delivery::Accepted,
+            // 401/403: not enrolled at the collector yet, or a clock off;
+            // 408/429: slow or throttled. Kept (the spool is bounded).
             Ok(401 | 403 | 408 | 429) | Ok(500..) | Err(_) => Delivery::Retry,
+            // Any other answer: refused for good, kept aside in `refused/`.
             Ok(_) => Delivery::Refused,
         }
     }

@@ -30,22 +30,7 @@ pub const WINDOW_SECS: i64 = 300;
 /// Longest error message carried (one line).
 pub const MAX_ERROR: usize = 500;
 
-/// Whether `url` is plain `http` to a host other than loopback (where an
-/// enrolment code would cross the network in clear). Unparsable URLs count.
-pub fn plain_http_off_host(url: &str) -> bool {
-    let Ok(u) = url::Url::parse(url) else {
-        return true;
-    };
-    if u.scheme() != "http" {
-        return false;
-    }
-    let host = u.host_str().unwrap_or_default();
-    let ip = host.trim_start_matches('[').trim_end_matches(']');
-    match ip.parse::<std::net::IpAddr>() {
-        Ok(ip) => !ip.is_loopback(),
-        Err(_) => !host.eq_ignore_ascii_case("localhost"),
-    }
-}
+pub use crate::names::plain_http_off_host;
 
 #[cfg(test)]
 mod tests {

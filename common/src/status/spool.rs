@@ -1,5 +1,8 @@
 //! The node-local queue of events not yet delivered: one file per event,
-//! named by enqueue time, delivered oldest first, bounded.
+//! named by enqueue time, delivered oldest first, bounded. An event leaves it
+//! only when the tower stored it (or already had it); one the tower refuses
+//! for good moves to `refused/` (bounded too), which later events count, so
+//! an attacker answering 400 cannot make a `failed` event vanish unnoticed.
 
 use super::Event;
 use crate::error::{Error, ErrorKind, Result};
@@ -10,11 +13,15 @@ use std::path::{Path, PathBuf};
 pub enum Delivery {
     /// Stored by the collector (or it already had it).
     Accepted,
-    /// Refused for good (malformed, unknown node): dropped from the spool.
+    /// Refused for good (a 4xx other than the ones worth retrying): moved to
+    /// `refused/`.
     Refused,
     /// Not now (down, busy, out of time): kept, with everything after it.
     Retry,
 }
+
+/// Events kept in `refused/`, at most.
+pub const REFUSED_MAX: usize = 100;
 
 /// The node-local queue of events not yet delivered: one file per event,
 /// delivered oldest first, bounded (the oldest are dropped beyond `max`).
@@ -58,12 +65,7 @@ impl Spool {
     }
 
     fn names(&self) -> Result<Vec<String>> {
-        let mut v: Vec<String> = std::fs::read_dir(&self.dir)
-            .map_err(|e| Error::io(format!("status spool {}", self.dir.display()), e))?
-            .flatten()
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
-            .collect();
+        let mut v = names_in(&self.dir)?;
         v.sort();
         Ok(v)
     }
@@ -88,22 +90,57 @@ impl Spool {
 
     /// Delivers waiting events in order with `send`, until one must be
     /// retried (it is kept, as is everything after it, so order holds).
-    /// Returns (delivered, dropped as refused).
+    /// Returns (delivered, moved to `refused/`).
     pub fn deliver(&self, mut send: impl FnMut(&Event) -> Delivery) -> Result<(usize, usize)> {
-        let (mut delivered, mut dropped) = (0, 0);
+        let (mut delivered, mut refused) = (0, 0);
         for (name, event) in self.pending()? {
             match send(&event) {
                 Delivery::Retry => break,
-                outcome => {
+                Delivery::Accepted => {
                     let _ = std::fs::remove_file(self.dir.join(&name));
-                    if outcome == Delivery::Accepted {
-                        delivered += 1;
-                    } else {
-                        dropped += 1;
-                    }
+                    delivered += 1;
+                }
+                Delivery::Refused => {
+                    self.keep_refused(&name)?;
+                    refused += 1;
                 }
             }
         }
-        Ok((delivered, dropped))
+        Ok((delivered, refused))
     }
+
+    fn refused_dir(&self) -> PathBuf {
+        self.dir.join("refused")
+    }
+
+    /// Moves a refused event to `refused/`, dropping the oldest beyond
+    /// [`REFUSED_MAX`].
+    fn keep_refused(&self, name: &str) -> Result<()> {
+        let dir = self.refused_dir();
+        let err = |e| Error::io(format!("status spool {}", dir.display()), e);
+        crate::fsutil::private_dir(&dir).map_err(err)?;
+        std::fs::rename(self.dir.join(name), dir.join(name)).map_err(err)?;
+        let mut kept = names_in(&dir)?;
+        kept.sort();
+        let excess = kept.len().saturating_sub(REFUSED_MAX);
+        for old in &kept[..excess] {
+            let _ = std::fs::remove_file(dir.join(old));
+        }
+        Ok(())
+    }
+
+    /// Events the tower refused, kept in `refused/` (sent with later events).
+    pub fn refused_count(&self) -> u64 {
+        names_in(&self.refused_dir()).map_or(0, |v| v.len() as u64)
+    }
+}
+
+/// The event files of a directory (temporary files left out).
+fn names_in(dir: &Path) -> Result<Vec<String>> {
+    Ok(std::fs::read_dir(dir)
+        .map_err(|e| Error::io(format!("status spool {}", dir.display()), e))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".json") && !n.starts_with('.'))
+        .collect())
 }

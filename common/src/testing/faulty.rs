@@ -3,7 +3,7 @@
 //! rate, from a seeded generator so a failure is reproducible; it counts the
 //! faults it injected so a test can assert that they were hit.
 
-use crate::backend::{Backend, Kind, Written};
+use crate::backend::{Backend, Kind, Presence, Written};
 use crate::error::{Error, ErrorKind, Result};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -93,6 +93,12 @@ impl<B: Backend> Backend for FaultyBackend<B> {
     fn location(&self) -> String {
         format!("faulty:{}", self.inner.location())
     }
+    fn presence(&self) -> Result<Presence> {
+        match self.fault(Op::List) {
+            Some(_) => Err(self.error("list")),
+            None => self.inner.presence(),
+        }
+    }
     fn create(&self) -> Result<()> {
         self.inner.create()
     }
@@ -102,8 +108,8 @@ impl<B: Backend> Backend for FaultyBackend<B> {
             None => self.inner.list(kind),
         }
     }
-    fn read(&self, kind: Kind, name: &str) -> Result<Vec<u8>> {
-        self.read_faulty(Op::Read, self.inner.read(kind, name))
+    fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
+        self.read_faulty(Op::Read, self.inner.read(kind, name, limit))
     }
     fn read_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
         self.read_faulty(Op::Read, self.inner.read_range(kind, name, offset, len))
@@ -134,7 +140,7 @@ mod tests {
         b.write(Kind::Data, &name, &[7u8; 100]).unwrap();
         let (mut errors, mut short) = (0, 0);
         for _ in 0..1000 {
-            match b.read(Kind::Data, &name) {
+            match b.read(Kind::Data, &name, 1 << 20) {
                 Err(_) => errors += 1,
                 Ok(d) if d.len() < 100 => short += 1,
                 Ok(_) => {}

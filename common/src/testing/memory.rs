@@ -1,7 +1,7 @@
 //! In-memory backend for unit tests of the format. Never evidence that a real
 //! backend works.
 
-use crate::backend::{Backend, Kind, Written};
+use crate::backend::{Backend, Kind, Presence, Written};
 use crate::error::{Error, ErrorKind, Result};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -57,8 +57,24 @@ impl Backend for MemoryBackend {
             .collect())
     }
 
-    fn read(&self, kind: Kind, name: &str) -> Result<Vec<u8>> {
-        self.get(kind, name)
+    fn presence(&self) -> Result<Presence> {
+        Ok(match self.map().as_ref() {
+            None => Presence::Missing,
+            Some(m) if m.is_empty() => Presence::Empty,
+            Some(m) if m.keys().any(|(k, _)| *k == Kind::Config) => Presence::Repository,
+            Some(_) => Presence::Other,
+        })
+    }
+
+    fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
+        let v = self.get(kind, name)?;
+        if v.len() as u64 > limit {
+            return Err(Error::damaged(format!(
+                "{} {name} is larger than a {0} may be",
+                kind.noun()
+            )));
+        }
+        Ok(v)
     }
 
     fn read_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {

@@ -17,12 +17,13 @@ pub use faulty::{Fault, FaultyBackend, Op};
 pub use memory::MemoryBackend;
 pub use receiver::Receiver;
 
-use crate::backend::{Backend, Kind, Written};
+use crate::backend::{Backend, Kind, Presence, Written};
 use crate::error::ErrorKind;
 use crate::status::{Event, EventKind, RunResult};
 
 /// The suite every backend must pass, on an empty location.
 pub fn conformance(b: &dyn Backend) {
+    assert_eq!(b.presence().expect("presence"), Presence::Missing);
     b.create().expect("create");
     assert!(b.create().is_err(), "create twice must fail");
     assert!(b.list(Kind::Data).expect("list").is_empty());
@@ -35,7 +36,9 @@ pub fn conformance(b: &dyn Backend) {
         b.write(Kind::Data, &name, b"other").expect("write again"),
         Written::AlreadyPresent
     );
-    assert_eq!(b.read(Kind::Data, &name).expect("read"), b"hello world");
+    assert_eq!(b.read(Kind::Data, &name, 11).expect("read"), b"hello world");
+    let over = b.read(Kind::Data, &name, 10).expect_err("over the limit");
+    assert_eq!(over.kind(), ErrorKind::Damaged);
     assert_eq!(
         b.read_range(Kind::Data, &name, 6, 5).expect("range"),
         b"world"
@@ -47,9 +50,12 @@ pub fn conformance(b: &dyn Backend) {
     );
     assert_eq!(b.list(Kind::Data).expect("list"), vec![(name.clone(), 11)]);
     assert!(b.list(Kind::Index).expect("list").is_empty());
-    let missing = b.read(Kind::Index, &name).expect_err("missing object");
+    let missing = b
+        .read(Kind::Index, &name, 1 << 20)
+        .expect_err("missing object");
     assert_eq!(missing.kind(), ErrorKind::NotFound);
     b.write(Kind::Config, "config", b"c").expect("config");
+    assert_eq!(b.presence().expect("presence"), Presence::Repository);
     assert_eq!(
         b.list(Kind::Config).expect("list config"),
         vec![("config".to_owned(), 1)]

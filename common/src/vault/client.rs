@@ -62,6 +62,13 @@ impl Vault {
                 .hint("write it like https://vault.example:8200"))
             }
         }
+        if crate::names::plain_http_off_host(&loc.addr) && !loc.insecure_http {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("refusing to talk to Vault at {} over plain http: tokens and keys would cross the network in clear", loc.addr),
+            )
+            .hint("use Vault's https:// address (with --vault-ca), or pass --insecure-http on a trusted network"));
+        }
         let mut settings = VaultClientSettingsBuilder::default();
         settings
             .address(&loc.addr)
@@ -157,7 +164,11 @@ impl Vault {
         let m = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| Error::new(ErrorKind::Other, format!("bad HTTP method {method}")))?;
         let mut req = self.http.request(m, &url);
-        if let Some(t) = token.or(self.token.as_ref().map(Secret::expose)) {
+        // `Some("")` asks for no token at all (unauthenticated endpoints).
+        if let Some(t) = token
+            .or(self.token.as_ref().map(Secret::expose))
+            .filter(|t| !t.is_empty())
+        {
             req = req.header("X-Vault-Token", t);
         }
         if let Some(w) = wrap_ttl {
@@ -285,6 +296,36 @@ impl Vault {
     pub fn kv_destroy(&self, path: &str) -> Result<()> {
         let full = paths::kv_metadata(&self.loc, path);
         self.request("DELETE", &full, None, None, None).map(|_| ())
+    }
+
+    /// Unwraps a response-wrapped token (single use), after checking where it
+    /// was created: a token made by another path (an attacker's wrapping of
+    /// their own secret) is refused before it is unwrapped. `what` names the
+    /// expected thing for the error.
+    pub fn unwrap_from(
+        &self,
+        wrapping_token: &Secret,
+        expected: impl Fn(&str) -> bool,
+        what: &str,
+    ) -> Result<Value> {
+        let info = self
+            .request(
+                "POST",
+                paths::WRAP_LOOKUP,
+                Some(&json!({ "token": wrapping_token.expose() })),
+                None,
+                Some(""),
+            )?
+            .unwrap_or(Value::Null);
+        let path = info["data"]["creation_path"].as_str().unwrap_or_default();
+        if !expected(path) {
+            return Err(Error::new(
+                ErrorKind::VaultDenied,
+                format!("the wrapped token was not created by {what} (it comes from '{path}'); not unwrapped"),
+            )
+            .hint("use the token printed by the bananadm command that made it"));
+        }
+        self.unwrap(wrapping_token)
     }
 
     /// Unwraps a response-wrapped token (single use).

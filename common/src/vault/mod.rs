@@ -39,6 +39,10 @@ pub struct Location {
     pub mount: String,
     /// AppRole auth mount.
     pub approle: String,
+    /// Plain `http://` to a host other than loopback was allowed explicitly
+    /// (`--insecure-http`); otherwise it is refused.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub insecure_http: bool,
 }
 
 impl Location {
@@ -49,6 +53,7 @@ impl Location {
             ca_file: None,
             mount: DEFAULT_MOUNT.into(),
             approle: DEFAULT_APPROLE.into(),
+            insecure_http: false,
         }
     }
 }

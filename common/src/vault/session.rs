@@ -59,7 +59,11 @@ pub fn read_with_grant(
     grant: &Secret,
 ) -> Result<RestoreSecret> {
     let mut vault = Vault::connect(loc)?;
-    let unwrapped = vault.unwrap(grant)?;
+    let expected = |p: &str| match node {
+        Some(n) => p == paths::token_create(&paths::restore_role(n)),
+        None => p.starts_with(&paths::token_create(&paths::restore_role(""))),
+    };
+    let unwrapped = vault.unwrap_from(grant, expected, "'bananadm restore grant'")?;
     let token = unwrapped["auth"]["client_token"].as_str().ok_or_else(|| {
         Error::new(
             ErrorKind::BadInput,

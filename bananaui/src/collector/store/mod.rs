@@ -35,6 +35,9 @@ pub struct NodeRec {
     pub last_seen_at: Option<i64>,
     /// Agent version it last reported.
     pub agent: Option<String>,
+    /// Events the tower refused that the node keeps aside (its last report).
+    #[serde(default)]
+    pub refused_events: Option<u64>,
 }
 
 /// One finished run.
@@ -368,6 +371,7 @@ mod tests {
             enrolled_at: 1,
             last_seen_at: None,
             agent: None,
+            refused_events: None,
         };
         w.put_node(&n).unwrap();
         w.put_event("web-01", "e1", 5).unwrap();

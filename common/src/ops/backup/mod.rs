@@ -23,7 +23,7 @@ use crate::backend::Kind;
 use crate::crypto::SealKind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Observer, Progress, WarningKind};
-use crate::format::{IndexFile, IndexPack, Refs, Snapshot, Summary};
+use crate::format::{IndexFile, IndexPack, Refs, Snapshot, Summary, MAX_INDEX_BLOBS};
 use crate::id::Id;
 use crate::repo::{Index, Repository};
 use serde_bytes::ByteBuf;
@@ -136,7 +136,9 @@ pub fn backup(
     };
     let id = repo.save(Kind::Snapshot, SealKind::Snapshot, &snapshot)?;
     if let Some(dir) = &opts.state_dir {
+        let location = repo.backend().location();
         let published = super::state::record_last_snapshot(dir, &repo_id, &id)
+            .and_then(|_| super::state::record_location(dir, &location, &repo_id, Some(&id)))
             .and_then(|_| cat.commit(&id, &repo_id));
         if let Err(e) = published {
             obs.warn(
@@ -161,15 +163,22 @@ fn commit_index(
     packs: Vec<IndexPack>,
     used: &HashSet<Id>,
 ) -> Result<(Vec<Id>, Id)> {
+    // One index file per MAX_INDEX_BLOBS blob entries, so each stays within
+    // what a reader accepts (MAX_SEALED).
     let mut indexes = Vec::new();
-    if !packs.is_empty() {
-        indexes.push(repo.save(
-            Kind::Index,
-            SealKind::Index,
-            &IndexFile {
-                packs: packs.clone(),
-            },
-        )?);
+    let mut file = IndexFile::default();
+    let mut blobs = 0;
+    for p in &packs {
+        if blobs + p.blobs.len() > MAX_INDEX_BLOBS && !file.packs.is_empty() {
+            indexes.push(repo.save(Kind::Index, SealKind::Index, &file)?);
+            file.packs.clear();
+            blobs = 0;
+        }
+        blobs += p.blobs.len();
+        file.packs.push(p.clone());
+    }
+    if !file.packs.is_empty() {
+        indexes.push(repo.save(Kind::Index, SealKind::Index, &file)?);
     }
     for p in &packs {
         index.add_pack(p);

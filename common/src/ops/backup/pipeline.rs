@@ -105,7 +105,19 @@ impl Sink<'_> {
     pub fn store_tree(&mut self, mut nodes: Vec<Node>) -> Result<Id> {
         nodes.sort_by(|a, b| a.name.cmp(&b.name));
         nodes.dedup_by(|a, b| a.name == b.name);
+        let entries = nodes.len();
         let bytes = crate::format::to_cbor(&Tree { nodes });
+        if bytes.len() as u64 > crate::format::MAX_BLOB {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "a directory of {entries} entries makes a listing of {} bytes, more than the format allows ({} bytes)",
+                    bytes.len(),
+                    crate::format::MAX_BLOB
+                ),
+            )
+            .hint("split the directory, or exclude part of it"));
+        }
         let id = self.repo.keys().chunk_id(&bytes);
         self.store(id, BlobKind::Tree, bytes)?;
         Ok(id)

@@ -21,10 +21,11 @@ use crate::events::{Observer, Progress, WarningKind};
 use crate::format::tree::{Node, NodeKind};
 use crate::format::Snapshot;
 use crate::repo::{BlobReader, Index, Repository};
+use crate::Id;
 use crossbeam_channel::{bounded, Receiver};
 use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
@@ -42,6 +43,11 @@ pub struct RestoreOptions {
     pub includes: Vec<PathBuf>,
     /// File-writing workers (0: one per core).
     pub threads: usize,
+    /// Contents and names only, for a snapshot that may come from a
+    /// compromised node: everything owned by the restoring user, no
+    /// setuid/setgid/sticky bits, no `security.*`/`trusted.*` extended
+    /// attributes, no device nodes or FIFOs, the target made 0700.
+    pub untrusted: bool,
 }
 
 /// What a restore did.
@@ -65,7 +71,10 @@ pub struct RestoreOutcome {
 struct Ctx<'o> {
     obs: &'o dyn Observer,
     progress: &'o Progress,
+    /// Owners are applied (root, and a trusted snapshot).
     root_owner: bool,
+    /// `--untrusted`: what is dropped, counted by category.
+    untrusted: Option<Mutex<BTreeMap<&'static str, u64>>>,
     out: Mutex<RestoreOutcome>,
     /// The first error that stops the whole restore.
     fatal: Mutex<Option<Error>>,
@@ -95,31 +104,19 @@ pub fn restore(
     repo: &Repository,
     index: &Index,
     key: &RestoreKey,
-    snapshot: &Snapshot,
+    (id, snapshot): (&Id, &Snapshot),
     opts: &RestoreOptions,
     obs: &dyn Observer,
     progress: &Progress,
 ) -> Result<RestoreOutcome> {
     let mut reader = BlobReader::new(repo, index, key)?;
-    std::fs::create_dir_all(&opts.target)
-        .map_err(|e| Error::io(format!("restore target {}", opts.target.display()), e))?;
-    let root = rfs::open(
-        &opts.target,
-        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| {
-        Error::io(
-            format!("restore target {}", opts.target.display()),
-            e.into(),
-        )
-    })?;
-    probe_writable(&root, &opts.target)?;
+    let root = open_target(opts)?;
     let threads = crate::worker_threads(opts.threads);
     let ctx = Ctx {
         obs,
         progress,
-        root_owner: nix::unistd::geteuid().is_root(),
+        root_owner: nix::unistd::geteuid().is_root() && !opts.untrusted,
+        untrusted: opts.untrusted.then(|| Mutex::new(BTreeMap::new())),
         out: Mutex::new(RestoreOutcome::default()),
         fatal: Mutex::new(None),
         names: Mutex::new(HashMap::new()),
@@ -134,6 +131,7 @@ pub fn restore(
         pending: AtomicUsize::new(1),
         parent: None,
     });
+    let limits = crate::repo::walk::Limits::for_snapshot(id, snapshot);
     let walked = std::thread::scope(|s| {
         let mut jobs = Vec::with_capacity(threads);
         for lane in 0..threads {
@@ -147,21 +145,50 @@ pub fn restore(
             reader: &mut reader,
             ctx: &ctx,
             includes: opts.includes.clone(),
-            target: opts.target.clone(),
+            root: root.clone(),
             links: HashMap::new(),
             jobs,
+            limits,
         };
-        let r = w.dir(&root, &snapshot.tree);
+        // Directories recurse: the walk gets a stack for MAX_DEPTH levels.
+        let r = crate::repo::walk::deep(|| w.dir(&root, &snapshot.tree)).and_then(|r| r);
+        drop(w);
         release(root, &ctx);
         r
-        // Dropping the walker closes the queue; the scope joins the workers.
+        // Dropping the walker closed the queues; the scope joins the workers.
     });
     if let Some(e) = lock(&ctx.fatal).take() {
         return Err(e);
     }
     walked?;
+    ctx.report_dropped(&opts.target);
     let out = lock(&ctx.out).clone();
     Ok(out)
+}
+
+/// Creates (0700 for an untrusted restore) and opens the target directory,
+/// and checks that it can be written.
+fn open_target(opts: &RestoreOptions) -> Result<OwnedFd> {
+    let what = || format!("restore target {}", opts.target.display());
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    if opts.untrusted {
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    }
+    builder
+        .create(&opts.target)
+        .map_err(|e| Error::io(what(), e))?;
+    let root = rfs::open(
+        &opts.target,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::io(what(), e.into()))?;
+    if opts.untrusted {
+        rfs::fchmod(&root, Mode::from_raw_mode(0o700)).map_err(|e| Error::io(what(), e.into()))?;
+    }
+    probe_writable(&root, &opts.target)?;
+    Ok(root)
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -221,6 +248,30 @@ fn release(dir: Arc<DirState>, ctx: &Ctx<'_>) {
 }
 
 impl Ctx<'_> {
+    /// In an untrusted restore, counts one dropped `what` and says so.
+    fn drop_untrusted(&self, what: &'static str) -> bool {
+        match &self.untrusted {
+            Some(counts) => {
+                *lock(counts).entry(what).or_default() += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Reports, once per category, what an untrusted restore dropped.
+    fn report_dropped(&self, target: &Path) {
+        let Some(counts) = &self.untrusted else {
+            return;
+        };
+        for (what, n) in lock(counts).iter() {
+            self.warn(
+                target,
+                format!("untrusted restore: {n} {what} not restored"),
+            );
+        }
+    }
+
     fn error(&self, path: &Path, msg: impl std::fmt::Display) {
         lock(&self.out).errors += 1;
         self.obs.warn(
@@ -267,9 +318,12 @@ struct Walker<'r, 'a, 'c, 'o> {
     reader: &'r mut BlobReader<'a>,
     ctx: &'c Ctx<'o>,
     includes: Vec<PathBuf>,
-    target: PathBuf,
-    /// (device, inode) at backup time → path (relative to target) of the first copy.
+    /// The target directory.
+    root: Arc<DirState>,
+    /// (device, inode) at backup time → snapshot path of the first copy.
     links: HashMap<(u64, u64), PathBuf>,
+    /// Depth, cycles and expansion.
+    limits: crate::repo::walk::Limits,
     /// One queue per worker: files whose first chunk shares a compressed
     /// group go to the same worker, so each group is decompressed once.
     jobs: Vec<crossbeam_channel::Sender<FileJob>>,
@@ -309,6 +363,24 @@ impl Walker<'_, '_, '_, '_> {
     }
 
     fn dir(&mut self, dir: &Arc<DirState>, tree_id: &crate::Id) -> Result<()> {
+        if let Err(e) = self.limits.enter(tree_id) {
+            return self.stop(e);
+        }
+        let r = self.dir_entries(dir, tree_id);
+        self.limits.leave();
+        r
+    }
+
+    /// Stops the whole restore with `e` (a snapshot it refuses to walk).
+    fn stop(&mut self, e: Error) -> Result<()> {
+        let mut f = lock(&self.ctx.fatal);
+        if f.is_none() {
+            *f = Some(e);
+        }
+        Ok(())
+    }
+
+    fn dir_entries(&mut self, dir: &Arc<DirState>, tree_id: &crate::Id) -> Result<()> {
         let tree = match self.reader.tree(tree_id) {
             Ok(t) => t,
             Err(e) if e.kind() == ErrorKind::Damaged => {
@@ -322,6 +394,9 @@ impl Walker<'_, '_, '_, '_> {
         for node in tree.nodes {
             if self.stopped() {
                 return Ok(());
+            }
+            if let Err(e) = self.limits.visit() {
+                return self.stop(e);
             }
             let name = node.name.as_slice();
             let child = dir.path.join(OsStr::from_bytes(name));
@@ -388,6 +463,13 @@ impl Walker<'_, '_, '_, '_> {
                     NodeKind::Chardev => FileType::CharacterDevice,
                     _ => FileType::BlockDevice,
                 };
+                if self.ctx.drop_untrusted(if ft == FileType::Fifo {
+                    "FIFOs"
+                } else {
+                    "device nodes"
+                }) {
+                    return Ok(());
+                }
                 if ft != FileType::Fifo && !self.ctx.root_owner {
                     self.ctx.warn(
                         &path,
@@ -451,11 +533,21 @@ impl Walker<'_, '_, '_, '_> {
         let name = OsStr::from_bytes(&node.name);
         let key = (node.device, node.inode);
         if let Some(first) = self.links.get(&key) {
-            let first_abs = self.target.join(first.strip_prefix("/").unwrap_or(first));
-            replace(&parent.fd, name);
-            if rfs::linkat(rfs::CWD, &first_abs, &parent.fd, name, AtFlags::empty()).is_ok() {
-                lock(&self.ctx.out).files += 1;
-                return Ok(());
+            // Relative to directory fds, never through a symlink swapped in.
+            if let Some((dfd, first_name)) = open_parent_beneath(&self.root.fd, first) {
+                replace(&parent.fd, name);
+                if rfs::linkat(
+                    &dfd,
+                    first_name.as_os_str(),
+                    &parent.fd,
+                    name,
+                    AtFlags::empty(),
+                )
+                .is_ok()
+                {
+                    lock(&self.ctx.out).files += 1;
+                    return Ok(());
+                }
             }
         }
         write_file(self.reader, self.ctx, &parent.fd, node, path)?;
@@ -471,4 +563,23 @@ fn is_fatal(e: &Error) -> bool {
     matches!(e.kind(), ErrorKind::NoIdentity | ErrorKind::WrongKey)
         || e.message().contains("No space left")
         || e.message().contains("Read-only file system")
+}
+
+/// The directory holding `path` (a snapshot path), opened from the target's
+/// fd one component at a time without following symlinks, and the name in it.
+fn open_parent_beneath(root: &OwnedFd, path: &Path) -> Option<(OwnedFd, std::ffi::OsString)> {
+    let mut parts: Vec<&OsStr> = path
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    let name = parts.pop()?.to_owned();
+    let flags = OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC;
+    let mut fd = rfs::openat(root, ".", flags, Mode::empty()).ok()?;
+    for p in parts {
+        fd = rfs::openat(&fd, p, flags, Mode::empty()).ok()?;
+    }
+    Some((fd, name))
 }

@@ -96,6 +96,16 @@ fn write_content(
     rfs::ftruncate(file.as_fd(), pos).map_err(|e| io(e.into()))
 }
 
+/// The permission bits to apply: without setuid, setgid and sticky in an
+/// untrusted restore.
+fn mode(ctx: &Ctx<'_>, node: &Node) -> u32 {
+    let mode = node.mode & 0o7777;
+    if mode & 0o7000 != 0 && ctx.drop_untrusted("setuid/setgid/sticky bits") {
+        return mode & 0o777;
+    }
+    mode
+}
+
 /// Owner, xattrs, mode and times on an open file or directory.
 pub(super) fn finish_fd(ctx: &Ctx<'_>, fd: &OwnedFd, node: &Node, path: &Path) {
     if ctx.root_owner {
@@ -105,6 +115,10 @@ pub(super) fn finish_fd(ctx: &Ctx<'_>, fd: &OwnedFd, node: &Node, path: &Path) {
         }
     }
     for x in &node.xattrs {
+        let privileged = x.name.starts_with(b"security.") || x.name.starts_with(b"trusted.");
+        if privileged && ctx.drop_untrusted("security.*/trusted.* extended attributes") {
+            continue;
+        }
         if let Err(e) = rfs::fsetxattr(
             fd,
             OsStr::from_bytes(&x.name),
@@ -120,7 +134,7 @@ pub(super) fn finish_fd(ctx: &Ctx<'_>, fd: &OwnedFd, node: &Node, path: &Path) {
             );
         }
     }
-    if let Err(e) = rfs::fchmod(fd, Mode::from_raw_mode(node.mode & 0o7777)) {
+    if let Err(e) = rfs::fchmod(fd, Mode::from_raw_mode(mode(ctx, node))) {
         ctx.warn(path, format!("cannot set mode: {e}"));
     }
     if let Err(e) = rfs::futimens(fd, &timestamps(node)) {
@@ -147,7 +161,7 @@ pub(super) fn finish_at(ctx: &Ctx<'_>, parent: &OwnedFd, node: &Node, path: &Pat
         if let Err(e) = rfs::chmodat(
             parent,
             name,
-            Mode::from_raw_mode(node.mode & 0o7777),
+            Mode::from_raw_mode(mode(ctx, node)),
             AtFlags::empty(),
         ) {
             ctx.warn(path, format!("cannot set mode: {e}"));
