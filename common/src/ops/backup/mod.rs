@@ -136,23 +136,37 @@ pub fn backup(
     };
     let id = repo.save(Kind::Snapshot, SealKind::Snapshot, &snapshot)?;
     if let Some(dir) = &opts.state_dir {
-        let location = repo.backend().location();
-        let published = super::state::record_last_snapshot(dir, &repo_id, &id)
-            .and_then(|_| super::state::record_location(dir, &location, &repo_id, Some(&id)))
-            .and_then(|_| cat.commit(&id, &repo_id));
-        if let Err(e) = published {
-            obs.warn(
-                WarningKind::Repository,
-                &dir.display().to_string(),
-                &format!("local state not updated: {e}"),
-            );
-        }
+        record_state(repo, dir, &id, cat, obs);
     }
     Ok(BackupOutcome {
         id,
         snapshot,
         partial: ctx.partial,
     })
+}
+
+/// What this node wrote, kept in its state: the newest snapshot per
+/// repository and per location, and the new catalogue. A failure costs the
+/// next run time (and the rollback anchor), never the snapshot just saved.
+fn record_state(
+    repo: &Repository,
+    dir: &std::path::Path,
+    id: &Id,
+    cat: catalogue::Session,
+    obs: &dyn Observer,
+) {
+    let repo_id = repo.config().id;
+    let location = repo.backend().location();
+    let published = super::state::record_last_snapshot(dir, &repo_id, id)
+        .and_then(|_| super::state::record_location(dir, &location, &repo_id, Some(id)))
+        .and_then(|_| cat.commit(id, &repo_id));
+    if let Err(e) = published {
+        obs.warn(
+            WarningKind::Repository,
+            &dir.display().to_string(),
+            &format!("local state not updated: {e}"),
+        );
+    }
 }
 
 /// Writes the index file for `packs` (this run's and the recovered ones) and
