@@ -255,3 +255,35 @@ fn the_tui_ends_when_its_terminal_goes_away() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_healthy_tower_never_shows_the_unreachable_banner_and_a_dead_one_does_fast() {
+    // Idle and healthy for 60 s at --refresh 1: the banner never appears
+    // (the tower's answers really say Connection: close, and a GET that
+    // found a closed connection is retried once). Timing: no load beside it.
+    let _serial = serial();
+    let mut t = Tower::start("");
+    let good = Agent::new(&t, "web-01");
+    assert!(good.backup("files", "1d").status.success());
+    let Some(tm) = Tmux::start(120, 30) else {
+        return;
+    };
+    tm.type_line(&format!("{} tui --url {} --refresh 1", bananaui(), t.url()));
+    tm.wait("rows", 20, |s| s.contains("web-01"));
+    let end = Instant::now() + Duration::from_secs(60);
+    let mut samples = 0;
+    while Instant::now() < end {
+        let s = tm.screen();
+        assert!(
+            !s.contains("COLLECTOR UNREACHABLE"),
+            "banner against a healthy tower after {samples} samples:\n{s}"
+        );
+        samples += 1;
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    // Killed: the banner within 2 s.
+    t.kill9();
+    let took = tm.wait("banner", 10, |s| s.contains("COLLECTOR UNREACHABLE"));
+    assert!(took < Duration::from_secs(2), "banner after {took:?}");
+    tm.keys(&["q"]);
+}
