@@ -88,10 +88,15 @@ fn default_config_path() -> PathBuf {
 pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("config file {}", path.display()))?;
-    let cfg: FileConfig = toml::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))?;
+    parse_file(&text, &format!("config file {}", path.display()))
+}
+
+/// Parses a config file's text; `what` names it in errors.
+pub fn parse_file(text: &str, what: &str) -> anyhow::Result<FileConfig> {
+    let cfg: FileConfig =
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{what}: {}", e.message()))?;
     if cfg.compression.is_some_and(|c| c > 9) {
-        bail!("config file {}: compression must be 0 to 9", path.display());
+        bail!("{what}: compression must be 0 to 9");
     }
     Ok(cfg)
 }

@@ -195,18 +195,25 @@ impl Config {
         let Some(path) = path else {
             return Ok(Config::default());
         };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            crate::exit::Failure::error(
+                crate::exit::Code::Usage,
+                format!("collector config {}: {e}", path.display()),
+            )
+        })?;
+        Config::parse(&text, &format!("collector config {}", path.display()))
+    }
+
+    /// Parses and checks a config file's text; `what` names it in errors.
+    pub fn parse(text: &str, what: &str) -> anyhow::Result<Config> {
         let usage = |m: String| crate::exit::Failure::error(crate::exit::Code::Usage, m);
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| usage(format!("collector config {}: {e}", path.display())))?;
-        let c: Config = toml::from_str(&text).map_err(|e| {
+        let c: Config = toml::from_str(text).map_err(|e| {
             usage(format!(
-                "collector config {}: {}",
-                path.display(),
+                "{what}: {}",
                 e.to_string().lines().collect::<Vec<_>>().join(" ")
             ))
         })?;
-        c.validate()
-            .map_err(|e| usage(format!("collector config {}: {e:#}", path.display())))?;
+        c.validate().map_err(|e| usage(format!("{what}: {e:#}")))?;
         Ok(c)
     }
 

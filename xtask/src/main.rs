@@ -2,6 +2,7 @@
 //! definitions into `man/` and `completions/`. `cargo xtask check-gen` (and the
 //! test below) fail when the committed files differ from what the CLI generates.
 
+mod fuzz;
 #[cfg(test)]
 mod layout;
 
@@ -112,7 +113,12 @@ fn main() -> anyhow::Result<()> {
             println!("man/ and completions/ are up to date");
             Ok(())
         }
-        _ => bail!("usage: cargo xtask gen | check-gen"),
+        Some("fuzz-seeds") => {
+            let n = fuzz::write_seeds(&root().join("fuzz/corpus"))?;
+            println!("wrote {n} seed inputs under fuzz/corpus/");
+            Ok(())
+        }
+        _ => bail!("usage: cargo xtask gen | check-gen | fuzz-seeds"),
     }
 }
 

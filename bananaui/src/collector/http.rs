@@ -346,27 +346,8 @@ async fn read_head(
 ) -> Result<Option<Head>, Refusal> {
     let mut buf: Vec<u8> = Vec::new();
     loop {
-        if !buf.is_empty() {
-            let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
-            let mut req = httparse::Request::new(&mut slots);
-            match req.parse(&buf) {
-                Ok(httparse::Status::Complete(n)) => {
-                    let head = &buf[..n];
-                    if head
-                        .split(|&c| c == b'\n')
-                        .any(|l| l.len() > limits.max_header_line + 1)
-                    {
-                        return Err(too_large("a header line is too long"));
-                    }
-                    return head_of(&req, buf[n..].to_vec()).map(Some);
-                }
-                Ok(httparse::Status::Partial) => {}
-                Err(httparse::Error::TooManyHeaders) => return Err(too_large("too many headers")),
-                Err(httparse::Error::Version) => {
-                    return Err(Refusal(400, "bad_request", "only HTTP/1.0 and HTTP/1.1"))
-                }
-                Err(_) => return Err(Refusal(400, "bad_request", "malformed request head")),
-            }
+        if let Some(head) = parse_head(&buf, limits)? {
+            return Ok(Some(head));
         }
         // The line being received must stay under the line cap, the head under its cap.
         if buf.len() - line_start(&buf) > limits.max_header_line {
@@ -384,6 +365,42 @@ async fn read_head(
             Err(ReadEnd::Closed) => return Ok(None),
             Ok(_) => {}
         }
+    }
+}
+
+/// Parses what arrived so far: `Ok(None)` while the head is incomplete.
+fn parse_head(buf: &[u8], limits: &Limits) -> Result<Option<Head>, Refusal> {
+    if buf.is_empty() {
+        return Ok(None);
+    }
+    let mut slots = vec![httparse::EMPTY_HEADER; limits.max_headers];
+    let mut req = httparse::Request::new(&mut slots);
+    match req.parse(buf) {
+        Ok(httparse::Status::Complete(n)) => {
+            let head = &buf[..n];
+            if head
+                .split(|&c| c == b'\n')
+                .any(|l| l.len() > limits.max_header_line + 1)
+            {
+                return Err(too_large("a header line is too long"));
+            }
+            head_of(&req, buf[n..].to_vec()).map(Some)
+        }
+        Ok(httparse::Status::Partial) => Ok(None),
+        Err(httparse::Error::TooManyHeaders) => Err(too_large("too many headers")),
+        Err(httparse::Error::Version) => {
+            Err(Refusal(400, "bad_request", "only HTTP/1.0 and HTTP/1.1"))
+        }
+        Err(_) => Err(Refusal(400, "bad_request", "malformed request head")),
+    }
+}
+
+/// The fuzz target's entry: a request head as received, parsed and checked
+/// (length, headers) within the default limits. Never panics.
+pub fn fuzz_request_head(data: &[u8]) {
+    let limits = Limits::default();
+    if let Ok(Some(head)) = parse_head(data, &limits) {
+        let _ = body_length(&head.method, &head.headers, limits.max_body);
     }
 }
 

@@ -113,21 +113,22 @@ impl KeyFile {
                 err
             }
         })?);
-        let kf: KeyFile = serde_json::from_slice(&bytes).map_err(|e| {
+        KeyFile::parse(&bytes, &format!("key file {}", path.display()))
+    }
+
+    /// Parses and validates a key file's bytes; `what` names it in errors.
+    pub fn parse(bytes: &[u8], what: &str) -> Result<KeyFile> {
+        let kf: KeyFile = serde_json::from_slice(bytes).map_err(|e| {
             Error::new(
                 ErrorKind::BadInput,
-                format!("key file {} is not a Banana key file: {e}", path.display()),
+                format!("{what} is not a Banana key file: {e}"),
             )
             .hint("point --key-file at the file 'bananactl init' wrote")
         })?;
         if kf.banana_key_file != KEY_FILE_VERSION {
             return Err(Error::new(
                 ErrorKind::BadInput,
-                format!(
-                    "key file {} has unsupported version {}",
-                    path.display(),
-                    kf.banana_key_file
-                ),
+                format!("{what} has unsupported version {}", kf.banana_key_file),
             ));
         }
         kf.backup_key_checked()?;

@@ -136,6 +136,36 @@ mod tests {
     use crate::format::{from_cbor, to_cbor};
     use proptest::prelude::*;
 
+    #[test]
+    fn a_directory_of_a_million_entries_fits_in_one_tree() {
+        // 10,000 realistic entries, scaled: a million must stay under MAX_BLOB.
+        let nodes: Vec<Node> = (0..10_000u64)
+            .map(|i| {
+                let mut n = Node::new(format!("file-{i:08}.log").as_bytes(), NodeKind::File);
+                n.mode = 0o644;
+                n.uid = 1000;
+                n.gid = 1000;
+                n.user = Some("www-data".into());
+                n.group = Some("www-data".into());
+                n.mtime = Timestamp(1_800_000_000 + i as i64, 123_456_789);
+                n.atime = n.mtime;
+                n.ctime = n.mtime;
+                n.size = 4096 + i;
+                n.inode = 1_000_000 + i;
+                n.device = 2049;
+                n.links = 1;
+                n.content = vec![Id([7; 32])];
+                n
+            })
+            .collect();
+        let per_10k = to_cbor(&Tree { nodes }).len() as u64;
+        assert!(
+            per_10k * 100 < crate::format::MAX_BLOB,
+            "a million entries would take {} bytes",
+            per_10k * 100
+        );
+    }
+
     proptest! {
         #[test]
         fn tree_round_trip(names in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 1..40), 0..20),

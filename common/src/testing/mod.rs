@@ -10,6 +10,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod faulty;
+pub mod fuzz;
 mod memory;
 mod receiver;
 
