@@ -16,6 +16,9 @@ _bananaui() {
             ",$1")
                 cmd="bananaui"
                 ;;
+            bananaui,alert)
+                cmd="bananaui__subcmd__alert"
+                ;;
             bananaui,help)
                 cmd="bananaui__subcmd__help"
                 ;;
@@ -28,6 +31,21 @@ _bananaui() {
             bananaui,tui)
                 cmd="bananaui__subcmd__tui"
                 ;;
+            bananaui__subcmd__alert,ack)
+                cmd="bananaui__subcmd__alert__subcmd__ack"
+                ;;
+            bananaui__subcmd__alert,help)
+                cmd="bananaui__subcmd__alert__subcmd__help"
+                ;;
+            bananaui__subcmd__alert__subcmd__help,ack)
+                cmd="bananaui__subcmd__alert__subcmd__help__subcmd__ack"
+                ;;
+            bananaui__subcmd__alert__subcmd__help,help)
+                cmd="bananaui__subcmd__alert__subcmd__help__subcmd__help"
+                ;;
+            bananaui__subcmd__help,alert)
+                cmd="bananaui__subcmd__help__subcmd__alert"
+                ;;
             bananaui__subcmd__help,help)
                 cmd="bananaui__subcmd__help__subcmd__help"
                 ;;
@@ -39,6 +57,9 @@ _bananaui() {
                 ;;
             bananaui__subcmd__help,tui)
                 cmd="bananaui__subcmd__help__subcmd__tui"
+                ;;
+            bananaui__subcmd__help__subcmd__alert,ack)
+                cmd="bananaui__subcmd__help__subcmd__alert__subcmd__ack"
                 ;;
             bananaui__subcmd__help__subcmd__node,add)
                 cmd="bananaui__subcmd__help__subcmd__node__subcmd__add"
@@ -80,7 +101,7 @@ _bananaui() {
 
     case "${cmd}" in
         bananaui)
-            opts="-v -h -V --verbose --help --version serve tui node help"
+            opts="-v -h -V --verbose --help --version serve tui node alert help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -93,9 +114,115 @@ _bananaui() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        bananaui__subcmd__help)
-            opts="serve tui node help"
+        bananaui__subcmd__alert)
+            opts="-v -h -V --verbose --help --version ack help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__alert__subcmd__ack)
+            opts="-v -h -V --config --data --verbose --help --version rollback repository-changed"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__alert__subcmd__help)
+            opts="ack help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__alert__subcmd__help__subcmd__ack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__alert__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__help)
+            opts="serve tui node alert help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__help__subcmd__alert)
+            opts="ack"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananaui__subcmd__help__subcmd__alert__subcmd__ack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -67,6 +67,8 @@ struct Inner {
     plugin: String,
     every: Option<u64>,
     started_at: i64,
+    /// The run's `finished` event is spooled.
+    finished: std::sync::Mutex<bool>,
 }
 
 fn now() -> i64 {
@@ -111,6 +113,7 @@ impl Reporter {
                 plugin: plugin.to_owned(),
                 every,
                 started_at: now(),
+                finished: std::sync::Mutex::new(false),
             })
         };
         let heartbeat = match s
@@ -169,36 +172,67 @@ impl Reporter {
         self.inner.emit(self.inner.event(EventKind::Started));
     }
 
-    /// Stops the heartbeats, then spools and sends the `finished` event.
-    pub fn finished(&mut self, done: Result<&common::ops::backup::BackupOutcome, &anyhow::Error>) {
+    /// Spools (without sending) the `finished` event of a run that
+    /// committed snapshot `done` to the repository `repository` (hex id).
+    /// Called under the commit lock, so the finished events of a node's
+    /// concurrent jobs reach the tower in the order of their chain.
+    pub fn committed(&self, repository: &str, done: &common::ops::backup::BackupOutcome) {
+        let mut e = self.inner.event(EventKind::Finished);
+        e.ended_at = Some(now());
+        e.repository = Some(repository.to_owned());
+        let m = &done.snapshot.summary;
+        let partial = done.partial || done.link.rollback.is_some();
+        e.result = Some(if partial {
+            RunResult::Partial
+        } else {
+            RunResult::Success
+        });
+        e.snapshot = Some(done.id.to_hex());
+        e.files = m.files;
+        e.bytes_read = m.bytes_read;
+        e.bytes_added = m.bytes_added;
+        e.bytes_stored = m.bytes_stored;
+        e.bytes_total = m.total_bytes;
+        e.warnings = m.warnings;
+        e.seq = Some(done.link.seq);
+        e.prev = done.link.prev.map(|p| p.to_hex());
+        e.prev_seq = done.link.prev_seq;
+        if let Some(msg) = &done.link.rollback {
+            e = e.with_error(msg);
+            e.reason = Some("rollback".into());
+        } else if done.partial {
+            e.reason = Some("unreadable".into());
+        }
+        self.inner.spool(&e);
+        *self
+            .inner
+            .finished
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = true;
+    }
+
+    /// Stops the heartbeats, spools the `finished` event of a run that
+    /// failed (one that committed spooled it already), and delivers.
+    pub fn finished(&mut self, failed: Option<&anyhow::Error>) {
         if let Some((stop, h)) = self.beat.take() {
             drop(stop);
             let _ = h.join();
         }
-        let mut e = self.inner.event(EventKind::Finished);
-        e.ended_at = Some(now());
-        match done {
-            Ok(d) => {
-                let m = &d.snapshot.summary;
-                e.result = Some(if d.partial {
-                    RunResult::Partial
-                } else {
-                    RunResult::Success
-                });
-                e.snapshot = Some(d.id.to_hex());
-                e.files = m.files;
-                e.bytes_read = m.bytes_read;
-                e.bytes_added = m.bytes_added;
-                e.bytes_stored = m.bytes_stored;
-                e.bytes_total = m.total_bytes;
-                e.warnings = m.warnings;
-            }
-            Err(err) => {
+        let done = *self
+            .inner
+            .finished
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match failed {
+            Some(err) if !done => {
+                let mut e = self.inner.event(EventKind::Finished);
+                e.ended_at = Some(now());
                 e.result = Some(RunResult::Failed);
                 e = e.with_error(&format!("{err:#}"));
+                self.inner.emit(e);
             }
+            _ => self.inner.deliver(),
         }
-        self.inner.emit(e);
     }
 }
 
@@ -218,12 +252,23 @@ impl Inner {
         e
     }
 
-    fn emit(&self, e: Event) {
+    /// Spools an event without sending it.
+    fn spool(&self, e: &Event) {
         let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
-        let (spool, sender) = &*io;
-        if let Err(err) = spool.push(&e) {
+        if let Err(err) = io.0.push(e) {
             tracing::warn!("status spool: {err}");
         }
+    }
+
+    fn emit(&self, e: Event) {
+        self.spool(&e);
+        self.deliver();
+    }
+
+    /// Delivers what is spooled, oldest first, within the budget.
+    fn deliver(&self) {
+        let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
+        let (spool, sender) = &*io;
         let deadline = Instant::now() + BUDGET;
         let result = spool.deliver(|ev| {
             let left = deadline.saturating_duration_since(Instant::now());

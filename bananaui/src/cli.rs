@@ -33,6 +33,33 @@ pub enum Command {
     /// Manage the nodes known to this tower.
     #[command(subcommand)]
     Node(NodeCmd),
+    /// Alerts that stay until an operator acknowledges them.
+    #[command(subcommand)]
+    Alert(AlertCmd),
+}
+
+/// `bananaui alert ...`.
+#[derive(Debug, Subcommand)]
+pub enum AlertCmd {
+    /// Acknowledge the evidence behind a `rollback` or `repository-changed`
+    /// alert once investigated: the alert resolves at the collector's next
+    /// tick (it must be running), and the chain goes on from the node's
+    /// latest report.
+    Ack(AlertAckCmd),
+}
+
+/// `bananaui alert ack`.
+#[derive(Debug, Args)]
+pub struct AlertAckCmd {
+    /// The node.
+    #[arg(value_name = "NODE")]
+    pub node: String,
+    /// The rule: `rollback` or `repository-changed`.
+    #[arg(value_name = "RULE", value_parser = ["rollback", "repository-changed"])]
+    pub rule: String,
+    /// Where the state is.
+    #[command(flatten)]
+    pub place: Place,
 }
 
 /// How a client reaches the tower's API.

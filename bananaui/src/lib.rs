@@ -1,7 +1,7 @@
 //! `bananaui`, Banana's watch tower: `serve` collects signed node status into
 //! sled, evaluates alert rules, and serves a read-only JSON API, Prometheus
 //! metrics and a static page; `tui` shows the fleet in a terminal; `node`
-//! manages the nodes it knows. It holds no credentials and never connects to
+//! manages the nodes it knows; `alert ack` acknowledges witnessed tampering. It holds no credentials and never connects to
 //! a node (P3, P4, P7; `docs/collector.md`, `docs/api.md`).
 //!
 //! - [`api`]: the typed JSON answers, shared by the server and its readers;
@@ -19,7 +19,7 @@ pub mod nodes;
 pub mod tui;
 
 pub use cli::Cli;
-use cli::{Command, NodeCmd};
+use cli::{AlertCmd, Command, NodeCmd};
 
 /// Sets up logging on stderr (`RUST_LOG` overrides).
 pub fn init_logging(verbose: u8) {
@@ -49,6 +49,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Node(NodeCmd::Add(c)) => nodes::add(&c),
         Command::Node(NodeCmd::Remove(c)) => nodes::remove(&c),
         Command::Node(NodeCmd::List(c)) => nodes::list(&c),
+        Command::Alert(AlertCmd::Ack(c)) => nodes::ack(&c),
         Command::Tui(c) => tui::cmd(&c),
     };
     match r {

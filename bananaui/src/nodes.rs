@@ -2,7 +2,7 @@
 //! files the running collector picks up (so they work while `serve` holds the
 //! database); the list comes from the running tower's API.
 
-use crate::cli::{NodeAddCmd, NodeListCmd, NodeRemoveCmd};
+use crate::cli::{AlertAckCmd, NodeAddCmd, NodeListCmd, NodeRemoveCmd};
 use crate::collector::enrol;
 use crate::exit::{Code, Failure};
 use common::humanize::{age, ago, printable};
@@ -33,6 +33,19 @@ pub fn remove(c: &NodeRemoveCmd) -> anyhow::Result<()> {
             age(cfg.alerts.interval.i())
         );
     }
+    Ok(())
+}
+
+/// `bananaui alert ack`.
+pub fn ack(c: &AlertAckCmd) -> anyhow::Result<()> {
+    let (cfg, data) = c.place.resolve()?;
+    enrol::request_ack(&data, &c.node, &c.rule, common::unix_now())?;
+    println!(
+        "{}: {} acknowledged; the collector drops the evidence and resolves the alert within {} (a later report that goes back again fires it again)",
+        c.node,
+        c.rule,
+        age(cfg.alerts.interval.i())
+    );
     Ok(())
 }
 

@@ -14,6 +14,8 @@ pub enum WarningKind {
     Repository,
     /// A restored entry could not be created exactly (owner, device, xattr...).
     Restore,
+    /// Storage lost a snapshot this node wrote (deleted or rolled back).
+    Rollback,
 }
 
 impl WarningKind {
@@ -24,6 +26,7 @@ impl WarningKind {
             WarningKind::Changed => "changed",
             WarningKind::Repository => "repository",
             WarningKind::Restore => "restore",
+            WarningKind::Rollback => "rollback",
         }
     }
 }

@@ -71,14 +71,18 @@ fn read_exclude_file(p: &Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-/// Holds the per-repository lock in the state directory until dropped.
+/// Holds a job's lock in the state directory until dropped (also when the
+/// process dies: `flock`).
 pub struct Lock(#[allow(dead_code)] std::fs::File);
 
-/// Takes the node-local lock for a repository, or fails at once.
-pub fn lock(state_dir: &Path, repo: &common::Id) -> anyhow::Result<Lock> {
+/// Takes the node-local lock of `job` on a repository, or fails at once: a
+/// job never runs twice at a time; different jobs run concurrently and
+/// serialise only their commits.
+pub fn lock(state_dir: &Path, repo: &common::Id, job: &str) -> anyhow::Result<Lock> {
     let dir = state_dir.join(repo.to_hex());
     std::fs::create_dir_all(&dir).with_context(|| format!("state directory {}", dir.display()))?;
-    let path = dir.join("lock");
+    let tag = &blake3::hash(job.as_bytes()).to_hex()[..16];
+    let path = dir.join(format!("lock-{tag}"));
     let f = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -93,7 +97,8 @@ pub fn lock(state_dir: &Path, repo: &common::Id) -> anyhow::Result<Lock> {
         Err(_) => Err(Error::new(
             ErrorKind::Locked,
             format!(
-                "repository {} is locked by another bananactl run on this node",
+                "job '{}' of repository {} is already running on this node",
+                common::humanize::printable(job),
                 repo.short()
             ),
         )
@@ -141,7 +146,6 @@ impl BackupCmd {
         super::ensure_embedded(s, out)?;
         let opened = super::open_with(s, super::Create::FirstUse(out))?;
         let repo = &opened.repo;
-        let _lock = lock(&s.state_dir, &repo.config().id)?;
         let mut excludes = s.file.exclude.clone();
         excludes.extend(self.exclude.iter().cloned());
         for f in &self.exclude_file {
@@ -153,6 +157,7 @@ impl BackupCmd {
             .clone()
             .or_else(|| s.file.job.clone())
             .unwrap_or_else(|| "backup".into());
+        let _lock = lock(&s.state_dir, &repo.config().id, &job)?;
         let node = match s.vault_node()? {
             Some(c) => c.node,
             None => match crate::report::TowerState::load(&s.state_dir) {
@@ -169,16 +174,22 @@ impl BackupCmd {
         }
         let obs = out.observer("backup");
         let progress = Progress::default();
-        let result = self
-            .options(s, &excludes)
-            .and_then(|opts| backup(repo, opts, &obs, &progress).map_err(anyhow::Error::from));
+        let repo_hex = repo.config().id.to_hex();
+        let mut committed = |done: &common::ops::backup::BackupOutcome| {
+            if let Some(r) = &reporter {
+                r.committed(&repo_hex, done);
+            }
+        };
+        let result = self.options(s, &excludes).and_then(|opts| {
+            backup(repo, opts, &obs, &progress, &mut committed).map_err(anyhow::Error::from)
+        });
         obs.finish();
         if let Some(r) = &mut reporter {
-            r.finished(result.as_ref());
+            r.finished(result.as_ref().err());
         }
         let done = result?;
         print_summary(out, &done);
-        Ok(if done.partial {
+        Ok(if done.partial || done.link.rollback.is_some() {
             Status::Partial
         } else {
             Status::Ok
@@ -189,18 +200,30 @@ impl BackupCmd {
 /// The run's summary: one line, or the JSON summary.
 fn print_summary(out: &Output, done: &common::ops::backup::BackupOutcome) {
     let m = &done.snapshot.summary;
+    let reason = if done.link.rollback.is_some() {
+        Some("rollback")
+    } else if done.partial {
+        Some("unreadable")
+    } else {
+        None
+    };
     out.summary(
         json!({
             "command": "backup", "snapshot_id": done.id.to_hex(), "partial": done.partial,
             "files": m.files, "dirs": m.dirs, "others": m.others, "total_bytes": m.total_bytes,
             "bytes_read": m.bytes_read, "bytes_added": m.bytes_added, "bytes_stored": m.bytes_stored,
             "chunks_added": m.chunks_added, "trees_added": m.trees_added, "files_unchanged": m.files_unchanged,
-            "warnings": m.warnings, "duration_ms": m.duration_ms,
+            "warnings": m.warnings, "duration_ms": m.duration_ms, "seq": done.link.seq,
+            "prev": done.link.prev.map(|p| p.to_hex()), "reason": reason,
         }),
         &format!(
             "snapshot {} saved{}: {} files, {} in total, {} read, {} new, {} stored in {:.1}s{}",
             done.id.short(),
-            if done.partial { " WITHOUT SOME UNREADABLE SOURCES" } else { "" },
+            match reason {
+                Some("rollback") => " BUT STORAGE LOST AN EARLIER SNAPSHOT (rollback, see above)",
+                Some(_) => " WITHOUT SOME UNREADABLE SOURCES",
+                None => "",
+            },
             m.files,
             bytes(m.total_bytes),
             bytes(m.bytes_read),

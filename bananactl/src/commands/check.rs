@@ -76,6 +76,7 @@ impl CheckCmd {
                 "command": "check", "problems": r.problems.len(), "snapshots": r.snapshots, "packs": r.packs,
                 "unindexed_packs": r.unindexed_packs, "unreferenced_packs": r.unreferenced_packs,
                 "blobs_verified": r.blobs_verified, "trees_checked": r.trees_checked, "read_data": self.read_data,
+                "chain_gaps": r.gaps, "forget_records": r.forget_records,
             }),
             &line,
         );

@@ -35,6 +35,24 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
     }
 }
 
+/// Warns about the chain gaps of `repo` that no forget record explains (and
+/// about forget records that could not be read); returns how many gaps.
+pub fn warn_gaps(
+    repo: &common::repo::Repository,
+    all: &[(common::Id, common::format::Snapshot)],
+    out: &Output,
+) -> anyhow::Result<usize> {
+    let (gaps, problems) = common::ops::chain::repo_gaps(repo, all)?;
+    let at = repo.backend().location();
+    for p in &problems {
+        out.warn("forget-record", &at, p);
+    }
+    for g in &gaps {
+        out.warn("chain-gap", &at, &g.to_string());
+    }
+    Ok(gaps.len())
+}
+
 /// A snapshot time for humans (UTC, seconds).
 pub fn when(t: (i64, u32)) -> String {
     common::humanize::rfc3339(t.0)

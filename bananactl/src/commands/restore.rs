@@ -36,7 +36,14 @@ impl RestoreCmd {
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         let opened = super::open_read(s, &self.keys)?;
         let (repo, restore_key) = (&opened.repo, &opened.restore);
-        let (id, snap) = repo.resolve(&self.snapshot)?;
+        let (id, snap) = if self.snapshot == "latest" {
+            // What "latest" means depends on what storage kept: show the holes.
+            let all = repo.snapshots()?;
+            super::warn_gaps(repo, &all, out)?;
+            repo.resolve_in(all, "latest")?
+        } else {
+            repo.resolve(&self.snapshot)?
+        };
         let loaded = repo.load_index()?;
         let opts = RestoreOptions {
             target: self.target.clone(),

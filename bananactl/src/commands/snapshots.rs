@@ -18,8 +18,8 @@ impl SnapshotsCmd {
         let all = repo.snapshots()?;
         if !out.json && !out.quiet {
             println!(
-                "{:<10} {:<21} {:<16} {:>8} {:>11} {:>11}  paths",
-                "id", "time", "host", "files", "size", "added"
+                "{:<10} {:<21} {:<16} {:>6} {:>8} {:>11} {:>11}  paths",
+                "id", "time", "host", "seq", "files", "size", "added"
             );
         }
         for (id, snap) in &all {
@@ -34,7 +34,8 @@ impl SnapshotsCmd {
                 out.json_line(&json!({
                     "message_type": "snapshot", "id": id.to_hex(), "short_id": id.short(), "time": super::when(snap.time),
                     "unix_time": snap.time.0, "hostname": snap.hostname, "username": snap.username, "paths": exact,
-                    "tags": snap.tags, "parent": snap.parent.map(|p| p.to_hex()), "files": m.files, "total_bytes": m.total_bytes,
+                    "tags": snap.tags, "parent": snap.parent.map(|p| p.to_hex()), "seq": snap.seq,
+                    "prev": snap.prev.map(|p| p.to_hex()), "files": m.files, "total_bytes": m.total_bytes,
                     "bytes_added": m.bytes_added, "bytes_stored": m.bytes_stored,
                 }));
             } else {
@@ -44,10 +45,11 @@ impl SnapshotsCmd {
                     format!(" [{}]", common::humanize::printable(&snap.tags.join(",")))
                 };
                 out.line(&format!(
-                    "{:<10} {:<21} {:<16} {:>8} {:>11} {:>11}  {}{}",
+                    "{:<10} {:<21} {:<16} {:>6} {:>8} {:>11} {:>11}  {}{}",
                     id.short(),
                     super::when(snap.time),
                     common::humanize::printable(&snap.hostname),
+                    snap.seq.map_or("-".to_owned(), |s| s.to_string()),
                     m.files,
                     bytes(m.total_bytes),
                     bytes(m.bytes_added),
@@ -56,9 +58,17 @@ impl SnapshotsCmd {
                 ));
             }
         }
+        let gaps = super::warn_gaps(repo, &all, out)?;
         out.summary(
-            json!({"command": "snapshots", "count": all.len()}),
-            &format!("{} snapshots", all.len()),
+            json!({"command": "snapshots", "count": all.len(), "gaps": gaps}),
+            &format!(
+                "{} snapshots{}",
+                all.len(),
+                match gaps {
+                    0 => String::new(),
+                    n => format!(", {n} CHAIN GAPS (see above)"),
+                }
+            ),
         );
         Ok(Status::Ok)
     }

@@ -5,6 +5,7 @@
 mod util;
 
 mod bad_input;
+mod chain;
 mod crash;
 mod dedup;
 mod hostile;

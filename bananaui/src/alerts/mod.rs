@@ -1,5 +1,5 @@
-//! The housekeeper: every `alerts.interval` it applies queued node removals,
-//! evaluates the [`rules`] over the store, records each firing and resolved
+//! The housekeeper: every `alerts.interval` it applies queued node removals
+//! and acknowledgements, evaluates the [`rules`] over the store, records each firing and resolved
 //! transition through the writer, and hands one notification per transition
 //! to the [`notify`] threads, only once the records are durable.
 
@@ -74,7 +74,20 @@ fn tick(
             let _ = std::fs::remove_file(&file);
         }
     }
-    let holding = evaluate(&store.nodes()?, &store.jobs()?, cfg, now);
+    for (node, rule, file) in crate::collector::enrol::acks(data) {
+        let (ack, done) = crossbeam_channel::bounded(1);
+        writer.send_wait(Op::Ack(node, rule, ack));
+        if done.recv().unwrap_or(false) {
+            let _ = std::fs::remove_file(&file);
+        }
+    }
+    let holding = evaluate(
+        &store.nodes()?,
+        &store.jobs()?,
+        &store.witnesses()?,
+        cfg,
+        now,
+    );
     let stored = store.alerts()?;
     let (writes, notify) = transitions(&stored, holding, cfg.alerts.repeat.map(|r| r.i()), now);
     if writes.is_empty() {

@@ -1,8 +1,9 @@
-//! The alert rules (overdue, failed, silent, shrunk, never) over the store,
-//! and the transitions between what held and what holds now: one
+//! The alert rules (overdue, failed, silent, shrunk, never, and the
+//! witness's rollback and repository-changed, which hold until acknowledged)
+//! over the store, and the transitions between what held and what holds now: one
 //! notification per transition, plus an optional repeat.
 
-use crate::collector::store::{AlertRec, AlertState, JobRec, NodeRec};
+use crate::collector::store::{AlertRec, AlertState, JobRec, NodeRec, WitnessRec, WITNESS_RULES};
 use crate::collector::view;
 use crate::config::{Config, Rules};
 use common::humanize::age;
@@ -28,9 +29,26 @@ fn median(v: &mut [u64]) -> u64 {
 }
 
 /// Every condition that holds at `now`.
-pub fn evaluate(nodes: &[NodeRec], jobs: &[JobRec], cfg: &Config, now: i64) -> Vec<Condition> {
+pub fn evaluate(
+    nodes: &[NodeRec],
+    jobs: &[JobRec],
+    evidence: &[WitnessRec],
+    cfg: &Config,
+    now: i64,
+) -> Vec<Condition> {
     let r = &cfg.alerts;
-    let mut out = Vec::new();
+    // Evidence holds until acknowledged, whatever the node reports since.
+    let mut out: Vec<Condition> = evidence
+        .iter()
+        .filter_map(|w| {
+            Some(Condition {
+                rule: WITNESS_RULES.iter().find(|r| **r == w.rule)?,
+                node: w.node.clone(),
+                job: None,
+                message: w.message.clone(),
+            })
+        })
+        .collect();
     let mut by_node: HashMap<&str, Vec<&JobRec>> = HashMap::new();
     for j in jobs {
         by_node.entry(j.node.as_str()).or_default().push(j);
@@ -266,16 +284,22 @@ mod tests {
             last_success_at: Some(100),
             recent_totals: vec![10 << 20, 11 << 20, 9 << 20, 6 << 20],
             runs_kept: 4,
+            repository: None,
+            seq: None,
         };
         let rules = |c: &[Condition]| c.iter().map(|c| c.rule).collect::<Vec<_>>();
         assert!(rules(&evaluate(
             std::slice::from_ref(&node),
             std::slice::from_ref(&job),
+            &[],
             &cfg,
             200
         ))
         .is_empty());
         job.recent_totals.push(2 << 20);
-        assert_eq!(rules(&evaluate(&[node], &[job], &cfg, 200)), vec!["shrunk"]);
+        assert_eq!(
+            rules(&evaluate(&[node], &[job], &[], &cfg, 200)),
+            vec!["shrunk"]
+        );
     }
 }

@@ -220,6 +220,12 @@ pub struct Job {
     pub error: Option<String>,
     /// A run is going.
     pub running: bool,
+    /// The repository id its last snapshot went to (hex).
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// That snapshot's `seq` in the repository's chain.
+    #[serde(default)]
+    pub seq: Option<u64>,
 }
 
 /// `GET /api/v1/nodes/{name}`.

@@ -10,6 +10,8 @@
 //! Removals work the same way: `bananaui node remove NAME` writes
 //! `DATA/pending/NAME.remove`; the housekeeper deletes the node (its key, jobs,
 //! runs, event ids and alerts) at its next tick and then the file.
+//! Acknowledgements too: `bananaui alert ack NODE RULE` writes
+//! `DATA/pending/NODE.RULE.ack`, and the housekeeper drops that evidence.
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -110,6 +112,45 @@ pub fn removals(data: &Path) -> Vec<(String, PathBuf)> {
             let node = name.strip_suffix(".remove")?.to_owned();
             common::names::valid_node_name(&node).ok()?;
             Some((node, e.path()))
+        })
+        .collect()
+}
+
+/// Asks the collector to drop the evidence of `rule` for `node` (`bananaui alert ack`).
+pub fn request_ack(data: &Path, node: &str, rule: &str, now: i64) -> anyhow::Result<PathBuf> {
+    common::names::valid_node_name(node)?;
+    if !crate::collector::store::WITNESS_RULES.contains(&rule) {
+        anyhow::bail!(
+            "rule '{rule}' cannot be acknowledged: only {} stay until acknowledged",
+            crate::collector::store::WITNESS_RULES.join(" and ")
+        );
+    }
+    let dir = pending_dir(data);
+    common::fsutil::private_dir(&dir).with_context(|| format!("directory {}", dir.display()))?;
+    let path = dir.join(format!("{node}.{rule}.ack"));
+    common::fsutil::write_private(
+        &path,
+        &serde_json::to_vec(&serde_json::json!({"node": node, "rule": rule, "requested_at": now}))?,
+    )
+    .with_context(|| format!("acknowledgement {}", path.display()))?;
+    Ok(path)
+}
+
+/// The acknowledgements waiting: (node, rule, file).
+pub fn acks(data: &Path) -> Vec<(String, String, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(pending_dir(data)) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let (node, rule) = name.strip_suffix(".ack")?.rsplit_once('.')?;
+            common::names::valid_node_name(node).ok()?;
+            let rule = crate::collector::store::WITNESS_RULES
+                .iter()
+                .find(|r| **r == rule)?;
+            Some((node.to_owned(), (*rule).to_owned(), e.path()))
         })
         .collect()
 }

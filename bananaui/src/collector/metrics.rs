@@ -134,10 +134,18 @@ fn nodes(m: &mut String, fleet: &[NodeView]) {
 
 fn alerts(m: &mut String, app: &App) -> anyhow::Result<()> {
     family(m, "banana_alerts_firing", "gauge", "Firing alerts by rule.");
-    let mut by_rule: BTreeMap<String, u64> = ["overdue", "failed", "silent", "shrunk", "never"]
-        .iter()
-        .map(|r| ((*r).to_owned(), 0))
-        .collect();
+    let mut by_rule: BTreeMap<String, u64> = [
+        "overdue",
+        "failed",
+        "silent",
+        "shrunk",
+        "never",
+        "rollback",
+        "repository-changed",
+    ]
+    .iter()
+    .map(|r| ((*r).to_owned(), 0))
+    .collect();
     for a in app.store.alerts()? {
         if a.state == AlertState::Firing {
             *by_rule.entry(a.rule).or_default() += 1;

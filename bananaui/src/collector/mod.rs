@@ -2,8 +2,8 @@
 //! ([`http`]), the routes ([`routes`]: ingest, enrolment, the read-only API,
 //! [`metrics`], the page), one writer thread that makes every acknowledged
 //! record durable ([`writer`] over [`store`], the only sled user),
-//! enrolment codes kept as hashes ([`enrol`]), and the states every view
-//! shares ([`view`]).
+//! enrolment codes kept as hashes ([`enrol`]), the witness of each node's
+//! snapshot chain ([`witness`]), and the states every view shares ([`view`]).
 
 pub mod enrol;
 pub mod http;
@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod routes;
 pub mod store;
 pub mod view;
+pub mod witness;
 pub mod writer;
 
 use crate::cli::{read_token, ServeCmd};

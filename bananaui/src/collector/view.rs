@@ -77,6 +77,8 @@ pub fn job(n: &NodeRec, j: &JobRec, rules: &Rules, now: i64) -> api::Job {
         next_due_at: next_due(j),
         error: last.and_then(|r| r.error.clone()),
         running: j.running.is_some(),
+        repository: j.repository.clone(),
+        seq: j.seq,
     }
 }
 
@@ -204,6 +206,8 @@ mod tests {
             last_success_at: None,
             recent_totals: vec![],
             runs_kept: 0,
+            repository: None,
+            seq: None,
         }
     }
     fn run(result: RunResult) -> RunRec {

@@ -42,6 +42,9 @@ pub enum Op {
     Alerts(Vec<AlertRec>, crossbeam_channel::Sender<bool>),
     /// Forget a node; the answer says whether that is durable.
     Remove(String, crossbeam_channel::Sender<bool>),
+    /// Drop the evidence of (node, rule), acknowledged by an operator; the
+    /// answer says whether that is durable.
+    Ack(String, String, crossbeam_channel::Sender<bool>),
     /// Drop old records.
     Prune {
         /// Nonces before this go.
@@ -207,6 +210,14 @@ impl Group {
                 }
                 self.acks.push(ack);
             }
+            Op::Ack(node, rule, ack) => {
+                match self.w.remove_witness(store, &node, &rule) {
+                    Ok(true) => tracing::info!("{node}: {rule} acknowledged"),
+                    Ok(false) => tracing::warn!("{node}: no {rule} evidence to acknowledge"),
+                    Err(e) => tracing::error!("acknowledging {rule} of {node}: {e:#}"),
+                }
+                self.acks.push(ack);
+            }
             Op::Prune {
                 nonce_before,
                 history_before,
@@ -252,7 +263,8 @@ impl Group {
     }
 }
 
-struct Refuse(u16, String);
+/// A request the writer refuses: HTTP status and message.
+pub struct Refuse(pub u16, pub String);
 
 impl From<anyhow::Error> for Refuse {
     fn from(e: anyhow::Error) -> Refuse {
@@ -305,7 +317,10 @@ fn apply_event(
                 j.running = Some(ev.run.clone());
             }
         }
-        EventKind::Finished => finish_run(store, w, history, node, &mut j, ev, now)?,
+        EventKind::Finished => {
+            finish_run(store, w, history, node, &mut j, ev, now)?;
+            super::witness::witness(store, w, node, &mut j, ev, now)?;
+        }
     }
     w.put_job(&j)?;
     w.put_event(node, &ev.id, now)?;
@@ -341,6 +356,8 @@ fn job_of(
         last_success_at: None,
         recent_totals: Vec::new(),
         runs_kept: 0,
+        repository: None,
+        seq: None,
     });
     j.plugin.clone_from(&ev.plugin);
     if ev.every_secs.is_some() {

@@ -9,6 +9,9 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Row as TRow, Table};
 use ratatui::Frame;
 
+/// Rules whose alerts stay until acknowledged (the witness's evidence).
+const EVIDENCE: [&str; 2] = ["rollback", "repository-changed"];
+
 /// Firing alerts (scrollable) above the recently resolved ones.
 pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
     let [top, bottom] =
@@ -33,7 +36,7 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
         })
         .collect();
     let widths = [
-        Constraint::Length(8),
+        Constraint::Length(18),
         Constraint::Min(10),
         Constraint::Min(8),
         Constraint::Length(26),
@@ -47,7 +50,15 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(format!(" firing alerts ({}) ", app.alerts.firing.len())),
+                    .title(format!(
+                        " firing alerts ({}){} ",
+                        app.alerts.firing.len(),
+                        if app.alerts.firing.iter().any(|a| EVIDENCE.contains(&a.rule.as_str())) {
+                            " — rollback and repository-changed stay until 'bananaui alert ack NODE RULE' on the tower host"
+                        } else {
+                            ""
+                        }
+                    )),
             ),
         top,
     );

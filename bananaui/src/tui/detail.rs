@@ -91,6 +91,21 @@ fn info(f: &mut Frame, app: &App, d: &Detail, area: Rect, now: i64) {
     } else {
         lines.push(Line::from("delivery: on time"));
     }
+    let chains: Vec<String> = n
+        .jobs
+        .iter()
+        .filter_map(|j| {
+            Some(format!(
+                "{} seq {} in {}",
+                clean(&j.job),
+                j.seq?,
+                clean(&j.repository.as_deref()?.chars().take(8).collect::<String>())
+            ))
+        })
+        .collect();
+    if !chains.is_empty() {
+        lines.push(Line::from(format!("chain: {}", chains.join(", "))));
+    }
     let errors: Vec<_> = d
         .runs
         .iter()

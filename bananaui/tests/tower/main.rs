@@ -11,3 +11,4 @@ mod harness;
 mod limits;
 mod tls;
 mod tui;
+mod witness;

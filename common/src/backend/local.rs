@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex};
 
 const CONFIG_NAME: &str = "config";
 /// The directories of a repository, below its root.
-const DIRS: [&str; 5] = ["tmp", "index", "snapshots", "refs", "keys"];
+const DIRS: [&str; 6] = ["tmp", "index", "snapshots", "refs", "keys", "forgets"];
 
 /// A repository in a local directory.
 #[derive(Debug, Clone)]
@@ -344,7 +344,7 @@ impl Backend for LocalBackend {
                 // repositories; a data/XX directory is made on first use.
                 Err(e)
                     if e.kind() == ErrorKind::NotFound
-                        && matches!(kind, Kind::Key | Kind::Data) =>
+                        && matches!(kind, Kind::Key | Kind::Data | Kind::Forget) =>
                 {
                     continue
                 }
@@ -391,7 +391,9 @@ impl Backend for LocalBackend {
         let (dir, name) = place(kind, name)?;
         let rel = join(&dir, &name);
         let dfd = match self.dir(&dir) {
-            Err(e) if e.kind() == ErrorKind::NotFound && kind == Kind::Data => {
+            Err(e)
+                if e.kind() == ErrorKind::NotFound && matches!(kind, Kind::Data | Kind::Forget) =>
+            {
                 let root = self.root()?;
                 match rfs::mkdirat(&*root, dir.as_str(), Mode::from_raw_mode(0o700)) {
                     Ok(()) | Err(Errno::EXIST) => {}

@@ -33,6 +33,8 @@ pub enum Kind {
     Refs,
     /// Signed break-glass key envelopes.
     Key,
+    /// Forget records written by retention.
+    Forget,
 }
 
 impl Kind {
@@ -54,6 +56,7 @@ impl Kind {
             Kind::Snapshot => "snapshots",
             Kind::Refs => "refs",
             Kind::Key => "keys",
+            Kind::Forget => "forgets",
         }
     }
 
@@ -66,6 +69,7 @@ impl Kind {
             Kind::Snapshot => "snapshot",
             Kind::Refs => "reference list",
             Kind::Key => "key envelope",
+            Kind::Forget => "forget record",
         }
     }
 }

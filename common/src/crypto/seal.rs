@@ -28,6 +28,8 @@ pub enum SealKind {
     Refs = 4,
     /// The header at the end of a pack.
     PackHeader = 5,
+    /// A forget record (retention).
+    Forget = 6,
 }
 
 impl Keys {

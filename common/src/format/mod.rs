@@ -16,7 +16,7 @@ pub use config::{Config, FORMAT_VERSION};
 pub use index::{IndexFile, IndexPack};
 pub use limits::*;
 pub use pack::{split_trailer, trailer, BlobEntry, BlobKind, PackHeader, MAGIC, TRAILER};
-pub use snapshot::{Refs, Snapshot, Summary};
+pub use snapshot::{Forget, Refs, Snapshot, Summary};
 
 use crate::error::{Error, Result};
 use serde::de::DeserializeOwned;
@@ -81,6 +81,7 @@ pub(crate) mod tests {
                 time: (secs, 7), hostname: host, username: "root".into(),
                 paths: paths.into_iter().map(ByteBuf::from).collect(), tags, parent, tree, refs: tree,
                 indexes: vec![tree], summary: Summary { files, ..Summary::default() }, program: "t".into(),
+                seq: Some(files), prev: parent,
             };
             prop_assert_eq!(from_cbor::<Snapshot>(&to_cbor(&s), "snapshot").unwrap(), s);
         }

@@ -66,4 +66,27 @@ pub struct Snapshot {
     pub summary: Summary,
     /// Agent version that wrote it.
     pub program: String,
+    /// §6.1 Position in the repository's chain: strictly increasing per
+    /// repository, assigned under the node's commit lock (absent in snapshots
+    /// written before the chain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// §6.1 The newest snapshot in storage when this one was committed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<Id>,
+}
+
+/// §7.1 A forget record, sealed: which snapshots retention removed, by whom
+/// and when, so the chain gaps they leave are explained, not alarms.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Forget {
+    /// The forgotten snapshots: id, and `seq` where it had one.
+    pub snapshots: Vec<(Id, Option<u64>)>,
+    /// Who forgot them (the reaper's name).
+    pub by: String,
+    /// When (Unix seconds).
+    pub at: i64,
+    /// Why (the retention rule), for humans.
+    #[serde(default)]
+    pub reason: String,
 }

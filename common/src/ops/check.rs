@@ -2,13 +2,14 @@
 //! byte of it. Reports each damaged object by id and, when trees can be read,
 //! the files each damage affects. Checking never modifies the repository.
 
+use super::chain::{gaps, Forgotten};
 use crate::backend::Kind;
 use crate::crypto::keyfile::RestoreKey;
 use crate::crypto::SealKind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Observer, Progress};
 use crate::format::tree::NodeKind;
-use crate::format::{IndexFile, Refs, Snapshot};
+use crate::format::{Forget, IndexFile, Refs, Snapshot};
 use crate::id::Id;
 use crate::repo::{pack, parse_name, BlobReader, Index, Repository};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -45,6 +46,10 @@ pub struct CheckReport {
     pub trees_checked: u64,
     /// Whether trees could be walked (the key has an identity).
     pub trees_walked: bool,
+    /// Chain gaps no forget record explains (each is also a problem).
+    pub gaps: u64,
+    /// Forget records read.
+    pub forget_records: u64,
 }
 
 /// What to check.
@@ -112,8 +117,9 @@ pub fn check(
     let (index, packs) = c.indexes_and_packs()?;
     let snapshots = c.snapshots(&index, &packs, obs)?;
     c.key_envelopes()?;
+    let forgotten = c.chain(&snapshots)?;
     if let Some(dir) = &opts.state_dir {
-        c.node_state(dir, &snapshots);
+        c.node_state(dir, &snapshots, &forgotten);
     }
     // Every pack's bytes, then every blob in it.
     let mut damaged_blobs: HashMap<Id, Id> = HashMap::new();
@@ -289,11 +295,37 @@ impl Checker<'_> {
         Ok(())
     }
 
-    /// The newest snapshot this node wrote must still be in storage.
-    fn node_state(&mut self, dir: &Path, snapshots: &[(Id, Snapshot)]) {
+    /// Forget records (authenticated), and the chain gaps they do not explain.
+    fn chain(&mut self, snapshots: &[(Id, Snapshot)]) -> Result<Forgotten> {
+        let mut records = Vec::new();
+        for (name, _) in self.repo.backend().list(Kind::Forget)? {
+            let id = parse_name(&name, Kind::Forget)?;
+            match self
+                .repo
+                .load::<Forget>(Kind::Forget, SealKind::Forget, &id)
+            {
+                Ok(f) => records.push((id, f)),
+                Err(e) => self.damage(format!("forget record {id}"), &e),
+            }
+        }
+        self.report.forget_records = records.len() as u64;
+        let forgotten = Forgotten::from(&records);
+        for g in gaps(snapshots, &forgotten) {
+            self.report.gaps += 1;
+            self.problem(format!("snapshot {}", g.snapshot), g.to_string());
+        }
+        Ok(forgotten)
+    }
+
+    /// The newest snapshot this node wrote must still be in storage, unless
+    /// a forget record says retention removed it.
+    fn node_state(&mut self, dir: &Path, snapshots: &[(Id, Snapshot)], forgotten: &Forgotten) {
         let Some(last) = super::state::last_snapshot(dir, &self.repo.config().id) else {
             return;
         };
+        if forgotten.ids.contains(&last) {
+            return;
+        }
         let key = format!("snapshot {last}");
         if !snapshots.iter().any(|(id, _)| *id == last) && !self.damaged_objects.contains_key(&key)
         {

@@ -6,22 +6,59 @@ use crate::error::{Error, Result};
 use crate::id::Id;
 use std::path::Path;
 
-/// Remembers the newest snapshot this node wrote to `repo`.
-pub fn record_last_snapshot(state_dir: &Path, repo: &Id, snap: &Id) -> Result<()> {
+/// Remembers the newest snapshot this node wrote to `repo`, and its place in
+/// the chain (`seq`).
+pub fn record_last_snapshot(
+    state_dir: &Path,
+    repo: &Id,
+    snap: &Id,
+    seq: Option<u64>,
+) -> Result<()> {
     let dir = state_dir.join(repo.to_hex());
     let err = |e| Error::io(format!("state {}", dir.display()), e);
     crate::fsutil::private_dir(&dir).map_err(err)?;
-    crate::fsutil::write_private(&dir.join("last-snapshot"), format!("{snap}\n").as_bytes())
-        .map_err(err)
+    let mut text = format!("{snap}\n");
+    if let Some(seq) = seq {
+        text.push_str(&format!("{seq}\n"));
+    }
+    crate::fsutil::write_private(&dir.join("last-snapshot"), text.as_bytes()).map_err(err)
+}
+
+/// The newest snapshot this node recorded for `repo`, with its `seq` when
+/// it had one (the file holds the id, then the seq, one per line).
+pub fn last_written(state_dir: &Path, repo: &Id) -> Option<(Id, Option<u64>)> {
+    let text = std::fs::read_to_string(state_dir.join(repo.to_hex()).join("last-snapshot")).ok()?;
+    let mut lines = text.lines();
+    let id = lines.next()?.trim().parse().ok()?;
+    let seq = lines.next().and_then(|l| l.trim().parse().ok());
+    Some((id, seq))
 }
 
 /// The newest snapshot this node recorded for `repo`, if any.
 pub fn last_snapshot(state_dir: &Path, repo: &Id) -> Option<Id> {
-    std::fs::read_to_string(state_dir.join(repo.to_hex()).join("last-snapshot"))
-        .ok()?
-        .trim()
-        .parse()
-        .ok()
+    last_written(state_dir, repo).map(|(id, _)| id)
+}
+
+/// Held while one job commits a snapshot to `repo`: the jobs of a node run
+/// concurrently, their commits one at a time, so each gets its own `seq`.
+pub struct CommitLock(#[allow(dead_code)] std::fs::File);
+
+/// Waits for and takes the node's commit lock of `repo` (`flock`, released
+/// when dropped, also when the process dies).
+pub fn commit_lock(state_dir: &Path, repo: &Id) -> Result<CommitLock> {
+    use std::os::fd::AsFd;
+    let dir = state_dir.join(repo.to_hex());
+    let err = |e| Error::io(format!("commit lock in {}", dir.display()), e);
+    crate::fsutil::private_dir(&dir).map_err(err)?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("commit.lock"))
+        .map_err(err)?;
+    rustix::fs::flock(f.as_fd(), rustix::fs::FlockOperation::LockExclusive)
+        .map_err(|e| err(e.into()))?;
+    Ok(CommitLock(f))
 }
 
 /// What this node last did at a repository location: kept per location (a

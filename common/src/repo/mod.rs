@@ -17,8 +17,8 @@ use crate::crypto::{Keys, SealKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::chunker::ChunkerParams;
 use crate::format::{
-    from_cbor, max_pack_len, to_cbor, Config, IndexFile, Snapshot, FORMAT_VERSION, MAX_CONFIG,
-    MAX_ENVELOPE, MAX_SEALED,
+    from_cbor, max_pack_len, to_cbor, Config, Forget, IndexFile, Snapshot, FORMAT_VERSION,
+    MAX_CONFIG, MAX_ENVELOPE, MAX_SEALED,
 };
 use crate::id::Id;
 use serde::de::DeserializeOwned;
@@ -165,7 +165,7 @@ impl Repository {
         match kind {
             Kind::Config => MAX_CONFIG,
             Kind::Data => max_pack_len(self.config.pack_size),
-            Kind::Index | Kind::Snapshot | Kind::Refs => MAX_SEALED,
+            Kind::Index | Kind::Snapshot | Kind::Refs | Kind::Forget => MAX_SEALED,
             Kind::Key => MAX_ENVELOPE,
         }
     }
@@ -265,9 +265,29 @@ impl Repository {
         Ok(out)
     }
 
+    /// Every forget record (§7.1), and the problems of those that could not
+    /// be read: a damaged record explains nothing, so the gaps it would have
+    /// explained show.
+    pub fn forgets(&self) -> Result<(ForgetRecords, Vec<String>)> {
+        let (mut out, mut problems) = (Vec::new(), Vec::new());
+        for (name, _) in self.backend.list(Kind::Forget)? {
+            let id = parse_name(&name, Kind::Forget)?;
+            match self.load::<Forget>(Kind::Forget, SealKind::Forget, &id) {
+                Ok(f) => out.push((id, f)),
+                Err(e) if e.kind() == ErrorKind::Damaged => problems.push(e.to_string()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((out, problems))
+    }
+
     /// Resolves `latest`, a full id or a unique prefix.
     pub fn resolve(&self, spec: &str) -> Result<(Id, Snapshot)> {
-        let all = self.snapshots()?;
+        self.resolve_in(self.snapshots()?, spec)
+    }
+
+    /// Resolves `spec` among `all` (this repository's snapshots, oldest first).
+    pub fn resolve_in(&self, all: Vec<(Id, Snapshot)>, spec: &str) -> Result<(Id, Snapshot)> {
         if spec == "latest" {
             return all.into_iter().last().ok_or_else(|| {
                 Error::new(
@@ -296,6 +316,9 @@ impl Repository {
         }
     }
 }
+
+/// Forget records by id.
+pub type ForgetRecords = Vec<(Id, Forget)>;
 
 /// Parses an object name into an id.
 pub fn parse_name(name: &str, kind: Kind) -> Result<Id> {

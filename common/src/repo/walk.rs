@@ -111,6 +111,8 @@ mod tests {
                 ..Default::default()
             },
             program: String::new(),
+            seq: None,
+            prev: None,
         }
     }
 

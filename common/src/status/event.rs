@@ -77,6 +77,22 @@ pub struct Event {
     /// Warnings.
     #[serde(default)]
     pub warnings: u64,
+    /// Why a run is partial: `unreadable` (sources missing from the
+    /// snapshot) or `rollback` (storage lost what this node wrote).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The repository's id, hex (for the tower's witness of the chain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// The new snapshot's place in the repository's chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// The newest snapshot in storage when it was committed, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
+    /// That snapshot's `seq`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev_seq: Option<u64>,
     /// Events of this node the tower refused (kept in its spool's `refused/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<u64>,
@@ -115,6 +131,11 @@ impl Event {
             bytes_stored: 0,
             bytes_total: 0,
             warnings: 0,
+            reason: None,
+            repository: None,
+            seq: None,
+            prev: None,
+            prev_seq: None,
             refused: None,
             error: None,
             agent: format!("bananactl {}", env!("CARGO_PKG_VERSION")),

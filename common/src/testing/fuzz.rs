@@ -26,12 +26,13 @@ pub fn sealed_object(data: &[u8]) {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    let kind = match pick % 5 {
+    let kind = match pick % 6 {
         0 => SealKind::Config,
         1 => SealKind::Index,
         2 => SealKind::Snapshot,
         3 => SealKind::Refs,
-        _ => SealKind::PackHeader,
+        4 => SealKind::PackHeader,
+        _ => SealKind::Forget,
     };
     let plain = keys()
         .open(kind, rest, "fuzz")
@@ -42,6 +43,7 @@ pub fn sealed_object(data: &[u8]) {
         SealKind::Snapshot => drop(from_cbor::<Snapshot>(&plain, "fuzz")),
         SealKind::Refs => drop(from_cbor::<Refs>(&plain, "fuzz")),
         SealKind::PackHeader => drop(from_cbor::<PackHeader>(&plain, "fuzz")),
+        SealKind::Forget => drop(from_cbor::<crate::format::Forget>(&plain, "fuzz")),
     }
 }
 
@@ -131,6 +133,8 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         indexes: vec![Id([3; 32])],
         summary: Summary::default(),
         program: "bananactl".into(),
+        seq: Some(7),
+        prev: Some(Id([4; 32])),
     };
     let mut out = Vec::new();
     let mut sealed = |pick: u8, kind: SealKind, plain: Vec<u8>| {

@@ -9,6 +9,8 @@
 //! | `t\0{time:be64}\0{node}\0{event id}` | (index of event ids by time, for pruning) |
 //! | `x\0{timestamp:be64}\0{node}\0{nonce}` | body hash (replays, pruned after the window) |
 //! | `a\0{rule}\0{node}\0{job}` | [`AlertRec`] |
+//! | `c\0{node}\0{repository}` | [`ChainRec`]: the highest `seq` acknowledged |
+//! | `w\0{node}\0{rule}` | [`WitnessRec`]: evidence (rollback, repository change) until acknowledged |
 //!
 //! Only the writer thread ([`super::writer`]) and the housekeeper's alert
 //! updates (sent through it) write; a group of writes is one atomic sled batch,
@@ -39,6 +41,39 @@ pub struct NodeRec {
     #[serde(default)]
     pub refused_events: Option<u64>,
 }
+
+/// The tower's witness of one repository's chain: the highest `seq` a node
+/// reported in it, acknowledged (stored) by this tower.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainRec {
+    /// Highest `seq` acknowledged.
+    pub seq: u64,
+    /// The snapshot that had it.
+    pub snapshot: Option<String>,
+    /// When it was reported (tower time).
+    pub at: i64,
+}
+
+/// Evidence of tampering the tower saw: it stays (and its alert fires) until
+/// an operator acknowledges it with `bananaui alert ack`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WitnessRec {
+    /// `rollback` or `repository-changed`.
+    pub rule: String,
+    /// Node.
+    pub node: String,
+    /// The job that reported it.
+    pub job: String,
+    /// The repository it concerns (hex id).
+    pub repository: String,
+    /// Human text.
+    pub message: String,
+    /// When first seen.
+    pub since: i64,
+}
+
+/// The rules whose evidence stays until acknowledged.
+pub const WITNESS_RULES: [&str; 2] = ["rollback", "repository-changed"];
 
 /// One finished run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,6 +168,12 @@ pub struct JobRec {
     pub recent_totals: Vec<u64>,
     /// Runs kept in the history.
     pub runs_kept: u64,
+    /// The repository id this job last reported a snapshot in.
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// That snapshot's `seq` in the repository's chain.
+    #[serde(default)]
+    pub seq: Option<u64>,
 }
 
 /// Firing or resolved.
@@ -148,7 +189,8 @@ pub enum AlertState {
 /// One alert (a rule on a node, or a node's job).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertRec {
-    /// `overdue`, `failed`, `silent`, `shrunk` or `never`.
+    /// `overdue`, `failed`, `silent`, `shrunk`, `never`, `rollback` or
+    /// `repository-changed`.
     pub rule: String,
     /// Node.
     pub node: String,
@@ -209,6 +251,15 @@ pub fn run_key(node: &str, job: &str, ended_at: i64, run: &str) -> Vec<u8> {
     k.extend_from_slice(run.as_bytes());
     k
 }
+/// Key of a chain record.
+pub fn chain_key(node: &str, repo: &str) -> Vec<u8> {
+    key(&[b"c", node.as_bytes(), repo.as_bytes()])
+}
+/// Key of a witness record.
+pub fn witness_key(node: &str, rule: &str) -> Vec<u8> {
+    key(&[b"w", node.as_bytes(), rule.as_bytes()])
+}
+
 /// Key recording that an event id was stored.
 pub fn event_key(node: &str, id: &str) -> Vec<u8> {
     key(&[b"e", node.as_bytes(), id.as_bytes()])
@@ -342,6 +393,14 @@ impl Store {
     /// Every alert.
     pub fn alerts(&self) -> anyhow::Result<Vec<AlertRec>> {
         self.scan(b"a\0")
+    }
+    /// The chain record of `node` in `repo`.
+    pub fn chain(&self, node: &str, repo: &str) -> anyhow::Result<Option<ChainRec>> {
+        self.get(&chain_key(node, repo))
+    }
+    /// Every witness record.
+    pub fn witnesses(&self) -> anyhow::Result<Vec<WitnessRec>> {
+        self.scan(b"w\0")
     }
 
     /// Applies a group of writes atomically and makes it durable.

@@ -137,6 +137,34 @@ impl Writes {
             None => store.nonce(ts, node, nonce),
         }
     }
+    /// The chain record of `node` in `repo`, seeing this group's writes.
+    pub fn chain(&self, store: &Store, node: &str, repo: &str) -> anyhow::Result<Option<ChainRec>> {
+        self.read(store, &chain_key(node, repo))
+    }
+    /// Writes a chain record.
+    pub fn put_chain(&mut self, node: &str, repo: &str, c: &ChainRec) -> anyhow::Result<()> {
+        self.put(chain_key(node, repo), c)
+    }
+    /// Records evidence; a record already there keeps its first sighting.
+    pub fn put_witness(&mut self, store: &Store, w: &WitnessRec) -> anyhow::Result<()> {
+        let k = witness_key(&w.node, &w.rule);
+        if self.read::<WitnessRec>(store, &k)?.is_some() {
+            return Ok(());
+        }
+        self.put(k, w)
+    }
+    /// Removes evidence (acknowledged); whether there was any.
+    pub fn remove_witness(
+        &mut self,
+        store: &Store,
+        node: &str,
+        rule: &str,
+    ) -> anyhow::Result<bool> {
+        let k = witness_key(node, rule);
+        let had = self.contains(store, &k)?;
+        self.remove(k);
+        Ok(had)
+    }
     /// Writes an alert.
     pub fn put_alert(&mut self, a: &AlertRec) -> anyhow::Result<()> {
         self.put(a.key(), a)
@@ -191,7 +219,7 @@ impl Writes {
     /// alerts (nonces age out). Returns how many records go.
     pub fn remove_node(&mut self, store: &Store, node: &str) -> anyhow::Result<usize> {
         let mut keys: Vec<Vec<u8>> = vec![node_key(node)];
-        for tag in [b"j", b"r", b"e"] {
+        for tag in [b"j", b"r", b"e", b"c", b"w"] {
             let mut p = key(&[tag, node.as_bytes()]);
             p.push(0);
             for k in store.db.scan_prefix(&p).keys() {

@@ -15,6 +15,7 @@ mod recover;
 mod source;
 mod walk;
 
+use super::chain;
 pub use excludes::Excludes;
 pub use source::{Run, Source, StreamSource};
 pub use walk::FsSource;
@@ -70,14 +71,19 @@ pub struct BackupOutcome {
     pub snapshot: Snapshot,
     /// Some sources were unreadable and are missing from the snapshot.
     pub partial: bool,
+    /// Its place in the chain, and whether storage lost what this node wrote.
+    pub link: chain::Link,
 }
 
-/// Runs a backup.
+/// Runs a backup. `committed` is called with the outcome while the commit
+/// lock is still held, so what it records (the run's `finished` status
+/// event) is ordered like the chain.
 pub fn backup(
     repo: &Repository,
     opts: BackupOptions,
     obs: &dyn Observer,
     progress: &Progress,
+    committed: &mut dyn FnMut(&BackupOutcome),
 ) -> Result<BackupOutcome> {
     let started = Instant::now();
     let time = crate::now();
@@ -119,7 +125,7 @@ pub fn backup(
     packs.extend(new_packs);
     let (indexes, refs) = commit_index(repo, &mut index, packs, &done.used)?;
     summary.duration_ms = started.elapsed().as_millis() as u64;
-    let snapshot = Snapshot {
+    let draft = Snapshot {
         time,
         hostname: opts.hostname,
         username: walk::Names::default()
@@ -133,16 +139,43 @@ pub fn backup(
         indexes,
         summary,
         program: format!("bananactl {}", env!("CARGO_PKG_VERSION")),
+        seq: None,
+        prev: None,
     };
+    let state_dir = opts.state_dir.as_deref();
+    commit(repo, draft, state_dir, cat, ctx.partial, obs, committed)
+}
+
+/// The commit, one job at a time per node and repository: the chain link,
+/// the snapshot, the node's state and `committed`, all under the lock.
+fn commit(
+    repo: &Repository,
+    mut snapshot: Snapshot,
+    state_dir: Option<&std::path::Path>,
+    cat: catalogue::Session,
+    partial: bool,
+    obs: &dyn Observer,
+    committed: &mut dyn FnMut(&BackupOutcome),
+) -> Result<BackupOutcome> {
+    let _lock = match state_dir {
+        Some(d) => Some(super::state::commit_lock(d, &repo.config().id)?),
+        None => None,
+    };
+    let link = chain::next(repo, state_dir, obs)?;
+    snapshot.seq = Some(link.seq);
+    snapshot.prev = link.prev;
     let id = repo.save(Kind::Snapshot, SealKind::Snapshot, &snapshot)?;
-    if let Some(dir) = &opts.state_dir {
-        record_state(repo, dir, &id, cat, obs);
+    if let Some(dir) = state_dir {
+        record_state(repo, dir, (&id, link.seq), cat, obs);
     }
-    Ok(BackupOutcome {
+    let outcome = BackupOutcome {
         id,
         snapshot,
-        partial: ctx.partial,
-    })
+        partial,
+        link,
+    };
+    committed(&outcome);
+    Ok(outcome)
 }
 
 /// What this node wrote, kept in its state: the newest snapshot per
@@ -151,13 +184,13 @@ pub fn backup(
 fn record_state(
     repo: &Repository,
     dir: &std::path::Path,
-    id: &Id,
+    (id, seq): (&Id, u64),
     cat: catalogue::Session,
     obs: &dyn Observer,
 ) {
     let repo_id = repo.config().id;
     let location = repo.backend().location();
-    let published = super::state::record_last_snapshot(dir, &repo_id, id)
+    let published = super::state::record_last_snapshot(dir, &repo_id, id, Some(seq))
         .and_then(|_| super::state::record_location(dir, &location, &repo_id, Some(id)))
         .and_then(|_| cat.commit(id, &repo_id));
     if let Err(e) = published {
