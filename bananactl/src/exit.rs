@@ -14,11 +14,12 @@ pub enum Code {
     Error = 1,
     /// Invalid command line or input (clap uses 2 too).
     Usage = 2,
-    /// Backup finished and a snapshot was saved, but some sources were unreadable.
+    /// Backup finished and a snapshot was saved, but some sources were
+    /// unreadable, or storage lost a snapshot this node wrote (`rollback`).
     Partial = 3,
     /// The repository does not exist.
     NoRepo = 10,
-    /// Another run holds the repository's lock on this node.
+    /// Another run of the same job holds its lock on this node.
     Locked = 11,
     /// The key does not open the repository, or lacks the identity a read needs.
     Key = 12,

@@ -157,11 +157,21 @@ fn concurrent_backup_is_refused_by_the_lock() {
         .map(|d| d.path())
         .find(|p| p.is_dir() && p.file_name().unwrap().len() == 64)
         .unwrap();
-    let f = std::fs::File::open(repo_id.join("lock")).unwrap();
+    // The default job is `backup`; its lock is named by the job's hash.
+    let tag = &blake3::hash(b"backup").to_hex()[..16];
+    let f = std::fs::File::open(repo_id.join(format!("lock-{tag}"))).unwrap();
     use std::os::fd::AsFd;
     rustix::fs::flock(f.as_fd(), rustix::fs::FlockOperation::LockExclusive).unwrap();
     let r = e.run(&["backup", e.path("src").to_str().unwrap()]).code(11);
-    assert!(r.one_line_error().contains("locked"));
+    assert!(
+        r.one_line_error().contains("job 'backup'")
+            && r.one_line_error().contains("already running"),
+        "{}",
+        r.stderr
+    );
+    // Another job runs beside it.
+    e.run(&["backup", e.path("src").to_str().unwrap(), "--job", "other"])
+        .ok();
 }
 
 #[test]

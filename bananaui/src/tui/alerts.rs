@@ -36,7 +36,7 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
         })
         .collect();
     let widths = [
-        Constraint::Length(18),
+        Constraint::Length(rule_width(app)),
         Constraint::Min(10),
         Constraint::Min(8),
         Constraint::Length(26),
@@ -50,15 +50,7 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
             .block(
                 Block::default()
                     .borders(Borders::ALL)
-                    .title(format!(
-                        " firing alerts ({}){} ",
-                        app.alerts.firing.len(),
-                        if app.alerts.firing.iter().any(|a| EVIDENCE.contains(&a.rule.as_str())) {
-                            " — rollback and repository-changed stay until 'bananaui alert ack NODE RULE' on the tower host"
-                        } else {
-                            ""
-                        }
-                    )),
+                    .title(firing_title(app)),
             ),
         top,
     );
@@ -89,4 +81,28 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
             ),
         bottom,
     );
+}
+
+/// The RULE column: as wide as the longest rule shown.
+fn rule_width(app: &App) -> u16 {
+    let longest = app
+        .alerts
+        .firing
+        .iter()
+        .chain(&app.alerts.resolved)
+        .map(|a| a.rule.chars().count())
+        .max()
+        .unwrap_or(0);
+    longest.clamp(4, 24) as u16
+}
+
+/// The firing table's title, saying how evidence is acknowledged when any fires.
+fn firing_title(app: &App) -> String {
+    let f = &app.alerts.firing;
+    let hint = if f.iter().any(|a| EVIDENCE.contains(&a.rule.as_str())) {
+        " — rollback and repository-changed stay until 'bananaui alert ack NODE RULE' on the tower host"
+    } else {
+        ""
+    };
+    format!(" firing alerts ({}){hint} ", f.len())
 }

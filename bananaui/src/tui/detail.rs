@@ -91,21 +91,7 @@ fn info(f: &mut Frame, app: &App, d: &Detail, area: Rect, now: i64) {
     } else {
         lines.push(Line::from("delivery: on time"));
     }
-    let chains: Vec<String> = n
-        .jobs
-        .iter()
-        .filter_map(|j| {
-            Some(format!(
-                "{} seq {} in {}",
-                clean(&j.job),
-                j.seq?,
-                clean(&j.repository.as_deref()?.chars().take(8).collect::<String>())
-            ))
-        })
-        .collect();
-    if !chains.is_empty() {
-        lines.push(Line::from(format!("chain: {}", chains.join(", "))));
-    }
+    lines.extend(chain(n));
     let errors: Vec<_> = d
         .runs
         .iter()
@@ -134,6 +120,23 @@ fn info(f: &mut Frame, app: &App, d: &Detail, area: Rect, now: i64) {
         ),
         area,
     );
+}
+
+/// Where each job's chain stands, as the tower witnessed it.
+fn chain(n: &Node) -> Option<Line<'static>> {
+    let chains: Vec<String> = n
+        .jobs
+        .iter()
+        .filter_map(|j| {
+            Some(format!(
+                "{} seq {} in {}",
+                clean(&j.job),
+                j.seq?,
+                clean(&j.repository.as_deref()?.chars().take(8).collect::<String>())
+            ))
+        })
+        .collect();
+    (!chains.is_empty()).then(|| Line::from(format!("chain: {}", chains.join(", "))))
 }
 
 /// The node's jobs with their schedule and next due time.
