@@ -46,6 +46,17 @@ pub fn write_seeds(corpus: &Path) -> anyhow::Result<usize> {
         "request_head",
         b"GET /api/v1/nodes?runs=5 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer x\r\n\r\n".to_vec(),
     ));
+    // Seeds are rewritten whole (the fuzzer's own finds, named by hash, stay).
+    for (t, _) in &seeds {
+        let Ok(entries) = std::fs::read_dir(corpus.join(t)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with("seed-") {
+                std::fs::remove_file(e.path())?;
+            }
+        }
+    }
     for (i, (t, bytes)) in seeds.iter().enumerate() {
         let dir = corpus.join(t);
         std::fs::create_dir_all(&dir)?;

@@ -150,6 +150,16 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
             packs: vec![Id([5; 32])],
         }),
     );
+    sealed(
+        5,
+        SealKind::Forget,
+        to_cbor(&crate::format::Forget {
+            snapshots: vec![(Id([6; 32]), Some(3)), (Id([7; 32]), None)],
+            by: "reaper".into(),
+            at: 1_800_000_000,
+            reason: "keep-daily 7".into(),
+        }),
+    );
     let id = crate::crypto::age::generate();
     let mut w = crate::repo::pack::PackWriter::new(&[id.to_public()]).expect("pack");
     let data = b"hello hello hello hello hello hello hello hello hello hello hello".to_vec();
@@ -178,7 +188,12 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     let env = envelope::seal(&content, &[fid.to_public()], &sk).expect("envelope");
     out.push(("key_envelope", env.into_bytes()));
     let node = crate::status::NodeIdentity::generate();
-    let ev = crate::testing::finished("files", crate::status::RunResult::Success, 1, 1_800_000_000);
+    let mut ev =
+        crate::testing::finished("files", crate::status::RunResult::Success, 1, 1_800_000_000);
+    ev.repository = Some("ab".repeat(32));
+    ev.seq = Some(8);
+    ev.prev = Some("cd".repeat(32));
+    ev.prev_seq = Some(7);
     let envl = node.seal("web-01", &ev, 1_800_000_000);
     out.push(("status", serde_json::to_vec(&envl).expect("json")));
     let req = node.enrol_request("web-01", "bnc-0123", 1_800_000_000);
