@@ -113,7 +113,7 @@ pub fn status(data: &[u8]) {
 /// Valid inputs for each target, built with the fixed keys: where a fuzzer
 /// starts (`cargo xtask fuzz-seeds` writes them under `fuzz/corpus/`).
 pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
-    use crate::format::{to_cbor, BlobKind, Summary};
+    use crate::format::{to_cbor, BlobKind};
     let k = keys();
     let tree = Tree {
         nodes: vec![crate::format::tree::Node::new(
@@ -121,6 +121,32 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
             crate::format::tree::NodeKind::Dir,
         )],
     };
+    let mut out = sealed_seeds(k);
+    let id = crate::crypto::age::generate();
+    let mut w = crate::repo::pack::PackWriter::new(&[id.to_public()]).expect("pack");
+    let data = b"hello hello hello hello hello hello hello hello hello hello hello".to_vec();
+    w.add(
+        k.chunk_id(&data),
+        BlobKind::Data,
+        &codec::compress(&data, 0),
+        data.len(),
+    )
+    .expect("add");
+    let p = w.finish(k).expect("finish");
+    out.push(("pack", p.bytes));
+    out.push(("tree", to_cbor(&tree)));
+    let mut blob = (data.len() as u32).to_le_bytes().to_vec();
+    blob.extend(codec::compress(&data, 0));
+    out.push(("blob", blob));
+    out.extend(key_and_status_seeds());
+    out
+}
+
+/// Seeds for `sealed_object`: a snapshot with its chain link, a reference
+/// list, a forget record.
+fn sealed_seeds(k: &Keys) -> Vec<(&'static str, Vec<u8>)> {
+    use crate::format::{to_cbor, Summary};
+    let mut out = Vec::new();
     let snap = Snapshot {
         time: (1_800_000_000, 0),
         hostname: "web-01".into(),
@@ -136,7 +162,6 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         seq: Some(7),
         prev: Some(Id([4; 32])),
     };
-    let mut out = Vec::new();
     let mut sealed = |pick: u8, kind: SealKind, plain: Vec<u8>| {
         let mut v = vec![pick];
         v.extend(k.seal(kind, &plain).expect("seal"));
@@ -160,22 +185,12 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
             reason: "keep-daily 7".into(),
         }),
     );
-    let id = crate::crypto::age::generate();
-    let mut w = crate::repo::pack::PackWriter::new(&[id.to_public()]).expect("pack");
-    let data = b"hello hello hello hello hello hello hello hello hello hello hello".to_vec();
-    w.add(
-        k.chunk_id(&data),
-        BlobKind::Data,
-        &codec::compress(&data, 0),
-        data.len(),
-    )
-    .expect("add");
-    let p = w.finish(k).expect("finish");
-    out.push(("pack", p.bytes));
-    out.push(("tree", to_cbor(&tree)));
-    let mut blob = (data.len() as u32).to_le_bytes().to_vec();
-    blob.extend(codec::compress(&data, 0));
-    out.push(("blob", blob));
+    out
+}
+
+/// Seeds for `key_file`, `key_envelope` and `status`.
+fn key_and_status_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let mut out = Vec::new();
     let kf = KeyFile::generate(&[]).expect("key");
     out.push(("key_file", serde_json::to_vec(&kf).expect("json")));
     let (_, fid) = envelope_keys();
