@@ -269,14 +269,7 @@ mod tests {
             refused_events: None,
         };
         let mut job = JobRec {
-            node: "n".into(),
-            job: "j".into(),
-            plugin: "fs".into(),
-            every_secs: None,
             first_seen_at: 0,
-            last_started_at: None,
-            running: None,
-            last_event_at: 100,
             last_run: Some(crate::collector::store::RunRec {
                 agent: String::new(),
                 ..crate::collector::store::RunRec::sample("j", "r", 0, 100, RunResult::Success)
@@ -284,8 +277,7 @@ mod tests {
             last_success_at: Some(100),
             recent_totals: vec![10 << 20, 11 << 20, 9 << 20, 6 << 20],
             runs_kept: 4,
-            repository: None,
-            seq: None,
+            ..JobRec::new("n", "j", "fs", 100)
         };
         let rules = |c: &[Condition]| c.iter().map(|c| c.rule).collect::<Vec<_>>();
         assert!(rules(&evaluate(

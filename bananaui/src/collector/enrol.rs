@@ -102,6 +102,18 @@ pub fn request_removal(data: &Path, node: &str, now: i64) -> anyhow::Result<Path
 
 /// The removal requests waiting: (node, file).
 pub fn removals(data: &Path) -> Vec<(String, PathBuf)> {
+    pending_with(data, ".remove", |node| {
+        common::names::valid_node_name(node).ok()?;
+        Some(node.to_owned())
+    })
+}
+
+/// The files in `DATA/pending/` ending in `suffix` whose stem `parse` accepts.
+fn pending_with<T>(
+    data: &Path,
+    suffix: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Vec<(T, PathBuf)> {
     let Ok(entries) = std::fs::read_dir(pending_dir(data)) else {
         return Vec::new();
     };
@@ -109,9 +121,7 @@ pub fn removals(data: &Path) -> Vec<(String, PathBuf)> {
         .flatten()
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let node = name.strip_suffix(".remove")?.to_owned();
-            common::names::valid_node_name(&node).ok()?;
-            Some((node, e.path()))
+            Some((parse(name.strip_suffix(suffix)?)?, e.path()))
         })
         .collect()
 }
@@ -138,19 +148,15 @@ pub fn request_ack(data: &Path, node: &str, rule: &str, now: i64) -> anyhow::Res
 
 /// The acknowledgements waiting: (node, rule, file).
 pub fn acks(data: &Path) -> Vec<(String, String, PathBuf)> {
-    let Ok(entries) = std::fs::read_dir(pending_dir(data)) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let (node, rule) = name.strip_suffix(".ack")?.rsplit_once('.')?;
-            common::names::valid_node_name(node).ok()?;
-            let rule = crate::collector::store::WITNESS_RULES
-                .iter()
-                .find(|r| **r == rule)?;
-            Some((node.to_owned(), (*rule).to_owned(), e.path()))
-        })
-        .collect()
+    pending_with(data, ".ack", |stem| {
+        let (node, rule) = stem.rsplit_once('.')?;
+        common::names::valid_node_name(node).ok()?;
+        let rule = crate::collector::store::WITNESS_RULES
+            .iter()
+            .find(|r| **r == rule)?;
+        Some((node.to_owned(), (*rule).to_owned()))
+    })
+    .into_iter()
+    .map(|((node, rule), path)| (node, rule, path))
+    .collect()
 }

@@ -194,20 +194,9 @@ mod tests {
     }
     fn job() -> JobRec {
         JobRec {
-            node: "n".into(),
-            job: "j".into(),
-            plugin: "fs".into(),
             every_secs: Some(100),
             first_seen_at: 900,
-            last_started_at: None,
-            running: None,
-            last_event_at: 1000,
-            last_run: None,
-            last_success_at: None,
-            recent_totals: vec![],
-            runs_kept: 0,
-            repository: None,
-            seq: None,
+            ..JobRec::new("n", "j", "fs", 1000)
         }
     }
     fn run(result: RunResult) -> RunRec {

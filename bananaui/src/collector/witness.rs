@@ -87,25 +87,6 @@ mod tests {
     use super::*;
     use common::status::{EventKind, RunResult};
 
-    fn job() -> JobRec {
-        JobRec {
-            node: "n".into(),
-            job: "files".into(),
-            plugin: "fs".into(),
-            every_secs: None,
-            first_seen_at: 0,
-            last_started_at: None,
-            running: None,
-            last_event_at: 0,
-            last_run: None,
-            last_success_at: None,
-            recent_totals: Vec::new(),
-            runs_kept: 0,
-            repository: None,
-            seq: None,
-        }
-    }
-
     fn report(repo: &str, seq: u64, prev_seq: Option<u64>, snap: &str) -> Event {
         let mut e = Event::new(EventKind::Finished, "r", "files", "fs", 1, 2);
         e.result = Some(RunResult::Success);
@@ -120,7 +101,7 @@ mod tests {
     fn witnessed(reports: &[Event]) -> Vec<Vec<String>> {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let mut j = job();
+        let mut j = JobRec::new("n", "files", "fs", 0);
         let mut out = Vec::new();
         for (i, e) in reports.iter().enumerate() {
             let mut w = Writes::default();

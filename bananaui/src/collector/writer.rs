@@ -343,22 +343,7 @@ fn job_of(
             format!("node '{node}' already has {MAX_JOBS} jobs; job names must be stable"),
         ));
     }
-    let mut j = existing.unwrap_or_else(|| JobRec {
-        node: node.to_owned(),
-        job: ev.job.clone(),
-        plugin: ev.plugin.clone(),
-        every_secs: None,
-        first_seen_at: now,
-        last_started_at: None,
-        running: None,
-        last_event_at: now,
-        last_run: None,
-        last_success_at: None,
-        recent_totals: Vec::new(),
-        runs_kept: 0,
-        repository: None,
-        seq: None,
-    });
+    let mut j = existing.unwrap_or_else(|| JobRec::new(node, &ev.job, &ev.plugin, now));
     j.plugin.clone_from(&ev.plugin);
     if ev.every_secs.is_some() {
         j.every_secs = ev.every_secs;

@@ -90,3 +90,25 @@ pub struct Forget {
     #[serde(default)]
     pub reason: String,
 }
+
+#[cfg(test)]
+impl Snapshot {
+    /// An empty snapshot for tests.
+    pub(crate) fn empty() -> Snapshot {
+        Snapshot {
+            time: (0, 0),
+            hostname: String::new(),
+            username: String::new(),
+            paths: Vec::new(),
+            tags: Vec::new(),
+            parent: None,
+            tree: Id::default(),
+            refs: Id::default(),
+            indexes: Vec::new(),
+            summary: Summary::default(),
+            program: String::new(),
+            seq: None,
+            prev: None,
+        }
+    }
+}

@@ -180,19 +180,9 @@ mod tests {
 
     fn snap(seq: Option<u64>, prev: Option<Id>) -> Snapshot {
         Snapshot {
-            time: (0, 0),
-            hostname: String::new(),
-            username: String::new(),
-            paths: Vec::new(),
-            tags: Vec::new(),
-            parent: None,
-            tree: Id::default(),
-            refs: Id::default(),
-            indexes: Vec::new(),
-            summary: Default::default(),
-            program: String::new(),
             seq,
             prev,
+            ..Snapshot::empty()
         }
     }
 

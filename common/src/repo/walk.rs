@@ -97,22 +97,11 @@ mod tests {
 
     fn snap(entries: u64) -> Snapshot {
         Snapshot {
-            time: (0, 0),
-            hostname: String::new(),
-            username: String::new(),
-            paths: Vec::new(),
-            tags: Vec::new(),
-            parent: None,
-            tree: Id::default(),
-            refs: Id::default(),
-            indexes: Vec::new(),
             summary: crate::format::Summary {
                 files: entries,
                 ..Default::default()
             },
-            program: String::new(),
-            seq: None,
-            prev: None,
+            ..Snapshot::empty()
         }
     }
 

@@ -176,6 +176,28 @@ pub struct JobRec {
     pub seq: Option<u64>,
 }
 
+impl JobRec {
+    /// A job first seen at `now`, with nothing reported yet.
+    pub fn new(node: &str, job: &str, plugin: &str, now: i64) -> JobRec {
+        JobRec {
+            node: node.to_owned(),
+            job: job.to_owned(),
+            plugin: plugin.to_owned(),
+            every_secs: None,
+            first_seen_at: now,
+            last_started_at: None,
+            running: None,
+            last_event_at: now,
+            last_run: None,
+            last_success_at: None,
+            recent_totals: Vec::new(),
+            runs_kept: 0,
+            repository: None,
+            seq: None,
+        }
+    }
+}
+
 /// Firing or resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
