@@ -23,7 +23,7 @@ if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
-echo "== services (OpenBao)"
+echo "== services (OpenBao, SeaweedFS)"
 ./scripts/services.sh install
 
 echo "== cargo fmt --check"

@@ -32,6 +32,10 @@ pub enum Code {
     /// The repository this node wrote to is missing, empty, or holds another
     /// repository (`repository-missing`).
     RepoMissing = 16,
+    /// The storage did not answer within the retry budget (`storage-unavailable`).
+    StorageUnavailable = 17,
+    /// The storage refused the node's credential or the operation (`storage-denied`).
+    StorageDenied = 18,
 }
 
 impl From<Code> for u8 {
@@ -69,6 +73,8 @@ pub fn code_for(err: &anyhow::Error) -> Code {
         Some(ErrorKind::BadInput) => Code::Usage,
         Some(ErrorKind::VaultUnavailable) => Code::VaultUnavailable,
         Some(ErrorKind::VaultDenied) => Code::VaultDenied,
+        Some(ErrorKind::StorageUnavailable) => Code::StorageUnavailable,
+        Some(ErrorKind::StorageDenied) => Code::StorageDenied,
         _ => Code::Error,
     }
 }

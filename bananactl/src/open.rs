@@ -91,7 +91,7 @@ fn open_at(
     location: &str,
     key: impl FnOnce() -> anyhow::Result<KeyFile>,
 ) -> anyhow::Result<Opened> {
-    let backend = common::backend::open(location)?;
+    let backend = s.open_backend(location, None)?;
     let record = check_location(s, backend.as_ref(), location)?;
     let key = key()?;
     let repo = Repository::open(backend, &key.backup_key())?;
@@ -185,7 +185,7 @@ fn open_vault(
     } else {
         agent.storage.clone()
     };
-    let backend = common::backend::open(&location)?;
+    let backend = s.open_backend(&location, None)?;
     let found = check_location(s, backend.as_ref(), &location);
     let repo = match (found, create) {
         (Ok(record), Create::No | Create::FirstUse(_)) => {
@@ -369,7 +369,7 @@ fn open_envelope(
         .hint("pass --node NAME: only that node's signed key envelope is trusted")
         .into());
     };
-    let backend = common::backend::open(&s.repo)?;
+    let backend = s.backend()?;
     check_location(s, backend.as_ref(), &s.repo)?;
     let mut last_err = None;
     for (name, _) in backend.list(common::backend::Kind::Key)? {
@@ -380,7 +380,7 @@ fn open_envelope(
         )?;
         match open_with_envelope(&bytes, &trusted, node, &identities) {
             Ok(key) => {
-                let repo = Repository::open(common::backend::open(&s.repo)?, &key.backup_key());
+                let repo = Repository::open(s.backend()?, &key.backup_key());
                 match repo {
                     Ok(repo) => {
                         return Ok(Opened {

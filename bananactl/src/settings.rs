@@ -28,6 +28,10 @@ pub struct FileConfig {
     pub hostname: Option<String>,
     /// Vault credentials written by `bananactl enroll`.
     pub vault_credentials: Option<PathBuf>,
+    /// S3 access key file (TOML `access_key`, `secret_key`; mode 0600), for
+    /// an `s3://` repository without Vault; else `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub storage_credentials: Option<PathBuf>,
     /// The watch tower's URL (status reports).
     pub collector: Option<String>,
     /// Allow the tower's URL to be plain http:// off loopback.
@@ -157,7 +161,25 @@ pub fn resolve(g: &GlobalOpts) -> anyhow::Result<Settings> {
 impl Settings {
     /// The backend for the configured repository location.
     pub fn backend(&self) -> anyhow::Result<Box<dyn Backend>> {
-        Ok(common::backend::open(&self.repo)?)
+        self.open_backend(&self.repo, None)
+    }
+
+    /// The backend for `location`: S3 credentials from Vault (`vault`) when
+    /// given, else the config's `storage_credentials` file, else the
+    /// environment. They live in memory only.
+    pub fn open_backend(
+        &self,
+        location: &str,
+        vault: Option<&common::backend::S3Creds>,
+    ) -> anyhow::Result<Box<dyn Backend>> {
+        let from_file = match (&self.file.storage_credentials, vault) {
+            (Some(p), None) if location.starts_with("s3://") => {
+                Some(common::backend::s3::S3Credentials::from_file(p)?)
+            }
+            _ => None,
+        };
+        let vault = vault.or(from_file.as_ref());
+        Ok(common::backend::open_with(location, vault)?)
     }
 
     /// The node's Vault credentials, when it is enrolled and no key file was named.

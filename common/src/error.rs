@@ -27,6 +27,11 @@ pub enum ErrorKind {
     VaultDenied,
     /// The user asked for something that does not exist or is invalid.
     BadInput,
+    /// The storage did not answer well enough, after the retries: 5xx,
+    /// 429, timeouts, resets, an endpoint that cannot be reached.
+    StorageUnavailable,
+    /// The storage refused the credential or the operation (401, 403).
+    StorageDenied,
     /// An I/O error on the local machine or the storage.
     Io,
     /// Anything else.

@@ -11,6 +11,8 @@ pub struct Env {
     pub repo: PathBuf,
     pub key: PathBuf,
     pub state: PathBuf,
+    /// Extra environment of every command (S3 credentials).
+    pub vars: Vec<(String, String)>,
 }
 
 pub struct Run {
@@ -134,7 +136,26 @@ impl Env {
             repo,
             key,
             state,
+            vars: Vec::new(),
         }
+    }
+
+    /// A fresh repository (`init` run) under a new bucket of the shared S3
+    /// server, with the admin's credentials in the environment; `None`
+    /// (skip) without SeaweedFS, except under CI=true.
+    pub fn s3(hint: &str) -> Option<Env> {
+        let s = common::testing::seaweed::server()?;
+        let mut e = Self::bare();
+        e.repo = PathBuf::from(s.location(&s.bucket(hint), "fleet/node-01"));
+        e.vars = vec![
+            ("AWS_ACCESS_KEY_ID".into(), s.admin.access_key.clone()),
+            (
+                "AWS_SECRET_ACCESS_KEY".into(),
+                s.admin.secret_key.expose().to_owned(),
+            ),
+        ];
+        e.run(&["init"]).ok();
+        Some(e)
     }
 
     pub fn path(&self, rel: &str) -> PathBuf {
@@ -154,6 +175,11 @@ impl Env {
             .env_remove("BANANA_KEY_FILE")
             .env_remove("BANANA_STATE_DIR");
         c.env("BANANA_CONFIG", self.dir.path().join("empty-config.toml"));
+        c.env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY");
+        for (k, v) in &self.vars {
+            c.env(k, v);
+        }
         c.stdin(Stdio::null());
         c
     }

@@ -31,7 +31,7 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-const CONFIG_NAME: &str = "config";
+use super::{valid_name, CONFIG_NAME};
 /// The directories of a repository, below its root.
 const DIRS: [&str; 6] = ["tmp", "index", "snapshots", "refs", "keys", "forgets"];
 
@@ -48,32 +48,11 @@ fn errno_io(e: Errno) -> std::io::Error {
 
 /// Where an object lives: its directory below the root, and its name.
 fn place(kind: Kind, name: &str) -> Result<(String, String)> {
-    valid_name(kind, name)?;
-    Ok(match kind {
-        Kind::Config => (String::new(), CONFIG_NAME.to_owned()),
-        Kind::Data => (format!("data/{}", &name[..2]), name.to_owned()),
-        k => (k.dir().to_owned(), name.to_owned()),
+    let path = super::object_path(kind, name)?;
+    Ok(match path.rsplit_once('/') {
+        Some((dir, name)) => (dir.to_owned(), name.to_owned()),
+        None => (String::new(), path),
     })
-}
-
-fn valid_name(kind: Kind, name: &str) -> Result<()> {
-    let ok = match kind {
-        Kind::Config => name == CONFIG_NAME,
-        _ => {
-            name.len() == 64
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        }
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::new(
-            ErrorKind::BadInput,
-            format!("invalid {} name '{name}'", kind.noun()),
-        ))
-    }
 }
 
 fn join(dir: &str, name: &str) -> String {
@@ -510,6 +489,9 @@ mod tests {
     fn conformance() {
         let dir = tempfile::tempdir().unwrap();
         crate::testing::conformance(&LocalBackend::new(dir.path().join("repo")));
+        let many = LocalBackend::new(dir.path().join("many"));
+        many.create().unwrap();
+        crate::testing::conformance_many(&many, 10_000);
     }
 
     #[test]

@@ -11,9 +11,14 @@
 //! - `list` returns complete objects only, with their sizes.
 
 mod local;
+pub mod location;
 mod range;
+pub mod retry;
+#[cfg(feature = "s3")]
+pub mod s3;
 
 pub use local::LocalBackend;
+pub use location::{Location, S3Location};
 pub use range::RangeReader;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -115,34 +120,98 @@ pub trait Backend: Send + Sync {
     fn read_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>>;
     /// Stores an object under `name` unless one exists; never replaces.
     fn write(&self, kind: Kind, name: &str, data: &[u8]) -> Result<Written>;
-    /// Deletes an object.
+    /// Deletes an object (tests and retention only: the engine never does).
     fn remove(&self, kind: Kind, name: &str) -> Result<()>;
+    /// Requests sent to the storage so far (remote backends; 0 for a directory).
+    fn requests(&self) -> u64 {
+        0
+    }
 }
 
-/// The backend for a repository location: a directory path or `file://`
-/// URL. A URL never carries a secret, so the location can be shown as is.
-pub fn open(location: &str) -> Result<Box<dyn Backend>> {
-    let loc = location.strip_prefix("file://").unwrap_or(location);
-    if let Some((scheme, _)) = loc.split_once("://") {
-        return Err(Error::new(
-            ErrorKind::BadInput,
-            format!("repository location '{location}': scheme '{scheme}' is not supported by this version"),
-        )
-        .hint("use a directory path (local disk, NFS or Samba mount)"));
-    }
-    if loc.is_empty() {
-        return Err(Error::new(ErrorKind::BadInput, "no repository location")
-            .hint("pass --repo, or set the node's storage with 'bananadm node add --storage'"));
-    }
-    // Absolute, so the node's state names one place whatever the working
-    // directory (symlinks are the administrator's and stay as written).
-    let path = std::path::Path::new(loc);
-    let path = if path.is_absolute() {
-        path.to_owned()
-    } else {
-        std::env::current_dir()
-            .map_err(|e| Error::io("current directory", e))?
-            .join(path)
+/// The name of the repository's config object.
+pub(crate) const CONFIG_NAME: &str = "config";
+
+/// Where an object lives below the repository's root: `config`,
+/// `data/ab/<name>`, `<kind dir>/<name>`; a name that is not the kind's is
+/// refused.
+pub(crate) fn object_path(kind: Kind, name: &str) -> Result<String> {
+    valid_name(kind, name)?;
+    Ok(match kind {
+        Kind::Config => CONFIG_NAME.to_owned(),
+        Kind::Data => format!("data/{}/{name}", &name[..2]),
+        k => format!("{}/{name}", k.dir()),
+    })
+}
+
+/// Object names are 64 lowercase hex characters; the config is `config`.
+pub(crate) fn valid_name(kind: Kind, name: &str) -> Result<()> {
+    let ok = match kind {
+        Kind::Config => name == CONFIG_NAME,
+        _ => {
+            name.len() == 64
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        }
     };
-    Ok(Box::new(LocalBackend::new(path)))
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "invalid {} name '{}'",
+                kind.noun(),
+                crate::humanize::printable(name)
+            ),
+        ))
+    }
+}
+
+/// The backend for a repository location (see [`Location`]); S3 takes its
+/// credentials from `creds`, else from the environment.
+pub fn open_with(location: &str, creds: Option<&S3Creds>) -> Result<Box<dyn Backend>> {
+    match Location::parse(location)? {
+        Location::Local(path) => Ok(Box::new(LocalBackend::new(path))),
+        #[cfg(feature = "s3")]
+        Location::S3(loc) => {
+            let from_env;
+            let creds = match creds {
+                Some(c) => c,
+                None => {
+                    from_env = s3::S3Credentials::from_env().ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::BadInput,
+                            format!("no credentials for {}", Location::S3(loc.clone())),
+                        )
+                        .hint("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, storage_credentials in the config, or enrol the node with 'bananadm node add --storage-credentials'")
+                    })?;
+                    &from_env
+                }
+            };
+            let be = s3::S3Backend::new(loc, creds)?;
+            Ok(Box::new(retry::Retrying::new(be, retry::Policy::default())))
+        }
+        #[cfg(not(feature = "s3"))]
+        Location::S3(loc) => Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "{}: this build has no S3 support{}",
+                Location::S3(loc),
+                if creds.is_some() { " (credentials ignored)" } else { "" }
+            ),
+        )),
+    }
+}
+
+/// S3 credentials (a placeholder type without the `s3` feature).
+#[cfg(feature = "s3")]
+pub type S3Creds = s3::S3Credentials;
+/// S3 credentials (a placeholder type without the `s3` feature).
+#[cfg(not(feature = "s3"))]
+pub type S3Creds = ();
+
+/// [`open_with`] credentials from the environment.
+pub fn open(location: &str) -> Result<Box<dyn Backend>> {
+    open_with(location, None)
 }

@@ -26,6 +26,9 @@ pub enum Fault {
     Error,
     /// A read returns fewer bytes than asked (a truncated body).
     Truncate,
+    /// The operation fails as a remote backend's transient failure does
+    /// (a 503, a reset, a timeout): what the retry layer retries.
+    Unavailable,
 }
 
 /// A wrapper that injects faults into `inner`.
@@ -73,13 +76,18 @@ impl<B: Backend> FaultyBackend<B> {
         None
     }
 
-    fn error(&self, what: &str) -> Error {
-        Error::new(ErrorKind::Io, format!("injected fault: {what}"))
+    fn error(&self, f: Fault, what: &str) -> Error {
+        let kind = if f == Fault::Unavailable {
+            ErrorKind::StorageUnavailable
+        } else {
+            ErrorKind::Io
+        };
+        Error::new(kind, format!("injected fault: {what}"))
     }
 
     fn read_faulty(&self, op: Op, data: Result<Vec<u8>>) -> Result<Vec<u8>> {
         match self.fault(op) {
-            Some(Fault::Error) => Err(self.error("read")),
+            Some(f @ (Fault::Error | Fault::Unavailable)) => Err(self.error(f, "read")),
             Some(Fault::Truncate) => data.map(|mut d| {
                 d.truncate(d.len() / 2);
                 d
@@ -95,7 +103,7 @@ impl<B: Backend> Backend for FaultyBackend<B> {
     }
     fn presence(&self) -> Result<Presence> {
         match self.fault(Op::List) {
-            Some(_) => Err(self.error("list")),
+            Some(f) => Err(self.error(f, "list")),
             None => self.inner.presence(),
         }
     }
@@ -104,7 +112,7 @@ impl<B: Backend> Backend for FaultyBackend<B> {
     }
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
         match self.fault(Op::List) {
-            Some(_) => Err(self.error("list")),
+            Some(f) => Err(self.error(f, "list")),
             None => self.inner.list(kind),
         }
     }
@@ -116,7 +124,7 @@ impl<B: Backend> Backend for FaultyBackend<B> {
     }
     fn write(&self, kind: Kind, name: &str, data: &[u8]) -> Result<Written> {
         match self.fault(Op::Write) {
-            Some(_) => Err(self.error("write")),
+            Some(f) => Err(self.error(f, "write")),
             None => self.inner.write(kind, name, data),
         }
     }

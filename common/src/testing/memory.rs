@@ -21,6 +21,7 @@ impl MemoryBackend {
     }
 
     fn get(&self, kind: Kind, name: &str) -> Result<Vec<u8>> {
+        crate::backend::valid_name(kind, name)?;
         self.map()
             .as_ref()
             .and_then(|m| m.get(&(kind, name.to_owned())).cloned())
@@ -85,6 +86,7 @@ impl Backend for MemoryBackend {
     }
 
     fn write(&self, kind: Kind, name: &str, data: &[u8]) -> Result<Written> {
+        crate::backend::valid_name(kind, name)?;
         let mut m = self.map();
         let m = m.get_or_insert_with(BTreeMap::new);
         let key = (kind, name.to_owned());
@@ -114,5 +116,6 @@ mod tests {
     #[test]
     fn conformance() {
         super::super::conformance(&super::MemoryBackend::default());
+        super::super::conformance_many(&super::MemoryBackend::default(), 10_000);
     }
 }

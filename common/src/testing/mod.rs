@@ -13,6 +13,8 @@ mod faulty;
 pub mod fuzz;
 mod memory;
 mod receiver;
+#[cfg(feature = "s3")]
+pub mod seaweed;
 
 pub use faulty::{Fault, FaultyBackend, Op};
 pub use memory::MemoryBackend;
@@ -22,11 +24,14 @@ use crate::backend::{Backend, Kind, Presence, Written};
 use crate::error::ErrorKind;
 use crate::status::{Event, EventKind, RunResult};
 
-/// The suite every backend must pass, on an empty location.
+/// The contract every backend keeps (module docs of [`crate::backend`]),
+/// from an empty location: presence, create, write-once, whole and ranged
+/// reads with their bounds, listings, every character a name may hold and
+/// names that must be refused.
 pub fn conformance(b: &dyn Backend) {
-    assert_eq!(b.presence().expect("presence"), Presence::Missing);
+    let p = b.presence().expect("presence");
+    assert!(matches!(p, Presence::Missing | Presence::Empty), "{p:?}");
     b.create().expect("create");
-    assert!(b.create().is_err(), "create twice must fail");
     assert!(b.list(Kind::Data).expect("list").is_empty());
     let name = "ab".repeat(32);
     assert_eq!(
@@ -49,20 +54,88 @@ pub fn conformance(b: &dyn Backend) {
             .expect("range past end"),
         b"world"
     );
+    assert!(b
+        .read_range(Kind::Data, &name, 11, 5)
+        .expect("range at the end")
+        .is_empty());
     assert_eq!(b.list(Kind::Data).expect("list"), vec![(name.clone(), 11)]);
     assert!(b.list(Kind::Index).expect("list").is_empty());
     let missing = b
         .read(Kind::Index, &name, 1 << 20)
         .expect_err("missing object");
     assert_eq!(missing.kind(), ErrorKind::NotFound);
+    // Every character a name may hold, in every kind's namespace.
+    let all = "0123456789abcdef".repeat(4);
+    for kind in [
+        Kind::Data,
+        Kind::Index,
+        Kind::Snapshot,
+        Kind::Refs,
+        Kind::Key,
+        Kind::Forget,
+    ] {
+        assert_eq!(
+            b.write(kind, &all, kind.noun().as_bytes()).expect("write"),
+            Written::New
+        );
+        assert_eq!(
+            b.read(kind, &all, 100).expect("read"),
+            kind.noun().as_bytes()
+        );
+        assert!(b
+            .list(kind)
+            .expect("list")
+            .contains(&(all.clone(), kind.noun().len() as u64)));
+    }
+    for bad in [
+        "AB".repeat(32),
+        "ab".repeat(31),
+        format!("../{}", "a".repeat(61)),
+        String::new(),
+    ] {
+        let e = b.write(Kind::Data, &bad, b"x").expect_err("bad name");
+        assert_eq!(e.kind(), ErrorKind::BadInput, "{bad}");
+        assert_eq!(
+            b.read(Kind::Index, &bad, 10).expect_err("bad name").kind(),
+            ErrorKind::BadInput
+        );
+    }
     b.write(Kind::Config, "config", b"c").expect("config");
     assert_eq!(b.presence().expect("presence"), Presence::Repository);
+    assert!(b.create().is_err(), "create over a repository must fail");
     assert_eq!(
         b.list(Kind::Config).expect("list config"),
         vec![("config".to_owned(), 1)]
     );
     b.remove(Kind::Data, &name).expect("remove");
-    assert!(b.list(Kind::Data).expect("list").is_empty());
+    assert!(!b
+        .list(Kind::Data)
+        .expect("list")
+        .iter()
+        .any(|(n, _)| *n == name));
+}
+
+/// Listing at scale: `n` index objects written from 8 threads, then listed
+/// back exactly (a remote backend pages through them).
+pub fn conformance_many(b: &dyn Backend, n: usize) {
+    let names: Vec<String> = (0..n)
+        .map(|i| blake3::hash(&i.to_le_bytes()).to_hex().to_string())
+        .collect();
+    std::thread::scope(|s| {
+        for part in names.chunks(n.div_ceil(8).max(1)) {
+            s.spawn(move || {
+                for name in part {
+                    b.write(Kind::Index, name, &name.as_bytes()[..8])
+                        .expect("write");
+                }
+            });
+        }
+    });
+    let mut want: Vec<(String, u64)> = names.into_iter().map(|n| (n, 8)).collect();
+    want.sort();
+    let got = b.list(Kind::Index).expect("list");
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "the listing differs from what was written");
 }
 
 /// A `finished` event of `job` that ended at `now`, with a result and a

@@ -1,0 +1,314 @@
+//! Repository locations as URLs: a directory (`/path`, `file:///path`) or
+//! `s3://HOST[:PORT]/BUCKET[/PREFIX][?region=R&path_style=BOOL&tls=BOOL]`.
+//!
+//! A location never carries a secret: user information in the URL is refused,
+//! so a location can be printed, logged and reported as it is. Its canonical
+//! text ([`Location`]'s `Display`) is what node state and messages use.
+
+use crate::error::{Error, ErrorKind, Result};
+use std::path::PathBuf;
+
+/// Where a repository lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// A directory (local disk, NFS or Samba mount).
+    Local(PathBuf),
+    /// A prefix in an S3 bucket.
+    S3(S3Location),
+}
+
+/// A prefix in an S3 bucket, and how to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct S3Location {
+    /// Host name or address of the endpoint.
+    pub host: String,
+    /// Port, when not the scheme's default.
+    pub port: Option<u16>,
+    /// The bucket (the administrator's: never created by Banana).
+    pub bucket: String,
+    /// Key prefix without leading or trailing `/` (may be empty).
+    pub prefix: String,
+    /// Signing region.
+    pub region: String,
+    /// Path-style addressing (`host/bucket/key`), as most non-AWS servers need.
+    pub path_style: bool,
+    /// HTTPS (the default) or plain HTTP.
+    pub tls: bool,
+}
+
+impl S3Location {
+    /// The endpoint URL (scheme, host, port), for the client and messages.
+    pub fn endpoint(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        match self.port {
+            Some(p) => format!("{scheme}://{}:{p}", self.host),
+            None => format!("{scheme}://{}", self.host),
+        }
+    }
+
+    /// The key of `rel` (a path below the repository) in the bucket.
+    pub fn key(&self, rel: &str) -> String {
+        if self.prefix.is_empty() {
+            rel.to_owned()
+        } else {
+            format!("{}/{rel}", self.prefix)
+        }
+    }
+}
+
+fn bad(location: &str, what: impl std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::BadInput,
+        format!("repository location '{}': {what}", shown(location)),
+    )
+}
+
+/// `location` safe to print even when it is wrong: user information and
+/// option values (where a secret might have been pasted) are left out.
+fn shown(location: &str) -> String {
+    let (main, query) = location.split_once('?').unwrap_or((location, ""));
+    let main = match main.split_once("://") {
+        Some((scheme, rest)) => {
+            let (auth, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let auth = auth.rsplit_once('@').map_or(auth, |(_, host)| host);
+            let at = if rest.contains('@') { "…@" } else { "" };
+            format!(
+                "{scheme}://{at}{auth}{}{path}",
+                if path.is_empty() && !rest.contains('/') {
+                    ""
+                } else {
+                    "/"
+                }
+            )
+        }
+        None => main.to_owned(),
+    };
+    if query.is_empty() {
+        return main;
+    }
+    let keys: Vec<&str> = query
+        .split('&')
+        .map(|p| p.split_once('=').map_or(p, |(k, _)| k))
+        .collect();
+    format!("{main}?{}", keys.join("&"))
+}
+
+fn flag(location: &str, key: &str, v: &str) -> Result<bool> {
+    match v {
+        "true" | "1" | "yes" => Ok(true),
+        "false" | "0" | "no" => Ok(false),
+        _ => Err(bad(location, format!("{key}={v} is not true or false"))),
+    }
+}
+
+impl Location {
+    /// Parses a location given on the command line, in a config file or by
+    /// Vault. A relative directory is made absolute (the node's state names
+    /// one place whatever the working directory).
+    pub fn parse(location: &str) -> Result<Location> {
+        if location.is_empty() {
+            return Err(
+                Error::new(ErrorKind::BadInput, "no repository location").hint(
+                    "pass --repo, or set the node's storage with 'bananadm node add --storage'",
+                ),
+            );
+        }
+        if let Some(rest) = location.strip_prefix("s3://") {
+            return Self::parse_s3(location, rest).map(Location::S3);
+        }
+        let path = location.strip_prefix("file://").unwrap_or(location);
+        if let Some((scheme, _)) = path.split_once("://") {
+            return Err(bad(location, format!("scheme '{scheme}' is not supported"))
+                .hint("use a directory path (local disk, NFS or Samba mount) or s3://HOST/BUCKET/PREFIX"));
+        }
+        if path.is_empty() {
+            return Err(bad(location, "no path"));
+        }
+        let path = std::path::Path::new(path);
+        let path = if path.is_absolute() {
+            path.to_owned()
+        } else {
+            std::env::current_dir()
+                .map_err(|e| Error::io("current directory", e))?
+                .join(path)
+        };
+        Ok(Location::Local(path))
+    }
+
+    fn parse_s3(location: &str, rest: &str) -> Result<S3Location> {
+        let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (authority, path) = main.split_once('/').unwrap_or((main, ""));
+        if authority.contains('@') {
+            return Err(bad(location, "a location never carries credentials")
+                .hint("give the access key with 'bananadm node add --storage-credentials', AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or storage_credentials in the config"));
+        }
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
+                let port = p
+                    .parse::<u16>()
+                    .map_err(|_| bad(location, format!("port '{p}' is not a number")))?;
+                (h.to_owned(), Some(port))
+            }
+            _ => (authority.to_owned(), None),
+        };
+        let host_ok = !host.is_empty()
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b));
+        if !host_ok {
+            return Err(bad(
+                location,
+                format!("host '{host}' is not a host name or address"),
+            ));
+        }
+        let mut parts = path.splitn(2, '/');
+        let bucket = parts.next().unwrap_or_default().to_owned();
+        let bucket_ok = (3..=63).contains(&bucket.len())
+            && bucket
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
+        if !bucket_ok {
+            return Err(bad(
+                location,
+                format!("'{bucket}' is not a bucket name (3 to 63 of a-z, 0-9, '-', '.')"),
+            )
+            .hint("write s3://HOST[:PORT]/BUCKET/PREFIX"));
+        }
+        let prefix = parts
+            .next()
+            .unwrap_or_default()
+            .trim_matches('/')
+            .to_owned();
+        let prefix_ok = prefix.split('/').all(|c| !matches!(c, "." | ".."))
+            && !prefix.contains("//")
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b"?#%\\".contains(&b));
+        if !prefix_ok {
+            return Err(bad(
+                location,
+                format!("prefix '{prefix}' must be plain path components"),
+            ));
+        }
+        let mut s3 = S3Location {
+            host,
+            port,
+            bucket,
+            prefix,
+            region: "us-east-1".to_owned(),
+            path_style: false,
+            tls: true,
+        };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match k {
+                "region" if !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
+                    s3.region = v.to_owned()
+                }
+                "path_style" => s3.path_style = flag(location, k, v)?,
+                "tls" => s3.tls = flag(location, k, v)?,
+                "ca" => {
+                    return Err(bad(location, "ca=FILE is not supported yet: the S3 client trusts the public web roots only")
+                        .hint("use a certificate from a public CA, or plain http on a trusted network (tls=false)"))
+                }
+                _ => return Err(bad(location, format!("unknown option '{k}'"))
+                    .hint("options: region=NAME, path_style=true|false, tls=true|false")),
+            }
+        }
+        Ok(s3)
+    }
+}
+
+impl std::fmt::Display for Location {
+    /// The canonical text: what node state records and messages show.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Local(p) => write!(f, "{}", p.display()),
+            Location::S3(s) => {
+                write!(f, "s3://{}", s.host)?;
+                if let Some(p) = s.port {
+                    write!(f, ":{p}")?;
+                }
+                write!(f, "/{}", s.bucket)?;
+                if !s.prefix.is_empty() {
+                    write!(f, "/{}", s.prefix)?;
+                }
+                write!(
+                    f,
+                    "?region={}&path_style={}&tls={}",
+                    s.region, s.path_style, s.tls
+                )
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s3(text: &str) -> S3Location {
+        match Location::parse(text).unwrap() {
+            Location::S3(s) => s,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn s3_urls_parse_to_a_canonical_form_that_parses_back() {
+        let s = s3("s3://127.0.0.1:8333/banana/fleet/web-01/?path_style=true&tls=false");
+        assert_eq!(
+            (
+                s.host.as_str(),
+                s.port,
+                s.bucket.as_str(),
+                s.prefix.as_str()
+            ),
+            ("127.0.0.1", Some(8333), "banana", "fleet/web-01")
+        );
+        assert!(s.path_style && !s.tls);
+        assert_eq!(s.endpoint(), "http://127.0.0.1:8333");
+        assert_eq!(s.key("data/ab/x"), "fleet/web-01/data/ab/x");
+        let text = Location::S3(s.clone()).to_string();
+        assert_eq!(
+            text,
+            "s3://127.0.0.1:8333/banana/fleet/web-01?region=us-east-1&path_style=true&tls=false"
+        );
+        assert_eq!(s3(&text), s);
+        let aws = s3("s3://s3.eu-west-1.amazonaws.com/backups?region=eu-west-1");
+        assert!(aws.tls && !aws.path_style && aws.prefix.is_empty());
+        assert_eq!(aws.key("config"), "config");
+    }
+
+    #[test]
+    fn secrets_unknown_options_and_bad_names_are_refused_by_name() {
+        for (text, says) in [
+            ("s3://AKIA:secret@host/bucket", "never carries credentials"),
+            ("s3://host/bucket?key=secret", "unknown option 'key'"),
+            ("s3://host/Bucket_1", "not a bucket name"),
+            ("s3://host", "not a bucket name"),
+            ("s3://host:99999/bucket", "port '99999'"),
+            ("s3://host/bucket/../other", "plain path components"),
+            ("s3://host/bucket?tls=maybe", "tls=maybe"),
+            ("swift://host/c", "scheme 'swift'"),
+            ("", "no repository location"),
+        ] {
+            let e = Location::parse(text).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::BadInput);
+            assert!(e.to_string().contains(says), "{text}: {e}");
+            assert!(!e.to_string().contains("secret"), "{e}");
+        }
+    }
+
+    #[test]
+    fn directories_are_made_absolute() {
+        assert_eq!(
+            Location::parse("file:///srv/backup").unwrap(),
+            Location::Local("/srv/backup".into())
+        );
+        let Location::Local(p) = Location::parse("rel/repo").unwrap() else {
+            panic!()
+        };
+        assert!(p.is_absolute() && p.ends_with("rel/repo"));
+    }
+}

@@ -1,0 +1,640 @@
+//! S3 (feature `s3`): rust-s3 over tokio and rustls, behind the same
+//! synchronous [`Backend`] as the local directory.
+//!
+//! - The repository's layout is the local one under the location's prefix
+//!   (`PREFIX/config`, `PREFIX/data/ab/<name>`, …), so a repository can be
+//!   copied between a directory and a bucket object for object.
+//! - Every create sends `If-None-Match: *` (an existing object answers 412:
+//!   [`Written::AlreadyPresent`], never replaced); rust-s3 adds `Content-MD5`
+//!   to every upload, so a body corrupted in flight is refused by the server.
+//! - Objects above [`MULTIPART_ABOVE`] go up in parts; the object appears only
+//!   at `CompleteMultipartUpload` (also conditional), and a failed upload is
+//!   aborted. An interrupted one leaves nothing under a final name.
+//! - Reads are streamed and stop at the kind's limit: a hostile server cannot
+//!   make a reader allocate more than the format allows.
+//! - No retries here: rust-s3's own are switched off, and errors are
+//!   classified ([`ErrorKind::StorageUnavailable`] for what may pass: 5xx,
+//!   429, 408, timeouts, resets) for the retry layer above
+//!   ([`super::retry`]).
+//! - Every HTTP request is counted ([`Backend::requests`]).
+//!
+//! The bucket is the administrator's: nothing here creates or deletes one.
+
+use super::location::S3Location;
+use super::{object_path, valid_name, Backend, Kind, Presence, Written};
+use crate::error::{Error, ErrorKind, Result};
+use crate::secret::Secret;
+use futures_util::StreamExt;
+use s3::creds::Credentials;
+use s3::error::S3Error;
+use s3::{Bucket, Region};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// Objects larger than this are uploaded in parts.
+pub const MULTIPART_ABOVE: usize = 32 << 20;
+/// Size of each part (S3's minimum is 5 MiB, except the last).
+pub const PART_SIZE: usize = 16 << 20;
+
+/// An S3 access key pair. The secret is never shown or written anywhere.
+#[derive(Clone)]
+pub struct S3Credentials {
+    /// Access key id.
+    pub access_key: String,
+    /// Secret access key.
+    pub secret_key: Secret,
+}
+
+impl std::fmt::Debug for S3Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "S3Credentials({}, <secret>)", self.access_key)
+    }
+}
+
+impl S3Credentials {
+    /// From `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, when both are set.
+    pub fn from_env() -> Option<S3Credentials> {
+        let ak = std::env::var("AWS_ACCESS_KEY_ID")
+            .ok()
+            .filter(|v| !v.is_empty())?;
+        let sk = std::env::var("AWS_SECRET_ACCESS_KEY")
+            .ok()
+            .filter(|v| !v.is_empty())?;
+        Some(S3Credentials {
+            access_key: ak,
+            secret_key: Secret::new(sk),
+        })
+    }
+}
+
+impl S3Credentials {
+    /// From a credentials file: TOML with `access_key` and `secret_key`,
+    /// readable by its owner only (0600 or 0400), as the config names it.
+    pub fn from_file(path: &std::path::Path) -> Result<S3Credentials> {
+        use std::os::unix::fs::PermissionsExt;
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct File {
+            access_key: String,
+            secret_key: String,
+        }
+        let what = format!("storage credentials {}", path.display());
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(&what, e))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "{what} can be read by other users (mode {:o})",
+                    meta.permissions().mode() & 0o777
+                ),
+            )
+            .hint(format!("chmod 600 {}", path.display())));
+        }
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|e| Error::io(&what, e))?,
+        );
+        // toml's own errors quote the line: never echo a secret.
+        let f: File = toml::from_str(&text).ok().ok_or_else(|| {
+            Error::new(
+                ErrorKind::BadInput,
+                format!("{what}: expected access_key = \"…\" and secret_key = \"…\""),
+            )
+        })?;
+        Ok(S3Credentials {
+            access_key: f.access_key,
+            secret_key: Secret::new(f.secret_key),
+        })
+    }
+}
+
+/// Timeouts of one request.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// The whole of a request with a small body (listings, small objects).
+    pub request: Duration,
+    /// Added per MiB of body: a large upload or read is given time to flow,
+    /// and a stalled one still ends.
+    pub per_mib: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            request: Duration::from_secs(30),
+            per_mib: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The tokio runtime every S3 backend of the process shares.
+pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RT: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
+    RT.get_or_init(|| {
+        // Retries belong to the retry layer, which sees every backend alike.
+        s3::set_retries(0);
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("banana-s3")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| Error::new(ErrorKind::Other, format!("starting the S3 client: {e}")))
+}
+
+/// A repository under a prefix of an S3 bucket.
+pub struct S3Backend {
+    loc: S3Location,
+    bucket: Box<Bucket>,
+    page: usize,
+    timeouts: Timeouts,
+    requests: AtomicU64,
+}
+
+impl S3Backend {
+    /// A backend for `loc` with `creds`; nothing is contacted yet.
+    pub fn new(loc: S3Location, creds: &S3Credentials) -> Result<S3Backend> {
+        runtime()?;
+        let credentials = Credentials::new(
+            Some(&creds.access_key),
+            Some(creds.secret_key.expose()),
+            None,
+            None,
+            None,
+        )
+        .map_err(|e| Error::new(ErrorKind::BadInput, format!("S3 credentials: {e}")))?;
+        let region = Region::Custom {
+            region: loc.region.clone(),
+            endpoint: loc.endpoint(),
+        };
+        let mut bucket = Bucket::new(&loc.bucket, region, credentials).map_err(|e| {
+            Error::new(
+                ErrorKind::BadInput,
+                format!("S3 bucket {} at {}: {e}", loc.bucket, loc.endpoint()),
+            )
+        })?;
+        if loc.path_style {
+            bucket = bucket.with_path_style();
+        }
+        Ok(S3Backend {
+            loc,
+            bucket,
+            page: 1000,
+            timeouts: Timeouts::default(),
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    /// Lists with pages of `n` keys (S3's maximum is 1,000).
+    pub fn with_page_size(mut self, n: usize) -> Self {
+        self.page = n.clamp(1, 1000);
+        self
+    }
+
+    /// Sets the request timeouts.
+    pub fn with_timeouts(mut self, t: Timeouts) -> Self {
+        self.timeouts = t;
+        self
+    }
+
+    /// The location.
+    pub fn s3_location(&self) -> &S3Location {
+        &self.loc
+    }
+
+    /// The bucket with the timeout for a request moving `bytes`.
+    fn bucket_for(&self, bytes: usize) -> Result<Box<Bucket>> {
+        let mib = u32::try_from(bytes >> 20).unwrap_or(u32::MAX);
+        let t = self.timeouts.request + self.timeouts.per_mib.saturating_mul(mib);
+        self.bucket
+            .with_request_timeout(t)
+            .map_err(|e| self.fail("configure", "", e))
+    }
+
+    fn run<T>(&self, fut: impl std::future::Future<Output = T>) -> Result<T> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        Ok(runtime()?.block_on(fut))
+    }
+
+    fn key(&self, kind: Kind, name: &str) -> Result<String> {
+        Ok(self.loc.key(&object_path(kind, name)?))
+    }
+
+    /// Maps a failed request on `key` to an error naming the endpoint and
+    /// the object, classified for the retry layer.
+    fn fail(&self, op: &str, key: &str, e: S3Error) -> Error {
+        let at = format!(
+            "{} {op} s3://{}/{key}",
+            self.loc.endpoint(),
+            self.loc.bucket
+        );
+        match e {
+            S3Error::HttpFailWithBody(code, body) => {
+                let s3code = xml_tag(&body, "Code").unwrap_or_default();
+                match code {
+                    404 if s3code == "NoSuchBucket" => Error::new(
+                        ErrorKind::BadInput,
+                        format!(
+                            "S3 bucket '{}' does not exist at {}",
+                            self.loc.bucket,
+                            self.loc.endpoint()
+                        ),
+                    )
+                    .hint(format!(
+                        "buckets are the administrator's: create it (e.g. 'aws --endpoint-url {} s3 mb s3://{}'), then run again",
+                        self.loc.endpoint(),
+                        self.loc.bucket
+                    )),
+                    404 => Error::new(ErrorKind::NotFound, format!("{at}: no such object")),
+                    401 | 403 => Error::new(
+                        ErrorKind::StorageDenied,
+                        format!("{at}: refused by the storage ({code} {s3code})"),
+                    )
+                    .hint("check the node's storage credential and its policy (docs/storage.md)"),
+                    408 | 429 | 500..=599 => Error::new(
+                        ErrorKind::StorageUnavailable,
+                        format!("{at}: the storage answered {code} {s3code}"),
+                    ),
+                    _ => Error::new(
+                        ErrorKind::Io,
+                        format!("{at}: the storage answered {code} {s3code}"),
+                    ),
+                }
+            }
+            S3Error::Reqwest(r) => {
+                let what = if r.is_timeout() {
+                    "timed out".to_owned()
+                } else if r.is_connect() {
+                    "cannot connect".to_owned()
+                } else {
+                    format!("transport error: {}", error_chain(&r))
+                };
+                Error::new(ErrorKind::StorageUnavailable, format!("{at}: {what}"))
+            }
+            // A truncated or garbled answer: may pass on a retry.
+            other => Error::new(
+                ErrorKind::StorageUnavailable,
+                format!("{at}: {}", error_chain(&other)),
+            ),
+        }
+    }
+
+    /// Whether the bucket exists (a listing of the prefix answers).
+    fn list_keys(&self, prefix: &str, max: Option<usize>) -> Result<Vec<(String, u64)>> {
+        let mut out = Vec::new();
+        let mut token = None;
+        let b = self.bucket_for(0)?;
+        loop {
+            let page = max.unwrap_or(self.page).min(self.page);
+            let r =
+                self.run(b.list_page(prefix.to_owned(), None, token.take(), None, Some(page)))?;
+            let (res, _) = r.map_err(|e| self.fail("list", prefix, e))?;
+            out.extend(res.contents.into_iter().map(|o| (o.key, o.size)));
+            match res.next_continuation_token {
+                Some(t) if res.is_truncated && max.is_none_or(|m| out.len() < m) => token = Some(t),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    fn upload(&self, key: &str, data: &[u8]) -> Result<Written> {
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            http::header::IF_NONE_MATCH,
+            http::HeaderValue::from_static("*"),
+        );
+        let b = self.bucket_for(data.len())?;
+        let r = self.run(b.put_object_with_headers(key, data, Some(h)))?;
+        match r {
+            Ok(_) => Ok(Written::New),
+            Err(S3Error::HttpFailWithBody(412, _)) => Ok(Written::AlreadyPresent),
+            Err(e) => Err(self.fail("put", key, e)),
+        }
+    }
+
+    fn upload_parts(&self, key: &str, data: &[u8]) -> Result<Written> {
+        let b = self.bucket_for(0)?;
+        let init = self
+            .run(b.initiate_multipart_upload(key, "application/octet-stream"))?
+            .map_err(|e| self.fail("start multipart upload", key, e))?;
+        let id = init.upload_id;
+        let done = self.parts_and_complete(key, &id, data);
+        if !matches!(done, Ok(Written::New)) {
+            // Nothing may linger: abort (best effort; a lifecycle rule on
+            // incomplete uploads is the backstop, docs/storage.md).
+            if let Ok(Err(e)) = self.run(b.abort_upload(key, &id)) {
+                tracing::debug!("aborting the upload of {key}: {e}");
+            }
+        }
+        done
+    }
+
+    fn parts_and_complete(&self, key: &str, id: &str, data: &[u8]) -> Result<Written> {
+        let b = self.bucket_for(PART_SIZE)?;
+        let mut parts = Vec::new();
+        for (i, chunk) in data.chunks(PART_SIZE).enumerate() {
+            let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let part = self
+                .run(b.put_multipart_chunk(chunk.to_vec(), key, n, id, "application/octet-stream"))?
+                .map_err(|e| self.fail("upload part", key, e))?;
+            parts.push(part);
+        }
+        let mut h = http::HeaderMap::new();
+        h.insert(
+            http::header::IF_NONE_MATCH,
+            http::HeaderValue::from_static("*"),
+        );
+        let cb = self
+            .bucket_for(0)?
+            .with_extra_headers(h)
+            .map_err(|e| self.fail("complete multipart upload", key, e))?;
+        match self.run(cb.complete_multipart_upload(key, id, parts))? {
+            Ok(_) => Ok(Written::New),
+            Err(S3Error::HttpFailWithBody(412, _)) => Ok(Written::AlreadyPresent),
+            Err(e) => Err(self.fail("complete multipart upload", key, e)),
+        }
+    }
+
+    /// Streams `key` (from `range` when given, inclusive bounds), failing as
+    /// damage past `limit` bytes.
+    fn fetch(
+        &self,
+        kind: Kind,
+        key: &str,
+        range: Option<(u64, u64)>,
+        limit: u64,
+    ) -> Result<Vec<u8>> {
+        let want = usize::try_from(limit.min(1 << 40)).unwrap_or(usize::MAX);
+        let b = self.bucket_for(want)?;
+        let op = if range.is_some() { "get range" } else { "get" };
+        let fut = async {
+            let mut s = match range {
+                Some((from, to)) => {
+                    // rust-s3 has no streaming range GET: bounded by `to` anyway.
+                    let r = b.get_object_range(key, from, Some(to)).await?;
+                    return Ok(r.to_vec());
+                }
+                None => b.get_object_stream(key).await?,
+            };
+            let mut out = Vec::new();
+            while let Some(chunk) = s.bytes().next().await {
+                let chunk = chunk?;
+                if (out.len() + chunk.len()) as u64 > limit {
+                    return Err(S3Error::HttpFailWithBody(
+                        0,
+                        format!("{} of more than {limit} bytes", kind.noun()),
+                    ));
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(out)
+        };
+        match self.run(fut)? {
+            Ok(v) => Ok(v),
+            Err(S3Error::HttpFailWithBody(0, what)) => Err(Error::damaged(format!(
+                "repository {}: {key} is a {what} (more than the format allows)",
+                self.location()
+            ))),
+            Err(e) => Err(self.fail(op, key, e)),
+        }
+    }
+}
+
+/// The text of the first `<tag>` in an S3 XML error body.
+fn xml_tag(body: &str, tag: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let start = body.find(&open)? + open.len();
+    let end = body[start..].find("</")? + start;
+    Some(
+        body[start..end]
+            .chars()
+            .filter(|c| c.is_ascii_graphic())
+            .take(64)
+            .collect(),
+    )
+}
+
+/// An error with its sources, on one line.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s.replace('\n', " ")
+}
+
+impl Backend for S3Backend {
+    fn location(&self) -> String {
+        super::Location::S3(self.loc.clone()).to_string()
+    }
+
+    fn presence(&self) -> Result<Presence> {
+        let root = self.loc.key("");
+        let keys = self.list_keys(&root, Some(2))?;
+        let config = self.loc.key("config");
+        Ok(if keys.is_empty() {
+            Presence::Empty
+        } else if keys.iter().any(|(k, _)| *k == config) {
+            Presence::Repository
+        } else {
+            // The config may sort after other keys: ask for it by name.
+            match self.run(self.bucket_for(0)?.head_object(&config))? {
+                Ok(_) => Presence::Repository,
+                Err(S3Error::HttpFailWithBody(404, _)) => Presence::Other,
+                Err(e) => return Err(self.fail("head", &config, e)),
+            }
+        })
+    }
+
+    fn create(&self) -> Result<()> {
+        // Object storage has no directories: the prefix only has to be free.
+        match self.presence()? {
+            Presence::Empty | Presence::Missing => Ok(()),
+            Presence::Repository => Err(Error::new(
+                ErrorKind::BadInput,
+                format!("a repository already exists at {}", self.location()),
+            )
+            .hint("use it as it is, or choose another prefix")),
+            Presence::Other => Err(Error::new(
+                ErrorKind::BadInput,
+                format!("{} is not empty", self.location()),
+            )
+            .hint("a repository is created under an empty prefix")),
+        }
+    }
+
+    fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
+        let rel = if kind == Kind::Config {
+            "config".to_owned()
+        } else {
+            format!("{}/", kind.dir())
+        };
+        let base = self.loc.key(&rel);
+        let mut out = Vec::new();
+        for (key, size) in self.list_keys(&base, None)? {
+            let Some(rest) = key.strip_prefix(&self.loc.key("")) else {
+                continue;
+            };
+            let name = rest.rsplit('/').next().unwrap_or_default();
+            // Only objects exactly where their name puts them count.
+            if valid_name(kind, name).is_ok()
+                && object_path(kind, name).ok().as_deref() == Some(rest)
+            {
+                out.push((name.to_owned(), size));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
+        let key = self.key(kind, name)?;
+        self.fetch(kind, &key, None, limit)
+    }
+
+    fn read_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+        let key = self.key(kind, name)?;
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        match self.fetch(kind, &key, Some((offset, offset + len - 1)), len) {
+            // Past the end: S3 answers 416 where a file read returns nothing.
+            Err(e) if e.message().contains(" 416 ") => Ok(Vec::new()),
+            r => {
+                let v = r?;
+                if v.len() as u64 > len {
+                    return Err(Error::damaged(format!(
+                        "repository {}: {key} answered {} bytes for a range of {len}",
+                        self.location(),
+                        v.len()
+                    )));
+                }
+                Ok(v)
+            }
+        }
+    }
+
+    fn write(&self, kind: Kind, name: &str, data: &[u8]) -> Result<Written> {
+        let key = self.key(kind, name)?;
+        if data.len() > MULTIPART_ABOVE {
+            self.upload_parts(&key, data)
+        } else {
+            self.upload(&key, data)
+        }
+    }
+
+    fn remove(&self, kind: Kind, name: &str) -> Result<()> {
+        let key = self.key(kind, name)?;
+        self.run(self.bucket_for(0)?.delete_object(&key))?
+            .map(|_| ())
+            .map_err(|e| self.fail("delete", &key, e))
+    }
+
+    fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::seaweed;
+
+    fn backend(s: &seaweed::S3Server, hint: &str) -> S3Backend {
+        let bucket = s.bucket(hint);
+        S3Backend::new(s.s3_location(&bucket, "fleet/node-01"), &s.admin).unwrap()
+    }
+
+    #[test]
+    fn conformance_on_a_real_s3_server() {
+        let Some(s) = seaweed::server() else { return };
+        crate::testing::conformance(&backend(s, "conformance"));
+        // 10,000 objects listed back in pages of 100.
+        let many = backend(s, "many").with_page_size(100);
+        crate::testing::conformance_many(&many, 10_000);
+        assert!(many.requests() >= 10_000 + 100, "{}", many.requests());
+    }
+
+    #[test]
+    fn multipart_uploads_appear_whole_or_not_at_all() {
+        let Some(s) = seaweed::server() else { return };
+        let b = backend(s, "multipart");
+        b.create().unwrap();
+        let big: Vec<u8> = (0..MULTIPART_ABOVE + PART_SIZE + 12345)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let name = "ef".repeat(32);
+        assert_eq!(b.write(Kind::Data, &name, &big).unwrap(), Written::New);
+        assert_eq!(
+            b.write(Kind::Data, &name, b"other").unwrap(),
+            Written::AlreadyPresent
+        );
+        assert_eq!(
+            b.write(Kind::Data, &name, &big).unwrap(),
+            Written::AlreadyPresent
+        );
+        assert_eq!(b.read(Kind::Data, &name, big.len() as u64).unwrap(), big);
+        assert_eq!(
+            b.read_range(Kind::Data, &name, PART_SIZE as u64 - 3, 6)
+                .unwrap(),
+            &big[PART_SIZE - 3..PART_SIZE + 3]
+        );
+        // An upload that never completes (a killed node) leaves nothing visible.
+        let key = b.key(Kind::Data, &"12".repeat(32)).unwrap();
+        let bk = b.bucket_for(0).unwrap();
+        let init = b
+            .run(bk.initiate_multipart_upload(&key, "application/octet-stream"))
+            .unwrap()
+            .unwrap();
+        b.run(bk.put_multipart_chunk(
+            big[..PART_SIZE].to_vec(),
+            &key,
+            1,
+            &init.upload_id,
+            "application/octet-stream",
+        ))
+        .unwrap()
+        .unwrap();
+        let listed: Vec<String> = b
+            .list(Kind::Data)
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(listed, vec![name]);
+        assert_eq!(
+            b.read(Kind::Data, &"12".repeat(32), 1 << 30)
+                .unwrap_err()
+                .kind(),
+            ErrorKind::NotFound
+        );
+    }
+
+    #[test]
+    fn a_missing_bucket_and_a_wrong_secret_are_one_line_errors_naming_them() {
+        let Some(s) = seaweed::server() else { return };
+        let b = S3Backend::new(s.s3_location("no-such-bucket", "x"), &s.admin).unwrap();
+        let e = b.presence().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::BadInput);
+        let text = e.to_string();
+        assert!(
+            text.contains("'no-such-bucket' does not exist") && text.contains("s3 mb"),
+            "{text}"
+        );
+        let wrong = S3Credentials {
+            access_key: s.admin.access_key.clone(),
+            secret_key: Secret::new("canary-wrong-secret"),
+        };
+        let bucket = s.bucket("denied");
+        let b = S3Backend::new(s.s3_location(&bucket, "x"), &wrong).unwrap();
+        let e = b.list(Kind::Data).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::StorageDenied, "{e}");
+        assert!(!format!("{e:?}").contains("canary-wrong-secret"));
+    }
+}

