@@ -176,8 +176,14 @@ impl Reporter {
     /// committed snapshot `done` to the repository `repository` (hex id).
     /// Called under the commit lock, so the finished events of a node's
     /// concurrent jobs reach the tower in the order of their chain.
-    pub fn committed(&self, repository: &str, done: &common::ops::backup::BackupOutcome) {
+    pub fn committed(
+        &self,
+        repository: &str,
+        done: &common::ops::backup::BackupOutcome,
+        requests: u64,
+    ) {
         let mut e = self.inner.event(EventKind::Finished);
+        e.storage_requests = (requests > 0).then_some(requests);
         e.ended_at = Some(now());
         e.repository = Some(repository.to_owned());
         let m = &done.snapshot.summary;

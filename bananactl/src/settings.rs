@@ -32,6 +32,12 @@ pub struct FileConfig {
     /// an `s3://` repository without Vault; else `AWS_ACCESS_KEY_ID` and
     /// `AWS_SECRET_ACCESS_KEY`.
     pub storage_credentials: Option<PathBuf>,
+    /// Timeout of one storage request with a small body (default `30s`; a
+    /// large upload or read gets 2 s more per MiB).
+    pub storage_timeout: Option<String>,
+    /// How long one storage operation is retried before the run fails
+    /// (exit 17; default `2m`).
+    pub storage_retry_budget: Option<String>,
     /// The watch tower's URL (status reports).
     pub collector: Option<String>,
     /// Allow the tower's URL to be plain http:// off loopback.
@@ -178,8 +184,29 @@ impl Settings {
             }
             _ => None,
         };
-        let vault = vault.or(from_file.as_ref());
-        Ok(common::backend::open_with(location, vault)?)
+        let secs = |key: &str, v: &Option<String>| -> anyhow::Result<Option<std::time::Duration>> {
+            v.as_deref()
+                .map(|t| {
+                    common::humanize::parse_duration(t)
+                        .map(std::time::Duration::from_secs)
+                        .map_err(|e| anyhow::anyhow!("config: {key} = {t:?}: {e}"))
+                })
+                .transpose()
+        };
+        let opts = common::backend::OpenOptions {
+            s3: vault.cloned().or(from_file),
+            request_timeout: secs("storage_timeout", &self.file.storage_timeout)?,
+            retry_budget: secs("storage_retry_budget", &self.file.storage_retry_budget)?,
+        };
+        let backend = common::backend::open_with(location, &opts)?;
+        if !location.starts_with("s3://") {
+            return Ok(backend);
+        }
+        // Metadata a remote repository already gave this node is kept in its
+        // state, so an unchanged backup costs a handful of requests.
+        let tag = blake3::hash(backend.location().as_bytes()).to_hex();
+        let dir = self.state_dir.join("cache").join(&tag[..32]);
+        Ok(Box::new(common::backend::cache::Cached::new(backend, &dir)))
     }
 
     /// The node's Vault credentials, when it is enrolled and no key file was named.

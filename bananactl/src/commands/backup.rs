@@ -177,7 +177,7 @@ impl BackupCmd {
         let repo_hex = repo.config().id.to_hex();
         let mut committed = |done: &common::ops::backup::BackupOutcome| {
             if let Some(r) = &reporter {
-                r.committed(&repo_hex, done);
+                r.committed(&repo_hex, done, repo.backend().requests());
             }
         };
         let result = self.options(s, &excludes).and_then(|opts| {
@@ -188,7 +188,7 @@ impl BackupCmd {
             r.finished(result.as_ref().err());
         }
         let done = result?;
-        print_summary(out, &done);
+        print_summary(out, &done, repo.backend().requests());
         Ok(if done.partial || done.link.rollback.is_some() {
             Status::Partial
         } else {
@@ -198,7 +198,7 @@ impl BackupCmd {
 }
 
 /// The run's summary: one line, or the JSON summary.
-fn print_summary(out: &Output, done: &common::ops::backup::BackupOutcome) {
+fn print_summary(out: &Output, done: &common::ops::backup::BackupOutcome, requests: u64) {
     let m = &done.snapshot.summary;
     let reason = if done.link.rollback.is_some() {
         Some("rollback")
@@ -215,6 +215,7 @@ fn print_summary(out: &Output, done: &common::ops::backup::BackupOutcome) {
             "chunks_added": m.chunks_added, "trees_added": m.trees_added, "files_unchanged": m.files_unchanged,
             "warnings": m.warnings, "duration_ms": m.duration_ms, "seq": done.link.seq,
             "prev": done.link.prev.map(|p| p.to_hex()), "reason": reason,
+            "storage_requests": requests,
         }),
         &format!(
             "snapshot {} saved{}: {} files, {} in total, {} read, {} new, {} stored in {:.1}s{}",

@@ -14,5 +14,6 @@ mod incremental;
 mod keys;
 mod output;
 mod roundtrip;
+mod s3;
 mod status;
 mod untrusted;

@@ -276,6 +276,9 @@ pub struct Run {
     pub agent: String,
     /// When the tower received it (absent from older towers).
     pub received_at: Option<i64>,
+    /// Requests the run sent to remote storage (`null` for a directory).
+    #[serde(default)]
+    pub storage_requests: Option<u64>,
 }
 
 /// `GET /api/v1/alerts`.

@@ -101,6 +101,7 @@ pub fn run(r: &RunRec) -> api::Run {
         error: r.error.clone(),
         agent: r.agent.clone(),
         received_at: r.received_at,
+        storage_requests: r.storage_requests,
     }
 }
 

@@ -379,6 +379,7 @@ fn finish_run(
         error: ev.error.clone(),
         agent: ev.agent.clone(),
         received_at: Some(now),
+        storage_requests: ev.storage_requests,
     };
     if w.put_run(store, node, &rec)? {
         j.runs_kept += 1;

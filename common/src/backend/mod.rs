@@ -10,6 +10,7 @@
 //! - a reader never sees a partial object under its final name;
 //! - `list` returns complete objects only, with their sizes.
 
+pub mod cache;
 mod local;
 pub mod location;
 mod range;
@@ -168,29 +169,44 @@ pub(crate) fn valid_name(kind: Kind, name: &str) -> Result<()> {
     }
 }
 
-/// The backend for a repository location (see [`Location`]); S3 takes its
-/// credentials from `creds`, else from the environment.
-pub fn open_with(location: &str, creds: Option<&S3Creds>) -> Result<Box<dyn Backend>> {
+/// How to reach a remote repository; defaults for everything not given.
+#[derive(Debug, Default, Clone)]
+pub struct OpenOptions {
+    /// S3 credentials (from Vault or a file); else the environment's.
+    pub s3: Option<S3Creds>,
+    /// Timeout of one request with a small body (a large one gets more).
+    pub request_timeout: Option<std::time::Duration>,
+    /// How long one operation keeps retrying before the run fails.
+    pub retry_budget: Option<std::time::Duration>,
+}
+
+/// The backend for a repository location (see [`Location`]), remote ones
+/// behind the retry layer.
+pub fn open_with(location: &str, opts: &OpenOptions) -> Result<Box<dyn Backend>> {
     match Location::parse(location)? {
         Location::Local(path) => Ok(Box::new(LocalBackend::new(path))),
         #[cfg(feature = "s3")]
         Location::S3(loc) => {
-            let from_env;
-            let creds = match creds {
+            let creds = match opts.s3.clone().or_else(s3::S3Credentials::from_env) {
                 Some(c) => c,
                 None => {
-                    from_env = s3::S3Credentials::from_env().ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::BadInput,
-                            format!("no credentials for {}", Location::S3(loc.clone())),
-                        )
-                        .hint("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, storage_credentials in the config, or enrol the node with 'bananadm node add --storage-credentials'")
-                    })?;
-                    &from_env
+                    return Err(Error::new(
+                        ErrorKind::BadInput,
+                        format!("no credentials for {}", Location::S3(loc)),
+                    )
+                    .hint("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, storage_credentials in the config, or enrol the node with 'bananadm node add --storage-credentials'"))
                 }
             };
-            let be = s3::S3Backend::new(loc, creds)?;
-            Ok(Box::new(retry::Retrying::new(be, retry::Policy::default())))
+            let mut t = s3::Timeouts::default();
+            if let Some(r) = opts.request_timeout {
+                t.request = r;
+            }
+            let be = s3::S3Backend::new(loc, &creds)?.with_timeouts(t);
+            let mut policy = retry::Policy::default();
+            if let Some(b) = opts.retry_budget {
+                policy.budget = b;
+            }
+            Ok(Box::new(retry::Retrying::new(be, policy)))
         }
         #[cfg(not(feature = "s3"))]
         Location::S3(loc) => Err(Error::new(
@@ -198,7 +214,11 @@ pub fn open_with(location: &str, creds: Option<&S3Creds>) -> Result<Box<dyn Back
             format!(
                 "{}: this build has no S3 support{}",
                 Location::S3(loc),
-                if creds.is_some() { " (credentials ignored)" } else { "" }
+                if opts.s3.is_some() {
+                    " (credentials ignored)"
+                } else {
+                    ""
+                }
             ),
         )),
     }
@@ -209,9 +229,10 @@ pub fn open_with(location: &str, creds: Option<&S3Creds>) -> Result<Box<dyn Back
 pub type S3Creds = s3::S3Credentials;
 /// S3 credentials (a placeholder type without the `s3` feature).
 #[cfg(not(feature = "s3"))]
-pub type S3Creds = ();
+#[derive(Debug, Clone)]
+pub struct S3Creds;
 
-/// [`open_with`] credentials from the environment.
+/// [`open_with`] the defaults (S3 credentials from the environment).
 pub fn open(location: &str) -> Result<Box<dyn Backend>> {
-    open_with(location, None)
+    open_with(location, &OpenOptions::default())
 }

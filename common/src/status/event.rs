@@ -93,6 +93,9 @@ pub struct Event {
     /// That snapshot's `seq`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev_seq: Option<u64>,
+    /// Requests the run sent to remote storage (none for a directory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_requests: Option<u64>,
     /// Events of this node the tower refused (kept in its spool's `refused/`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refused: Option<u64>,
@@ -136,6 +139,7 @@ impl Event {
             seq: None,
             prev: None,
             prev_seq: None,
+            storage_requests: None,
             refused: None,
             error: None,
             agent: format!("bananactl {}", env!("CARGO_PKG_VERSION")),

@@ -12,6 +12,7 @@
 mod faulty;
 pub mod fuzz;
 mod memory;
+pub mod proxy;
 mod receiver;
 #[cfg(feature = "s3")]
 pub mod seaweed;

@@ -109,6 +109,9 @@ pub struct RunRec {
     /// When the tower stored it (a late one was spooled on the node).
     #[serde(default)]
     pub received_at: Option<i64>,
+    /// Requests the run sent to remote storage.
+    #[serde(default)]
+    pub storage_requests: Option<u64>,
 }
 
 #[cfg(test)]
@@ -137,6 +140,7 @@ impl RunRec {
             error: None,
             agent: "t".into(),
             received_at: None,
+            storage_requests: None,
         }
     }
 }

@@ -1,0 +1,205 @@
+//! `bananactl` on a real S3 server (SeaweedFS, started by the tests): faults
+//! on the wire below the retry layer, a dead endpoint, credentials that
+//! never leak, a missing bucket.
+
+use crate::util::*;
+use common::testing::proxy::{FaultProxy, Rates};
+use common::testing::seaweed;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// `e`'s repository reached through `proxy` instead of directly.
+fn via(e: &Env, proxy: &FaultProxy) -> PathBuf {
+    let s = seaweed::server().unwrap();
+    let direct = e.repo.to_str().unwrap().to_owned();
+    PathBuf::from(direct.replace(&s.addr, &proxy.addr().to_string()))
+}
+
+/// Every regular file below `a` has the same bytes below `b`.
+fn same_tree(a: &Path, b: &Path) {
+    let mut n = 0;
+    walk_files(a, &mut |p| {
+        let rel = p.strip_prefix(a).unwrap();
+        assert!(
+            std::fs::read(p).unwrap() == std::fs::read(b.join(rel)).unwrap(),
+            "{} differs",
+            rel.display()
+        );
+        n += 1;
+    });
+    assert!(n > 0);
+}
+
+#[test]
+fn twenty_backups_survive_a_flaky_network_and_a_dead_endpoint_fails_within_the_budget() {
+    let Some(mut e) = Env::s3("faults") else {
+        return;
+    };
+    let s = seaweed::server().unwrap();
+    let config = e.path("empty-config.toml");
+    std::fs::write(
+        &config,
+        "storage_timeout = \"1s\"\nstorage_retry_budget = \"60s\"\n",
+    )
+    .unwrap();
+    let proxy = FaultProxy::start(
+        s.addr.parse().unwrap(),
+        Rates {
+            error: 0.05,
+            reset: 0.05,
+            stall: 0.05,
+            truncate: 0.01,
+            stall_for: Duration::from_millis(1500),
+        },
+        42,
+    );
+    e.repo = via(&e, &proxy);
+    let src = e.path("src");
+    for i in 0..20u64 {
+        write(&src.join(format!("f{i}")), &random_bytes(i, 200_000));
+        write(&src.join("changing"), format!("run {i}").as_bytes());
+        e.backup(&[&src]);
+    }
+    assert!(
+        proxy.injected() >= 20,
+        "faults injected: {}",
+        proxy.injected()
+    );
+    let c = e.json(&["check", "--read-data"]);
+    assert_eq!(c["problems"], 0, "{c}");
+    let target = e.path("restore");
+    e.restore("latest", &target).ok();
+    same_tree(&src, &restored(&target, &src));
+
+    // The endpoint dies: the run fails within its budget, on one line
+    // naming the endpoint, exit 17; the repository is whole afterwards.
+    std::fs::write(
+        &config,
+        "storage_timeout = \"1s\"\nstorage_retry_budget = \"4s\"\n",
+    )
+    .unwrap();
+    proxy.set_down(true);
+    let t = Instant::now();
+    let r = e.run(&["backup", src.to_str().unwrap()]).code(17);
+    assert!(t.elapsed() < Duration::from_secs(12), "{:?}", t.elapsed());
+    let line = r.one_line_error();
+    assert!(line.contains(&proxy.addr().to_string()), "{line}");
+    proxy.set_down(false);
+    proxy.set_rates(Rates::default());
+    assert_eq!(e.json(&["check"])["problems"], 0);
+    e.backup(&[&src]);
+}
+
+#[test]
+fn credentials_come_from_a_private_file_and_never_show() {
+    let Some(mut e) = Env::s3("credfile") else {
+        return;
+    };
+    let s = seaweed::server().unwrap();
+    let canary = s.admin.secret_key.expose().to_owned();
+    let creds = e.path("s3.toml");
+    std::fs::write(
+        &creds,
+        format!(
+            "access_key = \"{}\"\nsecret_key = \"{canary}\"\n",
+            s.admin.access_key
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        e.path("empty-config.toml"),
+        format!("storage_credentials = \"{}\"\n", creds.display()),
+    )
+    .unwrap();
+    e.vars.clear();
+    // Group-readable: refused, naming the file and the fix.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let r = e.run(&["snapshots"]).code(2);
+    assert!(r.one_line_error().contains("chmod 600"), "{}", r.stderr);
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
+    write(&e.path("src/a"), b"hello");
+    let r = e
+        .run(&["--json", "-v", "backup", e.path("src").to_str().unwrap()])
+        .ok();
+    let out = format!("{}{}", r.stdout, r.stderr);
+    assert!(!out.contains(&canary), "the secret key was printed");
+    // Nor in the node's state.
+    walk_files(&e.state, &mut |p| {
+        let b = std::fs::read(p).unwrap();
+        assert!(
+            !b.windows(canary.len()).any(|w| w == canary.as_bytes()),
+            "{}",
+            p.display()
+        );
+    });
+    // A wrong secret: exit 18, the secret not shown.
+    std::fs::write(
+        &creds,
+        format!(
+            "access_key = \"{}\"\nsecret_key = \"wrong-canary-secret\"\n",
+            s.admin.access_key
+        ),
+    )
+    .unwrap();
+    let r = e.run(&["snapshots"]).code(18);
+    assert!(!r.stderr.contains("wrong-canary-secret"), "{}", r.stderr);
+}
+
+#[test]
+fn a_missing_bucket_is_one_line_naming_it_and_init_never_creates_one() {
+    let Some(s) = seaweed::server() else { return };
+    let mut e = Env::bare();
+    e.repo = PathBuf::from(s.location("not-created-here", "n1"));
+    e.vars = vec![
+        ("AWS_ACCESS_KEY_ID".into(), s.admin.access_key.clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY".into(),
+            s.admin.secret_key.expose().to_owned(),
+        ),
+    ];
+    let r = e.run(&["init"]).code(2);
+    let line = r.one_line_error();
+    assert!(
+        line.contains("'not-created-here' does not exist") && line.contains("s3 mb"),
+        "{line}"
+    );
+    // No credentials at all: named, with where to put them.
+    e.vars.clear();
+    let r = e.run(&["snapshots"]).code(2);
+    assert!(
+        r.one_line_error().contains("AWS_ACCESS_KEY_ID"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn an_unchanged_backup_of_twenty_thousand_files_costs_a_handful_of_requests() {
+    let Some(e) = Env::s3("requests") else { return };
+    let src = e.path("src");
+    for d in 0..100 {
+        let dir = src.join(format!("d{d:03}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in 0..200 {
+            std::fs::write(dir.join(format!("f{f:03}")), format!("{d}/{f}")).unwrap();
+        }
+    }
+    let first = e.backup(&[&src]);
+    assert_eq!(first["files"], 20_000);
+    for _ in 0..2 {
+        let again = e.backup(&[&src]);
+        let n = again["storage_requests"].as_u64().unwrap();
+        eprintln!(
+            "unchanged re-backup of 20,000 files: {n} requests (first: {})",
+            first["storage_requests"]
+        );
+        assert!(n <= 20, "{n} requests: {again}");
+        assert_eq!(again["files_unchanged"], 20_000);
+    }
+    // Without its cache (lost state) the node rebuilds it from storage.
+    std::fs::remove_dir_all(e.state.join("cache")).unwrap();
+    let rebuilt = e.backup(&[&src]);
+    assert!(rebuilt["storage_requests"].as_u64().unwrap() > 0);
+    assert!(e.backup(&[&src])["storage_requests"].as_u64().unwrap() <= 20);
+}
