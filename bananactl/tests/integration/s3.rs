@@ -203,3 +203,75 @@ fn an_unchanged_backup_of_twenty_thousand_files_costs_a_handful_of_requests() {
     assert!(rebuilt["storage_requests"].as_u64().unwrap() > 0);
     assert!(e.backup(&[&src])["storage_requests"].as_u64().unwrap() <= 20);
 }
+
+/// The repository of `e` opened in-process, with `e`'s key.
+fn open_repo(e: &Env, location: &str) -> common::repo::Repository {
+    let s = seaweed::server().unwrap();
+    let opts = common::backend::OpenOptions {
+        s3: Some(s.admin.clone()),
+        ..Default::default()
+    };
+    let kf = common::crypto::keyfile::KeyFile::load(&e.key).unwrap();
+    common::repo::Repository::open(
+        common::backend::open_with(location, &opts).unwrap(),
+        &kf.backup_key(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn kill_9_during_a_multipart_upload_leaves_no_partial_object_and_stores_no_chunk_twice() {
+    let Some(mut e) = Env::s3_init("kill", &["--pack-size", "64"]) else {
+        return;
+    };
+    let s = seaweed::server().unwrap();
+    let direct = e.repo.to_str().unwrap().to_owned();
+    let proxy = FaultProxy::start(s.addr.parse().unwrap(), Rates::default(), 1);
+    e.repo = via(&e, &proxy);
+    let src = e.path("src");
+    write(&src.join("big"), &random_bytes(5, 150 << 20));
+    let mut child = e
+        .cmd(&["backup", src.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while proxy.seen("partNumber=") < 2 {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "no multipart upload seen"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the backup ended before the kill"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL, in the middle of a multipart upload
+    child.wait().unwrap();
+    // Only whole objects: every listed pack opens (its header is sealed at its end).
+    let repo = open_repo(&e, &direct);
+    for (name, size) in repo.backend().list(common::backend::Kind::Data).unwrap() {
+        let id: common::Id = name.parse().unwrap();
+        common::repo::pack::read_header(repo.backend(), &id, size, repo.keys())
+            .unwrap_or_else(|err| panic!("partial pack {name}: {err}"));
+    }
+    assert!(repo.snapshots().unwrap().is_empty());
+    // The next backup completes; no chunk is stored twice.
+    e.backup(&[&src]);
+    let loaded = repo.load_index().unwrap();
+    let mut entries = 0;
+    for ix in &loaded.files {
+        let f: common::format::IndexFile = repo
+            .load(
+                common::backend::Kind::Index,
+                common::crypto::SealKind::Index,
+                ix,
+            )
+            .unwrap();
+        entries += f.packs.iter().map(|p| p.blobs.len()).sum::<usize>();
+    }
+    assert_eq!(entries, loaded.index.len(), "a chunk was stored twice");
+    assert_eq!(e.json(&["check", "--read-data"])["problems"], 0);
+}

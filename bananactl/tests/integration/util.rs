@@ -144,6 +144,11 @@ impl Env {
     /// server, with the admin's credentials in the environment; `None`
     /// (skip) without SeaweedFS, except under CI=true.
     pub fn s3(hint: &str) -> Option<Env> {
+        Self::s3_init(hint, &[])
+    }
+
+    /// [`Env::s3`] with extra `init` arguments.
+    pub fn s3_init(hint: &str, init: &[&str]) -> Option<Env> {
         let s = common::testing::seaweed::server()?;
         let mut e = Self::bare();
         e.repo = PathBuf::from(s.location(&s.bucket(hint), "fleet/node-01"));
@@ -154,7 +159,9 @@ impl Env {
                 s.admin.secret_key.expose().to_owned(),
             ),
         ];
-        e.run(&["init"]).ok();
+        let mut args = vec!["init"];
+        args.extend_from_slice(init);
+        e.run(&args).ok();
         Some(e)
     }
 

@@ -37,6 +37,7 @@ struct State {
     rng: Mutex<u64>,
     injected: AtomicU64,
     passed: AtomicU64,
+    lines: Mutex<Vec<String>>,
 }
 
 /// The running proxy (threads end with the process).
@@ -57,6 +58,7 @@ impl FaultProxy {
             rng: Mutex::new(seed | 1),
             injected: AtomicU64::new(0),
             passed: AtomicU64::new(0),
+            lines: Mutex::new(Vec::new()),
         });
         let st = state.clone();
         std::thread::spawn(move || {
@@ -93,6 +95,12 @@ impl FaultProxy {
     /// Requests passed through whole.
     pub fn passed(&self) -> u64 {
         self.state.passed.load(Ordering::Relaxed)
+    }
+
+    /// Requests so far whose first line contains `needle`.
+    pub fn seen(&self, needle: &str) -> usize {
+        let lines = self.state.lines.lock().unwrap_or_else(|p| p.into_inner());
+        lines.iter().filter(|l| l.contains(needle)).count()
     }
 }
 
@@ -197,6 +205,11 @@ fn serve(st: &State, mut c: TcpStream) -> std::io::Result<()> {
     }
     c.set_read_timeout(Some(Duration::from_secs(120)))?;
     let req = read_request(&mut c)?;
+    let first = req.split(|b| *b == b'\r').next().unwrap_or_default();
+    st.lines
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(String::from_utf8_lossy(first).into_owned());
     let fault = pick(st);
     if fault.is_some() {
         st.injected.fetch_add(1, Ordering::Relaxed);
