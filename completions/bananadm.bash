@@ -617,13 +617,17 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node__subcmd__add)
-            opts="-v -h -V --storage --collector --ttl --wrap-ttl --replace --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            opts="-v -h -V --storage --storage-credentials --collector --ttl --wrap-ttl --replace --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --storage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-credentials)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -93,7 +93,8 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_s
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l storage -d 'The node\'s repository location (stored in its agent secret)' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l storage -d 'The node\'s repository location (stored in its agent secret): a directory, or s3://HOST[:PORT]/BUCKET/PREFIX[?region=..&path_style=true&tls=false]' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l storage-credentials -d 'The node\'s S3 credential: a TOML file (`access_key`, `secret_key`; mode 0600), stored in its agent and restore secrets, never on the node' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l collector -d 'The watch tower\'s URL, where the node sends its status' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l ttl -d 'Lifetime of the token a run gets' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l wrap-ttl -d 'Lifetime of the wrapped, single-use enrolment secret' -r

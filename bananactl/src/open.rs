@@ -79,7 +79,15 @@ pub enum Create<'o> {
 pub fn open_with(s: &Settings, create: Create<'_>) -> anyhow::Result<Opened> {
     match s.vault_node()? {
         Some(creds) => open_vault(s, &creds, create),
-        None => open_at(s, &s.repo, || s.key()),
+        None => open_at(s, &s.repo, None, || s.key()),
+    }
+}
+
+/// A storage credential from Vault, as the S3 backend takes it.
+fn s3_creds(c: &common::vault::StorageCredentials) -> common::backend::S3Creds {
+    common::backend::s3::S3Credentials {
+        access_key: c.access_key.clone(),
+        secret_key: c.secret_key.clone(),
     }
 }
 
@@ -89,9 +97,10 @@ pub fn open_with(s: &Settings, create: Create<'_>) -> anyhow::Result<Opened> {
 fn open_at(
     s: &Settings,
     location: &str,
+    storage: Option<&common::backend::S3Creds>,
     key: impl FnOnce() -> anyhow::Result<KeyFile>,
 ) -> anyhow::Result<Opened> {
-    let backend = s.open_backend(location, None)?;
+    let backend = s.open_backend(location, storage)?;
     let record = check_location(s, backend.as_ref(), location)?;
     let key = key()?;
     let repo = Repository::open(backend, &key.backup_key())?;
@@ -185,7 +194,8 @@ fn open_vault(
     } else {
         agent.storage.clone()
     };
-    let backend = s.open_backend(&location, None)?;
+    let storage = agent.storage_credentials.as_ref().map(s3_creds);
+    let backend = s.open_backend(&location, storage.as_ref())?;
     let found = check_location(s, backend.as_ref(), &location);
     let repo = match (found, create) {
         (Ok(record), Create::No | Create::FirstUse(_)) => {
@@ -340,7 +350,8 @@ fn open_grant(s: &Settings, o: &ReadKeyOpts, grant: &str) -> anyhow::Result<Open
     } else {
         secret.storage.clone()
     };
-    open_at(s, &location, || Ok(key))
+    let storage = secret.storage_credentials.as_ref().map(s3_creds);
+    open_at(s, &location, storage.as_ref(), || Ok(key))
 }
 
 /// Break-glass without Vault or key file: the chunk key comes from a key

@@ -36,9 +36,14 @@ pub struct NameArg {
 pub struct AddCmd {
     /// Node name (lowercase letters, digits, '-', '_', '.').
     pub name: String,
-    /// The node's repository location (stored in its agent secret).
+    /// The node's repository location (stored in its agent secret): a
+    /// directory, or s3://HOST[:PORT]/BUCKET/PREFIX[?region=..&path_style=true&tls=false].
     #[arg(long, value_name = "URL")]
     pub storage: Option<String>,
+    /// The node's S3 credential: a TOML file (`access_key`, `secret_key`;
+    /// mode 0600), stored in its agent and restore secrets, never on the node.
+    #[arg(long, value_name = "FILE")]
+    pub storage_credentials: Option<std::path::PathBuf>,
     /// The watch tower's URL, where the node sends its status.
     #[arg(long, value_name = "URL")]
     pub collector: Option<String>,
@@ -165,8 +170,13 @@ impl AddCmd {
                 ))
             })?;
         }
-        let restore = self.restore_secret(v)?;
-        self.agent_secret(v, &restore)?;
+        if let Some(st) = &self.storage {
+            // Refuses a secret in the URL before anything is stored.
+            common::backend::Location::parse(st)?;
+        }
+        let creds = self.credentials()?;
+        let restore = self.restore_secret(v, creds.as_ref())?;
+        self.agent_secret(v, &restore, creds)?;
         self.policies(v, &loc)?;
         let (role_id, wrapped) = self.approle(v)?;
         let cmd = enroll_command(&loc, name, &role_id, &wrapped);
@@ -183,14 +193,38 @@ impl AddCmd {
         Ok(())
     }
 
+    /// The storage credential file, read (it must be private).
+    fn credentials(&self) -> anyhow::Result<Option<common::vault::StorageCredentials>> {
+        let Some(p) = &self.storage_credentials else {
+            return Ok(None);
+        };
+        let c = common::backend::s3::S3Credentials::from_file(p)?;
+        Ok(Some(common::vault::StorageCredentials {
+            access_key: c.access_key,
+            secret_key: Secret::new(c.secret_key.expose()),
+        }))
+    }
+
     /// The node's keys: created once, never overwritten (check-and-set 0); a
-    /// new storage location is recorded for restores too.
-    fn restore_secret(&self, v: &Vault) -> anyhow::Result<RestoreSecret> {
+    /// new storage location or credential is recorded for restores too.
+    fn restore_secret(
+        &self,
+        v: &Vault,
+        creds: Option<&common::vault::StorageCredentials>,
+    ) -> anyhow::Result<RestoreSecret> {
         let name = &self.name;
         Ok(match v.kv_get::<RestoreSecret>(&paths::restore(name))? {
             Some((mut r, ver)) => {
+                let mut changed = false;
                 if let Some(st) = self.storage.as_ref().filter(|st| **st != r.storage) {
                     r.storage = st.clone();
+                    changed = true;
+                }
+                if let Some(c) = creds {
+                    r.storage_credentials = Some(c.clone());
+                    changed = true;
+                }
+                if changed {
                     v.kv_put(&paths::restore(name), &r, ver)?;
                 }
                 r
@@ -204,6 +238,7 @@ impl AddCmd {
                     identities: vec![age::identity_secret(&identity)],
                     chunk_key: Secret::new(hex::encode(ck.as_ref())),
                     storage: self.storage.clone().unwrap_or_default(),
+                    storage_credentials: creds.cloned(),
                 };
                 v.kv_put(&paths::restore(name), &r, 0)?;
                 r
@@ -213,7 +248,12 @@ impl AddCmd {
 
     /// What a run reads: the newest identity's recipient, the chunk key, the
     /// storage, the break-glass envelopes and the collector.
-    fn agent_secret(&self, v: &Vault, restore: &RestoreSecret) -> anyhow::Result<()> {
+    fn agent_secret(
+        &self,
+        v: &Vault,
+        restore: &RestoreSecret,
+        creds: Option<common::vault::StorageCredentials>,
+    ) -> anyhow::Result<()> {
         let name = &self.name;
         let newest = restore
             .identities
@@ -237,6 +277,11 @@ impl AddCmd {
             chunk_key: restore.chunk_key.clone(),
             envelopes: envelopes(v, restore, &storage)?,
             storage,
+            storage_credentials: creds.or_else(|| {
+                existing
+                    .as_ref()
+                    .and_then(|(a, _)| a.storage_credentials.clone())
+            }),
             collector: self
                 .collector
                 .clone()

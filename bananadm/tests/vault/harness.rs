@@ -134,10 +134,22 @@ impl Bao {
     /// Enrols `name` (storage under `dir`) and returns the node.
     pub fn enrol(&self, admin: &str, name: &str, dir: &Path) -> Node {
         let storage = dir.join(format!("repo-{name}"));
-        let out = self.adm(
-            admin,
-            &["node", "add", name, "--storage", storage.to_str().unwrap()],
-        );
+        self.enrol_at(admin, name, dir, storage.to_str().unwrap(), &[])
+    }
+
+    /// Enrols `name` with `storage` (any location) and extra `node add` arguments.
+    pub fn enrol_at(
+        &self,
+        admin: &str,
+        name: &str,
+        dir: &Path,
+        storage: &str,
+        extra: &[&str],
+    ) -> Node {
+        let mut args = vec!["node", "add", name, "--storage", storage];
+        args.extend_from_slice(extra);
+        let out = self.adm(admin, &args);
+        let storage = PathBuf::from(storage);
         assert!(out.status.success(), "{}", stderr(&out));
         let cmd = stdout(&out);
         let node = Node::new(dir, name, storage);

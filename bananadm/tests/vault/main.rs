@@ -7,4 +7,5 @@ mod harness;
 mod flows;
 mod hostile;
 mod matrix;
+mod s3;
 mod secrets;

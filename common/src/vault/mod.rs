@@ -85,6 +85,9 @@ pub struct AgentSecret {
     pub chunk_key: Secret,
     /// Repository location.
     pub storage: String,
+    /// The node's storage credential (S3), for `s3://` locations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_credentials: Option<StorageCredentials>,
     /// Signed break-glass key envelopes to store in the repository (see `docs/vault.md`).
     #[serde(default)]
     pub envelopes: Vec<String>,
@@ -104,6 +107,24 @@ pub struct RestoreSecret {
     pub chunk_key: Secret,
     /// Repository location.
     pub storage: String,
+    /// A storage credential that can read the repository (S3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_credentials: Option<StorageCredentials>,
+}
+
+/// An S3 access key pair kept in Vault; a run holds it in memory only.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StorageCredentials {
+    /// Access key id.
+    pub access_key: String,
+    /// Secret access key.
+    pub secret_key: Secret,
+}
+
+impl std::fmt::Debug for StorageCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StorageCredentials({}, <secret>)", self.access_key)
+    }
 }
 
 /// `fleet/recipients`: break-glass recipients every node also encrypts to.

@@ -1,0 +1,99 @@
+//! A node whose storage is S3, with its credential in Vault: it backs up and
+//! (with a grant) restores without any credential on its disk, and the
+//! secret key appears nowhere it should not.
+
+use crate::harness::*;
+use common::testing::seaweed;
+
+#[test]
+fn an_s3_node_gets_its_storage_credential_from_vault_and_never_keeps_it() {
+    let Some(bao) = Bao::start() else { return };
+    let Some(s3) = seaweed::server() else { return };
+    let admin = bao.setup();
+    let dir = tempfile::tempdir().unwrap();
+    let secret = s3.admin.secret_key.expose().to_owned();
+    let creds = dir.path().join("s3.toml");
+    std::fs::write(
+        &creds,
+        format!(
+            "access_key = \"{}\"\nsecret_key = \"{secret}\"\n",
+            s3.admin.access_key
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let bucket = s3.bucket("vaultnode");
+    let location = s3.location(&bucket, "nodes/s3node");
+    // A location carrying a secret is refused before anything is stored.
+    let bad = location.replace("s3://", "s3://AKIA:oops@");
+    let out = bao.adm(&admin, &["node", "add", "leaky", "--storage", &bad]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(!stderr(&out).contains("oops"), "{}", stderr(&out));
+    let n = bao.enrol_at(
+        &admin,
+        "s3node",
+        dir.path(),
+        &location,
+        &["--storage-credentials", creds.to_str().unwrap()],
+    );
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("f"), b"stored on S3 through Vault").unwrap();
+    let mut transcript = Vec::new();
+    let mut child = n
+        .cmd(&["--json", "-vv", "backup", data.to_str().unwrap()])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut proc_seen = Vec::new();
+    for _ in 0..100 {
+        for f in ["cmdline", "environ"] {
+            if let Ok(b) = std::fs::read(format!("/proc/{pid}/{f}")) {
+                proc_seen.extend_from_slice(&b);
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    transcript.extend_from_slice(&o.stdout);
+    transcript.extend_from_slice(&o.stderr);
+    let g = stdout(&bao.adm(&admin, &["restore", "grant", "s3node"]));
+    let target = dir.path().join("t");
+    let o = n.run(&[
+        "-vv",
+        "restore",
+        "latest",
+        "--target",
+        target.to_str().unwrap(),
+        "--grant",
+        &g,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    transcript.extend_from_slice(&o.stdout);
+    transcript.extend_from_slice(&o.stderr);
+    let back = std::fs::read(target.join(data.strip_prefix("/").unwrap()).join("f")).unwrap();
+    assert_eq!(back, b"stored on S3 through Vault");
+    let o = bao.adm(&admin, &["--json", "node", "show", "s3node"]);
+    transcript.extend_from_slice(&o.stdout);
+    let has = |hay: &[u8]| hay.windows(secret.len()).any(|w| w == secret.as_bytes());
+    assert!(!has(&transcript), "the storage secret was printed");
+    assert!(
+        !has(&proc_seen),
+        "the storage secret is in the agent's /proc"
+    );
+    for (p, bytes) in tree_bytes(dir.path()) {
+        if p == creds {
+            continue;
+        }
+        assert!(!has(&bytes), "{} holds the storage secret", p.display());
+    }
+}
