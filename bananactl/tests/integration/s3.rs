@@ -275,3 +275,70 @@ fn kill_9_during_a_multipart_upload_leaves_no_partial_object_and_stores_no_chunk
     assert_eq!(entries, loaded.index.len(), "a chunk was stored twice");
     assert_eq!(e.json(&["check", "--read-data"])["problems"], 0);
 }
+
+/// Acceptance 3: the node's credential is the append-only one `bananadm
+/// storage policy` prints, on a versioned bucket with Object Lock.
+#[test]
+fn an_append_only_node_backs_up_cannot_delete_and_an_overwrite_changes_no_restore() {
+    let Some(s) = seaweed::server() else { return };
+    let mut e = Env::bare();
+    let prefix = format!("node1/r{:08x}", rand::random::<u32>());
+    e.repo = PathBuf::from(s.location(seaweed::LOCKED_BUCKET, &prefix));
+    let as_node = vec![
+        ("AWS_ACCESS_KEY_ID".to_owned(), s.node.access_key.clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY".to_owned(),
+            s.node.secret_key.expose().to_owned(),
+        ),
+    ];
+    e.vars = as_node.clone();
+    e.run(&["init"]).ok();
+    let src = e.path("src");
+    write(&src.join("a"), &random_bytes(1, 300_000));
+    e.backup(&[&src]);
+    write(&src.join("b"), &random_bytes(2, 300_000));
+    let second = e.backup(&[&src]);
+    assert_eq!(second["files_unchanged"], 1, "incremental: {second}");
+    // The node's credential cannot delete.
+    let node_opts = common::backend::OpenOptions {
+        s3: Some(s.node.clone()),
+        ..Default::default()
+    };
+    let be = common::backend::open_with(e.repo.to_str().unwrap(), &node_opts).unwrap();
+    let packs = be.list(common::backend::Kind::Data).unwrap();
+    assert!(!packs.is_empty());
+    let (victim, size) = packs[0].clone();
+    let err = be.remove(common::backend::Kind::Data, &victim).unwrap_err();
+    assert_eq!(err.kind(), common::ErrorKind::StorageDenied, "{err}");
+    // It can overwrite (no permission refuses that): only a version is added.
+    let key = format!("{prefix}/data/{}/{victim}", &victim[..2]);
+    s.overwrite(
+        &s.node,
+        seaweed::LOCKED_BUCKET,
+        &key,
+        &random_bytes(3, size as usize),
+    )
+    .unwrap();
+    // A restore (full key, a credential that may list versions) is identical...
+    e.vars = vec![
+        ("AWS_ACCESS_KEY_ID".into(), s.admin.access_key.clone()),
+        (
+            "AWS_SECRET_ACCESS_KEY".into(),
+            s.admin.secret_key.expose().to_owned(),
+        ),
+    ];
+    let target = e.path("restore");
+    e.restore("latest", &target).ok();
+    same_tree(&src, &restored(&target, &src));
+    // ...and check names the overwritten object.
+    let r = e.run(&["check", "--read-data"]).code(13);
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        said.contains(&victim) && said.contains("overwritten"),
+        "{said}"
+    );
+    // The node goes on backing up.
+    e.vars = as_node;
+    write(&src.join("c"), b"more");
+    e.backup(&[&src]);
+}

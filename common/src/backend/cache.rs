@@ -130,6 +130,10 @@ impl Backend for Cached {
     fn requests(&self) -> u64 {
         self.inner.requests()
     }
+    fn recover(&self, kind: Kind, name: &str, limit: u64) -> Result<bool> {
+        let _ = std::fs::remove_file(self.path(kind, name));
+        self.inner.recover(kind, name, limit)
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@
 pub mod cache;
 mod local;
 pub mod location;
+pub mod policy;
 mod range;
 pub mod retry;
 #[cfg(feature = "s3")]
@@ -126,6 +127,13 @@ pub trait Backend: Send + Sync {
     /// Requests sent to the storage so far (remote backends; 0 for a directory).
     fn requests(&self) -> u64 {
         0
+    }
+    /// For an object whose bytes do not hash to its name (overwritten in
+    /// storage): looks for an older version that does and, if there is one,
+    /// reads of the object return it from then on. False where storage
+    /// keeps no history (a directory) or the credential cannot list it.
+    fn recover(&self, _kind: Kind, _name: &str, _limit: u64) -> Result<bool> {
+        Ok(false)
     }
 }
 

@@ -137,6 +137,11 @@ impl<B: Backend> Backend for Retrying<B> {
     fn requests(&self) -> u64 {
         self.inner.requests()
     }
+    fn recover(&self, kind: Kind, name: &str, limit: u64) -> Result<bool> {
+        self.attempt(&format!("the versions of {} {name}", kind.noun()), |b| {
+            b.recover(kind, name, limit)
+        })
+    }
 }
 
 #[cfg(test)]

@@ -151,6 +151,9 @@ pub struct S3Backend {
     page: usize,
     timeouts: Timeouts,
     requests: AtomicU64,
+    /// Overwritten objects and the version that still holds their original
+    /// bytes: reads of them go to that version ([`Backend::recover`]).
+    originals: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 impl S3Backend {
@@ -184,6 +187,7 @@ impl S3Backend {
             page: 1000,
             timeouts: Timeouts::default(),
             requests: AtomicU64::new(0),
+            originals: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -211,6 +215,56 @@ impl S3Backend {
         self.bucket
             .with_request_timeout(t)
             .map_err(|e| self.fail("configure", "", e))
+    }
+
+    /// The bucket for reading `key`: at its original version if it was
+    /// overwritten and one was found.
+    fn reader_for(&self, key: &str, bytes: usize) -> Result<Box<Bucket>> {
+        let b = self.bucket_for(bytes)?;
+        let v = self
+            .originals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned();
+        match v {
+            Some(v) => b
+                .with_extra_query(std::collections::HashMap::from([(
+                    "versionId".to_owned(),
+                    v,
+                )]))
+                .map(Box::new)
+                .map_err(|e| self.fail("configure", key, e)),
+            None => Ok(b),
+        }
+    }
+
+    /// The versions of exactly `key`, oldest first (needs
+    /// `s3:ListBucketVersions`).
+    fn versions(&self, key: &str) -> Result<Vec<String>> {
+        let q = std::collections::HashMap::from([
+            ("versions".to_owned(), String::new()),
+            ("prefix".to_owned(), key.to_owned()),
+        ]);
+        let b = self
+            .bucket_for(0)?
+            .with_extra_query(q)
+            .map_err(|e| self.fail("configure", key, e))?;
+        let body = self
+            .run(b.get_object(""))?
+            .map_err(|e| self.fail("list versions of", key, e))?;
+        let text = String::from_utf8_lossy(body.as_slice()).into_owned();
+        // S3 lists the versions of a key newest first.
+        let mut found: Vec<String> = text
+            .split("<Version>")
+            .skip(1)
+            .filter_map(|v| {
+                let v = v.split("</Version>").next()?;
+                (xml_text(v, "Key")? == key).then(|| xml_text(v, "VersionId").map(str::to_owned))?
+            })
+            .collect();
+        found.reverse();
+        Ok(found)
     }
 
     fn run<T>(&self, fut: impl std::future::Future<Output = T>) -> Result<T> {
@@ -368,7 +422,7 @@ impl S3Backend {
         limit: u64,
     ) -> Result<Vec<u8>> {
         let want = usize::try_from(limit.min(1 << 40)).unwrap_or(usize::MAX);
-        let b = self.bucket_for(want)?;
+        let b = self.reader_for(key, want)?;
         let op = if range.is_some() { "get range" } else { "get" };
         let fut = async {
             let mut s = match range {
@@ -403,13 +457,19 @@ impl S3Backend {
     }
 }
 
-/// The text of the first `<tag>` in an S3 XML error body.
-fn xml_tag(body: &str, tag: &str) -> Option<String> {
+/// The text of the first `<tag>` in an S3 XML answer (no entities expected
+/// in the keys and ids Banana writes).
+fn xml_text<'a>(body: &'a str, tag: &str) -> Option<&'a str> {
     let open = format!("<{tag}>");
     let start = body.find(&open)? + open.len();
     let end = body[start..].find("</")? + start;
+    Some(&body[start..end])
+}
+
+/// [`xml_text`] made safe for a message: printable, at most 64 characters.
+fn xml_tag(body: &str, tag: &str) -> Option<String> {
     Some(
-        body[start..end]
+        xml_text(body, tag)?
             .chars()
             .filter(|c| c.is_ascii_graphic())
             .take(64)
@@ -539,6 +599,44 @@ impl Backend for S3Backend {
     fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
+
+    fn recover(&self, kind: Kind, name: &str, limit: u64) -> Result<bool> {
+        if kind == Kind::Config {
+            return Ok(false);
+        }
+        let key = self.key(kind, name)?;
+        let versions = match self.versions(&key) {
+            Ok(v) => v,
+            // A node's credential may not list versions: nothing to fall back to.
+            Err(e) if e.kind() == ErrorKind::StorageDenied => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        for v in versions {
+            self.originals
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key.clone(), v.clone());
+            let got = self.fetch(kind, &key, None, limit);
+            if let Err(e) = &got {
+                tracing::debug!("version {v} of {key}: {e}");
+            }
+            match got {
+                Ok(bytes) if crate::id::Id::of_object(&bytes).to_hex() == name => {
+                    tracing::warn!(
+                        "{} {name} was overwritten in storage; reading its original version {v}",
+                        kind.noun()
+                    );
+                    return Ok(true);
+                }
+                _ => {}
+            }
+        }
+        self.originals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key);
+        Ok(false)
+    }
 }
 
 #[cfg(test)]
@@ -636,5 +734,34 @@ mod tests {
         let e = b.list(Kind::Data).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::StorageDenied, "{e}");
         assert!(!format!("{e:?}").contains("canary-wrong-secret"));
+    }
+}
+
+#[cfg(test)]
+mod history_tests {
+    use super::*;
+    use crate::testing::seaweed;
+
+    #[test]
+    fn an_overwritten_object_is_read_from_its_original_version() {
+        let Some(s) = seaweed::server() else { return };
+        let prefix = format!("node1/h{:08x}", rand::random::<u32>());
+        let b = S3Backend::new(s.s3_location(seaweed::LOCKED_BUCKET, &prefix), &s.admin).unwrap();
+        let original = b"the original bytes".to_vec();
+        let name = crate::id::Id::of_object(&original).to_hex();
+        b.write(Kind::Index, &name, &original).unwrap();
+        let key = b.key(Kind::Index, &name).unwrap();
+        s.overwrite(&s.node, seaweed::LOCKED_BUCKET, &key, b"forged")
+            .unwrap();
+        assert_eq!(b.read(Kind::Index, &name, 100).unwrap(), b"forged");
+        assert!(b.recover(Kind::Index, &name, 100).unwrap());
+        assert_eq!(b.read(Kind::Index, &name, 100).unwrap(), original);
+        assert_eq!(
+            b.read_range(Kind::Index, &name, 4, 8).unwrap(),
+            &original[4..12]
+        );
+        // The node's credential may not list versions: nothing to fall back to.
+        let n = S3Backend::new(s.s3_location(seaweed::LOCKED_BUCKET, &prefix), &s.node).unwrap();
+        assert!(!n.recover(Kind::Index, &name, 100).unwrap());
     }
 }

@@ -388,7 +388,7 @@ fn check_pack(
     progress: &Progress,
 ) -> Result<()> {
     let obj = format!("pack {id}");
-    let bytes = match c.repo.read(Kind::Data, &id.to_hex()) {
+    let mut bytes = match c.repo.read(Kind::Data, &id.to_hex()) {
         Ok(b) => b,
         Err(e) if e.kind() == ErrorKind::Io && !e.to_string().contains("not found") => {
             return Err(e)
@@ -409,7 +409,19 @@ fn check_pack(
         }
     };
     if Id::of_object(&bytes) != *id {
-        c.problem(obj.clone(), "content does not match its name");
+        // Overwritten in storage: the original may survive as an older
+        // version (a versioned bucket), which reads then use. Still reported.
+        let name = id.to_hex();
+        let limit = c.repo.limit(Kind::Data);
+        if c.repo.backend().recover(Kind::Data, &name, limit)? {
+            c.problem(
+                obj.clone(),
+                "overwritten in storage: its content does not match its name; an older version holds the original, which restores and this check use",
+            );
+            bytes = c.repo.read(Kind::Data, &name)?;
+        } else {
+            c.problem(obj.clone(), "content does not match its name");
+        }
     }
     // The header is authenticated on its own, so a damaged body can still be
     // checked blob by blob and the damage pinned to the files it affects.

@@ -22,6 +22,8 @@ pub struct BlobReader<'a> {
     /// offset) → plaintext. Trees and data interleave during a restore, so
     /// one slot per kind is not enough; a few cover both.
     groups: Vec<((u32, u32), Vec<u8>)>,
+    /// Packs already looked for in storage's history (overwritten ones).
+    recovered: std::collections::HashSet<Id>,
 }
 
 const OPEN_PACKS: usize = 4;
@@ -47,11 +49,40 @@ impl<'a> BlobReader<'a> {
             identities: &restore.identities,
             open: HashMap::new(),
             groups: Vec::new(),
+            recovered: std::collections::HashSet::new(),
         })
     }
 
-    /// The plaintext of a blob, verified against its id.
+    /// The plaintext of a blob, verified against its id. A pack that fails
+    /// (overwritten in storage) is looked for once in storage's history; if
+    /// an older version holds the original, the blob is read from it.
     pub fn read(&mut self, id: &Id) -> Result<Vec<u8>> {
+        match self.read_once(id) {
+            Err(e) if e.kind() == ErrorKind::Damaged => {
+                let Some((pack, _)) = self.index.entry(id) else {
+                    return Err(e);
+                };
+                if !self.recovered.insert(pack.id) {
+                    return Err(e);
+                }
+                let limit = self.repo.limit(crate::backend::Kind::Data);
+                if self.repo.backend().recover(
+                    crate::backend::Kind::Data,
+                    &pack.id.to_hex(),
+                    limit,
+                )? {
+                    self.open.clear();
+                    self.groups.clear();
+                    self.read_once(id)
+                } else {
+                    Err(e)
+                }
+            }
+            r => r,
+        }
+    }
+
+    fn read_once(&mut self, id: &Id) -> Result<Vec<u8>> {
         let (pack, entry) = self
             .index
             .entry(id)

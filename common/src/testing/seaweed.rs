@@ -26,7 +26,13 @@ pub struct S3Server {
     pub data: PathBuf,
     /// The admin identity (creates buckets).
     pub admin: S3Credentials,
+    /// An append-only node (`bananadm storage policy` for `node1`) writing
+    /// under `node1/` in [`LOCKED_BUCKET`].
+    pub node: S3Credentials,
 }
+
+/// A versioned bucket with Object Lock (COMPLIANCE, 1 day by default).
+pub const LOCKED_BUCKET: &str = "banana-locked";
 
 fn weed_bin() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("BANANA_WEED_BIN") {
@@ -75,11 +81,32 @@ fn start() -> Option<S3Server> {
         access_key: "bananaadmin".into(),
         secret_key: Secret::new(format!("adminsk{:016x}", rand::random::<u64>())),
     };
-    let ids = serde_json::json!({"identities": [{
-        "name": "admin",
-        "credentials": [{"accessKey": admin.access_key, "secretKey": admin.secret_key.expose()}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-    }]});
+    let node = S3Credentials {
+        access_key: "banananode1".into(),
+        secret_key: Secret::new(format!("nodesk{:016x}", rand::random::<u64>())),
+    };
+    // The policies bananadm prints, as SeaweedFS takes them.
+    let locked = S3Location {
+        host: "127.0.0.1".into(),
+        port: None,
+        bucket: LOCKED_BUCKET.into(),
+        prefix: "node1".into(),
+        region: "us-east-1".into(),
+        path_style: true,
+        tls: false,
+    };
+    let mut ids = crate::backend::policy::policies("node1", &locked).seaweedfs;
+    ids["identities"][0]["credentials"][0] = serde_json::json!({
+        "accessKey": node.access_key, "secretKey": node.secret_key.expose()});
+    ids["identities"][1]["credentials"][0] = serde_json::json!({
+        "accessKey": "bananareaper1", "secretKey": format!("reapersk{:016x}", rand::random::<u64>())});
+    if let Some(list) = ids["identities"].as_array_mut() {
+        list.push(serde_json::json!({
+            "name": "admin",
+            "credentials": [{"accessKey": admin.access_key, "secretKey": admin.secret_key.expose()}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }));
+    }
     std::fs::write(dir.join("identities.json"), ids.to_string()).expect("identities");
     let mut ports = Vec::new();
     for _ in 0..5 {
@@ -137,9 +164,10 @@ fn start() -> Option<S3Server> {
         addr: format!("127.0.0.1:{s3}"),
         data: dir.join("data"),
         admin,
+        node,
     };
     let deadline = Instant::now() + Duration::from_secs(60);
-    while server.try_create("banana-ready").is_err() {
+    while server.try_create("banana-ready", false).is_err() {
         assert!(
             Instant::now() < deadline,
             "SeaweedFS (pid {pid}) did not start; see {}",
@@ -147,11 +175,49 @@ fn start() -> Option<S3Server> {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    server
+        .try_create(LOCKED_BUCKET, true)
+        .expect("locked bucket");
+    server
+        .default_retention(LOCKED_BUCKET)
+        .expect("default retention");
     Some(server)
 }
 
 impl S3Server {
-    fn try_create(&self, bucket: &str) -> Result<(), String> {
+    fn credentials(&self) -> Result<s3::creds::Credentials, String> {
+        s3::creds::Credentials::new(
+            Some(&self.admin.access_key),
+            Some(self.admin.secret_key.expose()),
+            None,
+            None,
+            None,
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    fn region(&self) -> s3::Region {
+        s3::Region::Custom {
+            region: "us-east-1".into(),
+            endpoint: format!("http://{}", self.addr),
+        }
+    }
+
+    /// `PutObjectLockConfiguration`: COMPLIANCE for 1 day by default.
+    fn default_retention(&self, bucket: &str) -> Result<(), String> {
+        let b = s3::Bucket::new(bucket, self.region(), self.credentials()?)
+            .map_err(|e| e.to_string())?
+            .with_path_style();
+        let q = std::collections::HashMap::from([("object-lock".to_owned(), String::new())]);
+        let b = b.with_extra_query(q).map_err(|e| e.to_string())?;
+        let body = "<ObjectLockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>";
+        let rt = crate::backend::s3::runtime().map_err(|e| e.to_string())?;
+        rt.block_on(b.put_object("", body.as_bytes()))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    fn try_create(&self, bucket: &str, locked: bool) -> Result<(), String> {
         let creds = s3::creds::Credentials::new(
             Some(&self.admin.access_key),
             Some(self.admin.secret_key.expose()),
@@ -165,11 +231,27 @@ impl S3Server {
             endpoint: format!("http://{}", self.addr),
         };
         let rt = crate::backend::s3::runtime().map_err(|e| e.to_string())?;
+        if locked {
+            // rust-s3 sends "Enabled" where S3 wants "true": a plain PUT on
+            // the bucket with the header as S3 documents it.
+            let mut h = http::HeaderMap::new();
+            h.insert(
+                "x-amz-bucket-object-lock-enabled",
+                http::HeaderValue::from_static("true"),
+            );
+            let b = s3::Bucket::new(bucket, region, creds)
+                .map_err(|e| e.to_string())?
+                .with_path_style()
+                .with_extra_headers(h)
+                .map_err(|e| e.to_string())?;
+            return rt
+                .block_on(b.put_object("", b""))
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+        }
+        let config = s3::BucketConfiguration::default();
         let r = rt.block_on(s3::Bucket::create_with_path_style(
-            bucket,
-            region,
-            creds,
-            s3::BucketConfiguration::default(),
+            bucket, region, creds, config,
         ));
         match r {
             Ok(resp) if resp.success() => Ok(()),
@@ -186,8 +268,34 @@ impl S3Server {
             .take(30)
             .collect();
         let name = format!("t-{clean}-{:08x}", rand::random::<u32>());
-        self.try_create(&name).expect("create bucket");
+        self.try_create(&name, false).expect("create bucket");
         name
+    }
+
+    /// A plain PUT of `bytes` at `key` with `creds`, without `If-None-Match`:
+    /// what a compromised node could send to overwrite an object.
+    pub fn overwrite(
+        &self,
+        creds: &S3Credentials,
+        bucket: &str,
+        key: &str,
+        bytes: &[u8],
+    ) -> Result<(), String> {
+        let c = s3::creds::Credentials::new(
+            Some(&creds.access_key),
+            Some(creds.secret_key.expose()),
+            None,
+            None,
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+        let b = s3::Bucket::new(bucket, self.region(), c)
+            .map_err(|e| e.to_string())?
+            .with_path_style();
+        let rt = crate::backend::s3::runtime().map_err(|e| e.to_string())?;
+        rt.block_on(b.put_object(key, bytes))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     /// The location of `prefix` in `bucket`, as a node would be given it.
