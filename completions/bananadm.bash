@@ -28,6 +28,9 @@ _bananadm() {
             bananadm,restore)
                 cmd="bananadm__subcmd__restore"
                 ;;
+            bananadm,storage)
+                cmd="bananadm__subcmd__storage"
+                ;;
             bananadm,vault)
                 cmd="bananadm__subcmd__vault"
                 ;;
@@ -61,6 +64,9 @@ _bananadm() {
             bananadm__subcmd__help,restore)
                 cmd="bananadm__subcmd__help__subcmd__restore"
                 ;;
+            bananadm__subcmd__help,storage)
+                cmd="bananadm__subcmd__help__subcmd__storage"
+                ;;
             bananadm__subcmd__help,vault)
                 cmd="bananadm__subcmd__help__subcmd__vault"
                 ;;
@@ -87,6 +93,9 @@ _bananadm() {
                 ;;
             bananadm__subcmd__help__subcmd__restore,grant)
                 cmd="bananadm__subcmd__help__subcmd__restore__subcmd__grant"
+                ;;
+            bananadm__subcmd__help__subcmd__storage,policy)
+                cmd="bananadm__subcmd__help__subcmd__storage__subcmd__policy"
                 ;;
             bananadm__subcmd__help__subcmd__vault,init)
                 cmd="bananadm__subcmd__help__subcmd__vault__subcmd__init"
@@ -142,6 +151,18 @@ _bananadm() {
             bananadm__subcmd__restore__subcmd__help,help)
                 cmd="bananadm__subcmd__restore__subcmd__help__subcmd__help"
                 ;;
+            bananadm__subcmd__storage,help)
+                cmd="bananadm__subcmd__storage__subcmd__help"
+                ;;
+            bananadm__subcmd__storage,policy)
+                cmd="bananadm__subcmd__storage__subcmd__policy"
+                ;;
+            bananadm__subcmd__storage__subcmd__help,help)
+                cmd="bananadm__subcmd__storage__subcmd__help__subcmd__help"
+                ;;
+            bananadm__subcmd__storage__subcmd__help,policy)
+                cmd="bananadm__subcmd__storage__subcmd__help__subcmd__policy"
+                ;;
             bananadm__subcmd__vault,help)
                 cmd="bananadm__subcmd__vault__subcmd__help"
                 ;;
@@ -167,7 +188,7 @@ _bananadm() {
 
     case "${cmd}" in
         bananadm)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version vault node restore breakglass help"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version vault node restore breakglass storage help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -359,7 +380,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__help)
-            opts="vault node restore breakglass help"
+            opts="vault node restore breakglass storage help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -527,6 +548,34 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__help__subcmd__restore__subcmd__grant)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__storage)
+            opts="policy"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__storage__subcmd__policy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1015,6 +1064,120 @@ _bananadm() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__storage)
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version policy help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__storage__subcmd__help)
+            opts="policy help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__storage__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__storage__subcmd__help__subcmd__policy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__storage__subcmd__policy)
+            opts="-v -h -V --storage --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --storage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

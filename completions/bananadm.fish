@@ -38,6 +38,7 @@ complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "vault" -d 'Set Va
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "restore" -d 'Grant a restore'
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "breakglass" -d 'Offline break-glass recipients every backup is also encrypted to'
+complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "storage" -d 'What to install on the storage: append-only S3 policies'
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
@@ -219,11 +220,37 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from help" -f -a "keygen" -d 'Make a break-glass key: prints the identity ONCE (store it offline); Vault keeps only the public half'
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add an existing age recipient (its identity already kept offline)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand breakglass; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass help" -f -a "vault" -d 'Set Vault up for Banana'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass help" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass help" -f -a "restore" -d 'Grant a restore'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass help" -f -a "breakglass" -d 'Offline break-glass recipients every backup is also encrypted to'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -f -a "policy" -d 'Print the node\'s and the reaper\'s S3 policies, and the same as a SeaweedFS identities file, for an append-only node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l storage -d 'The node\'s repository location: s3://HOST[:PORT]/BUCKET/PREFIX' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the node\'s and the reaper\'s S3 policies, and the same as a SeaweedFS identities file, for an append-only node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "vault" -d 'Set Vault up for Banana'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "restore" -d 'Grant a restore'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "breakglass" -d 'Offline break-glass recipients every backup is also encrypted to'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "storage" -d 'What to install on the storage: append-only S3 policies'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "init" -d 'Enable KV v2 and AppRole and write the admin policy; a second run changes nothing'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "policy" -d 'Print the minimal admin policy (use it instead of a root token)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
@@ -234,3 +261,4 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from restore" -f -a "grant" -d 'Issue a restore grant for a node'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from breakglass" -f -a "keygen" -d 'Make a break-glass key: prints the identity ONCE (store it offline); Vault keeps only the public half'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from breakglass" -f -a "add" -d 'Add an existing age recipient (its identity already kept offline)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from storage" -f -a "policy" -d 'Print the node\'s and the reaper\'s S3 policies, and the same as a SeaweedFS identities file, for an append-only node'

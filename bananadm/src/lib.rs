@@ -92,6 +92,9 @@ pub enum Command {
     /// Offline break-glass recipients every backup is also encrypted to.
     #[command(subcommand)]
     Breakglass(commands::breakglass::BreakglassCmd),
+    /// What to install on the storage: append-only S3 policies.
+    #[command(subcommand)]
+    Storage(commands::storage::StorageCmd),
 }
 
 /// Installs the stderr logger. HTTP and Vault client internals stay at warn:

@@ -3,6 +3,7 @@
 pub mod breakglass;
 pub mod grant;
 pub mod node;
+pub mod storage;
 pub mod vault;
 
 use crate::{Cli, Command, GlobalOpts};
@@ -38,6 +39,7 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Node(c) => c.run(&cli.global, &out),
         Command::Restore(c) => c.run(&cli.global, &out),
         Command::Breakglass(c) => c.run(&cli.global, &out),
+        Command::Storage(c) => c.run(&out),
     }
 }
 

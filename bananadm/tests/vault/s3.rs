@@ -97,3 +97,47 @@ fn an_s3_node_gets_its_storage_credential_from_vault_and_never_keeps_it() {
         assert!(!has(&bytes), "{} holds the storage secret", p.display());
     }
 }
+
+/// What `bananadm storage policy` prints is what the test server enforces
+/// (`common::backend::policy`), for the node's own prefix only.
+#[test]
+fn storage_policy_prints_the_enforced_append_only_policies() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bananadm"))
+        .args(["--json", "storage", "policy", "web-01", "--storage"])
+        .arg("s3://s3.example.net/backups/fleet/web-01?region=eu-west-1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let loc = match common::backend::Location::parse("s3://s3.example.net/backups/fleet/web-01")
+        .unwrap()
+    {
+        common::backend::Location::S3(l) => l,
+        _ => unreachable!(),
+    };
+    let p = common::backend::policy::policies("web-01", &loc);
+    assert_eq!(v["node_policy"], p.node);
+    assert_eq!(v["reaper_policy"], p.reaper);
+    let text = v["node_policy"].to_string();
+    assert!(
+        text.contains("arn:aws:s3:::backups/fleet/web-01/*"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("arn:aws:s3:::backups/*\",\"arn:aws:s3:::backups/fleet"),
+        "{text}"
+    );
+    for denied in common::backend::policy::NODE_DENIED {
+        assert!(text.contains(denied), "{denied} not denied");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bananadm"))
+        .args(["storage", "policy", "web-01", "--storage", "/srv/backup"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("not an S3 location"),
+        "{}",
+        stderr(&out)
+    );
+}
