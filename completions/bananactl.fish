@@ -65,6 +65,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l stdin-nam
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l host -d 'Host name to record [default: the system\'s]' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l job -d 'Job name in status reports to the watch tower [default: the config\'s, or \'backup\']' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l every -d 'Expected interval between runs of this job (e.g. 1d), so the tower can tell when it is overdue' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l limit-upload -d 'Upload at most this many KiB per second (averaged over packs); also `limit_upload` in the config file' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F

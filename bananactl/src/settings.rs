@@ -38,6 +38,10 @@ pub struct FileConfig {
     /// How long one storage operation is retried before the run fails
     /// (exit 17; default `2m`).
     pub storage_retry_budget: Option<String>,
+    /// Packs uploaded at the same time (default 2; each holds a pack in memory).
+    pub upload_connections: Option<usize>,
+    /// Upload rate limit in KiB/s (`backup --limit-upload` overrides).
+    pub limit_upload: Option<u64>,
     /// The watch tower's URL (status reports).
     pub collector: Option<String>,
     /// Allow the tower's URL to be plain http:// off loopback.

@@ -47,6 +47,10 @@ pub struct BackupCmd {
     /// tell when it is overdue.
     #[arg(long, value_name = "DURATION", value_parser = common::humanize::parse_duration)]
     pub every: Option<u64>,
+    /// Upload at most this many KiB per second (averaged over packs); also
+    /// `limit_upload` in the config file.
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit_upload: Option<u64>,
 }
 
 fn hostname(s: &Settings, flag: Option<&String>) -> String {
@@ -123,6 +127,11 @@ impl BackupCmd {
             state_dir: Some(s.state_dir.clone()),
             hostname: hostname(s, self.host.as_ref()),
             estimate: true,
+            uploads: s.file.upload_connections.unwrap_or(0),
+            limit_upload: self
+                .limit_upload
+                .or(s.file.limit_upload)
+                .map(|k| k.saturating_mul(1024)),
             ..BackupOptions::new(source)
         })
     }

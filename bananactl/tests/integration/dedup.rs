@@ -38,3 +38,31 @@ fn appending_one_mib_to_200_mib_stores_a_few_mib() {
     assert!(growth < 10 << 20, "growth {growth} should be a few MiB");
     assert!(growth > 1 << 20, "the new MiB must be stored");
 }
+
+/// `--limit-upload` holds a run to its rate (a lower bound: sleeping is
+/// deterministic, so this cannot flake on a loaded machine).
+#[test]
+fn limit_upload_holds_the_rate_and_the_snapshot_is_whole() {
+    let e = Env::with_init(&["--pack-size", "1"]);
+    write(&e.path("src/r"), &random_bytes(77, 3 << 20));
+    let t = std::time::Instant::now();
+    let s = e.json(&[
+        "backup",
+        e.path("src").to_str().unwrap(),
+        "--limit-upload",
+        "1024",
+    ]);
+    let took = t.elapsed().as_secs_f64();
+    let stored = s["bytes_stored"].as_u64().unwrap() as f64;
+    assert!(stored > 3e6, "{s}");
+    assert!(
+        took >= stored / (1024.0 * 1024.0) * 0.9,
+        "{took:.2}s for {stored} bytes at 1 MiB/s"
+    );
+    let target = e.path("out");
+    e.restore("latest", &target).ok();
+    assert_eq!(
+        std::fs::read(restored(&target, &e.path("src")).join("r")).unwrap(),
+        random_bytes(77, 3 << 20)
+    );
+}

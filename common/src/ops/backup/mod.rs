@@ -46,6 +46,11 @@ pub struct BackupOptions {
     pub hostname: String,
     /// Count the sources first so progress can show totals.
     pub estimate: bool,
+    /// Packs uploaded at the same time (0: 2, enough for a small node; each
+    /// one in flight holds a pack in memory).
+    pub uploads: usize,
+    /// Upload rate limit in bytes per second, averaged over packs.
+    pub limit_upload: Option<u64>,
 }
 
 impl BackupOptions {
@@ -58,6 +63,8 @@ impl BackupOptions {
             threads: 0,
             hostname: String::new(),
             estimate: false,
+            uploads: 0,
+            limit_upload: None,
         }
     }
 }
@@ -102,7 +109,15 @@ pub fn backup(
     };
     let threads = crate::worker_threads(opts.threads);
     let source = opts.source;
-    let done = pipeline::run(repo, &index, threads, |sink| {
+    let upload = pipeline::Upload {
+        connections: if opts.uploads == 0 {
+            2
+        } else {
+            opts.uploads.min(64)
+        },
+        limit: opts.limit_upload,
+    };
+    let done = pipeline::run(repo, &index, threads, upload, |sink| {
         let mut run = Run {
             sink,
             catalogue: &mut cat,

@@ -1,7 +1,9 @@
 //! The storage pipeline behind a walk: the walking thread chunks and hashes;
-//! compression runs on one worker per core; one packer thread encrypts packs
-//! and uploads them. Bounded queues between them keep memory bounded by the
-//! queue depth and the pack size, not by file size or count.
+//! compression runs on one worker per core; one packer thread encrypts packs;
+//! [`Upload::connections`] threads upload them (a remote backend's latency
+//! overlaps), within an optional rate limit. Bounded queues between them keep
+//! memory bounded by the queue depth and the pack size, not by file size or
+//! count.
 //!
 //! Blobs smaller than [`GROUP_BELOW`] are compressed in groups: a codec's
 //! per-stream set-up costs more than compressing a small file, and shared
@@ -155,17 +157,87 @@ pub struct Done {
     pub added: (u64, u64, u64),
 }
 
-/// Runs `walk` on this thread with the compression workers and the packer
-/// behind it; returns when every pack is uploaded (or the pipeline failed).
+/// How packs go up.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload {
+    /// Packs uploaded at the same time (at least 1).
+    pub connections: usize,
+    /// Bytes per second, averaged over packs.
+    pub limit: Option<u64>,
+}
+
+/// A shared upload budget: each pack reserves its time slot.
+struct Limiter {
+    rate: u64,
+    next: std::sync::Mutex<std::time::Instant>,
+}
+
+impl Limiter {
+    /// Reserves the time `bytes` take at the rate and waits for its start;
+    /// returns its end (an upload done sooner waits for it too).
+    fn reserve(&self, bytes: usize) -> std::time::Instant {
+        let slot = std::time::Duration::from_secs_f64(bytes as f64 / self.rate.max(1) as f64);
+        let start = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let start = (*next).max(std::time::Instant::now());
+            *next = start + slot;
+            start
+        };
+        sleep_until(start);
+        start + slot
+    }
+}
+
+fn sleep_until(t: std::time::Instant) {
+    let now = std::time::Instant::now();
+    if t > now {
+        std::thread::sleep(t - now);
+    }
+}
+
+/// Uploads finished packs until the queue closes; the first error stops it.
+fn uploader(
+    repo: &Repository,
+    rx: Receiver<crate::repo::pack::FinishedPack>,
+    limit: Option<&Limiter>,
+    stored: &AtomicU64,
+) -> Result<Vec<IndexPack>> {
+    let mut done = Vec::new();
+    for p in rx {
+        let until = limit.map(|l| l.reserve(p.bytes.len()));
+        repo.backend().write(Kind::Data, &p.id.to_hex(), &p.bytes)?;
+        if let Some(t) = until {
+            sleep_until(t);
+        }
+        stored.fetch_add(p.bytes.len() as u64, Ordering::Relaxed);
+        done.push(IndexPack {
+            id: p.id,
+            body_len: p.header.body_len,
+            blobs: p.header.blobs,
+        });
+    }
+    Ok(done)
+}
+
+/// Runs `walk` on this thread with the compression workers, the packer and
+/// the uploaders behind it; returns when every pack is uploaded (or the
+/// pipeline failed).
 pub fn run<'a>(
     repo: &'a Repository,
     index: &'a Index,
     threads: usize,
+    upload: Upload,
     walk: impl FnOnce(&mut Sink<'a>) -> Result<Id>,
 ) -> Done {
     let stored = AtomicU64::new(0);
     let (job_tx, job_rx) = bounded::<Job>(threads * 2);
     let (pack_tx, pack_rx) = bounded::<Packed>(threads * 2);
+    let connections = upload.connections.max(1);
+    let (up_tx, up_rx) = bounded::<crate::repo::pack::FinishedPack>(connections);
+    let limiter = upload.limit.map(|rate| Limiter {
+        rate,
+        next: std::sync::Mutex::new(std::time::Instant::now()),
+    });
     let preset = repo.config().compression;
     let (root, packs, sink) = std::thread::scope(|s| {
         for _ in 0..threads {
@@ -176,7 +248,15 @@ pub fn run<'a>(
         drop(job_rx);
         drop(pack_tx);
         let stored = &stored;
-        let packer = s.spawn(move || packer(repo, pack_rx, stored));
+        let limiter = limiter.as_ref();
+        let uploaders: Vec<_> = (0..connections)
+            .map(|_| {
+                let rx = up_rx.clone();
+                s.spawn(move || uploader(repo, rx, limiter, stored))
+            })
+            .collect();
+        drop(up_rx);
+        let packer = s.spawn(move || packer(repo, pack_rx, up_tx));
         let mut sink = Sink {
             repo,
             index,
@@ -190,9 +270,26 @@ pub fn run<'a>(
         };
         let root = walk(&mut sink).and_then(|r| sink.flush_groups().map(|_| r));
         sink.jobs = None; // closes the pipeline
-        let packs = packer
+        let packed = packer
             .join()
             .unwrap_or_else(|_| Err(Error::new(ErrorKind::Other, "packer thread panicked")));
+        let mut packs = Vec::new();
+        let mut failed = packed.err();
+        for u in uploaders {
+            match u.join() {
+                Ok(Ok(done)) => packs.extend(done),
+                Ok(Err(e)) => failed = failed.or(Some(e)),
+                Err(_) => {
+                    failed = failed.or(Some(Error::new(ErrorKind::Other, "upload thread panicked")))
+                }
+            }
+        }
+        // An uploader's error (the storage) is the cause of the packer's
+        // "stopped": report it first.
+        let packs = match failed {
+            Some(e) => Err(e),
+            None => Ok(packs),
+        };
         (root, packs, sink)
     });
     Done {
@@ -218,21 +315,20 @@ fn compress_worker(rx: Receiver<Job>, tx: Sender<Packed>, preset: u32) {
     }
 }
 
-fn packer(repo: &Repository, rx: Receiver<Packed>, stored: &AtomicU64) -> Result<Vec<IndexPack>> {
+/// Fills packs (one open pack per blob kind) and hands each full one to the
+/// uploaders.
+fn packer(
+    repo: &Repository,
+    rx: Receiver<Packed>,
+    up: Sender<crate::repo::pack::FinishedPack>,
+) -> Result<()> {
     let recipients = &repo.backup_key().recipients;
     let target = u64::from(repo.config().pack_size);
     let mut open: BTreeMap<u8, PackWriter> = BTreeMap::new();
-    let mut done = Vec::new();
-    let flush = |w: PackWriter, done: &mut Vec<IndexPack>| -> Result<()> {
+    let flush = |w: PackWriter| -> Result<()> {
         let p = w.finish(repo.keys())?;
-        repo.backend().write(Kind::Data, &p.id.to_hex(), &p.bytes)?;
-        stored.fetch_add(p.bytes.len() as u64, Ordering::Relaxed);
-        done.push(IndexPack {
-            id: p.id,
-            body_len: p.header.body_len,
-            blobs: p.header.blobs,
-        });
-        Ok(())
+        up.send(p)
+            .map_err(|_| Error::new(ErrorKind::Io, "storage pipeline stopped"))
     };
     for item in rx {
         let key = u8::from(item.kind);
@@ -243,14 +339,14 @@ fn packer(repo: &Repository, rx: Receiver<Packed>, stored: &AtomicU64) -> Result
         w.add_group(item.kind, &item.blobs, &item.payload)?;
         if w.len() >= target {
             if let Some(full) = open.remove(&key) {
-                flush(full, &mut done)?;
+                flush(full)?;
             }
         }
     }
     for (_, w) in open {
         if !w.is_empty() {
-            flush(w, &mut done)?;
+            flush(w)?;
         }
     }
-    Ok(done)
+    Ok(())
 }
