@@ -199,24 +199,30 @@ impl Location {
             path_style: false,
             tls: true,
         };
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            match k {
-                "region" if !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
-                    s3.region = v.to_owned()
-                }
-                "path_style" => s3.path_style = flag(location, k, v)?,
-                "tls" => s3.tls = flag(location, k, v)?,
-                "ca" => {
-                    return Err(bad(location, "ca=FILE is not supported yet: the S3 client trusts the public web roots only")
-                        .hint("use a certificate from a public CA, or plain http on a trusted network (tls=false)"))
-                }
-                _ => return Err(bad(location, format!("unknown option '{k}'"))
-                    .hint("options: region=NAME, path_style=true|false, tls=true|false")),
-            }
-        }
+        options(location, query, &mut s3)?;
         Ok(s3)
     }
+}
+
+/// Applies the `?key=value&…` options of an S3 location.
+fn options(location: &str, query: &str, s3: &mut S3Location) -> Result<()> {
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "region" if !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
+                s3.region = v.to_owned()
+            }
+            "path_style" => s3.path_style = flag(location, k, v)?,
+            "tls" => s3.tls = flag(location, k, v)?,
+            "ca" => {
+                return Err(bad(location, "ca=FILE is not supported yet: the S3 client trusts the public web roots only")
+                    .hint("use a certificate from a public CA, or plain http on a trusted network (tls=false)"))
+            }
+            _ => return Err(bad(location, format!("unknown option '{k}'"))
+                .hint("options: region=NAME, path_style=true|false, tls=true|false")),
+        }
+    }
+    Ok(())
 }
 
 impl std::fmt::Display for Location {

@@ -65,22 +65,9 @@ pub fn server() -> Option<&'static S3Server> {
     S.get_or_init(start).as_ref()
 }
 
-fn start() -> Option<S3Server> {
-    let Some(bin) = weed_bin() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "SeaweedFS is required in CI (scripts/services.sh install)"
-        );
-        eprintln!("skipping: SeaweedFS not installed (scripts/services.sh install)");
-        return None;
-    };
-    let dir = std::env::temp_dir().join(format!("banana-s3-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("data")).expect("s3 data dir");
-    let admin = S3Credentials {
-        access_key: "bananaadmin".into(),
-        secret_key: Secret::new(format!("adminsk{:016x}", rand::random::<u64>())),
-    };
+/// The identities file: the admin, and the node and reaper of
+/// `bananadm storage policy node1` for `node1/` in [`LOCKED_BUCKET`].
+fn identities(admin: &S3Credentials) -> (S3Credentials, serde_json::Value) {
     let node = S3Credentials {
         access_key: "banananode1".into(),
         secret_key: Secret::new(format!("nodesk{:016x}", rand::random::<u64>())),
@@ -107,7 +94,12 @@ fn start() -> Option<S3Server> {
             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         }));
     }
-    std::fs::write(dir.join("identities.json"), ids.to_string()).expect("identities");
+    (node, ids)
+}
+
+/// Starts `weed mini` on free ports with its data in `dir`; returns the S3
+/// port and the pid.
+fn spawn(bin: &std::path::Path, dir: &std::path::Path) -> (u16, u32) {
     let mut ports = Vec::new();
     for _ in 0..5 {
         ports.push(free_pair(&ports).expect("free ports"));
@@ -160,6 +152,41 @@ fn start() -> Option<S3Server> {
         })
         .expect("thread");
     let pid = rx.recv().expect("spawn").expect("starting weed");
+    (s3, pid)
+}
+
+fn start() -> Option<S3Server> {
+    let Some(bin) = weed_bin() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "SeaweedFS is required in CI (scripts/services.sh install)"
+        );
+        eprintln!("skipping: SeaweedFS not installed (scripts/services.sh install)");
+        return None;
+    };
+    // Servers of earlier test processes died with them; their data goes too.
+    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let dead = name
+                .strip_prefix("banana-s3-")
+                .and_then(|p| p.parse::<u32>().ok())
+                .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+            if dead {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("banana-s3-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("data")).expect("s3 data dir");
+    let admin = S3Credentials {
+        access_key: "bananaadmin".into(),
+        secret_key: Secret::new(format!("adminsk{:016x}", rand::random::<u64>())),
+    };
+    let (node, ids) = identities(&admin);
+    std::fs::write(dir.join("identities.json"), ids.to_string()).expect("identities");
+    let (s3, pid) = spawn(&bin, &dir);
     let server = S3Server {
         addr: format!("127.0.0.1:{s3}"),
         data: dir.join("data"),

@@ -23,7 +23,6 @@
 use super::location::S3Location;
 use super::{object_path, valid_name, Backend, Kind, Presence, Written};
 use crate::error::{Error, ErrorKind, Result};
-use crate::secret::Secret;
 use futures_util::StreamExt;
 use s3::creds::Credentials;
 use s3::error::S3Error;
@@ -37,76 +36,11 @@ pub const MULTIPART_ABOVE: usize = 32 << 20;
 /// Size of each part (S3's minimum is 5 MiB, except the last).
 pub const PART_SIZE: usize = 16 << 20;
 
-/// An S3 access key pair. The secret is never shown or written anywhere.
-#[derive(Clone)]
-pub struct S3Credentials {
-    /// Access key id.
-    pub access_key: String,
-    /// Secret access key.
-    pub secret_key: Secret,
-}
+mod credentials;
+#[cfg(test)]
+mod tests;
 
-impl std::fmt::Debug for S3Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "S3Credentials({}, <secret>)", self.access_key)
-    }
-}
-
-impl S3Credentials {
-    /// From `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, when both are set.
-    pub fn from_env() -> Option<S3Credentials> {
-        let ak = std::env::var("AWS_ACCESS_KEY_ID")
-            .ok()
-            .filter(|v| !v.is_empty())?;
-        let sk = std::env::var("AWS_SECRET_ACCESS_KEY")
-            .ok()
-            .filter(|v| !v.is_empty())?;
-        Some(S3Credentials {
-            access_key: ak,
-            secret_key: Secret::new(sk),
-        })
-    }
-}
-
-impl S3Credentials {
-    /// From a credentials file: TOML with `access_key` and `secret_key`,
-    /// readable by its owner only (0600 or 0400), as the config names it.
-    pub fn from_file(path: &std::path::Path) -> Result<S3Credentials> {
-        use std::os::unix::fs::PermissionsExt;
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct File {
-            access_key: String,
-            secret_key: String,
-        }
-        let what = format!("storage credentials {}", path.display());
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(&what, e))?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err(Error::new(
-                ErrorKind::BadInput,
-                format!(
-                    "{what} can be read by other users (mode {:o})",
-                    meta.permissions().mode() & 0o777
-                ),
-            )
-            .hint(format!("chmod 600 {}", path.display())));
-        }
-        let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(path).map_err(|e| Error::io(&what, e))?,
-        );
-        // toml's own errors quote the line: never echo a secret.
-        let f: File = toml::from_str(&text).ok().ok_or_else(|| {
-            Error::new(
-                ErrorKind::BadInput,
-                format!("{what}: expected access_key = \"…\" and secret_key = \"…\""),
-            )
-        })?;
-        Ok(S3Credentials {
-            access_key: f.access_key,
-            secret_key: Secret::new(f.secret_key),
-        })
-    }
-}
+pub use credentials::S3Credentials;
 
 /// Timeouts of one request.
 #[derive(Debug, Clone, Copy)]
@@ -636,132 +570,5 @@ impl Backend for S3Backend {
             .unwrap_or_else(|p| p.into_inner())
             .remove(&key);
         Ok(false)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testing::seaweed;
-
-    fn backend(s: &seaweed::S3Server, hint: &str) -> S3Backend {
-        let bucket = s.bucket(hint);
-        S3Backend::new(s.s3_location(&bucket, "fleet/node-01"), &s.admin).unwrap()
-    }
-
-    #[test]
-    fn conformance_on_a_real_s3_server() {
-        let Some(s) = seaweed::server() else { return };
-        crate::testing::conformance(&backend(s, "conformance"));
-        // 10,000 objects listed back in pages of 100.
-        let many = backend(s, "many").with_page_size(100);
-        crate::testing::conformance_many(&many, 10_000);
-        assert!(many.requests() >= 10_000 + 100, "{}", many.requests());
-    }
-
-    #[test]
-    fn multipart_uploads_appear_whole_or_not_at_all() {
-        let Some(s) = seaweed::server() else { return };
-        let b = backend(s, "multipart");
-        b.create().unwrap();
-        let big: Vec<u8> = (0..MULTIPART_ABOVE + PART_SIZE + 12345)
-            .map(|i| (i % 251) as u8)
-            .collect();
-        let name = "ef".repeat(32);
-        assert_eq!(b.write(Kind::Data, &name, &big).unwrap(), Written::New);
-        assert_eq!(
-            b.write(Kind::Data, &name, b"other").unwrap(),
-            Written::AlreadyPresent
-        );
-        assert_eq!(
-            b.write(Kind::Data, &name, &big).unwrap(),
-            Written::AlreadyPresent
-        );
-        assert_eq!(b.read(Kind::Data, &name, big.len() as u64).unwrap(), big);
-        assert_eq!(
-            b.read_range(Kind::Data, &name, PART_SIZE as u64 - 3, 6)
-                .unwrap(),
-            &big[PART_SIZE - 3..PART_SIZE + 3]
-        );
-        // An upload that never completes (a killed node) leaves nothing visible.
-        let key = b.key(Kind::Data, &"12".repeat(32)).unwrap();
-        let bk = b.bucket_for(0).unwrap();
-        let init = b
-            .run(bk.initiate_multipart_upload(&key, "application/octet-stream"))
-            .unwrap()
-            .unwrap();
-        b.run(bk.put_multipart_chunk(
-            big[..PART_SIZE].to_vec(),
-            &key,
-            1,
-            &init.upload_id,
-            "application/octet-stream",
-        ))
-        .unwrap()
-        .unwrap();
-        let listed: Vec<String> = b
-            .list(Kind::Data)
-            .unwrap()
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
-        assert_eq!(listed, vec![name]);
-        assert_eq!(
-            b.read(Kind::Data, &"12".repeat(32), 1 << 30)
-                .unwrap_err()
-                .kind(),
-            ErrorKind::NotFound
-        );
-    }
-
-    #[test]
-    fn a_missing_bucket_and_a_wrong_secret_are_one_line_errors_naming_them() {
-        let Some(s) = seaweed::server() else { return };
-        let b = S3Backend::new(s.s3_location("no-such-bucket", "x"), &s.admin).unwrap();
-        let e = b.presence().unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::BadInput);
-        let text = e.to_string();
-        assert!(
-            text.contains("'no-such-bucket' does not exist") && text.contains("s3 mb"),
-            "{text}"
-        );
-        let wrong = S3Credentials {
-            access_key: s.admin.access_key.clone(),
-            secret_key: Secret::new("canary-wrong-secret"),
-        };
-        let bucket = s.bucket("denied");
-        let b = S3Backend::new(s.s3_location(&bucket, "x"), &wrong).unwrap();
-        let e = b.list(Kind::Data).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::StorageDenied, "{e}");
-        assert!(!format!("{e:?}").contains("canary-wrong-secret"));
-    }
-}
-
-#[cfg(test)]
-mod history_tests {
-    use super::*;
-    use crate::testing::seaweed;
-
-    #[test]
-    fn an_overwritten_object_is_read_from_its_original_version() {
-        let Some(s) = seaweed::server() else { return };
-        let prefix = format!("node1/h{:08x}", rand::random::<u32>());
-        let b = S3Backend::new(s.s3_location(seaweed::LOCKED_BUCKET, &prefix), &s.admin).unwrap();
-        let original = b"the original bytes".to_vec();
-        let name = crate::id::Id::of_object(&original).to_hex();
-        b.write(Kind::Index, &name, &original).unwrap();
-        let key = b.key(Kind::Index, &name).unwrap();
-        s.overwrite(&s.node, seaweed::LOCKED_BUCKET, &key, b"forged")
-            .unwrap();
-        assert_eq!(b.read(Kind::Index, &name, 100).unwrap(), b"forged");
-        assert!(b.recover(Kind::Index, &name, 100).unwrap());
-        assert_eq!(b.read(Kind::Index, &name, 100).unwrap(), original);
-        assert_eq!(
-            b.read_range(Kind::Index, &name, 4, 8).unwrap(),
-            &original[4..12]
-        );
-        // The node's credential may not list versions: nothing to fall back to.
-        let n = S3Backend::new(s.s3_location(seaweed::LOCKED_BUCKET, &prefix), &s.node).unwrap();
-        assert!(!n.recover(Kind::Index, &name, 100).unwrap());
     }
 }
