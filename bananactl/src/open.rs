@@ -83,21 +83,13 @@ pub fn open_with(s: &Settings, create: Create<'_>) -> anyhow::Result<Opened> {
     }
 }
 
-/// A storage credential from Vault, as the S3 backend takes it.
-fn s3_creds(c: &common::vault::StorageCredentials) -> common::backend::S3Creds {
-    common::backend::s3::S3Credentials {
-        access_key: c.access_key.clone(),
-        secret_key: c.secret_key.clone(),
-    }
-}
-
 /// Opens `location` with a key held in full (no Vault session). The key is
 /// loaded after the repository is found: a missing repository is named before
 /// a missing key file.
 fn open_at(
     s: &Settings,
     location: &str,
-    storage: Option<&common::backend::S3Creds>,
+    storage: Option<&common::backend::StorageCredentials>,
     key: impl FnOnce() -> anyhow::Result<KeyFile>,
 ) -> anyhow::Result<Opened> {
     let backend = s.open_backend(location, storage)?;
@@ -194,8 +186,7 @@ fn open_vault(
     } else {
         agent.storage.clone()
     };
-    let storage = agent.storage_credentials.as_ref().map(s3_creds);
-    let backend = s.open_backend(&location, storage.as_ref())?;
+    let backend = s.open_backend(&location, agent.storage_credentials.as_ref())?;
     let found = check_location(s, backend.as_ref(), &location);
     let repo = match (found, create) {
         (Ok(record), Create::No | Create::FirstUse(_)) => {
@@ -350,8 +341,9 @@ fn open_grant(s: &Settings, o: &ReadKeyOpts, grant: &str) -> anyhow::Result<Open
     } else {
         secret.storage.clone()
     };
-    let storage = secret.storage_credentials.as_ref().map(s3_creds);
-    open_at(s, &location, storage.as_ref(), || Ok(key))
+    open_at(s, &location, secret.storage_credentials.as_ref(), || {
+        Ok(key)
+    })
 }
 
 /// Break-glass without Vault or key file: the chunk key comes from a key

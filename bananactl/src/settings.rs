@@ -28,9 +28,9 @@ pub struct FileConfig {
     pub hostname: Option<String>,
     /// Vault credentials written by `bananactl enroll`.
     pub vault_credentials: Option<PathBuf>,
-    /// S3 access key file (TOML `access_key`, `secret_key`; mode 0600), for
-    /// an `s3://` repository without Vault; else `AWS_ACCESS_KEY_ID` and
-    /// `AWS_SECRET_ACCESS_KEY`.
+    /// Storage credential file for an `s3://` or `swift://` repository
+    /// without Vault (TOML, mode 0600: `access_key`/`secret_key`, or
+    /// `user`/`key`, or `user`/`password`/`project`); else the environment.
     pub storage_credentials: Option<PathBuf>,
     /// Timeout of one storage request with a small body (default `30s`; a
     /// large upload or read gets 2 s more per MiB).
@@ -180,12 +180,11 @@ impl Settings {
     pub fn open_backend(
         &self,
         location: &str,
-        vault: Option<&common::backend::S3Creds>,
+        vault: Option<&common::backend::StorageCredentials>,
     ) -> anyhow::Result<Box<dyn Backend>> {
+        let remote = location.starts_with("s3://") || location.starts_with("swift://");
         let from_file = match (&self.file.storage_credentials, vault) {
-            (Some(p), None) if location.starts_with("s3://") => {
-                Some(common::backend::s3::S3Credentials::from_file(p)?)
-            }
+            (Some(p), None) if remote => Some(common::backend::StorageCredentials::from_file(p)?),
             _ => None,
         };
         let secs = |key: &str, v: &Option<String>| -> anyhow::Result<Option<std::time::Duration>> {
@@ -198,12 +197,12 @@ impl Settings {
                 .transpose()
         };
         let opts = common::backend::OpenOptions {
-            s3: vault.cloned().or(from_file),
+            credentials: vault.cloned().or(from_file),
             request_timeout: secs("storage_timeout", &self.file.storage_timeout)?,
             retry_budget: secs("storage_retry_budget", &self.file.storage_retry_budget)?,
         };
         let backend = common::backend::open_with(location, &opts)?;
-        if !location.starts_with("s3://") {
+        if !remote {
             return Ok(backend);
         }
         // Metadata a remote repository already gave this node is kept in its

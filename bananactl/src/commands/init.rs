@@ -80,6 +80,36 @@ pub struct Create<'a> {
     pub force_new: bool,
 }
 
+/// The new repository's options: flags, else the config file, else defaults.
+fn repo_options(s: &Settings, compression: Option<u32>, pack_mib: Option<u32>) -> RepoOptions {
+    RepoOptions {
+        compression: compression
+            .or(s.file.compression)
+            .unwrap_or(RepoOptions::default().compression),
+        pack_size: pack_mib
+            .map(|m| m << 20)
+            .unwrap_or(RepoOptions::default().pack_size),
+        ..RepoOptions::default()
+    }
+}
+
+/// A Swift container is made by init when missing (and allowed); says so.
+fn announce_container(
+    s: &Settings,
+    backend: &dyn common::backend::Backend,
+    out: &Output,
+) -> anyhow::Result<()> {
+    if let Ok(common::backend::Location::Swift(l)) = common::backend::Location::parse(&s.repo) {
+        if backend.presence()? == common::backend::Presence::Missing {
+            out.notice(&format!(
+                "bananactl: creating Swift container '{}'",
+                l.container
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Creates the key file (if missing) and the repository; reports both.
 pub fn create(s: &Settings, out: &Output, c: &Create<'_>) -> anyhow::Result<()> {
     let (extra, compression, pack_mib, first_use) =
@@ -121,15 +151,8 @@ pub fn create(s: &Settings, out: &Output, c: &Create<'_>) -> anyhow::Result<()> 
         k.save_new(&s.key_file)?;
         (k, true)
     };
-    let opts = RepoOptions {
-        compression: compression
-            .or(s.file.compression)
-            .unwrap_or(RepoOptions::default().compression),
-        pack_size: pack_mib
-            .map(|m| m << 20)
-            .unwrap_or(RepoOptions::default().pack_size),
-        ..RepoOptions::default()
-    };
+    let opts = repo_options(s, compression, pack_mib);
+    announce_container(s, backend.as_ref(), out)?;
     let repo = Repository::init(backend, &key.backup_key(), &opts)?;
     let location = repo.backend().location();
     common::ops::state::record_location(&s.state_dir, &location, &repo.config().id, None)?;

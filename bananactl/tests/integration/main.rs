@@ -16,4 +16,5 @@ mod output;
 mod roundtrip;
 mod s3;
 mod status;
+mod swift;
 mod untrusted;

@@ -206,7 +206,7 @@ fn every_kind_of_entry_round_trips_on_s3() {
     );
 }
 
-fn round_trip(e: &Env) {
+pub fn round_trip(e: &Env) {
     let root = is_root();
     let src = e.path("src");
     build(&src, root);

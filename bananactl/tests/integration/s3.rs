@@ -208,7 +208,7 @@ fn an_unchanged_backup_of_twenty_thousand_files_costs_a_handful_of_requests() {
 fn open_repo(e: &Env, location: &str) -> common::repo::Repository {
     let s = seaweed::server().unwrap();
     let opts = common::backend::OpenOptions {
-        s3: Some(s.admin.clone()),
+        credentials: Some(s.admin.stored()),
         ..Default::default()
     };
     let kf = common::crypto::keyfile::KeyFile::load(&e.key).unwrap();
@@ -301,7 +301,7 @@ fn an_append_only_node_backs_up_cannot_delete_and_an_overwrite_changes_no_restor
     assert_eq!(second["files_unchanged"], 1, "incremental: {second}");
     // The node's credential cannot delete.
     let node_opts = common::backend::OpenOptions {
-        s3: Some(s.node.clone()),
+        credentials: Some(s.node.stored()),
         ..Default::default()
     };
     let be = common::backend::open_with(e.repo.to_str().unwrap(), &node_opts).unwrap();

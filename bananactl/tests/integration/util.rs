@@ -147,6 +147,24 @@ impl Env {
         Self::s3_init(hint, &[])
     }
 
+    /// A fresh repository (`init` run, which creates the container) in a new
+    /// container of the shared Swift, as tempauth user `user` (`agent`, or
+    /// `faulty` through the fault proxy); `None` (skip) without Swift,
+    /// except under CI=true.
+    pub fn swift(hint: &str, user: &str) -> Option<Env> {
+        let s = common::testing::swift::server()?;
+        let mut e = Self::bare();
+        e.repo = PathBuf::from(s.location(hint, "fleet/node-01"));
+        e.vars = s.env(user);
+        let r = e.run(&["init"]).ok();
+        assert!(
+            r.stderr.contains("creating Swift container"),
+            "{}",
+            r.stderr
+        );
+        Some(e)
+    }
+
     /// [`Env::s3`] with extra `init` arguments.
     pub fn s3_init(hint: &str, init: &[&str]) -> Option<Env> {
         let s = common::testing::seaweed::server()?;

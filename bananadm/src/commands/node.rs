@@ -40,8 +40,10 @@ pub struct AddCmd {
     /// directory, or s3://HOST[:PORT]/BUCKET/PREFIX[?region=..&path_style=true&tls=false].
     #[arg(long, value_name = "URL")]
     pub storage: Option<String>,
-    /// The node's S3 credential: a TOML file (`access_key`, `secret_key`;
-    /// mode 0600), stored in its agent and restore secrets, never on the node.
+    /// The node's storage credential: a TOML file, mode 0600, with
+    /// `access_key` and `secret_key` (S3), `user` and `key` (Swift v1), or
+    /// `user`, `password`, `project` (Keystone v3); stored in its agent and
+    /// restore secrets, never on the node.
     #[arg(long, value_name = "FILE")]
     pub storage_credentials: Option<std::path::PathBuf>,
     /// The watch tower's URL, where the node sends its status.
@@ -198,11 +200,7 @@ impl AddCmd {
         let Some(p) = &self.storage_credentials else {
             return Ok(None);
         };
-        let c = common::backend::s3::S3Credentials::from_file(p)?;
-        Ok(Some(common::vault::StorageCredentials {
-            access_key: c.access_key,
-            secret_key: Secret::new(c.secret_key.expose()),
-        }))
+        Ok(Some(common::vault::StorageCredentials::from_file(p)?))
     }
 
     /// The node's keys: created once, never overwritten (check-and-set 0); a

@@ -1,5 +1,6 @@
-//! Repository locations as URLs: a directory (`/path`, `file:///path`) or
-//! `s3://HOST[:PORT]/BUCKET[/PREFIX][?region=R&path_style=BOOL&tls=BOOL]`.
+//! Repository locations as URLs: a directory (`/path`, `file:///path`),
+//! `s3://HOST[:PORT]/BUCKET[/PREFIX][?region=R&path_style=BOOL&tls=BOOL]` or
+//! `swift://AUTH_HOST[:PORT]/CONTAINER[/PREFIX][?auth=v1|v3&tls=BOOL&region=R]`.
 //!
 //! A location never carries a secret: user information in the URL is refused,
 //! so a location can be printed, logged and reported as it is. Its canonical
@@ -15,6 +16,56 @@ pub enum Location {
     Local(PathBuf),
     /// A prefix in an S3 bucket.
     S3(S3Location),
+    /// A prefix in a Swift container.
+    Swift(SwiftLocation),
+}
+
+/// How a Swift user authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SwiftAuth {
+    /// `/auth/v1.0` (tempauth, swauth).
+    V1,
+    /// Keystone `/v3/auth/tokens`.
+    V3,
+}
+
+/// A prefix in a Swift container, and where to authenticate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwiftLocation {
+    /// Host of the authentication endpoint.
+    pub host: String,
+    /// Its port, when not the scheme's default.
+    pub port: Option<u16>,
+    /// The container.
+    pub container: String,
+    /// Object name prefix without leading or trailing `/` (may be empty).
+    pub prefix: String,
+    /// v1 or v3 (the default).
+    pub auth: SwiftAuth,
+    /// HTTPS (the default) or plain HTTP, for authentication.
+    pub tls: bool,
+    /// The catalog region (v3), when there are several.
+    pub region: Option<String>,
+}
+
+impl SwiftLocation {
+    /// The authentication endpoint's URL (scheme, host, port).
+    pub fn endpoint(&self) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        match self.port {
+            Some(p) => format!("{scheme}://{}:{p}", self.host),
+            None => format!("{scheme}://{}", self.host),
+        }
+    }
+
+    /// The object name of `rel` (a path below the repository).
+    pub fn key(&self, rel: &str) -> String {
+        if self.prefix.is_empty() {
+            rel.to_owned()
+        } else {
+            format!("{}/{rel}", self.prefix)
+        }
+    }
 }
 
 /// A prefix in an S3 bucket, and how to reach it.
@@ -116,6 +167,9 @@ impl Location {
         if let Some(rest) = location.strip_prefix("s3://") {
             return Self::parse_s3(location, rest).map(Location::S3);
         }
+        if let Some(rest) = location.strip_prefix("swift://") {
+            return Self::parse_swift(location, rest).map(Location::Swift);
+        }
         let path = location.strip_prefix("file://").unwrap_or(location);
         if let Some((scheme, _)) = path.split_once("://") {
             return Err(bad(location, format!("scheme '{scheme}' is not supported"))
@@ -137,30 +191,7 @@ impl Location {
 
     fn parse_s3(location: &str, rest: &str) -> Result<S3Location> {
         let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let (authority, path) = main.split_once('/').unwrap_or((main, ""));
-        if authority.contains('@') {
-            return Err(bad(location, "a location never carries credentials")
-                .hint("give the access key with 'bananadm node add --storage-credentials', AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or storage_credentials in the config"));
-        }
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-                let port = p
-                    .parse::<u16>()
-                    .map_err(|_| bad(location, format!("port '{p}' is not a number")))?;
-                (h.to_owned(), Some(port))
-            }
-            _ => (authority.to_owned(), None),
-        };
-        let host_ok = !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-.[]:".contains(&b));
-        if !host_ok {
-            return Err(bad(
-                location,
-                format!("host '{host}' is not a host name or address"),
-            ));
-        }
+        let (host, port, path) = authority(location, main)?;
         let mut parts = path.splitn(2, '/');
         let bucket = parts.next().unwrap_or_default().to_owned();
         let bucket_ok = (3..=63).contains(&bucket.len())
@@ -174,22 +205,7 @@ impl Location {
             )
             .hint("write s3://HOST[:PORT]/BUCKET/PREFIX"));
         }
-        let prefix = parts
-            .next()
-            .unwrap_or_default()
-            .trim_matches('/')
-            .to_owned();
-        let prefix_ok = prefix.split('/').all(|c| !matches!(c, "." | ".."))
-            && !prefix.contains("//")
-            && prefix
-                .bytes()
-                .all(|b| b.is_ascii_graphic() && !b"?#%\\".contains(&b));
-        if !prefix_ok {
-            return Err(bad(
-                location,
-                format!("prefix '{prefix}' must be plain path components"),
-            ));
-        }
+        let prefix = prefix_of(location, parts.next().unwrap_or_default())?;
         let mut s3 = S3Location {
             host,
             port,
@@ -225,6 +241,100 @@ fn options(location: &str, query: &str, s3: &mut S3Location) -> Result<()> {
     Ok(())
 }
 
+/// `HOST[:PORT]` and the path after it; user information is refused.
+fn authority(location: &str, main: &str) -> Result<(String, Option<u16>, String)> {
+    let (auth, path) = main.split_once('/').unwrap_or((main, ""));
+    if auth.contains('@') {
+        return Err(bad(location, "a location never carries credentials")
+            .hint("give them with 'bananadm node add --storage-credentials', the environment, or storage_credentials in the config"));
+    }
+    let (host, port) = match auth.rsplit_once(':') {
+        Some((h, p)) => {
+            let port = p
+                .parse::<u16>()
+                .map_err(|_| bad(location, format!("port '{p}' is not a number")))?;
+            (h.to_owned(), Some(port))
+        }
+        None => (auth.to_owned(), None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b));
+    if !host_ok {
+        return Err(bad(
+            location,
+            format!("host '{host}' is not a host name or address"),
+        ));
+    }
+    Ok((host, port, path.to_owned()))
+}
+
+/// A prefix of plain path components, without leading or trailing `/`.
+fn prefix_of(location: &str, rest: &str) -> Result<String> {
+    let prefix = rest.trim_matches('/').to_owned();
+    let ok = prefix.split('/').all(|c| !matches!(c, "." | ".."))
+        && !prefix.contains("//")
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !b"?#%\\".contains(&b));
+    if ok {
+        Ok(prefix)
+    } else {
+        Err(bad(
+            location,
+            format!("prefix '{prefix}' must be plain path components"),
+        ))
+    }
+}
+
+impl Location {
+    fn parse_swift(location: &str, rest: &str) -> Result<SwiftLocation> {
+        let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (host, port, path) = authority(location, main)?;
+        let mut parts = path.splitn(2, '/');
+        let container = parts.next().unwrap_or_default().to_owned();
+        let ok = (1..=255).contains(&container.len())
+            && container
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        if !ok {
+            return Err(bad(location, format!("'{container}' is not a container name (1 to 255 of A-Z, a-z, 0-9, '-', '_', '.')"))
+                .hint("write swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX"));
+        }
+        let mut sw = SwiftLocation {
+            host,
+            port,
+            container,
+            prefix: prefix_of(location, parts.next().unwrap_or_default())?,
+            auth: SwiftAuth::V3,
+            tls: true,
+            region: None,
+        };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match (k, v) {
+                ("auth", "v1") => sw.auth = SwiftAuth::V1,
+                ("auth", "v3") => sw.auth = SwiftAuth::V3,
+                ("auth", _) => return Err(bad(location, format!("auth={v} is not v1 or v3"))),
+                ("tls", _) => sw.tls = flag(location, k, v)?,
+                ("region", r)
+                    if !r.is_empty()
+                        && r.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) =>
+                {
+                    sw.region = Some(r.to_owned())
+                }
+                _ => {
+                    return Err(bad(location, format!("unknown option '{k}'"))
+                        .hint("options: auth=v1|v3, tls=true|false, region=NAME"))
+                }
+            }
+        }
+        Ok(sw)
+    }
+}
+
 impl std::fmt::Display for Location {
     /// The canonical text: what node state records and messages show.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -244,6 +354,25 @@ impl std::fmt::Display for Location {
                     "?region={}&path_style={}&tls={}",
                     s.region, s.path_style, s.tls
                 )
+            }
+            Location::Swift(s) => {
+                write!(f, "swift://{}", s.host)?;
+                if let Some(p) = s.port {
+                    write!(f, ":{p}")?;
+                }
+                write!(f, "/{}", s.container)?;
+                if !s.prefix.is_empty() {
+                    write!(f, "/{}", s.prefix)?;
+                }
+                let auth = match s.auth {
+                    SwiftAuth::V1 => "v1",
+                    SwiftAuth::V3 => "v3",
+                };
+                write!(f, "?auth={auth}&tls={}", s.tls)?;
+                if let Some(r) = &s.region {
+                    write!(f, "&region={r}")?;
+                }
+                Ok(())
             }
         }
     }
@@ -296,7 +425,10 @@ mod tests {
             ("s3://host:99999/bucket", "port '99999'"),
             ("s3://host/bucket/../other", "plain path components"),
             ("s3://host/bucket?tls=maybe", "tls=maybe"),
-            ("swift://host/c", "scheme 'swift'"),
+            ("gs://host/c", "scheme 'gs'"),
+            ("swift://user:key@host/c", "never carries credentials"),
+            ("swift://host/c?auth=v2", "auth=v2"),
+            ("swift://host/a%2fb", "not a container name"),
             ("", "no repository location"),
         ] {
             let e = Location::parse(text).unwrap_err();
@@ -304,6 +436,36 @@ mod tests {
             assert!(e.to_string().contains(says), "{text}: {e}");
             assert!(!e.to_string().contains("secret"), "{e}");
         }
+    }
+
+    #[test]
+    fn swift_urls_parse_to_a_canonical_form_that_parses_back() {
+        let Location::Swift(s) =
+            Location::parse("swift://127.0.0.1:8080/backups/fleet/db-01?auth=v1&tls=false")
+                .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (s.container.as_str(), s.prefix.as_str(), s.auth, s.tls),
+            ("backups", "fleet/db-01", SwiftAuth::V1, false)
+        );
+        assert_eq!(s.endpoint(), "http://127.0.0.1:8080");
+        let text = Location::Swift(s.clone()).to_string();
+        assert_eq!(
+            text,
+            "swift://127.0.0.1:8080/backups/fleet/db-01?auth=v1&tls=false"
+        );
+        assert_eq!(Location::parse(&text).unwrap(), Location::Swift(s));
+        let Location::Swift(cloud) =
+            Location::parse("swift://auth.cloud.example:5000/b?region=GRA").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (cloud.auth, cloud.tls, cloud.region.as_deref()),
+            (SwiftAuth::V3, true, Some("GRA"))
+        );
     }
 
     #[test]

@@ -11,16 +11,25 @@
 //! - `list` returns complete objects only, with their sizes.
 
 pub mod cache;
+pub mod credentials;
 mod local;
 pub mod location;
 pub mod policy;
 mod range;
+#[cfg(any(feature = "s3", feature = "swift"))]
+pub mod remote;
 pub mod retry;
 #[cfg(feature = "s3")]
 pub mod s3;
+#[cfg(feature = "swift")]
+pub mod swift;
 
+#[cfg(any(feature = "s3", feature = "swift"))]
+pub use remote::runtime;
+
+pub use credentials::StorageCredentials;
 pub use local::LocalBackend;
-pub use location::{Location, S3Location};
+pub use location::{Location, S3Location, SwiftAuth, SwiftLocation};
 pub use range::RangeReader;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -180,8 +189,9 @@ pub(crate) fn valid_name(kind: Kind, name: &str) -> Result<()> {
 /// How to reach a remote repository; defaults for everything not given.
 #[derive(Debug, Default, Clone)]
 pub struct OpenOptions {
-    /// S3 credentials (from Vault or a file); else the environment's.
-    pub s3: Option<S3Creds>,
+    /// The storage credential (from Vault or a file); else the environment's
+    /// (`AWS_*` for S3, python-swiftclient's `ST_*`/`OS_*` for Swift).
+    pub credentials: Option<StorageCredentials>,
     /// Timeout of one request with a small body (a large one gets more).
     pub request_timeout: Option<std::time::Duration>,
     /// How long one operation keeps retrying before the run fails.
@@ -194,28 +204,14 @@ pub fn open_with(location: &str, opts: &OpenOptions) -> Result<Box<dyn Backend>>
     match Location::parse(location)? {
         Location::Local(path) => Ok(Box::new(LocalBackend::new(path))),
         #[cfg(feature = "s3")]
-        Location::S3(loc) => {
-            let creds = match opts.s3.clone().or_else(s3::S3Credentials::from_env) {
-                Some(c) => c,
-                None => {
-                    return Err(Error::new(
-                        ErrorKind::BadInput,
-                        format!("no credentials for {}", Location::S3(loc)),
-                    )
-                    .hint("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, storage_credentials in the config, or enrol the node with 'bananadm node add --storage-credentials'"))
-                }
-            };
-            let mut t = s3::Timeouts::default();
-            if let Some(r) = opts.request_timeout {
-                t.request = r;
-            }
-            let be = s3::S3Backend::new(loc, &creds)?.with_timeouts(t);
-            let mut policy = retry::Policy::default();
-            if let Some(b) = opts.retry_budget {
-                policy.budget = b;
-            }
-            Ok(Box::new(retry::Retrying::new(be, policy)))
-        }
+        Location::S3(loc) => open_s3(loc, opts),
+        #[cfg(feature = "swift")]
+        Location::Swift(loc) => open_swift(loc, opts),
+        #[cfg(not(feature = "swift"))]
+        Location::Swift(loc) => Err(Error::new(
+            ErrorKind::BadInput,
+            format!("{}: this build has no Swift support", Location::Swift(loc)),
+        )),
         #[cfg(not(feature = "s3"))]
         Location::S3(loc) => Err(Error::new(
             ErrorKind::BadInput,
@@ -232,13 +228,102 @@ pub fn open_with(location: &str, opts: &OpenOptions) -> Result<Box<dyn Backend>>
     }
 }
 
-/// S3 credentials (a placeholder type without the `s3` feature).
+/// An S3 backend behind the retry layer.
 #[cfg(feature = "s3")]
-pub type S3Creds = s3::S3Credentials;
-/// S3 credentials (a placeholder type without the `s3` feature).
-#[cfg(not(feature = "s3"))]
-#[derive(Debug, Clone)]
-pub struct S3Creds;
+fn open_s3(loc: S3Location, opts: &OpenOptions) -> Result<Box<dyn Backend>> {
+    let given = match &opts.credentials {
+        Some(StorageCredentials::S3 {
+            access_key,
+            secret_key,
+        }) => Some(s3::S3Credentials {
+            access_key: access_key.clone(),
+            secret_key: secret_key.clone(),
+        }),
+        Some(other) => return Err(wrong_kind(&Location::S3(loc), other)),
+        None => None,
+    };
+    let creds = match given.or_else(s3::S3Credentials::from_env) {
+        Some(c) => c,
+        None => {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("no credentials for {}", Location::S3(loc)),
+            )
+            .hint("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, storage_credentials in the config, or enrol the node with 'bananadm node add --storage-credentials'"))
+        }
+    };
+    let mut t = remote::Timeouts::default();
+    if let Some(r) = opts.request_timeout {
+        t.request = r;
+    }
+    let be = s3::S3Backend::new(loc, &creds)?.with_timeouts(t);
+    let mut policy = retry::Policy::default();
+    if let Some(b) = opts.retry_budget {
+        policy.budget = b;
+    }
+    Ok(Box::new(retry::Retrying::new(be, policy)))
+}
+
+/// A Swift backend behind the retry layer.
+#[cfg(feature = "swift")]
+fn open_swift(loc: SwiftLocation, opts: &OpenOptions) -> Result<Box<dyn Backend>> {
+    let given = match (&opts.credentials, loc.auth) {
+        (Some(StorageCredentials::SwiftV1 { user, key }), SwiftAuth::V1) => {
+            Some(swift::SwiftCredentials::V1 {
+                user: user.clone(),
+                key: key.clone(),
+            })
+        }
+        (
+            Some(StorageCredentials::SwiftV3 {
+                user,
+                password,
+                project,
+                user_domain,
+                project_domain,
+            }),
+            SwiftAuth::V3,
+        ) => Some(swift::SwiftCredentials::V3 {
+            user: user.clone(),
+            password: password.clone(),
+            project: project.clone(),
+            user_domain: user_domain.clone(),
+            project_domain: project_domain.clone(),
+        }),
+        (Some(other), _) => return Err(wrong_kind(&Location::Swift(loc), other)),
+        (None, _) => None,
+    };
+    let creds = match given.or_else(|| swift::SwiftCredentials::from_env(loc.auth)) {
+        Some(c) => c,
+        None => {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("no credentials for {}", Location::Swift(loc)),
+            )
+            .hint("set ST_USER and ST_KEY (auth=v1) or OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME (auth=v3), or enrol the node with 'bananadm node add --storage-credentials'"))
+        }
+    };
+    let mut t = remote::Timeouts::default();
+    if let Some(r) = opts.request_timeout {
+        t.request = r;
+    }
+    let be = swift::SwiftBackend::new(loc, creds)?.with_timeouts(t);
+    let mut policy = retry::Policy::default();
+    if let Some(b) = opts.retry_budget {
+        policy.budget = b;
+    }
+    Ok(Box::new(retry::Retrying::new(be, policy)))
+}
+
+/// A credential that does not fit the location, named without its secret.
+#[allow(dead_code)]
+fn wrong_kind(loc: &Location, c: &StorageCredentials) -> Error {
+    Error::new(
+        ErrorKind::BadInput,
+        format!("{loc}: the storage credential given is {}", c.kind()),
+    )
+    .hint("give the credential of the location's kind (bananadm node add --storage-credentials)")
+}
 
 /// [`open_with`] the defaults (S3 credentials from the environment).
 pub fn open(location: &str) -> Result<Box<dyn Backend>> {

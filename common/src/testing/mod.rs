@@ -16,6 +16,8 @@ pub mod proxy;
 mod receiver;
 #[cfg(feature = "s3")]
 pub mod seaweed;
+#[cfg(feature = "swift")]
+pub mod swift;
 
 pub use faulty::{Fault, FaultyBackend, Op};
 pub use memory::MemoryBackend;

@@ -238,7 +238,7 @@ impl S3Server {
         let q = std::collections::HashMap::from([("object-lock".to_owned(), String::new())]);
         let b = b.with_extra_query(q).map_err(|e| e.to_string())?;
         let body = "<ObjectLockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>";
-        let rt = crate::backend::s3::runtime().map_err(|e| e.to_string())?;
+        let rt = crate::backend::runtime().map_err(|e| e.to_string())?;
         rt.block_on(b.put_object("", body.as_bytes()))
             .map(|_| ())
             .map_err(|e| e.to_string())
@@ -257,7 +257,7 @@ impl S3Server {
             region: "us-east-1".into(),
             endpoint: format!("http://{}", self.addr),
         };
-        let rt = crate::backend::s3::runtime().map_err(|e| e.to_string())?;
+        let rt = crate::backend::runtime().map_err(|e| e.to_string())?;
         if locked {
             // rust-s3 sends "Enabled" where S3 wants "true": a plain PUT on
             // the bucket with the header as S3 documents it.
@@ -319,7 +319,7 @@ impl S3Server {
         let b = s3::Bucket::new(bucket, self.region(), c)
             .map_err(|e| e.to_string())?
             .with_path_style();
-        let rt = crate::backend::s3::runtime().map_err(|e| e.to_string())?;
+        let rt = crate::backend::runtime().map_err(|e| e.to_string())?;
         rt.block_on(b.put_object(key, bytes))
             .map(|_| ())
             .map_err(|e| e.to_string())

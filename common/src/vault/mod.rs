@@ -112,20 +112,7 @@ pub struct RestoreSecret {
     pub storage_credentials: Option<StorageCredentials>,
 }
 
-/// An S3 access key pair kept in Vault; a run holds it in memory only.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct StorageCredentials {
-    /// Access key id.
-    pub access_key: String,
-    /// Secret access key.
-    pub secret_key: Secret,
-}
-
-impl std::fmt::Debug for StorageCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "StorageCredentials({}, <secret>)", self.access_key)
-    }
-}
+pub use crate::backend::credentials::StorageCredentials;
 
 /// `fleet/recipients`: break-glass recipients every node also encrypts to.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

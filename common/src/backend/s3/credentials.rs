@@ -1,6 +1,5 @@
 //! S3 access keys: from Vault (in memory), a private file, or the environment.
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
 
 /// An S3 access key pair. The secret is never shown or written anywhere.
@@ -35,41 +34,11 @@ impl S3Credentials {
 }
 
 impl S3Credentials {
-    /// From a credentials file: TOML with `access_key` and `secret_key`,
-    /// readable by its owner only (0600 or 0400), as the config names it.
-    pub fn from_file(path: &std::path::Path) -> Result<S3Credentials> {
-        use std::os::unix::fs::PermissionsExt;
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct File {
-            access_key: String,
-            secret_key: String,
+    /// As Vault and credential files keep it.
+    pub fn stored(&self) -> crate::backend::StorageCredentials {
+        crate::backend::StorageCredentials::S3 {
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.clone(),
         }
-        let what = format!("storage credentials {}", path.display());
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(&what, e))?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err(Error::new(
-                ErrorKind::BadInput,
-                format!(
-                    "{what} can be read by other users (mode {:o})",
-                    meta.permissions().mode() & 0o777
-                ),
-            )
-            .hint(format!("chmod 600 {}", path.display())));
-        }
-        let text = zeroize::Zeroizing::new(
-            std::fs::read_to_string(path).map_err(|e| Error::io(&what, e))?,
-        );
-        // toml's own errors quote the line: never echo a secret.
-        let f: File = toml::from_str(&text).ok().ok_or_else(|| {
-            Error::new(
-                ErrorKind::BadInput,
-                format!("{what}: expected access_key = \"…\" and secret_key = \"…\""),
-            )
-        })?;
-        Ok(S3Credentials {
-            access_key: f.access_key,
-            secret_key: Secret::new(f.secret_key),
-        })
     }
 }

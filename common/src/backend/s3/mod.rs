@@ -21,6 +21,7 @@
 //! The bucket is the administrator's: nothing here creates or deletes one.
 
 use super::location::S3Location;
+use super::remote::{error_chain, runtime, Timeouts};
 use super::{object_path, valid_name, Backend, Kind, Presence, Written};
 use crate::error::{Error, ErrorKind, Result};
 use futures_util::StreamExt;
@@ -28,8 +29,6 @@ use s3::creds::Credentials;
 use s3::error::S3Error;
 use s3::{Bucket, Region};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::OnceLock;
-use std::time::Duration;
 
 /// Objects larger than this are uploaded in parts.
 pub const MULTIPART_ABOVE: usize = 32 << 20;
@@ -41,42 +40,6 @@ mod credentials;
 mod tests;
 
 pub use credentials::S3Credentials;
-
-/// Timeouts of one request.
-#[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
-    /// The whole of a request with a small body (listings, small objects).
-    pub request: Duration,
-    /// Added per MiB of body: a large upload or read is given time to flow,
-    /// and a stalled one still ends.
-    pub per_mib: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Timeouts {
-            request: Duration::from_secs(30),
-            per_mib: Duration::from_secs(2),
-        }
-    }
-}
-
-/// The tokio runtime every S3 backend of the process shares.
-pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime> {
-    static RT: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> = OnceLock::new();
-    RT.get_or_init(|| {
-        // Retries belong to the retry layer, which sees every backend alike.
-        s3::set_retries(0);
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("banana-s3")
-            .enable_all()
-            .build()
-            .map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map_err(|e| Error::new(ErrorKind::Other, format!("starting the S3 client: {e}")))
-}
 
 /// A repository under a prefix of an S3 bucket.
 pub struct S3Backend {
@@ -94,6 +57,8 @@ impl S3Backend {
     /// A backend for `loc` with `creds`; nothing is contacted yet.
     pub fn new(loc: S3Location, creds: &S3Credentials) -> Result<S3Backend> {
         runtime()?;
+        // Retries belong to the retry layer, which sees every backend alike.
+        s3::set_retries(0);
         let credentials = Credentials::new(
             Some(&creds.access_key),
             Some(creds.secret_key.expose()),
@@ -409,18 +374,6 @@ fn xml_tag(body: &str, tag: &str) -> Option<String> {
             .take(64)
             .collect(),
     )
-}
-
-/// An error with its sources, on one line.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        src = c.source();
-    }
-    s.replace('\n', " ")
 }
 
 impl Backend for S3Backend {

@@ -1,0 +1,198 @@
+//! Storage credentials as Vault keeps them and a credentials file holds
+//! them: an S3 key pair, a Swift v1 user and key, or a Keystone v3 user,
+//! password and project. A node holds them in memory only; they are never
+//! shown (`Debug` hides the secret).
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+
+/// One storage credential.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StorageCredentials {
+    /// S3: access key id and secret access key.
+    S3 {
+        /// Access key id.
+        access_key: String,
+        /// Secret access key.
+        secret_key: Secret,
+    },
+    /// Swift v1 (tempauth, swauth): `account:user` and key.
+    SwiftV1 {
+        /// `account:user`.
+        user: String,
+        /// The key.
+        key: Secret,
+    },
+    /// Swift behind Keystone v3: password method, project scope.
+    SwiftV3 {
+        /// User name.
+        user: String,
+        /// Password.
+        password: Secret,
+        /// Project name.
+        project: String,
+        /// The user's domain (default `Default`).
+        #[serde(default = "default_domain")]
+        user_domain: String,
+        /// The project's domain (default `Default`).
+        #[serde(default = "default_domain")]
+        project_domain: String,
+    },
+}
+
+fn default_domain() -> String {
+    "Default".into()
+}
+
+impl std::fmt::Debug for StorageCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StorageCredentials::S3 { access_key, .. } => write!(f, "S3({access_key}, <secret>)"),
+            StorageCredentials::SwiftV1 { user, .. } => write!(f, "SwiftV1({user}, <secret>)"),
+            StorageCredentials::SwiftV3 { user, project, .. } => {
+                write!(f, "SwiftV3({user}, {project}, <secret>)")
+            }
+        }
+    }
+}
+
+impl StorageCredentials {
+    /// What kind of credential, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StorageCredentials::S3 { .. } => "an S3 access key",
+            StorageCredentials::SwiftV1 { .. } => "a Swift v1 user",
+            StorageCredentials::SwiftV3 { .. } => "a Keystone v3 user",
+        }
+    }
+
+    /// Reads a credentials file: TOML readable by its owner only (0600 or
+    /// 0400) with `access_key` and `secret_key` (S3), `user` and `key`
+    /// (Swift v1), or `user`, `password`, `project` and optionally
+    /// `user_domain`, `project_domain` (Keystone v3).
+    pub fn from_file(path: &std::path::Path) -> Result<StorageCredentials> {
+        use std::os::unix::fs::PermissionsExt;
+        let what = format!("storage credentials {}", path.display());
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(&what, e))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "{what} can be read by other users (mode {:o})",
+                    meta.permissions().mode() & 0o777
+                ),
+            )
+            .hint(format!("chmod 600 {}", path.display())));
+        }
+        let text = zeroize::Zeroizing::new(
+            std::fs::read_to_string(path).map_err(|e| Error::io(&what, e))?,
+        );
+        // The parser's own errors quote the line: never echo a secret.
+        let parsed = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(|l| {
+                let (k, v) = l.split_once('=')?;
+                let v = v.trim();
+                let v = v.strip_prefix('"')?.strip_suffix('"')?;
+                (!v.contains(['"', '\\'])).then(|| (k.trim().to_owned(), v.to_owned()))
+            })
+            .collect::<Option<std::collections::BTreeMap<String, String>>>();
+        let bad = || {
+            Error::new(
+                ErrorKind::BadInput,
+                format!("{what}: expected key = \"value\" lines: access_key and secret_key (S3), user and key (Swift v1), or user, password and project (Keystone v3)"),
+            )
+        };
+        let mut m = parsed.ok_or_else(bad)?;
+        let mut take = |k: &str| m.remove(k);
+        let c = if let (Some(a), Some(s)) = (take("access_key"), take("secret_key")) {
+            StorageCredentials::S3 {
+                access_key: a,
+                secret_key: Secret::new(s),
+            }
+        } else if let (Some(u), Some(p), Some(pr)) =
+            (take("user"), take("password"), take("project"))
+        {
+            StorageCredentials::SwiftV3 {
+                user: u,
+                password: Secret::new(p),
+                project: pr,
+                user_domain: take("user_domain").unwrap_or_else(default_domain),
+                project_domain: take("project_domain").unwrap_or_else(default_domain),
+            }
+        } else if let (Some(u), Some(k)) = (take("user"), take("key")) {
+            StorageCredentials::SwiftV1 {
+                user: u,
+                key: Secret::new(k),
+            }
+        } else {
+            return Err(bad());
+        };
+        if let Some(k) = m.keys().next() {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("{what}: unknown key '{k}'"),
+            ));
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn file(text: &str, mode: u32) -> (tempfile::TempDir, std::path::PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("creds.toml");
+        std::fs::write(&p, text).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        (d, p)
+    }
+
+    #[test]
+    fn each_kind_is_read_and_nothing_secret_is_shown() {
+        let (_d, p) = file("access_key = \"AK\"\nsecret_key = \"canary-s3\"\n", 0o600);
+        let c = StorageCredentials::from_file(&p).unwrap();
+        assert!(matches!(&c, StorageCredentials::S3 { access_key, .. } if access_key == "AK"));
+        assert!(!format!("{c:?}").contains("canary"));
+        let (_d, p) = file("# swift\nuser = \"acct:u\"\nkey = \"canary-v1\"\n", 0o400);
+        assert!(matches!(
+            StorageCredentials::from_file(&p).unwrap(),
+            StorageCredentials::SwiftV1 { .. }
+        ));
+        let (_d, p) = file(
+            "user = \"u\"\npassword = \"canary-v3\"\nproject = \"p\"\n",
+            0o600,
+        );
+        let c = StorageCredentials::from_file(&p).unwrap();
+        assert!(
+            matches!(&c, StorageCredentials::SwiftV3 { user_domain, .. } if user_domain == "Default")
+        );
+        let json = serde_json::to_value(&c).unwrap();
+        assert_eq!(json["type"], "swift_v3");
+    }
+
+    #[test]
+    fn open_files_bad_lines_and_unknown_keys_are_refused_without_echo() {
+        let (_d, p) = file("access_key = \"AK\"\nsecret_key = \"canary\"\n", 0o644);
+        assert!(StorageCredentials::from_file(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("chmod 600"));
+        for text in [
+            "access_key = AK\nsecret_key = canary\n",
+            "access_key = \"AK\"\nsecret_key = \"canary\"\nextra = \"x\"\n",
+        ] {
+            let (_d, p) = file(text, 0o600);
+            let e = StorageCredentials::from_file(&p).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::BadInput);
+            assert!(!e.to_string().contains("canary"), "{e}");
+        }
+    }
+}

@@ -1,0 +1,616 @@
+//! OpenStack Swift (feature `swift`): the native object API over reqwest, on
+//! the shared tokio runtime, behind the same synchronous [`Backend`].
+//!
+//! - Authentication: v1 (`GET /auth/v1.0`, `X-Auth-User`/`X-Auth-Key`) or
+//!   Keystone v3 (`POST /v3/auth/tokens`, password method, project scope; the
+//!   object-store endpoint from the catalog). A 401 re-authenticates once
+//!   and repeats the request: an expired token never fails a run.
+//! - The repository's layout is the local one under `PREFIX/` in the container.
+//! - Every create sends `If-None-Match: *` (412: [`Written::AlreadyPresent`])
+//!   and the body's MD5 as `ETag`, so a body corrupted in flight is refused
+//!   (422). Packs stay far below Swift's 5 GiB object limit: no manifests.
+//! - Reads are streamed and stop at the kind's limit; packs are read by range.
+//! - Listings use markers, [`SwiftBackend::with_page_size`] names at a time.
+//! - No retries here: errors are classified for [`super::retry`].
+//!
+//! Append-only cannot be expressed with Swift's ACLs (`docs/storage.md`).
+
+use super::location::{SwiftAuth, SwiftLocation};
+use super::{object_path, valid_name, Backend, Kind, Presence, Written};
+use crate::error::{Error, ErrorKind, Result};
+use crate::secret::Secret;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+#[cfg(test)]
+mod tests;
+
+/// What a Swift user authenticates with.
+#[derive(Clone)]
+pub enum SwiftCredentials {
+    /// v1 (tempauth, swauth): `ST_USER`, `ST_KEY`.
+    V1 {
+        /// `account:user`.
+        user: String,
+        /// The key.
+        key: Secret,
+    },
+    /// Keystone v3, password method, scoped to a project.
+    V3 {
+        /// User name.
+        user: String,
+        /// Password.
+        password: Secret,
+        /// Project name.
+        project: String,
+        /// The user's domain name.
+        user_domain: String,
+        /// The project's domain name.
+        project_domain: String,
+    },
+}
+
+impl std::fmt::Debug for SwiftCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SwiftCredentials::V1 { user, .. } => {
+                write!(f, "SwiftCredentials::V1({user}, <secret>)")
+            }
+            SwiftCredentials::V3 { user, project, .. } => {
+                write!(f, "SwiftCredentials::V3({user}, {project}, <secret>)")
+            }
+        }
+    }
+}
+
+impl SwiftCredentials {
+    /// python-swiftclient's environment: `ST_USER`/`ST_KEY` (v1), or
+    /// `OS_USERNAME`/`OS_PASSWORD`/`OS_PROJECT_NAME` with
+    /// `OS_USER_DOMAIN_NAME`/`OS_PROJECT_DOMAIN_NAME` (default `Default`) (v3).
+    pub fn from_env(auth: SwiftAuth) -> Option<SwiftCredentials> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        match auth {
+            SwiftAuth::V1 => Some(SwiftCredentials::V1 {
+                user: var("ST_USER")?,
+                key: Secret::new(var("ST_KEY")?),
+            }),
+            SwiftAuth::V3 => Some(SwiftCredentials::V3 {
+                user: var("OS_USERNAME")?,
+                password: Secret::new(var("OS_PASSWORD")?),
+                project: var("OS_PROJECT_NAME")?,
+                user_domain: var("OS_USER_DOMAIN_NAME").unwrap_or_else(|| "Default".into()),
+                project_domain: var("OS_PROJECT_DOMAIN_NAME").unwrap_or_else(|| "Default".into()),
+            }),
+        }
+    }
+}
+
+/// A token and the storage URL it is good for.
+#[derive(Clone)]
+struct Session {
+    token: Secret,
+    storage_url: String,
+}
+
+/// A repository under a prefix of a Swift container.
+pub struct SwiftBackend {
+    loc: SwiftLocation,
+    creds: SwiftCredentials,
+    client: reqwest::Client,
+    session: Mutex<Option<Session>>,
+    page: usize,
+    timeouts: super::remote::Timeouts,
+    requests: AtomicU64,
+    auths: AtomicU64,
+}
+
+/// What one request asks.
+struct Req<'a> {
+    method: reqwest::Method,
+    /// Below the storage URL: `CONTAINER` or `CONTAINER/KEY`, with a query.
+    path: String,
+    headers: Vec<(&'static str, String)>,
+    body: Option<&'a [u8]>,
+    bytes: usize,
+}
+
+impl SwiftBackend {
+    /// A backend for `loc` with `creds`; nothing is contacted yet.
+    pub fn new(loc: SwiftLocation, creds: SwiftCredentials) -> Result<SwiftBackend> {
+        super::runtime()?;
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Other, format!("starting the Swift client: {e}")))?;
+        Ok(SwiftBackend {
+            loc,
+            creds,
+            client,
+            session: Mutex::new(None),
+            page: 10_000,
+            timeouts: super::remote::Timeouts::default(),
+            requests: AtomicU64::new(0),
+            auths: AtomicU64::new(0),
+        })
+    }
+
+    /// Lists `n` names a page (Swift's default maximum is 10,000).
+    pub fn with_page_size(mut self, n: usize) -> Self {
+        self.page = n.clamp(1, 10_000);
+        self
+    }
+
+    /// Sets the request timeouts.
+    pub fn with_timeouts(mut self, t: super::remote::Timeouts) -> Self {
+        self.timeouts = t;
+        self
+    }
+
+    /// Authentications so far (a token renewed counts one more).
+    pub fn authentications(&self) -> u64 {
+        self.auths.load(Ordering::Relaxed)
+    }
+
+    fn auth_url(&self) -> String {
+        let base = self.loc.endpoint();
+        match self.loc.auth {
+            SwiftAuth::V1 => format!("{base}/auth/v1.0"),
+            SwiftAuth::V3 => format!("{base}/v3/auth/tokens"),
+        }
+    }
+
+    fn timeout(&self, bytes: usize) -> Duration {
+        let mib = u32::try_from(bytes >> 20).unwrap_or(u32::MAX);
+        self.timeouts.request + self.timeouts.per_mib.saturating_mul(mib)
+    }
+
+    fn unavailable(&self, what: &str, e: &reqwest::Error) -> Error {
+        let why = if e.is_timeout() {
+            "timed out".to_owned()
+        } else if e.is_connect() {
+            "cannot connect".to_owned()
+        } else {
+            super::remote::error_chain(e)
+        };
+        Error::new(ErrorKind::StorageUnavailable, format!("{what}: {why}"))
+    }
+
+    /// A new token (and storage URL).
+    async fn authenticate(&self) -> Result<Session> {
+        self.auths.fetch_add(1, Ordering::Relaxed);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let url = self.auth_url();
+        let what = format!("Swift authentication at {url}");
+        let req = match &self.creds {
+            SwiftCredentials::V1 { user, key } => self
+                .client
+                .get(&url)
+                .header("X-Auth-User", user)
+                .header("X-Auth-Key", key.expose()),
+            SwiftCredentials::V3 {
+                user,
+                password,
+                project,
+                user_domain,
+                project_domain,
+            } => self.client.post(&url).json(&serde_json::json!({"auth": {
+                "identity": {"methods": ["password"], "password": {"user": {
+                    "name": user, "domain": {"name": user_domain}, "password": password.expose()}}},
+                "scope": {"project": {"name": project, "domain": {"name": project_domain}}}}})),
+        };
+        let resp = req
+            .timeout(self.timeout(0))
+            .send()
+            .await
+            .map_err(|e| self.unavailable(&what, &e))?;
+        let status = resp.status().as_u16();
+        if status == 401 || status == 403 {
+            return Err(Error::new(
+                ErrorKind::StorageDenied,
+                format!("{what}: refused ({status})"),
+            )
+            .hint("check the node's Swift credential (docs/storage.md)"));
+        }
+        if !resp.status().is_success() {
+            return Err(self.status_error(&what, status));
+        }
+        let header = |h: &str| {
+            resp.headers()
+                .get(h)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        match self.loc.auth {
+            SwiftAuth::V1 => {
+                let token = header("x-auth-token");
+                let storage = header("x-storage-url");
+                match (token, storage) {
+                    (Some(t), Some(s)) => Ok(Session {
+                        token: Secret::new(t),
+                        storage_url: s.trim_end_matches('/').to_owned(),
+                    }),
+                    _ => Err(Error::new(
+                        ErrorKind::StorageUnavailable,
+                        format!("{what}: no token or storage URL in the answer"),
+                    )),
+                }
+            }
+            SwiftAuth::V3 => {
+                let token = header("x-subject-token");
+                let body: serde_json::Value =
+                    resp.json().await.map_err(|e| self.unavailable(&what, &e))?;
+                let url = v3_object_store(&body, self.loc.region.as_deref());
+                match (token, url) {
+                    (Some(t), Some(u)) => Ok(Session {
+                        token: Secret::new(t),
+                        storage_url: u.trim_end_matches('/').to_owned(),
+                    }),
+                    (_, None) => Err(Error::new(
+                        ErrorKind::BadInput,
+                        format!(
+                            "{what}: the catalog has no public object-store endpoint{}",
+                            self.loc
+                                .region
+                                .as_deref()
+                                .map(|r| format!(" in region {r}"))
+                                .unwrap_or_default()
+                        ),
+                    )
+                    .hint("check region= in the location")),
+                    (None, _) => Err(Error::new(
+                        ErrorKind::StorageUnavailable,
+                        format!("{what}: no X-Subject-Token in the answer"),
+                    )),
+                }
+            }
+        }
+    }
+
+    fn status_error(&self, what: &str, status: u16) -> Error {
+        match status {
+            401 | 403 => Error::new(
+                ErrorKind::StorageDenied,
+                format!("{what}: refused by the storage ({status})"),
+            )
+            .hint("check the node's Swift credential and the container's ACLs (docs/storage.md)"),
+            404 => Error::new(ErrorKind::NotFound, format!("{what}: not found")),
+            408 | 429 | 498 | 500..=599 => Error::new(
+                ErrorKind::StorageUnavailable,
+                format!("{what}: the storage answered {status}"),
+            ),
+            _ => Error::new(
+                ErrorKind::Io,
+                format!("{what}: the storage answered {status}"),
+            ),
+        }
+    }
+
+    async fn session(&self, renew: bool) -> Result<Session> {
+        if !renew {
+            if let Some(s) = self
+                .session
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+            {
+                return Ok(s);
+            }
+        }
+        let s = self.authenticate().await?;
+        *self.session.lock().unwrap_or_else(|p| p.into_inner()) = Some(s.clone());
+        Ok(s)
+    }
+
+    /// Sends `r` with a token; a 401 renews the token once.
+    async fn send(&self, r: &Req<'_>) -> Result<(reqwest::Response, String)> {
+        let mut renew = false;
+        loop {
+            let s = self.session(renew).await?;
+            let url = format!("{}/{}", s.storage_url, r.path);
+            let mut b = self
+                .client
+                .request(r.method.clone(), &url)
+                .header("X-Auth-Token", s.token.expose())
+                .timeout(self.timeout(r.bytes));
+            for (k, v) in &r.headers {
+                b = b.header(*k, v);
+            }
+            if let Some(body) = r.body {
+                b = b.body(body.to_vec());
+            }
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let what = format!("{} {url}", r.method);
+            let resp = b.send().await.map_err(|e| self.unavailable(&what, &e))?;
+            if resp.status().as_u16() == 401 && !renew {
+                renew = true;
+                continue;
+            }
+            return Ok((resp, what));
+        }
+    }
+
+    fn run<T>(&self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        super::runtime()?.block_on(fut)
+    }
+
+    fn object(&self, kind: Kind, name: &str) -> Result<String> {
+        Ok(format!(
+            "{}/{}",
+            self.loc.container,
+            self.loc.key(&object_path(kind, name)?)
+        ))
+    }
+
+    fn list_names(&self, prefix: &str, max: Option<usize>) -> Result<Option<Vec<(String, u64)>>> {
+        self.run(async {
+            let mut out = Vec::new();
+            let mut marker = String::new();
+            loop {
+                let limit = max.unwrap_or(self.page).min(self.page);
+                let r = Req {
+                    method: reqwest::Method::GET,
+                    path: format!(
+                        "{}?format=json&limit={limit}&prefix={}&marker={}",
+                        self.loc.container,
+                        encode(prefix),
+                        encode(&marker)
+                    ),
+                    headers: Vec::new(),
+                    body: None,
+                    bytes: 0,
+                };
+                let (resp, what) = self.send(&r).await?;
+                match resp.status().as_u16() {
+                    404 => return Ok(None),
+                    s if !(200..300).contains(&s) => return Err(self.status_error(&what, s)),
+                    _ => {}
+                }
+                let page: Vec<serde_json::Value> =
+                    resp.json().await.map_err(|e| self.unavailable(&what, &e))?;
+                let n = page.len();
+                for o in page {
+                    let (Some(name), Some(bytes)) = (o["name"].as_str(), o["bytes"].as_u64())
+                    else {
+                        continue;
+                    };
+                    marker = name.to_owned();
+                    out.push((marker.clone(), bytes));
+                }
+                if n < limit || max.is_some_and(|m| out.len() >= m) {
+                    return Ok(Some(out));
+                }
+            }
+        })
+    }
+
+    /// Streams an object (or a range), failing as damage past `limit` bytes.
+    fn fetch(&self, path: String, range: Option<(u64, u64)>, limit: u64) -> Result<Vec<u8>> {
+        let bytes = usize::try_from(limit.min(1 << 40)).unwrap_or(usize::MAX);
+        self.run(async {
+            let headers = match range {
+                Some((a, b)) => vec![("Range", format!("bytes={a}-{b}"))],
+                None => Vec::new(),
+            };
+            let r = Req {
+                method: reqwest::Method::GET,
+                path,
+                headers,
+                body: None,
+                bytes,
+            };
+            let (mut resp, what) = self.send(&r).await?;
+            match resp.status().as_u16() {
+                416 => return Ok(Vec::new()),
+                s if !(200..300).contains(&s) => return Err(self.status_error(&what, s)),
+                _ => {}
+            }
+            let mut out = Vec::new();
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| self.unavailable(&what, &e))?
+            {
+                if (out.len() + chunk.len()) as u64 > limit {
+                    return Err(Error::damaged(format!(
+                        "{what}: more bytes than the format allows ({limit})"
+                    )));
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(out)
+        })
+    }
+}
+
+/// Percent-encodes a query value (names and prefixes are plain ASCII).
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The public object-store endpoint in a Keystone v3 token's catalog.
+fn v3_object_store(body: &serde_json::Value, region: Option<&str>) -> Option<String> {
+    body["token"]["catalog"]
+        .as_array()?
+        .iter()
+        .filter(|s| s["type"] == "object-store")
+        .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
+        .find(|e| {
+            e["interface"] == "public"
+                && region.is_none_or(|r| e["region"] == r || e["region_id"] == r)
+        })
+        .and_then(|e| e["url"].as_str().map(str::to_owned))
+}
+
+impl Backend for SwiftBackend {
+    fn location(&self) -> String {
+        super::Location::Swift(self.loc.clone()).to_string()
+    }
+
+    fn presence(&self) -> Result<Presence> {
+        let Some(keys) = self.list_names(&self.loc.key(""), Some(2))? else {
+            return Ok(Presence::Missing);
+        };
+        let config = self.loc.key("config");
+        Ok(if keys.is_empty() {
+            Presence::Empty
+        } else if keys.iter().any(|(k, _)| *k == config) {
+            Presence::Repository
+        } else {
+            match self.fetch(format!("{}/{config}", self.loc.container), Some((0, 0)), 1) {
+                Ok(_) => Presence::Repository,
+                Err(e) if e.kind() == ErrorKind::NotFound => Presence::Other,
+                Err(e) => return Err(e),
+            }
+        })
+    }
+
+    fn create(&self) -> Result<()> {
+        match self.presence()? {
+            Presence::Empty => Ok(()),
+            Presence::Missing => self.run(async {
+                let r = Req {
+                    method: reqwest::Method::PUT,
+                    path: self.loc.container.clone(),
+                    headers: Vec::new(),
+                    body: Some(&[]),
+                    bytes: 0,
+                };
+                let (resp, what) = self.send(&r).await?;
+                match resp.status().as_u16() {
+                    s if (200..300).contains(&s) => {
+                        tracing::info!("created Swift container {}", self.loc.container);
+                        Ok(())
+                    }
+                    403 => Err(Error::new(
+                        ErrorKind::StorageDenied,
+                        format!(
+                            "Swift container '{}' does not exist at {} and this credential may not create it",
+                            self.loc.container,
+                            self.loc.endpoint()
+                        ),
+                    )
+                    .hint(format!("create it (e.g. 'swift post {}'), then run again", self.loc.container))),
+                    s => Err(self.status_error(&what, s)),
+                }
+            }),
+            Presence::Repository => Err(Error::new(
+                ErrorKind::BadInput,
+                format!("a repository already exists at {}", self.location()),
+            )
+            .hint("use it as it is, or choose another prefix")),
+            Presence::Other => Err(Error::new(
+                ErrorKind::BadInput,
+                format!("{} is not empty", self.location()),
+            )
+            .hint("a repository is created under an empty prefix")),
+        }
+    }
+
+    fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
+        let rel = if kind == Kind::Config {
+            "config".to_owned()
+        } else {
+            format!("{}/", kind.dir())
+        };
+        let root = self.loc.key("");
+        let Some(keys) = self.list_names(&self.loc.key(&rel), None)? else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("Swift container '{}' does not exist", self.loc.container),
+            ));
+        };
+        let mut out = Vec::new();
+        for (key, size) in keys {
+            let Some(rest) = key.strip_prefix(&root) else {
+                continue;
+            };
+            let name = rest.rsplit('/').next().unwrap_or_default();
+            if valid_name(kind, name).is_ok()
+                && object_path(kind, name).ok().as_deref() == Some(rest)
+            {
+                out.push((name.to_owned(), size));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
+        self.fetch(self.object(kind, name)?, None, limit)
+    }
+
+    fn read_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+        if len == 0 {
+            return Ok(Vec::new());
+        }
+        self.fetch(
+            self.object(kind, name)?,
+            Some((offset, offset + len - 1)),
+            len,
+        )
+    }
+
+    fn write(&self, kind: Kind, name: &str, data: &[u8]) -> Result<Written> {
+        let path = self.object(kind, name)?;
+        self.run(async {
+            let r = Req {
+                method: reqwest::Method::PUT,
+                path,
+                headers: vec![
+                    ("If-None-Match", "*".to_owned()),
+                    ("ETag", format!("{:x}", md5::compute(data))),
+                    ("Content-Type", "application/octet-stream".to_owned()),
+                ],
+                body: Some(data),
+                bytes: data.len(),
+            };
+            let (resp, what) = self.send(&r).await?;
+            match resp.status().as_u16() {
+                s if (200..300).contains(&s) => Ok(Written::New),
+                412 => Ok(Written::AlreadyPresent),
+                // The body did not match its ETag: corrupted on the way.
+                422 => Err(Error::new(
+                    ErrorKind::StorageUnavailable,
+                    format!("{what}: the storage received a corrupted body (422)"),
+                )),
+                404 => Err(Error::new(
+                    ErrorKind::BadInput,
+                    format!("Swift container '{}' does not exist", self.loc.container),
+                )
+                .hint("run 'bananactl init' (it creates the container when the credential may)")),
+                s => Err(self.status_error(&what, s)),
+            }
+        })
+    }
+
+    fn remove(&self, kind: Kind, name: &str) -> Result<()> {
+        let path = self.object(kind, name)?;
+        self.run(async {
+            let r = Req {
+                method: reqwest::Method::DELETE,
+                path,
+                headers: Vec::new(),
+                body: None,
+                bytes: 0,
+            };
+            let (resp, what) = self.send(&r).await?;
+            match resp.status().as_u16() {
+                s if (200..300).contains(&s) => Ok(()),
+                s => Err(self.status_error(&what, s)),
+            }
+        })
+    }
+
+    fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+}
