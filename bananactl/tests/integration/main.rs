@@ -15,6 +15,7 @@ mod keys;
 mod output;
 mod roundtrip;
 mod s3;
+mod samba;
 mod status;
 mod swift;
 mod untrusted;

@@ -165,6 +165,17 @@ impl Env {
         Some(e)
     }
 
+    /// A fresh repository (`init` run) in a new directory on the shared
+    /// Samba share (smbd through the FUSE client smbnetfs); `None` (skip)
+    /// without Samba, except under CI=true.
+    pub fn samba(hint: &str) -> Option<Env> {
+        let share = common::testing::samba::share()?;
+        let mut e = Self::bare();
+        e.repo = share.dir(hint).join("repo");
+        e.run(&["init"]).ok();
+        Some(e)
+    }
+
     /// [`Env::s3`] with extra `init` arguments.
     pub fn s3_init(hint: &str, init: &[&str]) -> Option<Env> {
         let s = common::testing::seaweed::server()?;

@@ -1,50 +1,74 @@
-//! A node whose storage is S3, with its credential in Vault: it backs up and
+//! A node whose storage is S3 or Swift, with its credential in Vault: it backs up and
 //! (with a grant) restores without any credential on its disk, and the
 //! secret key appears nowhere it should not.
 
 use crate::harness::*;
-use common::testing::seaweed;
+use common::testing::{seaweed, swift};
 
 #[test]
 fn an_s3_node_gets_its_storage_credential_from_vault_and_never_keeps_it() {
     let Some(bao) = Bao::start() else { return };
     let Some(s3) = seaweed::server() else { return };
     let admin = bao.setup();
-    let dir = tempfile::tempdir().unwrap();
     let secret = s3.admin.secret_key.expose().to_owned();
-    let creds = dir.path().join("s3.toml");
-    std::fs::write(
-        &creds,
-        format!(
-            "access_key = \"{}\"\nsecret_key = \"{secret}\"\n",
-            s3.admin.access_key
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let bucket = s3.bucket("vaultnode");
-    let location = s3.location(&bucket, "nodes/s3node");
+    let toml = format!(
+        "access_key = \"{}\"\nsecret_key = \"{secret}\"\n",
+        s3.admin.access_key
+    );
+    let location = s3.location(&s3.bucket("vaultnode"), "nodes/s3node");
     // A location carrying a secret is refused before anything is stored.
     let bad = location.replace("s3://", "s3://AKIA:oops@");
     let out = bao.adm(&admin, &["node", "add", "leaky", "--storage", &bad]);
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(!stderr(&out).contains("oops"), "{}", stderr(&out));
+    node_on_remote_storage(&bao, &admin, "s3node", &location, &toml, &secret);
+}
+
+#[test]
+fn a_swift_node_gets_its_user_and_key_from_vault_and_never_keeps_them() {
+    let Some(bao) = Bao::start() else { return };
+    let Some(sw) = swift::server() else { return };
+    let admin = bao.setup();
+    let secret = sw.canary_key.clone();
+    let toml = format!("user = \"banana:canary\"\nkey = \"{secret}\"\n");
+    let location = sw.location("vaultnode", "nodes/swiftnode");
+    node_on_remote_storage(&bao, &admin, "swiftnode", &location, &toml, &secret);
+}
+
+/// Enrols `node` on `location` with the credentials file `toml`, backs up
+/// (no storage credential in its environment), restores with a grant, and
+/// looks for `secret` in everything printed, the agent's /proc and every
+/// file but the credentials file.
+fn node_on_remote_storage(
+    bao: &Bao,
+    admin: &str,
+    node: &str,
+    location: &str,
+    toml: &str,
+    secret: &str,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let creds = dir.path().join("storage.toml");
+    std::fs::write(&creds, toml).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&creds, std::fs::Permissions::from_mode(0o600)).unwrap();
     let n = bao.enrol_at(
-        &admin,
-        "s3node",
+        admin,
+        node,
         dir.path(),
-        &location,
+        location,
         &["--storage-credentials", creds.to_str().unwrap()],
     );
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("f"), b"stored on S3 through Vault").unwrap();
+    std::fs::write(data.join("f"), b"stored remotely through Vault").unwrap();
     let mut transcript = Vec::new();
     let mut child = n
         .cmd(&["--json", "-vv", "backup", data.to_str().unwrap()])
         .env_remove("AWS_ACCESS_KEY_ID")
         .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("ST_USER")
+        .env_remove("ST_KEY")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -66,7 +90,7 @@ fn an_s3_node_gets_its_storage_credential_from_vault_and_never_keeps_it() {
     assert!(o.status.success(), "{}", stderr(&o));
     transcript.extend_from_slice(&o.stdout);
     transcript.extend_from_slice(&o.stderr);
-    let g = stdout(&bao.adm(&admin, &["restore", "grant", "s3node"]));
+    let g = stdout(&bao.adm(admin, &["restore", "grant", node]));
     let target = dir.path().join("t");
     let o = n.run(&[
         "-vv",
@@ -81,8 +105,8 @@ fn an_s3_node_gets_its_storage_credential_from_vault_and_never_keeps_it() {
     transcript.extend_from_slice(&o.stdout);
     transcript.extend_from_slice(&o.stderr);
     let back = std::fs::read(target.join(data.strip_prefix("/").unwrap()).join("f")).unwrap();
-    assert_eq!(back, b"stored on S3 through Vault");
-    let o = bao.adm(&admin, &["--json", "node", "show", "s3node"]);
+    assert_eq!(back, b"stored remotely through Vault");
+    let o = bao.adm(admin, &["--json", "node", "show", node]);
     transcript.extend_from_slice(&o.stdout);
     let has = |hay: &[u8]| hay.windows(secret.len()).any(|w| w == secret.as_bytes());
     assert!(!has(&transcript), "the storage secret was printed");

@@ -108,29 +108,31 @@ impl StorageCredentials {
             )
         };
         let mut m = parsed.ok_or_else(bad)?;
-        let mut take = |k: &str| m.remove(k);
-        let c = if let (Some(a), Some(s)) = (take("access_key"), take("secret_key")) {
+        // The keys present choose the kind; a missing one is an error.
+        let has = |m: &std::collections::BTreeMap<String, String>, keys: [&str; 2]| {
+            keys.iter().any(|k| m.contains_key(*k))
+        };
+        let s3 = has(&m, ["access_key", "secret_key"]);
+        let v3 = has(&m, ["password", "project"]);
+        let mut take = |k: &str| m.remove(k).ok_or_else(bad);
+        let c = if s3 {
             StorageCredentials::S3 {
-                access_key: a,
-                secret_key: Secret::new(s),
+                access_key: take("access_key")?,
+                secret_key: Secret::new(take("secret_key")?),
             }
-        } else if let (Some(u), Some(p), Some(pr)) =
-            (take("user"), take("password"), take("project"))
-        {
+        } else if v3 {
             StorageCredentials::SwiftV3 {
-                user: u,
-                password: Secret::new(p),
-                project: pr,
-                user_domain: take("user_domain").unwrap_or_else(default_domain),
-                project_domain: take("project_domain").unwrap_or_else(default_domain),
-            }
-        } else if let (Some(u), Some(k)) = (take("user"), take("key")) {
-            StorageCredentials::SwiftV1 {
-                user: u,
-                key: Secret::new(k),
+                user: take("user")?,
+                password: Secret::new(take("password")?),
+                project: take("project")?,
+                user_domain: take("user_domain").unwrap_or_else(|_| default_domain()),
+                project_domain: take("project_domain").unwrap_or_else(|_| default_domain()),
             }
         } else {
-            return Err(bad());
+            StorageCredentials::SwiftV1 {
+                user: take("user")?,
+                key: Secret::new(take("key")?),
+            }
         };
         if let Some(k) = m.keys().next() {
             return Err(Error::new(
@@ -188,6 +190,9 @@ mod tests {
         for text in [
             "access_key = AK\nsecret_key = canary\n",
             "access_key = \"AK\"\nsecret_key = \"canary\"\nextra = \"x\"\n",
+            "secret_key = \"canary\"\n",
+            "user = \"u\"\npassword = \"canary\"\n",
+            "user = \"u\"\n",
         ] {
             let (_d, p) = file(text, 0o600);
             let e = StorageCredentials::from_file(&p).unwrap_err();

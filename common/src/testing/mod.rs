@@ -12,8 +12,10 @@
 mod faulty;
 pub mod fuzz;
 mod memory;
+mod procs;
 pub mod proxy;
 mod receiver;
+pub mod samba;
 #[cfg(feature = "s3")]
 pub mod seaweed;
 #[cfg(feature = "swift")]

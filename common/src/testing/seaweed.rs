@@ -165,20 +165,7 @@ fn start() -> Option<S3Server> {
         return None;
     };
     // Servers of earlier test processes died with them; their data goes too.
-    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
-        for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let dead = name
-                .strip_prefix("banana-s3-")
-                .and_then(|p| p.parse::<u32>().ok())
-                .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
-            if dead {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-    }
-    let dir = std::env::temp_dir().join(format!("banana-s3-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = super::procs::scratch_dir("banana-s3", &|_| ());
     std::fs::create_dir_all(dir.join("data")).expect("s3 data dir");
     let admin = S3Credentials {
         access_key: "bananaadmin".into(),

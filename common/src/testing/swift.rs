@@ -8,11 +8,11 @@
 //! Users (tempauth, account `AUTH_banana`): `banana:agent`, and
 //! `banana:faulty`, whose storage URL points at a [`FaultProxy`] in front of
 //! the proxy server, so a test can inject faults below the retry layer on
-//! every request of a run. Tokens live [`TOKEN_LIFE`] seconds, so runs renew
-//! them.
+//! every request of a run; and `banana:canary`, whose key is random. Tokens
+//! live [`TOKEN_LIFE`] seconds, so runs renew them.
 
+use super::procs::{free_port, installed, scratch_dir, spawn_parked, Proc};
 use super::proxy::{FaultProxy, Rates};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -31,15 +31,11 @@ pub struct SwiftServer {
     pub devices: PathBuf,
     /// The proxy in front of it for `banana:faulty` (no faults until set).
     pub faults: FaultProxy,
+    /// The key of `banana:canary`, random per server: a test that hands it
+    /// to a node can look for it where it must never appear.
+    pub canary_key: String,
     /// Ports of the object, container and account servers.
     backends: [u16; 3],
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
 }
 
 /// The shared server; `None` (skip) when Swift is not installed.
@@ -48,19 +44,8 @@ pub fn server() -> Option<&'static SwiftServer> {
     S.get_or_init(start).as_ref()
 }
 
-fn installed() -> bool {
-    ["swift-proxy-server", "swift-ring-builder", "memcached"]
-        .iter()
-        .all(|b| {
-            Command::new("sh")
-                .args(["-c", &format!("command -v {b}")])
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-}
-
 fn start() -> Option<SwiftServer> {
-    if !installed() {
+    if !installed(&["swift-proxy-server", "swift-ring-builder", "memcached"]) {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "Swift is required in CI (scripts/services.sh install)"
@@ -68,8 +53,7 @@ fn start() -> Option<SwiftServer> {
         eprintln!("skipping: Swift not installed (scripts/services.sh install)");
         return None;
     }
-    let dir = std::env::temp_dir().join(format!("banana-swift-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = scratch_dir("banana-swift", &|_| ());
     let [proxy, object, container, account, memcached] = [(); 5].map(|_| free_port());
     let faults = FaultProxy::start(
         format!("127.0.0.1:{proxy}").parse().expect("addr"),
@@ -83,39 +67,45 @@ fn start() -> Option<SwiftServer> {
         account,
         memcached,
     };
-    write_config(&dir, &ports, &faults.addr().to_string());
-    let mut procs = vec![(
-        "memcached",
-        vec![
-            "memcached".to_owned(),
-            "-l".into(),
-            "127.0.0.1".into(),
-            "-p".into(),
-            memcached.to_string(),
-            "-U".into(),
-            "0".into(),
-            "-m".into(),
-            "64".into(),
-            "-u".into(),
-            "root".into(),
-        ],
-    )];
+    let canary_key = format!("canary{:016x}", rand::random::<u64>());
+    write_config(&dir, &ports, &faults.addr().to_string(), &canary_key);
+    let arg = |v: &[&str]| v.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+    let mc = memcached.to_string();
+    let mut procs = vec![Proc {
+        name: "memcached",
+        argv: arg(&[
+            "memcached",
+            "-l",
+            "127.0.0.1",
+            "-p",
+            &mc,
+            "-U",
+            "0",
+            "-m",
+            "64",
+            "-u",
+            "root",
+        ]),
+        env: vec![],
+    }];
     for n in ["account", "container", "object", "proxy"] {
         let conf = dir.join(format!("etc/{n}-server.conf"));
-        procs.push((
-            n,
-            vec![
+        procs.push(Proc {
+            name: n,
+            argv: vec![
                 format!("swift-{n}-server"),
                 conf.display().to_string(),
                 "-v".into(),
             ],
-        ));
+            env: vec![],
+        });
     }
-    spawn_all(&dir, procs);
+    spawn_parked("swift", &dir.join("log"), procs);
     let s = SwiftServer {
         addr: format!("127.0.0.1:{proxy}"),
         devices: dir.join("srv"),
         faults,
+        canary_key,
         backends: [object, container, account],
     };
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -138,37 +128,7 @@ struct Ports {
     memcached: u16,
 }
 
-/// Starts every process through `setpriv --pdeathsig KILL` from a thread
-/// that outlives the tests, so they die with the test process.
-fn spawn_all(dir: &Path, procs: Vec<(&'static str, Vec<String>)>) {
-    let logs = dir.join("log");
-    std::fs::create_dir_all(&logs).expect("log dir");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("swift".into())
-        .spawn(move || {
-            for (name, argv) in procs {
-                let log = std::fs::File::create(logs.join(format!("{name}.log"))).expect("log");
-                let child = Command::new("setpriv")
-                    .args(["--pdeathsig", "KILL", "--"])
-                    .args(&argv)
-                    .stdin(Stdio::null())
-                    .stdout(log.try_clone().expect("log"))
-                    .stderr(log)
-                    .spawn();
-                let _ = tx.send(child.map(|_| ()).map_err(|e| format!("{name}: {e}")));
-            }
-            loop {
-                std::thread::park();
-            }
-        })
-        .expect("thread");
-    for _ in 0..5 {
-        rx.recv().expect("spawn").expect("starting swift");
-    }
-}
-
-fn write_config(dir: &Path, p: &Ports, faulty: &str) {
+fn write_config(dir: &Path, p: &Ports, faulty: &str, canary: &str) {
     let etc = dir.join("etc");
     std::fs::create_dir_all(dir.join("srv/d1")).expect("device");
     std::fs::create_dir_all(&etc).expect("etc");
@@ -220,6 +180,7 @@ fn write_config(dir: &Path, p: &Ports, faulty: &str) {
              [filter:tempauth]\nuse = egg:swift#tempauth\ntoken_life = {life}\n\
              user_banana_agent = {KEY} .admin\n\
              user_banana_faulty = {KEY} .admin http://{faulty}/v1/AUTH_banana\n\
+             user_banana_canary = {canary} .admin\n\
              [filter:cache]\nuse = egg:swift#memcache\nmemcache_servers = 127.0.0.1:{mc}\n\
              [filter:catch_errors]\nuse = egg:swift#catch_errors\n[filter:gatekeeper]\nuse = egg:swift#gatekeeper\n\
              [filter:healthcheck]\nuse = egg:swift#healthcheck\n[filter:proxy-logging]\nuse = egg:swift#proxy_logging\n\

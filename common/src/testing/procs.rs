@@ -1,0 +1,96 @@
+//! Starting real servers for tests: free loopback ports, a scratch directory
+//! per test process (those of dead processes are removed), and child
+//! processes that die with the test process.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A loopback port nobody listens on right now.
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// `TMP/PREFIX-PID`, new and empty. Directories of earlier test processes
+/// that are gone are removed first, after `before_remove` (which unmounts
+/// what they left mounted).
+pub(crate) fn scratch_dir(prefix: &str, before_remove: &dyn Fn(&Path)) -> PathBuf {
+    let tmp = std::env::temp_dir();
+    if let Ok(entries) = std::fs::read_dir(&tmp) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let dead = name
+                .strip_prefix(prefix)
+                .and_then(|p| p.strip_prefix('-'))
+                .and_then(|p| p.parse::<u32>().ok())
+                .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+            if dead {
+                before_remove(&e.path());
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    let dir = tmp.join(format!("{prefix}-{}", std::process::id()));
+    before_remove(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("log")).expect("scratch dir");
+    dir
+}
+
+/// Whether every program is on `PATH` (or an existing absolute path).
+pub(crate) fn installed(programs: &[&str]) -> bool {
+    programs.iter().all(|b| {
+        Path::new(b).is_absolute() && Path::new(b).exists()
+            || Command::new("sh")
+                .args(["-c", &format!("command -v {b}")])
+                .output()
+                .is_ok_and(|o| o.status.success())
+    })
+}
+
+/// A program to start: a name for its log (`logs/NAME.log`), its argv and
+/// extra environment.
+pub(crate) struct Proc {
+    pub name: &'static str,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+/// Starts every program through `setpriv --pdeathsig KILL` from a thread
+/// that outlives the tests (PDEATHSIG follows the spawning thread), so they
+/// die with the test process. Returns their pids.
+pub(crate) fn spawn_parked(thread: &str, logs: &Path, procs: Vec<Proc>) -> Vec<u32> {
+    let logs = logs.to_owned();
+    let n = procs.len();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name(thread.into())
+        .spawn(move || {
+            for p in procs {
+                let log = std::fs::File::create(logs.join(format!("{}.log", p.name))).expect("log");
+                let child = Command::new("setpriv")
+                    .args(["--pdeathsig", "KILL", "--"])
+                    .args(&p.argv)
+                    .envs(p.env)
+                    .stdin(Stdio::null())
+                    .stdout(log.try_clone().expect("log"))
+                    .stderr(log)
+                    .spawn();
+                let _ = tx.send(
+                    child
+                        .map(|c| c.id())
+                        .map_err(|e| format!("{}: {e}", p.name)),
+                );
+            }
+            loop {
+                std::thread::park();
+            }
+        })
+        .expect("thread");
+    (0..n)
+        .map(|_| rx.recv().expect("spawn").expect("starting a test server"))
+        .collect()
+}
