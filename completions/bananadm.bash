@@ -1148,13 +1148,21 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__storage__subcmd__policy)
-            opts="-v -h -V --storage --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            opts="-v -h -V --storage --node-user --reaper-user --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --storage)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reaper-user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -230,9 +230,11 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fis
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -s h -l help -d 'Print help'
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -s V -l version -d 'Print version'
-complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -f -a "policy" -d 'Print the node\'s and the reaper\'s S3 policies, and the same as a SeaweedFS identities file, for an append-only node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -f -a "policy" -d 'Print the node\'s and the reaper\'s S3 policies, and the same as a SeaweedFS identities file, for an append-only node; for a Swift location, the container ACL commands'
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fish_seen_subcommand_from policy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l storage -d 'The node\'s repository location: s3://HOST[:PORT]/BUCKET/PREFIX' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l storage -d 'The node\'s repository location: s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l node-user -d 'Swift: the node\'s user as ACLs name it (tempauth ACCOUNT:USER, Keystone PROJECT_ID:USER_ID); default ACCOUNT:NAME, to fill in' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l reaper-user -d 'Swift: the reaper\'s user as ACLs name it; default ACCOUNT:reaper' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
@@ -243,7 +245,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_se
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
-complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the node\'s and the reaper\'s S3 policies, and the same as a SeaweedFS identities file, for an append-only node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the node\'s and the reaper\'s S3 policies, and the same as a SeaweedFS identities file, for an append-only node; for a Swift location, the container ACL commands'
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "vault" -d 'Set Vault up for Banana'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
@@ -261,4 +263,4 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from restore" -f -a "grant" -d 'Issue a restore grant for a node'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from breakglass" -f -a "keygen" -d 'Make a break-glass key: prints the identity ONCE (store it offline); Vault keeps only the public half'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from breakglass" -f -a "add" -d 'Add an existing age recipient (its identity already kept offline)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from storage" -f -a "policy" -d 'Print the node\'s and the reaper\'s S3 policies, and the same as a SeaweedFS identities file, for an append-only node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from storage" -f -a "policy" -d 'Print the node\'s and the reaper\'s S3 policies, and the same as a SeaweedFS identities file, for an append-only node; for a Swift location, the container ACL commands'

@@ -123,3 +123,97 @@ fn an_unchanged_backup_of_twenty_thousand_files_on_swift_costs_a_handful_of_requ
     );
     assert!(n <= 20, "{n} requests: {again}");
 }
+
+/// What `bananadm storage policy` prints for Swift, applied by the account's
+/// owner: the node backs up and restores through its ACLs, another node sees
+/// and touches nothing, and what the node overwrites or deletes is kept in
+/// an archive it cannot reach (and `check` finds the damage).
+#[test]
+fn the_printed_swift_acls_hide_a_node_and_archive_what_it_destroys() {
+    let Some(s) = swift::server() else {
+        return;
+    };
+    let location = s.location("acl", "fleet/node1");
+    let common::backend::Location::Swift(loc) =
+        common::backend::Location::parse(&location).unwrap()
+    else {
+        unreachable!()
+    };
+    let containers =
+        common::backend::policy::swift_containers(&loc, "banana:node1", "banana:reaper");
+    for c in &containers {
+        let h: Vec<(&str, &str)> = c
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (st, _) = s.request("agent", "PUT", &c.name, &h, b"");
+        assert!(st == 201 || st == 202, "creating {}: {st}", c.name);
+    }
+    let mut e = Env::bare();
+    e.repo = location.clone().into();
+    e.vars = s.env("node1");
+    let r = e.run(&["init"]).ok();
+    assert!(
+        !r.stderr.contains("creating Swift container"),
+        "{}",
+        r.stderr
+    );
+    crate::roundtrip::round_trip(&e);
+    let (container, archive) = (&loc.container, &containers[0].name);
+    let list = |user: &str, c: &str| {
+        let (st, body) = s.request(user, "GET", c, &[], b"");
+        (
+            st,
+            String::from_utf8(body)
+                .unwrap()
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (st, objects) = list("agent", container);
+    assert_eq!(st, 200);
+    let snapshot = objects
+        .iter()
+        .find(|o| o.contains("/snapshots/"))
+        .unwrap()
+        .clone();
+    let index = objects
+        .iter()
+        .find(|o| o.contains("/index/"))
+        .unwrap()
+        .clone();
+    // Another node: no listing, no read, no write, no delete.
+    assert_eq!(list("node2", container).0, 403);
+    for (m, body) in [("GET", &b""[..]), ("PUT", b"x"), ("DELETE", b"")] {
+        let (st, _) = s.request("node2", m, &format!("{container}/{snapshot}"), &[], body);
+        assert_eq!(st, 403, "node2 {m} on node1's container");
+    }
+    // The node itself can destroy (Swift has no append-only) ...
+    let (st, _) = s.request(
+        "node1",
+        "PUT",
+        &format!("{container}/{snapshot}"),
+        &[],
+        b"garbage",
+    );
+    assert_eq!(st, 201, "node1 overwrites its snapshot");
+    let (st, _) = s.request("node1", "DELETE", &format!("{container}/{index}"), &[], b"");
+    assert_eq!(st, 204, "node1 deletes its index");
+    // ... but the archive keeps both, out of its reach, and check sees it.
+    let (st, kept) = list("agent", archive);
+    assert_eq!(st, 200);
+    assert!(kept.len() >= 3, "archive: {kept:?}");
+    assert_eq!(list("node1", archive).0, 403);
+    let (st, _) = s.request(
+        "node1",
+        "DELETE",
+        &format!("{archive}/{}", kept[0]),
+        &[],
+        b"",
+    );
+    assert_eq!(st, 403, "node1 deletes from the archive");
+    assert_eq!(list("reaper", container).0, 200);
+    e.run(&["check"]).code(13);
+}

@@ -1,6 +1,8 @@
 //! `bananadm storage policy`: what to install on S3 so that a node can write
 //! its backups but never delete them, and the reaper can prune without
-//! decrypting (`docs/storage.md`). Prints; changes nothing, needs no Vault.
+//! decrypting; on Swift (which cannot refuse a writer's deletes), the
+//! container ACLs and history archive that come closest
+//! (`docs/storage.md`). Prints; changes nothing, needs no Vault.
 
 use super::Out;
 use clap::{Args, Subcommand};
@@ -12,7 +14,8 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum StorageCmd {
     /// Print the node's and the reaper's S3 policies, and the same as a
-    /// SeaweedFS identities file, for an append-only node.
+    /// SeaweedFS identities file, for an append-only node; for a Swift
+    /// location, the container ACL commands.
     Policy(PolicyCmd),
 }
 
@@ -21,9 +24,17 @@ pub enum StorageCmd {
 pub struct PolicyCmd {
     /// Node name.
     pub name: String,
-    /// The node's repository location: s3://HOST[:PORT]/BUCKET/PREFIX.
+    /// The node's repository location: s3://HOST[:PORT]/BUCKET/PREFIX or
+    /// swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX.
     #[arg(long, value_name = "URL")]
     pub storage: String,
+    /// Swift: the node's user as ACLs name it (tempauth ACCOUNT:USER,
+    /// Keystone PROJECT_ID:USER_ID); default ACCOUNT:NAME, to fill in.
+    #[arg(long, value_name = "USER")]
+    pub node_user: Option<String>,
+    /// Swift: the reaper's user as ACLs name it; default ACCOUNT:reaper.
+    #[arg(long, value_name = "USER")]
+    pub reaper_user: Option<String>,
 }
 
 impl StorageCmd {
@@ -38,13 +49,17 @@ impl StorageCmd {
 impl PolicyCmd {
     fn run(&self, out: &Out) -> anyhow::Result<()> {
         valid_node_name(&self.name)?;
-        let Location::S3(loc) = Location::parse(&self.storage)? else {
-            return Err(common::Error::new(
-                common::ErrorKind::BadInput,
-                format!("{} is not an S3 location", self.storage),
-            )
-            .hint("policies are for s3://HOST/BUCKET/PREFIX; a directory is protected by its filesystem and export")
-            .into());
+        let loc = match Location::parse(&self.storage)? {
+            Location::S3(loc) => loc,
+            Location::Swift(loc) => return self.swift(out, &loc),
+            Location::Local(_) => {
+                return Err(common::Error::new(
+                    common::ErrorKind::BadInput,
+                    format!("{} is not an S3 or Swift location", self.storage),
+                )
+                .hint("policies are for s3:// and swift:// locations; a directory is protected by its filesystem and export (docs/storage.md)")
+                .into())
+            }
         };
         let p = policy::policies(&self.name, &loc);
         let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
@@ -67,6 +82,56 @@ impl PolicyCmd {
             json!({"command": "storage policy", "node": self.name, "storage": Location::S3(loc).to_string(),
                    "node_policy": p.node, "reaper_policy": p.reaper, "seaweedfs": p.seaweedfs}),
             &text,
+        );
+        Ok(())
+    }
+}
+
+impl PolicyCmd {
+    fn swift(&self, out: &Out, loc: &common::backend::SwiftLocation) -> anyhow::Result<()> {
+        let user = |given: &Option<String>, default: String, flag: &str| {
+            let u = given.clone().unwrap_or(default);
+            let ok = !u.is_empty()
+                && u.chars()
+                    .all(|c| c.is_ascii_graphic() && !"',\\\"`$".contains(c));
+            if ok {
+                Ok(u)
+            } else {
+                Err(common::Error::new(
+                    common::ErrorKind::BadInput,
+                    format!("{flag} '{u}' is not a Swift ACL user"),
+                )
+                .hint("give ACCOUNT:USER (tempauth) or PROJECT_ID:USER_ID (Keystone)"))
+            }
+        };
+        let node = user(
+            &self.node_user,
+            format!("ACCOUNT:{}", self.name),
+            "--node-user",
+        )?;
+        let reaper = user(&self.reaper_user, "ACCOUNT:reaper".into(), "--reaper-user")?;
+        let containers = policy::swift_containers(loc, &node, &reaper);
+        let mut text = format!(
+            "# Node '{name}' on Swift. Swift cannot make a container append-only: whoever may\n\
+             # write may also DELETE, overwrite, and expire objects (X-Delete-After). These ACLs\n\
+             # keep the node's data from other nodes (one container per node); the archive keeps\n\
+             # every overwritten or deleted object where the node cannot reach it (not objects\n\
+             # expired with X-Delete-After); the watch tower's rollback alert detects the rest.\n\
+             # The proxy needs allow_versioned_writes = true. Run as the account's owner:\n",
+            name = self.name
+        );
+        for c in &containers {
+            text.push_str(&format!("swift post '{}'", c.name));
+            for (k, v) in &c.headers {
+                text.push_str(&format!(" --header '{k}: {v}'"));
+            }
+            text.push('\n');
+        }
+        out.summary(
+            json!({"command": "storage policy", "node": self.name,
+                   "storage": Location::Swift(loc.clone()).to_string(),
+                   "swift_containers": containers}),
+            text.trim_end(),
         );
         Ok(())
     }

@@ -160,7 +160,69 @@ fn storage_policy_prints_the_enforced_append_only_policies() {
         .unwrap();
     assert_eq!(code(&out), 2);
     assert!(
-        stderr(&out).contains("not an S3 location"),
+        stderr(&out).contains("not an S3 or Swift location"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// For Swift, the containers and ACL headers `common::backend::policy` gives
+/// (applied to a real Swift by bananactl's tests), as `swift post` commands.
+#[test]
+fn storage_policy_prints_the_swift_container_acls() {
+    let url = "swift://swift.example.net/web-01/fleet?auth=v1";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bananadm"))
+        .args(["--json", "storage", "policy", "web-01", "--storage", url])
+        .args([
+            "--node-user",
+            "backups:web-01",
+            "--reaper-user",
+            "backups:reaper",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let common::backend::Location::Swift(loc) = common::backend::Location::parse(url).unwrap()
+    else {
+        unreachable!()
+    };
+    let want = common::backend::policy::swift_containers(&loc, "backups:web-01", "backups:reaper");
+    assert_eq!(v["swift_containers"], serde_json::to_value(&want).unwrap());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bananadm"))
+        .args(["storage", "policy", "web-01", "--storage", url])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("cannot make a container append-only"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "swift post 'web-01' --header 'X-Container-Read: ACCOUNT:web-01,ACCOUNT:reaper'"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("'X-History-Location: web-01-archive'"),
+        "{text}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bananadm"))
+        .args([
+            "storage",
+            "policy",
+            "web-01",
+            "--storage",
+            url,
+            "--node-user",
+            "a b",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("--node-user 'a b' is not a Swift ACL user"),
         "{}",
         stderr(&out)
     );

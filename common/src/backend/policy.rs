@@ -12,9 +12,15 @@
 //! Overwrites cannot be refused by permission (S3 has no "create only"
 //! action): the bucket is versioned with Object Lock, so an overwrite only
 //! adds a version, and readers fall back to the original (`docs/storage.md`).
+//!
+//! Swift cannot express append-only at all (a user who may write may also
+//! delete, overwrite and expire): [`swift_containers`] gives the container
+//! ACLs that keep a node's data from other nodes and the `X-History-Location`
+//! archive that keeps what is overwritten or deleted.
 
-use super::S3Location;
+use super::{S3Location, SwiftLocation};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
 /// What `bananadm storage policy` prints.
 #[derive(Debug, Clone)]
@@ -99,4 +105,50 @@ pub fn policies(node: &str, loc: &S3Location) -> Policies {
         reaper: reaper_policy,
         seaweedfs,
     }
+}
+
+/// A Swift container and the headers its owner sets on it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SwiftContainer {
+    /// Container name.
+    pub name: String,
+    /// `X-Container-Read`, `X-Container-Write`, `X-History-Location`.
+    pub headers: BTreeMap<String, String>,
+}
+
+/// The containers of a node on Swift, in the order to create them: the
+/// archive (read and written by the reaper only), then the node's container
+/// (read and written by the node and the reaper, its history kept in the
+/// archive). Users as the ACLs name them: `ACCOUNT:USER` with tempauth,
+/// `PROJECT_ID:USER_ID` with Keystone.
+pub fn swift_containers(
+    loc: &SwiftLocation,
+    node_user: &str,
+    reaper_user: &str,
+) -> Vec<SwiftContainer> {
+    let archive = format!("{}-archive", loc.container);
+    let both = format!("{node_user},{reaper_user}");
+    let h = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    vec![
+        SwiftContainer {
+            name: archive.clone(),
+            headers: h(&[
+                ("X-Container-Read", reaper_user),
+                ("X-Container-Write", reaper_user),
+            ]),
+        },
+        SwiftContainer {
+            name: loc.container.clone(),
+            headers: h(&[
+                ("X-Container-Read", &both),
+                ("X-Container-Write", &both),
+                ("X-History-Location", &archive),
+            ]),
+        },
+    ]
 }

@@ -8,8 +8,10 @@
 //! Users (tempauth, account `AUTH_banana`): `banana:agent`, and
 //! `banana:faulty`, whose storage URL points at a [`FaultProxy`] in front of
 //! the proxy server, so a test can inject faults below the retry layer on
-//! every request of a run; and `banana:canary`, whose key is random. Tokens
-//! live [`TOKEN_LIFE`] seconds, so runs renew them.
+//! every request of a run; `banana:canary`, whose key is random; and
+//! `banana:node1`, `banana:node2`, `banana:reaper`, who own nothing (what
+//! they may do is what container ACLs grant). Tokens live [`TOKEN_LIFE`]
+//! seconds, so runs renew them.
 
 use super::procs::{free_port, installed, scratch_dir, spawn_parked, Proc};
 use super::proxy::{FaultProxy, Rates};
@@ -181,6 +183,7 @@ fn write_config(dir: &Path, p: &Ports, faulty: &str, canary: &str) {
              user_banana_agent = {KEY} .admin\n\
              user_banana_faulty = {KEY} .admin http://{faulty}/v1/AUTH_banana\n\
              user_banana_canary = {canary} .admin\n\
+             user_banana_node1 = {KEY}\nuser_banana_node2 = {KEY}\nuser_banana_reaper = {KEY}\n\
              [filter:cache]\nuse = egg:swift#memcache\nmemcache_servers = 127.0.0.1:{mc}\n\
              [filter:catch_errors]\nuse = egg:swift#catch_errors\n[filter:gatekeeper]\nuse = egg:swift#gatekeeper\n\
              [filter:healthcheck]\nuse = egg:swift#healthcheck\n[filter:proxy-logging]\nuse = egg:swift#proxy_logging\n\
@@ -246,5 +249,45 @@ impl SwiftServer {
             ("ST_USER".into(), format!("banana:{user}")),
             ("ST_KEY".into(), KEY.into()),
         ]
+    }
+}
+
+impl SwiftServer {
+    /// One request as `banana:USER` to `/v1/AUTH_banana/PATH`: the status
+    /// and the body.
+    pub fn request(
+        &self,
+        user: &str,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
+        let rt = crate::backend::runtime().expect("runtime");
+        rt.block_on(async {
+            let c = reqwest::Client::new();
+            let auth = c
+                .get(format!("http://{}/auth/v1.0", self.addr))
+                .header("X-Auth-User", format!("banana:{user}"))
+                .header("X-Auth-Key", KEY)
+                .send()
+                .await
+                .expect("auth");
+            let token = auth.headers()["x-auth-token"].clone();
+            let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+            let mut req = c
+                .request(
+                    method,
+                    format!("http://{}/v1/AUTH_banana/{path}", self.addr),
+                )
+                .header("X-Auth-Token", token)
+                .body(body.to_vec());
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            let r = req.send().await.expect("request");
+            let status = r.status().as_u16();
+            (status, r.bytes().await.expect("body").to_vec())
+        })
     }
 }
