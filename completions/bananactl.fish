@@ -24,7 +24,7 @@ function __fish_bananactl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c bananactl -n "__fish_bananactl_needs_command" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_needs_command" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_needs_command" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_needs_command" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_needs_command" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
@@ -47,7 +47,7 @@ complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "help" -d 'Print
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l add-recipient -d 'Also encrypt every pack to this age recipient (a break-glass key kept offline); repeatable. Only when a new key file is created' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l compression -d 'xz preset for new chunks, 0 (fastest) to 9 [default: 0, or the config file\'s]' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l pack-size -d 'Target pack size in MiB' -r
-complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
@@ -66,7 +66,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l host -d '
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l job -d 'Job name in status reports to the watch tower [default: the config\'s, or \'backup\']' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l every -d 'Expected interval between runs of this job (e.g. 1d), so the tower can tell when it is overdue' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l limit-upload -d 'Upload at most this many KiB per second (averaged over packs); also `limit_upload` in the config file' -r
-complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
@@ -78,7 +78,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s q -l quie
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s V -l version -d 'Print version'
-complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
@@ -93,7 +93,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l grant -d 'A r
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l node -d 'The node whose backups these are: a break-glass restore only trusts that node\'s key envelope (storage could present another node\'s)' -r
-complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
@@ -109,7 +109,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l grant -d 'A
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l node -d 'The node whose backups these are: a break-glass restore only trusts that node\'s key envelope (storage could present another node\'s)' -r
-complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
@@ -127,7 +127,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l grant -d
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l node -d 'The node whose backups these are: a break-glass restore only trusts that node\'s key envelope (storage could present another node\'s)' -r
-complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
@@ -144,7 +144,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l grant -d '
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l node -d 'The node whose backups these are: a break-glass restore only trusts that node\'s key envelope (storage could present another node\'s)' -r
-complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
@@ -156,7 +156,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s q -l quiet
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s V -l version -d 'Print version'
-complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
@@ -169,7 +169,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -f -a "export" -d 'Write a copy of the key file'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l out -d 'Where to write it (must not exist)' -r -F
-complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
@@ -191,7 +191,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l collector
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l collector-code -d 'The single-use code from \'bananaui node add\' on the tower' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l mount -d 'KV v2 mount' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l approle-mount -d 'AppRole auth mount' -r
-complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F

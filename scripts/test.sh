@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
-# Needs: the Rust toolchain with rustfmt and clippy, python3 (OpenBao comes from
-# PyPI), apt (chromium, nginx, openssl, tmux for the watch tower's tests); runs
+# Needs: the Rust toolchain with rustfmt and clippy, python3 (OpenBao and
+# SeaweedFS come from PyPI), apt (Swift, memcached, Samba, smbnetfs; chromium,
+# nginx, openssl, tmux for the watch tower's tests), /dev/fuse (the Samba
+# share is mounted through FUSE); runs
 # as root in CI (some tests mount tmpfs or drop to 'nobody'; without root, or
 # without OpenBao, they skip, except under CI=true where they fail).
 set -euo pipefail
@@ -23,7 +25,7 @@ if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
-echo "== services (OpenBao, SeaweedFS)"
+echo "== services (OpenBao, SeaweedFS, Swift, Samba, smbnetfs)"
 ./scripts/services.sh install
 
 echo "== cargo fmt --check"

@@ -28,7 +28,9 @@ pub struct Cli {
 /// Options every command accepts.
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalOpts {
-    /// Repository location: a directory (local disk, NFS or Samba mount).
+    /// Repository location: a directory (local disk, NFS or Samba mount),
+    /// s3://HOST[:PORT]/BUCKET/PREFIX or
+    /// swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md).
     #[arg(
         long,
         global = true,

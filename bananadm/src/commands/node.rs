@@ -37,7 +37,8 @@ pub struct AddCmd {
     /// Node name (lowercase letters, digits, '-', '_', '.').
     pub name: String,
     /// The node's repository location (stored in its agent secret): a
-    /// directory, or s3://HOST[:PORT]/BUCKET/PREFIX[?region=..&path_style=true&tls=false].
+    /// directory, s3://HOST[:PORT]/BUCKET/PREFIX[?region=..&path_style=true&tls=false],
+    /// or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX[?auth=v1|v3&tls=false&region=..].
     #[arg(long, value_name = "URL")]
     pub storage: Option<String>,
     /// The node's storage credential: a TOML file, mode 0600, with
