@@ -201,6 +201,8 @@ pub struct OpenOptions {
 /// The backend for a repository location (see [`Location`]), remote ones
 /// behind the retry layer.
 pub fn open_with(location: &str, opts: &OpenOptions) -> Result<Box<dyn Backend>> {
+    #[cfg(not(all(feature = "s3", feature = "swift")))]
+    let _ = opts;
     match Location::parse(location)? {
         Location::Local(path) => Ok(Box::new(LocalBackend::new(path))),
         #[cfg(feature = "s3")]
@@ -215,15 +217,7 @@ pub fn open_with(location: &str, opts: &OpenOptions) -> Result<Box<dyn Backend>>
         #[cfg(not(feature = "s3"))]
         Location::S3(loc) => Err(Error::new(
             ErrorKind::BadInput,
-            format!(
-                "{}: this build has no S3 support{}",
-                Location::S3(loc),
-                if opts.s3.is_some() {
-                    " (credentials ignored)"
-                } else {
-                    ""
-                }
-            ),
+            format!("{}: this build has no S3 support", Location::S3(loc)),
         )),
     }
 }
