@@ -179,31 +179,8 @@ fn every_kind_of_entry_round_trips_on_s3() {
     let Some(e) = Env::s3("roundtrip") else {
         return;
     };
-    let marker = "BANANA-S3-PLAINTEXT-MARKER-4d1e";
-    // Incompressible around the marker, so no server-side compression hides it.
-    let mut raw = random_bytes(9, 1 << 20);
-    raw[4096..4096 + marker.len()].copy_from_slice(marker.as_bytes());
-    write(&e.path("src/marker.bin"), &raw);
-    round_trip(&e);
-    let r = e.run(&["--json", "check", "--read-data"]).ok();
-    assert_eq!(r.summary()["problems"], 0, "{}", r.stdout);
     let data = &common::testing::seaweed::server().unwrap().data;
-    let (mut found, mut stored) = (Vec::new(), 0);
-    walk_files(data, &mut |p| {
-        let bytes = std::fs::read(p).unwrap_or_default();
-        stored += bytes.len();
-        if bytes.windows(marker.len()).any(|w| w == marker.as_bytes()) {
-            found.push(p.to_owned());
-        }
-    });
-    assert!(
-        stored > 1 << 20,
-        "the server's files hold the backup ({stored} bytes)"
-    );
-    assert!(
-        found.is_empty(),
-        "plaintext in the server's files: {found:?}"
-    );
+    round_trip_leaving_no_plaintext(&e, data);
 }
 
 pub fn round_trip(e: &Env) {
@@ -296,4 +273,35 @@ fn include_restores_only_that_subtree_and_excludes_apply() {
     assert_eq!(std::fs::read(dst.join("keep/a")).unwrap(), b"a");
     assert!(!dst.join("other").exists());
     assert!(!dst.join("keep/skip.tmp").exists());
+}
+
+/// [`round_trip`] with a marker in an incompressible file (no server-side
+/// compression can hide it), then `check --read-data`, then no byte of the
+/// marker in any file below `stored` (the server's own storage), which must
+/// hold the backup.
+pub fn round_trip_leaving_no_plaintext(e: &Env, stored: &Path) {
+    let marker = "BANANA-PLAINTEXT-MARKER-4d1e-7a0c";
+    let mut raw = random_bytes(9, 1 << 20);
+    raw[4096..4096 + marker.len()].copy_from_slice(marker.as_bytes());
+    write(&e.path("src/marker.bin"), &raw);
+    round_trip(e);
+    let r = e.run(&["--json", "check", "--read-data"]).ok();
+    assert_eq!(r.summary()["problems"], 0, "{}", r.stdout);
+    let (mut found, mut total) = (Vec::new(), 0);
+    walk_files(stored, &mut |p| {
+        let bytes = std::fs::read(p).unwrap_or_default();
+        total += bytes.len();
+        if bytes.windows(marker.len()).any(|w| w == marker.as_bytes()) {
+            found.push(p.to_owned());
+        }
+    });
+    assert!(
+        total > 1 << 20,
+        "{} holds the backup ({total} bytes)",
+        stored.display()
+    );
+    assert!(
+        found.is_empty(),
+        "plaintext in the server's files: {found:?}"
+    );
 }

@@ -178,13 +178,7 @@ fn a_missing_bucket_is_one_line_naming_it_and_init_never_creates_one() {
 fn an_unchanged_backup_of_twenty_thousand_files_costs_a_handful_of_requests() {
     let Some(e) = Env::s3("requests") else { return };
     let src = e.path("src");
-    for d in 0..100 {
-        let dir = src.join(format!("d{d:03}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for f in 0..200 {
-            std::fs::write(dir.join(format!("f{f:03}")), format!("{d}/{f}")).unwrap();
-        }
-    }
+    twenty_thousand_files(&src);
     let first = e.backup(&[&src]);
     assert_eq!(first["files"], 20_000);
     for _ in 0..2 {

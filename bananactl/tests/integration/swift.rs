@@ -12,30 +12,8 @@ fn every_kind_of_entry_round_trips_on_swift_and_no_plaintext_lands() {
     let Some(e) = Env::swift("roundtrip", "agent") else {
         return;
     };
-    let marker = "BANANA-SWIFT-PLAINTEXT-MARKER-77a0";
-    let mut raw = random_bytes(19, 1 << 20);
-    raw[4096..4096 + marker.len()].copy_from_slice(marker.as_bytes());
-    write(&e.path("src/marker.bin"), &raw);
-    crate::roundtrip::round_trip(&e);
-    let r = e.run(&["--json", "check", "--read-data"]).ok();
-    assert_eq!(r.summary()["problems"], 0, "{}", r.stdout);
     let devices = &swift::server().unwrap().devices;
-    let (mut found, mut stored) = (Vec::new(), 0);
-    walk_files(devices, &mut |p| {
-        let bytes = std::fs::read(p).unwrap_or_default();
-        stored += bytes.len();
-        if bytes.windows(marker.len()).any(|w| w == marker.as_bytes()) {
-            found.push(p.to_owned());
-        }
-    });
-    assert!(
-        stored > 1 << 20,
-        "the devices hold the backup ({stored} bytes)"
-    );
-    assert!(
-        found.is_empty(),
-        "plaintext on the Swift devices: {found:?}"
-    );
+    crate::roundtrip::round_trip_leaving_no_plaintext(&e, devices);
 }
 
 #[test]
@@ -106,13 +84,7 @@ fn an_unchanged_backup_of_twenty_thousand_files_on_swift_costs_a_handful_of_requ
         return;
     };
     let src = e.path("src");
-    for d in 0..100 {
-        let dir = src.join(format!("d{d:03}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for f in 0..200 {
-            std::fs::write(dir.join(format!("f{f:03}")), format!("{d}/{f}")).unwrap();
-        }
-    }
+    twenty_thousand_files(&src);
     let first = e.backup(&[&src]);
     assert_eq!(first["files"], 20_000);
     let again = e.backup(&[&src]);

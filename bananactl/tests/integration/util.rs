@@ -289,6 +289,17 @@ pub fn walk_files(dir: &Path, f: &mut dyn FnMut(&Path)) {
 }
 
 /// Deterministic pseudo-random bytes.
+/// 100 directories of 200 tiny files each below `src`.
+pub fn twenty_thousand_files(src: &Path) {
+    for d in 0..100 {
+        let dir = src.join(format!("d{d:03}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in 0..200 {
+            std::fs::write(dir.join(format!("f{f:03}")), format!("{d}/{f}")).unwrap();
+        }
+    }
+}
+
 pub fn random_bytes(seed: u64, len: usize) -> Vec<u8> {
     use rand::{RngCore, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);

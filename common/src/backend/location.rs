@@ -51,20 +51,12 @@ pub struct SwiftLocation {
 impl SwiftLocation {
     /// The authentication endpoint's URL (scheme, host, port).
     pub fn endpoint(&self) -> String {
-        let scheme = if self.tls { "https" } else { "http" };
-        match self.port {
-            Some(p) => format!("{scheme}://{}:{p}", self.host),
-            None => format!("{scheme}://{}", self.host),
-        }
+        endpoint(self.tls, &self.host, self.port)
     }
 
     /// The object name of `rel` (a path below the repository).
     pub fn key(&self, rel: &str) -> String {
-        if self.prefix.is_empty() {
-            rel.to_owned()
-        } else {
-            format!("{}/{rel}", self.prefix)
-        }
+        below(&self.prefix, rel)
     }
 }
 
@@ -90,20 +82,30 @@ pub struct S3Location {
 impl S3Location {
     /// The endpoint URL (scheme, host, port), for the client and messages.
     pub fn endpoint(&self) -> String {
-        let scheme = if self.tls { "https" } else { "http" };
-        match self.port {
-            Some(p) => format!("{scheme}://{}:{p}", self.host),
-            None => format!("{scheme}://{}", self.host),
-        }
+        endpoint(self.tls, &self.host, self.port)
     }
 
     /// The key of `rel` (a path below the repository) in the bucket.
     pub fn key(&self, rel: &str) -> String {
-        if self.prefix.is_empty() {
-            rel.to_owned()
-        } else {
-            format!("{}/{rel}", self.prefix)
-        }
+        below(&self.prefix, rel)
+    }
+}
+
+/// `scheme://host[:port]`.
+fn endpoint(tls: bool, host: &str, port: Option<u16>) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    match port {
+        Some(p) => format!("{scheme}://{host}:{p}"),
+        None => format!("{scheme}://{host}"),
+    }
+}
+
+/// `rel` below `prefix` (which may be empty).
+fn below(prefix: &str, rel: &str) -> String {
+    if prefix.is_empty() {
+        rel.to_owned()
+    } else {
+        format!("{prefix}/{rel}")
     }
 }
 

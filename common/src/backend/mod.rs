@@ -246,16 +246,8 @@ fn open_s3(loc: S3Location, opts: &OpenOptions) -> Result<Box<dyn Backend>> {
             .hint("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, storage_credentials in the config, or enrol the node with 'bananadm node add --storage-credentials'"))
         }
     };
-    let mut t = remote::Timeouts::default();
-    if let Some(r) = opts.request_timeout {
-        t.request = r;
-    }
-    let be = s3::S3Backend::new(loc, &creds)?.with_timeouts(t);
-    let mut policy = retry::Policy::default();
-    if let Some(b) = opts.retry_budget {
-        policy.budget = b;
-    }
-    Ok(Box::new(retry::Retrying::new(be, policy)))
+    let be = s3::S3Backend::new(loc, &creds)?.with_timeouts(remote::timeouts(opts));
+    Ok(remote::retrying(be, opts))
 }
 
 /// A Swift backend behind the retry layer.
@@ -297,16 +289,8 @@ fn open_swift(loc: SwiftLocation, opts: &OpenOptions) -> Result<Box<dyn Backend>
             .hint("set ST_USER and ST_KEY (auth=v1) or OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME (auth=v3), or enrol the node with 'bananadm node add --storage-credentials'"))
         }
     };
-    let mut t = remote::Timeouts::default();
-    if let Some(r) = opts.request_timeout {
-        t.request = r;
-    }
-    let be = swift::SwiftBackend::new(loc, creds)?.with_timeouts(t);
-    let mut policy = retry::Policy::default();
-    if let Some(b) = opts.retry_budget {
-        policy.budget = b;
-    }
-    Ok(Box::new(retry::Retrying::new(be, policy)))
+    let be = swift::SwiftBackend::new(loc, creds)?.with_timeouts(remote::timeouts(opts));
+    Ok(remote::retrying(be, opts))
 }
 
 /// A credential that does not fit the location, named without its secret.

@@ -55,3 +55,72 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     }
     s.replace('\n', " ")
 }
+
+/// Why `create` refuses a prefix that is not free (`presence` was neither
+/// empty nor missing).
+pub(crate) fn prefix_taken(location: &str, presence: super::Presence) -> Error {
+    if presence == super::Presence::Repository {
+        Error::new(
+            ErrorKind::BadInput,
+            format!("a repository already exists at {location}"),
+        )
+        .hint("use it as it is, or choose another prefix")
+    } else {
+        Error::new(ErrorKind::BadInput, format!("{location} is not empty"))
+            .hint("a repository is created under an empty prefix")
+    }
+}
+
+/// The run's timeouts.
+pub(crate) fn timeouts(opts: &super::OpenOptions) -> Timeouts {
+    let mut t = Timeouts::default();
+    if let Some(r) = opts.request_timeout {
+        t.request = r;
+    }
+    t
+}
+
+/// `backend` behind the retry layer with the run's budget.
+pub(crate) fn retrying<B: super::Backend + 'static>(
+    backend: B,
+    opts: &super::OpenOptions,
+) -> Box<dyn super::Backend> {
+    let mut policy = super::retry::Policy::default();
+    if let Some(b) = opts.retry_budget {
+        policy.budget = b;
+    }
+    Box::new(super::retry::Retrying::new(backend, policy))
+}
+
+/// What to list for `kind`, relative to the repository: `config`, or the
+/// kind's directory with a trailing `/`.
+pub(crate) fn listed(kind: super::Kind) -> String {
+    if kind == super::Kind::Config {
+        "config".to_owned()
+    } else {
+        format!("{}/", kind.dir())
+    }
+}
+
+/// The objects of `kind` among listed `keys` (full keys, below `root`):
+/// only those exactly where their name puts them count; sorted.
+pub(crate) fn names_of(
+    kind: super::Kind,
+    root: &str,
+    keys: Vec<(String, u64)>,
+) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    for (key, size) in keys {
+        let Some(rest) = key.strip_prefix(root) else {
+            continue;
+        };
+        let name = rest.rsplit('/').next().unwrap_or_default();
+        if super::valid_name(kind, name).is_ok()
+            && super::object_path(kind, name).ok().as_deref() == Some(rest)
+        {
+            out.push((name.to_owned(), size));
+        }
+    }
+    out.sort();
+    out
+}

@@ -22,7 +22,7 @@
 
 use super::location::S3Location;
 use super::remote::{error_chain, runtime, Timeouts};
-use super::{object_path, valid_name, Backend, Kind, Presence, Written};
+use super::{object_path, Backend, Kind, Presence, Written};
 use crate::error::{Error, ErrorKind, Result};
 use futures_util::StreamExt;
 use s3::creds::Credentials;
@@ -403,41 +403,13 @@ impl Backend for S3Backend {
         // Object storage has no directories: the prefix only has to be free.
         match self.presence()? {
             Presence::Empty | Presence::Missing => Ok(()),
-            Presence::Repository => Err(Error::new(
-                ErrorKind::BadInput,
-                format!("a repository already exists at {}", self.location()),
-            )
-            .hint("use it as it is, or choose another prefix")),
-            Presence::Other => Err(Error::new(
-                ErrorKind::BadInput,
-                format!("{} is not empty", self.location()),
-            )
-            .hint("a repository is created under an empty prefix")),
+            taken => Err(super::remote::prefix_taken(&self.location(), taken)),
         }
     }
 
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
-        let rel = if kind == Kind::Config {
-            "config".to_owned()
-        } else {
-            format!("{}/", kind.dir())
-        };
-        let base = self.loc.key(&rel);
-        let mut out = Vec::new();
-        for (key, size) in self.list_keys(&base, None)? {
-            let Some(rest) = key.strip_prefix(&self.loc.key("")) else {
-                continue;
-            };
-            let name = rest.rsplit('/').next().unwrap_or_default();
-            // Only objects exactly where their name puts them count.
-            if valid_name(kind, name).is_ok()
-                && object_path(kind, name).ok().as_deref() == Some(rest)
-            {
-                out.push((name.to_owned(), size));
-            }
-        }
-        out.sort();
-        Ok(out)
+        let keys = self.list_keys(&self.loc.key(&super::remote::listed(kind)), None)?;
+        Ok(super::remote::names_of(kind, &self.loc.key(""), keys))
     }
 
     fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {

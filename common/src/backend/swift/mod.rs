@@ -16,7 +16,7 @@
 //! Append-only cannot be expressed with Swift's ACLs (`docs/storage.md`).
 
 use super::location::{SwiftAuth, SwiftLocation};
-use super::{object_path, valid_name, Backend, Kind, Presence, Written};
+use super::{object_path, Backend, Kind, Presence, Written};
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -502,46 +502,19 @@ impl Backend for SwiftBackend {
                     s => Err(self.status_error(&what, s)),
                 }
             }),
-            Presence::Repository => Err(Error::new(
-                ErrorKind::BadInput,
-                format!("a repository already exists at {}", self.location()),
-            )
-            .hint("use it as it is, or choose another prefix")),
-            Presence::Other => Err(Error::new(
-                ErrorKind::BadInput,
-                format!("{} is not empty", self.location()),
-            )
-            .hint("a repository is created under an empty prefix")),
+            taken => Err(super::remote::prefix_taken(&self.location(), taken)),
         }
     }
 
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
-        let rel = if kind == Kind::Config {
-            "config".to_owned()
-        } else {
-            format!("{}/", kind.dir())
-        };
-        let root = self.loc.key("");
+        let rel = super::remote::listed(kind);
         let Some(keys) = self.list_names(&self.loc.key(&rel), None)? else {
             return Err(Error::new(
                 ErrorKind::NotFound,
                 format!("Swift container '{}' does not exist", self.loc.container),
             ));
         };
-        let mut out = Vec::new();
-        for (key, size) in keys {
-            let Some(rest) = key.strip_prefix(&root) else {
-                continue;
-            };
-            let name = rest.rsplit('/').next().unwrap_or_default();
-            if valid_name(kind, name).is_ok()
-                && object_path(kind, name).ok().as_deref() == Some(rest)
-            {
-                out.push((name.to_owned(), size));
-            }
-        }
-        out.sort();
-        Ok(out)
+        Ok(super::remote::names_of(kind, &self.loc.key(""), keys))
     }
 
     fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
