@@ -132,7 +132,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__backup)
-            opts="-x -q -v -h -V --exclude --exclude-file --one-file-system --tag --stdin --stdin-name --host --job --every --limit-upload --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
+            opts="-x -q -v -h -V --exclude --exclude-file --one-file-system --tag --stdin --stdin-name --host --job --every --limit-upload --compression --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -167,6 +167,10 @@ _bananactl() {
                     return 0
                     ;;
                 --limit-upload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --compression)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

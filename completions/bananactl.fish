@@ -45,7 +45,7 @@ complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "key" -d 'Manage
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "enroll" -d 'Enrol this node with Vault (run the command \'bananadm node add\' printed)'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l add-recipient -d 'Also encrypt every pack to this age recipient (a break-glass key kept offline); repeatable. Only when a new key file is created' -r
-complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l compression -d 'xz preset for new chunks, 0 (fastest) to 9 [default: 0, or the config file\'s]' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l compression -d 'The repository\'s codec for new chunks: zstd[:1-19], xz[:0-9] (smaller, several times slower) or none; a bare 0-9 is an xz preset [default: zstd:3, or the config file\'s]' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l pack-size -d 'Target pack size in MiB' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
@@ -66,6 +66,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l host -d '
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l job -d 'Job name in status reports to the watch tower [default: the config\'s, or \'backup\']' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l every -d 'Expected interval between runs of this job (e.g. 1d), so the tower can tell when it is overdue' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l limit-upload -d 'Upload at most this many KiB per second (averaged over packs); also `limit_upload` in the config file' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l compression -d 'The codec for this run\'s new chunks: zstd[:1-19], xz[:0-9] or none [default: the repository\'s]. zstd in a format-1 repository warns: older bananactl cannot read those chunks' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F

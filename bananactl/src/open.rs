@@ -252,10 +252,7 @@ pub fn init_repository(
     key: &KeyFile,
 ) -> anyhow::Result<Repository> {
     let opts = common::repo::RepoOptions {
-        compression: s
-            .file
-            .compression
-            .unwrap_or(common::repo::RepoOptions::default().compression),
+        codec: s.file.compression.unwrap_or_default(),
         ..common::repo::RepoOptions::default()
     };
     let location = backend.location();

@@ -3,9 +3,10 @@
 //! directory. Written down in `docs/configuration.md`.
 
 use crate::cli::GlobalOpts;
-use anyhow::{bail, Context};
+use anyhow::Context;
 use common::backend::Backend;
 use common::crypto::keyfile::KeyFile;
+use common::format::codec::Codec;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
@@ -22,8 +23,10 @@ pub struct FileConfig {
     /// Exclude globs added to every backup.
     #[serde(default)]
     pub exclude: Vec<String>,
-    /// xz preset (0–9) for repositories created by `init`.
-    pub compression: Option<u32>,
+    /// Codec for repositories created by `init`: `zstd[:LEVEL]`,
+    /// `xz[:PRESET]`, `none`, or a bare 0–9 (an xz preset).
+    #[serde(default, deserialize_with = "codec_setting")]
+    pub compression: Option<Codec>,
     /// Host name recorded in snapshots (default: the system's).
     pub hostname: Option<String>,
     /// Vault credentials written by `bananactl enroll`.
@@ -107,12 +110,30 @@ pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
 
 /// Parses a config file's text; `what` names it in errors.
 pub fn parse_file(text: &str, what: &str) -> anyhow::Result<FileConfig> {
-    let cfg: FileConfig =
-        toml::from_str(text).map_err(|e| anyhow::anyhow!("{what}: {}", e.message()))?;
-    if cfg.compression.is_some_and(|c| c > 9) {
-        bail!("{what}: compression must be 0 to 9");
-    }
+    let cfg: FileConfig = toml::from_str(text).map_err(|e| {
+        common::Error::new(
+            common::ErrorKind::BadInput,
+            format!("{what}: {}", e.message()),
+        )
+    })?;
     Ok(cfg)
+}
+
+/// `compression = "zstd:3"` or, as before zstd, `compression = 0`–`9`.
+fn codec_setting<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Codec>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Setting {
+        Preset(u32),
+        Name(String),
+    }
+    let text = match Setting::deserialize(d)? {
+        Setting::Preset(p) => p.to_string(),
+        Setting::Name(n) => n,
+    };
+    text.parse::<Codec>()
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 /// Resolves the settings for this run.

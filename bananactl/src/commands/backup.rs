@@ -51,6 +51,11 @@ pub struct BackupCmd {
     /// `limit_upload` in the config file.
     #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(1..))]
     pub limit_upload: Option<u64>,
+    /// The codec for this run's new chunks: zstd[:1-19], xz[:0-9] or none
+    /// [default: the repository's]. zstd in a format-1 repository warns:
+    /// older bananactl cannot read those chunks.
+    #[arg(long, value_name = "CODEC", value_parser = super::init::parse_codec)]
+    pub compression: Option<common::format::codec::Codec>,
 }
 
 fn hostname(s: &Settings, flag: Option<&String>) -> String {
@@ -132,6 +137,7 @@ impl BackupCmd {
                 .limit_upload
                 .or(s.file.limit_upload)
                 .map(|k| k.saturating_mul(1024)),
+            codec: self.compression,
             ..BackupOptions::new(source)
         })
     }
@@ -167,6 +173,15 @@ impl BackupCmd {
             .or_else(|| s.file.job.clone())
             .unwrap_or_else(|| "backup".into());
         let _lock = lock(&s.state_dir, &repo.config().id, &job)?;
+        if let (Some(c @ common::format::codec::Codec::Zstd(_)), 1) =
+            (self.compression, repo.config().version)
+        {
+            out.warn(
+                "codec",
+                &repo.backend().location(),
+                &format!("{c} in a format-1 repository: bananactl releases before zstd cannot read this run's new chunks (they report them as damage)"),
+            );
+        }
         let node = match s.vault_node()? {
             Some(c) => c.node,
             None => match crate::report::TowerState::load(&s.state_dir) {
@@ -224,10 +239,10 @@ fn print_summary(out: &Output, done: &common::ops::backup::BackupOutcome, reques
             "chunks_added": m.chunks_added, "trees_added": m.trees_added, "files_unchanged": m.files_unchanged,
             "warnings": m.warnings, "duration_ms": m.duration_ms, "seq": done.link.seq,
             "prev": done.link.prev.map(|p| p.to_hex()), "reason": reason,
-            "storage_requests": requests,
+            "storage_requests": requests, "codec": done.codec.to_string(),
         }),
         &format!(
-            "snapshot {} saved{}: {} files, {} in total, {} read, {} new, {} stored in {:.1}s{}",
+            "snapshot {} saved{}: {} files, {} in total, {} read, {} new, {} stored ({}) in {:.1}s{}",
             done.id.short(),
             match reason {
                 Some("rollback") => " BUT STORAGE LOST AN EARLIER SNAPSHOT (rollback, see above)",
@@ -239,6 +254,7 @@ fn print_summary(out: &Output, done: &common::ops::backup::BackupOutcome, reques
             bytes(m.bytes_read),
             bytes(m.bytes_added),
             bytes(m.bytes_stored),
+            done.codec,
             m.duration_ms as f64 / 1000.0,
             if m.warnings > 0 { format!(", {} warnings", m.warnings) } else { String::new() },
         ),

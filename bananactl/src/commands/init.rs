@@ -5,6 +5,7 @@ use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
 use common::crypto::keyfile::KeyFile;
+use common::format::codec::Codec;
 use common::repo::{RepoOptions, Repository};
 use serde_json::json;
 
@@ -15,9 +16,11 @@ pub struct InitCmd {
     /// offline); repeatable. Only when a new key file is created.
     #[arg(long = "add-recipient", value_name = "AGE_PUBKEY")]
     pub add_recipient: Vec<String>,
-    /// xz preset for new chunks, 0 (fastest) to 9 [default: 0, or the config file's].
-    #[arg(long, value_name = "0-9", value_parser = clap::value_parser!(u32).range(0..=9))]
-    pub compression: Option<u32>,
+    /// The repository's codec for new chunks: zstd[:1-19], xz[:0-9] (smaller,
+    /// several times slower) or none; a bare 0-9 is an xz preset [default:
+    /// zstd:3, or the config file's].
+    #[arg(long, value_name = "CODEC", value_parser = parse_codec)]
+    pub compression: Option<Codec>,
     /// Target pack size in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub pack_size: u32,
@@ -70,8 +73,8 @@ impl InitCmd {
 pub struct Create<'a> {
     /// Break-glass recipients for a new key file.
     pub extra: &'a [String],
-    /// xz preset.
-    pub compression: Option<u32>,
+    /// The codec.
+    pub compression: Option<Codec>,
     /// Target pack size, MiB.
     pub pack_mib: Option<u32>,
     /// Part of another command (the embedded default's first use).
@@ -81,11 +84,9 @@ pub struct Create<'a> {
 }
 
 /// The new repository's options: flags, else the config file, else defaults.
-fn repo_options(s: &Settings, compression: Option<u32>, pack_mib: Option<u32>) -> RepoOptions {
+fn repo_options(s: &Settings, compression: Option<Codec>, pack_mib: Option<u32>) -> RepoOptions {
     RepoOptions {
-        compression: compression
-            .or(s.file.compression)
-            .unwrap_or(RepoOptions::default().compression),
+        codec: compression.or(s.file.compression).unwrap_or_default(),
         pack_size: pack_mib
             .map(|m| m << 20)
             .unwrap_or(RepoOptions::default().pack_size),
@@ -164,10 +165,16 @@ pub fn create(s: &Settings, out: &Output, c: &Create<'_>) -> anyhow::Result<()> 
     }
     let (identity, _) =
         common::status::NodeIdentity::load_or_create(&s.state_dir.join("node.key"))?;
+    let codec = repo
+        .config()
+        .codec()
+        .map(|c| c.to_string())
+        .unwrap_or_default();
     let line = format!(
-        "created repository {} at {}",
+        "created repository {} at {} (format {}, {codec})",
         repo.config().id.short(),
-        s.repo
+        s.repo,
+        repo.config().version
     );
     if first_use {
         // Part of another command: its summary is the one stdout line.
@@ -178,9 +185,15 @@ pub fn create(s: &Settings, out: &Output, c: &Create<'_>) -> anyhow::Result<()> 
         json!({
             "command": "init", "repository": s.repo, "repository_id": repo.config().id.to_hex(),
             "key_file": s.key_file, "key_created": created_key, "recipients": key.recipients.len(),
-            "status_public_key": identity.public_hex(),
+            "status_public_key": identity.public_hex(), "format_version": repo.config().version,
+            "codec": codec,
         }),
         &line,
     );
     Ok(())
+}
+
+/// `--compression`: a codec name (`zstd:3`, `xz:0`, `none`) or an xz preset.
+pub fn parse_codec(s: &str) -> Result<Codec, String> {
+    s.parse::<Codec>().map_err(|e| e.to_string())
 }

@@ -171,7 +171,7 @@ fn a_forged_pack_to_the_same_recipient_is_rejected() {
         w.add(
             common::Id([1; 32]),
             common::format::BlobKind::Data,
-            &common::format::codec::compress(&evil, 0),
+            &common::format::codec::compress(&evil, common::format::codec::Codec::default()),
             evil.len(),
         )
         .unwrap();
@@ -300,7 +300,7 @@ fn hostile_snapshot_cannot_write_outside_the_target() {
         w.add(
             id,
             kind,
-            &common::format::codec::compress(raw, 0),
+            &common::format::codec::compress(raw, common::format::codec::Codec::default()),
             raw.len(),
         )
         .unwrap();

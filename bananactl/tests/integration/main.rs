@@ -6,6 +6,7 @@ mod util;
 
 mod bad_input;
 mod chain;
+mod codecs;
 mod crash;
 mod dedup;
 mod hostile;

@@ -371,7 +371,7 @@ impl Crafter {
                 w.add(
                     *id,
                     *kind,
-                    &common::format::codec::compress(raw, 0),
+                    &common::format::codec::compress(raw, common::format::codec::Codec::default()),
                     raw.len(),
                 )
                 .unwrap();

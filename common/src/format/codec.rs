@@ -1,14 +1,81 @@
-//! The only module that touches xz: chunk payloads are xz-compressed one by one,
-//! or stored raw when they would not shrink. Incompressible data is detected
-//! cheaply (byte entropy of a sample) so no xz time is spent on it.
+//! The only module that touches a compressor: chunk payloads are compressed
+//! one by one (small blobs in groups) with zstd (the default) or xz, or
+//! stored raw when they would not shrink. Incompressible data is detected
+//! cheaply (byte entropy of a sample) so no compressor time is spent on it.
+//! Every reader reads every codec; decoding never trusts a claimed size: the
+//! output grows only as the stream really decodes, stops at the blob's
+//! recorded length, and zstd's window is capped at [`ZSTD_WINDOW_LOG_MAX`].
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
+use std::io::Read;
 use xz2::stream::{Action, Check, Filters, LzmaOptions, Status, Stream};
 
 /// Payload tag: stored as is.
 pub const RAW: u8 = 0;
 /// Payload tag: an xz stream (no integrity check; the keyed id verifies).
 pub const XZ: u8 = 1;
+/// Payload tag: one zstd frame (no checksum; the keyed id verifies).
+pub const ZSTD: u8 = 2;
+/// Largest zstd window a reader accepts (128 MiB), whatever a frame claims.
+pub const ZSTD_WINDOW_LOG_MAX: u32 = 27;
+
+/// How new payloads are compressed: a repository's default (its config)
+/// or a run's override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// Stored raw.
+    None,
+    /// xz at a preset, 0 (fastest) to 9.
+    Xz(u32),
+    /// zstd at a level, 1 to 19.
+    Zstd(i32),
+}
+
+impl Default for Codec {
+    fn default() -> Self {
+        Codec::Zstd(3)
+    }
+}
+
+impl std::fmt::Display for Codec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Codec::None => f.write_str("none"),
+            Codec::Xz(p) => write!(f, "xz:{p}"),
+            Codec::Zstd(l) => write!(f, "zstd:{l}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Codec {
+    type Err = Error;
+
+    /// `zstd[:1-19]` (3 by default), `xz[:0-9]` (0), `none`, or a bare
+    /// `0`–`9`: an xz preset, as before zstd.
+    fn from_str(s: &str) -> Result<Codec> {
+        let bad = || {
+            Error::new(
+                ErrorKind::BadInput,
+                format!("compression '{s}' is not a codec"),
+            )
+            .hint("use zstd[:1-19], xz[:0-9] or none (a bare 0-9 is an xz preset)")
+        };
+        let (name, level) = match s.split_once(':') {
+            Some((n, l)) => (n, Some(l.parse::<i32>().map_err(|_| bad())?)),
+            None => (s, None),
+        };
+        match (name, level) {
+            ("none", None) => Ok(Codec::None),
+            ("zstd", l) if (1..=19).contains(&l.unwrap_or(3)) => Ok(Codec::Zstd(l.unwrap_or(3))),
+            ("xz", l) if (0..=9).contains(&l.unwrap_or(0)) => Ok(Codec::Xz(l.unwrap_or(0) as u32)),
+            (n, None) => match n.parse::<u32>() {
+                Ok(p) if p <= 9 => Ok(Codec::Xz(p)),
+                _ => Err(bad()),
+            },
+            _ => Err(bad()),
+        }
+    }
+}
 
 /// Bits per byte above which a sample is treated as incompressible.
 const ENTROPY_LIMIT: f64 = 7.5;
@@ -43,21 +110,44 @@ pub fn entropy(data: &[u8]) -> f64 {
         .sum()
 }
 
-/// Compresses `data` with xz at `preset`, returning the tagged payload: raw when
+/// Compresses `data` with `codec`, returning the tagged payload: raw when
 /// the data looks incompressible or compression would not shrink it.
-pub fn compress(data: &[u8], preset: u32) -> Vec<u8> {
-    if data.len() < 64 || entropy(data) > ENTROPY_LIMIT {
+pub fn compress(data: &[u8], codec: Codec) -> Vec<u8> {
+    if codec == Codec::None || data.len() < 64 || entropy(data) > ENTROPY_LIMIT {
         return tagged(RAW, data);
     }
-    match xz(data, preset) {
-        Some(c) if c.len() + 1 < data.len() => {
+    let packed = match codec {
+        Codec::Xz(preset) => xz(data, preset).map(|c| (XZ, c)),
+        Codec::Zstd(level) => zstd_compress(data, level).map(|c| (ZSTD, c)),
+        Codec::None => None,
+    };
+    match packed {
+        Some((tag, c)) if c.len() + 1 < data.len() => {
             let mut out = Vec::with_capacity(c.len() + 1);
-            out.push(XZ);
+            out.push(tag);
             out.extend_from_slice(&c);
             out
         }
         _ => tagged(RAW, data),
     }
+}
+
+/// One zstd frame with its content size and no checksum, from a compression
+/// context kept per thread (setting one up costs more than a small blob).
+fn zstd_compress(data: &[u8], level: i32) -> Option<Vec<u8>> {
+    use std::cell::RefCell;
+    thread_local! {
+        static CCTX: RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
+            const { RefCell::new(None) };
+    }
+    CCTX.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.as_ref().map(|(l, _)| *l) != Some(level) {
+            *c = Some((level, zstd::bulk::Compressor::new(level).ok()?));
+        }
+        let (_, cctx) = c.as_mut()?;
+        cctx.compress(data).ok()
+    })
 }
 
 fn tagged(tag: u8, data: &[u8]) -> Vec<u8> {
@@ -146,7 +236,32 @@ pub fn decompress(payload: &[u8], raw_len: usize) -> Result<Vec<u8>> {
                 }
             }
         }
-        t => Err(Error::damaged(format!("unknown chunk payload tag {t}"))),
+        ZSTD => zstd_decompress(body, raw_len),
+        t => Err(Error::damaged(format!(
+            "unknown chunk payload tag {t} (written by a newer bananactl?)"
+        ))),
+    }
+}
+
+/// One zstd frame back to exactly `raw_len` bytes: the window is capped, the
+/// output grows only as it really decodes and never past `raw_len`.
+fn zstd_decompress(body: &[u8], raw_len: usize) -> Result<Vec<u8>> {
+    let bad = |e: std::io::Error| Error::damaged(format!("chunk payload is not valid zstd: {e}"));
+    let mut d = zstd::stream::read::Decoder::with_buffer(body).map_err(bad)?;
+    d.window_log_max(ZSTD_WINDOW_LOG_MAX).map_err(bad)?;
+    let d = d.single_frame();
+    let mut out = Vec::with_capacity(raw_len.min(body.len().saturating_mul(4).max(64 << 10)));
+    d.take(raw_len as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(bad)?;
+    match out.len().cmp(&raw_len) {
+        std::cmp::Ordering::Equal => Ok(out),
+        std::cmp::Ordering::Greater => Err(Error::damaged(
+            "chunk decompresses to more than its recorded length",
+        )),
+        std::cmp::Ordering::Less => Err(Error::damaged(
+            "chunk decompresses to less than its recorded length",
+        )),
     }
 }
 
@@ -158,28 +273,90 @@ mod tests {
     #[test]
     fn text_shrinks_random_stays_raw() {
         let text = "fn main() { println!(\"banana\"); }\n".repeat(2000);
-        let c = compress(text.as_bytes(), 1);
-        assert_eq!(c[0], XZ);
-        assert!(c.len() < text.len() / 10);
-        assert_eq!(decompress(&c, text.len()).unwrap(), text.as_bytes());
+        for (codec, tag) in [
+            (Codec::Xz(1), XZ),
+            (Codec::Zstd(3), ZSTD),
+            (Codec::None, RAW),
+        ] {
+            let c = compress(text.as_bytes(), codec);
+            assert_eq!(c[0], tag, "{codec}");
+            if tag != RAW {
+                assert!(c.len() < text.len() / 10, "{codec}");
+            }
+            assert_eq!(decompress(&c, text.len()).unwrap(), text.as_bytes());
+        }
         let random: Vec<u8> = (0..100_000).map(|_| rand::random::<u8>()).collect();
-        let c = compress(&random, 1);
+        let c = compress(&random, Codec::Zstd(3));
         assert_eq!(c[0], RAW);
         assert_eq!(decompress(&c, random.len()).unwrap(), random);
     }
 
     #[test]
+    fn codecs_parse_and_print() {
+        for (s, c) in [
+            ("zstd", Codec::Zstd(3)),
+            ("zstd:19", Codec::Zstd(19)),
+            ("xz", Codec::Xz(0)),
+            ("xz:6", Codec::Xz(6)),
+            ("9", Codec::Xz(9)),
+            ("none", Codec::None),
+        ] {
+            assert_eq!(s.parse::<Codec>().unwrap(), c, "{s}");
+            assert_eq!(c.to_string().parse::<Codec>().unwrap(), c);
+        }
+        for bad in ["zstd:0", "zstd:20", "xz:10", "10", "lz4", "zstd:", ""] {
+            let e = bad.parse::<Codec>().unwrap_err().to_string();
+            assert!(e.contains("zstd[:1-19], xz[:0-9] or none"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_panic() {
         assert!(decompress(&[XZ, 1, 2, 3], 10).is_err());
+        assert!(decompress(&[ZSTD, 1, 2, 3], 10).is_err());
         assert!(decompress(&[9], 0).is_err());
         assert!(decompress(&[], 0).is_err());
     }
 
+    /// A frame that decodes to more than the blob's recorded length, one
+    /// that claims a 2 GiB window, and one cut short: refused, and the
+    /// refusal allocates no more than the recorded length.
+    #[test]
+    fn zstd_bombs_and_lies_are_refused() {
+        let zeros = vec![0u8; 64 << 20];
+        let mut bomb = vec![ZSTD];
+        bomb.extend(zstd::bulk::compress(&zeros, 3).unwrap());
+        assert!(bomb.len() < 64 << 10);
+        let e = decompress(&bomb, 1000).unwrap_err();
+        assert!(
+            e.to_string().contains("more than its recorded length"),
+            "{e}"
+        );
+        let e = decompress(&bomb, (64 << 20) + 1).unwrap_err();
+        assert!(e.to_string().contains("less than"), "{e}");
+        // Window log 31 (2 GiB): the decoder refuses it before allocating.
+        let mut c = zstd::bulk::Compressor::new(3).unwrap();
+        c.set_parameter(zstd::zstd_safe::CParameter::WindowLog(31))
+            .unwrap();
+        c.set_parameter(zstd::zstd_safe::CParameter::EnableLongDistanceMatching(
+            true,
+        ))
+        .unwrap();
+        let mut wide = vec![ZSTD];
+        wide.extend(c.compress(&zeros[..1 << 20]).unwrap());
+        let e = decompress(&wide, 1 << 20).unwrap_err();
+        assert!(e.to_string().contains("not valid zstd"), "{e}");
+        let good = compress(&"banana ".repeat(10_000).into_bytes(), Codec::Zstd(3));
+        assert!(decompress(&good[..good.len() - 4], 70_000).is_err());
+    }
+
     proptest! {
         #[test]
-        fn round_trip(data in proptest::collection::vec(0u8..4, 0..20_000), preset in 0u32..3) {
-            let c = compress(&data, preset);
-            prop_assert_eq!(decompress(&c, data.len()).unwrap(), data);
+        fn round_trip(data in proptest::collection::vec(0u8..4, 0..20_000), level in 0i32..4) {
+            for codec in [Codec::Xz(level as u32), Codec::Zstd(level + 1)] {
+                let c = compress(&data, codec);
+                prop_assert_eq!(decompress(&c, data.len()).unwrap(), data.clone());
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ mod pack;
 mod snapshot;
 pub mod tree;
 
-pub use config::{Config, FORMAT_VERSION};
+pub use config::{Config, FORMAT_VERSION, OLDEST_VERSION};
 pub use index::{IndexFile, IndexPack};
 pub use limits::*;
 pub use pack::{split_trailer, trailer, BlobEntry, BlobKind, PackHeader, MAGIC, TRAILER};

@@ -16,9 +16,10 @@ use crate::crypto::keyfile::BackupKey;
 use crate::crypto::{Keys, SealKind};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::chunker::ChunkerParams;
+use crate::format::codec::Codec;
 use crate::format::{
     from_cbor, max_pack_len, to_cbor, Config, Forget, IndexFile, Snapshot, FORMAT_VERSION,
-    MAX_CONFIG, MAX_ENVELOPE, MAX_SEALED,
+    MAX_CONFIG, MAX_ENVELOPE, MAX_SEALED, OLDEST_VERSION,
 };
 use crate::id::Id;
 use serde::de::DeserializeOwned;
@@ -32,8 +33,8 @@ pub struct RepoOptions {
     pub chunker: ChunkerParams,
     /// Target pack size in bytes.
     pub pack_size: u32,
-    /// xz preset for new chunks.
-    pub compression: u32,
+    /// The default codec for new chunks.
+    pub codec: Codec,
 }
 
 impl Default for RepoOptions {
@@ -41,7 +42,7 @@ impl Default for RepoOptions {
         RepoOptions {
             chunker: ChunkerParams::default(),
             pack_size: 16 << 20,
-            compression: 0,
+            codec: Codec::default(),
         }
     }
 }
@@ -73,8 +74,9 @@ impl Repository {
             id: Id(rand::random()),
             chunker: opts.chunker,
             pack_size: opts.pack_size.clamp(64 << 10, 1 << 30),
-            compression: opts.compression.min(9),
+            compression: 0,
             created: crate::unix_now(),
+            codec: Some(opts.codec.to_string()),
         };
         backend.create()?;
         backend.write(
@@ -118,11 +120,11 @@ impl Repository {
             .hint("use the key file this repository was created with")
         })?;
         let config: Config = from_cbor(&plain, "config")?;
-        if config.version != FORMAT_VERSION {
+        if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&config.version) {
             return Err(Error::new(
                 ErrorKind::BadInput,
                 format!(
-                    "repository format version {} is not supported (this is {FORMAT_VERSION})",
+                    "repository format version {} is not supported (this reads {OLDEST_VERSION} to {FORMAT_VERSION})",
                     config.version
                 ),
             )
@@ -131,6 +133,7 @@ impl Repository {
         if !config.chunker.is_valid() {
             return Err(Error::damaged("config holds invalid chunker bounds"));
         }
+        config.codec()?;
         let keys = keys.bind(&config.id);
         Ok(Repository {
             backend,

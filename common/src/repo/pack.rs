@@ -260,7 +260,7 @@ mod tests {
             let (keys, ident) = setup();
             let mut w = PackWriter::new(&[ident.to_public()]).unwrap();
             for b in &blobs {
-                let payload = codec::compress(b, 0);
+                let payload = codec::compress(b, codec::Codec::Xz(0));
                 w.add(keys.chunk_id(b), BlobKind::Data, &payload, b.len()).unwrap();
             }
             let p = w.finish(&keys).unwrap();
@@ -285,7 +285,7 @@ mod tests {
             let (keys, ident) = setup();
             let mut w = PackWriter::new(&[ident.to_public()]).unwrap();
             let ids: Vec<(Id, u32)> = blobs.iter().map(|b| (keys.chunk_id(b), b.len() as u32)).collect();
-            w.add_group(BlobKind::Tree, &ids, &codec::compress(&blobs.concat(), 0)).unwrap();
+            w.add_group(BlobKind::Tree, &ids, &codec::compress(&blobs.concat(), codec::Codec::Zstd(3))).unwrap();
             let p = w.finish(&keys).unwrap();
             let h = parse(&p.bytes, &p.id, &keys).unwrap();
             prop_assert_eq!(h.blobs.len(), blobs.len());
@@ -312,7 +312,7 @@ mod tests {
         w.add(
             real_id,
             BlobKind::Data,
-            &codec::compress(&evil, 0),
+            &codec::compress(&evil, codec::Codec::Zstd(3)),
             evil.len(),
         )
         .unwrap();
@@ -330,7 +330,7 @@ mod tests {
             inner: 0,
             group_length: 0,
         };
-        let payload = codec::compress(&evil, 0);
+        let payload = codec::compress(&evil, codec::Codec::Zstd(3));
         assert!(
             verify_blob(&keys, &entry, &payload, &p.id).is_err(),
             "content must match keyed id"

@@ -128,7 +128,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     w.add(
         k.chunk_id(&data),
         BlobKind::Data,
-        &codec::compress(&data, 0),
+        &codec::compress(&data, codec::Codec::Xz(0)),
         data.len(),
     )
     .expect("add");
@@ -136,7 +136,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     out.push(("pack", p.bytes));
     out.push(("tree", to_cbor(&tree)));
     let mut blob = (data.len() as u32).to_le_bytes().to_vec();
-    blob.extend(codec::compress(&data, 0));
+    blob.extend(codec::compress(&data, codec::Codec::Xz(0)));
     out.push(("blob", blob));
     out.extend(key_and_status_seeds());
     out

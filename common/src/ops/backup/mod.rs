@@ -24,6 +24,7 @@ use crate::backend::Kind;
 use crate::crypto::SealKind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Observer, Progress, WarningKind};
+use crate::format::codec::Codec;
 use crate::format::{IndexFile, IndexPack, Refs, Snapshot, Summary, MAX_INDEX_BLOBS};
 use crate::id::Id;
 use crate::repo::{Index, Repository};
@@ -51,6 +52,8 @@ pub struct BackupOptions {
     pub uploads: usize,
     /// Upload rate limit in bytes per second, averaged over packs.
     pub limit_upload: Option<u64>,
+    /// The codec for new blobs; `None`: the repository's default.
+    pub codec: Option<Codec>,
 }
 
 impl BackupOptions {
@@ -65,6 +68,7 @@ impl BackupOptions {
             estimate: false,
             uploads: 0,
             limit_upload: None,
+            codec: None,
         }
     }
 }
@@ -80,6 +84,8 @@ pub struct BackupOutcome {
     pub partial: bool,
     /// Its place in the chain, and whether storage lost what this node wrote.
     pub link: chain::Link,
+    /// The codec new blobs got.
+    pub codec: Codec,
 }
 
 /// Runs a backup. `committed` is called with the outcome while the commit
@@ -108,6 +114,10 @@ pub fn backup(
         partial: false,
     };
     let threads = crate::worker_threads(opts.threads);
+    let codec = match opts.codec {
+        Some(c) => c,
+        None => repo.config().codec()?,
+    };
     let source = opts.source;
     let upload = pipeline::Upload {
         connections: if opts.uploads == 0 {
@@ -117,7 +127,7 @@ pub fn backup(
         },
         limit: opts.limit_upload,
     };
-    let done = pipeline::run(repo, &index, threads, upload, |sink| {
+    let done = pipeline::run(repo, &index, (threads, codec), upload, |sink| {
         let mut run = Run {
             sink,
             catalogue: &mut cat,
@@ -158,7 +168,15 @@ pub fn backup(
         prev: None,
     };
     let state_dir = opts.state_dir.as_deref();
-    commit(repo, draft, state_dir, cat, ctx.partial, obs, committed)
+    commit(
+        repo,
+        draft,
+        state_dir,
+        (cat, codec),
+        ctx.partial,
+        obs,
+        committed,
+    )
 }
 
 /// The commit, one job at a time per node and repository: the chain link,
@@ -167,7 +185,7 @@ fn commit(
     repo: &Repository,
     mut snapshot: Snapshot,
     state_dir: Option<&std::path::Path>,
-    cat: catalogue::Session,
+    (cat, codec): (catalogue::Session, Codec),
     partial: bool,
     obs: &dyn Observer,
     committed: &mut dyn FnMut(&BackupOutcome),
@@ -188,6 +206,7 @@ fn commit(
         snapshot,
         partial,
         link,
+        codec,
     };
     committed(&outcome);
     Ok(outcome)

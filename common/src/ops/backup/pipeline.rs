@@ -225,7 +225,7 @@ fn uploader(
 pub fn run<'a>(
     repo: &'a Repository,
     index: &'a Index,
-    threads: usize,
+    (threads, codec): (usize, codec::Codec),
     upload: Upload,
     walk: impl FnOnce(&mut Sink<'a>) -> Result<Id>,
 ) -> Done {
@@ -238,12 +238,11 @@ pub fn run<'a>(
         rate,
         next: std::sync::Mutex::new(std::time::Instant::now()),
     });
-    let preset = repo.config().compression;
     let (root, packs, sink) = std::thread::scope(|s| {
         for _ in 0..threads {
             let rx = job_rx.clone();
             let tx = pack_tx.clone();
-            s.spawn(move || compress_worker(rx, tx, preset));
+            s.spawn(move || compress_worker(rx, tx, codec));
         }
         drop(job_rx);
         drop(pack_tx);
@@ -301,9 +300,9 @@ pub fn run<'a>(
     }
 }
 
-fn compress_worker(rx: Receiver<Job>, tx: Sender<Packed>, preset: u32) {
+fn compress_worker(rx: Receiver<Job>, tx: Sender<Packed>, codec: codec::Codec) {
     for job in rx {
-        let payload = codec::compress(&job.data, preset);
+        let payload = codec::compress(&job.data, codec);
         let packed = Packed {
             kind: job.kind,
             blobs: job.blobs,
