@@ -113,20 +113,8 @@ pub fn backup(
         summary: Summary::default(),
         partial: false,
     };
-    let threads = crate::worker_threads(opts.threads);
-    let codec = match opts.codec {
-        Some(c) => c,
-        None => repo.config().codec()?,
-    };
+    let (threads, codec, upload) = pipeline_settings(repo, &opts)?;
     let source = opts.source;
-    let upload = pipeline::Upload {
-        connections: if opts.uploads == 0 {
-            2
-        } else {
-            opts.uploads.min(64)
-        },
-        limit: opts.limit_upload,
-    };
     let done = pipeline::run(repo, &index, (threads, codec), upload, |sink| {
         let mut run = Run {
             sink,
@@ -177,6 +165,26 @@ pub fn backup(
         obs,
         committed,
     )
+}
+
+/// Compression threads, the codec of new blobs, and the uploads.
+fn pipeline_settings(
+    repo: &Repository,
+    opts: &BackupOptions,
+) -> Result<(usize, Codec, pipeline::Upload)> {
+    let codec = match opts.codec {
+        Some(c) => c,
+        None => repo.config().codec()?,
+    };
+    let upload = pipeline::Upload {
+        connections: if opts.uploads == 0 {
+            2
+        } else {
+            opts.uploads.min(64)
+        },
+        limit: opts.limit_upload,
+    };
+    Ok((crate::worker_threads(opts.threads), codec, upload))
 }
 
 /// The commit, one job at a time per node and repository: the chain link,
