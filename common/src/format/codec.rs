@@ -327,18 +327,18 @@ mod tests {
         let mut bomb = vec![ZSTD];
         bomb.extend(zstd::bulk::compress(&zeros, 3).unwrap());
         assert!(bomb.len() < 64 << 10);
-        let e = decompress(&bomb, 1000).err().expect("bomb refused");
+        let e = decompress(&bomb, 1000).expect_err("bomb refused");
         assert!(
             e.to_string().contains("more than its recorded length"),
             "{e}"
         );
-        let e = decompress(&bomb, (64 << 20) + 1).err().expect("short refused");
+        let e = decompress(&bomb, (64 << 20) + 1).expect_err("short refused");
         assert!(e.to_string().contains("less than"), "{e}");
         // A frame declaring a 2 GiB window (no content size, window
         // descriptor exponent 21: log 31), holding one raw byte: refused
         // before the decoder allocates its window.
         let wide = [ZSTD, 0x28, 0xB5, 0x2F, 0xFD, 0x00, 21 << 3, 9, 0, 0, b'x'];
-        let e = decompress(&wide, 1).err().expect("a 2 GiB window is refused");
+        let e = decompress(&wide, 1).expect_err("a 2 GiB window is refused");
         assert!(e.to_string().contains("not valid zstd"), "{e}");
         // The same frame with an 8 MiB window decodes.
         let narrow = [ZSTD, 0x28, 0xB5, 0x2F, 0xFD, 0x00, 13 << 3, 9, 0, 0, b'x'];
