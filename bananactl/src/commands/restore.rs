@@ -76,6 +76,7 @@ impl RestoreCmd {
             json!({
                 "command": "restore", "snapshot_id": id.to_hex(), "target": self.target, "files": r.files,
                 "dirs": r.dirs, "others": r.others, "bytes": r.bytes, "errors": r.errors, "warnings": r.warnings,
+                "group_decodes": r.group_decodes.0, "groups": r.group_decodes.1,
             }),
             &format!(
                 "restored snapshot {} to {}: {} files, {} dirs, {}{}",

@@ -159,3 +159,36 @@ fn copy_tree(from: &Path, to: &Path) {
         std::fs::copy(p, dst).unwrap();
     });
 }
+
+/// Thousands of small files in many directories share compressed groups;
+/// a restore decodes each group once, whichever worker needs it first.
+#[test]
+fn a_restore_decodes_each_group_of_small_files_once() {
+    let e = Env::new();
+    let src = e.path("src");
+    for d in 0..40 {
+        for f in 0..100 {
+            let body = format!("dir {d} file {f}: {}\n", "small ".repeat(f % 30));
+            write(&src.join(format!("d{d:02}/f{f:03}")), body.as_bytes());
+        }
+    }
+    e.backup(&[&src]);
+    let target = e.path("t");
+    let r = e
+        .run(&[
+            "--json",
+            "restore",
+            "latest",
+            "--target",
+            target.to_str().unwrap(),
+        ])
+        .ok()
+        .summary();
+    let (decodes, groups) = (
+        r["group_decodes"].as_u64().unwrap(),
+        r["groups"].as_u64().unwrap(),
+    );
+    assert!(groups >= 2, "{r}");
+    assert_eq!(decodes, groups, "a group was decoded twice: {r}");
+    same_tree(&src, &restored(&target, &src));
+}

@@ -3,6 +3,7 @@
 //! read through [`BlobReader`] (needs the restore half), packs are built and
 //! parsed by [`pack`], and [`index`] is the in-memory map of every blob.
 
+pub mod groups;
 pub mod index;
 pub mod pack;
 mod reader;

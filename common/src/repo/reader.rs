@@ -1,6 +1,7 @@
 //! [`BlobReader`]: reads blobs for restore, dump, ls and check, verified
 //! against their keyed ids; needs the restore half of the key.
 
+use super::groups::Groups;
 use super::pack;
 use super::{Index, Repository};
 use crate::backend::RangeReader;
@@ -18,16 +19,16 @@ pub struct BlobReader<'a> {
     index: &'a Index,
     identities: &'a [Identity],
     open: HashMap<u32, StreamReader<RangeReader<'a>>>,
-    /// Recently decompressed groups, newest last: (pack position, payload
-    /// offset) → plaintext. Trees and data interleave during a restore, so
-    /// one slot per kind is not enough; a few cover both.
-    groups: Vec<((u32, u32), Vec<u8>)>,
+    /// Decompressed groups: this reader's own, or shared by a restore's
+    /// workers ([`BlobReader::sharing`]).
+    groups: std::sync::Arc<Groups>,
     /// Packs already looked for in storage's history (overwritten ones).
     recovered: std::collections::HashSet<Id>,
 }
 
 const OPEN_PACKS: usize = 4;
-const GROUP_CACHE: usize = 8;
+/// Decoded groups a reader of its own keeps (trees and data interleave).
+const OWN_GROUPS_BYTES: usize = 8 << 20;
 
 impl<'a> BlobReader<'a> {
     /// A reader; fails with a clear message when the key has no identity.
@@ -48,9 +49,20 @@ impl<'a> BlobReader<'a> {
             index,
             identities: &restore.identities,
             open: HashMap::new(),
-            groups: Vec::new(),
+            groups: Groups::new(OWN_GROUPS_BYTES),
             recovered: std::collections::HashSet::new(),
         })
+    }
+
+    /// Shares `groups` with other readers (a restore's workers).
+    pub fn sharing(mut self, groups: std::sync::Arc<Groups>) -> Self {
+        self.groups = groups;
+        self
+    }
+
+    /// (groups decoded, distinct groups) by the readers sharing this cache.
+    pub fn group_counts(&self) -> (u64, u64) {
+        self.groups.counts()
     }
 
     /// The plaintext of a blob, verified against its id. A pack that fails
@@ -89,10 +101,22 @@ impl<'a> BlobReader<'a> {
             .ok_or_else(|| Error::damaged(format!("blob {id} is not in any index")))?;
         let pos = self.index.get(id).map(|(_, l)| l.pack).unwrap_or_default();
         if entry.group_length > 0 {
-            if let Some((_, plain)) = self.groups.iter().find(|(k, _)| *k == (pos, entry.offset)) {
-                return pack::verify_in(self.repo.keys(), &entry, plain, &pack.id);
-            }
+            let groups = self.groups.clone();
+            let plain = groups
+                .get_or_decode((pack.id, entry.offset), || self.decode(pos, &pack, &entry))?;
+            return pack::verify_in(self.repo.keys(), &entry, &plain, &pack.id);
         }
+        let plain = self.decode(pos, &pack, &entry)?;
+        pack::verify_in(self.repo.keys(), &entry, &plain, &pack.id)
+    }
+
+    /// Reads and decompresses one payload (a blob, or a whole group).
+    fn decode(
+        &mut self,
+        pos: u32,
+        pack: &crate::repo::index::PackInfo,
+        entry: &crate::format::BlobEntry,
+    ) -> Result<Vec<u8>> {
         if !self.open.contains_key(&pos) {
             if self.open.len() >= OPEN_PACKS {
                 self.open.clear();
@@ -106,24 +130,14 @@ impl<'a> BlobReader<'a> {
             self.open.insert(pos, body);
         }
         let plain = match self.open.get_mut(&pos) {
-            Some(body) => pack::read_payload(body, &entry, &pack.id)
-                .and_then(|p| pack::decompress(&entry, &p, &pack.id)),
+            Some(body) => pack::read_payload(body, entry, &pack.id)
+                .and_then(|p| pack::decompress(entry, &p, &pack.id)),
             None => Err(Error::new(ErrorKind::Other, "pack cache")),
         };
-        let result = plain.and_then(|plain| {
-            let blob = pack::verify_in(self.repo.keys(), &entry, &plain, &pack.id);
-            if entry.group_length > 0 {
-                if self.groups.len() >= GROUP_CACHE {
-                    self.groups.remove(0);
-                }
-                self.groups.push(((pos, entry.offset), plain));
-            }
-            blob
-        });
-        if result.is_err() {
+        if plain.is_err() {
             self.open.remove(&pos);
         }
-        result
+        plain
     }
 
     /// The node at `path` (absolute, as in the snapshot) below tree `root`. The

@@ -65,7 +65,13 @@ pub struct RestoreOutcome {
     pub errors: u64,
     /// Entries restored with a difference (owner, xattr, device...).
     pub warnings: u64,
+    /// Groups of small blobs decompressed, and how many distinct ones:
+    /// equal when each was decoded once.
+    pub group_decodes: (u64, u64),
 }
+
+/// Bytes of decompressed groups a restore's workers share.
+const SHARED_GROUPS_BYTES: usize = 64 << 20;
 
 /// What the walker and the workers share.
 struct Ctx<'o> {
@@ -82,6 +88,8 @@ struct Ctx<'o> {
     names: Mutex<HashMap<(bool, String), Option<u32>>>,
     /// Bytes queued per worker, for balancing.
     queued: Vec<std::sync::atomic::AtomicU64>,
+    /// Decoded groups, shared by the walker's and the workers' readers.
+    groups: Arc<crate::repo::groups::Groups>,
 }
 
 /// A directory being filled: finalised when its last entry is done.
@@ -109,7 +117,8 @@ pub fn restore(
     obs: &dyn Observer,
     progress: &Progress,
 ) -> Result<RestoreOutcome> {
-    let mut reader = BlobReader::new(repo, index, key)?;
+    let groups = crate::repo::groups::Groups::new(SHARED_GROUPS_BYTES);
+    let mut reader = BlobReader::new(repo, index, key)?.sharing(groups.clone());
     let root = open_target(opts)?;
     let threads = crate::worker_threads(opts.threads);
     let ctx = Ctx {
@@ -123,6 +132,7 @@ pub fn restore(
         queued: (0..threads)
             .map(|_| std::sync::atomic::AtomicU64::new(0))
             .collect(),
+        groups,
     };
     let root = Arc::new(DirState {
         fd: root,
@@ -162,7 +172,8 @@ pub fn restore(
     }
     walked?;
     ctx.report_dropped(&opts.target);
-    let out = lock(&ctx.out).clone();
+    let mut out = lock(&ctx.out).clone();
+    out.group_decodes = ctx.groups.counts();
     Ok(out)
 }
 
@@ -218,9 +229,10 @@ fn worker(
     ctx: &Ctx<'_>,
     lane: usize,
 ) {
-    let Ok(mut reader) = BlobReader::new(repo, index, key) else {
+    let Ok(reader) = BlobReader::new(repo, index, key) else {
         return;
     };
+    let mut reader = reader.sharing(ctx.groups.clone());
     for job in rx {
         if lock(&ctx.fatal).is_none() {
             match write_file(&mut reader, ctx, &job.dir.fd, &job.node, &job.path) {
