@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Benchmark bananactl against restic on generated corpora. See bench/README.md.
+# Benchmark bananactl (zstd, its default, and xz) against restic and borg on
+# generated corpora, in one run. See bench/README.md.
 #
-#   bench/run.sh                         # both corpora, full size (~1.2 GB)
+#   bench/run.sh                         # three corpora, full size (~1.4 GB, 220k files)
 #   SCALE=0.05 CORPUS=source bench/run.sh
 #   BANANACTL=/path/to/bananactl KEEP=1 bench/run.sh
 #
-# Env: SCALE (float, default 1.0), CORPUS=source|large|all, KEEP=1 (keep repos,
-# restores and corpora), BANANACTL (binary; if set but not executable, bananactl
-# is skipped and only restic is measured).
+# Env: SCALE (float, default 1.0), CORPUS=source|large|many|all, KEEP=1 (keep
+# repos, restores and corpora), BANANACTL (binary; if set but not executable,
+# bananactl is skipped), TOOLS_ONLY (e.g. "bananactl restic": a subset).
 set -euo pipefail
 export LC_ALL=C
 
@@ -28,14 +29,17 @@ die() { log "ERROR: $*"; exit 1; }
 [[ $SCALE =~ ^[0-9]*\.?[0-9]+$ ]] && awk -v s="$SCALE" 'BEGIN{exit !(s > 0)}' \
     || die "SCALE must be a positive number, got '$SCALE'"
 case $CORPUS in
-    all) CORPORA=(source large) ;;
-    source | large) CORPORA=("$CORPUS") ;;
-    *) die "CORPUS must be source, large or all, got '$CORPUS'" ;;
+    all) CORPORA=(source large many) ;;
+    source | large | many) CORPORA=("$CORPUS") ;;
+    *) die "CORPUS must be source, large, many or all, got '$CORPUS'" ;;
 esac
+export BORG_PASSPHRASE=$RESTIC_PASSWORD BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes \
+       BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
 
 # ---------------------------------------------------------------- dependencies
 missing=()
 command -v restic >/dev/null 2>&1 || missing+=(restic)
+command -v borg >/dev/null 2>&1 || missing+=(borgbackup)
 [[ -x /usr/bin/time ]] || missing+=(time)
 if ((${#missing[@]})); then
     SUDO=()
@@ -49,15 +53,16 @@ if ((${#missing[@]})); then
 fi
 command -v python3 >/dev/null 2>&1 || die "python3 is required to generate the corpora"
 RESTIC=$(command -v restic)
+BORG=$(command -v borg)
 
 # ---------------------------------------------------------------- bananactl
 TOOLS=()
 if [[ -n ${BANANACTL:-} ]]; then
     if BANANA_BIN=$(command -v -- "$BANANACTL" 2>/dev/null) && [[ -x $BANANA_BIN ]]; then
         BANANA_BIN=$(realpath -- "$BANANA_BIN")
-        TOOLS+=(bananactl)
+        TOOLS+=(bananactl bananactl-xz)
     else
-        log "WARNING: BANANACTL='$BANANACTL' is not an executable; SKIPPING bananactl (restic only)"
+        log "WARNING: BANANACTL='$BANANACTL' is not an executable; SKIPPING bananactl"
     fi
 else
     BANANA_BIN=$ROOT/target/release/bananactl
@@ -67,9 +72,12 @@ else
         (cd "$ROOT" && cargo build --release -p bananactl)
         [[ -x $BANANA_BIN ]] || die "cargo build finished but $BANANA_BIN does not exist"
     fi
-    TOOLS+=(bananactl)
+    TOOLS+=(bananactl bananactl-xz)
 fi
-TOOLS+=(restic)
+TOOLS+=(restic borg)
+if [[ -n ${TOOLS_ONLY:-} ]]; then
+    read -r -a TOOLS <<<"$TOOLS_ONLY"
+fi
 
 # ---------------------------------------------------------------- work dir
 rm -rf "$WORK/logs"
@@ -285,6 +293,28 @@ def gen_large(root, scale, seed=2):
     return len(RAND_MIB) + len(LOG_MIB), total
 
 
+def gen_many(root, scale, seed=3):
+    """~200k files (x scale) of 16 B to 4 KiB (log-uniform): configs, code and
+    log snippets, in directories of ~500 files."""
+    rng = random.Random(seed)
+    vocab = code_vocab(rng)
+    g = LogGen(random.Random(seed + 1))
+    nfiles = max(10, round(200000 * scale))
+    total = 0
+    for i in range(nfiles):
+        d = os.path.join(root, "d%03d" % (i // 500 // 40), "s%03d" % (i // 500))
+        if i % 500 == 0:
+            os.makedirs(d, exist_ok=True)
+        size = int(16 * 256 ** rng.random())
+        kind = rng.randrange(3)
+        data = code_text(rng, vocab, size) if kind == 0 else (
+            g.block(size) if kind == 1 else rng.randbytes(size // 8) + code_text(rng, vocab, size - size // 8))
+        with open(os.path.join(d, "f%06d.%s" % (i, ("conf", "log", "dat")[kind])), "wb") as fh:
+            fh.write(data)
+        total += size
+    return nfiles, total
+
+
 def list_files(root):
     out = []
     for dp, dn, fn in os.walk(root):
@@ -341,7 +371,7 @@ def main():
     if cmd == "gen":
         kind, root, scale = sys.argv[2], sys.argv[3], float(sys.argv[4])
         os.makedirs(root, exist_ok=True)
-        n, b = (gen_source if kind == "source" else gen_large)(root, scale)
+        n, b = {"source": gen_source, "large": gen_large, "many": gen_many}[kind](root, scale)
         print("generated %s: %d files, %.1f MiB in %.1fs" % (kind, n, b / MIB, time.time() - t))
     elif cmd == "mutate":
         n, b = mutate(sys.argv[2], sys.argv[3], int(sys.argv[4]))
@@ -380,31 +410,44 @@ bench_tool() {
     local -a base cmd
     rm -rf "$repo" "$repo".key "$repo".state "$repo".cache "$restore"
     mkdir -p "$restore"
+    local -a init=(init) b1=(backup "$src") b2=(backup "$src") b3=(backup "$src") rs=(restore latest --target "$restore")
     case $tool in
-        bananactl) base=("$BANANA_BIN" --repo "$repo" --key-file "$repo.key" --state-dir "$repo.state") ;;
+        bananactl | bananactl-xz)
+            base=("$BANANA_BIN" --repo "$repo" --key-file "$repo.key" --state-dir "$repo.state")
+            [[ $tool == bananactl-xz ]] && init=(init --compression xz:0) ;;
         restic) base=("$RESTIC" -r "$repo" --cache-dir "$repo.cache") ;;
+        borg)
+            export BORG_BASE_DIR=$repo.cache
+            base=("$BORG")
+            init=(init --encryption=repokey-blake2 "$repo")
+            b1=(create "$repo::b1" "$src") b2=(create "$repo::b2" "$src") b3=(create "$repo::b3" "$src")
+            # borg extracts into the working directory, without the leading '/'.
+            rs=(extract "$repo::b3") ;;
     esac
-    cmd=("${base[@]}" -q)
+    cmd=("${base[@]}")
+    [[ $tool == borg ]] || cmd+=(-q)
     log "== $tool on $corpus"
 
-    "${cmd[@]}" init >"$WORK/logs/$corpus-$tool-init.log" 2>&1 \
+    "${cmd[@]}" "${init[@]}" >"$WORK/logs/$corpus-$tool-init.log" 2>&1 \
         || { cat "$WORK/logs/$corpus-$tool-init.log" >&2; die "$tool init failed"; }
     # Warm the page cache so both tools read the corpus from memory. (Not `tar -cf
     # /dev/null`: GNU tar skips reading file data when the archive is /dev/null.)
     tar -cf - -C "$src" . | cat >/dev/null
 
-    run_step "$corpus" "$tool" backup1 "${cmd[@]}" backup "$src"
-    run_step "$corpus" "$tool" backup2 "${cmd[@]}" backup "$src"
+    run_step "$corpus" "$tool" backup1 "${cmd[@]}" "${b1[@]}"
+    run_step "$corpus" "$tool" backup2 "${cmd[@]}" "${b2[@]}"
     stampval=$(<"$stamp")
     rm -f "$stamp" # corpus is dirty until reverted
     python3 "$WORK/corpus.py" mutate "$src" "$saved" 101 | while read -r l; do log "  $l"; done
-    run_step "$corpus" "$tool" backup3 "${cmd[@]}" backup "$src"
+    run_step "$corpus" "$tool" backup3 "${cmd[@]}" "${b3[@]}"
     record "$corpus" "$tool" repo_bytes "$(du -sb "$repo" | cut -f1)"
-    "${base[@]}" snapshots >"$WORK/logs/$corpus-$tool-snapshots.log" 2>&1 \
-        || { cat "$WORK/logs/$corpus-$tool-snapshots.log" >&2; die "$tool snapshots failed"; }
-    run_step "$corpus" "$tool" restore "${cmd[@]}" restore latest --target "$restore"
+    if [[ $tool == borg ]]; then
+        run_step "$corpus" "$tool" restore env -C "$restore" "${cmd[@]}" "${rs[@]}"
+    else
+        run_step "$corpus" "$tool" restore "${cmd[@]}" "${rs[@]}"
+    fi
 
-    # Both tools restore absolute paths under the target.
+    # Every tool restores absolute paths under the target.
     if [[ ! -d $restore$src ]]; then
         find "$restore" -maxdepth 5 -type d | head -n 20 >&2
         die "$tool restore: $restore$src does not exist (see the listing above)"
@@ -424,13 +467,14 @@ bench_tool() {
 
 # ---------------------------------------------------------------- report
 report() {
-    local banana_version restic_version
+    local banana_version restic_version borg_version
     banana_version=$([[ " ${TOOLS[*]} " == *" bananactl "* ]] && "$BANANA_BIN" --version 2>/dev/null | head -n1 || echo "skipped")
     restic_version=$("$RESTIC" version | head -n1)
-    python3 - "$RAW" "$WORK/results.jsonl" "$RUN_ID" "$SCALE" "$banana_version" "$restic_version" <<'PY'
+    borg_version=$("$BORG" --version | head -n1)
+    python3 - "$RAW" "$WORK/results.jsonl" "$RUN_ID" "$SCALE" "$banana_version" "$restic_version" "$borg_version" <<'PY'
 import collections, json, sys
 
-raw, out, run_id, scale, bver, rver = sys.argv[1:7]
+raw, out, run_id, scale, bver, rver, gver = sys.argv[1:8]
 data = collections.defaultdict(dict)  # (corpus, tool) -> metric -> value
 corpora = []
 for line in open(raw):
@@ -440,44 +484,51 @@ for line in open(raw):
         corpora.append(corpus)
 
 MIB = 1 << 20
-ROWS = [  # label, key, unit, function of a tool's metrics, target max ratio bananactl/restic
-    ("first backup", "first_backup_s", "s", lambda m: m["backup1_s"], 1.0),
-    ("unchanged backup", "unchanged_backup_s", "s", lambda m: m["backup2_s"], 0.5),
-    ("1%-changed backup", "changed_backup_s", "s", lambda m: m["backup3_s"], None),
-    ("restore", "restore_s", "s", lambda m: m["restore_s"], 1.0),
-    ("repo size", "repo_size_mib", "MiB", lambda m: m["repo_bytes"] / MIB, 1.0),
+# label, key, unit, function of a tool's metrics, target max ratio bananactl/restic per corpus
+ROWS = [
+    ("first backup", "first_backup_s", "s", lambda m: m["backup1_s"], {"source": 0.7, "large": 0.6, "many": 0.8}),
+    ("unchanged backup", "unchanged_backup_s", "s", lambda m: m["backup2_s"], {"source": 0.2, "large": 0.2, "many": 0.3}),
+    ("1%-changed backup", "changed_backup_s", "s", lambda m: m["backup3_s"], {}),
+    ("restore", "restore_s", "s", lambda m: m["restore_s"], {"source": 0.7, "large": 0.7, "many": 0.8}),
+    ("repo size", "repo_size_mib", "MiB", lambda m: m["repo_bytes"] / MIB, {"source": 0.8, "large": 1.0, "many": 0.8}),
     ("peak RSS", "peak_rss_mib", "MiB",
-     lambda m: max(m[k] for k in ("backup1_rss_kb", "backup2_rss_kb", "backup3_rss_kb", "restore_rss_kb")) / 1024, 1.5),
+     lambda m: max(m[k] for k in ("backup1_rss_kb", "backup2_rss_kb", "backup3_rss_kb", "restore_rss_kb")) / 1024,
+     {"source": 1.0, "large": 1.0, "many": 1.0}),
 ]
+TOOLS = ["bananactl", "bananactl-xz", "restic", "borg"]
 
 def fmt(v):
     return "-" if v is None else ("%.2f" % v if v < 100 else "%.0f" % v)
 
 with open(out, "w") as fh:
     fh.write(json.dumps({"type": "meta", "run": run_id, "scale": float(scale), "bananactl_version": bver,
-                         "restic_version": rver}) + "\n")
+                         "restic_version": rver, "borg_version": gver}) + "\n")
     for corpus in corpora:
-        b, r = data.get((corpus, "bananactl")), data.get((corpus, "restic"))
+        m = {t: data.get((corpus, t)) for t in TOOLS}
         print("\n%s corpus (SCALE=%s)" % (corpus, scale))
-        hdr = "%-24s %10s %10s %8s %8s  %s" % ("", "bananactl", "restic", "ratio", "target", "status")
+        hdr = "%-24s %10s %10s %10s %10s %8s %8s %8s  %s" % (
+            "", "bananactl", "banana-xz", "restic", "borg", "b/restic", "xz/restic", "target", "status")
         print(hdr)
         print("-" * len(hdr))
-        for label, key, unit, f, target in ROWS:
-            bv = f(b) if b else None
-            rv = f(r) if r else None
-            ratio = bv / rv if bv is not None and rv else None
+        for label, key, unit, f, targets in ROWS:
+            v = {t: (f(m[t]) if m[t] else None) for t in TOOLS}
+            rv = v["restic"]
+            ratio = v["bananactl"] / rv if v["bananactl"] is not None and rv else None
+            xratio = v["bananactl-xz"] / rv if v["bananactl-xz"] is not None and rv else None
+            target = targets.get(corpus)
             met = None if target is None or ratio is None else ratio <= target
             status = "-" if target is None else ("skipped" if ratio is None else ("met" if met else "NOT MET"))
-            print("%-24s %10s %10s %8s %8s  %s" % (
-                "%s (%s)" % (label, unit), fmt(bv), fmt(rv), "-" if ratio is None else "%.3fx" % ratio,
+            print("%-24s %10s %10s %10s %10s %8s %8s %8s  %s" % (
+                "%s (%s)" % (label, unit), fmt(v["bananactl"]), fmt(v["bananactl-xz"]), fmt(rv), fmt(v["borg"]),
+                "-" if ratio is None else "%.2fx" % ratio, "-" if xratio is None else "%.2fx" % xratio,
                 "-" if target is None else "<=%.1fx" % target, status))
             fh.write(json.dumps({"type": "row", "run": run_id, "scale": float(scale), "corpus": corpus,
-                                 "metric": key, "unit": unit, "bananactl": bv, "restic": rv, "ratio": ratio,
-                                 "target_max_ratio": target, "met": met}) + "\n")
-        for tool, m in (("bananactl", b), ("restic", r)):
-            if m:
-                print("  %s cpu s (user+sys): backup1 %s, backup2 %s, backup3 %s, restore %s" % (
-                    tool, *(fmt(m[k + "_cpu_s"]) for k in ("backup1", "backup2", "backup3", "restore"))))
+                                 "metric": key, "unit": unit, **{t: v[t] for t in TOOLS}, "ratio": ratio,
+                                 "xz_ratio": xratio, "target_max_ratio": target, "met": met}) + "\n")
+        for tool in TOOLS:
+            if m[tool]:
+                print("  %-12s cpu s (user+sys): backup1 %s, backup2 %s, backup3 %s, restore %s" % (
+                    tool, *(fmt(m[tool][k + "_cpu_s"]) for k in ("backup1", "backup2", "backup3", "restore"))))
 print("\nresults: %s (raw measurements: %s)" % (out, raw))
 PY
 }
@@ -486,7 +537,7 @@ PY
 write_generator
 log "tools: ${TOOLS[*]} | corpora: ${CORPORA[*]} | SCALE=$SCALE | $(nproc) CPUs"
 [[ " ${TOOLS[*]} " == *" bananactl "* ]] && log "bananactl: $BANANA_BIN ($("$BANANA_BIN" --version 2>/dev/null | head -n1))"
-log "restic: $RESTIC ($("$RESTIC" version | head -n1))"
+log "restic: $RESTIC ($("$RESTIC" version | head -n1)); borg: $BORG ($("$BORG" --version | head -n1))"
 for corpus in "${CORPORA[@]}"; do
     ensure_corpus "$corpus"
     for tool in "${TOOLS[@]}"; do

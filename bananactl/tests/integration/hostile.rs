@@ -175,7 +175,9 @@ fn a_forged_pack_to_the_same_recipient_is_rejected() {
             evil.len(),
         )
         .unwrap();
-        let forged = w.finish(&common::crypto::Keys::derive(&[9; 32])).unwrap();
+        let forged = w
+            .finish(&common::crypto::Keys::derive(&[9; 32]), true)
+            .unwrap();
         std::fs::write(victim, &forged.bytes).unwrap();
     }
     let (code, found) = problems(&e, &["--read-data"]);
@@ -305,7 +307,7 @@ fn hostile_snapshot_cannot_write_outside_the_target() {
         )
         .unwrap();
     }
-    let p = w.finish(keys).unwrap();
+    let p = w.finish(keys, true).unwrap();
     use common::backend::Kind;
     repo.backend()
         .write(Kind::Data, &p.id.to_hex(), &p.bytes)

@@ -377,7 +377,7 @@ impl Crafter {
                 .unwrap();
             }
         }
-        let p = w.finish(self.repo.keys()).unwrap();
+        let p = w.finish(self.repo.keys(), true).unwrap();
         self.repo
             .backend()
             .write(Kind::Data, &p.id.to_hex(), &p.bytes)

@@ -243,17 +243,34 @@ pub fn decompress(payload: &[u8], raw_len: usize) -> Result<Vec<u8>> {
     }
 }
 
+/// The magic number that starts a zstd frame.
+pub const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
+
+/// Sealed metadata (version 2): CBOR compressed as one zstd frame.
+pub fn pack_metadata(cbor: &[u8]) -> Vec<u8> {
+    zstd_compress(cbor, 3).unwrap_or_else(|| cbor.to_vec())
+}
+
+/// Reverses [`pack_metadata`] when `plain` is a zstd frame (CBOR of a map
+/// never starts with its magic), up to `cap` bytes; anything else is returned
+/// as it is.
+pub fn unpack_metadata(plain: Vec<u8>, cap: u64) -> Result<Vec<u8>> {
+    if !plain.starts_with(&ZSTD_MAGIC) {
+        return Ok(plain);
+    }
+    let out = zstd_decode(&plain, usize::try_from(cap).unwrap_or(usize::MAX))?;
+    if out.len() as u64 > cap {
+        return Err(Error::damaged(
+            "metadata decompresses to more than its kind may hold",
+        ));
+    }
+    Ok(out)
+}
+
 /// One zstd frame back to exactly `raw_len` bytes: the window is capped, the
 /// output grows only as it really decodes and never past `raw_len`.
 fn zstd_decompress(body: &[u8], raw_len: usize) -> Result<Vec<u8>> {
-    let bad = |e: std::io::Error| Error::damaged(format!("chunk payload is not valid zstd: {e}"));
-    let mut d = zstd::stream::read::Decoder::with_buffer(body).map_err(bad)?;
-    d.window_log_max(ZSTD_WINDOW_LOG_MAX).map_err(bad)?;
-    let d = d.single_frame();
-    let mut out = Vec::with_capacity(raw_len.min(body.len().saturating_mul(4).max(64 << 10)));
-    d.take(raw_len as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(bad)?;
+    let out = zstd_decode(body, raw_len)?;
     match out.len().cmp(&raw_len) {
         std::cmp::Ordering::Equal => Ok(out),
         std::cmp::Ordering::Greater => Err(Error::damaged(
@@ -263,6 +280,20 @@ fn zstd_decompress(body: &[u8], raw_len: usize) -> Result<Vec<u8>> {
             "chunk decompresses to less than its recorded length",
         )),
     }
+}
+
+/// Decodes one zstd frame to at most `max + 1` bytes (so a caller sees
+/// "more"), with the window capped.
+fn zstd_decode(body: &[u8], max: usize) -> Result<Vec<u8>> {
+    let bad = |e: std::io::Error| Error::damaged(format!("chunk payload is not valid zstd: {e}"));
+    let mut d = zstd::stream::read::Decoder::with_buffer(body).map_err(bad)?;
+    d.window_log_max(ZSTD_WINDOW_LOG_MAX).map_err(bad)?;
+    let d = d.single_frame();
+    let mut out = Vec::with_capacity(max.min(body.len().saturating_mul(4).max(64 << 10)));
+    d.take((max as u64).saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(bad)?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -30,8 +30,15 @@ pub fn to_cbor<T: Serialize>(v: &T) -> Vec<u8> {
     out
 }
 
-/// Decodes CBOR, naming the object in the error.
+/// Decodes CBOR, naming the object in the error; sealed metadata of a
+/// version-2 repository is a zstd frame of the CBOR (§3.5), decoded first.
 pub fn from_cbor<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
+    if bytes.starts_with(&codec::ZSTD_MAGIC) {
+        let plain = codec::unpack_metadata(bytes.to_vec(), MAX_BLOB)
+            .map_err(|e| Error::damaged(format!("{what}: {}", e.message())))?;
+        return ciborium::from_reader(plain.as_slice())
+            .map_err(|e| Error::damaged(format!("{what} does not decode: {e}")));
+    }
     ciborium::from_reader(bytes).map_err(|e| Error::damaged(format!("{what} does not decode: {e}")))
 }
 

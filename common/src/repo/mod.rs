@@ -174,6 +174,16 @@ impl Repository {
         }
     }
 
+    /// The sealed plaintext of metadata: a zstd frame of its CBOR in a
+    /// version-2 repository, the CBOR itself in version 1 (§3.5).
+    pub fn metadata(&self, cbor: &[u8]) -> Vec<u8> {
+        if self.config.version >= 2 {
+            crate::format::codec::pack_metadata(cbor)
+        } else {
+            cbor.to_vec()
+        }
+    }
+
     /// Reads a whole object, capped at what the format allows for its kind.
     pub fn read(&self, kind: Kind, name: &str) -> Result<Vec<u8>> {
         self.backend.read(kind, name, self.limit(kind))
@@ -181,7 +191,7 @@ impl Repository {
 
     /// Seals `value` and stores it under its content hash.
     pub fn save<T: Serialize>(&self, kind: Kind, seal: SealKind, value: &T) -> Result<Id> {
-        let bytes = self.keys.seal(seal, &to_cbor(value))?;
+        let bytes = self.keys.seal(seal, &self.metadata(&to_cbor(value)))?;
         let id = Id::of_object(&bytes);
         self.backend.write(kind, &id.to_hex(), &bytes)?;
         Ok(id)

@@ -92,8 +92,9 @@ impl PackWriter {
         self.blobs.is_empty()
     }
 
-    /// Finishes the age stream and appends the sealed header and trailer.
-    pub fn finish(self, keys: &Keys) -> Result<FinishedPack> {
+    /// Finishes the age stream and appends the sealed header and trailer;
+    /// `packed` compresses the header's CBOR (version 2).
+    pub fn finish(self, keys: &Keys, packed: bool) -> Result<FinishedPack> {
         let mut bytes = self
             .body
             .finish()
@@ -103,7 +104,13 @@ impl PackWriter {
             body_hash: Id::of_object(&bytes),
             blobs: self.blobs,
         };
-        let sealed = keys.seal(SealKind::PackHeader, &to_cbor(&header))?;
+        let cbor = to_cbor(&header);
+        let plain = if packed {
+            codec::pack_metadata(&cbor)
+        } else {
+            cbor
+        };
+        let sealed = keys.seal(SealKind::PackHeader, &plain)?;
         let hlen = u32::try_from(sealed.len())
             .map_err(|_| Error::new(crate::ErrorKind::Other, "pack header exceeds 4 GiB"))?;
         bytes.extend_from_slice(&sealed);
@@ -263,7 +270,7 @@ mod tests {
                 let payload = codec::compress(b, codec::Codec::Xz(0));
                 w.add(keys.chunk_id(b), BlobKind::Data, &payload, b.len()).unwrap();
             }
-            let p = w.finish(&keys).unwrap();
+            let p = w.finish(&keys, true).unwrap();
             prop_assert_eq!(&parse(&p.bytes, &p.id, &keys).unwrap(), &p.header);
             let be = MemoryBackend::default();
             be.create().unwrap();
@@ -286,7 +293,7 @@ mod tests {
             let mut w = PackWriter::new(&[ident.to_public()]).unwrap();
             let ids: Vec<(Id, u32)> = blobs.iter().map(|b| (keys.chunk_id(b), b.len() as u32)).collect();
             w.add_group(BlobKind::Tree, &ids, &codec::compress(&blobs.concat(), codec::Codec::Zstd(3))).unwrap();
-            let p = w.finish(&keys).unwrap();
+            let p = w.finish(&keys, true).unwrap();
             let h = parse(&p.bytes, &p.id, &keys).unwrap();
             prop_assert_eq!(h.blobs.len(), blobs.len());
             let be = MemoryBackend::default();
@@ -316,7 +323,7 @@ mod tests {
             evil.len(),
         )
         .unwrap();
-        let p = w.finish(&forged_keys).unwrap();
+        let p = w.finish(&forged_keys, false).unwrap();
         assert!(
             parse(&p.bytes, &p.id, &keys).is_err(),
             "header sealed with another key"

@@ -102,8 +102,14 @@ impl<'a> BlobReader<'a> {
         let pos = self.index.get(id).map(|(_, l)| l.pack).unwrap_or_default();
         if entry.group_length > 0 {
             let groups = self.groups.clone();
-            let plain = groups
-                .get_or_decode((pack.id, entry.offset), || self.decode(pos, &pack, &entry))?;
+            let budget = if entry.kind == crate::format::BlobKind::Tree {
+                super::groups::Budget::Tree
+            } else {
+                super::groups::Budget::Data
+            };
+            let plain = groups.get_or_decode(((pack.id, entry.offset), budget), || {
+                self.decode(pos, &pack, &entry)
+            })?;
             return pack::verify_in(self.repo.keys(), &entry, &plain, &pack.id);
         }
         let plain = self.decode(pos, &pack, &entry)?;

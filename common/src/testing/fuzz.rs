@@ -132,7 +132,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         data.len(),
     )
     .expect("add");
-    let p = w.finish(k).expect("finish");
+    let p = w.finish(k, false).expect("finish");
     out.push(("pack", p.bytes));
     out.push(("tree", to_cbor(&tree)));
     let mut blob = (data.len() as u32).to_le_bytes().to_vec();

@@ -233,7 +233,9 @@ pub fn run<'a>(
     let (job_tx, job_rx) = bounded::<Job>(threads * 2);
     let (pack_tx, pack_rx) = bounded::<Packed>(threads * 2);
     let connections = upload.connections.max(1);
-    let (up_tx, up_rx) = bounded::<crate::repo::pack::FinishedPack>(connections);
+    // A rendezvous: a finished pack waits in the packer, not in a queue, so
+    // packs in memory are the open ones, one finished and one per upload.
+    let (up_tx, up_rx) = bounded::<crate::repo::pack::FinishedPack>(0);
     let limiter = upload.limit.map(|rate| Limiter {
         rate,
         next: std::sync::Mutex::new(std::time::Instant::now()),
@@ -325,7 +327,7 @@ fn packer(
     let target = u64::from(repo.config().pack_size);
     let mut open: BTreeMap<u8, PackWriter> = BTreeMap::new();
     let flush = |w: PackWriter| -> Result<()> {
-        let p = w.finish(repo.keys())?;
+        let p = w.finish(repo.keys(), repo.config().version >= 2)?;
         up.send(p)
             .map_err(|_| Error::new(ErrorKind::Io, "storage pipeline stopped"))
     };

@@ -71,7 +71,7 @@ pub struct RestoreOutcome {
 }
 
 /// Bytes of decompressed groups a restore's workers share.
-const SHARED_GROUPS_BYTES: usize = 64 << 20;
+const SHARED_GROUPS_BYTES: usize = 16 << 20;
 
 /// What the walker and the workers share.
 struct Ctx<'o> {
