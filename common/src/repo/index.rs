@@ -102,11 +102,25 @@ impl Index {
         }
     }
 
-    /// Moves `recent` into `sorted`.
+    /// Moves `recent` into `sorted`: sorted on its own, then merged in place
+    /// from the back, so a merge costs the length of `sorted`, not a sort.
     fn merge(&mut self) {
-        self.sorted.reserve_exact(self.recent.len());
-        self.sorted.extend(self.recent.drain());
-        self.sorted.sort_unstable_by_key(|e| e.0);
+        let mut new: Vec<(Id, Location)> = self.recent.drain().collect();
+        new.sort_unstable_by_key(|e| e.0);
+        let old = self.sorted.len();
+        self.sorted.reserve_exact(new.len());
+        self.sorted.extend_from_slice(&new);
+        let (mut i, mut j, mut k) = (old, new.len(), self.sorted.len());
+        while j > 0 {
+            k -= 1;
+            if i > 0 && self.sorted[i - 1].0 > new[j - 1].0 {
+                self.sorted[k] = self.sorted[i - 1];
+                i -= 1;
+            } else {
+                self.sorted[k] = new[j - 1];
+                j -= 1;
+            }
+        }
         self.recent.shrink_to(MERGE_AT);
     }
 
@@ -177,23 +191,26 @@ impl Index {
 mod tests {
     use super::*;
 
+    /// Blob `i`'s id: scrambled, so merges interleave.
+    fn bid(i: u32) -> Id {
+        let mut id = [0u8; 32];
+        id[..4].copy_from_slice(&i.wrapping_mul(2_654_435_761).to_be_bytes());
+        Id(id)
+    }
+
     fn pack(n: u8, ids: impl Iterator<Item = u32>) -> IndexPack {
         IndexPack {
             id: Id([n; 32]),
             body_len: 100,
             blobs: ids
-                .map(|i| {
-                    let mut id = [0u8; 32];
-                    id[..4].copy_from_slice(&i.to_be_bytes());
-                    BlobEntry {
-                        id: Id(id),
-                        kind: BlobKind::Data,
-                        offset: i,
-                        length: 1,
-                        raw_length: u32::from(n),
-                        inner: 0,
-                        group_length: 0,
-                    }
+                .map(|i| BlobEntry {
+                    id: bid(i),
+                    kind: BlobKind::Data,
+                    offset: i,
+                    length: 1,
+                    raw_length: u32::from(n),
+                    inner: 0,
+                    group_length: 0,
                 })
                 .collect(),
         }
@@ -210,16 +227,16 @@ mod tests {
         }
         assert_eq!(index.len(), 19 * 500 + 1000);
         assert_eq!(index.iter().count(), index.len());
-        for i in [0u32, 499, 500, 999, 5_000, 10_499] {
-            let mut id = [0u8; 32];
-            id[..4].copy_from_slice(&i.to_be_bytes());
-            let (p, loc) = index.get(&Id(id)).unwrap();
+        for i in 0..10_500u32 {
+            let (p, loc) = index.get(&bid(i)).unwrap();
             // The first pack that held it: pack p holds [500p, 500p + 1000).
             assert_eq!(loc.raw_length, (i / 500).max(1), "blob {i}");
             assert_eq!(p.id, Id([loc.raw_length as u8; 32]));
         }
-        let mut id = [0u8; 32];
-        id[..4].copy_from_slice(&10_500u32.to_be_bytes());
-        assert!(!index.contains(&Id(id)));
+        assert!(!index.contains(&bid(10_500)));
+        let mut all: Vec<Id> = index.iter().map(|(k, _)| *k).collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), index.len());
     }
 }

@@ -32,7 +32,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use write::{finish_at, finish_fd, replace, write_file};
+use write::{finish_at, finish_fd, open_target, replace, write_file};
 
 /// Where and what to restore.
 #[derive(Debug, Default)]
@@ -119,6 +119,15 @@ pub fn restore(
 ) -> Result<RestoreOutcome> {
     let groups = crate::repo::groups::Groups::new(SHARED_GROUPS_BYTES);
     let mut reader = BlobReader::new(repo, index, key)?.sharing(groups.clone());
+    if opts.includes.is_empty() {
+        let limit = snapshot.summary.files.saturating_add(snapshot.summary.dirs) + 4096;
+        groups.expect(crate::repo::groups::reads(
+            &mut reader,
+            index,
+            &snapshot.tree,
+            limit,
+        ));
+    }
     let root = open_target(opts)?;
     let threads = crate::worker_threads(opts.threads);
     let ctx = Ctx {
@@ -177,48 +186,8 @@ pub fn restore(
     Ok(out)
 }
 
-/// Creates (0700 for an untrusted restore) and opens the target directory,
-/// and checks that it can be written.
-fn open_target(opts: &RestoreOptions) -> Result<OwnedFd> {
-    let what = || format!("restore target {}", opts.target.display());
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    if opts.untrusted {
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    }
-    builder
-        .create(&opts.target)
-        .map_err(|e| Error::io(what(), e))?;
-    let root = rfs::open(
-        &opts.target,
-        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| Error::io(what(), e.into()))?;
-    if opts.untrusted {
-        rfs::fchmod(&root, Mode::from_raw_mode(0o700)).map_err(|e| Error::io(what(), e.into()))?;
-    }
-    probe_writable(&root, &opts.target)?;
-    Ok(root)
-}
-
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn probe_writable(root: &OwnedFd, target: &Path) -> Result<()> {
-    let name = format!(".banana-probe-{}", std::process::id());
-    let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC;
-    match rfs::openat(root, &name, flags, Mode::from_raw_mode(0o600)) {
-        Ok(_) => {
-            let _ = rfs::unlinkat(root, &name, AtFlags::empty());
-            Ok(())
-        }
-        Err(e) => Err(Error::io(
-            format!("restore target {}", target.display()),
-            e.into(),
-        )),
-    }
 }
 
 fn worker(

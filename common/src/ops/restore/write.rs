@@ -70,16 +70,29 @@ fn write_content(
 ) -> Result<()> {
     let io = |e: std::io::Error| Error::io(format!("restore {}", path.display()), e);
     let mut pos = 0u64;
+    // Whether the file so far ends in a hole (a seek, not a write).
+    let mut hole = false;
     for id in &node.content {
         let data = reader.read(id)?;
-        // Sparse: all-zero 4 KiB blocks stay holes.
-        for block in data.chunks(4096) {
+        // Sparse: all-zero 4 KiB blocks stay holes; each run of other
+        // blocks is one write.
+        let mut run = 0;
+        for (i, block) in data.chunks(4096).enumerate() {
             if block.iter().all(|&b| b == 0) {
+                let start = i * 4096;
+                if run < start {
+                    file.write_all(&data[run..start]).map_err(io)?;
+                }
                 file.seek(SeekFrom::Current(block.len() as i64))
                     .map_err(io)?;
-            } else {
-                file.write_all(block).map_err(io)?;
+                run = start + block.len();
             }
+        }
+        if run < data.len() {
+            file.write_all(&data[run..]).map_err(io)?;
+            hole = false;
+        } else if !data.is_empty() {
+            hole = true;
         }
         pos += data.len() as u64;
         lock(&ctx.out).bytes += data.len() as u64;
@@ -93,7 +106,11 @@ fn write_content(
             format!("restored {pos} bytes, the snapshot recorded {}", node.size),
         );
     }
-    rfs::ftruncate(file.as_fd(), pos).map_err(|e| io(e.into()))
+    // A file that ends in a hole has its length set; otherwise writing set it.
+    if hole {
+        rfs::ftruncate(file.as_fd(), pos).map_err(|e| io(e.into()))?;
+    }
+    Ok(())
 }
 
 /// The permission bits to apply: without setuid, setgid and sticky in an
@@ -195,5 +212,45 @@ impl Ctx<'_> {
         let uid = look(false, &node.user).unwrap_or(node.uid);
         let gid = look(true, &node.group).unwrap_or(node.gid);
         (rfs::Uid::from_raw(uid), rfs::Gid::from_raw(gid))
+    }
+}
+
+/// Creates (0700 for an untrusted restore) and opens the target directory,
+/// and checks that it can be written.
+pub(super) fn open_target(opts: &super::RestoreOptions) -> Result<OwnedFd> {
+    let what = || format!("restore target {}", opts.target.display());
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    if opts.untrusted {
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    }
+    builder
+        .create(&opts.target)
+        .map_err(|e| Error::io(what(), e))?;
+    let root = rfs::open(
+        &opts.target,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::io(what(), e.into()))?;
+    if opts.untrusted {
+        rfs::fchmod(&root, Mode::from_raw_mode(0o700)).map_err(|e| Error::io(what(), e.into()))?;
+    }
+    probe_writable(&root, &opts.target)?;
+    Ok(root)
+}
+
+fn probe_writable(root: &OwnedFd, target: &Path) -> Result<()> {
+    let name = format!(".banana-probe-{}", std::process::id());
+    let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC;
+    match rfs::openat(root, &name, flags, Mode::from_raw_mode(0o600)) {
+        Ok(_) => {
+            let _ = rfs::unlinkat(root, &name, AtFlags::empty());
+            Ok(())
+        }
+        Err(e) => Err(Error::io(
+            format!("restore target {}", target.display()),
+            e.into(),
+        )),
     }
 }
