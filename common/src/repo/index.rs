@@ -3,9 +3,10 @@
 //! pack headers for packs an interrupted run uploaded but never indexed.
 //!
 //! Memory: 60 bytes per blob (a 32-byte id and a 28-byte [`Location`]) in a
-//! sorted vector searched by bisection, plus blobs added since the last merge
-//! in a hash map (at most an eighth of the total, ~100 bytes each) that is
-//! merged into the vector as it grows.
+//! sorted vector, found through a table of where each 16-bit id prefix
+//! starts (256 KiB, whatever the count) and a bisection of that bucket;
+//! plus blobs added since the last merge in a hash map (at most an eighth of
+//! the total, ~100 bytes each) that is merged into the vector as it grows.
 
 use crate::format::{BlobEntry, BlobKind, IndexPack};
 use crate::id::Id;
@@ -58,10 +59,19 @@ pub struct PackInfo {
 pub struct Index {
     /// Sorted by id, no id twice.
     sorted: Vec<(Id, Location)>,
+    /// Where each 16-bit id prefix starts in `sorted` (65,537 entries, or
+    /// none while `sorted` is empty): a lookup bisects one bucket (ids are
+    /// keyed hashes, so a few entries), not the whole vector.
+    starts: Vec<u32>,
     /// Added since the last merge; no id of `sorted`.
     recent: HashMap<Id, Location>,
     packs: Vec<PackInfo>,
     pack_pos: HashMap<Id, u32>,
+}
+
+/// An id's first 16 bits, its bucket in [`Index::starts`].
+fn prefix(id: &Id) -> usize {
+    usize::from(u16::from_be_bytes([id.0[0], id.0[1]]))
 }
 
 /// `recent` is merged into `sorted` once it holds this many blobs, or an
@@ -122,13 +132,25 @@ impl Index {
             }
         }
         self.recent.shrink_to(MERGE_AT);
+        let mut starts = vec![0u32; (1 << 16) + 1];
+        for (id, _) in &self.sorted {
+            starts[prefix(id) + 1] += 1;
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        self.starts = starts;
     }
 
     fn find(&self, id: &Id) -> Option<&Location> {
-        match self.sorted.binary_search_by(|(k, _)| k.cmp(id)) {
-            Ok(i) => Some(&self.sorted[i].1),
-            Err(_) => self.recent.get(id),
+        let b = prefix(id);
+        if let (Some(&lo), Some(&hi)) = (self.starts.get(b), self.starts.get(b + 1)) {
+            let bucket = &self.sorted[lo as usize..hi as usize];
+            if let Ok(i) = bucket.binary_search_by(|(k, _)| k.cmp(id)) {
+                return Some(&bucket[i].1);
+            }
         }
+        self.recent.get(id)
     }
 
     /// Whether the blob is stored.
