@@ -9,8 +9,9 @@ use super::pack::{MAX_HEADER, TRAILER};
 pub const MAX_CONFIG: u64 = 64 << 10;
 /// Largest sealed index file, snapshot or reference list.
 pub const MAX_SEALED: u64 = 256 << 20;
-/// Blob entries per index file: writers split beyond it (≈ 90 MiB sealed).
-pub const MAX_INDEX_BLOBS: usize = 1 << 20;
+/// Blob entries per index file: writers split beyond it (≈ 6 MiB of CBOR),
+/// so writing or loading one never holds more than that at once.
+pub const MAX_INDEX_BLOBS: usize = 1 << 16;
 /// Largest key envelope.
 pub const MAX_ENVELOPE: u64 = 1 << 20;
 /// Largest blob plaintext (and group of small blobs): a tree of about two
