@@ -5,23 +5,6 @@
 use crate::util::*;
 use std::path::Path;
 
-/// Every file below `a` has the same bytes below `b`, and the same names.
-fn same_tree(a: &Path, b: &Path) {
-    let mut n = 0;
-    walk_files(a, &mut |p| {
-        let rel = p.strip_prefix(a).unwrap();
-        assert!(
-            std::fs::read(p).unwrap() == std::fs::read(b.join(rel)).unwrap(),
-            "content of {}",
-            rel.display()
-        );
-        n += 1;
-    });
-    let mut m = 0;
-    walk_files(b, &mut |_| m += 1);
-    assert_eq!(n, m, "file counts of {} and {}", a.display(), b.display());
-}
-
 #[test]
 fn zstd_xz_and_raw_payloads_in_one_repository_restore_identical() {
     let e = Env::bare();

@@ -5,7 +5,7 @@
 use crate::util::*;
 use common::testing::proxy::{FaultProxy, Rates};
 use common::testing::seaweed;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// `e`'s repository reached through `proxy` instead of directly.
@@ -13,21 +13,6 @@ fn via(e: &Env, proxy: &FaultProxy) -> PathBuf {
     let s = seaweed::server().unwrap();
     let direct = e.repo.to_str().unwrap().to_owned();
     PathBuf::from(direct.replace(&s.addr, &proxy.addr().to_string()))
-}
-
-/// Every regular file below `a` has the same bytes below `b`.
-fn same_tree(a: &Path, b: &Path) {
-    let mut n = 0;
-    walk_files(a, &mut |p| {
-        let rel = p.strip_prefix(a).unwrap();
-        assert!(
-            std::fs::read(p).unwrap() == std::fs::read(b.join(rel)).unwrap(),
-            "{} differs",
-            rel.display()
-        );
-        n += 1;
-    });
-    assert!(n > 0);
 }
 
 #[test]

@@ -289,6 +289,25 @@ pub fn walk_files(dir: &Path, f: &mut dyn FnMut(&Path)) {
 }
 
 /// Deterministic pseudo-random bytes.
+/// Every file below `a` has the same bytes below `b`, and `b` holds no
+/// other file.
+pub fn same_tree(a: &Path, b: &Path) {
+    let mut n = 0;
+    walk_files(a, &mut |p| {
+        let rel = p.strip_prefix(a).unwrap();
+        assert!(
+            std::fs::read(p).unwrap() == std::fs::read(b.join(rel)).unwrap(),
+            "content of {}",
+            rel.display()
+        );
+        n += 1;
+    });
+    let mut m = 0;
+    walk_files(b, &mut |_| m += 1);
+    assert!(n > 0, "{} is empty", a.display());
+    assert_eq!(n, m, "file counts of {} and {}", a.display(), b.display());
+}
+
 /// 100 directories of 200 tiny files each below `src`.
 pub fn twenty_thousand_files(src: &Path) {
     for d in 0..100 {
