@@ -28,7 +28,9 @@ case ${1:-install} in
     command -v swift-proxy-server >/dev/null || apt_pkgs+=(swift swift-proxy swift-object swift-container swift-account python3-swiftclient)
     command -v memcached >/dev/null || apt_pkgs+=(memcached)
     [ -x /usr/sbin/smbd ] || apt_pkgs+=(samba)
-    command -v smbnetfs >/dev/null || apt_pkgs+=(smbnetfs fuse3)
+    command -v smbnetfs >/dev/null || apt_pkgs+=(smbnetfs)
+    # smbnetfs is a libfuse2 client: fuse (2) brings its fusermount.
+    command -v fusermount >/dev/null || command -v fusermount3 >/dev/null || apt_pkgs+=(fuse)
     if [ ${#apt_pkgs[@]} -gt 0 ]; then
       if [ "$(id -u)" != 0 ]; then
         echo "not root: cannot apt-get install ${apt_pkgs[*]} (their tests skip outside CI)" >&2

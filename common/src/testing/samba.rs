@@ -36,7 +36,8 @@ fn start() -> Option<SambaShare> {
     use std::os::unix::fs::MetadataExt;
     let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
     let fuse = Path::new("/dev/fuse").exists();
-    if !(root && fuse && installed(&[SMBD, "smbpasswd", "smbnetfs", "fusermount"])) {
+    let unmounter = installed(&["fusermount"]) || installed(&["fusermount3"]);
+    if !(root && fuse && unmounter && installed(&[SMBD, "smbpasswd", "smbnetfs"])) {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "Samba and smbnetfs are required in CI, as root with /dev/fuse (scripts/services.sh install)"
@@ -116,7 +117,12 @@ fn start() -> Option<SambaShare> {
 /// Lazily unmounts a FUSE mount a dead process left (a no-op when nothing
 /// is mounted there).
 fn unmount(mnt: &Path) {
-    let _ = Command::new("fusermount")
+    let bin = if installed(&["fusermount"]) {
+        "fusermount"
+    } else {
+        "fusermount3"
+    };
+    let _ = Command::new(bin)
         .args(["-u", "-z", "-q"])
         .arg(mnt)
         .stdout(Stdio::null())
