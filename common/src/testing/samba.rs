@@ -69,35 +69,41 @@ fn start() -> Option<SambaShare> {
     assert!(pw.wait().expect("smbpasswd").success(), "smbpasswd -a");
     let home = dir.join("home").display().to_string();
     let s = |v: &str| v.to_owned();
-    spawn_parked(
-        "samba",
-        &dir.join("log"),
-        vec![
-            Proc {
-                name: "smbd",
-                argv: vec![
-                    s(SMBD),
-                    s("-s"),
-                    conf.display().to_string(),
-                    s("-F"),
-                    s("--no-process-group"),
-                    s("-d1"),
-                ],
-                env: vec![],
-            },
-            Proc {
-                name: "smbnetfs",
-                argv: vec![
-                    s("smbnetfs"),
-                    mnt.display().to_string(),
-                    s("-f"),
-                    s("-o"),
-                    format!("log_file={}", dir.join("log/smbnetfs-debug.log").display()),
-                ],
-                env: vec![(s("HOME"), home)],
-            },
+    let smbd = Proc {
+        name: "smbd",
+        argv: vec![
+            s(SMBD),
+            s("-s"),
+            conf.display().to_string(),
+            s("-F"),
+            s("--no-process-group"),
+            s("-d1"),
         ],
-    );
+        env: vec![],
+    };
+    spawn_parked("smbd", &dir.join("log"), vec![smbd]);
+    // smbnetfs remembers a refused connection: mount only once smbd listens.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "smbd did not listen; logs in {}",
+            dir.join("log").display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let smbnetfs = Proc {
+        name: "smbnetfs",
+        argv: vec![
+            s("smbnetfs"),
+            mnt.display().to_string(),
+            s("-f"),
+            s("-o"),
+            format!("log_file={}", dir.join("log/smbnetfs-debug.log").display()),
+        ],
+        env: vec![(s("HOME"), home)],
+    };
+    spawn_parked("smbnetfs", &dir.join("log"), vec![smbnetfs]);
     let share = SambaShare {
         mounted: mnt.join(format!("127.0.0.1:{port}/banana")),
         served,
@@ -170,9 +176,12 @@ fn write_config(dir: &Path, port: u16) -> PathBuf {
 }
 
 impl SambaShare {
-    /// The share is mounted and answers.
+    /// The share is mounted and a directory can be made and removed on it.
     fn ready(&self) -> bool {
+        let probe = self.mounted.join(".banana-probe");
         std::fs::metadata(&self.mounted).is_ok_and(|m| m.is_dir())
+            && std::fs::create_dir(&probe).is_ok()
+            && std::fs::remove_dir(&probe).is_ok()
     }
 
     /// A new, empty directory on the share (named after `hint`), as the
