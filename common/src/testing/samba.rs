@@ -53,20 +53,7 @@ fn start() -> Option<SambaShare> {
         std::fs::create_dir_all(d).expect("samba dirs");
     }
     let conf = write_config(&dir, port);
-    let mut pw = Command::new("smbpasswd")
-        .args(["-c", &conf.display().to_string(), "-s", "-a", USER])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("smbpasswd");
-    use std::io::Write;
-    let mut stdin = pw.stdin.take().expect("stdin");
-    stdin
-        .write_all(format!("{PASSWORD}\n{PASSWORD}\n").as_bytes())
-        .expect("password");
-    drop(stdin);
-    assert!(pw.wait().expect("smbpasswd").success(), "smbpasswd -a");
+    add_user(&conf);
     let home = dir.join("home").display().to_string();
     let s = |v: &str| v.to_owned();
     let smbd = Proc {
@@ -118,6 +105,24 @@ fn start() -> Option<SambaShare> {
         std::thread::sleep(Duration::from_millis(200));
     }
     Some(share)
+}
+
+/// Adds `USER` with `PASSWORD` to smbd's own password database.
+fn add_user(conf: &Path) {
+    let mut pw = Command::new("smbpasswd")
+        .args(["-c", &conf.display().to_string(), "-s", "-a", USER])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("smbpasswd");
+    use std::io::Write;
+    let mut stdin = pw.stdin.take().expect("stdin");
+    stdin
+        .write_all(format!("{PASSWORD}\n{PASSWORD}\n").as_bytes())
+        .expect("password");
+    drop(stdin);
+    assert!(pw.wait().expect("smbpasswd").success(), "smbpasswd -a");
 }
 
 /// Lazily unmounts a FUSE mount a dead process left (a no-op when nothing
