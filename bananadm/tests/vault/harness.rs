@@ -236,6 +236,26 @@ pub fn code(o: &Output) -> i32 {
 }
 
 /// Every file under `dir` with its content: a byte-for-byte fingerprint.
+/// What `/proc` shows of a running child (its command line and
+/// environment), sampled every 5 ms for at most `rounds` samples or until it
+/// exits.
+pub fn watch_proc(child: &mut Child, rounds: usize) -> Vec<u8> {
+    let pid = child.id();
+    let mut seen = Vec::new();
+    for _ in 0..rounds {
+        for f in ["cmdline", "environ"] {
+            if let Ok(b) = std::fs::read(format!("/proc/{pid}/{f}")) {
+                seen.extend_from_slice(&b);
+            }
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    seen
+}
+
 pub fn tree_bytes(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];

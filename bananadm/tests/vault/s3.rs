@@ -73,19 +73,7 @@ fn node_on_remote_storage(
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id();
-    let mut proc_seen = Vec::new();
-    for _ in 0..100 {
-        for f in ["cmdline", "environ"] {
-            if let Ok(b) = std::fs::read(format!("/proc/{pid}/{f}")) {
-                proc_seen.extend_from_slice(&b);
-            }
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let proc_seen = watch_proc(&mut child, 100);
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     transcript.extend_from_slice(&o.stdout);

@@ -78,19 +78,7 @@ fn canary_secrets_appear_nowhere() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id();
-    let mut proc_seen = Vec::new();
-    for _ in 0..50 {
-        for f in ["cmdline", "environ"] {
-            if let Ok(b) = std::fs::read(format!("/proc/{pid}/{f}")) {
-                proc_seen.extend_from_slice(&b);
-            }
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    let proc_seen = watch_proc(&mut child, 50);
     let o = record(child.wait_with_output().unwrap());
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
