@@ -94,14 +94,22 @@ pub struct GlobalOpts {
 pub enum Command {
     /// Create a repository (and, on the embedded default, a key file).
     Init(crate::commands::init::InitCmd),
-    /// Back up files and directories, or a stream from stdin.
+    /// Back up files and directories, a stream from stdin, or a configured job.
     Backup(crate::commands::backup::BackupCmd),
+    /// Run the configured jobs that are due (what cron or the systemd timer calls).
+    Run(crate::commands::run::RunCmd),
+    /// List the configured jobs: schedule, last result, next due time.
+    Jobs(crate::commands::jobs::JobsCmd),
     /// List snapshots, oldest first.
     Snapshots(crate::commands::snapshots::SnapshotsCmd),
     /// List the entries of a snapshot.
     Ls(crate::commands::ls::LsCmd),
-    /// Write one file of a snapshot to stdout.
+    /// Write one file (or a stream job's stream) of a snapshot to stdout.
     Dump(crate::commands::dump::DumpCmd),
+    /// Find which snapshots hold paths matching a pattern.
+    Find(crate::commands::find::FindCmd),
+    /// Show what changed between two snapshots.
+    Diff(crate::commands::diff::DiffCmd),
     /// Restore a snapshot into a directory.
     Restore(crate::commands::restore::RestoreCmd),
     /// Verify the repository's structure, and with --read-data every byte.

@@ -15,8 +15,12 @@ use std::path::PathBuf;
 pub struct DumpCmd {
     /// Snapshot: full id, unique prefix, or 'latest'.
     pub snapshot: String,
-    /// Path of a regular file inside the snapshot (for --stdin backups: the --stdin-name).
-    pub path: PathBuf,
+    /// Path of a regular file inside the snapshot (a stream job's stream is
+    /// /NAME) [default: a stream snapshot's only stream].
+    pub path: Option<PathBuf>,
+    /// Which snapshots 'latest' chooses among.
+    #[command(flatten)]
+    pub filter: super::select::Filter,
     /// Where the restore half of the key comes from.
     #[command(flatten)]
     pub keys: super::ReadKeyOpts,
@@ -27,19 +31,38 @@ impl DumpCmd {
     pub fn run(&self, s: &Settings, _out: &Output) -> anyhow::Result<Status> {
         let opened = super::open_read(s, &self.keys)?;
         let (repo, restore) = (&opened.repo, &opened.restore);
-        let (_, snap) = repo.resolve(&self.snapshot)?;
+        let (_, snap) = self.filter.resolve(repo, &self.snapshot, None)?;
         let loaded = repo.load_index()?;
         let mut reader = BlobReader::new(repo, &loaded.index, restore)?;
-        let node = reader
-            .lookup(&snap.tree, &self.path)?
-            .filter(|n| n.kind == NodeKind::File)
-            .ok_or_else(|| {
-                common::Error::new(
-                    common::ErrorKind::BadInput,
-                    format!("'{}' is not a file in the snapshot", self.path.display()),
-                )
+        let not_a_file = |what: String| {
+            common::Error::new(common::ErrorKind::BadInput, what)
                 .hint("list the snapshot with 'bananactl ls SNAPSHOT'")
-            })?;
+        };
+        let node = match &self.path {
+            Some(path) => reader
+                .lookup(&snap.tree, path)?
+                .filter(|n| n.kind == NodeKind::File)
+                .ok_or_else(|| {
+                    not_a_file(format!(
+                        "'{}' is not a file in the snapshot",
+                        super::show_path(path)
+                    ))
+                })?,
+            None => {
+                // A stream snapshot (stdin, command, database) holds one file.
+                let mut nodes = reader.tree(&snap.tree)?.nodes;
+                let stream = snap.run.plugin.as_deref().is_some_and(|p| p != "fs");
+                match (stream, nodes.len(), nodes.first().map(|n| n.kind)) {
+                    (true, 1, Some(NodeKind::File)) => nodes.remove(0),
+                    _ => {
+                        return Err(not_a_file(
+                            "this snapshot is not a single stream: name the file to dump".into(),
+                        )
+                        .into())
+                    }
+                }
+            }
+        };
         let mut stdout = std::io::stdout().lock();
         for id in &node.content {
             let data = reader.read(id)?;

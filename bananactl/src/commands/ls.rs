@@ -18,6 +18,9 @@ pub struct LsCmd {
     /// Path inside the snapshot [default: everything].
     #[arg(default_value = "/")]
     pub path: PathBuf,
+    /// Which snapshots 'latest' chooses among.
+    #[command(flatten)]
+    pub filter: super::select::Filter,
     /// Where the restore half of the key comes from.
     #[command(flatten)]
     pub keys: super::ReadKeyOpts,
@@ -64,7 +67,7 @@ impl LsCmd {
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         let opened = super::open_read(s, &self.keys)?;
         let (repo, restore) = (&opened.repo, &opened.restore);
-        let (id, snap) = repo.resolve(&self.snapshot)?;
+        let (id, snap) = self.filter.resolve(repo, &self.snapshot, None)?;
         let loaded = repo.load_index()?;
         let mut reader = BlobReader::new(repo, &loaded.index, restore)?;
         let node = reader.lookup(&snap.tree, &self.path)?.ok_or_else(|| {

@@ -2,12 +2,17 @@
 
 pub mod backup;
 pub mod check;
+pub mod diff;
 pub mod dump;
 pub mod enroll;
+pub mod find;
 pub mod init;
+pub mod jobs;
 pub mod key;
 pub mod ls;
 pub mod restore;
+pub mod run;
+pub mod select;
 pub mod snapshots;
 
 use crate::cli::{Cli, Command};
@@ -25,6 +30,10 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
     match &cli.command {
         Command::Init(c) => c.run(&s, out),
         Command::Backup(c) => c.run(&s, out),
+        Command::Run(c) => c.run(&s, out),
+        Command::Jobs(c) => c.run(&s, out),
+        Command::Find(c) => c.run(&s, out),
+        Command::Diff(c) => c.run(&s, out),
         Command::Snapshots(c) => c.run(&s, out),
         Command::Ls(c) => c.run(&s, out),
         Command::Dump(c) => c.run(&s, out),

@@ -26,6 +26,9 @@ pub struct RestoreCmd {
     /// attributes, no device nodes or FIFOs, the target made 0700.
     #[arg(long)]
     pub untrusted: bool,
+    /// Which snapshots 'latest' chooses among.
+    #[command(flatten)]
+    pub filter: super::select::Filter,
     /// Where the restore half of the key comes from.
     #[command(flatten)]
     pub keys: super::ReadKeyOpts,
@@ -36,14 +39,7 @@ impl RestoreCmd {
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         let opened = super::open_read(s, &self.keys)?;
         let (repo, restore_key) = (&opened.repo, &opened.restore);
-        let (id, snap) = if self.snapshot == "latest" {
-            // What "latest" means depends on what storage kept: show the holes.
-            let all = repo.snapshots()?;
-            super::warn_gaps(repo, &all, out)?;
-            repo.resolve_in(all, "latest")?
-        } else {
-            repo.resolve(&self.snapshot)?
-        };
+        let (id, snap) = self.filter.resolve(repo, &self.snapshot, Some(out))?;
         let loaded = repo.load_index()?;
         let opts = RestoreOptions {
             target: self.target.clone(),

@@ -16,7 +16,7 @@ pub use config::{Config, FORMAT_VERSION, OLDEST_VERSION};
 pub use index::{IndexFile, IndexPack};
 pub use limits::*;
 pub use pack::{split_trailer, trailer, BlobEntry, BlobKind, PackHeader, MAGIC, TRAILER};
-pub use snapshot::{Forget, Refs, Snapshot, Summary};
+pub use snapshot::{Forget, Refs, RunInfo, RunStatus, Snapshot, Summary};
 
 use crate::error::{Error, Result};
 use serde::de::DeserializeOwned;
@@ -85,10 +85,12 @@ pub(crate) mod tests {
                                tags in proptest::collection::vec("[a-z]{0,8}", 0..3), parent in proptest::option::of(arb_id()),
                                tree in arb_id(), secs: i64, files: u64) {
             let s = Snapshot {
-                time: (secs, 7), hostname: host, username: "root".into(),
+                time: (secs, 7), hostname: host.clone(), username: "root".into(),
                 paths: paths.into_iter().map(ByteBuf::from).collect(), tags, parent, tree, refs: tree,
                 indexes: vec![tree], summary: Summary { files, ..Summary::default() }, program: "t".into(),
                 seq: Some(files), prev: parent,
+                run: RunInfo { job: Some(host.clone()), plugin: Some("command".into()), status: RunStatus::Failed,
+                               error: Some("exit 1".into()), meta: [("exit".to_owned(), "1".to_owned())].into() },
             };
             prop_assert_eq!(from_cbor::<Snapshot>(&to_cbor(&s), "snapshot").unwrap(), s);
         }

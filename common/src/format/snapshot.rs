@@ -74,6 +74,61 @@ pub struct Snapshot {
     /// §6.1 The newest snapshot in storage when this one was committed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prev: Option<Id>,
+    /// §6.2 Which job made it, with which plugin, and how the run ended
+    /// (absent in snapshots written before jobs: an ad-hoc, successful run).
+    #[serde(default, skip_serializing_if = "RunInfo::is_default")]
+    pub run: RunInfo,
+}
+
+/// §6.2 How a snapshot's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Everything the job meant to read is in the snapshot.
+    #[default]
+    Ok,
+    /// Saved without some unreadable sources.
+    Partial,
+    /// The job failed (its command exited non-zero, was killed or timed
+    /// out): the snapshot keeps what it read, and `latest` never picks it.
+    Failed,
+}
+
+impl RunStatus {
+    /// `ok`, `partial` or `failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Partial => "partial",
+            RunStatus::Failed => "failed",
+        }
+    }
+}
+
+/// §6.2 The job, plugin and outcome recorded in a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// The job's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    /// The plugin that read it (`fs`, `stdin`, `command`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
+    /// How the run ended.
+    #[serde(default)]
+    pub status: RunStatus,
+    /// Why it failed, one line (for `failed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// What the plugin records about its run (e.g. `command`, `exit`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub meta: std::collections::BTreeMap<String, String>,
+}
+
+impl RunInfo {
+    fn is_default(&self) -> bool {
+        *self == RunInfo::default()
+    }
 }
 
 /// §7.1 A forget record, sealed: which snapshots retention removed, by whom
@@ -109,6 +164,7 @@ impl Snapshot {
             program: String::new(),
             seq: None,
             prev: None,
+            run: RunInfo::default(),
         }
     }
 }

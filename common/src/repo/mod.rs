@@ -311,15 +311,23 @@ impl Repository {
         self.resolve_in(self.snapshots()?, spec)
     }
 
-    /// Resolves `spec` among `all` (this repository's snapshots, oldest first).
+    /// Resolves `spec` among `all` (this repository's snapshots, oldest
+    /// first): `latest` is the newest that did not fail.
     pub fn resolve_in(&self, all: Vec<(Id, Snapshot)>, spec: &str) -> Result<(Id, Snapshot)> {
         if spec == "latest" {
-            return all.into_iter().last().ok_or_else(|| {
+            // A failed run's snapshot is kept for inspection, never chosen.
+            return all
+                .into_iter()
+                .rfind(|(_, s)| s.run.status != crate::format::RunStatus::Failed)
+                .ok_or_else(|| {
                 Error::new(
                     ErrorKind::BadInput,
-                    format!("repository {} has no snapshot yet", self.backend.location()),
+                    format!(
+                        "repository {} has no successful snapshot yet (of those selected)",
+                        self.backend.location()
+                    ),
                 )
-                .hint("run 'bananactl backup' first")
+                .hint("run 'bananactl backup' first, or check the --job/--host/--tag/--path filters")
             });
         }
         let spec_l = spec.to_ascii_lowercase();

@@ -161,6 +161,7 @@ fn sealed_seeds(k: &Keys) -> Vec<(&'static str, Vec<u8>)> {
         program: "bananactl".into(),
         seq: Some(7),
         prev: Some(Id([4; 32])),
+        run: Default::default(),
     };
     let mut sealed = |pick: u8, kind: SealKind, plain: Vec<u8>| {
         let mut v = vec![pick];

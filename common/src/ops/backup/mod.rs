@@ -8,6 +8,7 @@
 //! reuses their chunks.
 
 mod catalogue;
+mod command;
 mod estimate;
 mod excludes;
 mod pipeline;
@@ -16,6 +17,7 @@ mod source;
 mod walk;
 
 use super::chain;
+pub use command::{last_line, CommandSource, CommandSpec, STDERR_TAIL};
 pub use excludes::Excludes;
 pub use source::{Run, Source, StreamSource};
 pub use walk::FsSource;
@@ -25,7 +27,9 @@ use crate::crypto::SealKind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Observer, Progress, WarningKind};
 use crate::format::codec::Codec;
-use crate::format::{IndexFile, IndexPack, Refs, Snapshot, Summary, MAX_INDEX_BLOBS};
+use crate::format::{
+    IndexFile, IndexPack, Refs, RunInfo, RunStatus, Snapshot, Summary, MAX_INDEX_BLOBS,
+};
 use crate::id::Id;
 use crate::repo::{Index, Repository};
 use serde_bytes::ByteBuf;
@@ -54,6 +58,10 @@ pub struct BackupOptions {
     pub limit_upload: Option<u64>,
     /// The codec for new blobs; `None`: the repository's default.
     pub codec: Option<Codec>,
+    /// The job and plugin recorded in the snapshot.
+    pub job: Option<String>,
+    /// The plugin's name (`fs`, `stdin`, `command`, ...).
+    pub plugin: Option<String>,
 }
 
 impl BackupOptions {
@@ -69,6 +77,8 @@ impl BackupOptions {
             uploads: 0,
             limit_upload: None,
             codec: None,
+            job: None,
+            plugin: None,
         }
     }
 }
@@ -86,6 +96,9 @@ pub struct BackupOutcome {
     pub link: chain::Link,
     /// The codec new blobs got.
     pub codec: Codec,
+    /// The source failed after reading (a command exited non-zero, was
+    /// killed or timed out): the snapshot is saved with status `failed`.
+    pub failed: Option<String>,
 }
 
 /// Runs a backup. `committed` is called with the outcome while the commit
@@ -112,6 +125,8 @@ pub fn backup(
         estimate: opts.estimate.then(|| opts.source.estimate()).flatten(),
         summary: Summary::default(),
         partial: false,
+        failed: None,
+        meta: Default::default(),
     };
     let (threads, codec, upload) = pipeline_settings(repo, &opts)?;
     let source = opts.source;
@@ -154,6 +169,17 @@ pub fn backup(
         program: format!("bananactl {}", env!("CARGO_PKG_VERSION")),
         seq: None,
         prev: None,
+        run: RunInfo {
+            job: opts.job,
+            plugin: opts.plugin,
+            status: match (&ctx.failed, ctx.partial) {
+                (Some(_), _) => RunStatus::Failed,
+                (None, true) => RunStatus::Partial,
+                (None, false) => RunStatus::Ok,
+            },
+            error: ctx.failed.clone(),
+            meta: ctx.meta,
+        },
     };
     let state_dir = opts.state_dir.as_deref();
     commit(
@@ -161,7 +187,7 @@ pub fn backup(
         draft,
         state_dir,
         (cat, codec),
-        ctx.partial,
+        (ctx.partial, ctx.failed),
         obs,
         committed,
     )
@@ -194,7 +220,7 @@ fn commit(
     mut snapshot: Snapshot,
     state_dir: Option<&std::path::Path>,
     (cat, codec): (catalogue::Session, Codec),
-    partial: bool,
+    (partial, failed): (bool, Option<String>),
     obs: &dyn Observer,
     committed: &mut dyn FnMut(&BackupOutcome),
 ) -> Result<BackupOutcome> {
@@ -207,6 +233,8 @@ fn commit(
     snapshot.prev = link.prev;
     let id = repo.save(Kind::Snapshot, SealKind::Snapshot, &snapshot)?;
     if let Some(dir) = state_dir {
+        // A failed run's catalogue is not the next run's parent.
+        let cat = if failed.is_none() { Some(cat) } else { None };
         record_state(repo, dir, (&id, link.seq), cat, obs);
     }
     let outcome = BackupOutcome {
@@ -215,6 +243,7 @@ fn commit(
         partial,
         link,
         codec,
+        failed,
     };
     committed(&outcome);
     Ok(outcome)
@@ -227,14 +256,14 @@ fn record_state(
     repo: &Repository,
     dir: &std::path::Path,
     (id, seq): (&Id, u64),
-    cat: catalogue::Session,
+    cat: Option<catalogue::Session>,
     obs: &dyn Observer,
 ) {
     let repo_id = repo.config().id;
     let location = repo.backend().location();
     let published = super::state::record_last_snapshot(dir, &repo_id, id, Some(seq))
         .and_then(|_| super::state::record_location(dir, &location, &repo_id, Some(id)))
-        .and_then(|_| cat.commit(id, &repo_id));
+        .and_then(|_| cat.map_or(Ok(()), |c| c.commit(id, &repo_id)));
     if let Err(e) = published {
         obs.warn(
             WarningKind::Repository,

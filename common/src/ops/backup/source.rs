@@ -38,6 +38,8 @@ pub(super) struct Ctx<'a> {
     pub estimate: Option<Totals>,
     pub summary: Summary,
     pub partial: bool,
+    pub failed: Option<String>,
+    pub meta: std::collections::BTreeMap<String, String>,
 }
 
 /// What a [`Source`] writes through.
@@ -108,6 +110,18 @@ impl Run<'_, '_, '_> {
             self.ctx.partial = true;
         }
         self.ctx.obs.warn(kind, &path.display().to_string(), &msg);
+    }
+
+    /// The source failed after storing what it read (a command that exited
+    /// non-zero, was killed or timed out): the snapshot is saved with
+    /// status `failed`, and the run reports `msg`.
+    pub fn fail(&mut self, msg: String) {
+        self.ctx.failed = Some(msg);
+    }
+
+    /// Records `key = value` in the snapshot's run metadata.
+    pub fn meta(&mut self, key: &str, value: String) {
+        self.ctx.meta.insert(key.to_owned(), value);
     }
 
     /// A file node owned by the running user, timestamped now.

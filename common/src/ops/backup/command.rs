@@ -1,0 +1,282 @@
+//! The `command` plugin's source: a child process whose standard output is
+//! stored as one stream. What every plugin that runs a program obeys:
+//!
+//! - stdout goes straight into the chunker (nothing touches disk); stderr is
+//!   drained by its own thread, so no output size can deadlock, and its last
+//!   [`STDERR_TAIL`] bytes are kept for the error message;
+//! - a child that exits non-zero, is killed or times out fails the run even
+//!   after printing data: the snapshot keeps what it read, marked `failed`;
+//! - at the timeout the whole process group is killed, and so is whatever
+//!   the command left running in its group when it exits; a child dies
+//!   with the agent (`PR_SET_PDEATHSIG`), so a killed run leaves no dump
+//!   holding database locks;
+//! - the child's environment is rebuilt from a short allowlist plus what
+//!   the job names: the agent's credentials (`VAULT_*`, `AWS_*`, `ST_KEY`,
+//!   `OS_PASSWORD`, `BANANA_*`) never reach it, and no secret is put in its
+//!   argv.
+
+use super::source::{Run, Source};
+use crate::error::{Error, ErrorKind, Result};
+use crate::id::Id;
+use std::io::Read;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Bytes of stderr kept for the error message.
+pub const STDERR_TAIL: usize = 64 * 1024;
+
+/// Variables a child inherits from the agent; everything else is dropped.
+const INHERITED: &[&str] = &[
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES",
+    "TZ", "TMPDIR",
+];
+
+/// A command whose stdout is stored as the stream `/NAME`.
+#[derive(Debug, Clone)]
+pub struct CommandSpec {
+    /// Program and arguments (no shell: give `["sh", "-c", "..."]` for one).
+    pub argv: Vec<String>,
+    /// The stream's file name in the snapshot.
+    pub name: String,
+    /// Killed with its process group after this long.
+    pub timeout: Option<Duration>,
+    /// Extra environment for the child (from the job's config; not secrets).
+    pub env: Vec<(String, String)>,
+    /// The plugin's label in the snapshot's paths (`command`, `mysql`, ...).
+    pub label: String,
+}
+
+/// Runs a [`CommandSpec`] and stores its stdout.
+pub struct CommandSource {
+    spec: CommandSpec,
+}
+
+impl CommandSource {
+    /// A source for `spec`; refuses an empty command or a bad stream name.
+    pub fn new(spec: CommandSpec) -> Result<CommandSource> {
+        let name = &spec.name;
+        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("stream name '{name}' is not a file name"),
+            ));
+        }
+        if spec.argv.first().is_none_or(|p| p.is_empty()) {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("stream '{name}': the command is empty"),
+            )
+            .hint("give command = [\"program\", \"arg\", ...]"));
+        }
+        Ok(CommandSource { spec })
+    }
+
+    fn program(&self) -> String {
+        crate::humanize::printable(&self.spec.argv[0])
+    }
+
+    fn spawn(&self) -> Result<Child> {
+        let mut cmd = Command::new(&self.spec.argv[0]);
+        cmd.args(&self.spec.argv[1..])
+            .env_clear()
+            .envs(INHERITED.iter().filter_map(|k| Some((*k, std::env::var_os(k)?))))
+            .envs(self.spec.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        die_with_parent(&mut cmd);
+        cmd.spawn().map_err(|e| {
+            Error::new(
+                ErrorKind::BadInput,
+                format!("command '{}' could not be started: {e}", self.program()),
+            )
+            .hint("check the job's command (absolute path, or a program in PATH)")
+        })
+    }
+}
+
+/// Makes the child receive SIGKILL when the thread that spawned it dies (the
+/// agent killed, say). `pre_exec` is unsafe; what runs in it, `prctl`, is
+/// async-signal-safe and touches no memory of the parent.
+#[allow(unsafe_code)]
+fn die_with_parent(cmd: &mut Command) {
+    // SAFETY: only an async-signal-safe system call runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Kills a process group, ignoring one that is already gone.
+fn kill_group(pgid: u32) {
+    if let Ok(pid) = i32::try_from(pgid) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}
+
+/// Kills the group of `pgid` unless told to stop first; says whether it did.
+fn watchdog(
+    pgid: u32,
+    timeout: Option<Duration>,
+) -> (
+    std::sync::mpsc::Sender<()>,
+    std::thread::JoinHandle<bool>,
+) {
+    let (stop, wait) = std::sync::mpsc::channel::<()>();
+    let h = std::thread::spawn(move || {
+        let fired = match timeout {
+            Some(t) => matches!(
+                wait.recv_timeout(t),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+            ),
+            None => {
+                let _ = wait.recv();
+                false
+            }
+        };
+        if fired {
+            kill_group(pgid);
+        }
+        fired
+    });
+    (stop, h)
+}
+
+/// Reads `r` to its end, keeping the last [`STDERR_TAIL`] bytes.
+fn tail(mut r: impl Read) -> Vec<u8> {
+    let mut kept = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                kept.extend_from_slice(&buf[..n]);
+                if kept.len() > 2 * STDERR_TAIL {
+                    kept.drain(..kept.len() - STDERR_TAIL);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    if kept.len() > STDERR_TAIL {
+        kept.drain(..kept.len() - STDERR_TAIL);
+    }
+    kept
+}
+
+/// The last non-empty line of `stderr`, printable and bounded.
+pub fn last_line(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text.lines().rev().map(str::trim).find(|l| !l.is_empty())?;
+    let short: String = line.chars().take(300).collect();
+    Some(crate::humanize::printable(&short))
+}
+
+impl Source for CommandSource {
+    fn paths(&self) -> Vec<Vec<u8>> {
+        vec![format!("{}:{}", self.spec.label, self.spec.name).into_bytes()]
+    }
+
+    fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
+        let mut child = self.spawn()?;
+        let pgid = child.id();
+        let (stop, dog) = watchdog(pgid, self.spec.timeout);
+        let stderr = child.stderr.take().map(|e| std::thread::spawn(move || tail(e)));
+        let stdout = child.stdout.take();
+        let read = match stdout {
+            Some(out) => run.chunks(out, u64::MAX),
+            None => Ok(Ok(Vec::new())),
+        };
+        if read.is_err() {
+            // Storage failed: the child must not outlive the run.
+            kill_group(pgid);
+        }
+        let waited = child.wait();
+        // Whatever the command left running in its group goes with it.
+        kill_group(pgid);
+        let _ = stop.send(());
+        let timed_out = dog.join().unwrap_or(false);
+        let stderr = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
+        let content = read?;
+        let program = self.program();
+        let size = run.summary().bytes_read;
+        let mut node = run.own_file(self.spec.name.as_bytes(), 0o600);
+        node.size = size;
+        let mut problem = None;
+        match content {
+            Ok(c) => node.content = c,
+            Err(e) => problem = Some(format!("reading the output of '{program}': {e}")),
+        }
+        let status = waited.map_err(|e| Error::io(format!("command '{program}'"), e))?;
+        let argv: Vec<String> = self.spec.argv.iter().map(|a| crate::humanize::printable(a)).collect();
+        run.meta("command", argv.join(" "));
+        run.meta("exit", match (status.code(), status.signal()) {
+            (Some(c), _) => c.to_string(),
+            (None, Some(s)) => format!("signal {s}"),
+            (None, None) => "unknown".into(),
+        });
+        let why = if timed_out {
+            Some(format!(
+                "command '{program}' timed out after {} and was killed with its process group",
+                crate::humanize::age(self.spec.timeout.unwrap_or_default().as_secs() as i64)
+            ))
+        } else if let Some(c) = status.code().filter(|&c| c != 0) {
+            Some(format!("command '{program}' exited with status {c}"))
+        } else if let Some(s) = status.signal() {
+            Some(format!("command '{program}' was killed by signal {s}"))
+        } else {
+            problem
+        };
+        if let Some(mut why) = why {
+            if let Some(line) = last_line(&stderr) {
+                why.push_str(&format!(": {line}"));
+            }
+            run.fail(why);
+        }
+        run.summary().files = 1;
+        run.summary().total_bytes = size;
+        run.store_tree(vec![node])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_keeps_the_end_and_last_line_is_printable() {
+        let mut big = vec![b'x'; 3 * STDERR_TAIL];
+        big.extend_from_slice(b"\nfirst\nlast \x1b[31mline\n\n");
+        let t = tail(&big[..]);
+        assert_eq!(t.len(), STDERR_TAIL);
+        assert!(t.ends_with(b"line\n\n"));
+        assert_eq!(last_line(&t).unwrap(), "last \\x1b[31mline");
+        assert_eq!(last_line(b"\n \n"), None);
+    }
+
+    #[test]
+    fn empty_commands_and_bad_names_are_refused() {
+        let spec = |argv: &[&str], name: &str| CommandSpec {
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+            name: name.into(),
+            timeout: None,
+            env: Vec::new(),
+            label: "command".into(),
+        };
+        assert!(CommandSource::new(spec(&[], "x")).is_err());
+        assert!(CommandSource::new(spec(&[""], "x")).is_err());
+        assert!(CommandSource::new(spec(&["true"], "a/b")).is_err());
+        assert!(CommandSource::new(spec(&["true"], "..")).is_err());
+        assert!(CommandSource::new(spec(&["true"], "ldap")).is_ok());
+    }
+}
