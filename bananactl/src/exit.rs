@@ -38,6 +38,20 @@ pub enum Code {
     StorageDenied = 18,
 }
 
+impl Code {
+    /// The code with this number (1 for an unknown one).
+    pub fn from_u8(n: u8) -> Code {
+        use Code::*;
+        [
+            Ok, Error, Usage, Partial, NoRepo, Locked, Key, Damaged, VaultUnavailable,
+            VaultDenied, RepoMissing, StorageUnavailable, StorageDenied,
+        ]
+        .into_iter()
+        .find(|c| *c as u8 == n)
+        .unwrap_or(Error)
+    }
+}
+
 impl From<Code> for u8 {
     fn from(c: Code) -> u8 {
         c as u8
@@ -64,6 +78,9 @@ pub fn kind(err: &anyhow::Error) -> Option<ErrorKind> {
 
 /// Exit code for an error, by the kind of the `common` error in its chain.
 pub fn code_for(err: &anyhow::Error) -> Code {
+    if let Some(r) = err.downcast_ref::<crate::commands::run::RunFailed>() {
+        return Code::from_u8(r.code);
+    }
     match kind(err) {
         Some(ErrorKind::RepoNotFound) => Code::NoRepo,
         Some(ErrorKind::RepoMissing) => Code::RepoMissing,

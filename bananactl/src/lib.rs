@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod exit;
+pub mod jobs;
 pub mod open;
 pub mod output;
 pub mod report;

@@ -49,6 +49,18 @@ impl TowerState {
     }
 }
 
+/// What the tower should expect of a job: its interval, when it is next
+/// due, and the node's configured jobs.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    /// Interval between runs, seconds (for display and older towers).
+    pub every: Option<u64>,
+    /// Next due time by the schedule (Unix seconds).
+    pub next_due: Option<i64>,
+    /// Every configured job of the node.
+    pub jobs: Option<Vec<String>>,
+}
+
 /// One run's reporter; `None` when no collector is configured. While the run
 /// goes, a thread sends a `heartbeat` every `heartbeat` interval (default 5
 /// minutes), so the tower shows a long run as running rather than late.
@@ -65,7 +77,7 @@ struct Inner {
     run: String,
     job: String,
     plugin: String,
-    every: Option<u64>,
+    expect: Expect,
     started_at: i64,
     /// The run's `finished` event is spooled.
     finished: std::sync::Mutex<bool>,
@@ -84,7 +96,7 @@ impl Reporter {
         node: &str,
         job: &str,
         plugin: &str,
-        every: Option<u64>,
+        expect: Expect,
     ) -> Option<Reporter> {
         let tower = TowerState::load(&s.state_dir);
         let collector = collector
@@ -111,7 +123,7 @@ impl Reporter {
                 run: hex::encode(rand::random::<[u8; 16]>()),
                 job: job.to_owned(),
                 plugin: plugin.to_owned(),
-                every,
+                expect: expect.clone(),
                 started_at: now(),
                 finished: std::sync::Mutex::new(false),
             })
@@ -188,7 +200,9 @@ impl Reporter {
         e.repository = Some(repository.to_owned());
         let m = &done.snapshot.summary;
         let partial = done.partial || done.link.rollback.is_some();
-        e.result = Some(if partial {
+        e.result = Some(if done.failed.is_some() {
+            RunResult::Failed
+        } else if partial {
             RunResult::Partial
         } else {
             RunResult::Success
@@ -203,7 +217,9 @@ impl Reporter {
         e.seq = Some(done.link.seq);
         e.prev = done.link.prev.map(|p| p.to_hex());
         e.prev_seq = done.link.prev_seq;
-        if let Some(msg) = &done.link.rollback {
+        if let Some(msg) = &done.failed {
+            e = e.with_error(msg);
+        } else if let Some(msg) = &done.link.rollback {
             e = e.with_error(msg);
             e.reason = Some("rollback".into());
         } else if done.partial {
@@ -252,7 +268,9 @@ impl Inner {
             self.started_at,
             now(),
         );
-        e.every_secs = self.every;
+        e.every_secs = self.expect.every;
+        e.next_due_at = self.expect.next_due;
+        e.jobs = self.expect.jobs.clone();
         let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
         e.refused = Some(io.0.refused_count()).filter(|&n| n > 0);
         e

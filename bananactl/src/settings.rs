@@ -49,12 +49,51 @@ pub struct FileConfig {
     pub collector: Option<String>,
     /// Allow the tower's URL to be plain http:// off loopback.
     pub insecure_http: Option<bool>,
-    /// Default job name for status reports.
-    pub job: Option<String>,
+    /// `job = "NAME"`: the default job name of ad-hoc backups; or
+    /// `[[job]]` tables: the jobs `bananactl run` schedules.
+    #[serde(default)]
+    pub job: JobSetting,
+    /// Jobs `bananactl run` runs at the same time (default 2).
+    pub concurrent_jobs: Option<usize>,
     /// Default expected interval between runs (e.g. `1d`), for `overdue` alerts.
     pub every: Option<String>,
     /// How often a long run tells the tower it is still going (default `5m`).
     pub heartbeat: Option<String>,
+}
+
+/// The config's `job` key: a default job name, or `[[job]]` tables.
+#[derive(Debug, Default)]
+pub struct JobSetting {
+    /// `job = "NAME"`.
+    pub name: Option<String>,
+    /// `[[job]]` tables.
+    pub tables: Vec<crate::jobs::JobTable>,
+}
+
+impl<'de> Deserialize<'de> for JobSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<JobSetting, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = JobSetting;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a job name, or [[job]] tables")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<JobSetting, E> {
+                Ok(JobSetting {
+                    name: Some(v.to_owned()),
+                    tables: Vec::new(),
+                })
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<JobSetting, A::Error> {
+                let mut tables = Vec::new();
+                while let Some(t) = seq.next_element()? {
+                    tables.push(t);
+                }
+                Ok(JobSetting { name: None, tables })
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Resolved locations for one run.
@@ -78,6 +117,8 @@ pub struct Settings {
     pub collector: Option<String>,
     /// The config file's contents (defaults when there is none).
     pub file: FileConfig,
+    /// The config file read, if any.
+    pub config_path: Option<PathBuf>,
 }
 
 /// Banana's data directory (`common::fsutil::data_dir`).
@@ -111,11 +152,18 @@ pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
 /// Parses a config file's text; `what` names it in errors.
 pub fn parse_file(text: &str, what: &str) -> anyhow::Result<FileConfig> {
     let cfg: FileConfig = toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let at = line.map(|l| format!(", line {l}")).unwrap_or_default();
         common::Error::new(
             common::ErrorKind::BadInput,
-            format!("{what}: {}", e.message()),
+            format!("{what}{at}: {}", e.message().replace('\n', " ")),
         )
     })?;
+    if let Err(m) = crate::jobs::check_all(&cfg.job.tables) {
+        return Err(common::Error::new(common::ErrorKind::BadInput, format!("{what}: {m}")).into());
+    }
     Ok(cfg)
 }
 
@@ -138,16 +186,13 @@ fn codec_setting<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Codec>
 
 /// Resolves the settings for this run.
 pub fn resolve(g: &GlobalOpts) -> anyhow::Result<Settings> {
-    let file = match &g.config {
+    let config_path = match &g.config {
+        Some(p) => Some(p.clone()),
+        None => Some(default_config_path()).filter(|p| p.exists()),
+    };
+    let file = match &config_path {
         Some(p) => load_file(p)?,
-        None => {
-            let p = default_config_path();
-            if p.exists() {
-                load_file(&p)?
-            } else {
-                FileConfig::default()
-            }
-        }
+        None => FileConfig::default(),
     };
     let data = data_dir();
     let repo = g.repo.clone().or_else(|| file.repo.clone());
@@ -186,10 +231,24 @@ pub fn resolve(g: &GlobalOpts) -> anyhow::Result<Settings> {
             .filter(|c| !c.is_empty())
             .or_else(|| file.collector.clone()),
         file,
+        config_path,
     })
 }
 
 impl Settings {
+    /// The configured jobs (checked when the file was read).
+    pub fn jobs(&self) -> Vec<crate::jobs::Job> {
+        crate::jobs::check_all(&self.file.job.tables).unwrap_or_default()
+    }
+
+    /// "config file PATH", or "the configuration" without a file.
+    pub fn config_name(&self) -> String {
+        match &self.config_path {
+            Some(p) => format!("config file {}", p.display()),
+            None => "the configuration (no config file)".into(),
+        }
+    }
+
     /// The backend for the configured repository location.
     pub fn backend(&self) -> anyhow::Result<Box<dyn Backend>> {
         self.open_backend(&self.repo, None)
@@ -269,11 +328,14 @@ mod tests {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples/bananactl.toml");
         let cfg = load_file(&example).unwrap();
         assert!(cfg.repo.is_some());
+        let jobs = crate::jobs::check_all(&cfg.job.tables).unwrap();
+        let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
+        assert_eq!(names, ["etc", "ldap"]);
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "repo = \"/x\"\nrepository = \"/y\"\n").unwrap();
         let err = format!("{:#}", load_file(&bad).unwrap_err());
         assert!(
-            err.contains("bad.toml") && err.contains("repository"),
+            err.contains("bad.toml, line 2") && err.contains("repository"),
             "{err}"
         );
     }

@@ -6,17 +6,18 @@ use crate::settings::Settings;
 use anyhow::Context;
 use clap::Args;
 use common::events::Progress;
-use common::ops::backup::{backup, BackupOptions, FsSource, StreamSource};
+use common::format::codec::Codec;
+use common::ops::backup::{backup, BackupOptions, FsSource, Source, StreamSource};
 use common::{Error, ErrorKind};
 use serde_json::json;
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 /// Back up paths or stdin.
 #[derive(Debug, Args)]
 pub struct BackupCmd {
-    /// Files and directories to back up.
-    #[arg(value_name = "PATH", required_unless_present = "stdin")]
+    /// Files and directories to back up (none with --job NAME alone: run
+    /// the configured job NAME).
+    #[arg(value_name = "PATH", required_unless_present_any = ["stdin", "job"])]
     pub paths: Vec<PathBuf>,
     /// Skip matching entries: a glob with '/' matches the absolute path, one
     /// without matches the name (e.g. '*.tmp', '/var/cache/**'); repeatable.
@@ -40,7 +41,8 @@ pub struct BackupCmd {
     /// Host name to record [default: the system's].
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
-    /// Job name in status reports to the watch tower [default: the config's, or 'backup'].
+    /// A configured job to run (alone), or the job name of an ad-hoc run
+    /// of PATHs or --stdin [default: the config's 'job', or 'backup'].
     #[arg(long, value_name = "NAME")]
     pub job: Option<String>,
     /// Expected interval between runs of this job (e.g. 1d), so the tower can
@@ -58,7 +60,7 @@ pub struct BackupCmd {
     pub compression: Option<common::format::codec::Codec>,
 }
 
-fn hostname(s: &Settings, flag: Option<&String>) -> String {
+pub fn hostname(s: &Settings, flag: Option<&String>) -> String {
     flag.cloned()
         .or_else(|| s.file.hostname.clone())
         .or_else(|| {
@@ -69,7 +71,8 @@ fn hostname(s: &Settings, flag: Option<&String>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn read_exclude_file(p: &Path) -> anyhow::Result<Vec<String>> {
+/// Reads exclude globs from a file, one per line (`#` comments).
+pub fn read_exclude_file(p: &Path) -> anyhow::Result<Vec<String>> {
     let text =
         std::fs::read_to_string(p).with_context(|| format!("exclude file {}", p.display()))?;
     Ok(text
@@ -80,68 +83,35 @@ fn read_exclude_file(p: &Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-/// Holds a job's lock in the state directory until dropped (also when the
-/// process dies: `flock`).
-pub struct Lock(#[allow(dead_code)] std::fs::File);
+/// One backup run of a job: what `backup` and `run` share.
+pub struct Plan<'a> {
+    /// The job's name.
+    pub job: String,
+    /// The plugin's name.
+    pub plugin: &'static str,
+    /// Builds the source (errors here are reported as a failed run).
+    pub source: Box<dyn FnOnce() -> anyhow::Result<Box<dyn Source>> + 'a>,
+    /// Snapshot tags.
+    pub tags: Vec<String>,
+    /// `--host`.
+    pub host: Option<String>,
+    /// What the tower should expect of the job.
+    pub expect: crate::report::Expect,
+    /// `--compression`.
+    pub compression: Option<Codec>,
+    /// `--limit-upload`, KiB/s.
+    pub limit_upload: Option<u64>,
+}
 
-/// Takes the node-local lock of `job` on a repository, or fails at once: a
-/// job never runs twice at a time; different jobs run concurrently and
-/// serialise only their commits.
-pub fn lock(state_dir: &Path, repo: &common::Id, job: &str) -> anyhow::Result<Lock> {
-    let dir = state_dir.join(repo.to_hex());
-    std::fs::create_dir_all(&dir).with_context(|| format!("state directory {}", dir.display()))?;
-    let tag = &blake3::hash(job.as_bytes()).to_hex()[..16];
-    let path = dir.join(format!("lock-{tag}"));
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("lock file {}", path.display()))?;
-    match rustix::fs::flock(
-        f.as_fd(),
-        rustix::fs::FlockOperation::NonBlockingLockExclusive,
-    ) {
-        Ok(()) => Ok(Lock(f)),
-        Err(_) => Err(Error::new(
-            ErrorKind::Locked,
-            format!(
-                "job '{}' of repository {} is already running on this node",
-                common::humanize::printable(job),
-                repo.short()
-            ),
-        )
-        .hint(format!("wait for it to finish (lock: {})", path.display()))
-        .into()),
-    }
+/// How a job's run ended, for its state and `run`'s exit code.
+pub struct Ran {
+    /// Ok or partial.
+    pub status: Status,
+    /// The snapshot saved.
+    pub snapshot: common::Id,
 }
 
 impl BackupCmd {
-    /// What this run reads, and how (errors here are reported as a failed run).
-    fn options(&self, s: &Settings, excludes: &[String]) -> anyhow::Result<BackupOptions> {
-        let source: Box<dyn common::ops::backup::Source> = if self.stdin {
-            Box::new(StreamSource::new(
-                Box::new(std::io::stdin()),
-                &self.stdin_name,
-            )?)
-        } else {
-            Box::new(FsSource::new(&self.paths, excludes, self.one_file_system)?)
-        };
-        Ok(BackupOptions {
-            tags: self.tag.clone(),
-            state_dir: Some(s.state_dir.clone()),
-            hostname: hostname(s, self.host.as_ref()),
-            estimate: true,
-            uploads: s.file.upload_connections.unwrap_or(0),
-            limit_upload: self
-                .limit_upload
-                .or(s.file.limit_upload)
-                .map(|k| k.saturating_mul(1024)),
-            codec: self.compression,
-            ..BackupOptions::new(source)
-        })
-    }
-
     /// The expected interval of this job: the flag, else the config file's.
     fn every(&self, s: &Settings) -> anyhow::Result<Option<u64>> {
         Ok(match (self.every, &s.file.every) {
@@ -156,75 +126,150 @@ impl BackupCmd {
         })
     }
 
-    /// Runs it.
+    /// Runs it: a configured job (`--job NAME` alone), or paths or stdin.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
-        super::ensure_embedded(s, out)?;
-        let opened = super::open_with(s, super::Create::FirstUse(out))?;
-        let repo = &opened.repo;
+        if self.paths.is_empty() && !self.stdin {
+            let name = self.job.as_deref().unwrap_or_default();
+            return super::run::run_one(s, out, name, self);
+        }
         let mut excludes = s.file.exclude.clone();
         excludes.extend(self.exclude.iter().cloned());
         for f in &self.exclude_file {
             excludes.extend(read_exclude_file(f)?);
         }
-        let every = self.every(s)?;
         let job = self
             .job
             .clone()
-            .or_else(|| s.file.job.clone())
+            .or_else(|| s.file.job.name.clone())
             .unwrap_or_else(|| "backup".into());
-        let _lock = lock(&s.state_dir, &repo.config().id, &job)?;
-        if let (Some(c @ common::format::codec::Codec::Zstd(_)), 1) =
-            (self.compression, repo.config().version)
-        {
-            out.warn(
-                "codec",
-                &repo.backend().location(),
-                &format!("{c} in a format-1 repository: bananactl releases before zstd cannot read this run's new chunks (they report them as damage)"),
-            );
-        }
-        let node = match s.vault_node()? {
-            Some(c) => c.node,
-            None => match crate::report::TowerState::load(&s.state_dir) {
-                Some(t) => t.node,
-                None => hostname(s, self.host.as_ref()),
+        let _lock = crate::jobs::state::lock(&s.state_dir, &job)?;
+        let plan = Plan {
+            job,
+            plugin: if self.stdin { "stdin" } else { "fs" },
+            source: Box::new(move || -> anyhow::Result<Box<dyn Source>> {
+                Ok(if self.stdin {
+                    Box::new(StreamSource::new(
+                        Box::new(std::io::stdin()),
+                        &self.stdin_name,
+                    )?)
+                } else {
+                    Box::new(FsSource::new(&self.paths, &excludes, self.one_file_system)?)
+                })
+            }),
+            tags: self.tag.clone(),
+            host: self.host.clone(),
+            expect: crate::report::Expect {
+                every: self.every(s)?,
+                ..Default::default()
             },
+            compression: self.compression,
+            limit_upload: self.limit_upload,
         };
-        let plugin = if self.stdin { "stdin" } else { "fs" };
-        let collector = opened.collector.clone();
-        let mut reporter =
-            crate::report::Reporter::start(s, out, collector, &node, &job, plugin, every);
-        if let Some(r) = &reporter {
-            r.started();
-        }
-        let obs = out.observer("backup");
-        let progress = Progress::default();
-        let repo_hex = repo.config().id.to_hex();
-        let mut committed = |done: &common::ops::backup::BackupOutcome| {
-            if let Some(r) = &reporter {
-                r.committed(&repo_hex, done, repo.backend().requests());
-            }
-        };
-        let result = self.options(s, &excludes).and_then(|opts| {
-            backup(repo, opts, &obs, &progress, &mut committed).map_err(anyhow::Error::from)
-        });
-        obs.finish();
-        if let Some(r) = &mut reporter {
-            r.finished(result.as_ref().err());
-        }
-        let done = result?;
-        print_summary(out, &done, repo.backend().requests());
-        Ok(if done.partial || done.link.rollback.is_some() {
-            Status::Partial
-        } else {
-            Status::Ok
-        })
+        execute(s, out, plan).map(|r| r.status)
     }
 }
 
+/// Runs one backup under the caller's job lock: opens the repository,
+/// reports to the tower, reads the source, commits. A source that failed
+/// after reading (a command exiting non-zero) saves its snapshot marked
+/// `failed` and returns an error.
+pub fn execute(s: &Settings, out: &Output, plan: Plan<'_>) -> anyhow::Result<Ran> {
+    super::ensure_embedded(s, out)?;
+    let opened = super::open_with(s, super::Create::FirstUse(out))?;
+    let repo = &opened.repo;
+    if let (Some(c @ common::format::codec::Codec::Zstd(_)), 1) =
+        (plan.compression, repo.config().version)
+    {
+        out.warn(
+            "codec",
+            &repo.backend().location(),
+            &format!("{c} in a format-1 repository: bananactl releases before zstd cannot read this run's new chunks (they report them as damage)"),
+        );
+    }
+    let node = match s.vault_node()? {
+        Some(c) => c.node,
+        None => match crate::report::TowerState::load(&s.state_dir) {
+            Some(t) => t.node,
+            None => hostname(s, plan.host.as_ref()),
+        },
+    };
+    let collector = opened.collector.clone();
+    let mut reporter = crate::report::Reporter::start(
+        s,
+        out,
+        collector,
+        &node,
+        &plan.job,
+        plan.plugin,
+        plan.expect.clone(),
+    );
+    if let Some(r) = &reporter {
+        r.started();
+    }
+    let obs = out.observer("backup");
+    let progress = Progress::default();
+    let repo_hex = repo.config().id.to_hex();
+    let mut committed = |done: &common::ops::backup::BackupOutcome| {
+        if let Some(r) = &reporter {
+            r.committed(&repo_hex, done, repo.backend().requests());
+        }
+    };
+    let opts = |source| BackupOptions {
+        tags: plan.tags.clone(),
+        state_dir: Some(s.state_dir.clone()),
+        hostname: hostname(s, plan.host.as_ref()),
+        estimate: true,
+        uploads: s.file.upload_connections.unwrap_or(0),
+        limit_upload: plan
+            .limit_upload
+            .or(s.file.limit_upload)
+            .map(|k| k.saturating_mul(1024)),
+        codec: plan.compression,
+        job: Some(plan.job.clone()),
+        plugin: Some(plan.plugin.to_owned()),
+        ..BackupOptions::new(source)
+    };
+    let result = (plan.source)().and_then(|source| {
+        backup(repo, opts(source), &obs, &progress, &mut committed).map_err(anyhow::Error::from)
+    });
+    obs.finish();
+    if let Some(r) = &mut reporter {
+        r.finished(result.as_ref().err());
+    }
+    let done = result?;
+    print_summary(out, &plan.job, &done, repo.backend().requests());
+    if let Some(why) = &done.failed {
+        return Err(Error::new(
+            ErrorKind::Other,
+            format!(
+                "job '{}' failed: {why} (what it read is kept in snapshot {}, marked failed)",
+                common::humanize::printable(&plan.job),
+                done.id.short()
+            ),
+        )
+        .into());
+    }
+    Ok(Ran {
+        status: if done.partial || done.link.rollback.is_some() {
+            Status::Partial
+        } else {
+            Status::Ok
+        },
+        snapshot: done.id,
+    })
+}
+
 /// The run's summary: one line, or the JSON summary.
-fn print_summary(out: &Output, done: &common::ops::backup::BackupOutcome, requests: u64) {
+fn print_summary(
+    out: &Output,
+    job: &str,
+    done: &common::ops::backup::BackupOutcome,
+    requests: u64,
+) {
     let m = &done.snapshot.summary;
-    let reason = if done.link.rollback.is_some() {
+    let reason = if done.failed.is_some() {
+        Some("failed")
+    } else if done.link.rollback.is_some() {
         Some("rollback")
     } else if done.partial {
         Some("unreadable")
@@ -239,13 +284,15 @@ fn print_summary(out: &Output, done: &common::ops::backup::BackupOutcome, reques
             "chunks_added": m.chunks_added, "trees_added": m.trees_added, "files_unchanged": m.files_unchanged,
             "warnings": m.warnings, "duration_ms": m.duration_ms, "seq": done.link.seq,
             "prev": done.link.prev.map(|p| p.to_hex()), "reason": reason,
-            "storage_requests": requests, "codec": done.codec.to_string(),
+            "storage_requests": requests, "codec": done.codec.to_string(), "job": job,
+            "status": done.snapshot.run.status.as_str(),
         }),
         &format!(
             "snapshot {} saved{}: {} files, {} in total, {} read, {} new, {} stored ({}) in {:.1}s{}",
             done.id.short(),
             match reason {
                 Some("rollback") => " BUT STORAGE LOST AN EARLIER SNAPSHOT (rollback, see above)",
+                Some("failed") => " MARKED FAILED",
                 Some(_) => " WITHOUT SOME UNREADABLE SOURCES",
                 None => "",
             },

@@ -1,17 +1,243 @@
-//! `bananactl run`.
+//! `bananactl run`: what cron or the systemd timer calls every few minutes.
+//! Runs the configured jobs that are due (see `crate::jobs::schedule`), at
+//! most `concurrent_jobs` at once, each under its own lock; saves each
+//! job's state when it ends. With nothing due it contacts nothing.
 
-use crate::exit::Status;
+use crate::commands::backup::{execute, hostname, Plan};
+use crate::exit::{code_for, Status};
+use crate::jobs::schedule::{due_at, Schedule, Timing};
+use crate::jobs::state::{self, JobState};
+use crate::jobs::{Job, Outcome};
 use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
+use common::{Error, ErrorKind};
+use serde_json::json;
+use std::sync::Mutex;
 
-/// run.
+/// Run the jobs that are due.
 #[derive(Debug, Args)]
 pub struct RunCmd {}
 
-impl RunCmd {
-    /// Runs it.
-    pub fn run(&self, _s: &Settings, _out: &Output) -> anyhow::Result<Status> {
-        anyhow::bail!("not written yet")
+/// The order in which a run's exit code picks among its jobs' codes: the
+/// first of these any job returned; other failures rank after `1`.
+pub const PRECEDENCE: [u8; 8] = [13, 16, 15, 14, 12, 1, 3, 11];
+
+fn rank(code: u8) -> usize {
+    match PRECEDENCE.iter().position(|&c| c == code) {
+        Some(i) if i <= 5 => i * 2,
+        Some(i) => i * 2 + 1,
+        None => 11, // after 1, before 3 and 11
     }
 }
+
+/// The schedule of `job` on this node, in local time.
+pub fn timing(s: &Settings, job: &Job) -> Option<Timing<chrono::Local>> {
+    let node = hostname(s, None);
+    job.schedule
+        .clone()
+        .map(|sc| Timing::new(sc, &node, &job.name, job.jitter, chrono::Local))
+}
+
+/// What the tower should expect of `job`, run at `start`.
+fn expect(s: &Settings, job: &Job, start: i64) -> crate::report::Expect {
+    let t = timing(s, job);
+    let next = t.as_ref().and_then(|t| t.next_after(start));
+    let every = match (&job.schedule, &t, next) {
+        (Some(Schedule::Every(p)), _, _) => Some(*p),
+        (Some(Schedule::Cron(..)), Some(t), Some(n)) => {
+            t.next_after(n).map(|m| (m - n).max(0) as u64)
+        }
+        _ => None,
+    };
+    crate::report::Expect {
+        every,
+        next_due: next,
+        jobs: Some(s.jobs().iter().map(|j| j.name.clone()).collect()),
+    }
+}
+
+/// One run of a configured job under its lock, recorded in its state.
+fn run_locked(s: &Settings, out: &Output, job: &Job, flags: Option<&super::backup::BackupCmd>) -> anyhow::Result<Status> {
+    let start = common::unix_now();
+    let mut st = JobState::load(&s.state_dir, &job.name, start);
+    if st.settle_dead_run() {
+        out.warn(
+            "job",
+            &job.name,
+            "its previous run ended without recording a result (killed or crashed): counted as a failure",
+        );
+    }
+    st.start(start);
+    st.save(&s.state_dir)?;
+    let global = s.file.exclude.clone();
+    let plan = Plan {
+        job: job.name.clone(),
+        plugin: job.plugin.name(),
+        source: Box::new(move || job.source(&global)),
+        tags: job.tags.clone(),
+        host: flags.and_then(|f| f.host.clone()),
+        expect: expect(s, job, start),
+        compression: flags.and_then(|f| f.compression),
+        limit_upload: flags.and_then(|f| f.limit_upload),
+    };
+    let result = execute(s, out, plan);
+    let outcome = Outcome::of(&result);
+    st.finish(start, common::unix_now(), &outcome);
+    if let Err(e) = st.save(&s.state_dir) {
+        out.warn("job", &job.name, &format!("state not saved: {e:#}"));
+    }
+    result.map(|r| r.status)
+}
+
+/// `backup --job NAME`: runs the configured job NAME now, due or not.
+pub fn run_one(
+    s: &Settings,
+    out: &Output,
+    name: &str,
+    flags: &super::backup::BackupCmd,
+) -> anyhow::Result<Status> {
+    let jobs = s.jobs();
+    let job = jobs.iter().find(|j| j.name == name).ok_or_else(|| {
+        Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "job '{}' is not configured in {}",
+                common::humanize::printable(name),
+                s.config_name()
+            ),
+        )
+        .hint("add a [[job]] table, or give PATHs (or --stdin) for an ad-hoc run")
+    })?;
+    let _lock = state::lock(&s.state_dir, &job.name)?;
+    run_locked(s, out, job, Some(flags))
+}
+
+/// A due job's run, unless another `run` holds its lock or ran it meanwhile.
+fn run_if_due(s: &Settings, out: &Output, job: &Job) -> Option<anyhow::Result<Status>> {
+    let lock = match state::try_lock(&s.state_dir, &job.name) {
+        Ok(Some(l)) => l,
+        Ok(None) => return None,
+        Err(e) => return Some(Err(e)),
+    };
+    let now = common::unix_now();
+    let mut st = JobState::load(&s.state_dir, &job.name, now);
+    st.settle_dead_run();
+    let t = timing(s, job)?;
+    if due_at(&t, &st.past()).is_none_or(|d| d > now) {
+        return None;
+    }
+    let r = run_locked(s, out, job, None);
+    drop(lock);
+    Some(r)
+}
+
+impl RunCmd {
+    /// Runs it.
+    pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
+        let jobs = s.jobs();
+        if jobs.is_empty() {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("{} has no [[job]] table: nothing to run", s.config_name()),
+            )
+            .hint("add jobs (see docs/jobs.md), or back up by hand with 'bananactl backup PATH'")
+            .into());
+        }
+        let now = common::unix_now();
+        let mut due: Vec<(i64, &Job)> = Vec::new();
+        for job in &jobs {
+            let Some(t) = timing(s, job) else { continue };
+            let st = JobState::load(&s.state_dir, &job.name, now);
+            if !JobState::exists(&s.state_dir, &job.name) {
+                st.save(&s.state_dir)?; // remembers when it was first seen
+            }
+            match due_at(&t, &st.past()) {
+                Some(at) if at <= now => due.push((at, job)),
+                _ => {}
+            }
+        }
+        due.sort_by_key(|(at, _)| *at);
+        if due.is_empty() {
+            out.summary(json!({"command": "run", "ran": 0}), "nothing due");
+            return Ok(Status::Ok);
+        }
+        let queue = Mutex::new(due.into_iter().map(|(_, j)| j).collect::<Vec<_>>());
+        let results: Mutex<Vec<(String, anyhow::Result<Status>)>> = Mutex::new(Vec::new());
+        let workers = s.file.concurrent_jobs.unwrap_or(2).clamp(1, 16);
+        std::thread::scope(|sc| {
+            for _ in 0..workers {
+                sc.spawn(|| loop {
+                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
+                    let Some(job) = next else { break };
+                    if let Some(r) = run_if_due(s, out, job) {
+                        results
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push((job.name.clone(), r));
+                    }
+                });
+            }
+        });
+        let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+        conclude(out, results)
+    }
+}
+
+/// The run's summary and exit: the first of [`PRECEDENCE`] any job
+/// returned; every failed job's error was printed on its own line.
+fn conclude(out: &Output, results: Vec<(String, anyhow::Result<Status>)>) -> anyhow::Result<Status> {
+    let ran = results.len();
+    let mut worst: Option<(usize, u8, String)> = None;
+    let mut partial = false;
+    let mut failed = 0;
+    for (name, r) in results {
+        match r {
+            Ok(Status::Partial) => partial = true,
+            Ok(_) => {}
+            Err(e) => {
+                failed += 1;
+                let code = u8::from(code_for(&e));
+                let named = format!("{e:#}").contains(&format!("job '{name}'"));
+                let e = if named { e } else { e.context(format!("job '{name}'")) };
+                out.error(&e, code);
+                let rank = rank(code);
+                if worst.as_ref().is_none_or(|w| rank < w.0) {
+                    worst = Some((rank, code, name));
+                }
+            }
+        }
+    }
+    out.summary(
+        json!({"command": "run", "ran": ran, "failed": failed, "partial": partial}),
+        &format!("{ran} jobs run, {failed} failed"),
+    );
+    match worst {
+        Some((_, code, name)) => Err(RunFailed { code, job: name, failed }.into()),
+        None if partial => Ok(Status::Partial),
+        None => Ok(Status::Ok),
+    }
+}
+
+/// A run in which jobs failed: carries the exit code chosen by precedence.
+#[derive(Debug)]
+pub struct RunFailed {
+    /// The exit code.
+    pub code: u8,
+    /// The job that gave it.
+    pub job: String,
+    /// How many failed.
+    pub failed: usize,
+}
+
+impl std::fmt::Display for RunFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} job(s) failed; exit code {} from job '{}'",
+            self.failed, self.code, self.job
+        )
+    }
+}
+
+impl std::error::Error for RunFailed {}

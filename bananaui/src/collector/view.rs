@@ -7,8 +7,12 @@ use crate::api::{self, State};
 use crate::config::Rules;
 use common::status::RunResult;
 
-/// When a job is next due: its last success (or first sighting) plus its interval.
+/// When a job is next due: what the node said (its schedule, jitter
+/// included), else its last success (or first sighting) plus its interval.
 pub fn next_due(j: &JobRec) -> Option<i64> {
+    if let Some(due) = j.next_due_at {
+        return Some(due);
+    }
     let every = i64::try_from(j.every_secs?).ok()?;
     Some(
         j.last_success_at
@@ -229,6 +233,12 @@ mod tests {
         assert_eq!(job_state(&n, &j, &rules, 1050), State::Failed);
         j.last_run = Some(run(RunResult::Success));
         j.running = None;
+        // The node's own due time wins over the interval: late only after
+        // it plus the grace, not before.
+        j.next_due_at = Some(1300);
+        assert_eq!(job_state(&n, &j, &rules, 1310), State::Ok);
+        assert_eq!(job_state(&n, &j, &rules, 1311), State::Late);
+        j.next_due_at = None;
         j.every_secs = None;
         assert_eq!(job_state(&n, &j, &rules, 1501), State::Silent);
         assert_eq!(node_state(&n, &[], &rules, 1000), State::Never);

@@ -304,6 +304,7 @@ fn apply_event(
     n.refused_events = ev.refused;
     w.put_node(&n)?;
     let mut j = job_of(store, w, node, ev, now)?;
+    retire_jobs(store, w, node, ev)?;
     match ev.kind {
         EventKind::Started => {
             if j.last_started_at.is_none_or(|s| ev.started_at >= s) {
@@ -328,6 +329,23 @@ fn apply_event(
     Ok(true)
 }
 
+/// An event listing the node's configured jobs retires the jobs it no longer
+/// has (they would be `overdue` forever); the event's own job stays.
+fn retire_jobs(store: &Store, w: &mut Writes, node: &str, ev: &Event) -> Result<(), Refuse> {
+    let Some(list) = &ev.jobs else {
+        return Ok(());
+    };
+    if list.len() > MAX_JOBS {
+        return Ok(());
+    }
+    for j in store.jobs_of(node)? {
+        if j.job != ev.job && !list.contains(&j.job) {
+            w.remove_job(store, node, &j.job)?;
+        }
+    }
+    Ok(())
+}
+
 /// The event's job, new if this is its first event (at most [`MAX_JOBS`] per node).
 fn job_of(
     store: &Store,
@@ -347,6 +365,16 @@ fn job_of(
     j.plugin.clone_from(&ev.plugin);
     if ev.every_secs.is_some() {
         j.every_secs = ev.every_secs;
+    }
+    // The due time of a successful run's schedule, so `overdue` means "no
+    // success by then"; before any success, whatever the node said last.
+    let success = ev.kind == EventKind::Finished && ev.result == Some(RunResult::Success);
+    if let Some(due) = ev.next_due_at {
+        if success {
+            j.next_due_at = Some(j.next_due_at.map_or(due, |d| d.max(due)));
+        } else if j.last_success_at.is_none() {
+            j.next_due_at = Some(due);
+        }
     }
     j.last_event_at = now;
     Ok(j)

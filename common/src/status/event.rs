@@ -48,6 +48,14 @@ pub struct Event {
     /// Expected interval between runs, seconds (for `overdue`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub every_secs: Option<u64>,
+    /// When the job is next due by its schedule (Unix seconds, jitter
+    /// included): the tower's `overdue` fires at this plus its grace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_due_at: Option<i64>,
+    /// Every job configured on the node (sent by `bananactl run` and
+    /// `backup --job`): the tower retires the node's jobs not listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<Vec<String>>,
     /// Run start (Unix seconds).
     pub started_at: i64,
     /// Run end, for `finished`.
@@ -124,6 +132,8 @@ impl Event {
             job: job.to_owned(),
             plugin: plugin.to_owned(),
             every_secs: None,
+            next_due_at: None,
+            jobs: None,
             started_at,
             ended_at: None,
             result: None,

@@ -178,6 +178,10 @@ pub struct JobRec {
     /// That snapshot's `seq` in the repository's chain.
     #[serde(default)]
     pub seq: Option<u64>,
+    /// When the node says the job is next due (from its last success, or
+    /// any event before the first success).
+    #[serde(default)]
+    pub next_due_at: Option<i64>,
 }
 
 impl JobRec {
@@ -198,6 +202,7 @@ impl JobRec {
             runs_kept: 0,
             repository: None,
             seq: None,
+            next_due_at: None,
         }
     }
 }

@@ -215,6 +215,23 @@ impl Writes {
         Ok(gone)
     }
 
+    /// Deletes a job the node no longer has, with its runs and alerts.
+    pub fn remove_job(&mut self, store: &Store, node: &str, job: &str) -> anyhow::Result<()> {
+        let mut keys = vec![job_key(node, job)];
+        for k in store.db.scan_prefix(runs_prefix(node, job)).keys() {
+            keys.push(k?.to_vec());
+        }
+        for a in store.alerts()? {
+            if a.node == node && a.job.as_deref() == Some(job) {
+                keys.push(a.key());
+            }
+        }
+        for k in keys {
+            self.remove(k);
+        }
+        Ok(())
+    }
+
     /// Deletes everything about `node`: its key, jobs, runs, event ids and
     /// alerts (nonces age out). Returns how many records go.
     pub fn remove_node(&mut self, store: &Store, node: &str) -> anyhow::Result<usize> {

@@ -1,0 +1,370 @@
+//! Jobs: the `[[job]]` tables of the agent config, checked into [`Job`]s,
+//! their schedules ([`schedule`]) and their node-local state ([`state`]).
+
+pub mod schedule;
+pub mod state;
+
+use common::ops::backup::{CommandSource, CommandSpec, FsSource, Source};
+use schedule::Schedule;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Default timeout of a job that runs a program (`command`, databases).
+pub const DEFAULT_PROGRAM_TIMEOUT: u64 = 24 * 3600;
+
+/// One `[[job]]` table as written. Unknown keys are errors.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobTable {
+    /// The job's name: letters, digits, `.`, `_`, `-`, at most 64.
+    pub name: String,
+    /// `fs` or `command`.
+    pub plugin: String,
+    /// `fs`: the paths to back up.
+    #[serde(default)]
+    pub paths: Vec<PathBuf>,
+    /// `fs`: exclude globs (added to the config's top-level `exclude`).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// `fs`: files of exclude globs.
+    #[serde(default)]
+    pub exclude_file: Vec<PathBuf>,
+    /// `fs`: do not cross filesystem boundaries.
+    #[serde(default)]
+    pub one_file_system: bool,
+    /// `command`: program and arguments (no shell).
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// `command`: the stream's name in the snapshot (default: the job's).
+    pub stream: Option<String>,
+    /// `command`: environment for the program (not for secrets: the config
+    /// file is readable by whoever reads it).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// An interval: `30m`, `6h`, `1d`.
+    pub every: Option<String>,
+    /// A cron expression in the node's time zone: `30 2 * * *`.
+    pub schedule: Option<String>,
+    /// Longest a run may take (default 24h for programs, none for `fs`).
+    pub timeout: Option<String>,
+    /// Upper bound of a cron job's start delay (default 5m).
+    pub jitter: Option<String>,
+    /// Tags for the job's snapshots.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// What a job reads.
+#[derive(Debug, Clone)]
+pub enum Plugin {
+    /// Files and directories.
+    Fs {
+        /// Paths.
+        paths: Vec<PathBuf>,
+        /// Exclude globs (the job's only; the config's are added at run time).
+        exclude: Vec<String>,
+        /// Exclude files.
+        exclude_file: Vec<PathBuf>,
+        /// Stay on one filesystem.
+        one_file_system: bool,
+    },
+    /// A program's standard output as one stream.
+    Command(CommandSpec),
+}
+
+impl Plugin {
+    /// The plugin's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Plugin::Fs { .. } => "fs",
+            Plugin::Command(_) => "command",
+        }
+    }
+}
+
+/// A checked job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Name.
+    pub name: String,
+    /// What it reads.
+    pub plugin: Plugin,
+    /// When it runs (`None`: only by hand, `backup --job`).
+    pub schedule: Option<Schedule>,
+    /// Jitter bound of a cron schedule, seconds.
+    pub jitter: u64,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// How one run of a job ended, as its state records it.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// `ok`, `partial` or `failed`.
+    pub result: &'static str,
+    /// The exit code it gave.
+    pub code: u8,
+    /// One-line error.
+    pub error: Option<String>,
+    /// The snapshot saved (hex).
+    pub snapshot: Option<String>,
+}
+
+impl Outcome {
+    /// From a run's result.
+    pub fn of(r: &anyhow::Result<crate::commands::backup::Ran>) -> Outcome {
+        use crate::exit::Status;
+        match r {
+            Ok(ran) => Outcome {
+                result: if ran.status == Status::Partial { "partial" } else { "ok" },
+                code: if ran.status == Status::Partial { 3 } else { 0 },
+                error: None,
+                snapshot: Some(ran.snapshot.to_hex()),
+            },
+            Err(e) => Outcome {
+                result: "failed",
+                code: crate::exit::code_for(e).into(),
+                error: Some(
+                    common::humanize::printable(&format!("{e:#}"))
+                        .chars()
+                        .take(500)
+                        .collect(),
+                ),
+                snapshot: None,
+            },
+        }
+    }
+}
+
+/// `1d`, `6h`, `30m`, `45s`: the largest unit that divides.
+pub fn duration(secs: u64) -> String {
+    for (unit, n) in [("d", 86_400), ("h", 3600), ("m", 60)] {
+        if secs >= n && secs % n == 0 {
+            return format!("{}{unit}", secs / n);
+        }
+    }
+    format!("{secs}s")
+}
+
+/// Whether `name` is a valid job name.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && !name.starts_with('.')
+}
+
+fn secs(job: &str, key: &str, v: &Option<String>) -> Result<Option<u64>, String> {
+    v.as_deref()
+        .map(|t| {
+            common::humanize::parse_duration(t).map_err(|m| format!("job '{job}': {key}: {m}"))
+        })
+        .transpose()
+}
+
+impl JobTable {
+    /// Checks the table; errors name the job and the key.
+    pub fn check(&self) -> Result<Job, String> {
+        let n = common::humanize::printable(&self.name);
+        if !valid_name(&self.name) {
+            return Err(format!(
+                "job name '{n}' is not valid: use letters, digits, '.', '_' and '-' (at most 64)"
+            ));
+        }
+        let schedule = match (secs(&n, "every", &self.every)?, &self.schedule) {
+            (Some(_), Some(_)) => {
+                return Err(format!("job '{n}': give every or schedule, not both"))
+            }
+            (Some(e), None) => Some(Schedule::Every(e)),
+            (None, Some(c)) => Some(Schedule::cron(c).map_err(|m| format!("job '{n}': {m}"))?),
+            (None, None) => None,
+        };
+        let timeout = secs(&n, "timeout", &self.timeout)?;
+        let jitter = secs(&n, "jitter", &self.jitter)?.unwrap_or(schedule::DEFAULT_JITTER);
+        let plugin = self.plugin(&n, timeout)?;
+        Ok(Job {
+            name: self.name.clone(),
+            plugin,
+            schedule,
+            jitter,
+            tags: self.tags.clone(),
+        })
+    }
+
+    fn plugin(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
+        let stray = |keys: &[(&str, bool)]| -> Result<(), String> {
+            match keys.iter().find(|(_, set)| *set) {
+                Some((k, _)) => Err(format!(
+                    "job '{n}': '{k}' does not apply to plugin '{}'",
+                    self.plugin
+                )),
+                None => Ok(()),
+            }
+        };
+        match self.plugin.as_str() {
+            "fs" => {
+                stray(&[
+                    ("command", !self.command.is_empty()),
+                    ("stream", self.stream.is_some()),
+                    ("env", !self.env.is_empty()),
+                    ("timeout", timeout.is_some()),
+                ])?;
+                if self.paths.is_empty() {
+                    return Err(format!("job '{n}': plugin 'fs' needs paths = [\"/etc\", ...]"));
+                }
+                if let Some(p) = self.paths.iter().find(|p| !p.is_absolute()) {
+                    return Err(format!(
+                        "job '{n}': path '{}' is not absolute",
+                        p.display()
+                    ));
+                }
+                Ok(Plugin::Fs {
+                    paths: self.paths.clone(),
+                    exclude: self.exclude.clone(),
+                    exclude_file: self.exclude_file.clone(),
+                    one_file_system: self.one_file_system,
+                })
+            }
+            "command" => {
+                stray(&[
+                    ("paths", !self.paths.is_empty()),
+                    ("exclude", !self.exclude.is_empty()),
+                    ("exclude_file", !self.exclude_file.is_empty()),
+                    ("one_file_system", self.one_file_system),
+                ])?;
+                if self.command.first().is_none_or(|c| c.is_empty()) {
+                    return Err(format!(
+                        "job '{n}': plugin 'command' needs command = [\"program\", \"arg\", ...]"
+                    ));
+                }
+                let spec = CommandSpec {
+                    argv: self.command.clone(),
+                    name: self.stream.clone().unwrap_or_else(|| self.name.clone()),
+                    timeout: Some(Duration::from_secs(
+                        timeout.unwrap_or(DEFAULT_PROGRAM_TIMEOUT),
+                    )),
+                    env: self.env.clone().into_iter().collect(),
+                    label: "command".into(),
+                };
+                CommandSource::new(spec.clone()).map_err(|e| format!("job '{n}': {e}"))?;
+                Ok(Plugin::Command(spec))
+            }
+            other => Err(format!(
+                "job '{n}': unknown plugin '{}' (available: fs, command)",
+                common::humanize::printable(other)
+            )),
+        }
+    }
+}
+
+/// Checks every job table: valid, names unique.
+pub fn check_all(tables: &[JobTable]) -> Result<Vec<Job>, String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut jobs = Vec::new();
+    for t in tables {
+        let job = t.check()?;
+        if !seen.insert(job.name.clone()) {
+            return Err(format!("job '{}' is defined twice", job.name));
+        }
+        jobs.push(job);
+    }
+    Ok(jobs)
+}
+
+impl Job {
+    /// The source this job reads; `global_excludes` are the config's.
+    pub fn source(&self, global_excludes: &[String]) -> anyhow::Result<Box<dyn Source>> {
+        Ok(match &self.plugin {
+            Plugin::Fs {
+                paths,
+                exclude,
+                exclude_file,
+                one_file_system,
+            } => {
+                let mut ex = global_excludes.to_vec();
+                ex.extend(exclude.iter().cloned());
+                for f in exclude_file {
+                    ex.extend(crate::commands::backup::read_exclude_file(f)?);
+                }
+                Box::new(FsSource::new(paths, &ex, *one_file_system)?)
+            }
+            Plugin::Command(spec) => Box::new(CommandSource::new(spec.clone())?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<Job>, String> {
+        let cfg = crate::settings::parse_file(text, "config file t.toml").map_err(|e| format!("{e:#}"))?;
+        check_all(&cfg.job.tables)
+    }
+
+    #[test]
+    fn the_issue_spellings_parse() {
+        let jobs = parse(
+            r#"
+[[job]]
+name = "etc"
+plugin = "fs"
+paths = ["/etc", "/srv"]
+every = "1d"
+
+[[job]]
+name = "ldap"
+plugin = "command"
+command = ["slapcat", "-n", "1"]
+schedule = "30 2 * * *"
+timeout = "1h"
+"#,
+        )
+        .unwrap();
+        assert_eq!(jobs.len(), 2);
+        assert!(matches!(jobs[0].schedule, Some(Schedule::Every(86_400))));
+        match &jobs[1].plugin {
+            Plugin::Command(s) => {
+                assert_eq!(s.argv, ["slapcat", "-n", "1"]);
+                assert_eq!(s.name, "ldap");
+                assert_eq!(s.timeout, Some(Duration::from_secs(3600)));
+            }
+            p => panic!("{p:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_jobs_fail_with_one_line_naming_them() {
+        let cases = [
+            ("name = \"a b\"\nplugin = \"fs\"\npaths = [\"/\"]", "job name 'a b'"),
+            ("name = \"a\"\nplugin = \"fs\"", "needs paths"),
+            ("name = \"a\"\nplugin = \"fs\"\npaths = [\"etc\"]", "not absolute"),
+            ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\ncommand = [\"x\"]", "'command' does not apply"),
+            ("name = \"a\"\nplugin = \"command\"", "needs command"),
+            ("name = \"a\"\nplugin = \"mysql\"", "unknown plugin 'mysql'"),
+            ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevery = \"1d\"\nschedule = \"* * * * *\"", "not both"),
+            ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nschedule = \"61 * * * *\"", "not a cron expression"),
+            ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevery = \"soon\"", "every"),
+            ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevry = \"1d\"", "line 5"),
+        ];
+        for (table, want) in cases {
+            let err = parse(&format!("repo = \"/r\"\n\n[[job]]\n{table}\n")).unwrap_err();
+            assert!(err.contains(want), "{table:?}: {err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+        let twice = "[[job]]\nname = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\n";
+        let err = parse(&format!("{twice}{twice}")).unwrap_err();
+        assert!(err.contains("defined twice"), "{err}");
+    }
+
+    #[test]
+    fn durations_print_in_their_largest_unit() {
+        assert_eq!(duration(86_400), "1d");
+        assert_eq!(duration(5400), "90m");
+        assert_eq!(duration(7), "7s");
+    }
+}
