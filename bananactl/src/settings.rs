@@ -84,7 +84,10 @@ impl<'de> Deserialize<'de> for JobSetting {
                     tables: Vec::new(),
                 })
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<JobSetting, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<JobSetting, A::Error> {
                 let mut tables = Vec::new();
                 while let Some(t) = seq.next_element()? {
                     tables.push(t);

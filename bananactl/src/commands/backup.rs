@@ -169,6 +169,36 @@ impl BackupCmd {
     }
 }
 
+/// The run's status reporter (after its `started` event), if a tower is set.
+fn reporter(
+    s: &Settings,
+    out: &Output,
+    opened: &super::Opened,
+    plan: &Plan<'_>,
+) -> anyhow::Result<Option<crate::report::Reporter>> {
+    let node = match s.vault_node()? {
+        Some(c) => c.node,
+        None => match crate::report::TowerState::load(&s.state_dir) {
+            Some(t) => t.node,
+            None => hostname(s, plan.host.as_ref()),
+        },
+    };
+    let collector = opened.collector.clone();
+    let reporter = crate::report::Reporter::start(
+        s,
+        out,
+        collector,
+        &node,
+        &plan.job,
+        plan.plugin,
+        plan.expect.clone(),
+    );
+    if let Some(r) = &reporter {
+        r.started();
+    }
+    Ok(reporter)
+}
+
 /// Runs one backup under the caller's job lock: opens the repository,
 /// reports to the tower, reads the source, commits. A source that failed
 /// after reading (a command exiting non-zero) saves its snapshot marked
@@ -186,26 +216,7 @@ pub fn execute(s: &Settings, out: &Output, plan: Plan<'_>) -> anyhow::Result<Ran
             &format!("{c} in a format-1 repository: bananactl releases before zstd cannot read this run's new chunks (they report them as damage)"),
         );
     }
-    let node = match s.vault_node()? {
-        Some(c) => c.node,
-        None => match crate::report::TowerState::load(&s.state_dir) {
-            Some(t) => t.node,
-            None => hostname(s, plan.host.as_ref()),
-        },
-    };
-    let collector = opened.collector.clone();
-    let mut reporter = crate::report::Reporter::start(
-        s,
-        out,
-        collector,
-        &node,
-        &plan.job,
-        plan.plugin,
-        plan.expect.clone(),
-    );
-    if let Some(r) = &reporter {
-        r.started();
-    }
+    let mut reporter = reporter(s, out, &opened, &plan)?;
     let obs = out.observer("backup");
     let progress = Progress::default();
     let repo_hex = repo.config().id.to_hex();

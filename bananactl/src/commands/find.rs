@@ -115,10 +115,15 @@ impl FindCmd {
         let (matches, damaged) =
             common::repo::walk::deep(|| search_all(&mut reader, out, &pattern, &snaps))??;
         let n = snaps.len();
+        let in_n = if n == 1 {
+            "1 snapshot".to_owned()
+        } else {
+            format!("{n} snapshots")
+        };
         let line = match matches {
-            0 => format!("no match in {n} snapshots"),
-            1 => format!("1 match in {n} snapshots"),
-            m => format!("{m} matches in {n} snapshots"),
+            0 => format!("no match in {in_n}"),
+            1 => format!("1 match in {in_n}"),
+            m => format!("{m} matches in {in_n}"),
         };
         out.summary(
             json!({"command": "find", "snapshots": n, "matches": matches, "damaged": damaged}),

@@ -47,7 +47,11 @@ impl JobsCmd {
             } else {
                 let when = match next {
                     Some(d) if d <= now => "now".to_owned(),
-                    Some(d) => format!("{} ({})", common::humanize::rfc3339(d), common::humanize::ago(Some(d), now)),
+                    Some(d) => format!(
+                        "{} ({})",
+                        common::humanize::rfc3339(d),
+                        common::humanize::ago(Some(d), now)
+                    ),
                     None => "-".to_owned(),
                 };
                 out.line(&format!(

@@ -13,7 +13,6 @@ use crate::settings::Settings;
 use clap::Args;
 use common::{Error, ErrorKind};
 use serde_json::json;
-use std::sync::Mutex;
 
 /// Run the jobs that are due.
 #[derive(Debug, Args)]
@@ -58,7 +57,12 @@ fn expect(s: &Settings, job: &Job, start: i64) -> crate::report::Expect {
 }
 
 /// One run of a configured job under its lock, recorded in its state.
-fn run_locked(s: &Settings, out: &Output, job: &Job, flags: Option<&super::backup::BackupCmd>) -> anyhow::Result<Status> {
+fn run_locked(
+    s: &Settings,
+    out: &Output,
+    job: &Job,
+    flags: Option<&super::backup::BackupCmd>,
+) -> anyhow::Result<Status> {
     let start = common::unix_now();
     let mut st = JobState::load(&s.state_dir, &job.name, start);
     if st.settle_dead_run() {
@@ -144,49 +148,95 @@ impl RunCmd {
             .hint("add jobs (see docs/jobs.md), or back up by hand with 'bananactl backup PATH'")
             .into());
         }
-        let now = common::unix_now();
-        let mut due: Vec<(i64, &Job)> = Vec::new();
-        for job in &jobs {
-            let Some(t) = timing(s, job) else { continue };
-            let st = JobState::load(&s.state_dir, &job.name, now);
-            if !JobState::exists(&s.state_dir, &job.name) {
-                st.save(&s.state_dir)?; // remembers when it was first seen
-            }
-            match due_at(&t, &st.past()) {
-                Some(at) if at <= now => due.push((at, job)),
-                _ => {}
-            }
-        }
-        due.sort_by_key(|(at, _)| *at);
+        let due = due_now(s, &jobs, &[])?;
         if due.is_empty() {
             out.summary(json!({"command": "run", "ran": 0}), "nothing due");
             return Ok(Status::Ok);
         }
-        let queue = Mutex::new(due.into_iter().map(|(_, j)| j).collect::<Vec<_>>());
-        let results: Mutex<Vec<(String, anyhow::Result<Status>)>> = Mutex::new(Vec::new());
         let workers = s.file.concurrent_jobs.unwrap_or(2).clamp(1, 16);
-        std::thread::scope(|sc| {
-            for _ in 0..workers {
-                sc.spawn(|| loop {
-                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).pop();
-                    let Some(job) = next else { break };
-                    if let Some(r) = run_if_due(s, out, job) {
-                        results
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .push((job.name.clone(), r));
-                    }
-                });
-            }
-        });
-        let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+        let results = run_all(s, out, &jobs, due, workers)?;
         conclude(out, results)
     }
 }
 
+/// The jobs due now, soonest first, leaving out `busy` (running here);
+/// a job's first sighting is remembered.
+fn due_now<'j>(s: &Settings, jobs: &'j [Job], busy: &[&str]) -> anyhow::Result<Vec<&'j Job>> {
+    let now = common::unix_now();
+    let mut due: Vec<(i64, &Job)> = Vec::new();
+    for job in jobs.iter().filter(|j| !busy.contains(&j.name.as_str())) {
+        let Some(t) = timing(s, job) else { continue };
+        let st = JobState::load(&s.state_dir, &job.name, now);
+        if !JobState::exists(&s.state_dir, &job.name) {
+            st.save(&s.state_dir)?; // remembers when it was first seen
+        }
+        match due_at(&t, &st.past()) {
+            Some(at) if at <= now => due.push((at, job)),
+            _ => {}
+        }
+    }
+    due.sort_by_key(|(at, _)| *at);
+    Ok(due.into_iter().map(|(_, j)| j).collect())
+}
+
+/// How often a run with jobs still going looks for jobs that fell due.
+const RESCAN: std::time::Duration = std::time::Duration::from_secs(5);
+
+type Results = Vec<(String, anyhow::Result<Status>)>;
+
+/// Runs `due` with at most `workers` at once. While jobs are still going
+/// it keeps looking for jobs that fall due, so one long job never holds
+/// up the others (under a systemd timer no second run starts meanwhile).
+fn run_all(
+    s: &Settings,
+    out: &Output,
+    jobs: &[Job],
+    due: Vec<&Job>,
+    workers: usize,
+) -> anyhow::Result<Results> {
+    let mut pending: std::collections::VecDeque<&Job> = due.into();
+    let mut active: Vec<&str> = Vec::new();
+    let mut results = Vec::new();
+    std::thread::scope(|sc| -> anyhow::Result<()> {
+        let (done, finished) =
+            std::sync::mpsc::channel::<(String, Option<anyhow::Result<Status>>)>();
+        loop {
+            while active.len() < workers {
+                let Some(job) = pending.pop_front() else {
+                    break;
+                };
+                active.push(&job.name);
+                let done = done.clone();
+                sc.spawn(move || {
+                    let r = run_if_due(s, out, job);
+                    let _ = done.send((job.name.clone(), r));
+                });
+            }
+            if active.is_empty() {
+                return Ok(());
+            }
+            if let Ok((name, r)) = finished.recv_timeout(RESCAN) {
+                active.retain(|a| *a != name);
+                if let Some(r) = r {
+                    results.push((name, r));
+                }
+            }
+            if !active.is_empty() {
+                let mut busy = active.clone();
+                busy.extend(pending.iter().map(|j| j.name.as_str()));
+                pending.extend(due_now(s, jobs, &busy)?);
+            }
+        }
+    })?;
+    Ok(results)
+}
+
 /// The run's summary and exit: the first of [`PRECEDENCE`] any job
 /// returned; every failed job's error was printed on its own line.
-fn conclude(out: &Output, results: Vec<(String, anyhow::Result<Status>)>) -> anyhow::Result<Status> {
+fn conclude(
+    out: &Output,
+    results: Vec<(String, anyhow::Result<Status>)>,
+) -> anyhow::Result<Status> {
     let ran = results.len();
     let mut worst: Option<(usize, u8, String)> = None;
     let mut partial = false;
@@ -199,7 +249,11 @@ fn conclude(out: &Output, results: Vec<(String, anyhow::Result<Status>)>) -> any
                 failed += 1;
                 let code = u8::from(code_for(&e));
                 let named = format!("{e:#}").contains(&format!("job '{name}'"));
-                let e = if named { e } else { e.context(format!("job '{name}'")) };
+                let e = if named {
+                    e
+                } else {
+                    e.context(format!("job '{name}'"))
+                };
                 out.error(&e, code);
                 let rank = rank(code);
                 if worst.as_ref().is_none_or(|w| rank < w.0) {
@@ -213,7 +267,12 @@ fn conclude(out: &Output, results: Vec<(String, anyhow::Result<Status>)>) -> any
         &format!("{ran} jobs run, {failed} failed"),
     );
     match worst {
-        Some((_, code, name)) => Err(RunFailed { code, job: name, failed }.into()),
+        Some((_, code, name)) => Err(RunFailed {
+            code,
+            job: name,
+            failed,
+        }
+        .into()),
         None if partial => Ok(Status::Partial),
         None => Ok(Status::Ok),
     }

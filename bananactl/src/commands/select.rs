@@ -114,7 +114,10 @@ mod tests {
         }))
         .unwrap();
         s.tags = tags.iter().map(|t| t.to_string()).collect();
-        s.paths = paths.iter().map(|p| ByteBuf::from(p.as_bytes().to_vec())).collect();
+        s.paths = paths
+            .iter()
+            .map(|p| ByteBuf::from(p.as_bytes().to_vec()))
+            .collect();
         s.run.job = job.map(str::to_owned);
         s
     }

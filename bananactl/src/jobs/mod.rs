@@ -118,7 +118,11 @@ impl Outcome {
         use crate::exit::Status;
         match r {
             Ok(ran) => Outcome {
-                result: if ran.status == Status::Partial { "partial" } else { "ok" },
+                result: if ran.status == Status::Partial {
+                    "partial"
+                } else {
+                    "ok"
+                },
                 code: if ran.status == Status::Partial { 3 } else { 0 },
                 error: None,
                 snapshot: Some(ran.snapshot.to_hex()),
@@ -214,13 +218,12 @@ impl JobTable {
                     ("timeout", timeout.is_some()),
                 ])?;
                 if self.paths.is_empty() {
-                    return Err(format!("job '{n}': plugin 'fs' needs paths = [\"/etc\", ...]"));
+                    return Err(format!(
+                        "job '{n}': plugin 'fs' needs paths = [\"/etc\", ...]"
+                    ));
                 }
                 if let Some(p) = self.paths.iter().find(|p| !p.is_absolute()) {
-                    return Err(format!(
-                        "job '{n}': path '{}' is not absolute",
-                        p.display()
-                    ));
+                    return Err(format!("job '{n}': path '{}' is not absolute", p.display()));
                 }
                 Ok(Plugin::Fs {
                     paths: self.paths.clone(),
@@ -302,7 +305,8 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Vec<Job>, String> {
-        let cfg = crate::settings::parse_file(text, "config file t.toml").map_err(|e| format!("{e:#}"))?;
+        let cfg = crate::settings::parse_file(text, "config file t.toml")
+            .map_err(|e| format!("{e:#}"))?;
         check_all(&cfg.job.tables)
     }
 
@@ -349,7 +353,7 @@ timeout = "1h"
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevery = \"1d\"\nschedule = \"* * * * *\"", "not both"),
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nschedule = \"61 * * * *\"", "not a cron expression"),
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevery = \"soon\"", "every"),
-            ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevry = \"1d\"", "line 5"),
+            ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevry = \"1d\"", "line 7"),
         ];
         for (table, want) in cases {
             let err = parse(&format!("repo = \"/r\"\n\n[[job]]\n{table}\n")).unwrap_err();

@@ -195,8 +195,20 @@ mod tests {
     #[test]
     fn a_simulated_day_runs_each_job_exactly_when_due() {
         let hourly = Timing::new(Schedule::Every(3600), "node-7", "etc", 0, Utc);
-        let nightly = Timing::new(Schedule::cron("30 2 * * *").unwrap(), "node-7", "ldap", 0, Utc);
-        let quarter = Timing::new(Schedule::cron("*/15 * * * *").unwrap(), "node-7", "q", 0, Utc);
+        let nightly = Timing::new(
+            Schedule::cron("30 2 * * *").unwrap(),
+            "node-7",
+            "ldap",
+            0,
+            Utc,
+        );
+        let quarter = Timing::new(
+            Schedule::cron("*/15 * * * *").unwrap(),
+            "node-7",
+            "q",
+            0,
+            Utc,
+        );
         let phase = hourly.offset;
         assert!((0..3600).contains(&phase));
         let runs = simulate(&[hourly, nightly, quarter], DAY0 - 1);

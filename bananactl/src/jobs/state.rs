@@ -111,7 +111,9 @@ impl JobState {
                 self.last_start = Some(s);
                 self.last_end = Some(s);
                 self.last_result = Some("killed".into());
-                self.last_error = Some("the previous run ended without recording a result (killed or crashed)".into());
+                self.last_error = Some(
+                    "the previous run ended without recording a result (killed or crashed)".into(),
+                );
                 self.last_code = None;
                 self.failures = self.failures.saturating_add(1);
                 true

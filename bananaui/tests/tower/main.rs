@@ -8,6 +8,7 @@ mod auth;
 mod durability;
 mod e2e;
 mod harness;
+mod jobs;
 mod limits;
 mod tls;
 mod tui;

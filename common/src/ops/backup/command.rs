@@ -28,8 +28,17 @@ pub const STDERR_TAIL: usize = 64 * 1024;
 
 /// Variables a child inherits from the agent; everything else is dropped.
 const INHERITED: &[&str] = &[
-    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES",
-    "TZ", "TMPDIR",
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "TZ",
+    "TMPDIR",
 ];
 
 /// A command whose stdout is stored as the stream `/NAME`.
@@ -80,7 +89,11 @@ impl CommandSource {
         let mut cmd = Command::new(&self.spec.argv[0]);
         cmd.args(&self.spec.argv[1..])
             .env_clear()
-            .envs(INHERITED.iter().filter_map(|k| Some((*k, std::env::var_os(k)?))))
+            .envs(
+                INHERITED
+                    .iter()
+                    .filter_map(|k| Some((*k, std::env::var_os(k)?))),
+            )
             .envs(self.spec.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -127,10 +140,7 @@ fn kill_group(pgid: u32) {
 fn watchdog(
     pgid: u32,
     timeout: Option<Duration>,
-) -> (
-    std::sync::mpsc::Sender<()>,
-    std::thread::JoinHandle<bool>,
-) {
+) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<bool>) {
     let (stop, wait) = std::sync::mpsc::channel::<()>();
     let h = std::thread::spawn(move || {
         let fired = match timeout {
@@ -191,7 +201,10 @@ impl Source for CommandSource {
         let mut child = self.spawn()?;
         let pgid = child.id();
         let (stop, dog) = watchdog(pgid, self.spec.timeout);
-        let stderr = child.stderr.take().map(|e| std::thread::spawn(move || tail(e)));
+        let stderr = child
+            .stderr
+            .take()
+            .map(|e| std::thread::spawn(move || tail(e)));
         let stdout = child.stdout.take();
         let read = match stdout {
             Some(out) => run.chunks(out, u64::MAX),
@@ -218,13 +231,21 @@ impl Source for CommandSource {
             Err(e) => problem = Some(format!("reading the output of '{program}': {e}")),
         }
         let status = waited.map_err(|e| Error::io(format!("command '{program}'"), e))?;
-        let argv: Vec<String> = self.spec.argv.iter().map(|a| crate::humanize::printable(a)).collect();
+        let argv: Vec<String> = self
+            .spec
+            .argv
+            .iter()
+            .map(|a| crate::humanize::printable(a))
+            .collect();
         run.meta("command", argv.join(" "));
-        run.meta("exit", match (status.code(), status.signal()) {
-            (Some(c), _) => c.to_string(),
-            (None, Some(s)) => format!("signal {s}"),
-            (None, None) => "unknown".into(),
-        });
+        run.meta(
+            "exit",
+            match (status.code(), status.signal()) {
+                (Some(c), _) => c.to_string(),
+                (None, Some(s)) => format!("signal {s}"),
+                (None, None) => "unknown".into(),
+            },
+        );
         let why = if timed_out {
             Some(format!(
                 "command '{program}' timed out after {} and was killed with its process group",

@@ -27,9 +27,7 @@ use crate::crypto::SealKind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::{Observer, Progress, WarningKind};
 use crate::format::codec::Codec;
-use crate::format::{
-    IndexFile, IndexPack, Refs, RunInfo, RunStatus, Snapshot, Summary, MAX_INDEX_BLOBS,
-};
+use crate::format::{IndexFile, IndexPack, Refs, RunInfo, RunStatus, Snapshot, MAX_INDEX_BLOBS};
 use crate::id::Id;
 use crate::repo::{Index, Repository};
 use serde_bytes::ByteBuf;
@@ -118,16 +116,11 @@ pub fn backup(
     let repo_id = repo.config().id;
     let mut cat = catalogue::Session::open(opts.state_dir.as_deref(), &repo_id, &paths, obs);
     let parent = cat.parent();
-    let mut ctx = source::Ctx {
+    let mut ctx = source::Ctx::new(
         obs,
         progress,
-        last_tick: Instant::now(),
-        estimate: opts.estimate.then(|| opts.source.estimate()).flatten(),
-        summary: Summary::default(),
-        partial: false,
-        failed: None,
-        meta: Default::default(),
-    };
+        opts.estimate.then(|| opts.source.estimate()).flatten(),
+    );
     let (threads, codec, upload) = pipeline_settings(repo, &opts)?;
     let source = opts.source;
     let done = pipeline::run(repo, &index, (threads, codec), upload, |sink| {
@@ -142,7 +135,7 @@ pub fn backup(
     // The packer's error (a full disk, say) is the cause of a walker error.
     let new_packs = done.packs?;
     let root = done.root?;
-    let mut summary = ctx.summary;
+    let mut summary = std::mem::take(&mut ctx.summary);
     (
         summary.chunks_added,
         summary.bytes_added,
@@ -169,17 +162,7 @@ pub fn backup(
         program: format!("bananactl {}", env!("CARGO_PKG_VERSION")),
         seq: None,
         prev: None,
-        run: RunInfo {
-            job: opts.job,
-            plugin: opts.plugin,
-            status: match (&ctx.failed, ctx.partial) {
-                (Some(_), _) => RunStatus::Failed,
-                (None, true) => RunStatus::Partial,
-                (None, false) => RunStatus::Ok,
-            },
-            error: ctx.failed.clone(),
-            meta: ctx.meta,
-        },
+        run: run_info(opts.job, opts.plugin, &ctx),
     };
     let state_dir = opts.state_dir.as_deref();
     commit(
@@ -191,6 +174,21 @@ pub fn backup(
         obs,
         committed,
     )
+}
+
+/// The job, plugin and outcome recorded in the snapshot.
+fn run_info(job: Option<String>, plugin: Option<String>, ctx: &source::Ctx<'_>) -> RunInfo {
+    RunInfo {
+        job,
+        plugin,
+        status: match (&ctx.failed, ctx.partial) {
+            (Some(_), _) => RunStatus::Failed,
+            (None, true) => RunStatus::Partial,
+            (None, false) => RunStatus::Ok,
+        },
+        error: ctx.failed.clone(),
+        meta: ctx.meta.clone(),
+    }
 }
 
 /// Compression threads, the codec of new blobs, and the uploads.

@@ -42,6 +42,21 @@ pub(super) struct Ctx<'a> {
     pub meta: std::collections::BTreeMap<String, String>,
 }
 
+impl<'a> Ctx<'a> {
+    pub fn new(obs: &'a dyn Observer, progress: &'a Progress, estimate: Option<Totals>) -> Ctx<'a> {
+        Ctx {
+            obs,
+            progress,
+            last_tick: Instant::now(),
+            estimate,
+            summary: Summary::default(),
+            partial: false,
+            failed: None,
+            meta: Default::default(),
+        }
+    }
+}
+
 /// What a [`Source`] writes through.
 pub struct Run<'r, 'a, 'o> {
     pub(super) sink: &'r mut Sink<'a>,
