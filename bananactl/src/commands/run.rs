@@ -300,3 +300,15 @@ impl std::fmt::Display for RunFailed {
 }
 
 impl std::error::Error for RunFailed {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_follows_the_documented_precedence() {
+        let mut codes = vec![11, 3, 17, 1, 12, 14, 15, 16, 13];
+        codes.sort_by_key(|c| rank(*c));
+        assert_eq!(codes, [13, 16, 15, 14, 12, 1, 17, 3, 11]);
+    }
+}

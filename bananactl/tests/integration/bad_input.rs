@@ -151,15 +151,9 @@ fn concurrent_backup_is_refused_by_the_lock() {
     let e = Env::new();
     write(&e.path("src/f"), b"x");
     e.backup(&[&e.path("src")]);
-    let repo_id = std::fs::read_dir(&e.state)
-        .unwrap()
-        .flatten()
-        .map(|d| d.path())
-        .find(|p| p.is_dir() && p.file_name().unwrap().len() == 64)
-        .unwrap();
     // The default job is `backup`; its lock is named by the job's hash.
     let tag = &blake3::hash(b"backup").to_hex()[..16];
-    let f = std::fs::File::open(repo_id.join(format!("lock-{tag}"))).unwrap();
+    let f = std::fs::File::open(e.state.join("jobs").join(format!("{tag}.lock"))).unwrap();
     use std::os::fd::AsFd;
     rustix::fs::flock(f.as_fd(), rustix::fs::FlockOperation::LockExclusive).unwrap();
     let r = e.run(&["backup", e.path("src").to_str().unwrap()]).code(11);

@@ -210,8 +210,10 @@ fn run_runs_what_is_due_once_even_twice_at_a_time() {
         &env,
         &jobs.replace("echo \"good data", "sleep 1; echo \"good data"),
     );
-    let a = jcmd(&env, &["run"]).spawn().unwrap();
-    let b = jcmd(&env, &["run"]).spawn().unwrap();
+    let quiet =
+        |mut c: std::process::Command| c.stdout(std::process::Stdio::null()).spawn().unwrap();
+    let a = quiet(jcmd(&env, &["run"]));
+    let b = quiet(jcmd(&env, &["run"]));
     for mut child in [a, b] {
         assert!(child.wait().unwrap().success());
     }
@@ -219,9 +221,16 @@ fn run_runs_what_is_due_once_even_twice_at_a_time() {
         (runs(&env, "a"), runs(&env, "b"), runs(&env, "later")),
         (1, 1, 0)
     );
-    // Due again only tomorrow: a third run contacts nothing and runs nothing.
-    let r = jrun(&env, &["--json", "run"]).ok();
+    // Due again only tomorrow: a third run contacts nothing and runs nothing
+    // (here: neither the tower nor the storage, which is gone).
+    let tower = common::testing::Receiver::start(0).unwrap();
+    std::fs::rename(&env.repo, env.path("moved")).unwrap();
+    let mut c = jcmd(&env, &["--json", "run"]);
+    c.env("BANANA_COLLECTOR", tower.url());
+    let r = run(c).ok();
     assert_eq!(r.summary()["ran"], 0);
+    assert!(tower.requests().is_empty());
+    std::fs::rename(env.path("moved"), &env.repo).unwrap();
     assert_eq!((runs(&env, "a"), runs(&env, "b")), (1, 1));
     let listed = jrun(&env, &["--json", "jobs"]).ok().json();
     let names: Vec<&str> = listed.iter().filter_map(|j| j["job"].as_str()).collect();
