@@ -197,12 +197,23 @@ fn open_vault(
         (Err(e), Create::FirstUse(out))
             if crate::exit::kind(&e) == Some(common::ErrorKind::RepoNotFound) =>
         {
-            let repo = init_repository(s, backend, &key)?;
-            out.notice(&format!(
-                "bananactl: first backup of node {}: created repository at {location}",
-                creds.node
-            ));
-            repo
+            // Jobs of one `run` may all be first: one creates, the others open.
+            let _creating = first_use_lock(s)?;
+            match check_location(s, backend.as_ref(), &location) {
+                Ok(record) => {
+                    let repo = Repository::open(backend, &key.backup_key())?;
+                    same_repository(&repo, record.as_ref(), &location)?;
+                    repo
+                }
+                Err(_) => {
+                    let repo = init_repository(s, backend, &key)?;
+                    out.notice(&format!(
+                        "bananactl: first backup of node {}: created repository at {location}",
+                        creds.node
+                    ));
+                    repo
+                }
+            }
         }
         (Err(e), Create::ForceNew(_)) if is_gone(&e) => init_repository(s, backend, &key)?,
         (Ok(_), Create::ForceNew(_)) => {
@@ -235,6 +246,29 @@ fn open_vault(
         session: Some(session),
         collector: agent.collector,
     })
+}
+
+/// Held while this node creates a repository on first use (`flock` on
+/// `STATE_DIR/first-use.lock`, waited for), so concurrent jobs create it once.
+pub struct FirstUseLock(#[allow(dead_code)] std::fs::File);
+
+/// Waits for and takes the first-use lock.
+pub fn first_use_lock(s: &Settings) -> anyhow::Result<FirstUseLock> {
+    use anyhow::Context;
+    use std::os::fd::AsFd;
+    let path = s.state_dir.join("first-use.lock");
+    common::fsutil::private_dir(&s.state_dir)
+        .with_context(|| format!("state directory {}", s.state_dir.display()))?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("lock file {}", path.display()))?;
+    rustix::fs::flock(f.as_fd(), rustix::fs::FlockOperation::LockExclusive)
+        .map_err(std::io::Error::from)
+        .with_context(|| format!("lock file {}", path.display()))?;
+    Ok(FirstUseLock(f))
 }
 
 /// Whether an error says the repository is not there (missing or gone).

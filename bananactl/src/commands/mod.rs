@@ -96,8 +96,16 @@ pub fn ensure_embedded(s: &Settings, out: &Output) -> anyhow::Result<()> {
     // Once this node wrote there, a missing repository is an alarm (exit 16),
     // never a fresh start.
     let location = s.backend()?.location();
-    let wrote_before = common::ops::state::location_record(&s.state_dir, &location).is_some();
-    if !s.embedded || wrote_before || Path::new(&s.repo).join("config").exists() {
+    let done = || {
+        common::ops::state::location_record(&s.state_dir, &location).is_some()
+            || Path::new(&s.repo).join("config").exists()
+    };
+    if !s.embedded || done() {
+        return Ok(());
+    }
+    // Jobs of one `run` may all be first: one creates, the others wait.
+    let _creating = crate::open::first_use_lock(s)?;
+    if done() {
         return Ok(());
     }
     if let Some(parent) = Path::new(&s.repo).parent() {

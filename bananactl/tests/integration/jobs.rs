@@ -373,3 +373,49 @@ fn a_long_job_does_not_hold_up_a_job_that_falls_due_meanwhile() {
         1 + runs(&env, "tick")
     );
 }
+
+#[test]
+fn concurrent_first_jobs_on_the_embedded_default_create_one_repository() {
+    // As a normal user (root's default is /var/lib/banana): three jobs, run
+    // at once, on a node with no repository and no key yet.
+    let home = tempfile::tempdir().unwrap();
+    let mut jobs = String::from("concurrent_jobs = 3\n");
+    for j in ["a", "b", "c"] {
+        jobs.push_str(&format!(
+            "[[job]]\nname = \"{j}\"\nplugin = \"command\"\ncommand = [\"echo\", \"{j}\"]\nevery = \"1d\"\n"
+        ));
+    }
+    let cfg = home.path().join("bananactl.toml");
+    std::fs::write(&cfg, jobs).unwrap();
+    let mut c = if crate::util::is_root() {
+        std::process::Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(home.path())
+            .status()
+            .unwrap();
+        let mut c = std::process::Command::new("setpriv");
+        c.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            crate::util::bin(),
+        ]);
+        c
+    } else {
+        std::process::Command::new(crate::util::bin())
+    };
+    c.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("BANANA_CONFIG", &cfg)
+        .arg("run");
+    let r = run(c).ok();
+    assert!(r.stdout.contains("3 jobs run, 0 failed"), "{}", r.stdout);
+    assert_eq!(
+        r.stderr.matches("creating the embedded default").count(),
+        1,
+        "{}",
+        r.stderr
+    );
+}

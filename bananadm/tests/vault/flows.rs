@@ -342,3 +342,54 @@ fn vault_init_is_idempotent_and_dry_run_changes_nothing() {
     assert_eq!(state(&bao), once);
     let _ = Secret::new("");
 }
+
+#[test]
+fn scheduled_jobs_log_in_per_run_and_a_run_with_nothing_due_never_asks_vault() {
+    let Some(bao) = Bao::start() else { return };
+    let admin = bao.setup();
+    let dir = tempfile::tempdir().unwrap();
+    let n = bao.enrol(&admin, "sched", dir.path());
+    let data = dir.path().join("data");
+    write(&data.join("f"), b"x");
+    let cfg = n.dir.join("jobs.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[[job]]\nname = \"files\"\nplugin = \"fs\"\npaths = [\"{}\"]\nevery = \"1h\"\n\n\
+             [[job]]\nname = \"dump\"\nplugin = \"command\"\ncommand = [\"echo\", \"dumped\"]\nevery = \"1h\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let mut c = n.cmd(args);
+        c.env("BANANA_CONFIG", &cfg);
+        c.output().unwrap()
+    };
+    let o = run(&["--json", "run"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"ran\":2"), "{}", stdout(&o));
+    assert_eq!(
+        live_tokens_with(&bao, "banana-node-sched"),
+        0,
+        "run tokens revoked"
+    );
+    // Removed from Vault: a run with nothing due does not notice (it asks nothing)…
+    assert!(bao
+        .adm(&admin, &["node", "remove", "sched"])
+        .status
+        .success());
+    let o = run(&["--json", "run"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"ran\":0"), "{}", stdout(&o));
+    // …a run with due jobs does: each job fails with Vault's refusal, exit 15.
+    std::fs::remove_dir_all(n.state.join("jobs")).unwrap();
+    let o = run(&["run"]);
+    assert_eq!(code(&o), 15, "{}", stderr(&o));
+    let e = stderr(&o);
+    assert_eq!(
+        e.matches("refused the node's AppRole credentials").count(),
+        2,
+        "{e}"
+    );
+}
