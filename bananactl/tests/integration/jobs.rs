@@ -419,3 +419,36 @@ fn concurrent_first_jobs_on_the_embedded_default_create_one_repository() {
         r.stderr
     );
 }
+
+#[test]
+fn what_a_command_leaves_running_neither_holds_up_nor_fails_its_job() {
+    let env = Env::new();
+    let marker = env.path("escapee.pid");
+    config(
+        &env,
+        &format!(
+            "[[job]]\nname = \"bg\"\nplugin = \"command\"\ncommand = [\"sh\", \"-c\", \"echo data; sleep 60 &\"]\ntimeout = \"40s\"\n\n\
+             [[job]]\nname = \"away\"\nplugin = \"command\"\ncommand = [\"sh\", \"-c\", \"echo more; setsid sh -c 'echo $$ > {}; exec sleep 60' & sleep 0.2\"]\ntimeout = \"40s\"\n",
+            marker.display()
+        ),
+    );
+    for job in ["bg", "away"] {
+        let t = Instant::now();
+        jrun(&env, &["backup", "--job", job]).ok();
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "{job} took {:?}",
+            t.elapsed()
+        );
+    }
+    assert_eq!(
+        jrun(&env, &["dump", "latest", "--job", "bg"]).ok().stdout,
+        "data\n"
+    );
+    assert_eq!(
+        jrun(&env, &["dump", "latest", "--job", "away"]).ok().stdout,
+        "more\n"
+    );
+    let pid = std::fs::read_to_string(&marker).unwrap();
+    let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+}

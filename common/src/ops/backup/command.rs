@@ -19,8 +19,11 @@ use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
 use std::io::Read;
+use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Bytes of stderr kept for the error message.
@@ -184,6 +187,64 @@ fn tail(mut r: impl Read) -> Vec<u8> {
     kept
 }
 
+/// How long a pipe may stay quiet after the program exited before reading
+/// stops: a process that left the program's group (`setsid`) may hold it
+/// open for ever.
+const QUIET: u16 = 500;
+
+/// A pipe from the program, read to its end, or, once the program has
+/// exited (`exited`), until it stays quiet for [`QUIET`] ms (`cut` says so).
+struct Pipe<R> {
+    pipe: R,
+    exited: Arc<AtomicBool>,
+    cut: Arc<AtomicBool>,
+}
+
+impl<R> Pipe<R> {
+    fn new(pipe: R, exited: &Arc<AtomicBool>, cut: &Arc<AtomicBool>) -> Pipe<R> {
+        Pipe {
+            pipe,
+            exited: exited.clone(),
+            cut: cut.clone(),
+        }
+    }
+}
+
+impl<R: Read + AsFd> Read for Pipe<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use nix::poll::{poll, PollFd, PollFlags};
+        loop {
+            let exited = self.exited.load(Ordering::Acquire);
+            let mut fds = [PollFd::new(self.pipe.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, if exited { QUIET } else { 200 }) {
+                Ok(0) if exited => {
+                    self.cut.store(true, Ordering::Release);
+                    return Ok(0);
+                }
+                Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
+                Ok(_) => return self.pipe.read(buf),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+/// Waits for the program to exit without reaping it (its pid, the group's
+/// id, stays ours), kills what it left in its group, and says it exited.
+fn waiter(pid: u32, exited: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        use nix::sys::wait::{waitid, Id, WaitPidFlag};
+        if let Ok(p) = i32::try_from(pid) {
+            let pid = nix::unistd::Pid::from_raw(p);
+            while let Err(nix::errno::Errno::EINTR) =
+                waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)
+            {}
+        }
+        kill_group(pid);
+        exited.store(true, Ordering::Release);
+    })
+}
+
 /// The last non-empty line of `stderr`, printable and bounded.
 pub fn last_line(stderr: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(stderr);
@@ -199,28 +260,51 @@ impl Source for CommandSource {
 
     fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
         let mut child = self.spawn()?;
-        let pgid = child.id();
-        let (stop, dog) = watchdog(pgid, self.spec.timeout);
-        let stderr = child
-            .stderr
-            .take()
-            .map(|e| std::thread::spawn(move || tail(e)));
-        let stdout = child.stdout.take();
-        let read = match stdout {
+        let pid = child.id();
+        let (exited, cut) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (stop, dog) = watchdog(pid, self.spec.timeout);
+        let waiting = waiter(pid, exited.clone());
+        let stderr = child.stderr.take().map(|p| Pipe::new(p, &exited, &cut));
+        let stderr = stderr.map(|e| std::thread::spawn(move || tail(e)));
+        let read = match child.stdout.take().map(|p| Pipe::new(p, &exited, &cut)) {
             Some(out) => run.chunks(out, u64::MAX),
             None => Ok(Ok(Vec::new())),
         };
         if read.is_err() {
-            // Storage failed: the child must not outlive the run.
-            kill_group(pgid);
+            // Storage failed: the program must not outlive the run.
+            kill_group(pid);
         }
+        let _ = waiting.join();
         let waited = child.wait();
-        // Whatever the command left running in its group goes with it.
-        kill_group(pgid);
         let _ = stop.send(());
         let timed_out = dog.join().unwrap_or(false);
         let stderr = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
         let content = read?;
+        let status = waited.map_err(|e| Error::io(format!("command '{}'", self.program()), e))?;
+        if cut.load(Ordering::Acquire) {
+            run.meta(
+                "note",
+                "a process outside the command's group held its output open after it exited; reading stopped".into(),
+            );
+        }
+        self.conclude(run, content, status, timed_out, &stderr)
+    }
+}
+
+impl CommandSource {
+    /// Stores the stream's node and records how the program ended; a
+    /// failure marks the run failed with the end of its stderr.
+    fn conclude(
+        &self,
+        run: &mut Run<'_, '_, '_>,
+        content: std::io::Result<Vec<Id>>,
+        status: std::process::ExitStatus,
+        timed_out: bool,
+        stderr: &[u8],
+    ) -> Result<Id> {
         let program = self.program();
         let size = run.summary().bytes_read;
         let mut node = run.own_file(self.spec.name.as_bytes(), 0o600);
@@ -230,7 +314,6 @@ impl Source for CommandSource {
             Ok(c) => node.content = c,
             Err(e) => problem = Some(format!("reading the output of '{program}': {e}")),
         }
-        let status = waited.map_err(|e| Error::io(format!("command '{program}'"), e))?;
         let argv: Vec<String> = self
             .spec
             .argv
@@ -259,7 +342,7 @@ impl Source for CommandSource {
             problem
         };
         if let Some(mut why) = why {
-            if let Some(line) = last_line(&stderr) {
+            if let Some(line) = last_line(stderr) {
                 why.push_str(&format!(": {line}"));
             }
             run.fail(why);
