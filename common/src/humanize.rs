@@ -39,7 +39,9 @@ pub fn ago(t: Option<i64>, now: i64) -> String {
 
 /// A Unix time as RFC 3339 UTC, to the second.
 pub fn rfc3339(secs: i64) -> String {
-    let st = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64);
+    // humantime formats years up to 9999 only; later times are clamped.
+    let secs = secs.clamp(0, 253_402_300_799);
+    let st = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64);
     humantime::format_rfc3339_seconds(st).to_string()
 }
 

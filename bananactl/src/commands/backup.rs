@@ -130,6 +130,22 @@ impl BackupCmd {
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         if self.paths.is_empty() && !self.stdin {
             let name = self.job.as_deref().unwrap_or_default();
+            if !self.tag.is_empty()
+                || !self.exclude.is_empty()
+                || !self.exclude_file.is_empty()
+                || self.one_file_system
+                || self.every.is_some()
+            {
+                return Err(Error::new(
+                    ErrorKind::BadInput,
+                    format!(
+                        "backup --job {}: a configured job takes its tags, excludes and schedule from its [[job]] table",
+                        common::humanize::printable(name)
+                    ),
+                )
+                .hint("change the job's table, or give PATHs for an ad-hoc run")
+                .into());
+            }
             return super::run::run_one(s, out, name, self);
         }
         let mut excludes = s.file.exclude.clone();

@@ -51,7 +51,11 @@ impl DumpCmd {
             None => {
                 // A stream snapshot (stdin, command, database) holds one file.
                 let mut nodes = reader.tree(&snap.tree)?.nodes;
-                let stream = snap.run.plugin.as_deref().is_some_and(|p| p != "fs");
+                // Before jobs, a --stdin snapshot recorded no plugin.
+                let stream = match snap.run.plugin.as_deref() {
+                    Some(p) => p != "fs",
+                    None => snap.paths.iter().any(|p| p.starts_with(b"stdin:")),
+                };
                 match (stream, nodes.len(), nodes.first().map(|n| n.kind)) {
                     (true, 1, Some(NodeKind::File)) => nodes.remove(0),
                     _ => {

@@ -168,7 +168,7 @@ fn due_now<'j>(s: &Settings, jobs: &'j [Job], busy: &[&str]) -> anyhow::Result<V
         let Some(t) = timing(s, job) else { continue };
         let st = JobState::load(&s.state_dir, &job.name, now);
         if !JobState::exists(&s.state_dir, &job.name) {
-            st.save(&s.state_dir)?; // remembers when it was first seen
+            st.create(&s.state_dir)?; // remembers when it was first seen
         }
         match due_at(&t, &st.past()) {
             Some(at) if at <= now => due.push((at, job)),
@@ -208,7 +208,13 @@ fn run_all(
                 active.push(&job.name);
                 let done = done.clone();
                 sc.spawn(move || {
-                    let r = run_if_due(s, out, job);
+                    // A panicking job must still report, or the run waits for ever.
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        run_if_due(s, out, job)
+                    }))
+                    .unwrap_or_else(|_| {
+                        Some(Err(anyhow::anyhow!("internal error: the job panicked")))
+                    });
                     let _ = done.send((job.name.clone(), r));
                 });
             }
@@ -238,6 +244,13 @@ fn conclude(
     results: Vec<(String, anyhow::Result<Status>)>,
 ) -> anyhow::Result<Status> {
     let ran = results.len();
+    // A job retried within this run is judged by its last attempt.
+    let mut last: Vec<(String, anyhow::Result<Status>)> = Vec::new();
+    for (name, r) in results {
+        last.retain(|(n, _)| *n != name);
+        last.push((name, r));
+    }
+    let results = last;
     let mut worst: Option<(usize, u8, String)> = None;
     let mut partial = false;
     let mut failed = 0;

@@ -162,10 +162,18 @@ pub fn valid_name(name: &str) -> bool {
         && !name.starts_with('.')
 }
 
+/// Longest `every`, `timeout` or `jitter`.
+pub const MAX_DURATION: u64 = 366 * 86_400;
+
 fn secs(job: &str, key: &str, v: &Option<String>) -> Result<Option<u64>, String> {
     v.as_deref()
         .map(|t| {
-            common::humanize::parse_duration(t).map_err(|m| format!("job '{job}': {key}: {m}"))
+            let s = common::humanize::parse_duration(t)
+                .map_err(|m| format!("job '{job}': {key}: {m}"))?;
+            if s > MAX_DURATION {
+                return Err(format!("job '{job}': {key} = \"{t}\" is longer than 366d"));
+            }
+            Ok(s)
         })
         .transpose()
 }
@@ -188,6 +196,11 @@ impl JobTable {
             (None, None) => None,
         };
         let timeout = secs(&n, "timeout", &self.timeout)?;
+        if self.jitter.is_some() && !matches!(schedule, Some(Schedule::Cron(..))) {
+            return Err(format!(
+                "job '{n}': jitter applies to a cron schedule ('every' spreads over its period by itself)"
+            ));
+        }
         let jitter = secs(&n, "jitter", &self.jitter)?.unwrap_or(schedule::DEFAULT_JITTER);
         let plugin = self.plugin(&n, timeout)?;
         Ok(Job {
@@ -353,6 +366,9 @@ timeout = "1h"
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevery = \"1d\"\nschedule = \"* * * * *\"", "not both"),
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nschedule = \"61 * * * *\"", "not a cron expression"),
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevery = \"soon\"", "every"),
+            ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevery = \"100000d\"", "longer than 366d"),
+            ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevery = \"1d\"\njitter = \"1m\"", "jitter applies"),
+            ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nschedule = \"0 0 30 2 *\"", "never"),
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevry = \"1d\"", "line 7"),
         ];
         for (table, want) in cases {

@@ -34,6 +34,10 @@ impl Schedule {
         let cron = croner::Cron::new(text)
             .parse()
             .map_err(|e| format!("schedule '{text}' is not a cron expression: {e}"))?;
+        // One that never matches (30 February) would make the job never due.
+        if cron_after(&cron, 1_767_225_600, &chrono::Utc).is_none() {
+            return Err(format!("schedule '{text}' never matches a date"));
+        }
         Ok(Schedule::Cron(Box::new(cron), text.to_owned()))
     }
 

@@ -89,6 +89,22 @@ impl JobState {
             .with_context(|| format!("job state {}", path.display()))
     }
 
+    /// Writes it only if no state exists yet (a concurrent run's is kept).
+    pub fn create(&self, state_dir: &Path) -> anyhow::Result<()> {
+        let (path, _) = files(state_dir, &self.name);
+        if let Some(dir) = path.parent() {
+            common::fsutil::private_dir(dir)
+                .with_context(|| format!("state directory {}", dir.display()))?;
+        }
+        let bytes = serde_json::to_vec_pretty(self)?;
+        match common::fsutil::create_private(&path, &bytes) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                Err(e).with_context(|| format!("job state {}", path.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// What the schedule needs.
     pub fn past(&self) -> Past {
         Past {

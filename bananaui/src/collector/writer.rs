@@ -331,15 +331,24 @@ fn apply_event(
 
 /// An event listing the node's configured jobs retires the jobs it no longer
 /// has (they would be `overdue` forever); the event's own job stays.
+///
+/// Only a `started` event's list counts (heartbeats and `finished` of a long
+/// run carry the list of when it started), and only jobs last started
+/// before that run are retired: a job added to the config since, or an old
+/// event delivered late from the spool, retires nothing newer than itself.
 fn retire_jobs(store: &Store, w: &mut Writes, node: &str, ev: &Event) -> Result<(), Refuse> {
     let Some(list) = &ev.jobs else {
         return Ok(());
     };
-    if list.len() > MAX_JOBS {
+    if ev.kind != EventKind::Started || list.len() > MAX_JOBS {
         return Ok(());
     }
     for j in store.jobs_of(node)? {
-        if j.job != ev.job && !list.contains(&j.job) {
+        let last_start = j
+            .last_started_at
+            .max(j.last_run.as_ref().map(|r| r.started_at));
+        let older = last_start.is_some_and(|t| t < ev.started_at);
+        if j.job != ev.job && !list.contains(&j.job) && older {
             w.remove_job(store, node, &j.job)?;
         }
     }
@@ -368,13 +377,14 @@ fn job_of(
     }
     // The due time of a successful run's schedule, so `overdue` means "no
     // success by then"; before any success, whatever the node said last.
+    // The newest success decides (a shorter schedule takes effect at once;
+    // a job that became by-hand, with no due time, clears it).
     let success = ev.kind == EventKind::Finished && ev.result == Some(RunResult::Success);
-    if let Some(due) = ev.next_due_at {
-        if success {
-            j.next_due_at = Some(j.next_due_at.map_or(due, |d| d.max(due)));
-        } else if j.last_success_at.is_none() {
-            j.next_due_at = Some(due);
-        }
+    let ended = ev.ended_at.unwrap_or(ev.at);
+    let newest_success = success && j.last_success_at.is_none_or(|t| ended >= t);
+    let before_any = j.last_success_at.is_none() && ev.next_due_at.is_some();
+    if newest_success || before_any {
+        j.next_due_at = ev.next_due_at;
     }
     j.last_event_at = now;
     Ok(j)
@@ -540,4 +550,39 @@ fn apply_enrol(
         ),
         Some(claim),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_started_list_retires_and_only_jobs_older_than_its_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut w = Writes::default();
+        for (job, started) in [("old", 100), ("new", 300), ("kept", 100)] {
+            let mut j = JobRec::new("n", job, "fs", 0);
+            j.last_started_at = Some(started);
+            w.put_job(&j).unwrap();
+        }
+        store.commit(w).unwrap();
+        // A run that started at 245 with the list ["kept"].
+        let mut ev = common::testing::finished("kept", RunResult::Success, 1, 250);
+        ev.jobs = Some(vec!["kept".into()]);
+        let mut w = Writes::default();
+        assert!(retire_jobs(&store, &mut w, "n", &ev).is_ok());
+        assert!(w.is_empty(), "a finished event's list retires nothing");
+        ev.kind = EventKind::Started;
+        assert!(retire_jobs(&store, &mut w, "n", &ev).is_ok());
+        store.commit(w).unwrap();
+        let left: Vec<String> = store
+            .jobs_of("n")
+            .unwrap()
+            .into_iter()
+            .map(|j| j.job)
+            .collect();
+        // `old` retired; `new` started after that run made its list.
+        assert_eq!(left, ["kept", "new"]);
+    }
 }
