@@ -158,7 +158,7 @@ impl BackupCmd {
             .clone()
             .or_else(|| s.file.job.name.clone())
             .unwrap_or_else(|| "backup".into());
-        let _lock = crate::jobs::state::lock(&s.state_dir, &job)?;
+        let _lock = crate::jobs::state::lock_adhoc(&s.state_dir, &s.repo, &job)?;
         let plan = Plan {
             job,
             plugin: if self.stdin { "stdin" } else { "fs" },

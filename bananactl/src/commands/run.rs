@@ -41,7 +41,7 @@ pub fn timing(s: &Settings, job: &Job) -> Option<Timing<chrono::Local>> {
 /// What the tower should expect of `job`, run at `start`.
 fn expect(s: &Settings, job: &Job, start: i64) -> crate::report::Expect {
     let t = timing(s, job);
-    let next = t.as_ref().and_then(|t| t.next_after(start));
+    let next = t.as_ref().and_then(|t| t.next_run_after(start));
     let every = match (&job.schedule, &t, next) {
         (Some(Schedule::Every(p)), _, _) => Some(*p),
         (Some(Schedule::Cron(..)), Some(t), Some(n)) => {

@@ -128,6 +128,22 @@ impl<Tz: TimeZone> Timing<Tz> {
     }
 }
 
+impl<Tz: TimeZone> Timing<Tz> {
+    /// The next run after one that started at `start`: the next scheduled
+    /// time, except that an `every` job never runs again within half a
+    /// period of a run off its grid (its first run, a retry, one by hand).
+    pub fn next_run_after(&self, start: i64) -> Option<i64> {
+        let next = self.next_after(start)?;
+        match self.schedule {
+            Schedule::Every(p) => {
+                let p = i64::try_from(p).ok()?;
+                Some(if next - start < p / 2 { next + p } else { next })
+            }
+            Schedule::Cron(..) => Some(next),
+        }
+    }
+}
+
 /// What `run` needs to know of a job's past.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Past {
@@ -155,7 +171,7 @@ pub fn due_at<Tz: TimeZone>(t: &Timing<Tz>, past: &Past) -> Option<i64> {
             Schedule::Cron(..) => t.next_after(past.first_seen),
         },
         Some((start, end)) => {
-            let next = t.next_after(start);
+            let next = t.next_run_after(start);
             if past.failures == 0 {
                 return next;
             }
@@ -217,12 +233,13 @@ mod tests {
         assert!((0..3600).contains(&phase));
         let runs = simulate(&[hourly, nightly, quarter], DAY0 - 1);
         // every 1h: at once (never ran), then the first tick at or after
-        // each grid point phase + k·1h.
+        // each grid point phase + k·1h, skipping one within half an hour of
+        // that first, off-grid run.
         let mut want = vec![DAY0];
         for k in 0..24 {
             let slot = DAY0 + phase + k * 3600;
             let tick = slot + (300 - (slot - DAY0) % 300) % 300;
-            if tick > DAY0 && tick < DAY0 + 86_400 {
+            if slot - DAY0 >= 1800 && tick < DAY0 + 86_400 {
                 want.push(tick);
             }
         }
@@ -266,10 +283,15 @@ mod tests {
         p.failures = 3;
         assert_eq!(due_at(&t, &p), Some(start + 10 + 240));
         p.failures = 30;
-        let next = t.next_after(start).unwrap();
+        let next = t.next_run_after(start).unwrap();
         assert_eq!(due_at(&t, &p), Some((start + 10 + MAX_BACKOFF).min(next)));
         p.failures = 0;
         assert_eq!(due_at(&t, &p), Some(next));
-        assert!(next > start && next <= start + 86_400);
+        // On the grid, at least half a period after the run.
+        assert!(next >= start + 43_200 && next < start + 86_400 + 43_200);
+        assert_eq!(
+            next.rem_euclid(86_400),
+            t.next_after(DAY0).unwrap().rem_euclid(86_400)
+        );
     }
 }

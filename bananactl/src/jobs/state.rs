@@ -189,7 +189,18 @@ pub fn try_lock(state_dir: &Path, job: &str) -> anyhow::Result<Option<Lock>> {
 /// twice at a time on a node; different jobs run concurrently and
 /// serialise only their commits.
 pub fn lock(state_dir: &Path, job: &str) -> anyhow::Result<Lock> {
-    match try_lock(state_dir, job)? {
+    lock_key(state_dir, job, job)
+}
+
+/// The lock of an ad-hoc run (`backup PATH… [--job NAME]`): per job name and
+/// repository location, so ad-hoc runs of one name to two repositories run
+/// side by side, as they always did.
+pub fn lock_adhoc(state_dir: &Path, location: &str, job: &str) -> anyhow::Result<Lock> {
+    lock_key(state_dir, &format!("adhoc\0{location}\0{job}"), job)
+}
+
+fn lock_key(state_dir: &Path, key: &str, job: &str) -> anyhow::Result<Lock> {
+    match try_lock(state_dir, key)? {
         Some(l) => Ok(l),
         None => Err(Error::new(
             ErrorKind::Locked,
@@ -200,7 +211,7 @@ pub fn lock(state_dir: &Path, job: &str) -> anyhow::Result<Lock> {
         )
         .hint(format!(
             "wait for it to finish (lock: {})",
-            files(state_dir, job).1.display()
+            files(state_dir, key).1.display()
         ))
         .into()),
     }

@@ -151,8 +151,10 @@ fn concurrent_backup_is_refused_by_the_lock() {
     let e = Env::new();
     write(&e.path("src/f"), b"x");
     e.backup(&[&e.path("src")]);
-    // The default job is `backup`; its lock is named by the job's hash.
-    let tag = &blake3::hash(b"backup").to_hex()[..16];
+    // The default job is `backup`; an ad-hoc run's lock is named by the
+    // hash of the job and the repository location.
+    let key = format!("adhoc\0{}\0backup", e.repo.display());
+    let tag = &blake3::hash(key.as_bytes()).to_hex()[..16];
     let f = std::fs::File::open(e.state.join("jobs").join(format!("{tag}.lock"))).unwrap();
     use std::os::fd::AsFd;
     rustix::fs::flock(f.as_fd(), rustix::fs::FlockOperation::LockExclusive).unwrap();
@@ -163,9 +165,21 @@ fn concurrent_backup_is_refused_by_the_lock() {
         "{}",
         r.stderr
     );
-    // Another job runs beside it.
+    // Another job runs beside it, and so does the same job to another repository.
     e.run(&["backup", e.path("src").to_str().unwrap(), "--job", "other"])
         .ok();
+    let other = |args: &[&str]| {
+        let mut c = Command::new(bin());
+        c.arg("--repo")
+            .arg(e.path("repo2"))
+            .arg("--key-file")
+            .arg(&e.key);
+        c.arg("--state-dir").arg(&e.state).args(args);
+        c.env("BANANA_CONFIG", e.path("empty-config.toml"));
+        run(c).ok()
+    };
+    other(&["init"]);
+    other(&["backup", e.path("src").to_str().unwrap()]);
 }
 
 #[test]
