@@ -101,6 +101,8 @@ pub struct Plan<'a> {
     pub compression: Option<Codec>,
     /// `--limit-upload`, KiB/s.
     pub limit_upload: Option<u64>,
+    /// The run fails once it has taken this long.
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// How a job's run ended, for its state and `run`'s exit code.
@@ -180,6 +182,7 @@ impl BackupCmd {
             },
             compression: self.compression,
             limit_upload: self.limit_upload,
+            timeout: None,
         };
         execute(s, out, plan).map(|r| r.status)
     }
@@ -254,6 +257,7 @@ pub fn execute(s: &Settings, out: &Output, plan: Plan<'_>) -> anyhow::Result<Ran
         codec: plan.compression,
         job: Some(plan.job.clone()),
         plugin: Some(plan.plugin.to_owned()),
+        timeout: plan.timeout,
         ..BackupOptions::new(source)
     };
     let result = (plan.source)().and_then(|source| {

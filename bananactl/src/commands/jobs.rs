@@ -4,7 +4,7 @@
 
 use crate::exit::Status;
 use crate::jobs::schedule::due_at;
-use crate::jobs::state::JobState;
+use crate::jobs::state::{self, JobState};
 use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
@@ -27,7 +27,14 @@ impl JobsCmd {
         }
         for job in &jobs {
             // Never seen by `run`: as if first seen now (nothing is written).
-            let st = JobState::load(&s.state_dir, &job.name, now);
+            let mut st = JobState::load(&s.state_dir, &job.name, now);
+            // A run marked as going whose lock is free has died: show it as
+            // the next run will record it.
+            let running = st.running_since.is_some()
+                && matches!(state::try_lock(&s.state_dir, &job.name), Ok(None));
+            if !running {
+                st.settle_dead_run();
+            }
             let timing = super::run::timing(s, job);
             let next = timing.as_ref().and_then(|t| due_at(t, &st.past()));
             let schedule = job
@@ -41,7 +48,7 @@ impl JobsCmd {
                     "schedule": schedule, "last_result": st.last_result, "last_error": st.last_error,
                     "last_code": st.last_code, "last_started_at": st.last_start, "last_ended_at": st.last_end,
                     "last_success_at": st.last_success, "last_snapshot": st.last_snapshot,
-                    "failures": st.failures, "running": st.running_since.is_some(),
+                    "failures": st.failures, "running": running,
                     "next_due_at": next, "next_due": t(next), "due": next.is_some_and(|d| d <= now),
                 }));
             } else {

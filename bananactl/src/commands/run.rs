@@ -84,6 +84,7 @@ fn run_locked(
         expect: expect(s, job, start),
         compression: flags.and_then(|f| f.compression),
         limit_upload: flags.and_then(|f| f.limit_upload),
+        timeout: job.plugin.run_timeout(),
     };
     let result = execute(s, out, plan);
     let outcome = Outcome::of(&result);

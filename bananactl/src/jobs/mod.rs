@@ -47,7 +47,8 @@ pub struct JobTable {
     pub every: Option<String>,
     /// A cron expression in the node's time zone: `30 2 * * *`.
     pub schedule: Option<String>,
-    /// Longest a run may take (default 24h for programs, none for `fs`).
+    /// Longest a run may take (default 24h for programs, none for `fs`, whose
+    /// run then fails at its next chunk or directory).
     pub timeout: Option<String>,
     /// Upper bound of a cron job's start delay (default 5m).
     pub jitter: Option<String>,
@@ -69,12 +70,22 @@ pub enum Plugin {
         exclude_file: Vec<PathBuf>,
         /// Stay on one filesystem.
         one_file_system: bool,
+        /// The run fails once it has taken this long.
+        timeout: Option<Duration>,
     },
     /// A program's standard output as one stream.
     Command(CommandSpec),
 }
 
 impl Plugin {
+    /// The run's own timeout (a program's is enforced by killing it).
+    pub fn run_timeout(&self) -> Option<Duration> {
+        match self {
+            Plugin::Fs { timeout, .. } => *timeout,
+            Plugin::Command(_) => None,
+        }
+    }
+
     /// The plugin's name.
     pub fn name(&self) -> &'static str {
         match self {
@@ -228,7 +239,6 @@ impl JobTable {
                     ("command", !self.command.is_empty()),
                     ("stream", self.stream.is_some()),
                     ("env", !self.env.is_empty()),
-                    ("timeout", timeout.is_some()),
                 ])?;
                 if self.paths.is_empty() {
                     return Err(format!(
@@ -243,6 +253,7 @@ impl JobTable {
                     exclude: self.exclude.clone(),
                     exclude_file: self.exclude_file.clone(),
                     one_file_system: self.one_file_system,
+                    timeout: timeout.map(Duration::from_secs),
                 })
             }
             "command" => {
@@ -300,6 +311,7 @@ impl Job {
                 exclude,
                 exclude_file,
                 one_file_system,
+                ..
             } => {
                 let mut ex = global_excludes.to_vec();
                 ex.extend(exclude.iter().cloned());

@@ -270,6 +270,15 @@ fn a_killed_run_leaves_no_lock_and_its_command_dies_with_it() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // `jobs` tells the dead run from a running one.
+    let jobs = jrun(&env, &["--json", "jobs"]).ok().json();
+    assert_eq!(
+        (
+            jobs[0]["running"].as_bool(),
+            jobs[0]["last_result"].as_str()
+        ),
+        (Some(false), Some("killed"))
+    );
     set_mode(&env, "slow", "ok");
     // Not blocked by the dead run's lock; its death counts as a failure.
     let r = jrun(&env, &["backup", "--job", "slow"]).ok();
@@ -451,4 +460,32 @@ fn what_a_command_leaves_running_neither_holds_up_nor_fails_its_job() {
     );
     let pid = std::fs::read_to_string(&marker).unwrap();
     let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+}
+
+#[test]
+fn an_fs_job_that_runs_past_its_timeout_fails_and_commits_nothing() {
+    let env = Env::new();
+    let src = env.path("big");
+    std::fs::create_dir_all(&src).unwrap();
+    // 64 GiB of holes: reading them takes far longer than the timeout.
+    let f = std::fs::File::create(src.join("sparse")).unwrap();
+    f.set_len(64 << 30).unwrap();
+    config(
+        &env,
+        &format!(
+            "[[job]]\nname = \"slow\"\nplugin = \"fs\"\npaths = [\"{}\"]\ntimeout = \"1s\"\n",
+            src.display()
+        ),
+    );
+    let t = Instant::now();
+    let r = jrun(&env, &["backup", "--job", "slow"]).code(1);
+    assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
+    assert!(
+        r.one_line_error().contains("timed out after 1s"),
+        "{}",
+        r.stderr
+    );
+    assert!(snapshots(&env, &[]).is_empty());
+    let jobs = jrun(&env, &["--json", "jobs"]).ok().json();
+    assert_eq!(jobs[0]["last_result"], "failed");
 }

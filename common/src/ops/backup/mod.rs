@@ -60,6 +60,8 @@ pub struct BackupOptions {
     pub job: Option<String>,
     /// The plugin's name (`fs`, `stdin`, `command`, ...).
     pub plugin: Option<String>,
+    /// The run fails (nothing committed) once it has taken this long.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl BackupOptions {
@@ -77,6 +79,7 @@ impl BackupOptions {
             codec: None,
             job: None,
             plugin: None,
+            timeout: None,
         }
     }
 }
@@ -121,6 +124,7 @@ pub fn backup(
         progress,
         opts.estimate.then(|| opts.source.estimate()).flatten(),
     );
+    ctx.deadline = opts.timeout.map(|t| (started + t, t));
     let (threads, codec, upload) = pipeline_settings(repo, &opts)?;
     let source = opts.source;
     let done = pipeline::run(repo, &index, (threads, codec), upload, |sink| {

@@ -40,6 +40,8 @@ pub(super) struct Ctx<'a> {
     pub partial: bool,
     pub failed: Option<String>,
     pub meta: std::collections::BTreeMap<String, String>,
+    /// When the run must stop (the job's `timeout`), and the timeout.
+    pub deadline: Option<(Instant, Duration)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -53,6 +55,7 @@ impl<'a> Ctx<'a> {
             partial: false,
             failed: None,
             meta: Default::default(),
+            deadline: None,
         }
     }
 }
@@ -68,7 +71,24 @@ pub struct Run<'r, 'a, 'o> {
 impl Run<'_, '_, '_> {
     /// Stores a directory listing and returns its id.
     pub fn store_tree(&mut self, nodes: Vec<Node>) -> Result<Id> {
+        self.check_deadline()?;
         self.sink.store_tree(nodes)
+    }
+
+    /// Fails the run once its timeout has passed (checked at every chunk
+    /// and directory; a read blocked in the kernel is not interrupted).
+    pub fn check_deadline(&self) -> Result<()> {
+        match self.ctx.deadline {
+            Some((at, limit)) if Instant::now() >= at => Err(Error::new(
+                ErrorKind::Other,
+                format!(
+                    "the job timed out after {} (its timeout); nothing was committed",
+                    crate::humanize::age(limit.as_secs() as i64)
+                ),
+            )
+            .hint("raise the job's timeout, or exclude what makes it slow")),
+            _ => Ok(()),
+        }
     }
 
     /// The run's statistics so far.
@@ -93,6 +113,7 @@ impl Run<'_, '_, '_> {
             };
             self.ctx.summary.bytes_read += chunk.len() as u64;
             Progress::add(&self.ctx.progress.bytes, chunk.len() as u64);
+            self.check_deadline()?;
             let id = self.sink.repo().keys().chunk_id(&chunk);
             self.sink.store(id, BlobKind::Data, chunk)?;
             content.push(id);
