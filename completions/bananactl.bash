@@ -1048,13 +1048,21 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__restore)
-            opts="-q -v -h -V --target --include --untrusted --job --host --tag --path --identity-file --grant --vault-addr --verify-key --node --insecure-http --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --target --to-server --database --defaults-file --include --untrusted --job --host --tag --path --identity-file --grant --vault-addr --verify-key --node --insecure-http --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --target)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --defaults-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

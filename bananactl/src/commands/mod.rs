@@ -14,6 +14,7 @@ pub mod restore;
 pub mod run;
 pub mod select;
 pub mod snapshots;
+pub mod to_server;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Status;

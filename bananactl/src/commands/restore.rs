@@ -15,8 +15,20 @@ pub struct RestoreCmd {
     /// Snapshot: full id, unique prefix, or 'latest'.
     pub snapshot: String,
     /// Directory to restore into (created if missing); nothing is written outside it.
-    #[arg(long, value_name = "DIR")]
-    pub target: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "to_server")]
+    pub target: Option<PathBuf>,
+    /// Restore a database job's snapshot into the job's configured server
+    /// (needs --job NAME) instead of a directory.
+    #[arg(long, requires = "job", conflicts_with_all = ["target", "include", "untrusted"])]
+    pub to_server: bool,
+    /// With --to-server: restore under this database name (a snapshot of
+    /// one database).
+    #[arg(long, value_name = "NAME", requires = "to_server")]
+    pub database: Option<String>,
+    /// With --to-server: the client defaults file to restore with (one
+    /// whose user may create and write) [default: the job's].
+    #[arg(long, value_name = "PATH", requires = "to_server")]
+    pub defaults_file: Option<PathBuf>,
     /// Restore only this snapshot path and what is below it; repeatable.
     #[arg(long, value_name = "PATH")]
     pub include: Vec<PathBuf>,
@@ -37,12 +49,15 @@ pub struct RestoreCmd {
 impl RestoreCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
+        let Some(target) = &self.target else {
+            return super::to_server::run(s, out, self);
+        };
         let opened = super::open_read(s, &self.keys)?;
         let (repo, restore_key) = (&opened.repo, &opened.restore);
         let (id, snap) = self.filter.resolve(repo, &self.snapshot, Some(out))?;
         let loaded = repo.load_index()?;
         let opts = RestoreOptions {
-            target: self.target.clone(),
+            target: target.clone(),
             includes: self.include.clone(),
             threads: 0,
             untrusted: self.untrusted,
@@ -70,14 +85,14 @@ impl RestoreCmd {
         let r = result?;
         out.summary(
             json!({
-                "command": "restore", "snapshot_id": id.to_hex(), "target": self.target, "files": r.files,
+                "command": "restore", "snapshot_id": id.to_hex(), "target": target, "files": r.files,
                 "dirs": r.dirs, "others": r.others, "bytes": r.bytes, "errors": r.errors, "warnings": r.warnings,
                 "group_decodes": r.group_decodes.0, "groups": r.group_decodes.1,
             }),
             &format!(
                 "restored snapshot {} to {}: {} files, {} dirs, {}{}",
                 id.short(),
-                self.target.display(),
+                target.display(),
                 r.files,
                 r.dirs,
                 bytes(r.bytes),

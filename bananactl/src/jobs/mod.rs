@@ -4,6 +4,7 @@
 pub mod schedule;
 pub mod state;
 
+use common::ops::backup::mysql::{MysqlSource, MysqlSpec};
 use common::ops::backup::{CommandSource, CommandSpec, FsSource, Source};
 use schedule::Schedule;
 use serde::Deserialize;
@@ -55,6 +56,10 @@ pub struct JobTable {
     /// Tags for the job's snapshots.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// `mysql`: the client defaults file with the credentials (0600).
+    pub defaults_file: Option<PathBuf>,
+    /// `mysql`: the databases (default: all but the server's schemas).
+    pub databases: Option<Vec<String>>,
 }
 
 /// What a job reads.
@@ -75,6 +80,8 @@ pub enum Plugin {
     },
     /// A program's standard output as one stream.
     Command(CommandSpec),
+    /// MariaDB/MySQL databases, one stream each.
+    Mysql(MysqlSpec),
 }
 
 impl Plugin {
@@ -82,7 +89,7 @@ impl Plugin {
     pub fn run_timeout(&self) -> Option<Duration> {
         match self {
             Plugin::Fs { timeout, .. } => *timeout,
-            Plugin::Command(_) => None,
+            Plugin::Command(_) | Plugin::Mysql(_) => None,
         }
     }
 
@@ -91,6 +98,7 @@ impl Plugin {
         match self {
             Plugin::Fs { .. } => "fs",
             Plugin::Command(_) => "command",
+            Plugin::Mysql(_) => "mysql",
         }
     }
 }
@@ -239,6 +247,8 @@ impl JobTable {
                     ("command", !self.command.is_empty()),
                     ("stream", self.stream.is_some()),
                     ("env", !self.env.is_empty()),
+                    ("defaults_file", self.defaults_file.is_some()),
+                    ("databases", self.databases.is_some()),
                 ])?;
                 if self.paths.is_empty() {
                     return Err(format!(
@@ -262,6 +272,8 @@ impl JobTable {
                     ("exclude", !self.exclude.is_empty()),
                     ("exclude_file", !self.exclude_file.is_empty()),
                     ("one_file_system", self.one_file_system),
+                    ("defaults_file", self.defaults_file.is_some()),
+                    ("databases", self.databases.is_some()),
                 ])?;
                 if self.command.first().is_none_or(|c| c.is_empty()) {
                     return Err(format!(
@@ -280,11 +292,48 @@ impl JobTable {
                 CommandSource::new(spec.clone()).map_err(|e| format!("job '{n}': {e}"))?;
                 Ok(Plugin::Command(spec))
             }
+            "mysql" => self.mysql(n, timeout),
             other => Err(format!(
-                "job '{n}': unknown plugin '{}' (available: fs, command)",
+                "job '{n}': unknown plugin '{}' (available: fs, command, mysql)",
                 common::humanize::printable(other)
             )),
         }
+    }
+}
+
+impl JobTable {
+    fn mysql(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
+        let stray = [
+            ("paths", !self.paths.is_empty()),
+            ("exclude", !self.exclude.is_empty()),
+            ("exclude_file", !self.exclude_file.is_empty()),
+            ("one_file_system", self.one_file_system),
+            ("command", !self.command.is_empty()),
+            ("stream", self.stream.is_some()),
+            ("env", !self.env.is_empty()),
+        ];
+        if let Some((k, _)) = stray.iter().find(|(_, set)| *set) {
+            return Err(format!("job '{n}': '{k}' does not apply to plugin 'mysql'"));
+        }
+        let Some(defaults_file) = self.defaults_file.clone() else {
+            return Err(format!(
+                "job '{n}': plugin 'mysql' needs defaults_file = \"/etc/banana/mysql.cnf\" (a 0600 [client] file with user and password)"
+            ));
+        };
+        if self.databases.as_ref().is_some_and(|d| d.is_empty()) {
+            return Err(format!(
+                "job '{n}': databases is empty (leave it out for all databases)"
+            ));
+        }
+        let spec = MysqlSpec {
+            defaults_file,
+            databases: self.databases.clone(),
+            timeout: Some(Duration::from_secs(
+                timeout.unwrap_or(DEFAULT_PROGRAM_TIMEOUT),
+            )),
+        };
+        MysqlSource::new(spec.clone()).map_err(|e| format!("job '{n}': {e}"))?;
+        Ok(Plugin::Mysql(spec))
     }
 }
 
@@ -321,6 +370,7 @@ impl Job {
                 Box::new(FsSource::new(paths, &ex, *one_file_system)?)
             }
             Plugin::Command(spec) => Box::new(CommandSource::new(spec.clone())?),
+            Plugin::Mysql(spec) => Box::new(MysqlSource::new(spec.clone())?),
         })
     }
 }

@@ -15,6 +15,7 @@ mod hostile_storage;
 mod incremental;
 mod jobs;
 mod keys;
+mod mysql;
 mod output;
 mod roundtrip;
 mod s3;

@@ -11,6 +11,7 @@
 
 mod faulty;
 pub mod fuzz;
+pub mod mariadb;
 mod memory;
 mod procs;
 pub mod proxy;

@@ -165,7 +165,7 @@ fn watchdog(
 }
 
 /// Reads `r` to its end, keeping the last [`STDERR_TAIL`] bytes.
-fn tail(mut r: impl Read) -> Vec<u8> {
+pub(super) fn tail(mut r: impl Read) -> Vec<u8> {
     let mut kept = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
@@ -253,67 +253,95 @@ pub fn last_line(stderr: &[u8]) -> Option<String> {
     Some(crate::humanize::printable(&short))
 }
 
+/// One program's run into one stream: the file node, how it exited, and
+/// why it failed (with the end of its stderr), if it did.
+pub struct Streamed {
+    /// The stream's file node (content, size).
+    pub node: crate::format::tree::Node,
+    /// `0`, `1`, `signal 9`.
+    pub exit: String,
+    /// Non-zero exit, signal, timeout or unreadable output.
+    pub failure: Option<String>,
+    /// A process outside the group held the output after the program exited.
+    pub cut: bool,
+}
+
+/// Runs `spec` and stores its stdout as the file `spec.name`: the rules in
+/// this module's documentation. The error is storage's (the run stops).
+pub fn stream(run: &mut Run<'_, '_, '_>, spec: &CommandSpec) -> Result<Streamed> {
+    let source = CommandSource::new(spec.clone())?;
+    let mut child = source.spawn()?;
+    let pid = child.id();
+    let (exited, cut) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let (stop, dog) = watchdog(pid, spec.timeout);
+    let waiting = waiter(pid, exited.clone());
+    let stderr = child.stderr.take().map(|p| Pipe::new(p, &exited, &cut));
+    let stderr = stderr.map(|e| std::thread::spawn(move || tail(e)));
+    let before = run.summary().bytes_read;
+    let read = match child.stdout.take().map(|p| Pipe::new(p, &exited, &cut)) {
+        Some(out) => run.chunks(out, u64::MAX),
+        None => Ok(Ok(Vec::new())),
+    };
+    if read.is_err() {
+        // Storage failed: the program must not outlive the run.
+        kill_group(pid);
+    }
+    let _ = waiting.join();
+    let waited = child.wait();
+    let _ = stop.send(());
+    let timed_out = dog.join().unwrap_or(false);
+    let stderr = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
+    let content = read?;
+    let program = source.program();
+    let status = waited.map_err(|e| Error::io(format!("command '{program}'"), e))?;
+    let mut node = run.own_file(spec.name.as_bytes(), 0o600);
+    node.size = run.summary().bytes_read - before;
+    let mut failure = match content {
+        Ok(c) => {
+            node.content = c;
+            None
+        }
+        Err(e) => Some(format!("reading the output of '{program}': {e}")),
+    };
+    if timed_out {
+        failure = Some(format!(
+            "command '{program}' timed out after {} and was killed with its process group",
+            crate::humanize::age(spec.timeout.unwrap_or_default().as_secs() as i64)
+        ));
+    } else if let Some(c) = status.code().filter(|&c| c != 0) {
+        failure = Some(format!("command '{program}' exited with status {c}"));
+    } else if let Some(s) = status.signal() {
+        failure = Some(format!("command '{program}' was killed by signal {s}"));
+    }
+    if let (Some(why), Some(line)) = (&mut failure, last_line(&stderr)) {
+        why.push_str(&format!(": {line}"));
+    }
+    Ok(Streamed {
+        node,
+        exit: match (status.code(), status.signal()) {
+            (Some(c), _) => c.to_string(),
+            (None, Some(s)) => format!("signal {s}"),
+            (None, None) => "unknown".into(),
+        },
+        failure,
+        cut: cut.load(Ordering::Acquire),
+    })
+}
+
+/// The note a snapshot gets when a stream was cut.
+pub const CUT_NOTE: &str =
+    "a process outside the command's group held its output open after it exited; reading stopped";
+
 impl Source for CommandSource {
     fn paths(&self) -> Vec<Vec<u8>> {
         vec![format!("{}:{}", self.spec.label, self.spec.name).into_bytes()]
     }
 
     fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
-        let mut child = self.spawn()?;
-        let pid = child.id();
-        let (exited, cut) = (
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(AtomicBool::new(false)),
-        );
-        let (stop, dog) = watchdog(pid, self.spec.timeout);
-        let waiting = waiter(pid, exited.clone());
-        let stderr = child.stderr.take().map(|p| Pipe::new(p, &exited, &cut));
-        let stderr = stderr.map(|e| std::thread::spawn(move || tail(e)));
-        let read = match child.stdout.take().map(|p| Pipe::new(p, &exited, &cut)) {
-            Some(out) => run.chunks(out, u64::MAX),
-            None => Ok(Ok(Vec::new())),
-        };
-        if read.is_err() {
-            // Storage failed: the program must not outlive the run.
-            kill_group(pid);
-        }
-        let _ = waiting.join();
-        let waited = child.wait();
-        let _ = stop.send(());
-        let timed_out = dog.join().unwrap_or(false);
-        let stderr = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
-        let content = read?;
-        let status = waited.map_err(|e| Error::io(format!("command '{}'", self.program()), e))?;
-        if cut.load(Ordering::Acquire) {
-            run.meta(
-                "note",
-                "a process outside the command's group held its output open after it exited; reading stopped".into(),
-            );
-        }
-        self.conclude(run, content, status, timed_out, &stderr)
-    }
-}
-
-impl CommandSource {
-    /// Stores the stream's node and records how the program ended; a
-    /// failure marks the run failed with the end of its stderr.
-    fn conclude(
-        &self,
-        run: &mut Run<'_, '_, '_>,
-        content: std::io::Result<Vec<Id>>,
-        status: std::process::ExitStatus,
-        timed_out: bool,
-        stderr: &[u8],
-    ) -> Result<Id> {
-        let program = self.program();
-        let size = run.summary().bytes_read;
-        let mut node = run.own_file(self.spec.name.as_bytes(), 0o600);
-        node.size = size;
-        let mut problem = None;
-        match content {
-            Ok(c) => node.content = c,
-            Err(e) => problem = Some(format!("reading the output of '{program}': {e}")),
-        }
+        let done = stream(run, &self.spec)?;
         let argv: Vec<String> = self
             .spec
             .argv
@@ -321,35 +349,16 @@ impl CommandSource {
             .map(|a| crate::humanize::printable(a))
             .collect();
         run.meta("command", argv.join(" "));
-        run.meta(
-            "exit",
-            match (status.code(), status.signal()) {
-                (Some(c), _) => c.to_string(),
-                (None, Some(s)) => format!("signal {s}"),
-                (None, None) => "unknown".into(),
-            },
-        );
-        let why = if timed_out {
-            Some(format!(
-                "command '{program}' timed out after {} and was killed with its process group",
-                crate::humanize::age(self.spec.timeout.unwrap_or_default().as_secs() as i64)
-            ))
-        } else if let Some(c) = status.code().filter(|&c| c != 0) {
-            Some(format!("command '{program}' exited with status {c}"))
-        } else if let Some(s) = status.signal() {
-            Some(format!("command '{program}' was killed by signal {s}"))
-        } else {
-            problem
-        };
-        if let Some(mut why) = why {
-            if let Some(line) = last_line(stderr) {
-                why.push_str(&format!(": {line}"));
-            }
+        run.meta("exit", done.exit);
+        if done.cut {
+            run.meta("note", CUT_NOTE.into());
+        }
+        if let Some(why) = done.failure {
             run.fail(why);
         }
         run.summary().files = 1;
-        run.summary().total_bytes = size;
-        run.store_tree(vec![node])
+        run.summary().total_bytes = done.node.size;
+        run.store_tree(vec![done.node])
     }
 }
 

@@ -11,13 +11,14 @@ mod catalogue;
 mod command;
 mod estimate;
 mod excludes;
+pub mod mysql;
 mod pipeline;
 mod recover;
 mod source;
 mod walk;
 
 use super::chain;
-pub use command::{last_line, CommandSource, CommandSpec, STDERR_TAIL};
+pub use command::{last_line, stream, CommandSource, CommandSpec, Streamed, CUT_NOTE, STDERR_TAIL};
 pub use excludes::Excludes;
 pub use source::{Run, Source, StreamSource};
 pub use walk::FsSource;

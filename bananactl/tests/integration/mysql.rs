@@ -1,0 +1,303 @@
+//! The `mysql` plugin against a real MariaDB (common::testing::mariadb):
+//! a database with a view, a trigger, a routine and 100,000 rows round
+//! trips through `restore --to-server` (also under a new name); credentials
+//! never reach a child's argv or environment; no plaintext reaches the disk;
+//! a refused login fails the job and `latest` keeps the good dump.
+
+use crate::util::{run, Env, Run};
+use common::testing::mariadb::{self, MariaDb};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// A fresh database name on the shared server.
+fn db_name(what: &str) -> String {
+    format!(
+        "{what}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A database with 100,000 accounts (one holding `marker`), a view, a
+/// trigger, a function and a procedure.
+fn shop(m: &MariaDb, db: &str, marker: &str) {
+    m.sql(&format!(
+        "CREATE DATABASE {db}; USE {db};
+         CREATE TABLE accounts (id INT PRIMARY KEY, owner VARCHAR(64), balance BIGINT) ENGINE=InnoDB;
+         INSERT INTO accounts SELECT seq, CONCAT('owner-', seq), seq * 10 FROM seq_1_to_100000;
+         UPDATE accounts SET owner = '{marker}' WHERE id = 4242;
+         CREATE VIEW rich AS SELECT id, owner FROM accounts WHERE balance > 999000;
+         CREATE TABLE audit (id INT AUTO_INCREMENT PRIMARY KEY, note TEXT);
+         CREATE TRIGGER audited AFTER UPDATE ON accounts FOR EACH ROW INSERT INTO audit (note) VALUES (CONCAT('updated ', NEW.id));
+         CREATE FUNCTION total() RETURNS BIGINT READS SQL DATA RETURN (SELECT SUM(balance) FROM accounts);
+         CREATE PROCEDURE touch(IN n INT) UPDATE accounts SET balance = balance + 1 WHERE id = n;"
+    ));
+}
+
+/// What must come back: checksums, rows, view, trigger, routines.
+fn fingerprint(m: &MariaDb, db: &str) -> String {
+    m.sql(&format!(
+        "USE {db};
+         SELECT COUNT(*), SUM(balance), SUM(CRC32(owner)) FROM accounts;
+         SELECT COUNT(*) FROM rich;
+         SELECT TRIGGER_NAME, ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '{db}';
+         SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '{db}' ORDER BY 1;
+         SELECT total();"
+    ))
+}
+
+/// A backup user with what a dump needs, and an admin for restores.
+fn users(m: &MariaDb, env: &Env, password: &str) -> (PathBuf, PathBuf) {
+    let backup = env.path("backup.cnf");
+    let name = format!("bk{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    m.user(
+        &name,
+        password,
+        "SELECT, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES, PROCESS ON *.*",
+        &backup,
+    );
+    let admin = env.path("admin.cnf");
+    let aname = format!("adm{}", NEXT.fetch_add(1, Ordering::Relaxed));
+    m.user(&aname, "admin-pass", "ALL PRIVILEGES ON *.*", &admin);
+    (backup, admin)
+}
+
+fn job(env: &Env, name: &str, cnf: &Path, dbs: &[&str]) {
+    let list: Vec<String> = dbs.iter().map(|d| format!("\"{d}\"")).collect();
+    std::fs::write(
+        env.path("jobs.toml"),
+        format!(
+            "[[job]]\nname = \"{name}\"\nplugin = \"mysql\"\ndefaults_file = \"{}\"\ndatabases = [{}]\nevery = \"1d\"\n",
+            cnf.display(),
+            list.join(", ")
+        ),
+    )
+    .unwrap();
+}
+
+fn jrun(env: &Env, args: &[&str]) -> Run {
+    let mut c = env.cmd(args);
+    c.env("BANANA_CONFIG", env.path("jobs.toml"));
+    run(c)
+}
+
+/// Watches, until stopped, every process's argv and environment for
+/// `secret`, and the given directories for files holding `marker`.
+fn watch(
+    secret: String,
+    marker: String,
+    dirs: Vec<PathBuf>,
+) -> (Arc<AtomicBool>, std::thread::JoinHandle<Vec<String>>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let h = std::thread::spawn(move || {
+        let mut found = Vec::new();
+        let mut rounds = 0;
+        while !s.load(Ordering::Relaxed) || rounds < 2 {
+            rounds += 1;
+            for p in std::fs::read_dir("/proc").unwrap().flatten() {
+                for f in ["cmdline", "environ"] {
+                    if let Ok(b) = std::fs::read(p.path().join(f)) {
+                        if b.windows(secret.len()).any(|w| w == secret.as_bytes()) {
+                            found.push(format!("{}/{f}", p.path().display()));
+                        }
+                    }
+                }
+            }
+            for d in &dirs {
+                crate::util::walk_files(d, &mut |f: &Path| {
+                    let small = std::fs::metadata(f).is_ok_and(|m| m.len() < 64 << 20);
+                    if small
+                        && std::fs::read(f)
+                            .is_ok_and(|b| b.windows(marker.len()).any(|w| w == marker.as_bytes()))
+                    {
+                        found.push(f.display().to_string());
+                    }
+                });
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        found
+    });
+    (stop, h)
+}
+
+#[test]
+fn a_database_round_trips_through_the_server_and_leaks_nothing() {
+    let Some(m) = mariadb::server() else { return };
+    let env = Env::new();
+    let db = db_name("shop");
+    let marker = format!("marker-{:x}", rand_u64());
+    let password = format!("canary-pw-{:x}", rand_u64());
+    shop(m, &db, &marker);
+    let before = fingerprint(m, &db);
+    let (backup, admin) = users(m, &env, &password);
+    job(&env, "shop", &backup, &[&db]);
+    let (stop, h) = watch(
+        password.clone(),
+        marker.clone(),
+        vec![env.dir.path().to_owned()],
+    );
+    let r = jrun(&env, &["--json", "backup", "--job", "shop"]).ok();
+    stop.store(true, Ordering::Relaxed);
+    assert_eq!(
+        h.join().unwrap(),
+        Vec::<String>::new(),
+        "secret or plaintext seen"
+    );
+    let out = format!("{}{}", r.stdout, r.stderr);
+    assert!(!out.contains(&password), "{out}");
+    let snaps = jrun(&env, &["--json", "snapshots", "--job", "shop"])
+        .ok()
+        .json();
+    let meta = &snaps[0]["meta"];
+    assert!(
+        meta["server_version"].as_str().unwrap().contains("MariaDB"),
+        "{meta}"
+    );
+    assert_eq!(meta["databases"], db.as_str());
+    // The stream is the dump: it names the view, trigger and routines.
+    let dump = jrun(
+        &env,
+        &["dump", "latest", "--job", "shop", &format!("/{db}.sql")],
+    )
+    .ok()
+    .stdout;
+    for what in [
+        "CREATE TABLE `accounts`",
+        "VIEW `rich`",
+        "TRIGGER audited",
+        "FUNCTION `total`",
+        "PROCEDURE `touch`",
+        &marker,
+    ] {
+        assert!(dump.contains(what), "dump lacks {what}");
+    }
+    // Dropped, then restored: the same rows, view, trigger and routines.
+    m.sql(&format!("DROP DATABASE {db}"));
+    let admin_s = admin.to_str().unwrap();
+    jrun(
+        &env,
+        &[
+            "restore",
+            "latest",
+            "--job",
+            "shop",
+            "--to-server",
+            "--defaults-file",
+            admin_s,
+        ],
+    )
+    .ok();
+    assert_eq!(fingerprint(m, &db), before);
+    // And under another name, beside the original.
+    let copy = db_name("copy");
+    jrun(
+        &env,
+        &[
+            "restore",
+            "latest",
+            "--job",
+            "shop",
+            "--to-server",
+            "--database",
+            &copy,
+            "--defaults-file",
+            admin_s,
+        ],
+    )
+    .ok();
+    assert_eq!(fingerprint(m, &copy), before.replace(&db, &copy));
+    // The restore user's password is a secret too.
+    assert!(!fingerprint(m, &db).is_empty());
+}
+
+#[test]
+fn a_refused_login_fails_the_job_and_latest_keeps_the_good_dump() {
+    let Some(m) = mariadb::server() else { return };
+    let env = Env::new();
+    let db = db_name("pw");
+    shop(m, &db, "x");
+    let (backup, _) = users(m, &env, "right-password");
+    job(&env, "pw", &backup, &[&db]);
+    jrun(&env, &["backup", "--job", "pw"]).ok();
+    let text = std::fs::read_to_string(&backup).unwrap();
+    std::fs::write(&backup, text.replace("right-password", "wrong-password")).unwrap();
+    let r = jrun(&env, &["backup", "--job", "pw"]).code(1);
+    let line = r.one_line_error();
+    assert!(
+        line.contains("Access denied") && line.contains("backup.cnf"),
+        "{line}"
+    );
+    assert!(!line.contains("wrong-password"), "{line}");
+    let dump = jrun(&env, &["dump", "latest", "--job", "pw"]).ok().stdout;
+    assert!(dump.contains("CREATE TABLE `accounts`"));
+    let jobs = jrun(&env, &["--json", "jobs"]).ok().json();
+    assert_eq!(jobs[0]["last_result"], "failed");
+}
+
+fn rand_u64() -> u64 {
+    let mut b = [0u8; 8];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut b))
+        .unwrap();
+    u64::from_le_bytes(b)
+}
+
+#[test]
+fn a_dump_taken_while_money_moves_restores_an_unchanged_total() {
+    let Some(m) = mariadb::server() else { return };
+    let env = Env::new();
+    let db = db_name("bank");
+    shop(m, &db, "x");
+    let total = m.sql(&format!("SELECT SUM(balance) FROM {db}.accounts"));
+    let (backup, admin) = users(m, &env, "bank-pass");
+    job(&env, "bank", &backup, &[&db]);
+    // A writer moving money between accounts, one transaction at a time.
+    let mut script = format!("USE {db};\n");
+    for i in 0..3000u32 {
+        let (a, b) = (1 + i * 31 % 100_000, 1 + i * 97 % 100_000);
+        script.push_str(&format!(
+            "START TRANSACTION; UPDATE accounts SET balance = balance - 7 WHERE id = {a}; \
+             UPDATE accounts SET balance = balance + 7 WHERE id = {b}; COMMIT;\n"
+        ));
+    }
+    let mut writer = std::process::Command::new("mariadb")
+        .arg("--no-defaults")
+        .arg(format!("--socket={}", m.socket.display()))
+        .arg("-uroot")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = writer.stdin.take().unwrap();
+    let feeder =
+        std::thread::spawn(move || std::io::Write::write_all(&mut stdin, script.as_bytes()));
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    jrun(&env, &["backup", "--job", "bank"]).ok();
+    feeder.join().unwrap().unwrap();
+    assert!(writer.wait().unwrap().success());
+    let copy = db_name("bankcopy");
+    let admin_s = admin.to_str().unwrap();
+    jrun(
+        &env,
+        &[
+            "restore",
+            "latest",
+            "--job",
+            "bank",
+            "--to-server",
+            "--database",
+            &copy,
+            "--defaults-file",
+            admin_s,
+        ],
+    )
+    .ok();
+    assert_eq!(
+        m.sql(&format!("SELECT SUM(balance) FROM {copy}.accounts")),
+        total
+    );
+}

@@ -1,0 +1,132 @@
+//! A real MariaDB server for tests (Debian's `mariadb-server`): one per test
+//! process, on a free loopback port, its data in a scratch directory, started
+//! on first use and dying with the process. Without MariaDB a test skips,
+//! except under `CI=true`, where [`server`] panics.
+
+use super::procs::{free_port, installed, scratch_dir, spawn_parked, Proc};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The running server.
+pub struct MariaDb {
+    /// Its scratch directory.
+    pub dir: PathBuf,
+    /// TCP port on 127.0.0.1.
+    pub port: u16,
+    /// The Unix socket root uses.
+    pub socket: PathBuf,
+}
+
+/// The shared server; `None` (skip) when MariaDB is not installed.
+pub fn server() -> Option<&'static MariaDb> {
+    static S: OnceLock<Option<MariaDb>> = OnceLock::new();
+    S.get_or_init(start).as_ref()
+}
+
+fn start() -> Option<MariaDb> {
+    if !installed(&["mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump"]) {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "MariaDB is required in CI (scripts/services.sh install)"
+        );
+        eprintln!("skipping: MariaDB not installed");
+        return None;
+    }
+    let dir = scratch_dir("banana-mariadb", &|_| {});
+    let data = dir.join("data");
+    let root = nix::unistd::geteuid().is_root();
+    let runas: Vec<String> = if root {
+        vec!["--user=root".into()]
+    } else {
+        vec![]
+    };
+    let out = Command::new("mariadb-install-db")
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", data.display()))
+        .args(&runas)
+        .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("mariadb-install-db");
+    assert!(
+        out.status.success(),
+        "mariadb-install-db: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = free_port();
+    let socket = dir.join("mysql.sock");
+    let mut argv = vec![
+        "mariadbd".to_owned(),
+        "--no-defaults".into(),
+        format!("--datadir={}", data.display()),
+        format!("--socket={}", socket.display()),
+        format!("--port={port}"),
+        "--bind-address=127.0.0.1".into(),
+        "--skip-name-resolve".into(),
+        format!("--pid-file={}", dir.join("mariadbd.pid").display()),
+        "--innodb-buffer-pool-size=64M".into(),
+        "--innodb-log-file-size=16M".into(),
+        format!("--log-bin={}", data.join("binlog").display()),
+        "--server-id=1".into(),
+    ];
+    argv.extend(runas);
+    spawn_parked(
+        "mariadbd",
+        &dir.join("log"),
+        vec![Proc {
+            name: "mariadbd",
+            argv,
+            env: vec![],
+        }],
+    );
+    let db = MariaDb { dir, port, socket };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while db.root_sql("SELECT 1").is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "mariadbd did not start; logs in {}",
+            db.dir.join("log").display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(db)
+}
+
+impl MariaDb {
+    /// Runs SQL as root over the socket; stdout (tab-separated, no headers).
+    pub fn root_sql(&self, sql: &str) -> Result<String, String> {
+        let out = Command::new("mariadb")
+            .arg("--no-defaults")
+            .arg(format!("--socket={}", self.socket.display()))
+            .args(["-uroot", "-N", "-B", "-e", sql])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| e.to_string())?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// [`MariaDb::root_sql`] that must succeed.
+    pub fn sql(&self, sql: &str) -> String {
+        self.root_sql(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// A new user with `grants` (e.g. `SELECT, SHOW VIEW, TRIGGER, EVENT,
+    /// LOCK TABLES ON *.*`) and its client defaults file (0600) at `path`.
+    pub fn user(&self, name: &str, password: &str, grants: &str, path: &Path) {
+        self.sql(&format!(
+            "CREATE OR REPLACE USER '{name}'@'127.0.0.1' IDENTIFIED BY '{password}'; \
+             GRANT {grants} TO '{name}'@'127.0.0.1'"
+        ));
+        let text = format!(
+            "[client]\nuser = {name}\npassword = {password}\nhost = 127.0.0.1\nport = {}\n",
+            self.port
+        );
+        crate::fsutil::write_private(path, text.as_bytes()).expect("defaults file");
+    }
+}
