@@ -78,7 +78,7 @@ fn run_locked(
     let plan = Plan {
         job: job.name.clone(),
         plugin: job.plugin.name(),
-        source: Box::new(move || job.source(&global)),
+        source: Box::new(move || job.source(&global, &s.state_dir)),
         tags: job.tags.clone(),
         host: flags.and_then(|f| f.host.clone()),
         expect: expect(s, job, start),

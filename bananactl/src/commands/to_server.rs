@@ -5,8 +5,8 @@ use crate::exit::Status;
 use crate::jobs::Plugin;
 use crate::output::{bytes, Output};
 use crate::settings::Settings;
-use common::format::tree::NodeKind;
-use common::ops::backup::mysql;
+use common::format::tree::{Node, NodeKind};
+use common::ops::backup::{mysql, postgres};
 use common::repo::BlobReader;
 use common::{Error, ErrorKind};
 use serde_json::json;
@@ -15,66 +15,42 @@ use std::io::Write;
 /// Runs it.
 pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyhow::Result<Status> {
     let name = cmd.filter.job.as_deref().unwrap_or_default();
-    let jobs = s.jobs();
-    let job = jobs.iter().find(|j| j.name == name).ok_or_else(|| {
-        Error::new(
-            ErrorKind::BadInput,
-            format!(
-                "job '{}' is not configured in {}",
-                common::humanize::printable(name),
-                s.config_name()
-            ),
-        )
-        .hint("--to-server restores into the server a configured database job names")
-    })?;
-    let Plugin::Mysql(spec) = &job.plugin else {
-        return Err(Error::new(
-            ErrorKind::BadInput,
-            format!(
-                "job '{name}' is a '{}' job, not a database job",
-                job.plugin.name()
-            ),
-        )
-        .hint("restore it into a directory with --target DIR")
-        .into());
-    };
+    let job = database_job(s, name)?;
     let opened = super::open_read(s, &cmd.keys)?;
     let (repo, key) = (&opened.repo, &opened.restore);
     let (id, snap) = cmd.filter.resolve(repo, &cmd.snapshot, Some(out))?;
     let loaded = repo.load_index()?;
     let mut reader = BlobReader::new(repo, &loaded.index, key)?;
-    let streams: Vec<_> = reader
-        .tree(&snap.tree)?
-        .nodes
-        .into_iter()
-        .filter(|n| n.kind == NodeKind::File && n.name.ends_with(b".sql"))
-        .collect();
-    if cmd.database.is_some() && streams.len() != 1 {
-        return Err(Error::new(
-            ErrorKind::BadInput,
-            format!(
-                "snapshot {} holds {} databases; --database renames only one",
-                id.short(),
-                streams.len()
-            ),
-        )
-        .hint("back up that database alone in a job of its own")
-        .into());
-    }
+    let streams = streams(&mut reader, &snap.tree, cmd.database.is_some(), &id)?;
     let mut restored = Vec::new();
     let mut total = 0;
-    for node in &streams {
-        let original = String::from_utf8_lossy(&node.name[..node.name.len() - 4]).into_owned();
-        let db = cmd.database.clone().unwrap_or(original);
-        let defaults = cmd.defaults_file.as_ref().unwrap_or(&spec.defaults_file);
-        mysql::restore(defaults, &db, &mut |w: &mut dyn Write| {
+    for (original, node) in &streams {
+        let db = cmd.database.clone().unwrap_or_else(|| original.clone());
+        let mut feed = |w: &mut dyn Write| -> common::Result<()> {
             for chunk in &node.content {
                 let data = reader.read(chunk)?;
                 w.write_all(&data)
                     .map_err(|e| common::Error::io(format!("the client restoring '{db}'"), e))?;
             }
             Ok(())
-        })?;
+        };
+        match &job.plugin {
+            Plugin::Mysql(spec) => {
+                let defaults = cmd.defaults_file.as_ref().unwrap_or(&spec.defaults_file);
+                mysql::restore(defaults, &db, &mut feed)?;
+            }
+            Plugin::Postgres(spec) => {
+                let mut spec = spec.clone();
+                spec.run_base = s.state_dir.clone();
+                let what = if node.name == b"globals.sql" {
+                    postgres::Restore::Globals
+                } else {
+                    postgres::Restore::Database(&db)
+                };
+                postgres::restore(&spec, what, &mut feed)?;
+            }
+            _ => {}
+        }
         total += node.size;
         restored.push(db);
     }
@@ -88,4 +64,70 @@ pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyh
         ),
     );
     Ok(Status::Ok)
+}
+
+/// The database streams of a snapshot, globals first (roles before the
+/// databases they own); with a rename, the one database alone.
+fn streams(
+    reader: &mut BlobReader<'_>,
+    tree: &common::Id,
+    rename: bool,
+    id: &common::Id,
+) -> anyhow::Result<Vec<(String, Node)>> {
+    let mut streams: Vec<(String, Node)> = Vec::new();
+    for n in reader.tree(tree)?.nodes {
+        let file = String::from_utf8_lossy(&n.name).into_owned();
+        let db = [".sql", ".pgdump"]
+            .iter()
+            .find_map(|x| file.strip_suffix(x));
+        if let (NodeKind::File, Some(db)) = (n.kind, db) {
+            streams.push((db.to_owned(), n));
+        }
+    }
+    // Roles first, so the databases' owners exist; not with a rename.
+    streams.sort_by_key(|(db, n)| (n.name != b"globals.sql", db.clone()));
+    if rename {
+        streams.retain(|(_, n)| n.name != b"globals.sql");
+        if streams.len() != 1 {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "snapshot {} holds {} databases; --database renames only one",
+                    id.short(),
+                    streams.len()
+                ),
+            )
+            .hint("back up that database alone in a job of its own")
+            .into());
+        }
+    }
+    Ok(streams)
+}
+
+/// The configured database job `name`.
+fn database_job(s: &Settings, name: &str) -> anyhow::Result<crate::jobs::Job> {
+    let jobs = s.jobs();
+    let job = jobs.into_iter().find(|j| j.name == name).ok_or_else(|| {
+        Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "job '{}' is not configured in {}",
+                common::humanize::printable(name),
+                s.config_name()
+            ),
+        )
+        .hint("--to-server restores into the server a configured database job names")
+    })?;
+    if !matches!(job.plugin, Plugin::Mysql(_) | Plugin::Postgres(_)) {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "job '{name}' is a '{}' job, not a database job",
+                job.plugin.name()
+            ),
+        )
+        .hint("restore it into a directory with --target DIR")
+        .into());
+    }
+    Ok(job)
 }

@@ -5,6 +5,7 @@ pub mod schedule;
 pub mod state;
 
 use common::ops::backup::mysql::{MysqlSource, MysqlSpec};
+use common::ops::backup::postgres::{PostgresSource, PostgresSpec};
 use common::ops::backup::{CommandSource, CommandSpec, FsSource, Source};
 use schedule::Schedule;
 use serde::Deserialize;
@@ -58,8 +59,19 @@ pub struct JobTable {
     pub tags: Vec<String>,
     /// `mysql`: the client defaults file with the credentials (0600).
     pub defaults_file: Option<PathBuf>,
-    /// `mysql`: the databases (default: all but the server's schemas).
+    /// `mysql`, `postgres`: the databases (default: all).
     pub databases: Option<Vec<String>>,
+    /// `postgres`: host or socket directory (default `127.0.0.1`).
+    pub host: Option<String>,
+    /// `postgres`: port (default 5432).
+    pub port: Option<u16>,
+    /// `postgres`: role (default `postgres`).
+    pub user: Option<String>,
+    /// `postgres`: a 0600 file holding the password.
+    pub password_file: Option<PathBuf>,
+    /// `postgres`: also dump roles and tablespaces (default: when
+    /// `databases` is absent).
+    pub globals: Option<bool>,
 }
 
 /// What a job reads.
@@ -82,6 +94,8 @@ pub enum Plugin {
     Command(CommandSpec),
     /// MariaDB/MySQL databases, one stream each.
     Mysql(MysqlSpec),
+    /// PostgreSQL databases and globals, one stream each.
+    Postgres(PostgresSpec),
 }
 
 impl Plugin {
@@ -89,7 +103,7 @@ impl Plugin {
     pub fn run_timeout(&self) -> Option<Duration> {
         match self {
             Plugin::Fs { timeout, .. } => *timeout,
-            Plugin::Command(_) | Plugin::Mysql(_) => None,
+            Plugin::Command(_) | Plugin::Mysql(_) | Plugin::Postgres(_) => None,
         }
     }
 
@@ -99,6 +113,7 @@ impl Plugin {
             Plugin::Fs { .. } => "fs",
             Plugin::Command(_) => "command",
             Plugin::Mysql(_) => "mysql",
+            Plugin::Postgres(_) => "postgres",
         }
     }
 }
@@ -249,6 +264,8 @@ impl JobTable {
                     ("env", !self.env.is_empty()),
                     ("defaults_file", self.defaults_file.is_some()),
                     ("databases", self.databases.is_some()),
+                    ("host", self.host.is_some()),
+                    ("password_file", self.password_file.is_some()),
                 ])?;
                 if self.paths.is_empty() {
                     return Err(format!(
@@ -274,6 +291,8 @@ impl JobTable {
                     ("one_file_system", self.one_file_system),
                     ("defaults_file", self.defaults_file.is_some()),
                     ("databases", self.databases.is_some()),
+                    ("host", self.host.is_some()),
+                    ("password_file", self.password_file.is_some()),
                 ])?;
                 if self.command.first().is_none_or(|c| c.is_empty()) {
                     return Err(format!(
@@ -293,8 +312,9 @@ impl JobTable {
                 Ok(Plugin::Command(spec))
             }
             "mysql" => self.mysql(n, timeout),
+            "postgres" => self.postgres(n, timeout),
             other => Err(format!(
-                "job '{n}': unknown plugin '{}' (available: fs, command, mysql)",
+                "job '{n}': unknown plugin '{}' (available: fs, command, mysql, postgres)",
                 common::humanize::printable(other)
             )),
         }
@@ -302,8 +322,10 @@ impl JobTable {
 }
 
 impl JobTable {
-    fn mysql(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
-        let stray = [
+    /// A database plugin's table: no file or command keys, and none of
+    /// `other`'s keys.
+    fn database_keys(&self, n: &str, plugin: &str, other: &[(&str, bool)]) -> Result<(), String> {
+        let mut stray = vec![
             ("paths", !self.paths.is_empty()),
             ("exclude", !self.exclude.is_empty()),
             ("exclude_file", !self.exclude_file.is_empty()),
@@ -312,9 +334,54 @@ impl JobTable {
             ("stream", self.stream.is_some()),
             ("env", !self.env.is_empty()),
         ];
+        stray.extend_from_slice(other);
         if let Some((k, _)) = stray.iter().find(|(_, set)| *set) {
-            return Err(format!("job '{n}': '{k}' does not apply to plugin 'mysql'"));
+            return Err(format!(
+                "job '{n}': '{k}' does not apply to plugin '{plugin}'"
+            ));
         }
+        if self.databases.as_ref().is_some_and(|d| d.is_empty()) {
+            return Err(format!(
+                "job '{n}': databases is empty (leave it out for all databases)"
+            ));
+        }
+        Ok(())
+    }
+
+    fn postgres(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
+        self.database_keys(
+            n,
+            "postgres",
+            &[("defaults_file", self.defaults_file.is_some())],
+        )?;
+        let spec = PostgresSpec {
+            host: self.host.clone().unwrap_or_else(|| "127.0.0.1".into()),
+            port: self.port.unwrap_or(5432),
+            user: self.user.clone().unwrap_or_else(|| "postgres".into()),
+            password_file: self.password_file.clone(),
+            databases: self.databases.clone(),
+            globals: self.globals.unwrap_or(self.databases.is_none()),
+            timeout: Some(Duration::from_secs(
+                timeout.unwrap_or(DEFAULT_PROGRAM_TIMEOUT),
+            )),
+            run_base: PathBuf::new(),
+        };
+        PostgresSource::new(spec.clone()).map_err(|e| format!("job '{n}': {e}"))?;
+        Ok(Plugin::Postgres(spec))
+    }
+
+    fn mysql(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
+        self.database_keys(
+            n,
+            "mysql",
+            &[
+                ("host", self.host.is_some()),
+                ("port", self.port.is_some()),
+                ("user", self.user.is_some()),
+                ("password_file", self.password_file.is_some()),
+                ("globals", self.globals.is_some()),
+            ],
+        )?;
         let Some(defaults_file) = self.defaults_file.clone() else {
             return Err(format!(
                 "job '{n}': plugin 'mysql' needs defaults_file = \"/etc/banana/mysql.cnf\" (a 0600 [client] file with user and password)"
@@ -353,7 +420,11 @@ pub fn check_all(tables: &[JobTable]) -> Result<Vec<Job>, String> {
 
 impl Job {
     /// The source this job reads; `global_excludes` are the config's.
-    pub fn source(&self, global_excludes: &[String]) -> anyhow::Result<Box<dyn Source>> {
+    pub fn source(
+        &self,
+        global_excludes: &[String],
+        state_dir: &std::path::Path,
+    ) -> anyhow::Result<Box<dyn Source>> {
         Ok(match &self.plugin {
             Plugin::Fs {
                 paths,
@@ -371,6 +442,11 @@ impl Job {
             }
             Plugin::Command(spec) => Box::new(CommandSource::new(spec.clone())?),
             Plugin::Mysql(spec) => Box::new(MysqlSource::new(spec.clone())?),
+            Plugin::Postgres(spec) => {
+                let mut spec = spec.clone();
+                spec.run_base = state_dir.to_owned();
+                Box::new(PostgresSource::new(spec)?)
+            }
         })
     }
 }

@@ -17,6 +17,7 @@ mod jobs;
 mod keys;
 mod mysql;
 mod output;
+mod postgres;
 mod roundtrip;
 mod s3;
 mod samba;

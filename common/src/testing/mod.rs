@@ -13,6 +13,7 @@ mod faulty;
 pub mod fuzz;
 pub mod mariadb;
 mod memory;
+pub mod postgres;
 mod procs;
 pub mod proxy;
 mod receiver;

@@ -26,6 +26,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What writes a stream into a restoring client's stdin.
+pub type Feed<'a> = &'a mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>;
+
 /// Bytes of stderr kept for the error message.
 pub const STDERR_TAIL: usize = 64 * 1024;
 

@@ -13,6 +13,7 @@ mod estimate;
 mod excludes;
 pub mod mysql;
 mod pipeline;
+pub mod postgres;
 mod recover;
 mod source;
 mod walk;

@@ -10,7 +10,7 @@
 //! host, port or socket; mode 0600) whose *path* is on the command line:
 //! the password is never in argv or the environment.
 
-use super::command::{stream, CommandSpec, CUT_NOTE};
+use super::command::{stream, CommandSpec, Feed, CUT_NOTE};
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
@@ -189,11 +189,7 @@ impl Source for MysqlSource {
 /// Restores one database's dump, read from `dump`, into the server as
 /// `database` (created if missing): `mariadb --defaults-extra-file=F DB`
 /// fed the stream on stdin. Fails with the end of the client's stderr.
-pub fn restore(
-    defaults_file: &Path,
-    database: &str,
-    dump: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>,
-) -> Result<()> {
+pub fn restore(defaults_file: &Path, database: &str, dump: Feed<'_>) -> Result<()> {
     check_name(database)?;
     let quoted = format!("`{}`", database.replace('`', "``"));
     query(

@@ -1,0 +1,159 @@
+//! The `postgres` plugin against a real PostgreSQL
+//! (common::testing::postgres): tables, a sequence, a function and a role
+//! (globals) round trip through `restore --to-server`, also under a new
+//! name; the password never reaches a child's argv or environment and its
+//! pgpass file is gone after the run; a wrong password fails the job.
+
+use crate::util::{run, Env, Run};
+use common::testing::postgres::{self, Postgres, SUPER_PASSWORD};
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+fn name(what: &str) -> String {
+    format!(
+        "{what}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn app(pg: &Postgres, db: &str, role: &str) {
+    pg.sql("postgres", &format!("CREATE ROLE {role} NOLOGIN"));
+    pg.sql("postgres", &format!("CREATE DATABASE {db}"));
+    pg.sql(
+        db,
+        &format!(
+            "CREATE SEQUENCE ticket START 1000;
+             CREATE TABLE items (id serial PRIMARY KEY, name text, price numeric(10,2));
+             INSERT INTO items (name, price) SELECT 'item-' || g, g / 7.0 FROM generate_series(1, 20000) g;
+             SELECT setval('ticket', 4321);
+             CREATE FUNCTION total() RETURNS numeric LANGUAGE sql AS 'SELECT sum(price) FROM items';
+             ALTER TABLE items OWNER TO {role};"
+        ),
+    );
+}
+
+fn fingerprint(pg: &Postgres, db: &str) -> String {
+    pg.sql(
+        db,
+        "SELECT count(*), sum(price), md5(string_agg(name, ',' ORDER BY id)) FROM items;
+         SELECT last_value FROM ticket;
+         SELECT total();
+         SELECT tableowner FROM pg_tables WHERE tablename = 'items';",
+    )
+}
+
+fn job(env: &Env, pg: &Postgres, job: &str, db: &str, password: &Path) {
+    std::fs::write(
+        env.path("jobs.toml"),
+        format!(
+            "[[job]]\nname = \"{job}\"\nplugin = \"postgres\"\nhost = \"127.0.0.1\"\nport = {}\nuser = \"postgres\"\n\
+             password_file = \"{}\"\ndatabases = [\"{db}\"]\nglobals = true\nevery = \"1d\"\n",
+            pg.port,
+            password.display()
+        ),
+    )
+    .unwrap();
+}
+
+fn jrun(env: &Env, args: &[&str]) -> Run {
+    let mut c = env.cmd(args);
+    c.env("BANANA_CONFIG", env.path("jobs.toml"));
+    run(c)
+}
+
+#[test]
+fn a_database_and_its_roles_round_trip_through_the_server() {
+    let Some(pg) = postgres::server() else { return };
+    let env = Env::new();
+    let (db, role) = (name("app"), name("owner"));
+    app(pg, &db, &role);
+    let before = fingerprint(pg, &db);
+    let pw = env.path("pg.pass");
+    pg.password_file(SUPER_PASSWORD, &pw);
+    job(&env, pg, "pg", &db, &pw);
+    // Watch every process's argv and environment for the password.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let s = stop.clone();
+    let watcher = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        while !s.load(Ordering::Relaxed) {
+            for p in std::fs::read_dir("/proc").unwrap().flatten() {
+                for f in ["cmdline", "environ"] {
+                    let b = std::fs::read(p.path().join(f)).unwrap_or_default();
+                    if b.windows(SUPER_PASSWORD.len())
+                        .any(|w| w == SUPER_PASSWORD.as_bytes())
+                    {
+                        seen.push(format!("{}/{f}", p.path().display()));
+                    }
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        seen
+    });
+    jrun(&env, &["backup", "--job", "pg"]).ok();
+    stop.store(true, Ordering::Relaxed);
+    assert_eq!(watcher.join().unwrap(), Vec::<String>::new());
+    // The run directory with the pgpass file is gone.
+    let left: Vec<_> = std::fs::read_dir(&env.state)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("run-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let snaps = jrun(&env, &["--json", "snapshots", "--job", "pg"])
+        .ok()
+        .json();
+    assert!(
+        snaps[0]["meta"]["server_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("1"),
+        "{}",
+        snaps[0]
+    );
+    let ls = jrun(&env, &["ls", "latest", "--job", "pg"]).ok().stdout;
+    assert!(
+        ls.contains(&format!("/{db}.pgdump")) && ls.contains("/globals.sql"),
+        "{ls}"
+    );
+    // Dropped with its role, then restored: data, sequence, function, owner.
+    pg.sql("postgres", &format!("DROP DATABASE {db}"));
+    pg.sql("postgres", &format!("DROP ROLE {role}"));
+    jrun(&env, &["restore", "latest", "--job", "pg", "--to-server"]).ok();
+    assert_eq!(fingerprint(pg, &db), before);
+    // Under a new name beside it (without the globals).
+    let copy = name("copy");
+    jrun(
+        &env,
+        &[
+            "restore",
+            "latest",
+            "--job",
+            "pg",
+            "--to-server",
+            "--database",
+            &copy,
+        ],
+    )
+    .ok();
+    assert_eq!(fingerprint(pg, &copy), before);
+}
+
+#[test]
+fn a_wrong_password_fails_the_job_in_one_line() {
+    let Some(pg) = postgres::server() else { return };
+    let env = Env::new();
+    let (db, role) = (name("pw"), name("pwowner"));
+    app(pg, &db, &role);
+    let pw = env.path("pg.pass");
+    pg.password_file("not-the-password", &pw);
+    job(&env, pg, "pg", &db, &pw);
+    let r = jrun(&env, &["backup", "--job", "pg"]).code(1);
+    let line = r.one_line_error();
+    assert!(line.contains("password authentication failed"), "{line}");
+    assert!(!line.contains("not-the-password"));
+}

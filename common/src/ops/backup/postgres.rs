@@ -1,0 +1,360 @@
+//! The `postgres` plugin: one stream per database, `NAME.pgdump`, from
+//! `pg_dump --format=custom -Z0` (uncompressed, so deduplication works
+//! across days; the repository compresses), each a consistent snapshot of
+//! its database (one repeatable-read transaction), plus `globals.sql` from
+//! `pg_dumpall --globals-only --no-role-passwords` (roles, tablespaces).
+//! Every stream obeys the rules of [`super::command`].
+//!
+//! The password is read from a 0600 file and written, for the run only, to
+//! a `PGPASSFILE` in a private 0700 run directory that is removed when the
+//! run ends: the children get the file's path, never the password.
+
+use super::command::{stream, CommandSpec, Feed, CUT_NOTE};
+use super::source::{Run, Source};
+use crate::error::{Error, ErrorKind, Result};
+use crate::id::Id;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// How to reach the server and what to dump.
+#[derive(Debug, Clone)]
+pub struct PostgresSpec {
+    /// Host (or socket directory).
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Role to connect as.
+    pub user: String,
+    /// A 0600 file holding the password (none: trust, peer or ~/.pgpass).
+    pub password_file: Option<PathBuf>,
+    /// The databases; `None`: every database that accepts connections.
+    pub databases: Option<Vec<String>>,
+    /// Also dump roles and tablespaces (`globals.sql`).
+    pub globals: bool,
+    /// Each dump is killed after this long.
+    pub timeout: Option<Duration>,
+    /// Where the private run directory is made (the node's state directory).
+    pub run_base: PathBuf,
+}
+
+/// A private directory for one run, removed when dropped.
+pub struct RunDir(PathBuf);
+
+impl RunDir {
+    /// `BASE/run-PID-RANDOM`, mode 0700.
+    pub fn new(base: &Path) -> Result<RunDir> {
+        let dir = base.join(format!(
+            "run-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        crate::fsutil::private_dir(&dir)
+            .map_err(|e| Error::io(format!("run directory {}", dir.display()), e))?;
+        Ok(RunDir(dir))
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `\\` and `:` escaped for a pgpass line.
+fn pgpass_field(s: &str) -> String {
+    s.replace('\\', "\\\\").replace(':', "\\:")
+}
+
+impl PostgresSpec {
+    /// The run directory with its `pgpass` (when a password file is set) and
+    /// the environment every client gets.
+    pub fn session(&self) -> Result<(RunDir, Vec<(String, String)>)> {
+        let dir = RunDir::new(&self.run_base)?;
+        let mut env = vec![("PGCONNECT_TIMEOUT".to_owned(), "30".to_owned())];
+        if let Some(f) = &self.password_file {
+            let password = zeroize::Zeroizing::new(
+                std::fs::read_to_string(f)
+                    .map_err(|e| Error::io(format!("password file {}", f.display()), e))?,
+            );
+            let line = zeroize::Zeroizing::new(format!(
+                "{}:{}:*:{}:{}\n",
+                pgpass_field(&self.host),
+                self.port,
+                pgpass_field(&self.user),
+                pgpass_field(password.trim_end_matches(['\n', '\r']))
+            ));
+            let pass = dir.path().join("pgpass");
+            crate::fsutil::create_private(&pass, line.as_bytes())
+                .map_err(|e| Error::io(format!("{}", pass.display()), e))?;
+            env.push(("PGPASSFILE".into(), pass.display().to_string()));
+        }
+        Ok((dir, env))
+    }
+
+    /// `-h H -p P -U U -w` (never prompt).
+    fn conn(&self) -> Vec<String> {
+        vec![
+            "-h".into(),
+            self.host.clone(),
+            "-p".into(),
+            self.port.to_string(),
+            "-U".into(),
+            self.user.clone(),
+            "-w".into(),
+        ]
+    }
+}
+
+/// A database name usable as a stream's file name.
+fn check_name(db: &str) -> Result<()> {
+    if db.is_empty() || db.contains('/') || db == "." || db == ".." || db.contains('\0') {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "database name '{}' cannot name a stream",
+                crate::humanize::printable(db)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `program args` with only `PATH` and `env`; its stdout, or an error
+/// with the end of its stderr. `input` is fed to its stdin.
+fn client(
+    program: &str,
+    args: &[String],
+    env: &[(String, String)],
+    input: Option<Feed<'_>>,
+) -> Result<String> {
+    let mut child = Command::new(program)
+        .args(args)
+        .env_clear()
+        .envs(std::env::var_os("PATH").map(|p| ("PATH", p)))
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::BadInput,
+                format!("'{program}' could not be started: {e}"),
+            )
+            .hint("install the PostgreSQL client (pg_dump, psql, pg_restore)")
+        })?;
+    let out = child
+        .stdout
+        .take()
+        .map(|o| std::thread::spawn(move || super::command::tail(o)));
+    let err = child
+        .stderr
+        .take()
+        .map(|e| std::thread::spawn(move || super::command::tail(e)));
+    let fed = match (input, child.stdin.take()) {
+        (Some(f), Some(mut stdin)) => f(&mut stdin),
+        _ => Ok(()),
+    };
+    let status = child
+        .wait()
+        .map_err(|e| Error::io(format!("'{program}'"), e))?;
+    let stdout = out.and_then(|h| h.join().ok()).unwrap_or_default();
+    let stderr = err.and_then(|h| h.join().ok()).unwrap_or_default();
+    if !status.success() {
+        return Err(Error::new(
+            ErrorKind::Other,
+            format!(
+                "'{program}' failed: {}",
+                pg_error(&stderr).unwrap_or_else(|| status.to_string())
+            ),
+        )
+        .hint("check the job's host, port, user and password_file"));
+    }
+    fed?;
+    Ok(String::from_utf8_lossy(&stdout).into_owned())
+}
+
+/// The line of a client's stderr that says what went wrong: the last
+/// `FATAL`/`ERROR` line (libpq adds lines like "password retrieved from
+/// file" after it), else the last line.
+fn pg_error(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.contains("FATAL") || l.contains("ERROR") || l.contains("error:"))
+        .map(str::trim)
+        .map(str::to_owned);
+    match line {
+        Some(l) => super::last_line(l.as_bytes()),
+        None => super::last_line(stderr),
+    }
+}
+
+/// Runs one query in `db`; rows unaligned, `|`-separated.
+pub fn query(spec: &PostgresSpec, env: &[(String, String)], db: &str, sql: &str) -> Result<String> {
+    let mut args = vec![
+        "-X".to_owned(),
+        "-q".into(),
+        "-A".into(),
+        "-t".into(),
+        "-v".into(),
+        "ON_ERROR_STOP=1".into(),
+    ];
+    args.extend(spec.conn());
+    args.extend(["-d".to_owned(), db.to_owned(), "-c".into(), sql.to_owned()]);
+    client("psql", &args, env, None)
+}
+
+/// The `postgres` plugin's source.
+pub struct PostgresSource {
+    spec: PostgresSpec,
+}
+
+impl PostgresSource {
+    /// A source for `spec`.
+    pub fn new(spec: PostgresSpec) -> Result<PostgresSource> {
+        for db in spec.databases.iter().flatten() {
+            check_name(db)?;
+        }
+        Ok(PostgresSource { spec })
+    }
+
+    fn databases(&self, env: &[(String, String)]) -> Result<Vec<String>> {
+        if let Some(d) = &self.spec.databases {
+            return Ok(d.clone());
+        }
+        let rows = query(
+            &self.spec,
+            env,
+            "postgres",
+            "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1",
+        )?;
+        Ok(rows
+            .lines()
+            .map(str::to_owned)
+            .filter(|d| check_name(d).is_ok())
+            .collect())
+    }
+
+    fn spec_for(&self, argv: Vec<String>, name: String, env: &[(String, String)]) -> CommandSpec {
+        CommandSpec {
+            argv,
+            name,
+            timeout: self.spec.timeout,
+            env: env.to_vec(),
+            label: "postgres".into(),
+        }
+    }
+}
+
+impl Source for PostgresSource {
+    fn paths(&self) -> Vec<Vec<u8>> {
+        vec![format!("postgres:{}:{}", self.spec.host, self.spec.port).into_bytes()]
+    }
+
+    fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
+        let (_dir, env) = self.spec.session()?;
+        let dbs = self.databases(&env)?;
+        let version = query(&self.spec, &env, "postgres", "SHOW server_version")?;
+        run.meta("server_version", version.trim().to_owned());
+        if let Ok(lsn) = query(&self.spec, &env, "postgres", "SELECT pg_current_wal_lsn()") {
+            run.meta("wal_lsn", lsn.trim().to_owned());
+        }
+        run.meta("databases", dbs.join(" "));
+        run.meta("format", "custom".into());
+        let mut jobs = Vec::new();
+        if self.spec.globals {
+            let mut argv = vec![
+                "pg_dumpall".to_owned(),
+                "--globals-only".into(),
+                "--no-role-passwords".into(),
+            ];
+            argv.extend(self.spec.conn());
+            jobs.push(self.spec_for(argv, "globals.sql".into(), &env));
+        }
+        for db in &dbs {
+            let mut argv = vec!["pg_dump".to_owned(), "--format=custom".into(), "-Z0".into()];
+            argv.extend(self.spec.conn());
+            argv.push(format!("--dbname={db}"));
+            jobs.push(self.spec_for(argv, format!("{db}.pgdump"), &env));
+        }
+        let mut nodes = Vec::new();
+        let mut failed = None;
+        for spec in &jobs {
+            let done = stream(run, spec)?;
+            if done.cut {
+                run.meta("note", CUT_NOTE.into());
+            }
+            if failed.is_none() {
+                failed = done.failure.map(|f| format!("{}: {f}", spec.name));
+            }
+            run.summary().total_bytes += done.node.size;
+            nodes.push(done.node);
+        }
+        if let Some(why) = failed {
+            run.fail(why);
+        }
+        run.summary().files = nodes.len() as u64;
+        nodes.sort_by(|a, b| a.name.cmp(&b.name));
+        run.store_tree(nodes)
+    }
+}
+
+/// What to restore into the server.
+pub enum Restore<'a> {
+    /// `globals.sql` (roles may exist already: errors are reported, not fatal).
+    Globals,
+    /// A custom-format archive into this database (created if missing).
+    Database(&'a str),
+}
+
+/// Restores one stream, written by `dump`, into the server of `spec`.
+pub fn restore(
+    spec: &PostgresSpec,
+    what: Restore<'_>,
+    dump: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>,
+) -> Result<()> {
+    let (_dir, env) = spec.session()?;
+    match what {
+        Restore::Globals => {
+            let mut args = vec!["-X".to_owned(), "-q".into()];
+            args.extend(spec.conn());
+            args.extend(["-d".to_owned(), "postgres".into(), "-f".into(), "-".into()]);
+            client("psql", &args, &env, Some(dump)).map(|_| ())
+        }
+        Restore::Database(db) => {
+            check_name(db)?;
+            let literal = db.replace('\'', "''");
+            let exists = query(
+                spec,
+                &env,
+                "postgres",
+                &format!("SELECT 1 FROM pg_database WHERE datname = '{literal}'"),
+            )?;
+            if exists.trim().is_empty() {
+                let ident = db.replace('"', "\"\"");
+                query(
+                    spec,
+                    &env,
+                    "postgres",
+                    &format!("CREATE DATABASE \"{ident}\""),
+                )?;
+            }
+            let mut args = vec!["--exit-on-error".to_owned()];
+            args.extend(spec.conn());
+            args.push(format!("--dbname={db}"));
+            client("pg_restore", &args, &env, Some(dump)).map(|_| ())
+        }
+    }
+}
