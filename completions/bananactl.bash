@@ -1048,7 +1048,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__restore)
-            opts="-q -v -h -V --target --to-server --database --defaults-file --include --untrusted --job --host --tag --path --identity-file --grant --vault-addr --verify-key --node --insecure-http --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --target --to-server --database --defaults-file --etcd-name --etcd-peer-url --include --untrusted --job --host --tag --path --identity-file --grant --vault-addr --verify-key --node --insecure-http --repo --key-file --state-dir --config --vault-credentials --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1063,6 +1063,14 @@ _bananactl() {
                     return 0
                     ;;
                 --defaults-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --etcd-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --etcd-peer-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -201,6 +201,8 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -s V -l versio
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l target -d 'Directory to restore into (created if missing); nothing is written outside it' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l database -d 'With --to-server: restore under this database name (a snapshot of one database)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l defaults-file -d 'With --to-server: the client defaults file to restore with (one whose user may create and write) [default: the job\'s]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l etcd-name -d 'An etcd job\'s snapshot: the member name the new data directory (--target) is made for' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l etcd-peer-url -d 'An etcd job\'s snapshot: that member\'s peer URL' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l include -d 'Restore only this snapshot path and what is below it; repeatable' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l job -d 'Only snapshots of this job' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l host -d 'Only snapshots of this host' -r

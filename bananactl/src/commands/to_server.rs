@@ -66,6 +66,64 @@ pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyh
     Ok(Status::Ok)
 }
 
+/// `restore SNAP --job ETCD --target DIR`: the snapshot restored into the
+/// new data directory DIR (`etcdctl snapshot restore`).
+pub fn etcd(
+    s: &Settings,
+    out: &Output,
+    cmd: &super::restore::RestoreCmd,
+    job: &crate::jobs::Job,
+    target: &std::path::Path,
+) -> anyhow::Result<Status> {
+    let opened = super::open_read(s, &cmd.keys)?;
+    let (repo, key) = (&opened.repo, &opened.restore);
+    let (id, snap) = cmd.filter.resolve(repo, &cmd.snapshot, Some(out))?;
+    let loaded = repo.load_index()?;
+    let mut reader = BlobReader::new(repo, &loaded.index, key)?;
+    let node = reader
+        .tree(&snap.tree)?
+        .nodes
+        .into_iter()
+        .find(|n| n.name == b"etcd.snapshot" && n.kind == NodeKind::File)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "snapshot {} of job '{}' holds no etcd snapshot",
+                    id.short(),
+                    job.name
+                ),
+            )
+        })?;
+    let mut feed = |w: &mut dyn Write| -> common::Result<()> {
+        for chunk in &node.content {
+            let data = reader.read(chunk)?;
+            w.write_all(&data)
+                .map_err(|e| common::Error::io("the etcd snapshot file", e))?;
+        }
+        Ok(())
+    };
+    let st = common::ops::backup::etcd::restore(
+        &s.state_dir,
+        target,
+        &cmd.etcd_name,
+        &cmd.etcd_peer_url,
+        &mut feed,
+    )?;
+    out.summary(
+        json!({"command": "restore", "snapshot_id": id.to_hex(), "target": target, "etcd": st}),
+        &format!(
+            "restored etcd snapshot {} (revision {}, {} keys) into the new data directory {} for member '{}'",
+            id.short(),
+            st["revision"],
+            st["totalKey"],
+            target.display(),
+            cmd.etcd_name
+        ),
+    );
+    Ok(Status::Ok)
+}
+
 /// The database streams of a snapshot, globals first (roles before the
 /// databases they own); with a rename, the one database alone.
 fn streams(

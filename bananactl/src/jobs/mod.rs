@@ -4,6 +4,7 @@
 pub mod schedule;
 pub mod state;
 
+use common::ops::backup::etcd::{EtcdSource, EtcdSpec};
 use common::ops::backup::mysql::{MysqlSource, MysqlSpec};
 use common::ops::backup::postgres::{PostgresSource, PostgresSpec};
 use common::ops::backup::{CommandSource, CommandSpec, FsSource, Source};
@@ -72,6 +73,8 @@ pub struct JobTable {
     /// `postgres`: also dump roles and tablespaces (default: when
     /// `databases` is absent).
     pub globals: Option<bool>,
+    /// `etcd`: client URLs (the snapshot comes from the first).
+    pub endpoints: Option<Vec<String>>,
 }
 
 /// What a job reads.
@@ -96,6 +99,8 @@ pub enum Plugin {
     Mysql(MysqlSpec),
     /// PostgreSQL databases and globals, one stream each.
     Postgres(PostgresSpec),
+    /// An etcd snapshot.
+    Etcd(EtcdSpec),
 }
 
 impl Plugin {
@@ -103,7 +108,7 @@ impl Plugin {
     pub fn run_timeout(&self) -> Option<Duration> {
         match self {
             Plugin::Fs { timeout, .. } => *timeout,
-            Plugin::Command(_) | Plugin::Mysql(_) | Plugin::Postgres(_) => None,
+            Plugin::Command(_) | Plugin::Mysql(_) | Plugin::Postgres(_) | Plugin::Etcd(_) => None,
         }
     }
 
@@ -114,6 +119,7 @@ impl Plugin {
             Plugin::Command(_) => "command",
             Plugin::Mysql(_) => "mysql",
             Plugin::Postgres(_) => "postgres",
+            Plugin::Etcd(_) => "etcd",
         }
     }
 }
@@ -313,8 +319,9 @@ impl JobTable {
             }
             "mysql" => self.mysql(n, timeout),
             "postgres" => self.postgres(n, timeout),
+            "etcd" => self.etcd(n, timeout),
             other => Err(format!(
-                "job '{n}': unknown plugin '{}' (available: fs, command, mysql, postgres)",
+                "job '{n}': unknown plugin '{}' (available: fs, command, mysql, postgres, etcd)",
                 common::humanize::printable(other)
             )),
         }
@@ -346,6 +353,31 @@ impl JobTable {
             ));
         }
         Ok(())
+    }
+
+    fn etcd(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
+        self.database_keys(
+            n,
+            "etcd",
+            &[
+                ("defaults_file", self.defaults_file.is_some()),
+                ("databases", self.databases.is_some()),
+                ("host", self.host.is_some()),
+                ("port", self.port.is_some()),
+                ("user", self.user.is_some()),
+                ("password_file", self.password_file.is_some()),
+                ("globals", self.globals.is_some()),
+            ],
+        )?;
+        let spec = EtcdSpec {
+            endpoints: self.endpoints.clone().unwrap_or_default(),
+            timeout: Some(Duration::from_secs(
+                timeout.unwrap_or(DEFAULT_PROGRAM_TIMEOUT),
+            )),
+            run_base: PathBuf::new(),
+        };
+        EtcdSource::new(spec.clone()).map_err(|e| format!("job '{n}': {e}"))?;
+        Ok(Plugin::Etcd(spec))
     }
 
     fn postgres(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
@@ -380,6 +412,7 @@ impl JobTable {
                 ("user", self.user.is_some()),
                 ("password_file", self.password_file.is_some()),
                 ("globals", self.globals.is_some()),
+                ("endpoints", self.endpoints.is_some()),
             ],
         )?;
         let Some(defaults_file) = self.defaults_file.clone() else {
@@ -446,6 +479,11 @@ impl Job {
                 let mut spec = spec.clone();
                 spec.run_base = state_dir.to_owned();
                 Box::new(PostgresSource::new(spec)?)
+            }
+            Plugin::Etcd(spec) => {
+                let mut spec = spec.clone();
+                spec.run_base = state_dir.to_owned();
+                Box::new(EtcdSource::new(spec)?)
             }
         })
     }

@@ -9,6 +9,7 @@ mod chain;
 mod codecs;
 mod crash;
 mod dedup;
+mod etcd;
 mod find_diff;
 mod hostile;
 mod hostile_storage;

@@ -9,6 +9,7 @@
 // Test support: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod etcd;
 mod faulty;
 pub mod fuzz;
 pub mod mariadb;

@@ -21,10 +21,39 @@ use crate::id::Id;
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// A private directory for one run, removed when dropped.
+pub struct RunDir(PathBuf);
+
+impl RunDir {
+    /// `BASE/run-PID-RANDOM`, mode 0700.
+    pub fn new(base: &Path) -> Result<RunDir> {
+        let dir = base.join(format!(
+            "run-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        crate::fsutil::private_dir(&dir)
+            .map_err(|e| Error::io(format!("run directory {}", dir.display()), e))?;
+        Ok(RunDir(dir))
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
 
 /// What writes a stream into a restoring client's stdin.
 pub type Feed<'a> = &'a mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>;

@@ -10,6 +10,7 @@
 mod catalogue;
 mod command;
 mod estimate;
+pub mod etcd;
 mod excludes;
 pub mod mysql;
 mod pipeline;
@@ -19,7 +20,9 @@ mod source;
 mod walk;
 
 use super::chain;
-pub use command::{last_line, stream, CommandSource, CommandSpec, Streamed, CUT_NOTE, STDERR_TAIL};
+pub use command::{
+    last_line, stream, CommandSource, CommandSpec, Feed, RunDir, Streamed, CUT_NOTE, STDERR_TAIL,
+};
 pub use excludes::Excludes;
 pub use source::{Run, Source, StreamSource};
 pub use walk::FsSource;

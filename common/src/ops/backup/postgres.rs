@@ -9,11 +9,11 @@
 //! a `PGPASSFILE` in a private 0700 run directory that is removed when the
 //! run ends: the children get the file's path, never the password.
 
-use super::command::{stream, CommandSpec, Feed, CUT_NOTE};
+use super::command::{stream, CommandSpec, Feed, RunDir, CUT_NOTE};
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -36,34 +36,6 @@ pub struct PostgresSpec {
     pub timeout: Option<Duration>,
     /// Where the private run directory is made (the node's state directory).
     pub run_base: PathBuf,
-}
-
-/// A private directory for one run, removed when dropped.
-pub struct RunDir(PathBuf);
-
-impl RunDir {
-    /// `BASE/run-PID-RANDOM`, mode 0700.
-    pub fn new(base: &Path) -> Result<RunDir> {
-        let dir = base.join(format!(
-            "run-{}-{:016x}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
-        crate::fsutil::private_dir(&dir)
-            .map_err(|e| Error::io(format!("run directory {}", dir.display()), e))?;
-        Ok(RunDir(dir))
-    }
-
-    /// Its path.
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for RunDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// `\\` and `:` escaped for a pgpass line.
