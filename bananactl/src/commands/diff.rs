@@ -1,6 +1,7 @@
 //! `bananactl diff`: what changed between two snapshots.
 
-use super::find::{kind_name, push_name};
+use super::find::push_name;
+use super::ls::kind_name;
 use crate::exit::Status;
 use crate::output::Output;
 use crate::settings::Settings;

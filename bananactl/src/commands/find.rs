@@ -1,10 +1,11 @@
 //! `bananactl find`: which snapshots hold paths matching a pattern.
 
+use super::ls::{kind_name, type_char};
 use crate::exit::Status;
 use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
-use common::format::tree::{Node, NodeKind};
+use common::format::tree::Node;
 use common::format::Snapshot;
 use common::repo::walk::Limits;
 use common::repo::BlobReader;
@@ -56,32 +57,6 @@ impl Pattern {
     pub fn matches(&self, path: &[u8], name: &[u8]) -> bool {
         let subject = if self.full { path } else { name };
         self.glob.is_match(Path::new(OsStr::from_bytes(subject)))
-    }
-}
-
-/// `ls`'s type letter of an entry.
-pub(super) fn type_char(k: NodeKind) -> char {
-    match k {
-        NodeKind::Dir => 'd',
-        NodeKind::File => '-',
-        NodeKind::Symlink => 'l',
-        NodeKind::Fifo => 'p',
-        NodeKind::Chardev => 'c',
-        NodeKind::Blockdev => 'b',
-        NodeKind::Socket => 's',
-    }
-}
-
-/// The JSON name of an entry's type (as `ls --json` prints it).
-pub(super) fn kind_name(k: NodeKind) -> &'static str {
-    match k {
-        NodeKind::Dir => "dir",
-        NodeKind::File => "file",
-        NodeKind::Symlink => "symlink",
-        NodeKind::Fifo => "fifo",
-        NodeKind::Chardev => "chardev",
-        NodeKind::Blockdev => "blockdev",
-        NodeKind::Socket => "socket",
     }
 }
 

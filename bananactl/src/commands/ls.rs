@@ -26,7 +26,8 @@ pub struct LsCmd {
     pub keys: super::ReadKeyOpts,
 }
 
-fn type_char(k: NodeKind) -> char {
+/// `ls`'s type letter of an entry.
+pub(super) fn type_char(k: NodeKind) -> char {
     match k {
         NodeKind::Dir => 'd',
         NodeKind::File => '-',
@@ -50,7 +51,8 @@ fn mode_string(n: &Node) -> String {
     s
 }
 
-fn kind_name(k: NodeKind) -> &'static str {
+/// The JSON name of an entry's type.
+pub(super) fn kind_name(k: NodeKind) -> &'static str {
     match k {
         NodeKind::Dir => "dir",
         NodeKind::File => "file",

@@ -26,14 +26,8 @@ pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyh
     let mut total = 0;
     for (original, node) in &streams {
         let db = cmd.database.clone().unwrap_or_else(|| original.clone());
-        let mut feed = |w: &mut dyn Write| -> common::Result<()> {
-            for chunk in &node.content {
-                let data = reader.read(chunk)?;
-                w.write_all(&data)
-                    .map_err(|e| common::Error::io(format!("the client restoring '{db}'"), e))?;
-            }
-            Ok(())
-        };
+        let into = format!("the client restoring '{db}'");
+        let mut feed = |w: &mut dyn Write| write_stream(&mut reader, node, w, &into);
         match &job.plugin {
             Plugin::Mysql(spec) => {
                 let defaults = cmd.defaults_file.as_ref().unwrap_or(&spec.defaults_file);
@@ -95,14 +89,8 @@ pub fn etcd(
                 ),
             )
         })?;
-    let mut feed = |w: &mut dyn Write| -> common::Result<()> {
-        for chunk in &node.content {
-            let data = reader.read(chunk)?;
-            w.write_all(&data)
-                .map_err(|e| common::Error::io("the etcd snapshot file", e))?;
-        }
-        Ok(())
-    };
+    let mut feed =
+        |w: &mut dyn Write| write_stream(&mut reader, &node, w, "the etcd snapshot file");
     let st = common::ops::backup::etcd::restore(
         &s.state_dir,
         target,
@@ -188,4 +176,18 @@ fn database_job(s: &Settings, name: &str) -> anyhow::Result<crate::jobs::Job> {
         .into());
     }
     Ok(job)
+}
+
+/// Writes a stream's chunks, verified, to `w` (`into` names it in errors).
+fn write_stream(
+    reader: &mut BlobReader<'_>,
+    node: &Node,
+    w: &mut dyn Write,
+    into: &str,
+) -> common::Result<()> {
+    for chunk in &node.content {
+        let data = reader.read(chunk)?;
+        w.write_all(&data).map_err(|e| common::Error::io(into, e))?;
+    }
+    Ok(())
 }

@@ -110,6 +110,8 @@ fn start() -> Option<Postgres> {
             env: vec![],
         }],
     );
+    let line = format!("127.0.0.1:{port}:*:postgres:{SUPER_PASSWORD}\n");
+    crate::fsutil::write_private(&dir.join("pgpass"), line.as_bytes()).expect("pgpass");
     let s = Postgres { dir, port, bin };
     let deadline = Instant::now() + Duration::from_secs(60);
     while s.try_sql("postgres", "SELECT 1").is_err() {
@@ -171,7 +173,8 @@ impl Postgres {
             .arg("-p")
             .arg(self.port.to_string())
             .args(["-d", db, "-c", sql])
-            .env("PGPASSWORD", SUPER_PASSWORD)
+            // A file, not PGPASSWORD: tests watch every process's environment.
+            .env("PGPASSFILE", self.dir.join("pgpass"))
             .stdin(Stdio::null())
             .output()
             .map_err(|e| e.to_string())?;

@@ -55,6 +55,20 @@ impl Drop for RunDir {
     }
 }
 
+/// A database name usable as a stream's file name.
+pub(super) fn check_name(db: &str) -> Result<()> {
+    if db.is_empty() || db.contains('/') || db == "." || db == ".." || db.contains('\0') {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "database name '{}' cannot name a stream",
+                crate::humanize::printable(db)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// What writes a stream into a restoring client's stdin.
 pub type Feed<'a> = &'a mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>;
 

@@ -10,7 +10,7 @@
 //! host, port or socket; mode 0600) whose *path* is on the command line:
 //! the password is never in argv or the environment.
 
-use super::command::{stream, CommandSpec, Feed, CUT_NOTE};
+use super::command::{check_name, stream, CommandSpec, Feed, CUT_NOTE};
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
@@ -47,20 +47,6 @@ fn programs() -> (&'static str, &'static str) {
 
 fn defaults_arg(f: &Path) -> String {
     format!("--defaults-extra-file={}", f.display())
-}
-
-/// A database name usable as a stream's file name.
-fn check_name(db: &str) -> Result<()> {
-    if db.is_empty() || db.contains('/') || db == "." || db == ".." || db.contains('\0') {
-        return Err(Error::new(
-            ErrorKind::BadInput,
-            format!(
-                "database name '{}' cannot name a stream",
-                crate::humanize::printable(db)
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Runs one query with the client and returns its rows (tab-separated).

@@ -9,7 +9,7 @@
 //! a `PGPASSFILE` in a private 0700 run directory that is removed when the
 //! run ends: the children get the file's path, never the password.
 
-use super::command::{stream, CommandSpec, Feed, RunDir, CUT_NOTE};
+use super::command::{check_name, stream, CommandSpec, Feed, RunDir, CUT_NOTE};
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
@@ -81,20 +81,6 @@ impl PostgresSpec {
             "-w".into(),
         ]
     }
-}
-
-/// A database name usable as a stream's file name.
-fn check_name(db: &str) -> Result<()> {
-    if db.is_empty() || db.contains('/') || db == "." || db == ".." || db.contains('\0') {
-        return Err(Error::new(
-            ErrorKind::BadInput,
-            format!(
-                "database name '{}' cannot name a stream",
-                crate::humanize::printable(db)
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Runs `program args` with only `PATH` and `env`; its stdout, or an error
