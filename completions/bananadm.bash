@@ -88,6 +88,9 @@ _bananadm() {
             bananadm__subcmd__help__subcmd__node,rotate)
                 cmd="bananadm__subcmd__help__subcmd__node__subcmd__rotate"
                 ;;
+            bananadm__subcmd__help__subcmd__node,secret)
+                cmd="bananadm__subcmd__help__subcmd__node__subcmd__secret"
+                ;;
             bananadm__subcmd__help__subcmd__node,show)
                 cmd="bananadm__subcmd__help__subcmd__node__subcmd__show"
                 ;;
@@ -118,6 +121,9 @@ _bananadm() {
             bananadm__subcmd__node,rotate)
                 cmd="bananadm__subcmd__node__subcmd__rotate"
                 ;;
+            bananadm__subcmd__node,secret)
+                cmd="bananadm__subcmd__node__subcmd__secret"
+                ;;
             bananadm__subcmd__node,show)
                 cmd="bananadm__subcmd__node__subcmd__show"
                 ;;
@@ -135,6 +141,9 @@ _bananadm() {
                 ;;
             bananadm__subcmd__node__subcmd__help,rotate)
                 cmd="bananadm__subcmd__node__subcmd__help__subcmd__rotate"
+                ;;
+            bananadm__subcmd__node__subcmd__help,secret)
+                cmd="bananadm__subcmd__node__subcmd__help__subcmd__secret"
                 ;;
             bananadm__subcmd__node__subcmd__help,show)
                 cmd="bananadm__subcmd__node__subcmd__help__subcmd__show"
@@ -450,7 +459,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__help__subcmd__node)
-            opts="add list show rotate remove"
+            opts="add list show rotate remove secret"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -506,6 +515,20 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__help__subcmd__node__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__node__subcmd__secret)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -632,7 +655,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version add list show rotate remove help"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version add list show rotate remove secret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -720,7 +743,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node__subcmd__help)
-            opts="add list show rotate remove help"
+            opts="add list show rotate remove secret help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -790,6 +813,20 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__node__subcmd__help__subcmd__secret)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -892,6 +929,44 @@ _bananadm() {
                 return 0
             fi
             case "${prev}" in
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__node__subcmd__secret)
+            opts="-v -h -V --from-file --replace --remove --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --vault-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -78,22 +78,23 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "init" -d 'Enable KV v2 and AppRole and write the admin policy; a second run changes nothing'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the minimal admin policy (use it instead of a root token)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l vault-addr -d 'Vault\'s address' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l mount -d 'KV v2 mount Banana uses' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -l json -d 'Machine output: one JSON object per line'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -s v -l verbose -d 'More detail on stderr'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -s h -l help -d 'Print help'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -s V -l version -d 'Print version'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "list" -d 'List enrolled nodes'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "show" -d 'Show a node (no secrets)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "list" -d 'List enrolled nodes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "show" -d 'Show a node (no secrets)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "secret" -d 'Store a job\'s credentials (database, plugin) in the node\'s agent secret'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l storage -d 'The node\'s repository location (stored in its agent secret): a directory, s3://HOST[:PORT]/BUCKET/PREFIX[?region=..&path_style=true&tls=false], or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX[?auth=v1|v3&tls=false&region=..]' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l storage-credentials -d 'The node\'s storage credential: a TOML file, mode 0600, with `access_key` and `secret_key` (S3), `user` and `key` (Swift v1), or `user`, `password`, `project` (Keystone v3); stored in its agent and restore secrets, never on the node' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l collector -d 'The watch tower\'s URL, where the node sends its status' -r
@@ -152,11 +153,25 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -l from-file -d 'The credentials (\'-\' reads stdin): for mysql a client defaults file ([client] user, password, host, port), for postgres the password, for a plugin what it reads from BANANA_SECRET_FILE' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -l replace -d 'Replace credentials the job already has'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -l remove -d 'Remove the job\'s credentials (older versions stay in the KV secret\'s history until Vault drops them)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -s V -l version -d 'Print version'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "list" -d 'List enrolled nodes'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a node (no secrets)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "secret" -d 'Store a job\'s credentials (database, plugin) in the node\'s agent secret'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
@@ -260,6 +275,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "show" -d 'Show a node (no secrets)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "secret" -d 'Store a job\'s credentials (database, plugin) in the node\'s agent secret'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from restore" -f -a "grant" -d 'Issue a restore grant for a node'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from breakglass" -f -a "keygen" -d 'Make a break-glass key: prints the identity ONCE (store it offline); Vault keeps only the public half'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from breakglass" -f -a "add" -d 'Add an existing age recipient (its identity already kept offline)'

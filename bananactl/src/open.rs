@@ -26,6 +26,8 @@ pub struct Opened {
     pub session: Option<common::vault::Session>,
     /// The watch tower's URL from Vault (enrolled nodes).
     pub collector: Option<String>,
+    /// The node's job credentials from Vault (`bananadm node secret`).
+    pub job_secrets: crate::commands::backup::JobSecrets,
 }
 
 /// Where read commands get the restore half of the key.
@@ -105,6 +107,7 @@ fn open_at(
         envelopes: Vec::new(),
         session: None,
         collector: None,
+        job_secrets: Default::default(),
     })
 }
 
@@ -229,14 +232,7 @@ fn open_vault(
     // The break-glass envelopes live in the repository (write-once objects);
     // only a writing command stores them: reading never writes.
     if !matches!(create, Create::No) {
-        for env in &agent.envelopes {
-            let bytes = env.as_bytes();
-            repo.backend().write(
-                common::backend::Kind::Key,
-                &common::Id::of_object(bytes).to_hex(),
-                bytes,
-            )?;
-        }
+        store_envelopes(&repo, &agent.envelopes)?;
     }
     Ok(Opened {
         repo,
@@ -245,7 +241,21 @@ fn open_vault(
         envelopes: agent.envelopes,
         session: Some(session),
         collector: agent.collector,
+        job_secrets: agent.job_secrets,
     })
+}
+
+/// Stores the break-glass key envelopes (write-once `keys/` objects).
+fn store_envelopes(repo: &Repository, envelopes: &[String]) -> anyhow::Result<()> {
+    for env in envelopes {
+        let bytes = env.as_bytes();
+        repo.backend().write(
+            common::backend::Kind::Key,
+            &common::Id::of_object(bytes).to_hex(),
+            bytes,
+        )?;
+    }
+    Ok(())
 }
 
 /// Held while this node creates a repository on first use (`flock` on
@@ -424,6 +434,7 @@ fn open_envelope(
                             envelopes: Vec::new(),
                             session: None,
                             collector: None,
+                            job_secrets: Default::default(),
                         })
                     }
                     Err(e) => last_err = Some(e),

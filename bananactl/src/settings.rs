@@ -59,6 +59,9 @@ pub struct FileConfig {
     pub every: Option<String>,
     /// How often a long run tells the tower it is still going (default `5m`).
     pub heartbeat: Option<String>,
+    /// Directories searched for external plugins (`banana-plugin-NAME`),
+    /// in order; default `/usr/local/lib/banana/plugins`, `/usr/lib/banana/plugins`.
+    pub plugin_path: Option<Vec<PathBuf>>,
 }
 
 /// The config's `job` key: a default job name, or `[[job]]` tables.
@@ -244,6 +247,17 @@ impl Settings {
         crate::jobs::check_all(&self.file.job.tables).unwrap_or_default()
     }
 
+    /// Where external plugins are looked for.
+    pub fn plugin_path(&self) -> Vec<PathBuf> {
+        match &self.file.plugin_path {
+            Some(p) => p.clone(),
+            None => crate::jobs::plugins::DEFAULT_PLUGIN_PATH
+                .iter()
+                .map(PathBuf::from)
+                .collect(),
+        }
+    }
+
     /// "config file PATH", or "the configuration" without a file.
     pub fn config_name(&self) -> String {
         match &self.config_path {
@@ -333,7 +347,7 @@ mod tests {
         assert!(cfg.repo.is_some());
         let jobs = crate::jobs::check_all(&cfg.job.tables).unwrap();
         let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
-        assert_eq!(names, ["etc", "ldap"]);
+        assert_eq!(names, ["etc", "ldap", "shop-db", "pg", "etcd"]);
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "repo = \"/x\"\nrepository = \"/y\"\n").unwrap();
         let err = format!("{:#}", load_file(&bad).unwrap_err());

@@ -24,6 +24,17 @@ pub fn valid_node_name(name: &str) -> Result<()> {
     }
 }
 
+/// Whether `name` is a valid job name: letters, digits, `.`, `_`, `-`, at
+/// most 64, not starting with `.`.
+pub fn valid_job_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && !name.starts_with('.')
+}
+
 /// Whether `url` is plain `http` to a host other than loopback: where a
 /// secret (an enrolment code, a token, a status) would cross the network in
 /// clear. Unparsable URLs count.

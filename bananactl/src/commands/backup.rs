@@ -83,14 +83,22 @@ pub fn read_exclude_file(p: &Path) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
+/// A Vault node's job credentials, by job name.
+pub type JobSecrets = std::collections::BTreeMap<String, common::vault::Secret>;
+
+/// Builds a run's source from the node's job credentials.
+pub type MakeSource<'a> =
+    Box<dyn FnOnce(Option<&JobSecrets>) -> anyhow::Result<Box<dyn Source>> + 'a>;
+
 /// One backup run of a job: what `backup` and `run` share.
 pub struct Plan<'a> {
     /// The job's name.
     pub job: String,
     /// The plugin's name.
-    pub plugin: &'static str,
-    /// Builds the source (errors here are reported as a failed run).
-    pub source: Box<dyn FnOnce() -> anyhow::Result<Box<dyn Source>> + 'a>,
+    pub plugin: &'a str,
+    /// Builds the source from the node's job credentials in Vault (`None`:
+    /// not a Vault node); errors here are reported as a failed run.
+    pub source: MakeSource<'a>,
     /// Snapshot tags.
     pub tags: Vec<String>,
     /// `--host`.
@@ -164,7 +172,7 @@ impl BackupCmd {
         let plan = Plan {
             job,
             plugin: if self.stdin { "stdin" } else { "fs" },
-            source: Box::new(move || -> anyhow::Result<Box<dyn Source>> {
+            source: Box::new(move |_| -> anyhow::Result<Box<dyn Source>> {
                 Ok(if self.stdin {
                     Box::new(StreamSource::new(
                         Box::new(std::io::stdin()),
@@ -260,7 +268,8 @@ pub fn execute(s: &Settings, out: &Output, plan: Plan<'_>) -> anyhow::Result<Ran
         timeout: plan.timeout,
         ..BackupOptions::new(source)
     };
-    let result = (plan.source)().and_then(|source| {
+    let secrets = opened.session.as_ref().map(|_| &opened.job_secrets);
+    let result = (plan.source)(secrets).and_then(|source| {
         backup(repo, opts(source), &obs, &progress, &mut committed).map_err(anyhow::Error::from)
     });
     obs.finish();

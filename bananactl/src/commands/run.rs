@@ -78,7 +78,14 @@ fn run_locked(
     let plan = Plan {
         job: job.name.clone(),
         plugin: job.plugin.name(),
-        source: Box::new(move || job.source(&global, &s.state_dir)),
+        source: Box::new(move |secrets| {
+            job.source(&crate::jobs::SourceCtx {
+                excludes: &global,
+                state_dir: &s.state_dir,
+                plugin_path: &s.plugin_path(),
+                secrets,
+            })
+        }),
         tags: job.tags.clone(),
         host: flags.and_then(|f| f.host.clone()),
         expect: expect(s, job, start),

@@ -6,7 +6,7 @@ use crate::jobs::Plugin;
 use crate::output::{bytes, Output};
 use crate::settings::Settings;
 use common::format::tree::{Node, NodeKind};
-use common::ops::backup::{mysql, postgres};
+use common::ops::backup::{external, mysql, postgres};
 use common::repo::BlobReader;
 use common::{Error, ErrorKind};
 use serde_json::json;
@@ -17,18 +17,44 @@ pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyh
     let name = cmd.filter.job.as_deref().unwrap_or_default();
     let job = database_job(s, name)?;
     let opened = super::open_read(s, &cmd.keys)?;
+    // A job with credentials in Vault restores with them unless given an
+    // admin's defaults file: the node logs in for them as for a backup.
+    let secret = match (job.vault_credentials, &cmd.defaults_file) {
+        (true, None) => {
+            let secrets = node_secrets(s)?;
+            job.secret_file(&s.state_dir, Some(&secrets))?
+        }
+        _ => None,
+    };
+    let plugin = match &secret {
+        Some(f) => job.plugin.with_secret_file(f.path()),
+        None => job.plugin.clone(),
+    };
     let (repo, key) = (&opened.repo, &opened.restore);
     let (id, snap) = cmd.filter.resolve(repo, &cmd.snapshot, Some(out))?;
     let loaded = repo.load_index()?;
     let mut reader = BlobReader::new(repo, &loaded.index, key)?;
-    let streams = streams(&mut reader, &snap.tree, cmd.database.is_some(), &id)?;
+    let external = matches!(plugin, Plugin::External(_));
+    let streams = streams(
+        &mut reader,
+        &snap.tree,
+        cmd.database.is_some(),
+        &id,
+        external,
+    )?;
     let mut restored = Vec::new();
     let mut total = 0;
     for (original, node) in &streams {
         let db = cmd.database.clone().unwrap_or_else(|| original.clone());
         let into = format!("the client restoring '{db}'");
         let mut feed = |w: &mut dyn Write| write_stream(&mut reader, node, w, &into);
-        match &job.plugin {
+        match &plugin {
+            Plugin::External(spec) => {
+                let mut spec = spec.clone();
+                spec.run_base = s.state_dir.clone();
+                spec.search = s.plugin_path();
+                external::restore(&spec, original, cmd.database.as_deref(), &mut feed)?;
+            }
             Plugin::Mysql(spec) => {
                 let defaults = cmd.defaults_file.as_ref().unwrap_or(&spec.defaults_file);
                 mysql::restore(defaults, &db, &mut feed)?;
@@ -119,13 +145,18 @@ fn streams(
     tree: &common::Id,
     rename: bool,
     id: &common::Id,
+    all: bool,
 ) -> anyhow::Result<Vec<(String, Node)>> {
     let mut streams: Vec<(String, Node)> = Vec::new();
     for n in reader.tree(tree)?.nodes {
         let file = String::from_utf8_lossy(&n.name).into_owned();
-        let db = [".sql", ".pgdump"]
-            .iter()
-            .find_map(|x| file.strip_suffix(x));
+        let db = if all {
+            Some(file.as_str())
+        } else {
+            [".sql", ".pgdump"]
+                .iter()
+                .find_map(|x| file.strip_suffix(x))
+        };
         if let (NodeKind::File, Some(db)) = (n.kind, db) {
             streams.push((db.to_owned(), n));
         }
@@ -164,7 +195,10 @@ fn database_job(s: &Settings, name: &str) -> anyhow::Result<crate::jobs::Job> {
         )
         .hint("--to-server restores into the server a configured database job names")
     })?;
-    if !matches!(job.plugin, Plugin::Mysql(_) | Plugin::Postgres(_)) {
+    if !matches!(
+        job.plugin,
+        Plugin::Mysql(_) | Plugin::Postgres(_) | Plugin::External(_)
+    ) {
         return Err(Error::new(
             ErrorKind::BadInput,
             format!(
@@ -176,6 +210,20 @@ fn database_job(s: &Settings, name: &str) -> anyhow::Result<crate::jobs::Job> {
         .into());
     }
     Ok(job)
+}
+
+/// The node's job credentials, read with its own Vault login.
+fn node_secrets(s: &Settings) -> anyhow::Result<crate::commands::backup::JobSecrets> {
+    let creds = s.vault_node()?.ok_or_else(|| {
+        Error::new(
+            ErrorKind::BadInput,
+            "this job's credentials are in Vault, but this node is not enrolled",
+        )
+        .hint("give an admin's client file with --defaults-file")
+    })?;
+    let session = common::vault::Session::login(&creds)?;
+    let (agent, _) = session.agent()?;
+    Ok(agent.job_secrets)
 }
 
 /// Writes a stream's chunks, verified, to `w` (`into` names it in errors).

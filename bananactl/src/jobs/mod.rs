@@ -1,10 +1,12 @@
 //! Jobs: the `[[job]]` tables of the agent config, checked into [`Job`]s,
 //! their schedules ([`schedule`]) and their node-local state ([`state`]).
 
+pub mod plugins;
 pub mod schedule;
 pub mod state;
 
 use common::ops::backup::etcd::{EtcdSource, EtcdSpec};
+use common::ops::backup::external::{ExternalSource, ExternalSpec};
 use common::ops::backup::mysql::{MysqlSource, MysqlSpec};
 use common::ops::backup::postgres::{PostgresSource, PostgresSpec};
 use common::ops::backup::{CommandSource, CommandSpec, FsSource, Source};
@@ -75,6 +77,12 @@ pub struct JobTable {
     pub globals: Option<bool>,
     /// `etcd`: client URLs (the snapshot comes from the first).
     pub endpoints: Option<Vec<String>>,
+    /// `"vault"`: the job's credentials come from the node's agent secret
+    /// (`bananadm node secret NODE JOB --from-file F`), written for each run
+    /// to a 0600 file in a private run directory.
+    pub credentials: Option<String>,
+    /// An external plugin's options, handed to it as JSON (not for secrets).
+    pub options: Option<toml::Table>,
 }
 
 /// What a job reads.
@@ -101,6 +109,8 @@ pub enum Plugin {
     Postgres(PostgresSpec),
     /// An etcd snapshot.
     Etcd(EtcdSpec),
+    /// An external `banana-plugin-NAME`.
+    External(ExternalSpec),
 }
 
 impl Plugin {
@@ -108,18 +118,19 @@ impl Plugin {
     pub fn run_timeout(&self) -> Option<Duration> {
         match self {
             Plugin::Fs { timeout, .. } => *timeout,
-            Plugin::Command(_) | Plugin::Mysql(_) | Plugin::Postgres(_) | Plugin::Etcd(_) => None,
+            _ => None,
         }
     }
 
     /// The plugin's name.
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             Plugin::Fs { .. } => "fs",
             Plugin::Command(_) => "command",
             Plugin::Mysql(_) => "mysql",
             Plugin::Postgres(_) => "postgres",
             Plugin::Etcd(_) => "etcd",
+            Plugin::External(s) => &s.plugin,
         }
     }
 }
@@ -137,6 +148,8 @@ pub struct Job {
     pub jitter: u64,
     /// Tags.
     pub tags: Vec<String>,
+    /// Its credentials come from Vault (`credentials = "vault"`).
+    pub vault_credentials: bool,
 }
 
 /// How one run of a job ended, as its state records it.
@@ -194,12 +207,7 @@ pub fn duration(secs: u64) -> String {
 
 /// Whether `name` is a valid job name.
 pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-        && !name.starts_with('.')
+    common::names::valid_job_name(name)
 }
 
 /// Longest `every`, `timeout` or `jitter`.
@@ -249,30 +257,14 @@ impl JobTable {
             schedule,
             jitter,
             tags: self.tags.clone(),
+            vault_credentials: self.vault_credentials(&n)?,
         })
     }
 
     fn plugin(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
-        let stray = |keys: &[(&str, bool)]| -> Result<(), String> {
-            match keys.iter().find(|(_, set)| *set) {
-                Some((k, _)) => Err(format!(
-                    "job '{n}': '{k}' does not apply to plugin '{}'",
-                    self.plugin
-                )),
-                None => Ok(()),
-            }
-        };
         match self.plugin.as_str() {
             "fs" => {
-                stray(&[
-                    ("command", !self.command.is_empty()),
-                    ("stream", self.stream.is_some()),
-                    ("env", !self.env.is_empty()),
-                    ("defaults_file", self.defaults_file.is_some()),
-                    ("databases", self.databases.is_some()),
-                    ("host", self.host.is_some()),
-                    ("password_file", self.password_file.is_some()),
-                ])?;
+                self.only(n, &["paths", "exclude", "exclude_file", "one_file_system"])?;
                 if self.paths.is_empty() {
                     return Err(format!(
                         "job '{n}': plugin 'fs' needs paths = [\"/etc\", ...]"
@@ -290,16 +282,7 @@ impl JobTable {
                 })
             }
             "command" => {
-                stray(&[
-                    ("paths", !self.paths.is_empty()),
-                    ("exclude", !self.exclude.is_empty()),
-                    ("exclude_file", !self.exclude_file.is_empty()),
-                    ("one_file_system", self.one_file_system),
-                    ("defaults_file", self.defaults_file.is_some()),
-                    ("databases", self.databases.is_some()),
-                    ("host", self.host.is_some()),
-                    ("password_file", self.password_file.is_some()),
-                ])?;
+                self.only(n, &["command", "stream", "env", "credentials"])?;
                 if self.command.first().is_none_or(|c| c.is_empty()) {
                     return Err(format!(
                         "job '{n}': plugin 'command' needs command = [\"program\", \"arg\", ...]"
@@ -313,6 +296,7 @@ impl JobTable {
                     )),
                     env: self.env.clone().into_iter().collect(),
                     label: "command".into(),
+                    cwd: None,
                 };
                 CommandSource::new(spec.clone()).map_err(|e| format!("job '{n}': {e}"))?;
                 Ok(Plugin::Command(spec))
@@ -320,120 +304,8 @@ impl JobTable {
             "mysql" => self.mysql(n, timeout),
             "postgres" => self.postgres(n, timeout),
             "etcd" => self.etcd(n, timeout),
-            other => Err(format!(
-                "job '{n}': unknown plugin '{}' (available: fs, command, mysql, postgres, etcd)",
-                common::humanize::printable(other)
-            )),
+            _ => self.external(n, timeout),
         }
-    }
-}
-
-impl JobTable {
-    /// A database plugin's table: no file or command keys, and none of
-    /// `other`'s keys.
-    fn database_keys(&self, n: &str, plugin: &str, other: &[(&str, bool)]) -> Result<(), String> {
-        let mut stray = vec![
-            ("paths", !self.paths.is_empty()),
-            ("exclude", !self.exclude.is_empty()),
-            ("exclude_file", !self.exclude_file.is_empty()),
-            ("one_file_system", self.one_file_system),
-            ("command", !self.command.is_empty()),
-            ("stream", self.stream.is_some()),
-            ("env", !self.env.is_empty()),
-        ];
-        stray.extend_from_slice(other);
-        if let Some((k, _)) = stray.iter().find(|(_, set)| *set) {
-            return Err(format!(
-                "job '{n}': '{k}' does not apply to plugin '{plugin}'"
-            ));
-        }
-        if self.databases.as_ref().is_some_and(|d| d.is_empty()) {
-            return Err(format!(
-                "job '{n}': databases is empty (leave it out for all databases)"
-            ));
-        }
-        Ok(())
-    }
-
-    fn etcd(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
-        self.database_keys(
-            n,
-            "etcd",
-            &[
-                ("defaults_file", self.defaults_file.is_some()),
-                ("databases", self.databases.is_some()),
-                ("host", self.host.is_some()),
-                ("port", self.port.is_some()),
-                ("user", self.user.is_some()),
-                ("password_file", self.password_file.is_some()),
-                ("globals", self.globals.is_some()),
-            ],
-        )?;
-        let spec = EtcdSpec {
-            endpoints: self.endpoints.clone().unwrap_or_default(),
-            timeout: Some(Duration::from_secs(
-                timeout.unwrap_or(DEFAULT_PROGRAM_TIMEOUT),
-            )),
-            run_base: PathBuf::new(),
-        };
-        EtcdSource::new(spec.clone()).map_err(|e| format!("job '{n}': {e}"))?;
-        Ok(Plugin::Etcd(spec))
-    }
-
-    fn postgres(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
-        self.database_keys(
-            n,
-            "postgres",
-            &[("defaults_file", self.defaults_file.is_some())],
-        )?;
-        let spec = PostgresSpec {
-            host: self.host.clone().unwrap_or_else(|| "127.0.0.1".into()),
-            port: self.port.unwrap_or(5432),
-            user: self.user.clone().unwrap_or_else(|| "postgres".into()),
-            password_file: self.password_file.clone(),
-            databases: self.databases.clone(),
-            globals: self.globals.unwrap_or(self.databases.is_none()),
-            timeout: Some(Duration::from_secs(
-                timeout.unwrap_or(DEFAULT_PROGRAM_TIMEOUT),
-            )),
-            run_base: PathBuf::new(),
-        };
-        PostgresSource::new(spec.clone()).map_err(|e| format!("job '{n}': {e}"))?;
-        Ok(Plugin::Postgres(spec))
-    }
-
-    fn mysql(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
-        self.database_keys(
-            n,
-            "mysql",
-            &[
-                ("host", self.host.is_some()),
-                ("port", self.port.is_some()),
-                ("user", self.user.is_some()),
-                ("password_file", self.password_file.is_some()),
-                ("globals", self.globals.is_some()),
-                ("endpoints", self.endpoints.is_some()),
-            ],
-        )?;
-        let Some(defaults_file) = self.defaults_file.clone() else {
-            return Err(format!(
-                "job '{n}': plugin 'mysql' needs defaults_file = \"/etc/banana/mysql.cnf\" (a 0600 [client] file with user and password)"
-            ));
-        };
-        if self.databases.as_ref().is_some_and(|d| d.is_empty()) {
-            return Err(format!(
-                "job '{n}': databases is empty (leave it out for all databases)"
-            ));
-        }
-        let spec = MysqlSpec {
-            defaults_file,
-            databases: self.databases.clone(),
-            timeout: Some(Duration::from_secs(
-                timeout.unwrap_or(DEFAULT_PROGRAM_TIMEOUT),
-            )),
-        };
-        MysqlSource::new(spec.clone()).map_err(|e| format!("job '{n}': {e}"))?;
-        Ok(Plugin::Mysql(spec))
     }
 }
 
@@ -451,14 +323,77 @@ pub fn check_all(tables: &[JobTable]) -> Result<Vec<Job>, String> {
     Ok(jobs)
 }
 
+/// What a job's source needs from the run.
+pub struct SourceCtx<'a> {
+    /// The config's exclude globs.
+    pub excludes: &'a [String],
+    /// The node's state directory (private run directories go there).
+    pub state_dir: &'a std::path::Path,
+    /// Where external plugins are looked for.
+    pub plugin_path: &'a [PathBuf],
+    /// The node's job credentials from Vault; `None`: not a Vault node.
+    pub secrets: Option<&'a BTreeMap<String, common::vault::Secret>>,
+}
+
+/// A source that holds its credentials file until it has read.
+struct WithSecret {
+    inner: Box<dyn Source>,
+    _file: plugins::SecretFile,
+}
+
+impl Source for WithSecret {
+    fn paths(&self) -> Vec<Vec<u8>> {
+        self.inner.paths()
+    }
+
+    fn read(
+        self: Box<Self>,
+        run: &mut common::ops::backup::Run<'_, '_, '_>,
+    ) -> common::Result<common::Id> {
+        let WithSecret { inner, _file } = *self;
+        inner.read(run)
+    }
+}
+
 impl Job {
-    /// The source this job reads; `global_excludes` are the config's.
-    pub fn source(
+    /// The job's credentials from Vault, written to a private file; `None`
+    /// for a job without `credentials = "vault"`.
+    pub fn secret_file(
         &self,
-        global_excludes: &[String],
         state_dir: &std::path::Path,
-    ) -> anyhow::Result<Box<dyn Source>> {
-        Ok(match &self.plugin {
+        secrets: Option<&BTreeMap<String, common::vault::Secret>>,
+    ) -> anyhow::Result<Option<plugins::SecretFile>> {
+        if !self.vault_credentials {
+            return Ok(None);
+        }
+        let name = &self.name;
+        let Some(secrets) = secrets else {
+            return Err(common::Error::new(
+                common::ErrorKind::BadInput,
+                format!("job '{name}' takes its credentials from Vault (credentials = \"vault\"), but this node is not enrolled"),
+            )
+            .hint("enrol it (bananactl enroll), or give the job its credentials in a file")
+            .into());
+        };
+        let Some(secret) = secrets.get(name) else {
+            return Err(common::Error::new(
+                common::ErrorKind::BadInput,
+                format!("job '{name}' takes its credentials from Vault, but the node's agent secret holds none for it"),
+            )
+            .hint(format!("store them: bananadm node secret NODE {name} --from-file FILE"))
+            .into());
+        };
+        Ok(Some(plugins::SecretFile::new(state_dir, secret)?))
+    }
+
+    /// The source this job reads.
+    pub fn source(&self, ctx: &SourceCtx<'_>) -> anyhow::Result<Box<dyn Source>> {
+        let file = self.secret_file(ctx.state_dir, ctx.secrets)?;
+        let plugin = match &file {
+            Some(f) => self.plugin.with_secret_file(f.path()),
+            None => self.plugin.clone(),
+        };
+        let source: Box<dyn Source> = match plugin {
             Plugin::Fs {
                 paths,
                 exclude,
@@ -466,25 +401,35 @@ impl Job {
                 one_file_system,
                 ..
             } => {
-                let mut ex = global_excludes.to_vec();
+                let mut ex = ctx.excludes.to_vec();
                 ex.extend(exclude.iter().cloned());
-                for f in exclude_file {
+                for f in &exclude_file {
                     ex.extend(crate::commands::backup::read_exclude_file(f)?);
                 }
-                Box::new(FsSource::new(paths, &ex, *one_file_system)?)
+                Box::new(FsSource::new(&paths, &ex, one_file_system)?)
             }
-            Plugin::Command(spec) => Box::new(CommandSource::new(spec.clone())?),
-            Plugin::Mysql(spec) => Box::new(MysqlSource::new(spec.clone())?),
-            Plugin::Postgres(spec) => {
-                let mut spec = spec.clone();
-                spec.run_base = state_dir.to_owned();
+            Plugin::Command(spec) => Box::new(CommandSource::new(spec)?),
+            Plugin::Mysql(spec) => Box::new(MysqlSource::new(spec)?),
+            Plugin::Postgres(mut spec) => {
+                spec.run_base = ctx.state_dir.to_owned();
                 Box::new(PostgresSource::new(spec)?)
             }
-            Plugin::Etcd(spec) => {
-                let mut spec = spec.clone();
-                spec.run_base = state_dir.to_owned();
+            Plugin::Etcd(mut spec) => {
+                spec.run_base = ctx.state_dir.to_owned();
                 Box::new(EtcdSource::new(spec)?)
             }
+            Plugin::External(mut spec) => {
+                spec.run_base = ctx.state_dir.to_owned();
+                spec.search = ctx.plugin_path.to_vec();
+                Box::new(ExternalSource::new(spec)?)
+            }
+        };
+        Ok(match file {
+            Some(f) => Box::new(WithSecret {
+                inner: source,
+                _file: f,
+            }),
+            None => source,
         })
     }
 }
@@ -538,7 +483,11 @@ timeout = "1h"
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"etc\"]", "not absolute"),
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\ncommand = [\"x\"]", "'command' does not apply"),
             ("name = \"a\"\nplugin = \"command\"", "needs command"),
-            ("name = \"a\"\nplugin = \"mongodb\"", "unknown plugin 'mongodb'"),
+            ("name = \"a\"\nplugin = \"Mongo DB\"", "unknown plugin 'Mongo DB'"),
+            ("name = \"a\"\nplugin = \"ldap\"\npaths = [\"/\"]", "'paths' does not apply to plugin 'ldap'"),
+            ("name = \"a\"\nplugin = \"mysql\"\ncredentials = \"file\"", "the only value is \"vault\""),
+            ("name = \"a\"\nplugin = \"mysql\"\ncredentials = \"vault\"\ndefaults_file = \"/x\"", "not both"),
+            ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\ncredentials = \"vault\"", "'credentials' does not apply"),
             ("name = \"a\"\nplugin = \"mysql\"", "needs defaults_file"),
             ("name = \"a\"\nplugin = \"etcd\"", "no endpoints"),
             ("name = \"a\"\nplugin = \"postgres\"\ndefaults_file = \"/x\"", "'defaults_file' does not apply"),

@@ -18,6 +18,7 @@ mod jobs;
 mod keys;
 mod mysql;
 mod output;
+mod plugins;
 mod postgres;
 mod roundtrip;
 mod s3;

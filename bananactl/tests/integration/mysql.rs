@@ -301,3 +301,110 @@ fn a_dump_taken_while_money_moves_restores_an_unchanged_total() {
         total
     );
 }
+
+/// `bytes_stored` of a backup's JSON summary.
+fn stored(r: &Run) -> u64 {
+    r.summary()["bytes_stored"].as_u64().unwrap()
+}
+
+/// Acceptance 5, small (bench/databases.sh runs 200 MB): a second daily
+/// dump with 1 % of the rows changed, in one id range and to values of
+/// another length, stores under 10 % of the first.
+#[test]
+fn a_second_dump_with_one_percent_changed_stores_under_a_tenth() {
+    let Some(m) = mariadb::server() else { return };
+    let env = Env::new();
+    let db = db_name("dedup");
+    m.sql(&format!(
+        "CREATE DATABASE {db}; USE {db};
+         CREATE TABLE t (id INT PRIMARY KEY, a CHAR(32), b VARCHAR(200)) ENGINE=InnoDB;
+         INSERT INTO t SELECT seq, MD5(seq), CONCAT(SHA2(seq, 256), '-', seq * 7) FROM seq_1_to_700000;"
+    ));
+    let (backup, _) = users(m, &env, "dedup-pass");
+    job(&env, "dedup", &backup, &[&db]);
+    let first = jrun(&env, &["--json", "backup", "--job", "dedup"]).ok();
+    m.sql(&format!(
+        "UPDATE {db}.t SET b = CONCAT('changed-', b) WHERE id BETWEEN 350001 AND 357000"
+    ));
+    let second = jrun(&env, &["--json", "backup", "--job", "dedup"]).ok();
+    let (s1, s2) = (stored(&first), stored(&second));
+    eprintln!(
+        "mysql dedup: first {s1} B stored, second {s2} B ({:.1} %)",
+        100.0 * s2 as f64 / s1 as f64
+    );
+    assert!(s1 > 10 << 20, "first dump stored {s1} B");
+    assert!(
+        s2 * 10 < s1,
+        "second dump stored {s2} B of the first's {s1} B"
+    );
+}
+
+/// Acceptance 4: the server killed mid-dump fails the job in one line, and
+/// `latest` still gives the last good dump.
+#[test]
+fn a_server_killed_mid_dump_fails_the_job_and_latest_keeps_the_good_dump() {
+    let Some(m) = mariadb::private() else { return };
+    let env = Env::new();
+    let db = "crash";
+    m.sql(&format!(
+        "CREATE DATABASE {db}; USE {db};
+         CREATE TABLE t (id INT PRIMARY KEY, b VARCHAR(200)) ENGINE=InnoDB;
+         INSERT INTO t SELECT seq, CONCAT(SHA2(seq, 256), SHA2(seq + 1, 256)) FROM seq_1_to_400000;"
+    ));
+    let (backup, _) = users(&m, &env, "crash-pass");
+    job(&env, "crash", &backup, &[db]);
+    jrun(&env, &["backup", "--job", "crash"]).ok();
+    // Run again; once the dump has written 4 MiB, kill the server.
+    let mut c = env.cmd(&["backup", "--job", "crash"]);
+    c.env("BANANA_CONFIG", env.path("jobs.toml"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let killed = loop {
+        let dumping = std::fs::read_dir("/proc").unwrap().flatten().find_map(|p| {
+            let cmd = std::fs::read(p.path().join("cmdline")).ok()?;
+            let is_dump = cmd.starts_with(b"mariadb-dump") || cmd.starts_with(b"mysqldump");
+            let ours = cmd
+                .windows(backup.as_os_str().len())
+                .any(|w| w == backup.as_os_str().as_encoded_bytes());
+            let io = std::fs::read_to_string(p.path().join("io")).ok()?;
+            let written: u64 = io
+                .lines()
+                .find_map(|l| l.strip_prefix("wchar: "))?
+                .parse()
+                .ok()?;
+            (is_dump && ours && written > 4 << 20).then_some(())
+        });
+        if dumping.is_some() {
+            m.kill();
+            break true;
+        }
+        if std::time::Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    let out = child.wait_with_output().unwrap();
+    assert!(killed, "the dump was never seen writing");
+    let r = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        raw: out.stdout,
+    }
+    .code(1);
+    let line = r.one_line_error();
+    assert!(
+        line.contains("job 'crash' failed") && line.contains("database 'crash'"),
+        "{line}"
+    );
+    let dump = jrun(&env, &["dump", "latest", "--job", "crash", "/crash.sql"])
+        .ok()
+        .stdout;
+    assert!(
+        dump.contains("INSERT INTO `t` VALUES") && dump.trim_end().ends_with("-- Dump completed"),
+        "{:.200}",
+        &dump[dump.len().saturating_sub(200)..]
+    );
+}

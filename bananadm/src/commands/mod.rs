@@ -3,6 +3,7 @@
 pub mod breakglass;
 pub mod grant;
 pub mod node;
+pub mod node_secret;
 pub mod storage;
 pub mod vault;
 

@@ -22,6 +22,8 @@ pub enum NodeCmd {
     Rotate(NameArg),
     /// Revoke a node's access (keys kept unless --purge-keys).
     Remove(RemoveCmd),
+    /// Store a job's credentials (database, plugin) in the node's agent secret.
+    Secret(super::node_secret::SecretCmd),
 }
 
 /// A node name.
@@ -85,6 +87,7 @@ impl NodeCmd {
             NodeCmd::Show(n) => show(&v, &n.name, out),
             NodeCmd::Rotate(n) => rotate(&v, &n.name, out),
             NodeCmd::Remove(c) => remove(&v, c, out),
+            NodeCmd::Secret(c) => c.run(&v, out),
         }
     }
 }
@@ -285,6 +288,10 @@ impl AddCmd {
                 .collector
                 .clone()
                 .or_else(|| existing.as_ref().and_then(|(a, _)| a.collector.clone())),
+            job_secrets: existing
+                .as_ref()
+                .map(|(a, _)| a.job_secrets.clone())
+                .unwrap_or_default(),
         };
         v.kv_put(
             &paths::agent(name),
@@ -455,6 +462,7 @@ fn show(v: &Vault, name: &str, out: &Out) -> anyhow::Result<()> {
         "recipients": agent.as_ref().map(|(a, _)| a.recipients.clone()),
         "identities": restore.as_ref().map(|(r, _)| r.identities.len()),
         "break_glass_envelopes": agent.as_ref().map(|(a, _)| a.envelopes.len()),
+        "job_credentials": agent.as_ref().map(|(a, _)| a.job_secrets.keys().cloned().collect::<Vec<_>>()),
     });
     let text = format!(
         "node {name}: {}; storage {}; {} identities (restore path); current recipient {}",

@@ -6,6 +6,7 @@ mod harness;
 
 mod flows;
 mod hostile;
+mod job_secrets;
 mod matrix;
 mod s3;
 mod secrets;

@@ -17,6 +17,8 @@ pub struct MariaDb {
     pub port: u16,
     /// The Unix socket root uses.
     pub socket: PathBuf,
+    /// The server's pid.
+    pub pid: u32,
 }
 
 /// The shared server; `None` (skip) when MariaDB is not installed.
@@ -25,7 +27,19 @@ pub fn server() -> Option<&'static MariaDb> {
     S.get_or_init(start).as_ref()
 }
 
+/// A server of the caller's own (one it may kill); `None` (skip) as [`server`].
+pub fn private() -> Option<MariaDb> {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    start_in(&format!("banana-mariadbp{n}"))
+}
+
 fn start() -> Option<MariaDb> {
+    start_in("banana-mariadb")
+}
+
+/// A server in the scratch directory `PREFIX-PID`.
+fn start_in(prefix: &str) -> Option<MariaDb> {
     if !installed(&["mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump"]) {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -34,7 +48,7 @@ fn start() -> Option<MariaDb> {
         eprintln!("skipping: MariaDB not installed");
         return None;
     }
-    let dir = scratch_dir("banana-mariadb", &|_| {});
+    let dir = scratch_dir(prefix, &|_| {});
     let data = dir.join("data");
     let root = nix::unistd::geteuid().is_root();
     let runas: Vec<String> = if root {
@@ -72,7 +86,7 @@ fn start() -> Option<MariaDb> {
         "--server-id=1".into(),
     ];
     argv.extend(runas);
-    spawn_parked(
+    let pids = spawn_parked(
         "mariadbd",
         &dir.join("log"),
         vec![Proc {
@@ -81,7 +95,12 @@ fn start() -> Option<MariaDb> {
             env: vec![],
         }],
     );
-    let db = MariaDb { dir, port, socket };
+    let db = MariaDb {
+        dir,
+        port,
+        socket,
+        pid: pids[0],
+    };
     let deadline = Instant::now() + Duration::from_secs(60);
     while db.root_sql("SELECT 1").is_err() {
         assert!(
@@ -95,6 +114,16 @@ fn start() -> Option<MariaDb> {
 }
 
 impl MariaDb {
+    /// Kills the server (SIGKILL), as a crash would.
+    pub fn kill(&self) {
+        if let Ok(pid) = i32::try_from(self.pid) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+
     /// Runs SQL as root over the socket; stdout (tab-separated, no headers).
     pub fn root_sql(&self, sql: &str) -> Result<String, String> {
         let out = Command::new("mariadb")

@@ -94,6 +94,10 @@ pub struct AgentSecret {
     /// The watch tower's URL, where the node sends its status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collector: Option<String>,
+    /// Credentials of the node's jobs (a database's client defaults file,
+    /// a password, a plugin's secret), by job name: `bananadm node secret`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub job_secrets: std::collections::BTreeMap<String, Secret>,
 }
 
 /// `nodes/N/restore`: what a restore needs. Readable only with a restore grant.

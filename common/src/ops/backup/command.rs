@@ -103,6 +103,8 @@ pub struct CommandSpec {
     pub env: Vec<(String, String)>,
     /// The plugin's label in the snapshot's paths (`command`, `mysql`, ...).
     pub label: String,
+    /// Working directory (default: the agent's).
+    pub cwd: Option<PathBuf>,
 }
 
 /// Runs a [`CommandSpec`] and stores its stdout.
@@ -134,7 +136,7 @@ impl CommandSource {
         crate::humanize::printable(&self.spec.argv[0])
     }
 
-    fn spawn(&self) -> Result<Child> {
+    fn spawn(&self, stdin: bool) -> Result<Child> {
         let mut cmd = Command::new(&self.spec.argv[0]);
         cmd.args(&self.spec.argv[1..])
             .env_clear()
@@ -144,10 +146,13 @@ impl CommandSource {
                     .filter_map(|k| Some((*k, std::env::var_os(k)?))),
             )
             .envs(self.spec.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        if let Some(d) = &self.spec.cwd {
+            cmd.current_dir(d);
+        }
         die_with_parent(&mut cmd);
         cmd.spawn().map_err(|e| {
             Error::new(
@@ -312,59 +317,102 @@ pub struct Streamed {
     pub cut: bool,
 }
 
+/// A program started under this module's rules: a watchdog for its
+/// timeout, a waiter that kills its group when it exits, stderr drained.
+struct Started {
+    child: Child,
+    pid: u32,
+    exited: Arc<AtomicBool>,
+    cut: Arc<AtomicBool>,
+    stop: std::sync::mpsc::Sender<()>,
+    dog: std::thread::JoinHandle<bool>,
+    waiting: std::thread::JoinHandle<()>,
+    stderr: Option<std::thread::JoinHandle<Vec<u8>>>,
+}
+
+impl Started {
+    fn new(source: &CommandSource, stdin: bool) -> Result<Started> {
+        let mut child = source.spawn(stdin)?;
+        let pid = child.id();
+        let (exited, cut) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (stop, dog) = watchdog(pid, source.spec.timeout);
+        let waiting = waiter(pid, exited.clone());
+        let stderr = child.stderr.take().map(|p| Pipe::new(p, &exited, &cut));
+        let stderr = stderr.map(|e| std::thread::spawn(move || tail(e)));
+        Ok(Started {
+            child,
+            pid,
+            exited,
+            cut,
+            stop,
+            dog,
+            waiting,
+            stderr,
+        })
+    }
+
+    /// Its stdout, read to the end or until quiet after it exited.
+    fn stdout(&mut self) -> Option<Pipe<std::process::ChildStdout>> {
+        let out = self.child.stdout.take()?;
+        Some(Pipe::new(out, &self.exited, &self.cut))
+    }
+
+    /// Waits for it: how it exited, whether it timed out, the end of its
+    /// stderr, whether a pipe was cut.
+    fn finish(
+        mut self,
+    ) -> (
+        std::io::Result<std::process::ExitStatus>,
+        bool,
+        Vec<u8>,
+        bool,
+    ) {
+        let _ = self.waiting.join();
+        let waited = self.child.wait();
+        let _ = self.stop.send(());
+        let timed_out = self.dog.join().unwrap_or(false);
+        let stderr = self.stderr.and_then(|h| h.join().ok()).unwrap_or_default();
+        (waited, timed_out, stderr, self.cut.load(Ordering::Acquire))
+    }
+}
+
 /// Runs `spec` and stores its stdout as the file `spec.name`: the rules in
 /// this module's documentation. The error is storage's (the run stops).
 pub fn stream(run: &mut Run<'_, '_, '_>, spec: &CommandSpec) -> Result<Streamed> {
     let source = CommandSource::new(spec.clone())?;
-    let mut child = source.spawn()?;
-    let pid = child.id();
-    let (exited, cut) = (
-        Arc::new(AtomicBool::new(false)),
-        Arc::new(AtomicBool::new(false)),
-    );
-    let (stop, dog) = watchdog(pid, spec.timeout);
-    let waiting = waiter(pid, exited.clone());
-    let stderr = child.stderr.take().map(|p| Pipe::new(p, &exited, &cut));
-    let stderr = stderr.map(|e| std::thread::spawn(move || tail(e)));
+    let mut started = Started::new(&source, false)?;
     let before = run.summary().bytes_read;
-    let read = match child.stdout.take().map(|p| Pipe::new(p, &exited, &cut)) {
+    let read = match started.stdout() {
         Some(out) => run.chunks(out, u64::MAX),
         None => Ok(Ok(Vec::new())),
     };
     if read.is_err() {
         // Storage failed: the program must not outlive the run.
-        kill_group(pid);
+        kill_group(started.pid);
     }
-    let _ = waiting.join();
-    let waited = child.wait();
-    let _ = stop.send(());
-    let timed_out = dog.join().unwrap_or(false);
-    let stderr = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
+    let (waited, timed_out, stderr, cut) = started.finish();
     let content = read?;
     let program = source.program();
     let status = waited.map_err(|e| Error::io(format!("command '{program}'"), e))?;
     let mut node = run.own_file(spec.name.as_bytes(), 0o600);
     node.size = run.summary().bytes_read - before;
-    let mut failure = match content {
+    let failure = match content {
         Ok(c) => {
             node.content = c;
             None
         }
         Err(e) => Some(format!("reading the output of '{program}': {e}")),
     };
-    if timed_out {
-        failure = Some(format!(
-            "command '{program}' timed out after {} and was killed with its process group",
-            crate::humanize::age(spec.timeout.unwrap_or_default().as_secs() as i64)
-        ));
-    } else if let Some(c) = status.code().filter(|&c| c != 0) {
-        failure = Some(format!("command '{program}' exited with status {c}"));
-    } else if let Some(s) = status.signal() {
-        failure = Some(format!("command '{program}' was killed by signal {s}"));
-    }
-    if let (Some(why), Some(line)) = (&mut failure, last_line(&stderr)) {
-        why.push_str(&format!(": {line}"));
-    }
+    let failure = exit_failure(
+        &program,
+        status,
+        timed_out.then(|| spec.timeout.unwrap_or_default()),
+        failure,
+    )
+    .map(|why| with_stderr(why, &stderr));
     Ok(Streamed {
         node,
         exit: match (status.code(), status.signal()) {
@@ -373,8 +421,115 @@ pub fn stream(run: &mut Run<'_, '_, '_>, spec: &CommandSpec) -> Result<Streamed>
             (None, None) => "unknown".into(),
         },
         failure,
-        cut: cut.load(Ordering::Acquire),
+        cut,
     })
+}
+
+/// Why a program's run failed, if it did: timed out (after `timed_out`), a
+/// non-zero exit or a signal; else `earlier`.
+fn exit_failure(
+    program: &str,
+    status: std::process::ExitStatus,
+    timed_out: Option<Duration>,
+    earlier: Option<String>,
+) -> Option<String> {
+    if let Some(t) = timed_out {
+        Some(format!(
+            "command '{program}' timed out after {} and was killed with its process group",
+            crate::humanize::age(t.as_secs() as i64)
+        ))
+    } else if let Some(c) = status.code().filter(|&c| c != 0) {
+        Some(format!("command '{program}' exited with status {c}"))
+    } else if let Some(s) = status.signal() {
+        Some(format!("command '{program}' was killed by signal {s}"))
+    } else {
+        earlier
+    }
+}
+
+/// `why: LAST STDERR LINE`.
+fn with_stderr(why: String, stderr: &[u8]) -> String {
+    match last_line(stderr) {
+        Some(line) => format!("{why}: {line}"),
+        None => why,
+    }
+}
+
+/// Reads `r` to its end, keeping its first `limit` bytes; says whether
+/// there was more.
+fn head(mut r: impl Read, limit: usize) -> (Vec<u8>, bool) {
+    let mut kept = Vec::new();
+    let mut more = false;
+    let mut buf = [0u8; 8192];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                let room = limit.saturating_sub(kept.len());
+                kept.extend_from_slice(&buf[..n.min(room)]);
+                more |= n > room;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    (kept, more)
+}
+
+/// Runs `spec` to its end under the rules of [`stream`] (its group killed
+/// at the timeout or when it exits, its environment rebuilt), its stdin
+/// written by `input` (else `/dev/null`). Returns its stdout, refused past
+/// `limit` bytes; a non-zero exit is an error with the end of its stderr.
+pub fn run_to_end(spec: &CommandSpec, input: Option<Feed<'_>>, limit: usize) -> Result<Vec<u8>> {
+    let source = CommandSource::new(spec.clone())?;
+    let mut started = Started::new(&source, input.is_some())?;
+    let stdout = started.stdout();
+    let stdout = stdout.map(|o| std::thread::spawn(move || head(o, limit)));
+    let fed = match (input, started.child.stdin.take()) {
+        (Some(feed), Some(mut stdin)) => feed(&mut stdin),
+        _ => Ok(()),
+    };
+    let (waited, timed_out, stderr, _) = started.finish();
+    let (stdout, more) = stdout.and_then(|h| h.join().ok()).unwrap_or_default();
+    let program = source.program();
+    let status = waited.map_err(|e| Error::io(format!("command '{program}'"), e))?;
+    let too_long = more.then(|| format!("command '{program}' printed more than {limit} bytes"));
+    if let Some(why) = exit_failure(
+        &program,
+        status,
+        timed_out.then(|| spec.timeout.unwrap_or_default()),
+        too_long,
+    ) {
+        return Err(Error::new(ErrorKind::Other, with_stderr(why, &stderr)));
+    }
+    fed?;
+    Ok(stdout)
+}
+
+/// Runs each `(what, spec)` in turn into its stream and stores them as the
+/// snapshot's tree. A failing program fails the run (`WHAT: why`, the
+/// first), and the others still run: each stream is whole or marked so.
+pub fn store_streams(run: &mut Run<'_, '_, '_>, specs: &[(String, CommandSpec)]) -> Result<Id> {
+    let mut nodes = Vec::new();
+    let mut failed = None;
+    for (what, spec) in specs {
+        run.check_deadline()?;
+        let done = stream(run, spec)?;
+        if done.cut {
+            run.meta("note", CUT_NOTE.into());
+        }
+        if failed.is_none() {
+            failed = done.failure.map(|f| format!("{what}: {f}"));
+        }
+        run.summary().total_bytes += done.node.size;
+        nodes.push(done.node);
+    }
+    if let Some(why) = failed {
+        run.fail(why);
+    }
+    run.summary().files = nodes.len() as u64;
+    nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    run.store_tree(nodes)
 }
 
 /// The note a snapshot gets when a stream was cut.
@@ -431,6 +586,7 @@ mod tests {
             timeout: None,
             env: Vec::new(),
             label: "command".into(),
+            cwd: None,
         };
         assert!(CommandSource::new(spec(&[], "x")).is_err());
         assert!(CommandSource::new(spec(&[""], "x")).is_err());

@@ -12,6 +12,7 @@ mod command;
 mod estimate;
 pub mod etcd;
 mod excludes;
+pub mod external;
 pub mod mysql;
 mod pipeline;
 pub mod postgres;

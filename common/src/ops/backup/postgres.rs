@@ -9,7 +9,7 @@
 //! a `PGPASSFILE` in a private 0700 run directory that is removed when the
 //! run ends: the children get the file's path, never the password.
 
-use super::command::{check_name, stream, CommandSpec, Feed, RunDir, CUT_NOTE};
+use super::command::{check_name, store_streams, CommandSpec, Feed, RunDir};
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
@@ -212,6 +212,7 @@ impl PostgresSource {
             timeout: self.spec.timeout,
             env: env.to_vec(),
             label: "postgres".into(),
+            cwd: None,
         }
     }
 }
@@ -239,33 +240,19 @@ impl Source for PostgresSource {
                 "--no-role-passwords".into(),
             ];
             argv.extend(self.spec.conn());
-            jobs.push(self.spec_for(argv, "globals.sql".into(), &env));
+            jobs.push((
+                "globals.sql".to_owned(),
+                self.spec_for(argv, "globals.sql".into(), &env),
+            ));
         }
         for db in &dbs {
             let mut argv = vec!["pg_dump".to_owned(), "--format=custom".into(), "-Z0".into()];
             argv.extend(self.spec.conn());
             argv.push(format!("--dbname={db}"));
-            jobs.push(self.spec_for(argv, format!("{db}.pgdump"), &env));
+            let name = format!("{db}.pgdump");
+            jobs.push((name.clone(), self.spec_for(argv, name, &env)));
         }
-        let mut nodes = Vec::new();
-        let mut failed = None;
-        for spec in &jobs {
-            let done = stream(run, spec)?;
-            if done.cut {
-                run.meta("note", CUT_NOTE.into());
-            }
-            if failed.is_none() {
-                failed = done.failure.map(|f| format!("{}: {f}", spec.name));
-            }
-            run.summary().total_bytes += done.node.size;
-            nodes.push(done.node);
-        }
-        if let Some(why) = failed {
-            run.fail(why);
-        }
-        run.summary().files = nodes.len() as u64;
-        nodes.sort_by(|a, b| a.name.cmp(&b.name));
-        run.store_tree(nodes)
+        store_streams(run, &jobs)
     }
 }
 

@@ -1,0 +1,419 @@
+//! External plugins: an executable `banana-plugin-NAME` found on the
+//! configured plugin path, speaking the protocol of `docs/plugins.md`:
+//!
+//! - `banana-plugin-NAME plan` prints one JSON line, `{"streams": [..],
+//!   "meta": {..}}` (both optional: one stream named after the job, no
+//!   metadata);
+//! - `banana-plugin-NAME backup STREAM` prints the stream on stdout, once
+//!   per stream, each run under the rules of [`super::command`] (a non-zero
+//!   exit after printing data fails the job; the snapshot is kept marked
+//!   `failed`, never `latest`);
+//! - `banana-plugin-NAME restore STREAM` reads the stream on stdin.
+//!
+//! Every run gets a private 0700 run directory (its working directory and
+//! `TMPDIR`, removed afterwards) and the environment `BANANA_PLUGIN_PROTOCOL`,
+//! `BANANA_JOB`, `BANANA_RUN_DIR`, `BANANA_OPTIONS` (the job's `options` as
+//! JSON) and, for a job with credentials, `BANANA_SECRET_FILE`. The program
+//! must be owned by root or the agent's user and writable by no one else,
+//! in a directory likewise: the agent runs it with its own privileges.
+
+use super::command::{check_name, run_to_end, store_streams, CommandSpec, Feed, RunDir};
+use super::source::{Run, Source};
+use crate::error::{Error, ErrorKind, Result};
+use crate::id::Id;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The protocol version a plugin is told (`BANANA_PLUGIN_PROTOCOL`).
+pub const PROTOCOL: &str = "1";
+/// Longest `plan` line.
+pub const PLAN_LIMIT: usize = 64 * 1024;
+/// Most streams one plan may name.
+pub const MAX_STREAMS: usize = 10_000;
+/// Most metadata entries one plan may give.
+pub const MAX_META: usize = 100;
+/// The plugins built into the agent.
+pub const BUILT_IN: &str = "fs, command, mysql, postgres, etcd";
+
+/// An external plugin job.
+#[derive(Debug, Clone)]
+pub struct ExternalSpec {
+    /// The plugin's name (`NAME` of `banana-plugin-NAME`).
+    pub plugin: String,
+    /// Directories searched, in order.
+    pub search: Vec<PathBuf>,
+    /// The job's name.
+    pub job: String,
+    /// The job's `options`, a JSON object.
+    pub options: String,
+    /// A 0600 file with the job's credentials.
+    pub secret_file: Option<PathBuf>,
+    /// Each run of the program is killed after this long.
+    pub timeout: Option<Duration>,
+    /// Where the private run directory is made (the node's state directory).
+    pub run_base: PathBuf,
+}
+
+/// Whether `name` can name an external plugin: lowercase letters, digits,
+/// `-` and `_`, at most 64, starting with a letter or digit.
+pub fn valid_plugin_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_".contains(&b))
+        && !name.starts_with(['-', '_'])
+}
+
+/// Where `banana-plugin-NAME` is on `search`, checked (see [`trusted`]).
+pub fn find(plugin: &str, search: &[PathBuf]) -> Result<PathBuf> {
+    let file = format!("banana-plugin-{plugin}");
+    for dir in search {
+        let p = dir.join(&file);
+        if p.symlink_metadata().is_ok() {
+            trusted(&p)?;
+            return Ok(p);
+        }
+    }
+    let dirs: Vec<String> = search.iter().map(|d| d.display().to_string()).collect();
+    Err(Error::new(
+        ErrorKind::BadInput,
+        format!(
+            "plugin '{}' is not built in ({BUILT_IN}) and there is no {} in {}",
+            crate::humanize::printable(plugin),
+            crate::humanize::printable(&file),
+            if dirs.is_empty() {
+                "an empty plugin_path".to_owned()
+            } else {
+                dirs.join(", ")
+            }
+        ),
+    )
+    .hint("install the plugin there, or set plugin_path in the config file"))
+}
+
+/// A plugin the agent may run: an executable regular file (symlinks
+/// followed) in a directory, both owned by root or the agent's user and
+/// writable by no one else.
+fn trusted(p: &Path) -> Result<()> {
+    let real = p
+        .canonicalize()
+        .map_err(|e| Error::io(format!("plugin {}", p.display()), e))?;
+    let meta = real
+        .metadata()
+        .map_err(|e| Error::io(format!("plugin {}", p.display()), e))?;
+    if !meta.is_file() || meta.mode() & 0o111 == 0 {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            format!("plugin {} is not an executable file", p.display()),
+        )
+        .hint("chmod 755 it"));
+    }
+    let me = nix::unistd::geteuid().as_raw();
+    let dir = real.parent().unwrap_or(Path::new("/"));
+    for (what, path) in [("plugin", real.as_path()), ("plugin directory", dir)] {
+        let m = path
+            .metadata()
+            .map_err(|e| Error::io(format!("{what} {}", path.display()), e))?;
+        if m.uid() != 0 && m.uid() != me {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "{what} {} is owned by uid {}, not by root or the agent's user: the agent would run code another user controls",
+                    path.display(),
+                    m.uid()
+                ),
+            )
+            .hint("chown root it"));
+        }
+        if m.mode() & 0o022 != 0 {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "{what} {} is writable by group or others (mode {:04o}): the agent would run code another user controls",
+                    path.display(),
+                    m.mode() & 0o7777
+                ),
+            )
+            .hint("chmod go-w it"));
+        }
+    }
+    Ok(())
+}
+
+impl ExternalSpec {
+    /// The program run as `PROGRAM VERB [STREAM]` in `dir`.
+    fn command(
+        &self,
+        program: &Path,
+        verb: &str,
+        stream: Option<&str>,
+        dir: &RunDir,
+        extra: &[(&str, &str)],
+    ) -> CommandSpec {
+        let run = dir.path().display().to_string();
+        let mut env = vec![
+            ("BANANA_PLUGIN_PROTOCOL".to_owned(), PROTOCOL.to_owned()),
+            ("BANANA_JOB".into(), self.job.clone()),
+            ("BANANA_RUN_DIR".into(), run.clone()),
+            ("BANANA_OPTIONS".into(), self.options.clone()),
+            ("TMPDIR".into(), run),
+        ];
+        if let Some(f) = &self.secret_file {
+            env.push(("BANANA_SECRET_FILE".into(), f.display().to_string()));
+        }
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let mut argv = vec![program.display().to_string(), verb.to_owned()];
+        argv.extend(stream.map(str::to_owned));
+        CommandSpec {
+            argv,
+            name: stream.unwrap_or(&self.job).to_owned(),
+            timeout: self.timeout,
+            env,
+            label: format!("plugin-{}", self.plugin),
+            cwd: Some(dir.path().to_owned()),
+        }
+    }
+}
+
+/// What `plan` prints.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Plan {
+    #[serde(default)]
+    streams: Option<Vec<String>>,
+    #[serde(default)]
+    meta: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Parses and checks a `plan` line: stream names usable as file names,
+/// unique; metadata flat, bounded.
+/// A plan's metadata entries.
+type Meta = Vec<(String, String)>;
+
+fn parse_plan(plugin: &str, job: &str, out: &[u8]) -> Result<(Vec<String>, Meta)> {
+    let bad = |why: String| {
+        Error::new(
+            ErrorKind::Other,
+            format!("plugin '{plugin}': its plan {why}"),
+        )
+        .hint("the plan is one JSON line: {\"streams\": [\"NAME\", ...], \"meta\": {\"KEY\": \"VALUE\"}} (docs/plugins.md)")
+    };
+    let text = std::str::from_utf8(out).map_err(|_| bad("is not UTF-8".into()))?;
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let [line] = lines[..] else {
+        return Err(bad(format!("has {} lines, not one", lines.len())));
+    };
+    let plan: Plan = serde_json::from_str(line).map_err(|e| bad(format!("is not valid: {e}")))?;
+    let streams = plan.streams.unwrap_or_else(|| vec![job.to_owned()]);
+    if streams.is_empty() || streams.len() > MAX_STREAMS {
+        return Err(bad(format!(
+            "names {} streams (1 to {MAX_STREAMS})",
+            streams.len()
+        )));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for s in &streams {
+        check_name(s).map_err(|_| {
+            bad(format!(
+                "names a stream '{}' that is not a file name",
+                crate::humanize::printable(s)
+            ))
+        })?;
+        if s.len() > 255 || !seen.insert(s) {
+            return Err(bad(format!(
+                "names stream '{}' twice or with more than 255 bytes",
+                crate::humanize::printable(s)
+            )));
+        }
+    }
+    if plan.meta.len() > MAX_META {
+        return Err(bad(format!(
+            "has {} metadata entries (at most {MAX_META})",
+            plan.meta.len()
+        )));
+    }
+    let mut meta = Vec::new();
+    for (k, v) in plan.meta {
+        let value = match v {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            _ => {
+                return Err(bad(format!(
+                    "gives '{}' a value that is not a string, number or boolean",
+                    crate::humanize::printable(&k)
+                )))
+            }
+        };
+        let key = crate::humanize::printable(&k);
+        if key.is_empty() || key.len() > 64 || value.len() > 4096 {
+            return Err(bad(format!(
+                "has an empty or oversized metadata entry '{key}'"
+            )));
+        }
+        meta.push((key, crate::humanize::printable(&value)));
+    }
+    Ok((streams, meta))
+}
+
+/// An external plugin's source.
+pub struct ExternalSource {
+    spec: ExternalSpec,
+}
+
+impl ExternalSource {
+    /// A source for `spec`; the program is found when the run starts.
+    pub fn new(spec: ExternalSpec) -> Result<ExternalSource> {
+        if !valid_plugin_name(&spec.plugin) {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "plugin name '{}' is not valid",
+                    crate::humanize::printable(&spec.plugin)
+                ),
+            )
+            .hint("use lowercase letters, digits, '-' and '_' (banana-plugin-NAME)"));
+        }
+        Ok(ExternalSource { spec })
+    }
+}
+
+impl Source for ExternalSource {
+    fn paths(&self) -> Vec<Vec<u8>> {
+        vec![format!("plugin-{}:{}", self.spec.plugin, self.spec.job).into_bytes()]
+    }
+
+    fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
+        let spec = &self.spec;
+        let program = find(&spec.plugin, &spec.search)?;
+        let dir = RunDir::new(&spec.run_base)?;
+        let out = run_to_end(
+            &spec.command(&program, "plan", None, &dir, &[]),
+            None,
+            PLAN_LIMIT,
+        )
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Other,
+                format!("plugin '{}': plan failed: {e}", spec.plugin),
+            )
+        })?;
+        let (streams, meta) = parse_plan(&spec.plugin, &spec.job, &out)?;
+        run.meta("program", program.display().to_string());
+        for (k, v) in meta {
+            run.meta(&k, v);
+        }
+        let specs: Vec<_> = streams
+            .iter()
+            .map(|name| {
+                let spec = spec.command(&program, "backup", Some(name), &dir, &[]);
+                (format!("stream '{name}'"), spec)
+            })
+            .collect();
+        store_streams(run, &specs)
+    }
+}
+
+/// Restores one stream, read from `data`, with `banana-plugin-NAME restore
+/// STREAM` (`BANANA_RESTORE_AS` set to `rename`, when given). Fails with the
+/// end of the plugin's stderr.
+pub fn restore(
+    spec: &ExternalSpec,
+    name: &str,
+    rename: Option<&str>,
+    data: Feed<'_>,
+) -> Result<()> {
+    let program = find(&spec.plugin, &spec.search)?;
+    let dir = RunDir::new(&spec.run_base)?;
+    let extra: Vec<(&str, &str)> = rename
+        .map(|r| ("BANANA_RESTORE_AS", r))
+        .into_iter()
+        .collect();
+    run_to_end(
+        &spec.command(&program, "restore", Some(name), &dir, &extra),
+        Some(data),
+        PLAN_LIMIT,
+    )
+    .map_err(|e| {
+        Error::new(
+            ErrorKind::Other,
+            format!(
+                "plugin '{}': restoring stream '{name}' failed: {e}",
+                spec.plugin
+            ),
+        )
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_are_checked() {
+        let ok = |t: &str| parse_plan("p", "job", t.as_bytes());
+        let (s, m) = ok("{}\n").unwrap();
+        assert_eq!(s, ["job"]);
+        assert!(m.is_empty());
+        let (s, m) =
+            ok(r#"{"streams": ["a.ldif", "b"], "meta": {"version": 3, "ok": true, "v": "x"}}"#)
+                .unwrap();
+        assert_eq!(s, ["a.ldif", "b"]);
+        assert_eq!(m.len(), 3);
+        for (bad, why) in [
+            ("", "0 lines"),
+            ("{}\n{}", "2 lines"),
+            ("[1]", "not valid"),
+            (r#"{"stream": []}"#, "not valid"),
+            (r#"{"streams": []}"#, "0 streams"),
+            (r#"{"streams": ["../x"]}"#, "not a file name"),
+            (r#"{"streams": ["a", "a"]}"#, "twice"),
+            (r#"{"meta": {"a": [1]}}"#, "not a string"),
+        ] {
+            let e = ok(bad).unwrap_err().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+
+    #[test]
+    fn plugin_names_are_file_name_safe() {
+        assert!(valid_plugin_name("ldap"));
+        assert!(valid_plugin_name("my-db_2"));
+        for n in ["", "Ldap", "a/b", "-x", "a b", "..", &"x".repeat(65)] {
+            assert!(!valid_plugin_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn only_a_private_executable_is_run() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let search = vec![dir.path().to_owned()];
+        let e = find("ldap", &search).unwrap_err().to_string();
+        assert!(e.contains("no banana-plugin-ldap in"), "{e}");
+        let p = dir.path().join("banana-plugin-ldap");
+        std::fs::write(&p, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(find("ldap", &search)
+            .unwrap_err()
+            .to_string()
+            .contains("not an executable"));
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = find("ldap", &search).unwrap_err().to_string();
+        assert!(e.contains("writable by group or others (mode 0777)"), "{e}");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(find("ldap", &search).unwrap(), p);
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = find("ldap", &search).unwrap_err().to_string();
+        assert!(e.contains("plugin directory"), "{e}");
+    }
+}
