@@ -17,8 +17,9 @@ pub struct RestoreCmd {
     /// Directory to restore into (created if missing); nothing is written outside it.
     #[arg(long, value_name = "DIR", required_unless_present = "to_server")]
     pub target: Option<PathBuf>,
-    /// Restore a database job's snapshot into the job's configured server
-    /// (needs --job NAME) instead of a directory.
+    /// Restore a database job's snapshot into the job's configured server,
+    /// or through an external plugin's 'restore' (needs --job NAME),
+    /// instead of a directory.
     #[arg(long, requires = "job", conflicts_with_all = ["target", "include", "untrusted"])]
     pub to_server: bool,
     /// With --to-server: restore under this database name (a snapshot of

@@ -3,6 +3,7 @@
 //! on it serves identical keys; nothing of the snapshot stays in the state.
 
 use crate::util::{run, Env, Run};
+use crate::watch;
 use common::testing::etcd::{self, Etcd};
 use std::io::{Read, Write};
 
@@ -54,14 +55,27 @@ fn put_many(e: &Etcd, prefix: &str, n: usize) {
     }
 }
 
+/// The etcd plugin's snapshot file, in its private run directory.
+fn snapshot_file(p: &std::path::Path) -> bool {
+    p.file_name().is_some_and(|n| n == "snapshot.db")
+        && p.parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|d| d.to_string_lossy().starts_with("run-"))
+}
+
 #[test]
 fn ten_thousand_keys_come_back_in_a_fresh_data_directory() {
     let Some(e) = etcd::server() else { return };
     let env = Env::new();
     let prefix = format!("banana-{}", std::process::id());
     put_many(e, &prefix, 10_000);
-    let before = e.ctl(&["get", "--prefix", &prefix]).unwrap();
-    assert_eq!(before.lines().count(), 20_000);
+    assert_eq!(
+        e.ctl(&["get", "--prefix", &prefix])
+            .unwrap()
+            .lines()
+            .count(),
+        20_000
+    );
     std::fs::write(
         env.path("jobs.toml"),
         format!(
@@ -70,7 +84,14 @@ fn ten_thousand_keys_come_back_in_a_fresh_data_directory() {
         ),
     )
     .unwrap();
+    // A marker value: in no file but the plugin's private snapshot file.
+    let marker = format!("marker-{prefix}");
+    e.ctl(&["put", &format!("{prefix}/marker"), &marker])
+        .unwrap();
+    let before = e.ctl(&["get", "--prefix", &prefix]).unwrap();
+    let leaks = watch::watch("", &marker, &[env.dir.path().to_owned()], snapshot_file);
     jrun(&env, &["backup", "--job", "etcd"]).ok();
+    assert_eq!(leaks.stop(), Vec::<String>::new(), "plaintext seen");
     let snaps = jrun(&env, &["--json", "snapshots", "--job", "etcd"])
         .ok()
         .json();

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod util;
+mod watch;
 
 mod bad_input;
 mod chain;

@@ -5,10 +5,10 @@
 //! a refused login fails the job and `latest` keeps the good dump.
 
 use crate::util::{run, Env, Run};
+use crate::watch;
 use common::testing::mariadb::{self, MariaDb};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
@@ -84,47 +84,6 @@ fn jrun(env: &Env, args: &[&str]) -> Run {
     run(c)
 }
 
-/// Watches, until stopped, every process's argv and environment for
-/// `secret`, and the given directories for files holding `marker`.
-fn watch(
-    secret: String,
-    marker: String,
-    dirs: Vec<PathBuf>,
-) -> (Arc<AtomicBool>, std::thread::JoinHandle<Vec<String>>) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let s = stop.clone();
-    let h = std::thread::spawn(move || {
-        let mut found = Vec::new();
-        let mut rounds = 0;
-        while !s.load(Ordering::Relaxed) || rounds < 2 {
-            rounds += 1;
-            for p in std::fs::read_dir("/proc").unwrap().flatten() {
-                for f in ["cmdline", "environ"] {
-                    if let Ok(b) = std::fs::read(p.path().join(f)) {
-                        if b.windows(secret.len()).any(|w| w == secret.as_bytes()) {
-                            found.push(format!("{}/{f}", p.path().display()));
-                        }
-                    }
-                }
-            }
-            for d in &dirs {
-                crate::util::walk_files(d, &mut |f: &Path| {
-                    let small = std::fs::metadata(f).is_ok_and(|m| m.len() < 64 << 20);
-                    if small
-                        && std::fs::read(f)
-                            .is_ok_and(|b| b.windows(marker.len()).any(|w| w == marker.as_bytes()))
-                    {
-                        found.push(f.display().to_string());
-                    }
-                });
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        found
-    });
-    (stop, h)
-}
-
 #[test]
 fn a_database_round_trips_through_the_server_and_leaks_nothing() {
     let Some(m) = mariadb::server() else { return };
@@ -136,15 +95,15 @@ fn a_database_round_trips_through_the_server_and_leaks_nothing() {
     let before = fingerprint(m, &db);
     let (backup, admin) = users(m, &env, &password);
     job(&env, "shop", &backup, &[&db]);
-    let (stop, h) = watch(
-        password.clone(),
-        marker.clone(),
-        vec![env.dir.path().to_owned()],
+    let leaks = watch::watch(
+        &password,
+        &marker,
+        &[env.dir.path().to_owned()],
+        watch::nothing,
     );
     let r = jrun(&env, &["--json", "backup", "--job", "shop"]).ok();
-    stop.store(true, Ordering::Relaxed);
     assert_eq!(
-        h.join().unwrap(),
+        leaks.stop(),
         Vec::<String>::new(),
         "secret or plaintext seen"
     );

@@ -5,6 +5,7 @@
 //! pgpass file is gone after the run; a wrong password fails the job.
 
 use crate::util::{run, Env, Run};
+use crate::watch;
 use common::testing::postgres::{self, Postgres, SUPER_PASSWORD};
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -70,33 +71,29 @@ fn a_database_and_its_roles_round_trip_through_the_server() {
     let env = Env::new();
     let (db, role) = (name("app"), name("owner"));
     app(pg, &db, &role);
-    let before = fingerprint(pg, &db);
     let pw = env.path("pg.pass");
     pg.password_file(SUPER_PASSWORD, &pw);
     job(&env, pg, "pg", &db, &pw);
-    // Watch every process's argv and environment for the password.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let s = stop.clone();
-    let watcher = std::thread::spawn(move || {
-        let mut seen = Vec::new();
-        while !s.load(Ordering::Relaxed) {
-            for p in std::fs::read_dir("/proc").unwrap().flatten() {
-                for f in ["cmdline", "environ"] {
-                    let b = std::fs::read(p.path().join(f)).unwrap_or_default();
-                    if b.windows(SUPER_PASSWORD.len())
-                        .any(|w| w == SUPER_PASSWORD.as_bytes())
-                    {
-                        seen.push(format!("{}/{f}", p.path().display()));
-                    }
-                }
-            }
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
-        seen
-    });
+    // The password in no child's argv or environment, the marker row in no
+    // file while the dump runs.
+    let marker = format!("marker-{}", name("row"));
+    pg.sql(
+        &db,
+        &format!("UPDATE items SET name = '{marker}' WHERE id = 42"),
+    );
+    let before = fingerprint(pg, &db);
+    let leaks = watch::watch(
+        SUPER_PASSWORD,
+        &marker,
+        &[env.dir.path().to_owned()],
+        watch::nothing,
+    );
     jrun(&env, &["backup", "--job", "pg"]).ok();
-    stop.store(true, Ordering::Relaxed);
-    assert_eq!(watcher.join().unwrap(), Vec::<String>::new());
+    assert_eq!(
+        leaks.stop(),
+        Vec::<String>::new(),
+        "secret or plaintext seen"
+    );
     // The run directory with the pgpass file is gone.
     let left: Vec<_> = std::fs::read_dir(&env.state)
         .unwrap()

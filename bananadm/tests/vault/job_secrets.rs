@@ -117,6 +117,11 @@ fn a_database_job_takes_its_credentials_from_vault() {
     let shown = stdout(&o);
     assert!(shown.contains("\"job_credentials\":[\"shop\"]"), "{shown}");
     assert!(!shown.contains(&password), "{shown}");
+    // A key rotation keeps them.
+    let o = bao.adm(&admin, &["node", "rotate", "db-vault"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let shown = stdout(&bao.adm(&admin, &["--json", "node", "show", "db-vault"]));
+    assert!(shown.contains("\"job_credentials\":[\"shop\"]"), "{shown}");
 
     let config = n.dir.join("jobs.toml");
     std::fs::write(
