@@ -17,19 +17,7 @@ pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyh
     let name = cmd.filter.job.as_deref().unwrap_or_default();
     let job = database_job(s, name)?;
     let opened = super::open_read(s, &cmd.keys)?;
-    // A job with credentials in Vault restores with them unless given an
-    // admin's defaults file: the node logs in for them as for a backup.
-    let secret = match (job.vault_credentials, &cmd.defaults_file) {
-        (true, None) => {
-            let secrets = node_secrets(s)?;
-            job.secret_file(&s.state_dir, Some(&secrets))?
-        }
-        _ => None,
-    };
-    let plugin = match &secret {
-        Some(f) => job.plugin.with_secret_file(f.path()),
-        None => job.plugin.clone(),
-    };
+    let (_secret, plugin) = credentials(s, cmd, &job)?;
     let (repo, key) = (&opened.repo, &opened.restore);
     let (id, snap) = cmd.filter.resolve(repo, &cmd.snapshot, Some(out))?;
     let loaded = repo.load_index()?;
@@ -138,6 +126,41 @@ pub fn etcd(
     Ok(Status::Ok)
 }
 
+/// The job's plugin with the credentials to restore with, and the private
+/// file holding them while it lives: an admin's `--defaults-file` (mysql),
+/// else a job's credentials from Vault (the node logs in for them as for a
+/// backup), else the job's own files.
+fn credentials(
+    s: &Settings,
+    cmd: &super::restore::RestoreCmd,
+    job: &crate::jobs::Job,
+) -> anyhow::Result<(Option<crate::jobs::plugins::SecretFile>, Plugin)> {
+    if cmd.defaults_file.is_some() && !matches!(job.plugin, Plugin::Mysql(_)) {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "--defaults-file is a MariaDB/MySQL client file; job '{}' is a '{}' job",
+                job.name,
+                job.plugin.name()
+            ),
+        )
+        .hint("leave it out: the job's own credentials are used")
+        .into());
+    }
+    let secret = match (job.vault_credentials, &cmd.defaults_file) {
+        (true, None) => {
+            let secrets = node_secrets(s)?;
+            job.secret_file(&s.state_dir, Some(&secrets))?
+        }
+        _ => None,
+    };
+    let plugin = match &secret {
+        Some(f) => job.plugin.with_secret_file(f.path()),
+        None => job.plugin.clone(),
+    };
+    Ok((secret, plugin))
+}
+
 /// The database streams of a snapshot, globals first (roles before the
 /// databases they own); with a rename, the one database alone.
 fn streams(
@@ -164,7 +187,9 @@ fn streams(
     // Roles first, so the databases' owners exist; not with a rename.
     streams.sort_by_key(|(db, n)| (n.name != b"globals.sql", db.clone()));
     if rename {
-        streams.retain(|(_, n)| n.name != b"globals.sql");
+        if !all {
+            streams.retain(|(_, n)| n.name != b"globals.sql");
+        }
         if streams.len() != 1 {
             return Err(Error::new(
                 ErrorKind::BadInput,

@@ -127,6 +127,7 @@ impl JobTable {
             )),
         };
         let spec = MysqlSpec {
+            job: self.name.clone(),
             defaults_file,
             databases: self.databases.clone(),
             timeout: program_timeout(timeout),

@@ -145,6 +145,26 @@ fn the_documented_example_plugin_backs_up_and_restores() {
         line.contains("plugin 'sqlite'") && line.contains("exists"),
         "{line}"
     );
+    // A MariaDB client file means nothing to it: refused, not ignored.
+    let r = jrun(
+        &env,
+        &[
+            "restore",
+            "latest",
+            "--job",
+            "app",
+            "--to-server",
+            "--defaults-file",
+            "/x.cnf",
+        ],
+    )
+    .code(2);
+    assert!(
+        r.one_line_error()
+            .contains("--defaults-file is a MariaDB/MySQL client file"),
+        "{}",
+        r.stderr
+    );
     // No run directory is left behind.
     let state = std::fs::read_dir(env.path("state")).unwrap();
     let left: Vec<_> = state
@@ -201,6 +221,11 @@ fn a_plugin_failing_after_printing_data_fails_the_job_and_latest_stays_good() {
         dump,
         "job=f protocol=1 options={\"level\":3} vault=none\nthe whole dump\n"
     );
+    let target = env.path("restored");
+    let t = target.to_str().unwrap();
+    jrun(&env, &["restore", "latest", "--job", "f", "--target", t]).ok();
+    let file = std::fs::read_to_string(target.join("data.bin")).unwrap();
+    assert!(file.ends_with("\nthe whole dump\n"), "{file}");
     let snaps = jrun(&env, &["--json", "snapshots", "--job", "f"])
         .ok()
         .json();

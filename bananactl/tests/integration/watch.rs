@@ -55,9 +55,12 @@ pub fn watch(secret: &str, marker: &str, dirs: &[PathBuf], allowed: fn(&Path) ->
     let s = stop.clone();
     let h = std::thread::spawn(move || {
         let mut seen = Vec::new();
-        let mut rounds = 0;
-        while !s.load(Ordering::Relaxed) || rounds < 2 {
-            rounds += 1;
+        // Two whole rounds after the stop: what the run wrote last is seen.
+        let mut after_stop = 0;
+        while after_stop < 2 {
+            if s.load(Ordering::Relaxed) {
+                after_stop += 1;
+            }
             for p in std::fs::read_dir("/proc").unwrap().flatten() {
                 for f in ["cmdline", "environ"] {
                     if std::fs::read(p.path().join(f)).is_ok_and(|b| has(&b, &secret)) {

@@ -32,10 +32,13 @@ fn watch(
     let s = stop.clone();
     let h = std::thread::spawn(move || {
         let mut seen = Vec::new();
-        let mut rounds = 0;
         let has = |b: &[u8]| b.windows(needle.len()).any(|w| w == needle.as_bytes());
-        while !s.load(Ordering::Relaxed) || rounds < 2 {
-            rounds += 1;
+        // Two whole rounds after the stop: what the run wrote last is seen.
+        let mut after_stop = 0;
+        while after_stop < 2 {
+            if s.load(Ordering::Relaxed) {
+                after_stop += 1;
+            }
             for p in std::fs::read_dir("/proc").unwrap().flatten() {
                 for f in ["cmdline", "environ"] {
                     if std::fs::read(p.path().join(f)).is_ok_and(|b| has(&b)) {
@@ -59,6 +62,16 @@ fn watch(
         seen
     });
     (stop, h)
+}
+
+/// Run directories left in the state directory.
+fn runs_left(state: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(state)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("run-"))
+        .collect()
 }
 
 #[test]
@@ -146,17 +159,13 @@ fn a_database_job_takes_its_credentials_from_vault() {
     assert_eq!(seen, Vec::<String>::new(), "password seen");
     let all = format!("{}{}", stdout(&o), stderr(&o));
     assert!(!all.contains(&password), "{all}");
-    let left: Vec<_> = std::fs::read_dir(&n.state)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("run-"))
-        .collect();
-    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(runs_left(&n.state), Vec::<String>::new());
 
     // Restored into the server with the same credentials (and a grant).
     let before = m.sql(&format!("SELECT COUNT(*), SUM(CRC32(v)) FROM {db}.t"));
     m.sql(&format!("DROP DATABASE {db}"));
     let grant = stdout(&bao.adm(&admin, &["restore", "grant", "db-vault"]));
+    let (stop, h) = watch(password.clone(), n.dir.clone());
     let o = jrun(&[
         "restore",
         "latest",
@@ -166,7 +175,17 @@ fn a_database_job_takes_its_credentials_from_vault() {
         "--grant",
         &grant,
     ]);
+    stop.store(true, Ordering::Relaxed);
     assert!(o.status.success(), "{}", stderr(&o));
+    let mut seen = h.join().unwrap();
+    seen.retain(|w| w != "PRIVATE");
+    assert_eq!(
+        seen,
+        Vec::<String>::new(),
+        "password seen during the restore"
+    );
+    assert!(!format!("{}{}", stdout(&o), stderr(&o)).contains(&password));
+    assert_eq!(runs_left(&n.state), Vec::<String>::new());
     assert_eq!(
         m.sql(&format!("SELECT COUNT(*), SUM(CRC32(v)) FROM {db}.t")),
         before

@@ -31,8 +31,11 @@ use std::time::Duration;
 pub struct RunDir(PathBuf);
 
 impl RunDir {
-    /// `BASE/run-PID-RANDOM`, mode 0700.
+    /// `BASE/run-PID-RANDOM`, mode 0700. Run directories of agents that
+    /// died without removing theirs (killed, a crash) go first: they may
+    /// hold a credentials file.
     pub fn new(base: &Path) -> Result<RunDir> {
+        sweep_dead_runs(base);
         let dir = base.join(format!(
             "run-{}-{:016x}",
             std::process::id(),
@@ -52,6 +55,23 @@ impl RunDir {
 impl Drop for RunDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Removes `BASE/run-PID-*` whose process is gone.
+fn sweep_dead_runs(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix("run-")
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
@@ -478,9 +498,15 @@ fn head(mut r: impl Read, limit: usize) -> (Vec<u8>, bool) {
 
 /// Runs `spec` to its end under the rules of [`stream`] (its group killed
 /// at the timeout or when it exits, its environment rebuilt), its stdin
-/// written by `input` (else `/dev/null`). Returns its stdout, refused past
-/// `limit` bytes; a non-zero exit is an error with the end of its stderr.
-pub fn run_to_end(spec: &CommandSpec, input: Option<Feed<'_>>, limit: usize) -> Result<Vec<u8>> {
+/// written by `input` (else `/dev/null`). Returns the first `limit` bytes
+/// of its stdout and whether there were more. A non-zero exit is an error
+/// with the end of its stderr; so is input it did not read to the end. An
+/// error producing the input (storage, decryption) is reported as itself.
+pub fn run_to_end(
+    spec: &CommandSpec,
+    input: Option<Feed<'_>>,
+    limit: usize,
+) -> Result<(Vec<u8>, bool)> {
     let source = CommandSource::new(spec.clone())?;
     let mut started = Started::new(&source, input.is_some())?;
     let stdout = started.stdout();
@@ -490,20 +516,24 @@ pub fn run_to_end(spec: &CommandSpec, input: Option<Feed<'_>>, limit: usize) -> 
         _ => Ok(()),
     };
     let (waited, timed_out, stderr, _) = started.finish();
-    let (stdout, more) = stdout.and_then(|h| h.join().ok()).unwrap_or_default();
+    let out = stdout.and_then(|h| h.join().ok()).unwrap_or_default();
     let program = source.program();
     let status = waited.map_err(|e| Error::io(format!("command '{program}'"), e))?;
-    let too_long = more.then(|| format!("command '{program}' printed more than {limit} bytes"));
-    if let Some(why) = exit_failure(
+    let failure = exit_failure(
         &program,
         status,
         timed_out.then(|| spec.timeout.unwrap_or_default()),
-        too_long,
-    ) {
-        return Err(Error::new(ErrorKind::Other, with_stderr(why, &stderr)));
+        None,
+    );
+    match (fed, failure) {
+        (Err(e), _) if e.kind() != ErrorKind::Io => Err(e),
+        (_, Some(why)) => Err(Error::new(ErrorKind::Other, with_stderr(why, &stderr))),
+        (Err(e), None) => Err(Error::new(
+            ErrorKind::Other,
+            format!("command '{program}' exited before reading all its input: {e}"),
+        )),
+        (Ok(()), None) => Ok(out),
     }
-    fed?;
-    Ok(stdout)
 }
 
 /// Runs each `(what, spec)` in turn into its stream and stores them as the
@@ -566,6 +596,23 @@ impl Source for CommandSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dead_agents_run_directory_goes_with_the_next_run() {
+        let base = tempfile::tempdir().unwrap();
+        let dead = base.path().join("run-999999999-00");
+        let live = base.path().join(format!("run-{}-00", std::process::id()));
+        for d in [&dead, &live] {
+            std::fs::create_dir_all(d).unwrap();
+            std::fs::write(d.join("credentials"), "pw").unwrap();
+        }
+        let run = RunDir::new(base.path()).unwrap();
+        assert!(!dead.exists());
+        assert!(live.exists() && run.path().exists());
+        let p = run.path().to_owned();
+        drop(run);
+        assert!(!p.exists());
+    }
 
     #[test]
     fn tail_keeps_the_end_and_last_line_is_printable() {

@@ -66,14 +66,22 @@ pub fn valid_plugin_name(name: &str) -> bool {
         && !name.starts_with(['-', '_'])
 }
 
-/// Where `banana-plugin-NAME` is on `search`, checked (see [`trusted`]).
+/// Where `banana-plugin-NAME` is on `search`, checked (see [`trusted`]):
+/// the resolved path, the one the agent runs (a symlink swapped after the
+/// check changes nothing).
 pub fn find(plugin: &str, search: &[PathBuf]) -> Result<PathBuf> {
     let file = format!("banana-plugin-{plugin}");
     for dir in search {
+        if !dir.is_absolute() {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("plugin_path entry '{}' is not absolute", dir.display()),
+            )
+            .hint("give plugin_path absolute directories"));
+        }
         let p = dir.join(&file);
         if p.symlink_metadata().is_ok() {
-            trusted(&p)?;
-            return Ok(p);
+            return trusted(&p);
         }
     }
     let dirs: Vec<String> = search.iter().map(|d| d.display().to_string()).collect();
@@ -93,10 +101,12 @@ pub fn find(plugin: &str, search: &[PathBuf]) -> Result<PathBuf> {
     .hint("install the plugin there, or set plugin_path in the config file"))
 }
 
-/// A plugin the agent may run: an executable regular file (symlinks
-/// followed) in a directory, both owned by root or the agent's user and
-/// writable by no one else.
-fn trusted(p: &Path) -> Result<()> {
+/// A plugin the agent may run, resolved: an executable regular file owned
+/// by root or the agent's user and writable by no one else, in a directory
+/// likewise, as is the directory holding its name (when a symlink); their
+/// ancestors may also be writable by others when sticky (`/tmp`), where no
+/// one else can rename or remove what is in them.
+fn trusted(p: &Path) -> Result<PathBuf> {
     let real = p
         .canonicalize()
         .map_err(|e| Error::io(format!("plugin {}", p.display()), e))?;
@@ -110,34 +120,46 @@ fn trusted(p: &Path) -> Result<()> {
         )
         .hint("chmod 755 it"));
     }
+    owned_and_closed("plugin", &real, false)?;
+    for dir in [real.parent(), p.parent()].into_iter().flatten() {
+        let dir = dir
+            .canonicalize()
+            .map_err(|e| Error::io(format!("plugin directory {}", dir.display()), e))?;
+        for (i, a) in dir.ancestors().enumerate() {
+            owned_and_closed("plugin directory", a, i > 0)?;
+        }
+    }
+    Ok(real)
+}
+
+/// `path` is owned by root or the agent's user and writable by no one else
+/// (or, with `sticky_ok`, by others only with the sticky bit set).
+fn owned_and_closed(what: &str, path: &Path, sticky_ok: bool) -> Result<()> {
+    let m = path
+        .metadata()
+        .map_err(|e| Error::io(format!("{what} {}", path.display()), e))?;
     let me = nix::unistd::geteuid().as_raw();
-    let dir = real.parent().unwrap_or(Path::new("/"));
-    for (what, path) in [("plugin", real.as_path()), ("plugin directory", dir)] {
-        let m = path
-            .metadata()
-            .map_err(|e| Error::io(format!("{what} {}", path.display()), e))?;
-        if m.uid() != 0 && m.uid() != me {
-            return Err(Error::new(
-                ErrorKind::BadInput,
-                format!(
-                    "{what} {} is owned by uid {}, not by root or the agent's user: the agent would run code another user controls",
-                    path.display(),
-                    m.uid()
-                ),
-            )
-            .hint("chown root it"));
-        }
-        if m.mode() & 0o022 != 0 {
-            return Err(Error::new(
-                ErrorKind::BadInput,
-                format!(
-                    "{what} {} is writable by group or others (mode {:04o}): the agent would run code another user controls",
-                    path.display(),
-                    m.mode() & 0o7777
-                ),
-            )
-            .hint("chmod go-w it"));
-        }
+    if m.uid() != 0 && m.uid() != me {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "{what} {} is owned by uid {}, not by root or the agent's user: the agent would run code another user controls",
+                path.display(),
+                m.uid()
+            ),
+        )
+        .hint("chown root it"));
+    }
+    if m.mode() & 0o022 != 0 && !(sticky_ok && m.mode() & 0o1000 != 0) {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "{what} {} is writable by group or others (mode {:04o}): the agent would run code another user controls",
+                path.display(),
+                m.mode() & 0o7777
+            ),
+        )
+        .hint("chmod go-w it"));
     }
     Ok(())
 }
@@ -293,22 +315,23 @@ impl Source for ExternalSource {
         let spec = &self.spec;
         let program = find(&spec.plugin, &spec.search)?;
         let dir = RunDir::new(&spec.run_base)?;
-        let out = run_to_end(
-            &spec.command(&program, "plan", None, &dir, &[]),
-            None,
-            PLAN_LIMIT,
-        )
-        .map_err(|e| {
+        let plan = spec.command(&program, "plan", None, &dir, &[]);
+        let failed = |why: String| {
             Error::new(
                 ErrorKind::Other,
-                format!("plugin '{}': plan failed: {e}", spec.plugin),
+                format!("plugin '{}': plan failed: {why}", spec.plugin),
             )
-        })?;
+        };
+        let (out, more) = run_to_end(&plan, None, PLAN_LIMIT).map_err(|e| failed(e.to_string()))?;
+        if more {
+            return Err(failed(format!("it printed more than {PLAN_LIMIT} bytes")));
+        }
         let (streams, meta) = parse_plan(&spec.plugin, &spec.job, &out)?;
-        run.meta("program", program.display().to_string());
         for (k, v) in meta {
             run.meta(&k, v);
         }
+        // After the plugin's own entries: it cannot rename itself.
+        run.meta("program", program.display().to_string());
         let specs: Vec<_> = streams
             .iter()
             .map(|name| {
@@ -335,10 +358,11 @@ pub fn restore(
         .map(|r| ("BANANA_RESTORE_AS", r))
         .into_iter()
         .collect();
+    // What it prints is its own business (progress, say): not kept.
     run_to_end(
         &spec.command(&program, "restore", Some(name), &dir, &extra),
         Some(data),
-        PLAN_LIMIT,
+        0,
     )
     .map_err(|e| {
         Error::new(
@@ -411,7 +435,21 @@ mod tests {
         let e = find("ldap", &search).unwrap_err().to_string();
         assert!(e.contains("writable by group or others (mode 0777)"), "{e}");
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert_eq!(find("ldap", &search).unwrap(), p);
+        let real = p.canonicalize().unwrap();
+        assert_eq!(find("ldap", &search).unwrap(), real);
+        // A symlink runs what it resolves to, and its own directory counts.
+        let links = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(&p, links.path().join("banana-plugin-ldap")).unwrap();
+        let via = vec![links.path().to_owned()];
+        std::fs::set_permissions(links.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(find("ldap", &via).unwrap(), real);
+        std::fs::set_permissions(links.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let e = find("ldap", &via).unwrap_err().to_string();
+        assert!(e.contains("plugin directory") && e.contains("0777"), "{e}");
+        let e = find("ldap", &[PathBuf::from("plugins")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not absolute"), "{e}");
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
         let e = find("ldap", &search).unwrap_err().to_string();
         assert!(e.contains("plugin directory"), "{e}");

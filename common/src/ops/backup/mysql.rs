@@ -24,6 +24,9 @@ const SYSTEM: &[&str] = &["information_schema", "performance_schema", "sys"];
 /// What a `mysql` job dumps.
 #[derive(Debug, Clone)]
 pub struct MysqlSpec {
+    /// The job's name (the snapshot's path: the defaults file may be a
+    /// run's private copy).
+    pub job: String,
     /// The client defaults file holding the credentials.
     pub defaults_file: PathBuf,
     /// The databases; `None`: every database but the server's schemas.
@@ -139,7 +142,7 @@ impl MysqlSource {
 
 impl Source for MysqlSource {
     fn paths(&self) -> Vec<Vec<u8>> {
-        vec![format!("mysql:{}", self.spec.defaults_file.display()).into_bytes()]
+        vec![format!("mysql:{}", self.spec.job).into_bytes()]
     }
 
     fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
