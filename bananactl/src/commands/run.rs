@@ -156,6 +156,8 @@ impl RunCmd {
             .hint("add jobs (see docs/jobs.md), or back up by hand with 'bananactl backup PATH'")
             .into());
         }
+        // A killed agent's run directories may hold a job's credentials.
+        common::ops::backup::sweep_dead_runs(&s.state_dir);
         let due = due_now(s, &jobs, &[])?;
         if due.is_empty() {
             out.summary(json!({"command": "run", "ran": 0}), "nothing due");

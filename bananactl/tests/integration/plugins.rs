@@ -233,6 +233,14 @@ fn a_plugin_failing_after_printing_data_fails_the_job_and_latest_stays_good() {
     assert_eq!(status, ["ok", "failed"], "{snaps:?}");
     let jobs = jrun(&env, &["--json", "jobs"]).ok().json();
     assert_eq!(jobs[0]["last_result"], "failed");
+    // A killed agent's run directory (credentials inside) goes with the
+    // next `run`, even with nothing due.
+    let dead = env.state.join("run-999999999-0000000000000000");
+    std::fs::create_dir_all(&dead).unwrap();
+    std::fs::write(dead.join("credentials"), "pw").unwrap();
+    let r = jrun(&env, &["run"]).ok();
+    assert!(r.stdout.contains("nothing due"), "{}", r.stdout);
+    assert!(!dead.exists());
 }
 
 #[test]

@@ -9,13 +9,17 @@ use common::testing::mariadb;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// `PRIVATE` for the run's credentials file, 0600 in a 0700 run directory:
+/// `PRIVATE` for the run's credentials file (or its temporary), 0600 in a 0700 run directory:
 /// the one place the secret may be, for the run only.
 fn private(p: &std::path::Path) -> Option<String> {
     use std::os::unix::fs::PermissionsExt;
     let dir = p.parent()?;
     let mode = |q: &std::path::Path| std::fs::metadata(q).map(|m| m.permissions().mode() & 0o777);
-    (p.file_name()? == "credentials"
+    let name = p.file_name()?.to_string_lossy();
+    // The file, or the temporary it is written through and renamed from.
+    let ours =
+        name == "credentials" || (name.starts_with(".credentials.") && name.ends_with(".tmp"));
+    (ours
         && dir.file_name()?.to_string_lossy().starts_with("run-")
         && mode(p).ok()? == 0o600
         && mode(dir).ok()? == 0o700)

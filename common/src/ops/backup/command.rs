@@ -58,8 +58,9 @@ impl Drop for RunDir {
     }
 }
 
-/// Removes `BASE/run-PID-*` whose process is gone.
-fn sweep_dead_runs(base: &Path) {
+/// Removes `BASE/run-PID-*` whose process is gone (a killed agent's, which
+/// may hold a credentials file).
+pub fn sweep_dead_runs(base: &Path) {
     let Ok(entries) = std::fs::read_dir(base) else {
         return;
     };

@@ -22,7 +22,8 @@ mod walk;
 
 use super::chain;
 pub use command::{
-    last_line, stream, CommandSource, CommandSpec, Feed, RunDir, Streamed, CUT_NOTE, STDERR_TAIL,
+    last_line, stream, sweep_dead_runs, CommandSource, CommandSpec, Feed, RunDir, Streamed,
+    CUT_NOTE, STDERR_TAIL,
 };
 pub use excludes::Excludes;
 pub use source::{Run, Source, StreamSource};
