@@ -128,3 +128,31 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         .filter_map(|c| c.downcast_ref::<std::io::Error>())
         .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
+
+/// Handles SIGTERM, SIGINT and SIGHUP (`systemctl stop`, Ctrl-C): removes
+/// this run's private directories, which may hold a job's credentials, then
+/// exits with 128 + the signal, as the default action would have. Called
+/// first thing in `main`, before any thread exists, so that every thread
+/// inherits the blocked set and only the waiting thread takes them.
+/// Children start with an empty mask (the standard library resets it).
+pub fn on_termination() {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+        set.add(s);
+    }
+    if set.thread_block().is_err() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Ok(sig) = set.wait() {
+                common::ops::backup::remove_live();
+                std::process::exit(128 + sig as i32);
+            }
+        });
+    if spawned.is_err() {
+        let _ = set.thread_unblock();
+    }
+}

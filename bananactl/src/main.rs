@@ -4,6 +4,7 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    bananactl::exit::on_termination();
     let cli = bananactl::Cli::parse();
     bananactl::output::init_logging(cli.global.verbose, cli.global.quiet);
     let code = bananactl::run(cli);

@@ -192,6 +192,29 @@ fn a_refused_login_fails_the_job_and_latest_keeps_the_good_dump() {
         "{line}"
     );
     assert!(!line.contains("wrong-password"), "{line}");
+    // Nor in debug logs, nor in the status a tower receives.
+    let tower = common::testing::Receiver::start(0).unwrap();
+    let mut c = env.cmd(&["-vv", "backup", "--job", "pw"]);
+    c.env("BANANA_CONFIG", env.path("jobs.toml"))
+        .env("BANANA_COLLECTOR", tower.url());
+    let r = run(c).code(1);
+    let sent = tower.requests();
+    assert!(!sent.is_empty(), "no status sent");
+    let bodies: Vec<String> = sent
+        .iter()
+        .map(|q| String::from_utf8_lossy(&q.body).into_owned())
+        .collect();
+    // The failure reaches the tower in clear (so a leak would show).
+    assert!(
+        bodies.iter().any(|b| b.contains("Access denied")),
+        "{bodies:?}"
+    );
+    assert!(
+        !bodies.iter().any(|b| b.contains("wrong-password")),
+        "{bodies:?}"
+    );
+    assert!(!format!("{}{}", r.stdout, r.stderr).contains("wrong-password"));
+    assert!(r.stderr.contains("Access denied"), "{}", r.stderr);
     let dump = jrun(&env, &["dump", "latest", "--job", "pw"]).ok().stdout;
     assert!(dump.contains("CREATE TABLE `accounts`"));
     let jobs = jrun(&env, &["--json", "jobs"]).ok().json();

@@ -275,3 +275,61 @@ fn the_agent_refuses_missing_writable_and_talkative_plugins() {
     let snaps = jrun(&env, &["--json", "snapshots"]).ok().summary();
     assert_eq!(snaps["count"], 0, "{snaps}");
 }
+
+/// `systemctl stop` (SIGTERM) during a plugin's dump: the agent removes its
+/// run directory (where a job's credentials file lives) before exiting 143,
+/// and the plugin dies with it.
+#[test]
+fn a_terminated_agent_removes_its_run_directory_and_its_plugin() {
+    let env = Env::new();
+    let pid_file = env.path("plugin.pid");
+    install(
+        &env,
+        "slow",
+        &format!(
+            "#!/bin/sh\ncase \"$1\" in\n  plan) echo '{{}}' ;;\n  backup) echo $$ > {}; exec sleep 30 ;;\nesac\n",
+            pid_file.display()
+        ),
+    );
+    config(&env, "[[job]]\nname = \"s\"\nplugin = \"slow\"\n");
+    let mut c = env.cmd(&["backup", "--job", "s"]);
+    c.env("BANANA_CONFIG", env.path("jobs.toml"));
+    let mut agent = c.spawn().unwrap();
+    let runs = || -> Vec<String> {
+        std::fs::read_dir(&env.state)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with("run-"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let t = std::time::Instant::now();
+    while runs().is_empty() || !pid_file.exists() {
+        assert!(t.elapsed().as_secs() < 20, "the plugin never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let plugin: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let pid = nix::unistd::Pid::from_raw(agent.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = agent.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    assert_eq!(runs(), Vec::<String>::new());
+    // The plugin got SIGKILL with its parent: gone, or a zombie awaiting init.
+    let t = std::time::Instant::now();
+    let alive = || {
+        std::fs::read_to_string(format!("/proc/{plugin}/stat")).is_ok_and(|s| !s.contains(") Z "))
+    };
+    while alive() {
+        assert!(
+            t.elapsed().as_secs() < 10,
+            "plugin {plugin} outlived the agent"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -15,66 +15,18 @@
 //!   `OS_PASSWORD`, `BANANA_*`) never reach it, and no secret is put in its
 //!   argv.
 
+pub use super::rundir::RunDir;
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// A private directory for one run, removed when dropped.
-pub struct RunDir(PathBuf);
-
-impl RunDir {
-    /// `BASE/run-PID-RANDOM`, mode 0700. Run directories of agents that
-    /// died without removing theirs (killed, a crash) go first: they may
-    /// hold a credentials file.
-    pub fn new(base: &Path) -> Result<RunDir> {
-        sweep_dead_runs(base);
-        let dir = base.join(format!(
-            "run-{}-{:016x}",
-            std::process::id(),
-            rand::random::<u64>()
-        ));
-        crate::fsutil::private_dir(&dir)
-            .map_err(|e| Error::io(format!("run directory {}", dir.display()), e))?;
-        Ok(RunDir(dir))
-    }
-
-    /// Its path.
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for RunDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Removes `BASE/run-PID-*` whose process is gone (a killed agent's, which
-/// may hold a credentials file).
-pub fn sweep_dead_runs(base: &Path) {
-    let Ok(entries) = std::fs::read_dir(base) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let pid = name
-            .strip_prefix("run-")
-            .and_then(|r| r.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok());
-        if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
-    }
-}
 
 /// A database name usable as a stream's file name.
 pub(super) fn check_name(db: &str) -> Result<()> {
@@ -597,23 +549,6 @@ impl Source for CommandSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_dead_agents_run_directory_goes_with_the_next_run() {
-        let base = tempfile::tempdir().unwrap();
-        let dead = base.path().join("run-999999999-00");
-        let live = base.path().join(format!("run-{}-00", std::process::id()));
-        for d in [&dead, &live] {
-            std::fs::create_dir_all(d).unwrap();
-            std::fs::write(d.join("credentials"), "pw").unwrap();
-        }
-        let run = RunDir::new(base.path()).unwrap();
-        assert!(!dead.exists());
-        assert!(live.exists() && run.path().exists());
-        let p = run.path().to_owned();
-        drop(run);
-        assert!(!p.exists());
-    }
 
     #[test]
     fn tail_keeps_the_end_and_last_line_is_printable() {

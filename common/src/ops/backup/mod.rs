@@ -17,15 +17,16 @@ pub mod mysql;
 mod pipeline;
 pub mod postgres;
 mod recover;
+mod rundir;
 mod source;
 mod walk;
 
 use super::chain;
 pub use command::{
-    last_line, stream, sweep_dead_runs, CommandSource, CommandSpec, Feed, RunDir, Streamed,
-    CUT_NOTE, STDERR_TAIL,
+    last_line, stream, CommandSource, CommandSpec, Feed, RunDir, Streamed, CUT_NOTE, STDERR_TAIL,
 };
 pub use excludes::Excludes;
+pub use rundir::{remove_live, sweep_dead_runs};
 pub use source::{Run, Source, StreamSource};
 pub use walk::FsSource;
 

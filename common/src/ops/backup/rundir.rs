@@ -1,0 +1,95 @@
+//! Private run directories (`STATE/run-PID-RANDOM`, 0700): where a job's
+//! credentials file, a PGPASSFILE or an etcd snapshot lives for one run.
+//! Removed when dropped, by [`remove_live`] when the agent is told to stop,
+//! and by the next run when the agent was killed ([`sweep_dead_runs`]).
+
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// A private directory for one run, removed when dropped.
+pub struct RunDir(PathBuf);
+
+impl RunDir {
+    /// `BASE/run-PID-RANDOM`, mode 0700. Run directories of agents that
+    /// died without removing theirs (killed, a crash) go first: they may
+    /// hold a credentials file.
+    pub fn new(base: &Path) -> Result<RunDir> {
+        sweep_dead_runs(base);
+        let dir = base.join(format!(
+            "run-{}-{:016x}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        live().push(dir.clone());
+        crate::fsutil::private_dir(&dir)
+            .map_err(|e| Error::io(format!("run directory {}", dir.display()), e))?;
+        Ok(RunDir(dir))
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for RunDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        live().retain(|d| d != &self.0);
+    }
+}
+
+/// This process's run directories.
+fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes every run directory this process has (for a signal handler
+/// about to exit: no destructor will run).
+pub fn remove_live() {
+    for d in live().iter() {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// Removes `BASE/run-PID-*` whose process is gone (a killed agent's, which
+/// may hold a credentials file).
+pub fn sweep_dead_runs(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix("run-")
+            .and_then(|r| r.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_agents_run_directory_goes_with_the_next_run() {
+        let base = tempfile::tempdir().unwrap();
+        let dead = base.path().join("run-999999999-00");
+        let live = base.path().join(format!("run-{}-00", std::process::id()));
+        for d in [&dead, &live] {
+            std::fs::create_dir_all(d).unwrap();
+            std::fs::write(d.join("credentials"), "pw").unwrap();
+        }
+        let run = RunDir::new(base.path()).unwrap();
+        assert!(!dead.exists());
+        assert!(live.exists() && run.path().exists());
+        let p = run.path().to_owned();
+        drop(run);
+        assert!(!p.exists());
+    }
+}
