@@ -252,6 +252,28 @@ for db in mariadb postgres; do
     verify "$db"
 done
 
+# ---------------------------------------------------------------- restore cost
+# What one INSERT per row (the plugin's choice, for deduplication) costs a
+# restore: bananactl restore --to-server of the stored dump into a new
+# database, against loading an extended-insert dump of the same table with
+# the client alone (dumped to a file first, so only the load is timed).
+secs() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.2f", b - a}'; }
+printf '[client]\nuser = root\nsocket = %s\n' "$MDB_SOCK" >"$D/admin.cnf"
+chmod 600 "$D/admin.cnf"
+log "== restore cost (mariadb)"
+t0=$EPOCHREALTIME
+banana restore latest --job mysql --to-server --database bench_restored --defaults-file "$D/admin.cnf" \
+    >"$D/logs/restore-mysql.log" 2>&1 || { tail -n 20 "$D/logs/restore-mysql.log" >&2; die "bananactl restore --to-server failed"; }
+RESTORE_ROWS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.2f", b - a}')
+[[ $(msql "SELECT COUNT(*) FROM bench_restored.t") == "$ROWS" ]] || die "restored table has the wrong row count"
+mariadb-dump --defaults-extra-file="$D/mysql.cnf" --single-transaction --skip-dump-date bench >"$D/extended.sql"
+msql "CREATE DATABASE bench_ext"
+t0=$EPOCHREALTIME
+mariadb --no-defaults --socket="$MDB_SOCK" -uroot bench_ext <"$D/extended.sql"
+RESTORE_EXT=$(secs "$t0")
+rm -f "$D/extended.sql"
+log "  bananactl restore --to-server (one INSERT per row): $RESTORE_ROWS s; client load of an extended-insert dump: $RESTORE_EXT s"
+
 # ---------------------------------------------------------------- report
 RUN_ID=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 VERSION=$("$BIN" --version 2>/dev/null | head -n1)
@@ -282,4 +304,8 @@ for db in mariadb postgres; do
             "${R[$db $tool time1]}" "${R[$db $tool time2]}" "$TARGET" "$met" >>"$OUT"
     done
 done
+printf '{"type":"restore","run":"%s","database":"mariadb","rows":%s,"bananactl_to_server_s":%s,"client_extended_insert_s":%s}\n' \
+    "$RUN_ID" "$ROWS" "$RESTORE_ROWS" "$RESTORE_EXT" >>"$OUT"
+printf '\nmariadb restore of %s rows: bananactl --to-server (one INSERT per row) %s s; client load of an extended-insert dump %s s\n' \
+    "$ROWS" "$RESTORE_ROWS" "$RESTORE_EXT"
 printf '\nstored = repository growth (du -sb); time = wall seconds of dump + backup. results: %s\n' "$OUT"

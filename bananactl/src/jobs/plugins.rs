@@ -25,7 +25,7 @@ fn program_timeout(timeout: Option<u64>) -> Option<Duration> {
 
 impl JobTable {
     /// The plugin-specific keys this table sets.
-    fn keys_set(&self) -> [(&'static str, bool); 17] {
+    fn keys_set(&self) -> [(&'static str, bool); 18] {
         [
             ("paths", !self.paths.is_empty()),
             ("exclude", !self.exclude.is_empty()),
@@ -44,6 +44,7 @@ impl JobTable {
             ("endpoints", self.endpoints.is_some()),
             ("credentials", self.credentials.is_some()),
             ("options", self.options.is_some()),
+            ("extended_insert", self.extended_insert.is_some()),
         ]
     }
 
@@ -112,7 +113,15 @@ impl JobTable {
     }
 
     pub(super) fn mysql(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
-        self.only(n, &["defaults_file", "databases", "credentials"])?;
+        self.only(
+            n,
+            &[
+                "defaults_file",
+                "databases",
+                "credentials",
+                "extended_insert",
+            ],
+        )?;
         let defaults_file = match (self.defaults_file.clone(), self.vault_credentials(n)?) {
             (Some(_), true) => {
                 return Err(format!(
@@ -131,6 +140,7 @@ impl JobTable {
             defaults_file,
             databases: self.databases.clone(),
             timeout: program_timeout(timeout),
+            extended_insert: self.extended_insert.unwrap_or(false),
         };
         MysqlSource::new(spec.clone()).map_err(|e| format!("job '{n}': {e}"))?;
         Ok(Plugin::Mysql(spec))

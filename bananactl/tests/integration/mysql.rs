@@ -390,3 +390,58 @@ fn a_server_killed_mid_dump_fails_the_job_and_latest_keeps_the_good_dump() {
         &dump[dump.len().saturating_sub(200)..]
     );
 }
+
+/// `databases` absent: every database but the server's schemas, one stream
+/// each (the `mysql` system database included), and all of them restored.
+#[test]
+fn all_databases_are_dumped_and_restored_when_none_are_named() {
+    let Some(m) = mariadb::private() else { return };
+    let env = Env::new();
+    for db in ["alpha", "beta"] {
+        shop(&m, db, &format!("marker-{db}"));
+    }
+    let before: Vec<String> = ["alpha", "beta"]
+        .iter()
+        .map(|d| fingerprint(&m, d))
+        .collect();
+    let (backup, admin) = users(&m, &env, "all-pass");
+    std::fs::write(
+        env.path("jobs.toml"),
+        format!(
+            "[[job]]\nname = \"all\"\nplugin = \"mysql\"\ndefaults_file = \"{}\"\n",
+            backup.display()
+        ),
+    )
+    .unwrap();
+    jrun(&env, &["backup", "--job", "all"]).ok();
+    let ls = jrun(&env, &["ls", "latest", "--job", "all"]).ok().stdout;
+    let streams: Vec<&str> = ls
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .filter(|n| n.ends_with(".sql"))
+        .collect();
+    assert_eq!(streams, ["/alpha.sql", "/beta.sql", "/mysql.sql"], "{ls}");
+    m.sql("DROP DATABASE alpha; DROP DATABASE beta");
+    let admin_s = admin.to_str().unwrap();
+    let r = jrun(
+        &env,
+        &[
+            "restore",
+            "latest",
+            "--job",
+            "all",
+            "--to-server",
+            "--defaults-file",
+            admin_s,
+        ],
+    )
+    .ok();
+    assert!(r.stdout.contains("alpha, beta, mysql"), "{}", r.stdout);
+    let after: Vec<String> = ["alpha", "beta"]
+        .iter()
+        .map(|d| fingerprint(&m, d))
+        .collect();
+    assert_eq!(after, before);
+    // The accounts came back with the mysql database: the backup user still logs in.
+    jrun(&env, &["backup", "--job", "all"]).ok();
+}

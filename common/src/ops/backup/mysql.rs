@@ -33,6 +33,9 @@ pub struct MysqlSpec {
     pub databases: Option<Vec<String>>,
     /// Each dump is killed after this long.
     pub timeout: Option<Duration>,
+    /// Multi-row INSERTs: restores about 4x faster, but a row whose length
+    /// changes makes the rest of the dump new (little deduplication).
+    pub extended_insert: bool,
 }
 
 /// The client program and the dump program found on `PATH`.
@@ -112,25 +115,30 @@ impl MysqlSource {
 
     fn dump(&self, db: &str) -> CommandSpec {
         let (_, dump) = programs();
-        CommandSpec {
-            argv: vec![
-                dump.to_owned(),
-                defaults_arg(&self.spec.defaults_file),
-                "--single-transaction".into(),
-                "--routines".into(),
-                "--events".into(),
-                "--triggers".into(),
-                "--hex-blob".into(),
-                "--skip-dump-date".into(),
+        let mut argv = vec![
+            dump.to_owned(),
+            defaults_arg(&self.spec.defaults_file),
+            "--single-transaction".into(),
+            "--routines".into(),
+            "--events".into(),
+            "--triggers".into(),
+            "--hex-blob".into(),
+            "--skip-dump-date".into(),
+            "--default-character-set=utf8mb4".into(),
+        ];
+        if !self.spec.extended_insert {
+            argv.extend([
                 // One INSERT per row: statement boundaries that do not move
                 // when a row's length changes, so unchanged rows dedup
                 // (extended inserts re-split everything after a change);
                 // each table in one transaction keeps restores fast.
-                "--skip-extended-insert".into(),
-                "--no-autocommit".into(),
-                "--default-character-set=utf8mb4".into(),
-                db.to_owned(),
-            ],
+                "--skip-extended-insert".to_owned(),
+                "--no-autocommit".to_owned(),
+            ]);
+        }
+        argv.push(db.to_owned());
+        CommandSpec {
+            argv,
             name: format!("{db}.sql"),
             timeout: self.spec.timeout,
             env: Vec::new(),
@@ -215,4 +223,36 @@ pub fn restore(defaults_file: &Path, database: &str, dump: Feed<'_>) -> Result<(
         ));
     }
     fed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dumps_are_one_insert_per_row_unless_asked() {
+        let spec = |extended_insert| MysqlSpec {
+            job: "j".into(),
+            defaults_file: PathBuf::from("/etc/banana/my.cnf"),
+            databases: None,
+            timeout: None,
+            extended_insert,
+        };
+        let argv = |e| MysqlSource::new(spec(e)).unwrap().dump("shop").argv;
+        let rows = argv(false);
+        assert!(
+            rows.contains(&"--skip-extended-insert".to_owned()),
+            "{rows:?}"
+        );
+        assert!(rows.contains(&"--no-autocommit".to_owned()), "{rows:?}");
+        assert_eq!(rows.last().map(String::as_str), Some("shop"));
+        let ext = argv(true);
+        assert!(
+            !ext.iter().any(|a| a == "--skip-extended-insert"),
+            "{ext:?}"
+        );
+        assert!(ext.contains(&"--single-transaction".to_owned()));
+        // Only the file's path is on the command line.
+        assert!(rows.contains(&"--defaults-extra-file=/etc/banana/my.cnf".to_owned()));
+    }
 }
