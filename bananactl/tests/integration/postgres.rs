@@ -214,3 +214,54 @@ fn a_read_only_role_dumps_and_a_one_percent_change_stores_under_a_tenth() {
     );
     assert!(!globals.contains("SCRAM-SHA-256"), "role passwords dumped");
 }
+
+/// `databases` absent: every database that accepts connections, plus the
+/// globals, each a stream; all of them restored (roles first).
+#[test]
+fn all_databases_and_globals_round_trip_when_none_are_named() {
+    let Some(pg) = postgres::private() else {
+        return;
+    };
+    let env = Env::new();
+    app(&pg, "one", "one_owner");
+    app(&pg, "two", "two_owner");
+    let before = [fingerprint(&pg, "one"), fingerprint(&pg, "two")];
+    let pw = env.path("pg.pass");
+    pg.password_file(SUPER_PASSWORD, &pw);
+    std::fs::write(
+        env.path("jobs.toml"),
+        format!(
+            "[[job]]\nname = \"all\"\nplugin = \"postgres\"\nport = {}\npassword_file = \"{}\"\n",
+            pg.port,
+            pw.display()
+        ),
+    )
+    .unwrap();
+    jrun(&env, &["backup", "--job", "all"]).ok();
+    let ls = jrun(&env, &["ls", "latest", "--job", "all"]).ok().stdout;
+    let streams: Vec<&str> = ls
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .filter(|n| n.starts_with('/'))
+        .collect();
+    assert_eq!(
+        streams,
+        [
+            "/globals.sql",
+            "/one.pgdump",
+            "/postgres.pgdump",
+            "/two.pgdump"
+        ],
+        "{ls}"
+    );
+    for sql in [
+        "DROP DATABASE one",
+        "DROP DATABASE two",
+        "DROP ROLE one_owner",
+        "DROP ROLE two_owner",
+    ] {
+        pg.sql("postgres", sql);
+    }
+    jrun(&env, &["restore", "latest", "--job", "all", "--to-server"]).ok();
+    assert_eq!([fingerprint(&pg, "one"), fingerprint(&pg, "two")], before);
+}

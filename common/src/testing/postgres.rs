@@ -61,7 +61,19 @@ fn as_pg(root: bool) -> Vec<String> {
     }
 }
 
+/// A cluster of the caller's own; `None` (skip) as [`server`].
+pub fn private() -> Option<Postgres> {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    start_in(&format!("banana-pgp{n}"))
+}
+
 fn start() -> Option<Postgres> {
+    start_in("banana-pg")
+}
+
+/// A cluster in the scratch directory `PREFIX-PID`.
+fn start_in(prefix: &str) -> Option<Postgres> {
     let Some(bin) = bin_dir() else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -71,7 +83,7 @@ fn start() -> Option<Postgres> {
         return None;
     };
     let root = nix::unistd::geteuid().is_root();
-    let dir = scratch_dir("banana-pg", &|_| {});
+    let dir = scratch_dir(prefix, &|_| {});
     let pg = dir.join("pg");
     std::fs::create_dir_all(&pg).expect("pg dir");
     let pwfile = pg.join("pwfile");
