@@ -108,12 +108,14 @@ fn the_watch_sees_a_plaintext_file_and_a_secret_in_argv() {
     let leaks = watch(&secret, &marker, &[], nothing);
     let dir = tempfile::tempdir_in("/tmp").unwrap();
     std::fs::write(dir.path().join("dump.sql"), format!("INSERT '{marker}'")).unwrap();
+    // Alive well past the two rounds after the stop, however slow a round.
     let mut child = std::process::Command::new("sh")
-        .args(["-c", "sleep 0.5", &secret])
+        .args(["-c", "sleep 60", &secret])
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
     let seen = leaks.stop();
+    child.kill().unwrap();
     child.wait().unwrap();
     assert!(seen.iter().any(|s| s.ends_with("dump.sql")), "{seen:?}");
     assert!(seen.iter().any(|s| s.ends_with("/cmdline")), "{seen:?}");
