@@ -110,7 +110,7 @@ fn the_watch_sees_a_plaintext_file_and_a_secret_in_argv() {
     std::fs::write(dir.path().join("dump.sql"), format!("INSERT '{marker}'")).unwrap();
     // Alive well past the two rounds after the stop, however slow a round.
     let mut child = std::process::Command::new("sh")
-        .args(["-c", "sleep 60", &secret])
+        .args(["-c", "sleep 60; exit 0", &secret])
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(300));
