@@ -83,6 +83,12 @@ pub struct JobTable {
     pub credentials: Option<String>,
     /// An external plugin's options, handed to it as JSON (not for secrets).
     pub options: Option<toml::Table>,
+    /// `etcd`: the CA bundle of an `https://` member.
+    pub cacert: Option<PathBuf>,
+    /// `etcd`: a client certificate (with `key`).
+    pub cert: Option<PathBuf>,
+    /// `etcd`: the client certificate's private key (0600).
+    pub key: Option<PathBuf>,
     /// `mysql`: multi-row INSERTs (restores about 4x faster; daily dumps
     /// then deduplicate little). Default false: one INSERT per row.
     pub extended_insert: Option<bool>,
@@ -495,6 +501,7 @@ timeout = "1h"
             ("name = \"a\"\nplugin = \"etcd\"", "no endpoints"),
             ("name = \"a\"\nplugin = \"postgres\"\ndefaults_file = \"/x\"", "'defaults_file' does not apply"),
             ("name = \"a\"\nplugin = \"postgres\"\nextended_insert = true", "'extended_insert' does not apply to plugin 'postgres'"),
+            ("name = \"a\"\nplugin = \"etcd\"\nendpoints = [\"https://e:2379\"]\ncert = \"/c.crt\"", "give cert and key together"),
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevery = \"1d\"\nschedule = \"* * * * *\"", "not both"),
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nschedule = \"61 * * * *\"", "not a cron expression"),
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevery = \"soon\"", "every"),

@@ -25,7 +25,7 @@ fn program_timeout(timeout: Option<u64>) -> Option<Duration> {
 
 impl JobTable {
     /// The plugin-specific keys this table sets.
-    fn keys_set(&self) -> [(&'static str, bool); 18] {
+    fn keys_set(&self) -> [(&'static str, bool); 21] {
         [
             ("paths", !self.paths.is_empty()),
             ("exclude", !self.exclude.is_empty()),
@@ -45,6 +45,9 @@ impl JobTable {
             ("credentials", self.credentials.is_some()),
             ("options", self.options.is_some()),
             ("extended_insert", self.extended_insert.is_some()),
+            ("cacert", self.cacert.is_some()),
+            ("cert", self.cert.is_some()),
+            ("key", self.key.is_some()),
         ]
     }
 
@@ -70,9 +73,20 @@ impl JobTable {
     }
 
     pub(super) fn etcd(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
-        self.only(n, &["endpoints"])?;
+        self.only(n, &["endpoints", "cacert", "cert", "key"])?;
+        let cert = match (&self.cert, &self.key) {
+            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+            (None, None) => None,
+            _ => {
+                return Err(format!(
+                "job '{n}': give cert and key together (a client certificate and its private key)"
+            ))
+            }
+        };
         let spec = EtcdSpec {
             endpoints: self.endpoints.clone().unwrap_or_default(),
+            cacert: self.cacert.clone(),
+            cert,
             timeout: program_timeout(timeout),
             run_base: PathBuf::new(),
         };

@@ -57,7 +57,9 @@ fn put_many(e: &Etcd, prefix: &str, n: usize) {
 
 /// The etcd plugin's snapshot file, in its private run directory.
 fn snapshot_file(p: &std::path::Path) -> bool {
-    p.file_name().is_some_and(|n| n == "snapshot.db")
+    // etcdctl writes snapshot.db.part, then renames it.
+    p.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("snapshot.db"))
         && p.parent()
             .and_then(|d| d.file_name())
             .is_some_and(|d| d.to_string_lossy().starts_with("run-"))
@@ -138,4 +140,50 @@ fn ten_thousand_keys_come_back_in_a_fresh_data_directory() {
     )
     .code(2);
     assert!(r.one_line_error().contains("not empty"), "{}", r.stderr);
+}
+
+/// A member that takes only TLS clients with a certificate (as Kubernetes'
+/// etcd does): the job's cacert, cert and key reach `etcdctl`; without the
+/// client certificate the job fails in one line.
+#[test]
+fn a_tls_member_is_backed_up_with_a_client_certificate() {
+    let Some(e) = etcd::tls() else { return };
+    let t = e.tls.as_ref().unwrap();
+    let env = Env::new();
+    let prefix = format!("tls-{}", std::process::id());
+    for i in 0..20 {
+        e.ctl(&["put", &format!("{prefix}/k{i}"), "v"]).unwrap();
+    }
+    let job = |name: &str, cert: bool| {
+        let mut table = format!(
+            "[[job]]\nname = \"{name}\"\nplugin = \"etcd\"\nendpoints = [\"{}\"]\ncacert = \"{}\"\n",
+            e.endpoint,
+            t.ca.display()
+        );
+        if cert {
+            table.push_str(&format!(
+                "cert = \"{}\"\nkey = \"{}\"\n",
+                t.cert.display(),
+                t.key.display()
+            ));
+        }
+        table
+    };
+    std::fs::write(
+        env.path("jobs.toml"),
+        format!("{}\n{}", job("tls", true), job("nocert", false)),
+    )
+    .unwrap();
+    jrun(&env, &["backup", "--job", "tls"]).ok();
+    let snaps = jrun(&env, &["--json", "snapshots", "--job", "tls"])
+        .ok()
+        .json();
+    let keys: u64 = snaps[0]["meta"]["keys"].as_str().unwrap().parse().unwrap();
+    assert!(keys >= 20, "{}", snaps[0]);
+    // Refused within the health check's 10 s, not the job's 24 h timeout.
+    let t = std::time::Instant::now();
+    let r = jrun(&env, &["backup", "--job", "nocert"]).code(1);
+    let line = r.one_line_error();
+    assert!(line.contains("did not pass a health check"), "{line}");
+    assert!(t.elapsed().as_secs() < 60, "{:?}", t.elapsed());
 }

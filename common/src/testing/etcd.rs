@@ -14,8 +14,121 @@ use std::time::{Duration, Instant};
 pub struct Etcd {
     /// Its scratch directory.
     pub dir: PathBuf,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` for [`tls`]).
     pub endpoint: String,
+    /// With TLS: the CA, and a client certificate and key it signed.
+    pub tls: Option<Tls>,
+}
+
+/// A test CA's files and a client certificate it signed.
+#[derive(Debug, Clone)]
+pub struct Tls {
+    /// The CA certificate.
+    pub ca: PathBuf,
+    /// A client certificate.
+    pub cert: PathBuf,
+    /// Its key (0600).
+    pub key: PathBuf,
+}
+
+/// A second member, `https://` only, requiring a client certificate
+/// (`--client-cert-auth`) from a CA made for it; `None` as [`server`].
+pub fn tls() -> Option<&'static Etcd> {
+    static S: OnceLock<Option<Etcd>> = OnceLock::new();
+    S.get_or_init(|| {
+        server()?;
+        let dir = scratch_dir("banana-etcdtls", &|_| {});
+        let pki = dir.join("pki");
+        std::fs::create_dir_all(&pki).expect("pki dir");
+        let tls = make_pki(&pki);
+        Some(Etcd::start(&dir.join("data"), &dir, "banana", Some(tls)))
+    })
+    .as_ref()
+}
+
+/// Runs openssl; panics with its stderr.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate.
+fn make_pki(dir: &Path) -> Tls {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509"];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        "-subj",
+        "/CN=banana test CA",
+        "-days",
+        "2",
+    ]);
+    openssl(dir, &ca);
+    for (who, ext) in [
+        (
+            "server",
+            "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+        ),
+        ("client", "extendedKeyUsage=clientAuth\n"),
+    ] {
+        std::fs::write(dir.join(format!("{who}.ext")), ext).expect("ext file");
+        let (key, csr, crt, extf) = (
+            format!("{who}.key"),
+            format!("{who}.csr"),
+            format!("{who}.crt"),
+            format!("{who}.ext"),
+        );
+        let mut req = vec!["req"];
+        req.extend(ec);
+        req.extend(["-keyout", &key, "-out", &csr, "-subj"]);
+        let subj = format!("/CN={who}");
+        req.push(&subj);
+        openssl(dir, &req);
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &crt,
+                "-days",
+                "2",
+                "-extfile",
+                &extf,
+            ],
+        );
+    }
+    Tls {
+        ca: dir.join("ca.crt"),
+        cert: dir.join("client.crt"),
+        key: dir.join("client.key"),
+    }
 }
 
 /// The shared cluster; `None` (skip) when etcd is not installed.
@@ -40,8 +153,13 @@ impl Etcd {
     /// Starts a member named `name` on `data` (new, or restored with that
     /// name), logging into `dir/log`; waits until it answers.
     pub fn start_on(data: &Path, dir: &Path, name: &str) -> Etcd {
+        Etcd::start(data, dir, name, None)
+    }
+
+    fn start(data: &Path, dir: &Path, name: &str, tls: Option<Tls>) -> Etcd {
         let (client, peer) = (free_port(), free_port());
-        let endpoint = format!("http://127.0.0.1:{client}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let endpoint = format!("{scheme}://127.0.0.1:{client}");
         let peer_url = format!("http://127.0.0.1:{peer}");
         let s = |v: &str| v.to_owned();
         let argv = vec![
@@ -63,6 +181,19 @@ impl Etcd {
             s("--log-outputs"),
             s("stderr"),
         ];
+        let mut argv = argv;
+        if let Some(t) = &tls {
+            let pki = t.ca.parent().expect("pki dir");
+            argv.extend([
+                s("--cert-file"),
+                pki.join("server.crt").display().to_string(),
+                s("--key-file"),
+                pki.join("server.key").display().to_string(),
+                s("--trusted-ca-file"),
+                t.ca.display().to_string(),
+                s("--client-cert-auth"),
+            ]);
+        }
         std::fs::create_dir_all(dir.join("log")).expect("log dir");
         spawn_parked(
             "etcd",
@@ -76,6 +207,7 @@ impl Etcd {
         let e = Etcd {
             dir: dir.to_owned(),
             endpoint,
+            tls,
         };
         let deadline = Instant::now() + Duration::from_secs(60);
         while e.ctl(&["endpoint", "health"]).is_err() {
@@ -91,9 +223,15 @@ impl Etcd {
 
     /// Runs `etcdctl` (API 3) against this member; its stdout.
     pub fn ctl(&self, args: &[&str]) -> Result<String, String> {
-        let out = Command::new("etcdctl")
-            .arg(format!("--endpoints={}", self.endpoint))
-            .arg("--command-timeout=5s")
+        let mut c = Command::new("etcdctl");
+        c.arg(format!("--endpoints={}", self.endpoint))
+            .arg("--command-timeout=5s");
+        if let Some(t) = &self.tls {
+            c.arg(format!("--cacert={}", t.ca.display()))
+                .arg(format!("--cert={}", t.cert.display()))
+                .arg(format!("--key={}", t.key.display()));
+        }
+        let out = c
             .args(args)
             .env("ETCDCTL_API", "3")
             .stdin(Stdio::null())

@@ -13,11 +13,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+/// Seconds the health check before a snapshot may take.
+pub const HEALTH_TIMEOUT: u64 = 10;
+
 /// What an `etcd` job reads.
 #[derive(Debug, Clone)]
 pub struct EtcdSpec {
     /// Client URLs; the snapshot comes from the first.
     pub endpoints: Vec<String>,
+    /// CA bundle that signed the server's certificate (`https://`).
+    pub cacert: Option<PathBuf>,
+    /// Client certificate and its key (`--client-cert-auth` members).
+    pub cert: Option<(PathBuf, PathBuf)>,
     /// `etcdctl`'s command timeout.
     pub timeout: Option<Duration>,
     /// Where the private run directory is made (the node's state directory).
@@ -52,7 +59,7 @@ fn etcdctl(args: &[String]) -> Result<String> {
                 super::last_line(&out.stderr).unwrap_or_else(|| out.status.to_string())
             ),
         )
-        .hint("check the job's endpoints"));
+        .hint("check the job's endpoints (and cacert, cert, key for https)"));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -72,6 +79,26 @@ impl EtcdSource {
         Ok(EtcdSource { spec })
     }
 
+    /// `etcdctl` waits for its whole command timeout on an endpoint that
+    /// does not answer or refuses the client's TLS (no error before): a
+    /// health check with a short timeout first, so such a job fails in
+    /// [`HEALTH_TIMEOUT`] seconds, not in the job's `timeout`.
+    fn health(&self) -> Result<()> {
+        let mut args = self.args(&["endpoint", "health"]);
+        args[2] = format!("--command-timeout={HEALTH_TIMEOUT}s");
+        etcdctl(&args).map(|_| ()).map_err(|e| {
+            Error::new(
+                ErrorKind::Other,
+                format!(
+                    "etcd endpoint {} did not pass a health check within {HEALTH_TIMEOUT} s (unreachable, no quorum, or it refused this client's TLS): {}",
+                    self.spec.endpoints[0],
+                    e.message()
+                ),
+            )
+            .hint("check the job's endpoints, and cacert, cert and key for an https:// member")
+        })
+    }
+
     fn args(&self, rest: &[&str]) -> Vec<String> {
         let secs = self.spec.timeout.map_or(3600, |t| t.as_secs().max(1));
         let mut a = vec![
@@ -79,6 +106,13 @@ impl EtcdSource {
             "--dial-timeout=10s".to_owned(),
             format!("--command-timeout={secs}s"),
         ];
+        if let Some(ca) = &self.spec.cacert {
+            a.push(format!("--cacert={}", ca.display()));
+        }
+        if let Some((cert, key)) = &self.spec.cert {
+            a.push(format!("--cert={}", cert.display()));
+            a.push(format!("--key={}", key.display()));
+        }
         a.extend(rest.iter().map(|s| (*s).to_owned()));
         a
     }
@@ -104,6 +138,7 @@ impl Source for EtcdSource {
     }
 
     fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
+        self.health()?;
         let dir = RunDir::new(&self.spec.run_base)?;
         let file = dir.path().join("snapshot.db");
         etcdctl(&self.args(&["snapshot", "save", &file.display().to_string()]))?;
