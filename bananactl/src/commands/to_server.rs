@@ -38,24 +38,19 @@ pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyh
         let mut feed = |w: &mut dyn Write| write_stream(&mut reader, node, w, &into);
         match &plugin {
             Plugin::External(spec) => {
-                let mut spec = spec.clone();
-                spec.run_base = s.state_dir.clone();
-                spec.search = s.plugin_path();
-                external::restore(&spec, original, cmd.database.as_deref(), &mut feed)?;
+                external::restore(spec, original, cmd.database.as_deref(), &mut feed)?;
             }
             Plugin::Mysql(spec) => {
                 let defaults = cmd.defaults_file.as_ref().unwrap_or(&spec.defaults_file);
                 mysql::restore(defaults, &db, &mut feed)?;
             }
             Plugin::Postgres(spec) => {
-                let mut spec = spec.clone();
-                spec.run_base = s.state_dir.clone();
                 let what = if node.name == b"globals.sql" {
                     postgres::Restore::Globals
                 } else {
                     postgres::Restore::Database(&db)
                 };
-                postgres::restore(&spec, what, &mut feed)?;
+                postgres::restore(spec, what, &mut feed)?;
             }
             _ => {}
         }
@@ -147,18 +142,14 @@ fn credentials(
         .hint("leave it out: the job's own credentials are used")
         .into());
     }
-    let secret = match (job.vault_credentials, &cmd.defaults_file) {
-        (true, None) => {
-            let secrets = node_secrets(s)?;
-            job.secret_file(&s.state_dir, Some(&secrets))?
-        }
+    let secrets = match (job.vault_credentials, &cmd.defaults_file) {
+        (true, None) => Some(node_secrets(s)?),
         _ => None,
     };
-    let plugin = match &secret {
-        Some(f) => job.plugin.with_secret_file(f.path()),
-        None => job.plugin.clone(),
-    };
-    Ok((secret, plugin))
+    let mut job = job.clone();
+    // An admin's --defaults-file replaces the job's Vault credentials.
+    job.vault_credentials &= secrets.is_some();
+    job.for_run(&s.state_dir, &s.plugin_path(), secrets.as_ref())
 }
 
 /// The database streams of a snapshot, globals first (roles before the

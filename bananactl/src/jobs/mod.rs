@@ -214,11 +214,6 @@ pub fn duration(secs: u64) -> String {
     format!("{secs}s")
 }
 
-/// Whether `name` is a valid job name.
-pub fn valid_name(name: &str) -> bool {
-    common::names::valid_job_name(name)
-}
-
 /// Longest `every`, `timeout` or `jitter`.
 pub const MAX_DURATION: u64 = 366 * 86_400;
 
@@ -239,7 +234,7 @@ impl JobTable {
     /// Checks the table; errors name the job and the key.
     pub fn check(&self) -> Result<Job, String> {
         let n = common::humanize::printable(&self.name);
-        if !valid_name(&self.name) {
+        if !common::names::valid_job_name(&self.name) {
             return Err(format!(
                 "job name '{n}' is not valid: use letters, digits, '.', '_' and '-' (at most 64)"
             ));
@@ -395,13 +390,36 @@ impl Job {
         Ok(Some(plugins::SecretFile::new(state_dir, secret)?))
     }
 
-    /// The source this job reads.
-    pub fn source(&self, ctx: &SourceCtx<'_>) -> anyhow::Result<Box<dyn Source>> {
-        let file = self.secret_file(ctx.state_dir, ctx.secrets)?;
-        let plugin = match &file {
+    /// The plugin as a run uses it: its credentials from Vault written to a
+    /// private file (kept while the returned file lives), its run
+    /// directories under the state directory, external plugins looked for
+    /// on `plugin_path`.
+    pub fn for_run(
+        &self,
+        state_dir: &std::path::Path,
+        plugin_path: &[PathBuf],
+        secrets: Option<&BTreeMap<String, common::vault::Secret>>,
+    ) -> anyhow::Result<(Option<plugins::SecretFile>, Plugin)> {
+        let file = self.secret_file(state_dir, secrets)?;
+        let mut plugin = match &file {
             Some(f) => self.plugin.with_secret_file(f.path()),
             None => self.plugin.clone(),
         };
+        match &mut plugin {
+            Plugin::Postgres(s) => s.run_base = state_dir.to_owned(),
+            Plugin::Etcd(s) => s.run_base = state_dir.to_owned(),
+            Plugin::External(s) => {
+                s.run_base = state_dir.to_owned();
+                s.search = plugin_path.to_vec();
+            }
+            Plugin::Fs { .. } | Plugin::Command(_) | Plugin::Mysql(_) => {}
+        }
+        Ok((file, plugin))
+    }
+
+    /// The source this job reads.
+    pub fn source(&self, ctx: &SourceCtx<'_>) -> anyhow::Result<Box<dyn Source>> {
+        let (file, plugin) = self.for_run(ctx.state_dir, ctx.plugin_path, ctx.secrets)?;
         let source: Box<dyn Source> = match plugin {
             Plugin::Fs {
                 paths,
@@ -419,19 +437,9 @@ impl Job {
             }
             Plugin::Command(spec) => Box::new(CommandSource::new(spec)?),
             Plugin::Mysql(spec) => Box::new(MysqlSource::new(spec)?),
-            Plugin::Postgres(mut spec) => {
-                spec.run_base = ctx.state_dir.to_owned();
-                Box::new(PostgresSource::new(spec)?)
-            }
-            Plugin::Etcd(mut spec) => {
-                spec.run_base = ctx.state_dir.to_owned();
-                Box::new(EtcdSource::new(spec)?)
-            }
-            Plugin::External(mut spec) => {
-                spec.run_base = ctx.state_dir.to_owned();
-                spec.search = ctx.plugin_path.to_vec();
-                Box::new(ExternalSource::new(spec)?)
-            }
+            Plugin::Postgres(spec) => Box::new(PostgresSource::new(spec)?),
+            Plugin::Etcd(spec) => Box::new(EtcdSource::new(spec)?),
+            Plugin::External(spec) => Box::new(ExternalSource::new(spec)?),
         };
         Ok(match file {
             Some(f) => Box::new(WithSecret {

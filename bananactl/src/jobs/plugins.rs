@@ -185,7 +185,6 @@ impl JobTable {
             ));
         }
         self.only(n, &["credentials", "options"])?;
-        self.vault_credentials(n)?;
         let options = serde_json::to_string(&self.options.clone().unwrap_or_default())
             .map_err(|e| format!("job '{n}': options: {e}"))?;
         let spec = ExternalSpec {

@@ -415,12 +415,11 @@ fn all_databases_are_dumped_and_restored_when_none_are_named() {
     .unwrap();
     jrun(&env, &["backup", "--job", "all"]).ok();
     let ls = jrun(&env, &["ls", "latest", "--job", "all"]).ok().stdout;
-    let streams: Vec<&str> = ls
-        .lines()
-        .filter_map(|l| l.split_whitespace().last())
-        .filter(|n| n.ends_with(".sql"))
-        .collect();
-    assert_eq!(streams, ["/alpha.sql", "/beta.sql", "/mysql.sql"], "{ls}");
+    assert_eq!(
+        crate::util::listed(&ls),
+        ["/alpha.sql", "/beta.sql", "/mysql.sql"],
+        "{ls}"
+    );
     m.sql("DROP DATABASE alpha; DROP DATABASE beta");
     let admin_s = admin.to_str().unwrap();
     let r = jrun(

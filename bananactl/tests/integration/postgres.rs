@@ -239,13 +239,8 @@ fn all_databases_and_globals_round_trip_when_none_are_named() {
     .unwrap();
     jrun(&env, &["backup", "--job", "all"]).ok();
     let ls = jrun(&env, &["ls", "latest", "--job", "all"]).ok().stdout;
-    let streams: Vec<&str> = ls
-        .lines()
-        .filter_map(|l| l.split_whitespace().last())
-        .filter(|n| n.starts_with('/'))
-        .collect();
     assert_eq!(
-        streams,
+        crate::util::listed(&ls),
         [
             "/globals.sql",
             "/one.pgdump",

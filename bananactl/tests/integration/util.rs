@@ -273,6 +273,14 @@ pub fn run(mut c: Command) -> Run {
     }
 }
 
+/// The paths `ls` printed (the last field of each entry line).
+pub fn listed(ls: &str) -> Vec<&str> {
+    ls.lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .filter(|n| n.starts_with('/'))
+        .collect()
+}
+
 pub fn walk_files(dir: &Path, f: &mut dyn FnMut(&Path)) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;

@@ -84,9 +84,7 @@ impl EtcdSource {
     /// health check with a short timeout first, so such a job fails in
     /// [`HEALTH_TIMEOUT`] seconds, not in the job's `timeout`.
     fn health(&self) -> Result<()> {
-        let mut args = self.args(&["endpoint", "health"]);
-        args[2] = format!("--command-timeout={HEALTH_TIMEOUT}s");
-        etcdctl(&args).map(|_| ()).map_err(|e| {
+        etcdctl(&self.args(Some(HEALTH_TIMEOUT), &["endpoint", "health"])).map(|_| ()).map_err(|e| {
             Error::new(
                 ErrorKind::Other,
                 format!(
@@ -99,8 +97,10 @@ impl EtcdSource {
         })
     }
 
-    fn args(&self, rest: &[&str]) -> Vec<String> {
-        let secs = self.spec.timeout.map_or(3600, |t| t.as_secs().max(1));
+    /// `etcdctl`'s connection arguments, its command timeout `secs` (default
+    /// the job's), then `rest`.
+    fn args(&self, secs: Option<u64>, rest: &[&str]) -> Vec<String> {
+        let secs = secs.unwrap_or_else(|| self.spec.timeout.map_or(3600, |t| t.as_secs().max(1)));
         let mut a = vec![
             format!("--endpoints={}", self.spec.endpoints[0]),
             "--dial-timeout=10s".to_owned(),
@@ -141,7 +141,7 @@ impl Source for EtcdSource {
         self.health()?;
         let dir = RunDir::new(&self.spec.run_base)?;
         let file = dir.path().join("snapshot.db");
-        etcdctl(&self.args(&["snapshot", "save", &file.display().to_string()]))?;
+        etcdctl(&self.args(None, &["snapshot", "save", &file.display().to_string()]))?;
         let st = status(&file)?;
         for (key, field) in [
             ("revision", "revision"),
@@ -151,7 +151,7 @@ impl Source for EtcdSource {
         ] {
             run.meta(key, st[field].to_string());
         }
-        if let Ok(v) = etcdctl(&self.args(&["endpoint", "status", "-w", "json"])) {
+        if let Ok(v) = etcdctl(&self.args(None, &["endpoint", "status", "-w", "json"])) {
             let v: serde_json::Value = serde_json::from_str(&v).unwrap_or_default();
             if let Some(version) = v[0]["Status"]["version"].as_str() {
                 run.meta("server_version", version.to_owned());

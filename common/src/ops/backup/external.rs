@@ -213,11 +213,11 @@ struct Plan {
     meta: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Parses and checks a `plan` line: stream names usable as file names,
-/// unique; metadata flat, bounded.
 /// A plan's metadata entries.
 type Meta = Vec<(String, String)>;
 
+/// Parses and checks a `plan` line: stream names usable as file names,
+/// unique; metadata flat, bounded.
 fn parse_plan(plugin: &str, job: &str, out: &[u8]) -> Result<(Vec<String>, Meta)> {
     let bad = |why: String| {
         Error::new(

@@ -21,9 +21,9 @@ impl RunDir {
             std::process::id(),
             rand::random::<u64>()
         ));
-        live().push(dir.clone());
         crate::fsutil::private_dir(&dir)
             .map_err(|e| Error::io(format!("run directory {}", dir.display()), e))?;
+        live().push(dir.clone());
         Ok(RunDir(dir))
     }
 
