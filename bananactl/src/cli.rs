@@ -78,6 +78,11 @@ pub struct GlobalOpts {
         value_name = "PATH"
     )]
     pub vault_credentials: Option<PathBuf>,
+    /// Allow a storage location with tls=false to a host other than
+    /// loopback: the storage credential and every object would cross the
+    /// network in clear (also the config's insecure_storage = true).
+    #[arg(long, global = true)]
+    pub insecure_storage: bool,
     /// Machine output: one JSON object per line (progress, warnings, summary).
     #[arg(long, global = true)]
     pub json: bool,

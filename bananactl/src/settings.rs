@@ -49,6 +49,9 @@ pub struct FileConfig {
     pub collector: Option<String>,
     /// Allow the tower's URL to be plain http:// off loopback.
     pub insecure_http: Option<bool>,
+    /// Allow a storage location with `tls=false` to a host other than
+    /// loopback (`--insecure-storage`).
+    pub insecure_storage: Option<bool>,
     /// `job = "NAME"`: the default job name of ad-hoc backups; or
     /// `[[job]]` tables: the jobs `bananactl run` schedules.
     #[serde(default)]
@@ -125,6 +128,11 @@ pub struct Settings {
     pub file: FileConfig,
     /// The config file read, if any.
     pub config_path: Option<PathBuf>,
+    /// Plain-text storage off loopback allowed (`--insecure-storage`, or
+    /// `insecure_storage = true`).
+    pub insecure_storage: bool,
+    /// Metadata is read from storage, never from the node's cache (`check`).
+    pub storage_first: std::sync::atomic::AtomicBool,
 }
 
 /// Banana's data directory (`common::fsutil::data_dir`).
@@ -236,6 +244,8 @@ pub fn resolve(g: &GlobalOpts) -> anyhow::Result<Settings> {
             .ok()
             .filter(|c| !c.is_empty())
             .or_else(|| file.collector.clone()),
+        insecure_storage: g.insecure_storage || file.insecure_storage.unwrap_or(false),
+        storage_first: Default::default(),
         file,
         config_path,
     })
@@ -297,6 +307,7 @@ impl Settings {
             credentials: vault.cloned().or(from_file),
             request_timeout: secs("storage_timeout", &self.file.storage_timeout)?,
             retry_budget: secs("storage_retry_budget", &self.file.storage_retry_budget)?,
+            insecure_storage: self.insecure_storage,
         };
         let backend = common::backend::open_with(location, &opts)?;
         if !remote {
@@ -306,7 +317,17 @@ impl Settings {
         // state, so an unchanged backup costs a handful of requests.
         let tag = blake3::hash(backend.location().as_bytes()).to_hex();
         let dir = self.state_dir.join("cache").join(&tag[..32]);
-        Ok(Box::new(common::backend::cache::Cached::new(backend, &dir)))
+        let cached = common::backend::cache::Cached::new(backend, &dir);
+        Ok(Box::new(
+            if self
+                .storage_first
+                .load(std::sync::atomic::Ordering::Relaxed)
+            {
+                cached.storage_first()
+            } else {
+                cached
+            },
+        ))
     }
 
     /// The node's Vault credentials, when it is enrolled and no key file was named.

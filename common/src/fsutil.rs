@@ -150,6 +150,39 @@ fn fsync_parent(p: &Path) -> io::Result<()> {
     }
 }
 
+/// A file holding a secret (a storage credential, a job's password or
+/// defaults file, a TLS key) passes this check before it is used: owned by
+/// root or the agent's user, and readable by its owner only (0600 or 0400).
+/// `what` names it in the error.
+pub fn check_private_file(path: &Path, what: &str) -> crate::error::Result<()> {
+    use crate::error::{Error, ErrorKind};
+    use std::os::unix::fs::MetadataExt;
+    let named = format!("{what} {}", path.display());
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(&named, e))?;
+    let me = nix::unistd::geteuid().as_raw();
+    if meta.uid() != 0 && meta.uid() != me {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "{named} is owned by uid {}, not by root or the agent's user",
+                meta.uid()
+            ),
+        )
+        .hint(format!("chown root {}", path.display())));
+    }
+    if meta.mode() & 0o077 != 0 {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "{named} can be read by other users (mode {:o})",
+                meta.mode() & 0o777
+            ),
+        )
+        .hint(format!("chmod 600 {}", path.display())));
+    }
+    Ok(())
+}
+
 /// Banana's data directory: `/var/lib/banana` for root, else
 /// `$XDG_DATA_HOME/banana` (`~/.local/share/banana`).
 pub fn data_dir() -> PathBuf {

@@ -22,6 +22,13 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+#[cfg(any(
+    feature = "status-http",
+    feature = "vault",
+    feature = "s3",
+    feature = "swift"
+))]
+pub mod bounded;
 pub mod crypto;
 pub mod error;
 pub mod events;

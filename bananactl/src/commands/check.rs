@@ -22,6 +22,9 @@ pub struct CheckCmd {
 impl CheckCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
+        // Damage in storage must not hide behind the node's cached copies.
+        s.storage_first
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         let opened = super::open_read(s, &self.keys)?;
         let (repo, restore) = (&opened.repo, &opened.restore);
         let opts = CheckOptions {

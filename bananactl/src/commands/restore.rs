@@ -30,6 +30,11 @@ pub struct RestoreCmd {
     /// whose user may create and write) [default: the job's].
     #[arg(long, value_name = "PATH", requires = "to_server")]
     pub defaults_file: Option<PathBuf>,
+    /// With --to-server: also restore the account streams (the 'mysql'
+    /// database: users and grants; PostgreSQL's globals.sql: roles), which
+    /// are skipped otherwise: a forged snapshot would bring back accounts.
+    #[arg(long, requires = "to_server")]
+    pub accounts: bool,
     /// An etcd job's snapshot: the member name the new data directory
     /// (--target) is made for.
     #[arg(long, value_name = "NAME", default_value = "default", requires = "job")]

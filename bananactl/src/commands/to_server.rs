@@ -22,14 +22,10 @@ pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyh
     let (id, snap) = cmd.filter.resolve(repo, &cmd.snapshot, Some(out))?;
     let loaded = repo.load_index()?;
     let mut reader = BlobReader::new(repo, &loaded.index, key)?;
-    let external = matches!(plugin, Plugin::External(_));
-    let streams = streams(
-        &mut reader,
-        &snap.tree,
-        cmd.database.is_some(),
-        &id,
-        external,
-    )?;
+    let (streams, skipped) = streams(&mut reader, &snap.tree, cmd, &id, &plugin)?;
+    for (name, why) in &skipped {
+        out.warn("restore", name, why);
+    }
     let mut restored = Vec::new();
     let mut total = 0;
     for (original, node) in &streams {
@@ -57,16 +53,30 @@ pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyh
         total += node.size;
         restored.push(db);
     }
+    let unsafe_names = skipped
+        .iter()
+        .filter(|(_, why)| !why.contains("--accounts"));
+    let not_restored: Vec<&String> = unsafe_names.map(|(n, _)| n).collect();
     out.summary(
-        json!({"command": "restore", "snapshot_id": id.to_hex(), "to_server": true, "databases": restored, "bytes": total}),
+        json!({"command": "restore", "snapshot_id": id.to_hex(), "to_server": true, "databases": restored, "bytes": total, "skipped": skipped.iter().map(|(n, _)| n).collect::<Vec<_>>()}),
         &format!(
-            "restored snapshot {} into the server of job '{name}': databases {} ({})",
+            "restored snapshot {} into the server of job '{name}': databases {} ({}){}",
             id.short(),
             restored.join(", "),
-            bytes(total)
+            bytes(total),
+            if skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; skipped {}", skipped.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))
+            }
         ),
     );
-    Ok(Status::Ok)
+    // A stream whose name cannot be passed safely was not restored.
+    Ok(if not_restored.is_empty() {
+        Status::Ok
+    } else {
+        Status::Damaged
+    })
 }
 
 /// `restore SNAP --job ETCD --target DIR`: the snapshot restored into the
@@ -152,16 +162,29 @@ fn credentials(
     job.for_run(&s.state_dir, &s.plugin_path(), secrets.as_ref())
 }
 
+/// Streams a snapshot holds that restore accounts (users and grants,
+/// roles): skipped without `--accounts`.
+const ACCOUNT_STREAMS: &[(&str, &[u8])] = &[("mysql", b"mysql.sql"), ("postgres", b"globals.sql")];
+
+/// Streams of the snapshot to restore, and the others with why not.
+type Streams = (Vec<(String, Node)>, Vec<(String, String)>);
+
 /// The database streams of a snapshot, globals first (roles before the
-/// databases they own); with a rename, the one database alone.
+/// databases they own); with a rename, the one database alone. A stream
+/// whose name cannot be passed safely (the rule of plan and database names:
+/// a snapshot may come from a compromised node) and, without `--accounts`,
+/// an account stream are left out, each with why.
 fn streams(
     reader: &mut BlobReader<'_>,
     tree: &common::Id,
-    rename: bool,
+    cmd: &super::restore::RestoreCmd,
     id: &common::Id,
-    all: bool,
-) -> anyhow::Result<Vec<(String, Node)>> {
+    plugin: &Plugin,
+) -> anyhow::Result<Streams> {
+    let all = matches!(plugin, Plugin::External(_));
+    let rename = cmd.database.is_some();
     let mut streams: Vec<(String, Node)> = Vec::new();
+    let mut skipped = Vec::new();
     for n in reader.tree(tree)?.nodes {
         let file = String::from_utf8_lossy(&n.name).into_owned();
         let db = if all {
@@ -171,7 +194,25 @@ fn streams(
                 .iter()
                 .find_map(|x| file.strip_suffix(x))
         };
-        if let (NodeKind::File, Some(db)) = (n.kind, db) {
+        let (NodeKind::File, Some(db)) = (n.kind, db) else {
+            continue;
+        };
+        let shown = common::humanize::printable(&file);
+        if let Some(why) = unsafe_stream(plugin, &n.name, db) {
+            skipped.push((
+                shown,
+                format!("not restored: its name cannot be passed safely ({why})"),
+            ));
+        } else if !cmd.accounts
+            && ACCOUNT_STREAMS
+                .iter()
+                .any(|(p, f)| *p == plugin.name() && *f == n.name.as_slice())
+        {
+            skipped.push((
+                shown,
+                "accounts not restored: give --accounts to restore them".into(),
+            ));
+        } else {
             streams.push((db.to_owned(), n));
         }
     }
@@ -194,7 +235,19 @@ fn streams(
             .into());
         }
     }
-    Ok(streams)
+    Ok((streams, skipped))
+}
+
+/// Why a stream named `file` (database `db`) may not reach a client's or a
+/// plugin's argv, if it may not.
+fn unsafe_stream(plugin: &Plugin, file: &[u8], db: &str) -> Option<&'static str> {
+    if std::str::from_utf8(file).is_err() {
+        return Some("it is not UTF-8");
+    }
+    common::ops::backup::unsafe_name(db).or_else(|| match plugin {
+        Plugin::Postgres(_) => postgres::conninfo_like(db),
+        _ => None,
+    })
 }
 
 /// The configured database job `name`.

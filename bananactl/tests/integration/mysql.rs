@@ -430,6 +430,7 @@ fn all_databases_are_dumped_and_restored_when_none_are_named() {
             "--job",
             "all",
             "--to-server",
+            "--accounts",
             "--defaults-file",
             admin_s,
         ],

@@ -120,7 +120,18 @@ fn a_database_and_its_roles_round_trip_through_the_server() {
     // Dropped with its role, then restored: data, sequence, function, owner.
     pg.sql("postgres", &format!("DROP DATABASE {db}"));
     pg.sql("postgres", &format!("DROP ROLE {role}"));
-    jrun(&env, &["restore", "latest", "--job", "pg", "--to-server"]).ok();
+    jrun(
+        &env,
+        &[
+            "restore",
+            "latest",
+            "--job",
+            "pg",
+            "--to-server",
+            "--accounts",
+        ],
+    )
+    .ok();
     assert_eq!(fingerprint(pg, &db), before);
     // Under a new name beside it (without the globals).
     let copy = name("copy");
@@ -257,6 +268,17 @@ fn all_databases_and_globals_round_trip_when_none_are_named() {
     ] {
         pg.sql("postgres", sql);
     }
-    jrun(&env, &["restore", "latest", "--job", "all", "--to-server"]).ok();
+    jrun(
+        &env,
+        &[
+            "restore",
+            "latest",
+            "--job",
+            "all",
+            "--to-server",
+            "--accounts",
+        ],
+    )
+    .ok();
     assert_eq!([fingerprint(&pg, "one"), fingerprint(&pg, "two")], before);
 }

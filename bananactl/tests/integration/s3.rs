@@ -321,3 +321,46 @@ fn an_append_only_node_backs_up_cannot_delete_and_an_overwrite_changes_no_restor
     write(&src.join("c"), b"more");
     e.backup(&[&src]);
 }
+
+/// Issue 22, item 17: storage that dies while packs go up fails the run as
+/// storage unavailable (exit 17, naming the endpoint), not as the packer's
+/// "pipeline stopped" (exit 1).
+#[test]
+fn storage_dying_mid_upload_is_exit_17_not_a_stopped_pipeline() {
+    let Some(mut e) = Env::s3("dies-mid-upload") else {
+        return;
+    };
+    let s = seaweed::server().unwrap();
+    std::fs::write(
+        e.path("empty-config.toml"),
+        "storage_timeout = \"2s\"\nstorage_retry_budget = \"4s\"\n",
+    )
+    .unwrap();
+    let proxy = FaultProxy::start(s.addr.parse().unwrap(), Rates::default(), 7);
+    e.repo = via(&e, &proxy);
+    let src = e.path("src");
+    // About 16 packs: the run is far from done when the storage dies.
+    write(&src.join("large"), &random_bytes(17, 256 << 20));
+    let mut child = e
+        .cmd(&["backup", src.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = proxy.seen("PUT");
+    // Two packs up, then the storage goes away (a bounded wait: the run
+    // cannot be done after two of its sixteen packs).
+    for _ in 0..60_000 {
+        if proxy.seen("PUT") >= start + 2 || child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    proxy.set_down(true);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(17), "{stderr}");
+    assert!(stderr.contains(&proxy.addr().to_string()), "{stderr}");
+    assert!(!stderr.contains("pipeline stopped"), "{stderr}");
+    proxy.set_down(false);
+}

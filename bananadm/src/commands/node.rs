@@ -150,6 +150,13 @@ impl AddCmd {
         let name = &self.name;
         valid_node_name(name)?;
         let loc = location(g);
+        // Everything given is checked before anything changes in Vault: a
+        // typo never de-enrols a node (--replace deletes its role first).
+        if let Some(st) = &self.storage {
+            // Refuses a secret in the URL before anything is stored.
+            common::backend::Location::parse(st)?;
+        }
+        let creds = self.credentials()?;
         let enrolled = role_exists(v, name)?;
         if enrolled && !self.replace {
             return Err(common::Error::new(
@@ -176,11 +183,6 @@ impl AddCmd {
                 ))
             })?;
         }
-        if let Some(st) = &self.storage {
-            // Refuses a secret in the URL before anything is stored.
-            common::backend::Location::parse(st)?;
-        }
-        let creds = self.credentials()?;
         let restore = self.restore_secret(v, creds.as_ref())?;
         self.agent_secret(v, &restore, creds)?;
         self.policies(v, &loc)?;

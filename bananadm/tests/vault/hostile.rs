@@ -77,6 +77,34 @@ fn replace_without_the_right_to_delete_the_role_changes_nothing() {
 }
 
 #[test]
+fn replace_with_a_typo_in_storage_or_its_credentials_changes_nothing() {
+    let Some(bao) = Bao::start() else { return };
+    let admin = bao.setup();
+    let dir = tempfile::tempdir().unwrap();
+    let n = bao.enrol(&admin, "web", dir.path());
+    let before = role_id(&bao, "web");
+    let missing = dir.path().join("no-such-credentials.toml");
+    let open = dir.path().join("open.toml");
+    std::fs::write(&open, "access_key = \"a\"\nsecret_key = \"b\"\n").unwrap();
+    for args in [
+        vec!["--storage-credentials", missing.to_str().unwrap()],
+        // World-readable: refused like any storage credential file.
+        vec!["--storage-credentials", open.to_str().unwrap()],
+        vec!["--storage", "s3://AKIA:oops@127.0.0.1:1/bucket/p"],
+    ] {
+        let mut all = vec!["node", "add", "web", "--replace"];
+        all.extend(args.iter().copied());
+        let out = bao.adm(&admin, &all);
+        assert_ne!(code(&out), 0, "{args:?}");
+        assert_eq!(role_id(&bao, "web"), before, "{args:?}: the role was replaced");
+    }
+    let src = dir.path().join("src");
+    write(&src.join("f"), b"still enrolled");
+    let b = n.run(&["backup", src.to_str().unwrap()]);
+    assert!(b.status.success(), "{}", stderr(&b));
+}
+
+#[test]
 fn a_wrapped_token_from_another_path_is_refused_before_unwrapping() {
     let Some(bao) = Bao::start() else { return };
     let admin = bao.setup();

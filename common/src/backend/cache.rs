@@ -10,6 +10,11 @@
 //! entries that storage no longer lists are dropped then, so the cache never
 //! outgrows the repository. Packs are never cached.
 //!
+//! `check` reads with [`Cached::storage_first`]: every object from storage,
+//! so damage in storage is never hidden behind a good cached copy; a cached
+//! object that storage no longer holds, or holds differently, is named in a
+//! warning.
+//!
 //! The cache lives in the node's state directory (0700, files 0600): it holds
 //! sealed bytes only, exactly as storage does.
 
@@ -23,6 +28,7 @@ use std::path::{Path, PathBuf};
 pub struct Cached {
     inner: Box<dyn Backend>,
     dir: PathBuf,
+    storage_first: bool,
 }
 
 fn cached_kind(kind: Kind) -> bool {
@@ -38,7 +44,32 @@ impl Cached {
         Cached {
             inner,
             dir: dir.to_owned(),
+            storage_first: false,
         }
+    }
+
+    /// Reads every object from storage, never from the cache (`check`);
+    /// a cached copy storage lost or changed is named in a warning.
+    pub fn storage_first(mut self) -> Cached {
+        self.storage_first = true;
+        self
+    }
+
+    /// Storage's answer for an object, compared with the cached copy.
+    fn audited(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
+        let got = self.inner.read(kind, name, limit);
+        let cached = self.get(kind, name, limit);
+        let what = match (&got, &cached) {
+            (Err(e), Some(_)) if e.kind() == crate::error::ErrorKind::NotFound => "no longer holds",
+            (Ok(b), Some(c)) if b != c => "holds differently",
+            _ => return got,
+        };
+        tracing::warn!(
+            "{} {}: storage {what} what this node read and cached before (changed in storage since)",
+            kind.noun(),
+            name
+        );
+        got
     }
 
     fn path(&self, kind: Kind, name: &str) -> PathBuf {
@@ -76,6 +107,13 @@ impl Cached {
         for e in entries.flatten() {
             let name = e.file_name();
             if !keep.contains(name.to_string_lossy().as_ref()) {
+                if self.storage_first {
+                    tracing::warn!(
+                        "{} {}: storage no longer lists what this node read and cached before (removed in storage since)",
+                        kind.noun(),
+                        name.to_string_lossy()
+                    );
+                }
                 let _ = std::fs::remove_file(e.path());
             }
         }
@@ -104,6 +142,9 @@ impl Backend for Cached {
             return self.inner.read(kind, name, limit);
         }
         super::valid_name(kind, name)?;
+        if self.storage_first {
+            return self.audited(kind, name, limit);
+        }
         if let Some(b) = self.get(kind, name, limit) {
             return Ok(b);
         }
@@ -170,5 +211,30 @@ mod tests {
         let pack = "ab".repeat(32);
         c.write(Kind::Data, &pack, b"p").unwrap();
         assert!(!dir.path().join("data").exists());
+    }
+
+    /// Issue 22, item 5: `check` reads storage, never a good cached copy.
+    #[test]
+    fn storage_first_sees_what_storage_holds_whatever_the_cache_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let mem = MemoryBackend::default();
+        mem.create().unwrap();
+        let c = Cached::new(Box::new(mem.clone()), dir.path());
+        let bytes = b"sealed snapshot bytes".to_vec();
+        let name = Id::of_object(&bytes).to_hex();
+        c.write(Kind::Snapshot, &name, &bytes).unwrap();
+        // Storage's copy changes (one byte flipped): the cache hides it...
+        mem.remove(Kind::Snapshot, &name).unwrap();
+        let mut flipped = bytes.clone();
+        flipped[3] ^= 1;
+        mem.write(Kind::Snapshot, &name, &flipped).unwrap();
+        assert_eq!(c.read(Kind::Snapshot, &name, 100).unwrap(), bytes);
+        // ...but not from a check.
+        let audit = Cached::new(Box::new(mem.clone()), dir.path()).storage_first();
+        assert_eq!(audit.read(Kind::Snapshot, &name, 100).unwrap(), flipped);
+        // Gone from storage: gone for the check too.
+        mem.remove(Kind::Snapshot, &name).unwrap();
+        let e = audit.read(Kind::Snapshot, &name, 100).unwrap_err();
+        assert_eq!(e.kind(), crate::error::ErrorKind::NotFound);
     }
 }

@@ -73,19 +73,8 @@ impl StorageCredentials {
     /// (Swift v1), or `user`, `password`, `project` and optionally
     /// `user_domain`, `project_domain` (Keystone v3).
     pub fn from_file(path: &std::path::Path) -> Result<StorageCredentials> {
-        use std::os::unix::fs::PermissionsExt;
         let what = format!("storage credentials {}", path.display());
-        let meta = std::fs::metadata(path).map_err(|e| Error::io(&what, e))?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err(Error::new(
-                ErrorKind::BadInput,
-                format!(
-                    "{what} can be read by other users (mode {:o})",
-                    meta.permissions().mode() & 0o777
-                ),
-            )
-            .hint(format!("chmod 600 {}", path.display())));
-        }
+        crate::fsutil::check_private_file(path, "storage credentials")?;
         let text = zeroize::Zeroizing::new(
             std::fs::read_to_string(path).map_err(|e| Error::io(&what, e))?,
         );

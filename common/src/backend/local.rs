@@ -155,6 +155,18 @@ impl LocalBackend {
         Ok(fd)
     }
 
+    /// Makes the directory `rel` (0700) unless it exists, through its
+    /// parent's own descriptor ([`Self::dir`]): a symlink planted for a
+    /// parent (`data` -> elsewhere) is refused, never followed.
+    fn mkdir(&self, rel: &str) -> Result<()> {
+        let (parent, last) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let pfd = self.dir(parent)?;
+        match rfs::mkdirat(&pfd, last, Mode::from_raw_mode(0o700)) {
+            Ok(()) | Err(Errno::EXIST) => Ok(()),
+            Err(e) => Err(self.io(rel, e)),
+        }
+    }
+
     /// Opens an object for reading: a regular file or an error naming it.
     fn open(&self, kind: Kind, name: &str) -> Result<(File, u64, String)> {
         let (dir, name) = place(kind, name)?;
@@ -294,10 +306,7 @@ impl Backend for LocalBackend {
         dirs.push("data".to_owned());
         dirs.extend((0..=255u8).map(|i| format!("data/{i:02x}")));
         for d in &dirs {
-            match rfs::mkdirat(&*root, d.as_str(), Mode::from_raw_mode(0o700)) {
-                Ok(()) | Err(Errno::EXIST) => {}
-                Err(e) => return Err(self.io(d, e)),
-            }
+            self.mkdir(d)?;
         }
         fsync_dir(&root).map_err(|e| self.io("", e))
     }
@@ -373,11 +382,7 @@ impl Backend for LocalBackend {
             Err(e)
                 if e.kind() == ErrorKind::NotFound && matches!(kind, Kind::Data | Kind::Forget) =>
             {
-                let root = self.root()?;
-                match rfs::mkdirat(&*root, dir.as_str(), Mode::from_raw_mode(0o700)) {
-                    Ok(()) | Err(Errno::EXIST) => {}
-                    Err(e) => return Err(self.io(&dir, e)),
-                }
+                self.mkdir(&dir)?;
                 self.dir(&dir)?
             }
             r => r?,
@@ -492,6 +497,26 @@ mod tests {
         let many = LocalBackend::new(dir.path().join("many"));
         many.create().unwrap();
         crate::testing::conformance_many(&many, 10_000);
+    }
+
+    #[test]
+    fn a_data_directory_swapped_for_a_symlink_is_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let be = LocalBackend::new(dir.path().join("repo"));
+        be.create().unwrap();
+        // The step a write takes for a missing data/XX, after the symlink
+        // was planted (what a race between the check and mkdir would see).
+        let outside = dir.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        let data = dir.path().join("repo/data");
+        std::fs::rename(&data, dir.path().join("data.real")).unwrap();
+        std::os::unix::fs::symlink(&outside, &data).unwrap();
+        let e = be.mkdir("data/ab").unwrap_err();
+        assert!(e.to_string().contains("data"), "{e}");
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+        let w = be.write(Kind::Data, &"ab".repeat(32), b"pack");
+        assert!(w.is_err());
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
     }
 
     #[test]

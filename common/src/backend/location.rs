@@ -100,6 +100,16 @@ fn endpoint(tls: bool, host: &str, port: Option<u16>) -> String {
     }
 }
 
+/// Whether `host` (a name or an address, IPv6 in brackets or not) is
+/// loopback: 127.0.0.0/8, ::1 or `localhost`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
 /// `rel` below `prefix` (which may be empty).
 fn below(prefix: &str, rel: &str) -> String {
     if prefix.is_empty() {
@@ -155,6 +165,17 @@ fn flag(location: &str, key: &str, v: &str) -> Result<bool> {
 }
 
 impl Location {
+    /// The host of a remote location reached without TLS (`tls=false`)
+    /// that is not loopback (127.0.0.0/8, ::1, `localhost`), if it is one.
+    pub fn plain_off_loopback(&self) -> Option<&str> {
+        let (tls, host) = match self {
+            Location::Local(_) => return None,
+            Location::S3(s) => (s.tls, s.host.as_str()),
+            Location::Swift(s) => (s.tls, s.host.as_str()),
+        };
+        (!tls && !is_loopback_host(host)).then_some(host)
+    }
+
     /// Parses a location given on the command line, in a config file or by
     /// Vault. A relative directory is made absolute (the node's state names
     /// one place whatever the working directory).
@@ -272,20 +293,26 @@ fn authority(location: &str, main: &str) -> Result<(String, Option<u16>, String)
     Ok((host, port, path.to_owned()))
 }
 
-/// A prefix of plain path components, without leading or trailing `/`.
+/// A prefix of plain path components, without leading or trailing `/`:
+/// `A-Z a-z 0-9 . _ - /` only, so that a policy printed for it (S3 IAM
+/// resources, Swift ACLs) covers that prefix and nothing else (`*`, `$`,
+/// `{`, `}` would be wildcards or variables there).
 fn prefix_of(location: &str, rest: &str) -> Result<String> {
     let prefix = rest.trim_matches('/').to_owned();
     let ok = prefix.split('/').all(|c| !matches!(c, "." | ".."))
         && !prefix.contains("//")
         && prefix
             .bytes()
-            .all(|b| b.is_ascii_graphic() && !b"?#%\\".contains(&b));
+            .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b));
     if ok {
         Ok(prefix)
     } else {
         Err(bad(
             location,
-            format!("prefix '{prefix}' must be plain path components"),
+            format!(
+                "prefix '{}' must be plain path components of A-Z, a-z, 0-9, '.', '_' and '-'",
+                crate::humanize::printable(&prefix)
+            ),
         ))
     }
 }
@@ -426,6 +453,11 @@ mod tests {
             ("s3://host", "not a bucket name"),
             ("s3://host:99999/bucket", "port '99999'"),
             ("s3://host/bucket/../other", "plain path components"),
+            // Wildcards and variables of the policies printed for a prefix.
+            ("s3://host/backups/fleet/web*", "plain path components"),
+            ("s3://host/backups/${aws:username}", "plain path components"),
+            ("swift://host/c/fleet/db$1", "plain path components"),
+            ("swift://host/c/fleet/{x}", "plain path components"),
             ("s3://host/bucket?tls=maybe", "tls=maybe"),
             ("gs://host/c", "scheme 'gs'"),
             ("swift://user:key@host/c", "never carries credentials"),
@@ -468,6 +500,35 @@ mod tests {
             (cloud.auth, cloud.tls, cloud.region.as_deref()),
             (SwiftAuth::V3, true, Some("GRA"))
         );
+    }
+
+    #[test]
+    fn plain_storage_is_refused_off_loopback_only() {
+        let plain = |u: &str| {
+            Location::parse(u)
+                .unwrap()
+                .plain_off_loopback()
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            plain("s3://10.0.0.5:8333/b-1/p?tls=false").as_deref(),
+            Some("10.0.0.5")
+        );
+        assert_eq!(
+            plain("swift://swift.example/c?tls=false").as_deref(),
+            Some("swift.example")
+        );
+        assert_eq!(plain("s3://127.0.0.9:8333/b-1/p?tls=false"), None);
+        assert_eq!(plain("s3://localhost:8333/b-1/p?tls=false"), None);
+        assert_eq!(plain("s3://10.0.0.5/b-1/p"), None);
+        assert_eq!(plain("/srv/backup"), None);
+        let refused = crate::backend::open_with(
+            "swift://swift.example/c?tls=false&auth=v1",
+            &Default::default(),
+        );
+        let e = refused.err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::BadInput);
+        assert!(e.to_string().contains("in clear"), "{e}");
     }
 
     #[test]

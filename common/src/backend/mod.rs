@@ -196,6 +196,9 @@ pub struct OpenOptions {
     pub request_timeout: Option<std::time::Duration>,
     /// How long one operation keeps retrying before the run fails.
     pub retry_budget: Option<std::time::Duration>,
+    /// A `tls=false` location off loopback is allowed (else refused: the
+    /// credential and every object would cross the network in clear).
+    pub insecure_storage: bool,
 }
 
 /// The backend for a repository location (see [`Location`]), remote ones
@@ -203,7 +206,17 @@ pub struct OpenOptions {
 pub fn open_with(location: &str, opts: &OpenOptions) -> Result<Box<dyn Backend>> {
     #[cfg(not(all(feature = "s3", feature = "swift")))]
     let _ = opts;
-    match Location::parse(location)? {
+    let loc = Location::parse(location)?;
+    if let Some(host) = loc.plain_off_loopback() {
+        if !opts.insecure_storage {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("{loc}: tls=false to {host}, which is not loopback: the storage credential and every object would cross the network in clear"),
+            )
+            .hint("use https (leave tls= out), or set insecure_storage = true in the config (--insecure-storage) on a trusted network"));
+        }
+    }
+    match loc {
         Location::Local(path) => Ok(Box::new(LocalBackend::new(path))),
         #[cfg(feature = "s3")]
         Location::S3(loc) => open_s3(loc, opts),
@@ -246,7 +259,9 @@ fn open_s3(loc: S3Location, opts: &OpenOptions) -> Result<Box<dyn Backend>> {
             .hint("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, storage_credentials in the config, or enrol the node with 'bananadm node add --storage-credentials'"))
         }
     };
-    let be = s3::S3Backend::new(loc, &creds)?.with_timeouts(remote::timeouts(opts));
+    let be = s3::S3Backend::new(loc, &creds)?
+        .with_timeouts(remote::timeouts(opts))
+        .with_list_budget(remote::list_budget(opts));
     Ok(remote::retrying(be, opts))
 }
 
@@ -289,7 +304,9 @@ fn open_swift(loc: SwiftLocation, opts: &OpenOptions) -> Result<Box<dyn Backend>
             .hint("set ST_USER and ST_KEY (auth=v1) or OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME (auth=v3), or enrol the node with 'bananadm node add --storage-credentials'"))
         }
     };
-    let be = swift::SwiftBackend::new(loc, creds)?.with_timeouts(remote::timeouts(opts));
+    let be = swift::SwiftBackend::new(loc, creds)?
+        .with_timeouts(remote::timeouts(opts))
+        .with_list_budget(remote::list_budget(opts));
     Ok(remote::retrying(be, opts))
 }
 

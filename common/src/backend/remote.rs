@@ -44,17 +44,7 @@ pub fn runtime() -> Result<&'static tokio::runtime::Runtime> {
     })
 }
 
-/// An error with its sources, on one line.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(c) = src {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        src = c.source();
-    }
-    s.replace('\n', " ")
-}
+pub use crate::bounded::error_chain;
 
 /// Why `create` refuses a prefix that is not free (`presence` was neither
 /// empty nor missing).
@@ -80,6 +70,12 @@ pub(crate) fn timeouts(opts: &super::OpenOptions) -> Timeouts {
     t
 }
 
+/// How long one listing may take: the run's retry budget.
+pub(crate) fn list_budget(opts: &super::OpenOptions) -> std::time::Duration {
+    opts.retry_budget
+        .unwrap_or_else(|| super::retry::Policy::default().budget)
+}
+
 /// `backend` behind the retry layer with the run's budget.
 pub(crate) fn retrying<B: super::Backend + 'static>(
     backend: B,
@@ -102,6 +98,16 @@ pub(crate) fn listed(kind: super::Kind) -> String {
     }
 }
 
+/// The name of the object of `kind` a listed `key` (a full key, below
+/// `root`) is, if it is exactly where that name puts it.
+pub(crate) fn name_of<'k>(kind: super::Kind, root: &str, key: &'k str) -> Option<&'k str> {
+    let rest = key.strip_prefix(root)?;
+    let name = rest.rsplit('/').next().unwrap_or_default();
+    (super::valid_name(kind, name).is_ok()
+        && super::object_path(kind, name).ok().as_deref() == Some(rest))
+    .then_some(name)
+}
+
 /// The objects of `kind` among listed `keys` (full keys, below `root`):
 /// only those exactly where their name puts them count; sorted.
 pub(crate) fn names_of(
@@ -109,18 +115,57 @@ pub(crate) fn names_of(
     root: &str,
     keys: Vec<(String, u64)>,
 ) -> Vec<(String, u64)> {
-    let mut out = Vec::new();
-    for (key, size) in keys {
-        let Some(rest) = key.strip_prefix(root) else {
-            continue;
-        };
-        let name = rest.rsplit('/').next().unwrap_or_default();
-        if super::valid_name(kind, name).is_ok()
-            && super::object_path(kind, name).ok().as_deref() == Some(rest)
-        {
-            out.push((name.to_owned(), size));
-        }
-    }
+    let mut out: Vec<(String, u64)> = keys
+        .iter()
+        .filter_map(|(k, size)| Some((name_of(kind, root, k)?.to_owned(), *size)))
+        .collect();
     out.sort();
     out
+}
+
+/// Why a listing must stop, if it must: a page that does not advance
+/// past the last name seen, or the listing's time is spent. One rule for
+/// every remote backend.
+pub(crate) struct Listing {
+    start: std::time::Instant,
+    budget: std::time::Duration,
+    last: Option<String>,
+    seen: std::collections::HashSet<String>,
+}
+
+impl Listing {
+    /// A listing that may take `budget`.
+    pub fn new(budget: std::time::Duration) -> Listing {
+        Listing {
+            start: std::time::Instant::now(),
+            budget,
+            last: None,
+            seen: Default::default(),
+        }
+    }
+
+    /// Before each page: the time left.
+    pub fn page(&self) -> std::result::Result<(), String> {
+        if self.start.elapsed() > self.budget {
+            return Err(format!("not done within {} s", self.budget.as_secs()));
+        }
+        Ok(())
+    }
+
+    /// Each name listed, in order: strictly after the one before.
+    pub fn name(&mut self, name: &str) -> std::result::Result<(), String> {
+        if self.last.as_deref().is_some_and(|l| name <= l) {
+            return Err("names that do not advance".into());
+        }
+        self.last = Some(name.to_owned());
+        Ok(())
+    }
+
+    /// Each continuation token or marker: never one seen before.
+    pub fn token(&mut self, token: &str) -> std::result::Result<(), String> {
+        if !self.seen.insert(token.to_owned()) {
+            return Err("a continuation token or marker seen before".into());
+        }
+        Ok(())
+    }
 }

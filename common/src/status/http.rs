@@ -33,9 +33,9 @@ impl Sender {
             .map_err(|e| Error::io("tokio runtime", e))?;
         // No pooled connection: each event is one short request, and a
         // connection a server (or proxy) closed meanwhile would cost the budget.
-        let http = reqwest::Client::builder()
+        // No redirect is followed: a status goes to the tower it names.
+        let http = crate::bounded::client(timeout)
             .timeout(timeout)
-            .connect_timeout(timeout)
             .pool_max_idle_per_host(0)
             .build()
             .map_err(|e| Error::new(ErrorKind::Other, format!("HTTP client: {e}")))?;
@@ -58,7 +58,8 @@ impl Sender {
             .block_on(async {
                 let r = call.send().await?;
                 let status = r.status().as_u16();
-                Ok::<_, reqwest::Error>((status, r.text().await.unwrap_or_default()))
+                let text = crate::bounded::prefix(r, crate::bounded::ERROR_BODY).await;
+                Ok::<_, reqwest::Error>((status, String::from_utf8_lossy(&text).into_owned()))
             })
             .map_err(|e| Error::new(ErrorKind::Io, format!("collector {}: {e}", self.base)))
     }

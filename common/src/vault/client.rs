@@ -27,6 +27,10 @@ impl fmt::Debug for Vault {
     }
 }
 
+/// Longest Vault answer read (a secret with every identity version fits
+/// far below it).
+const ANSWER_CAP: u64 = 4 << 20;
+
 fn unavailable(loc: &Location, detail: impl fmt::Display) -> Error {
     Error::new(
         ErrorKind::VaultUnavailable,
@@ -79,8 +83,11 @@ impl Vault {
         let settings = settings
             .build()
             .map_err(|e| Error::new(ErrorKind::BadInput, format!("Vault settings: {e}")))?;
-        let client = VaultClient::new(settings).map_err(|e| unavailable(loc, e))?;
-        let mut http = reqwest::Client::builder().timeout(Duration::from_secs(15));
+        let mut client = VaultClient::new(settings).map_err(|e| unavailable(loc, e))?;
+        // Our client for every call, vaultrs's too: it follows no redirect
+        // (a token header never goes to another host or over plain http).
+        let mut http =
+            crate::bounded::client(Duration::from_secs(15)).timeout(Duration::from_secs(15));
         if let Some(ca) = &loc.ca_file {
             let pem = std::fs::read(ca).map_err(|e| Error::io(format!("Vault CA file {ca}"), e))?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
@@ -88,6 +95,7 @@ impl Vault {
             http = http.tls_certs_only(certs);
         }
         let http = http.build().map_err(|e| unavailable(loc, e))?;
+        client.http.http = http.clone();
         Ok(Vault {
             rt,
             client,
@@ -178,16 +186,24 @@ impl Vault {
             req = req.json(b);
         }
         let fut = async {
-            let resp = req.send().await?;
+            let resp = req
+                .send()
+                .await
+                .map_err(crate::bounded::BodyError::Transport)?;
             let status = resp.status().as_u16();
-            let text = resp.text().await?;
-            Ok::<_, reqwest::Error>((status, text))
+            let body = crate::bounded::body(resp, ANSWER_CAP).await?;
+            Ok::<_, crate::bounded::BodyError>((
+                status,
+                String::from_utf8_lossy(&body).into_owned(),
+            ))
         };
         let (status, text) = self.rt.block_on(fut).map_err(|e| {
-            let why = if e.is_timeout() {
-                "timed out"
-            } else {
-                "connection failed"
+            let why = match e {
+                crate::bounded::BodyError::Transport(e) if e.is_timeout() => "timed out",
+                crate::bounded::BodyError::Transport(_) => "connection failed",
+                crate::bounded::BodyError::TooLarge { .. } => {
+                    "an answer longer than any Vault answer Banana reads"
+                }
             };
             unavailable(&self.loc, why)
         })?;

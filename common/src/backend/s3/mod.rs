@@ -10,8 +10,15 @@
 //! - Objects above [`MULTIPART_ABOVE`] go up in parts; the object appears only
 //!   at `CompleteMultipartUpload` (also conditional), and a failed upload is
 //!   aborted. An interrupted one leaves nothing under a final name.
-//! - Reads are streamed and stop at the kind's limit: a hostile server cannot
-//!   make a reader allocate more than the format allows.
+//! - rust-s3 signs each request; the backend's own client sends it
+//!   ([`wire`]): redirects are never followed, and every answer is read
+//!   with a cap (an object by its kind's limit, a range by its length, a
+//!   listing page, a version listing and an error body by theirs), so a
+//!   hostile server cannot make a reader allocate more than the format
+//!   allows.
+//! - A listing stops on a continuation token seen before or keys that do
+//!   not advance, and within the retry budget's time: an endless listing
+//!   fails the run (exit 17) instead of growing it.
 //! - No retries here: rust-s3's own are switched off, and errors are
 //!   classified ([`ErrorKind::StorageUnavailable`] for what may pass: 5xx,
 //!   429, 408, timeouts, resets) for the retry layer above
@@ -21,23 +28,31 @@
 //! The bucket is the administrator's: nothing here creates or deletes one.
 
 use super::location::S3Location;
-use super::remote::{error_chain, runtime, Timeouts};
+use super::remote::{runtime, Timeouts};
 use super::{object_path, Backend, Kind, Presence, Written};
 use crate::error::{Error, ErrorKind, Result};
-use futures_util::StreamExt;
+use s3::command::{Command, Multipart};
 use s3::creds::Credentials;
-use s3::error::S3Error;
+use s3::serde_types::{CompleteMultipartUploadData, InitiateMultipartUploadResponse, Part};
 use s3::{Bucket, Region};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use wire::Failed;
 
 /// Objects larger than this are uploaded in parts.
 pub const MULTIPART_ABOVE: usize = 32 << 20;
 /// Size of each part (S3's minimum is 5 MiB, except the last).
 pub const PART_SIZE: usize = 16 << 20;
+/// Longest listing page (or version listing) read: 1,000 keys of at most
+/// 1,024 bytes each, with their XML, fit well below it.
+pub const PAGE_CAP: u64 = 8 << 20;
+/// Longest answer to a small request (initiate, complete, head).
+const SMALL_CAP: u64 = 1 << 20;
 
 mod credentials;
 #[cfg(test)]
 mod tests;
+mod wire;
 
 pub use credentials::S3Credentials;
 
@@ -45,8 +60,11 @@ pub use credentials::S3Credentials;
 pub struct S3Backend {
     loc: S3Location,
     bucket: Box<Bucket>,
+    client: reqwest::Client,
     page: usize,
     timeouts: Timeouts,
+    /// How long one listing may take before it counts as endless.
+    list_budget: Duration,
     requests: AtomicU64,
     /// Overwritten objects and the version that still holds their original
     /// bytes: reads of them go to that version ([`Backend::recover`]).
@@ -57,8 +75,6 @@ impl S3Backend {
     /// A backend for `loc` with `creds`; nothing is contacted yet.
     pub fn new(loc: S3Location, creds: &S3Credentials) -> Result<S3Backend> {
         runtime()?;
-        // Retries belong to the retry layer, which sees every backend alike.
-        s3::set_retries(0);
         let credentials = Credentials::new(
             Some(&creds.access_key),
             Some(creds.secret_key.expose()),
@@ -80,11 +96,16 @@ impl S3Backend {
         if loc.path_style {
             bucket = bucket.with_path_style();
         }
+        let client = crate::bounded::client(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::new(ErrorKind::Other, format!("starting the S3 client: {e}")))?;
         Ok(S3Backend {
             loc,
             bucket,
+            client,
             page: 1000,
             timeouts: Timeouts::default(),
+            list_budget: super::retry::Policy::default().budget,
             requests: AtomicU64::new(0),
             originals: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
@@ -102,40 +123,63 @@ impl S3Backend {
         self
     }
 
+    /// Sets how long one listing may take (the retry budget).
+    pub fn with_list_budget(mut self, d: Duration) -> Self {
+        self.list_budget = d;
+        self
+    }
+
     /// The location.
     pub fn s3_location(&self) -> &S3Location {
         &self.loc
     }
 
-    /// The bucket with the timeout for a request moving `bytes`.
-    fn bucket_for(&self, bytes: usize) -> Result<Box<Bucket>> {
+    fn location_text(&self) -> String {
+        super::Location::S3(self.loc.clone()).to_string()
+    }
+
+    fn count(&self) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The timeout of a request moving `bytes`.
+    fn timeout(&self, bytes: usize) -> Duration {
         let mib = u32::try_from(bytes >> 20).unwrap_or(u32::MAX);
-        let t = self.timeouts.request + self.timeouts.per_mib.saturating_mul(mib);
+        self.timeouts.request + self.timeouts.per_mib.saturating_mul(mib)
+    }
+
+    /// The bucket as rust-s3 itself would send with (tests).
+    #[cfg(test)]
+    fn bucket_for(&self, bytes: usize) -> Result<Box<Bucket>> {
         self.bucket
-            .with_request_timeout(t)
-            .map_err(|e| self.fail("configure", "", e))
+            .with_request_timeout(self.timeout(bytes))
+            .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))
+    }
+
+    /// Runs a rust-s3 future on the shared runtime (tests).
+    #[cfg(test)]
+    fn run<T>(&self, fut: impl std::future::Future<Output = T>) -> Result<T> {
+        self.count();
+        Ok(runtime()?.block_on(fut))
+    }
+
+    fn block<T>(&self, fut: impl std::future::Future<Output = T>) -> Result<T> {
+        Ok(runtime()?.block_on(fut))
     }
 
     /// The bucket for reading `key`: at its original version if it was
     /// overwritten and one was found.
-    fn reader_for(&self, key: &str, bytes: usize) -> Result<Box<Bucket>> {
-        let b = self.bucket_for(bytes)?;
+    fn reader_for(&self, key: &str) -> Result<Bucket> {
         let v = self
             .originals
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(key)
             .cloned();
-        match v {
-            Some(v) => b
-                .with_extra_query(std::collections::HashMap::from([(
-                    "versionId".to_owned(),
-                    v,
-                )]))
-                .map(Box::new)
-                .map_err(|e| self.fail("configure", key, e)),
-            None => Ok(b),
-        }
+        let q = v.map(|v| ("versionId".to_owned(), v)).into_iter().collect();
+        self.bucket
+            .with_extra_query(q)
+            .map_err(|e| self.fail("configure", key, e.into()))
     }
 
     /// The versions of exactly `key`, oldest first (needs
@@ -146,173 +190,204 @@ impl S3Backend {
             ("prefix".to_owned(), key.to_owned()),
         ]);
         let b = self
-            .bucket_for(0)?
+            .bucket
             .with_extra_query(q)
-            .map_err(|e| self.fail("configure", key, e))?;
-        let body = self
-            .run(b.get_object(""))?
+            .map_err(|e| self.fail("configure", key, e.into()))?;
+        let answer = self
+            .block(self.call(&b, "", Command::GetObject, PAGE_CAP, 0))?
             .map_err(|e| self.fail("list versions of", key, e))?;
-        let text = String::from_utf8_lossy(body.as_slice()).into_owned();
+        let text = String::from_utf8_lossy(&answer.body).into_owned();
         // S3 lists the versions of a key newest first.
         let mut found: Vec<String> = text
             .split("<Version>")
             .skip(1)
             .filter_map(|v| {
                 let v = v.split("</Version>").next()?;
-                (xml_text(v, "Key")? == key).then(|| xml_text(v, "VersionId").map(str::to_owned))?
+                (wire::xml_text(v, "Key")? == key)
+                    .then(|| wire::xml_text(v, "VersionId").map(str::to_owned))?
             })
             .collect();
         found.reverse();
         Ok(found)
     }
 
-    fn run<T>(&self, fut: impl std::future::Future<Output = T>) -> Result<T> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        Ok(runtime()?.block_on(fut))
-    }
-
     fn key(&self, kind: Kind, name: &str) -> Result<String> {
         Ok(self.loc.key(&object_path(kind, name)?))
     }
 
-    /// Maps a failed request on `key` to an error naming the endpoint and
-    /// the object, classified for the retry layer.
-    fn fail(&self, op: &str, key: &str, e: S3Error) -> Error {
-        let at = format!(
-            "{} {op} s3://{}/{key}",
-            self.loc.endpoint(),
-            self.loc.bucket
-        );
-        match e {
-            S3Error::HttpFailWithBody(code, body) => {
-                let s3code = xml_tag(&body, "Code").unwrap_or_default();
-                match code {
-                    404 if s3code == "NoSuchBucket" => Error::new(
-                        ErrorKind::BadInput,
-                        format!(
-                            "S3 bucket '{}' does not exist at {}",
-                            self.loc.bucket,
-                            self.loc.endpoint()
-                        ),
-                    )
-                    .hint(format!(
-                        "buckets are the administrator's: create it (e.g. 'aws --endpoint-url {} s3 mb s3://{}'), then run again",
-                        self.loc.endpoint(),
-                        self.loc.bucket
-                    )),
-                    404 => Error::new(ErrorKind::NotFound, format!("{at}: no such object")),
-                    401 | 403 => Error::new(
-                        ErrorKind::StorageDenied,
-                        format!("{at}: refused by the storage ({code} {s3code})"),
-                    )
-                    .hint("check the node's storage credential and its policy (docs/storage.md)"),
-                    408 | 429 | 500..=599 => Error::new(
-                        ErrorKind::StorageUnavailable,
-                        format!("{at}: the storage answered {code} {s3code}"),
-                    ),
-                    _ => Error::new(
-                        ErrorKind::Io,
-                        format!("{at}: the storage answered {code} {s3code}"),
-                    ),
-                }
-            }
-            S3Error::Reqwest(r) => {
-                let what = if r.is_timeout() {
-                    "timed out".to_owned()
-                } else if r.is_connect() {
-                    "cannot connect".to_owned()
-                } else {
-                    format!("transport error: {}", error_chain(&r))
-                };
-                Error::new(ErrorKind::StorageUnavailable, format!("{at}: {what}"))
-            }
-            // A truncated or garbled answer: may pass on a retry.
-            other => Error::new(
-                ErrorKind::StorageUnavailable,
-                format!("{at}: {}", error_chain(&other)),
+    /// A listing that goes wrong in a way a retry may mend (or may not: a
+    /// hostile endpoint is bounded by the retry budget).
+    fn endless(&self, prefix: &str, why: &str) -> Error {
+        Error::new(
+            ErrorKind::StorageUnavailable,
+            format!(
+                "{} list s3://{}/{prefix}: {why}; listing stopped",
+                self.loc.endpoint(),
+                self.loc.bucket
             ),
-        }
+        )
+        .hint("the endpoint does not list like S3: check its address (storage_retry_budget bounds the retries)")
     }
 
-    /// Whether the bucket exists (a listing of the prefix answers).
-    fn list_keys(&self, prefix: &str, max: Option<usize>) -> Result<Vec<(String, u64)>> {
+    /// The keys under `prefix` that `keep` accepts (at most `max`), page by
+    /// page: each page read with a cap, keys strictly ascending, no
+    /// continuation token twice, all within the listing budget.
+    fn list_keys(
+        &self,
+        prefix: &str,
+        max: Option<usize>,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> Result<Vec<(String, u64)>> {
         let mut out = Vec::new();
-        let mut token = None;
-        let b = self.bucket_for(0)?;
+        let mut token: Option<String> = None;
+        let mut listing = super::remote::Listing::new(self.list_budget);
         loop {
-            let page = max.unwrap_or(self.page).min(self.page);
-            let r =
-                self.run(b.list_page(prefix.to_owned(), None, token.take(), None, Some(page)))?;
-            let (res, _) = r.map_err(|e| self.fail("list", prefix, e))?;
-            out.extend(res.contents.into_iter().map(|o| (o.key, o.size)));
-            match res.next_continuation_token {
-                Some(t) if res.is_truncated && max.is_none_or(|m| out.len() < m) => token = Some(t),
+            listing.page().map_err(|why| self.endless(prefix, &why))?;
+            let command = Command::ListObjectsV2 {
+                prefix: prefix.to_owned(),
+                delimiter: None,
+                continuation_token: token.take(),
+                start_after: None,
+                max_keys: Some(max.unwrap_or(self.page).min(self.page)),
+            };
+            let answer = self
+                .block(self.call(&self.bucket, "/", command, PAGE_CAP, 0))?
+                .map_err(|e| self.fail("list", prefix, e))?;
+            let page: wire::Page =
+                quick_xml::de::from_reader(answer.body.as_slice()).map_err(|e| {
+                    self.endless(
+                        prefix,
+                        &format!("a listing page that is not S3's XML ({e})"),
+                    )
+                })?;
+            for o in page.contents {
+                listing
+                    .name(&o.key)
+                    .map_err(|why| self.endless(prefix, &why))?;
+                if keep(&o.key) {
+                    out.push((o.key, o.size));
+                }
+            }
+            match page.next_continuation_token {
+                Some(t) if page.is_truncated && max.is_none_or(|m| out.len() < m) => {
+                    listing
+                        .token(&t)
+                        .map_err(|why| self.endless(prefix, &why))?;
+                    token = Some(t);
+                }
+                None if page.is_truncated => {
+                    return Err(
+                        self.endless(prefix, "a truncated page without a continuation token")
+                    );
+                }
                 _ => break,
             }
         }
         Ok(out)
     }
 
-    fn upload(&self, key: &str, data: &[u8]) -> Result<Written> {
+    fn if_none_match() -> http::HeaderMap {
         let mut h = http::HeaderMap::new();
         h.insert(
             http::header::IF_NONE_MATCH,
             http::HeaderValue::from_static("*"),
         );
-        let b = self.bucket_for(data.len())?;
-        let r = self.run(b.put_object_with_headers(key, data, Some(h)))?;
-        match r {
+        h
+    }
+
+    fn upload(&self, key: &str, data: &[u8]) -> Result<Written> {
+        let command = Command::PutObject {
+            content: data,
+            content_type: "application/octet-stream",
+            custom_headers: Some(Self::if_none_match()),
+            multipart: None,
+        };
+        match self.block(self.call(&self.bucket, key, command, SMALL_CAP, data.len()))? {
             Ok(_) => Ok(Written::New),
-            Err(S3Error::HttpFailWithBody(412, _)) => Ok(Written::AlreadyPresent),
+            Err(Failed::Status(412, _)) => Ok(Written::AlreadyPresent),
             Err(e) => Err(self.fail("put", key, e)),
         }
     }
 
     fn upload_parts(&self, key: &str, data: &[u8]) -> Result<Written> {
-        let b = self.bucket_for(0)?;
-        let init = self
-            .run(b.initiate_multipart_upload(key, "application/octet-stream"))?
+        let init = Command::InitiateMultipartUpload {
+            content_type: "application/octet-stream",
+        };
+        let answer = self
+            .block(self.call(&self.bucket, key, init, SMALL_CAP, 0))?
             .map_err(|e| self.fail("start multipart upload", key, e))?;
+        let init: InitiateMultipartUploadResponse =
+            quick_xml::de::from_reader(answer.body.as_slice()).map_err(|e| {
+                self.fail(
+                    "start multipart upload",
+                    key,
+                    Failed::Build(format!("an answer that is not S3's XML ({e})")),
+                )
+            })?;
         let id = init.upload_id;
         let done = self.parts_and_complete(key, &id, data);
         if !matches!(done, Ok(Written::New)) {
             // Nothing may linger: abort (best effort; a lifecycle rule on
             // incomplete uploads is the backstop, docs/storage.md).
-            if let Ok(Err(e)) = self.run(b.abort_upload(key, &id)) {
-                tracing::debug!("aborting the upload of {key}: {e}");
+            let abort = Command::AbortMultipartUpload { upload_id: &id };
+            if let Ok(Err(e)) = self.block(self.call(&self.bucket, key, abort, SMALL_CAP, 0)) {
+                tracing::debug!("aborting the upload of {key}: {e:?}");
             }
         }
         done
     }
 
     fn parts_and_complete(&self, key: &str, id: &str, data: &[u8]) -> Result<Written> {
-        let b = self.bucket_for(PART_SIZE)?;
         let mut parts = Vec::new();
         for (i, chunk) in data.chunks(PART_SIZE).enumerate() {
             let n = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            let part = self
-                .run(b.put_multipart_chunk(chunk.to_vec(), key, n, id, "application/octet-stream"))?
+            let command = Command::PutObject {
+                content: chunk,
+                content_type: "application/octet-stream",
+                custom_headers: None,
+                multipart: Some(Multipart::new(n, id)),
+            };
+            let answer = self
+                .block(self.call(&self.bucket, key, command, SMALL_CAP, chunk.len()))?
                 .map_err(|e| self.fail("upload part", key, e))?;
-            parts.push(part);
+            let etag = answer
+                .headers
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            parts.push(Part {
+                part_number: n,
+                etag,
+            });
         }
-        let mut h = http::HeaderMap::new();
-        h.insert(
-            http::header::IF_NONE_MATCH,
-            http::HeaderValue::from_static("*"),
-        );
         let cb = self
-            .bucket_for(0)?
-            .with_extra_headers(h)
-            .map_err(|e| self.fail("complete multipart upload", key, e))?;
-        match self.run(cb.complete_multipart_upload(key, id, parts))? {
+            .bucket
+            .with_extra_headers(Self::if_none_match())
+            .map_err(|e| self.fail("complete multipart upload", key, e.into()))?;
+        let complete = Command::CompleteMultipartUpload {
+            upload_id: id,
+            data: CompleteMultipartUploadData { parts },
+        };
+        match self.block(self.call(&cb, key, complete, SMALL_CAP, 0))? {
+            // S3 may answer 200 with an error document.
+            Ok(a)
+                if !String::from_utf8_lossy(&a.body).contains("CompleteMultipartUploadResult") =>
+            {
+                Err(self.fail(
+                    "complete multipart upload",
+                    key,
+                    Failed::Status(500, String::from_utf8_lossy(&a.body).into_owned()),
+                ))
+            }
             Ok(_) => Ok(Written::New),
-            Err(S3Error::HttpFailWithBody(412, _)) => Ok(Written::AlreadyPresent),
+            Err(Failed::Status(412, _)) => Ok(Written::AlreadyPresent),
             Err(e) => Err(self.fail("complete multipart upload", key, e)),
         }
     }
 
-    /// Streams `key` (from `range` when given, inclusive bounds), failing as
-    /// damage past `limit` bytes.
+    /// Reads `key` (from `range` when given, inclusive bounds), at most
+    /// `limit` bytes: more is damage.
     fn fetch(
         &self,
         kind: Kind,
@@ -321,59 +396,27 @@ impl S3Backend {
         limit: u64,
     ) -> Result<Vec<u8>> {
         let want = usize::try_from(limit.min(1 << 40)).unwrap_or(usize::MAX);
-        let b = self.reader_for(key, want)?;
-        let op = if range.is_some() { "get range" } else { "get" };
-        let fut = async {
-            let mut s = match range {
-                Some((from, to)) => {
-                    // rust-s3 has no streaming range GET: bounded by `to` anyway.
-                    let r = b.get_object_range(key, from, Some(to)).await?;
-                    return Ok(r.to_vec());
-                }
-                None => b.get_object_stream(key).await?,
-            };
-            let mut out = Vec::new();
-            while let Some(chunk) = s.bytes().next().await {
-                let chunk = chunk?;
-                if (out.len() + chunk.len()) as u64 > limit {
-                    return Err(S3Error::HttpFailWithBody(
-                        0,
-                        format!("{} of more than {limit} bytes", kind.noun()),
-                    ));
-                }
-                out.extend_from_slice(&chunk);
-            }
-            Ok(out)
+        let b = self.reader_for(key)?;
+        let (op, command) = match range {
+            Some((start, end)) => (
+                "get range",
+                Command::GetObjectRange {
+                    start,
+                    end: Some(end),
+                },
+            ),
+            None => ("get", Command::GetObject),
         };
-        match self.run(fut)? {
-            Ok(v) => Ok(v),
-            Err(S3Error::HttpFailWithBody(0, what)) => Err(Error::damaged(format!(
-                "repository {}: {key} is a {what} (more than the format allows)",
-                self.location()
+        match self.block(self.call(&b, key, command, limit, want))? {
+            Ok(a) => Ok(a.body),
+            Err(Failed::TooLarge(_)) => Err(Error::damaged(format!(
+                "repository {}: {key} is a {} of more than {limit} bytes (more than the format allows or the range asked)",
+                self.location_text(),
+                kind.noun()
             ))),
             Err(e) => Err(self.fail(op, key, e)),
         }
     }
-}
-
-/// The text of the first `<tag>` in an S3 XML answer (no entities expected
-/// in the keys and ids Banana writes).
-fn xml_text<'a>(body: &'a str, tag: &str) -> Option<&'a str> {
-    let open = format!("<{tag}>");
-    let start = body.find(&open)? + open.len();
-    let end = body[start..].find("</")? + start;
-    Some(&body[start..end])
-}
-
-/// [`xml_text`] made safe for a message: printable, at most 64 characters.
-fn xml_tag(body: &str, tag: &str) -> Option<String> {
-    Some(
-        xml_text(body, tag)?
-            .chars()
-            .filter(|c| c.is_ascii_graphic())
-            .take(64)
-            .collect(),
-    )
 }
 
 impl Backend for S3Backend {
@@ -383,7 +426,7 @@ impl Backend for S3Backend {
 
     fn presence(&self) -> Result<Presence> {
         let root = self.loc.key("");
-        let keys = self.list_keys(&root, Some(2))?;
+        let keys = self.list_keys(&root, Some(2), &|_| true)?;
         let config = self.loc.key("config");
         Ok(if keys.is_empty() {
             Presence::Empty
@@ -391,9 +434,9 @@ impl Backend for S3Backend {
             Presence::Repository
         } else {
             // The config may sort after other keys: ask for it by name.
-            match self.run(self.bucket_for(0)?.head_object(&config))? {
+            match self.block(self.call(&self.bucket, &config, Command::HeadObject, 0, 0))? {
                 Ok(_) => Presence::Repository,
-                Err(S3Error::HttpFailWithBody(404, _)) => Presence::Other,
+                Err(Failed::Status(404, _)) => Presence::Other,
                 Err(e) => return Err(self.fail("head", &config, e)),
             }
         })
@@ -408,8 +451,10 @@ impl Backend for S3Backend {
     }
 
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
-        let keys = self.list_keys(&self.loc.key(&super::remote::listed(kind)), None)?;
-        Ok(super::remote::names_of(kind, &self.loc.key(""), keys))
+        let root = self.loc.key("");
+        let keep = |k: &str| super::remote::name_of(kind, &root, k).is_some();
+        let keys = self.list_keys(&self.loc.key(&super::remote::listed(kind)), None, &keep)?;
+        Ok(super::remote::names_of(kind, &root, keys))
     }
 
     fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
@@ -425,17 +470,8 @@ impl Backend for S3Backend {
         match self.fetch(kind, &key, Some((offset, offset + len - 1)), len) {
             // Past the end: S3 answers 416 where a file read returns nothing.
             Err(e) if e.message().contains(" 416 ") => Ok(Vec::new()),
-            r => {
-                let v = r?;
-                if v.len() as u64 > len {
-                    return Err(Error::damaged(format!(
-                        "repository {}: {key} answered {} bytes for a range of {len}",
-                        self.location(),
-                        v.len()
-                    )));
-                }
-                Ok(v)
-            }
+            // Never more than `len`: the read stops there.
+            r => r,
         }
     }
 
@@ -450,7 +486,7 @@ impl Backend for S3Backend {
 
     fn remove(&self, kind: Kind, name: &str) -> Result<()> {
         let key = self.key(kind, name)?;
-        self.run(self.bucket_for(0)?.delete_object(&key))?
+        self.block(self.call(&self.bucket, &key, Command::DeleteObject, SMALL_CAP, 0))?
             .map(|_| ())
             .map_err(|e| self.fail("delete", &key, e))
     }
@@ -466,8 +502,11 @@ impl Backend for S3Backend {
         let key = self.key(kind, name)?;
         let versions = match self.versions(&key) {
             Ok(v) => v,
-            // A node's credential may not list versions: nothing to fall back to.
-            Err(e) if e.kind() == ErrorKind::StorageDenied => return Ok(false),
+            // A node's credential may not list versions (or the server
+            // keeps none): nothing to fall back to.
+            Err(e) if matches!(e.kind(), ErrorKind::StorageDenied | ErrorKind::NotFound) => {
+                return Ok(false)
+            }
             Err(e) => return Err(e),
         };
         for v in versions {

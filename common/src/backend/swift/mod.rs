@@ -9,8 +9,13 @@
 //! - Every create sends `If-None-Match: *` (412: [`Written::AlreadyPresent`])
 //!   and the body's MD5 as `ETag`, so a body corrupted in flight is refused
 //!   (422). Packs stay far below Swift's 5 GiB object limit: no manifests.
-//! - Reads are streamed and stop at the kind's limit; packs are read by range.
-//! - Listings use markers, [`SwiftBackend::with_page_size`] names at a time.
+//! - Every answer is read with a cap ([`crate::bounded`]): an object by its
+//!   kind's limit, a range by its length, a listing page, a Keystone token
+//!   and an error by theirs. Redirects are never followed, and the storage
+//!   URL authentication hands back must be https when the location is.
+//! - Listings use markers, [`SwiftBackend::with_page_size`] names at a time;
+//!   a page whose names do not advance stops the listing, as does the
+//!   listing budget (the retry budget): an endless listing fails the run.
 //! - No retries here: errors are classified for [`super::retry`].
 //!
 //! Append-only cannot be expressed with Swift's ACLs (`docs/storage.md`).
@@ -101,9 +106,15 @@ pub struct SwiftBackend {
     session: Mutex<Option<Session>>,
     page: usize,
     timeouts: super::remote::Timeouts,
+    list_budget: Duration,
     requests: AtomicU64,
     auths: AtomicU64,
 }
+
+/// Longest listing page read (10,000 names with their JSON).
+pub const PAGE_CAP: u64 = 16 << 20;
+/// Longest authentication answer read (a Keystone token and catalogue).
+const AUTH_CAP: u64 = 4 << 20;
 
 /// What one request asks.
 struct Req<'a> {
@@ -119,8 +130,7 @@ impl SwiftBackend {
     /// A backend for `loc` with `creds`; nothing is contacted yet.
     pub fn new(loc: SwiftLocation, creds: SwiftCredentials) -> Result<SwiftBackend> {
         super::runtime()?;
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
+        let client = crate::bounded::client(Duration::from_secs(10))
             .build()
             .map_err(|e| Error::new(ErrorKind::Other, format!("starting the Swift client: {e}")))?;
         Ok(SwiftBackend {
@@ -130,6 +140,7 @@ impl SwiftBackend {
             session: Mutex::new(None),
             page: 10_000,
             timeouts: super::remote::Timeouts::default(),
+            list_budget: super::retry::Policy::default().budget,
             requests: AtomicU64::new(0),
             auths: AtomicU64::new(0),
         })
@@ -144,6 +155,12 @@ impl SwiftBackend {
     /// Sets the request timeouts.
     pub fn with_timeouts(mut self, t: super::remote::Timeouts) -> Self {
         self.timeouts = t;
+        self
+    }
+
+    /// Sets how long one listing may take (the retry budget).
+    pub fn with_list_budget(mut self, d: Duration) -> Self {
+        self.list_budget = d;
         self
     }
 
@@ -228,7 +245,7 @@ impl SwiftBackend {
                 match (token, storage) {
                     (Some(t), Some(s)) => Ok(Session {
                         token: Secret::new(t),
-                        storage_url: s.trim_end_matches('/').to_owned(),
+                        storage_url: self.storage_url(&what, &s)?,
                     }),
                     _ => Err(Error::new(
                         ErrorKind::StorageUnavailable,
@@ -238,13 +255,20 @@ impl SwiftBackend {
             }
             SwiftAuth::V3 => {
                 let token = header("x-subject-token");
-                let body: serde_json::Value =
-                    resp.json().await.map_err(|e| self.unavailable(&what, &e))?;
+                let body = crate::bounded::body(resp, AUTH_CAP).await.map_err(|e| {
+                    Error::new(ErrorKind::StorageUnavailable, format!("{what}: {e}"))
+                })?;
+                let body: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+                    Error::new(
+                        ErrorKind::StorageUnavailable,
+                        format!("{what}: the answer is not a Keystone token ({e})"),
+                    )
+                })?;
                 let url = v3_object_store(&body, self.loc.region.as_deref());
                 match (token, url) {
                     (Some(t), Some(u)) => Ok(Session {
                         token: Secret::new(t),
-                        storage_url: u.trim_end_matches('/').to_owned(),
+                        storage_url: self.storage_url(&what, &u)?,
                     }),
                     (_, None) => Err(Error::new(
                         ErrorKind::BadInput,
@@ -267,8 +291,31 @@ impl SwiftBackend {
         }
     }
 
+    /// The storage URL authentication handed back, checked: an http(s)
+    /// URL, https when the location is (the token must not cross the
+    /// network in clear because authentication said so).
+    fn storage_url(&self, what: &str, url: &str) -> Result<String> {
+        let scheme = url::Url::parse(url).map(|u| u.scheme().to_owned());
+        match scheme.as_deref() {
+            Ok("https") => Ok(url.trim_end_matches('/').to_owned()),
+            Ok("http") if !self.loc.tls => Ok(url.trim_end_matches('/').to_owned()),
+            _ => Err(Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "{what}: the storage URL it gave, '{}', is not https: the token would cross the network in clear",
+                    crate::humanize::printable(&url.chars().take(200).collect::<String>())
+                ),
+            )
+            .hint("fix the object-store endpoint (Keystone catalogue, or the proxy's storage URL) to https")),
+        }
+    }
+
     fn status_error(&self, what: &str, status: u16) -> Error {
         match status {
+            300..=399 => Error::new(
+                ErrorKind::Io,
+                format!("{what}: the storage answered {status}, a redirect (never followed)"),
+            ),
             401 | 403 => Error::new(
                 ErrorKind::StorageDenied,
                 format!("{what}: refused by the storage ({status})"),
@@ -343,10 +390,23 @@ impl SwiftBackend {
     }
 
     fn list_names(&self, prefix: &str, max: Option<usize>) -> Result<Option<Vec<(String, u64)>>> {
+        let endless = |why: String| {
+            Error::new(
+                ErrorKind::StorageUnavailable,
+                format!(
+                    "Swift listing of {}/{prefix} at {}: {why}; listing stopped",
+                    self.loc.container,
+                    self.loc.endpoint()
+                ),
+            )
+            .hint("the endpoint does not list like Swift: check its address (storage_retry_budget bounds the retries)")
+        };
         self.run(async {
             let mut out = Vec::new();
             let mut marker = String::new();
+            let mut listing = super::remote::Listing::new(self.list_budget);
             loop {
+                listing.page().map_err(endless)?;
                 let limit = max.unwrap_or(self.page).min(self.page);
                 let r = Req {
                     method: reqwest::Method::GET,
@@ -366,20 +426,25 @@ impl SwiftBackend {
                     s if !(200..300).contains(&s) => return Err(self.status_error(&what, s)),
                     _ => {}
                 }
-                let page: Vec<serde_json::Value> =
-                    resp.json().await.map_err(|e| self.unavailable(&what, &e))?;
+                let body = crate::bounded::body(resp, PAGE_CAP)
+                    .await
+                    .map_err(|e| endless(format!("a page: {e}")))?;
+                let page: Vec<serde_json::Value> = serde_json::from_slice(&body)
+                    .map_err(|e| endless(format!("a page that is not Swift's JSON ({e})")))?;
                 let n = page.len();
                 for o in page {
                     let (Some(name), Some(bytes)) = (o["name"].as_str(), o["bytes"].as_u64())
                     else {
                         continue;
                     };
+                    listing.name(name).map_err(endless)?;
                     marker = name.to_owned();
                     out.push((marker.clone(), bytes));
                 }
                 if n < limit || max.is_some_and(|m| out.len() >= m) {
                     return Ok(Some(out));
                 }
+                listing.token(&marker).map_err(endless)?;
             }
         })
     }
@@ -399,26 +464,20 @@ impl SwiftBackend {
                 body: None,
                 bytes,
             };
-            let (mut resp, what) = self.send(&r).await?;
+            let (resp, what) = self.send(&r).await?;
             match resp.status().as_u16() {
                 416 => return Ok(Vec::new()),
                 s if !(200..300).contains(&s) => return Err(self.status_error(&what, s)),
                 _ => {}
             }
-            let mut out = Vec::new();
-            while let Some(chunk) = resp
-                .chunk()
+            crate::bounded::body(resp, limit)
                 .await
-                .map_err(|e| self.unavailable(&what, &e))?
-            {
-                if (out.len() + chunk.len()) as u64 > limit {
-                    return Err(Error::damaged(format!(
-                        "{what}: more bytes than the format allows ({limit})"
-                    )));
-                }
-                out.extend_from_slice(&chunk);
-            }
-            Ok(out)
+                .map_err(|e| match e {
+                    crate::bounded::BodyError::TooLarge { .. } => Error::damaged(format!(
+                        "{what}: more bytes than the format allows or the range asked ({limit})"
+                    )),
+                    crate::bounded::BodyError::Transport(t) => self.unavailable(&what, &t),
+                })
         })
     }
 }

@@ -28,18 +28,74 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A database name usable as a stream's file name.
+/// Why a name handed over by a server, a plugin or a snapshot (a database
+/// or stream name) cannot be passed to a program or used as a file name, if
+/// it cannot: empty, `.`/`..`, a `/`, a control character (NUL included),
+/// a leading `-` (a program would take it as an option), over 255 bytes.
+pub fn unsafe_name(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("it is empty")
+    } else if name == "." || name == ".." {
+        Some("it is '.' or '..'")
+    } else if name.contains('/') {
+        Some("it holds '/'")
+    } else if name.chars().any(char::is_control) {
+        Some("it holds control characters")
+    } else if name.starts_with('-') {
+        Some("it starts with '-' (a program would take it as an option)")
+    } else if name.len() > 255 {
+        Some("it is longer than 255 bytes")
+    } else {
+        None
+    }
+}
+
+/// A configured database name usable as a stream's file name and an
+/// argument (see [`unsafe_name`]).
 pub(super) fn check_name(db: &str) -> Result<()> {
-    if db.is_empty() || db.contains('/') || db == "." || db == ".." || db.contains('\0') {
-        return Err(Error::new(
+    match unsafe_name(db) {
+        Some(why) => Err(Error::new(
             ErrorKind::BadInput,
             format!(
-                "database name '{}' cannot name a stream",
+                "database name '{}' cannot be passed safely: {why}",
                 crate::humanize::printable(db)
             ),
-        ));
+        )),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The names that can be passed safely (see [`unsafe_name`], and `more`, a
+/// plugin's own rule); each other one is left out with a warning naming it,
+/// which makes the run `partial`, and recorded in the snapshot's `skipped`.
+pub fn usable(
+    run: &mut Run<'_, '_, '_>,
+    what: &str,
+    names: Vec<String>,
+    more: &dyn Fn(&str) -> Option<&'static str>,
+) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut skipped = Vec::new();
+    for name in names {
+        match unsafe_name(&name).or_else(|| more(&name)) {
+            None => kept.push(name),
+            Some(why) => {
+                let shown = crate::humanize::printable(&name);
+                run.warn(
+                    crate::events::WarningKind::Unreadable,
+                    std::path::Path::new(&shown),
+                    format!(
+                        "{what} '{shown}' not backed up: its name cannot be passed safely ({why})"
+                    ),
+                );
+                skipped.push(shown);
+            }
+        }
+    }
+    if !skipped.is_empty() {
+        run.meta("skipped", skipped.join(" "));
+    }
+    kept
 }
 
 /// What writes a stream into a restoring client's stdin.
@@ -422,7 +478,12 @@ fn exit_failure(
 
 /// `why: LAST STDERR LINE`.
 fn with_stderr(why: String, stderr: &[u8]) -> String {
-    match last_line(stderr) {
+    with_picked(why, stderr, last_line)
+}
+
+/// `why: LINE`, the line of `stderr` that `pick` says tells what went wrong.
+fn with_picked(why: String, stderr: &[u8], pick: fn(&[u8]) -> Option<String>) -> String {
+    match pick(stderr) {
         Some(line) => format!("{why}: {line}"),
         None => why,
     }
@@ -460,6 +521,17 @@ pub fn run_to_end(
     input: Option<Feed<'_>>,
     limit: usize,
 ) -> Result<(Vec<u8>, bool)> {
+    run_picking(spec, input, limit, last_line)
+}
+
+/// [`run_to_end`], its failure ending with the line of stderr `pick` finds
+/// (a database client's `ERROR`/`FATAL` line, say).
+pub fn run_picking(
+    spec: &CommandSpec,
+    input: Option<Feed<'_>>,
+    limit: usize,
+    pick: fn(&[u8]) -> Option<String>,
+) -> Result<(Vec<u8>, bool)> {
     let source = CommandSource::new(spec.clone())?;
     let mut started = Started::new(&source, input.is_some())?;
     let stdout = started.stdout();
@@ -480,7 +552,10 @@ pub fn run_to_end(
     );
     match (fed, failure) {
         (Err(e), _) if e.kind() != ErrorKind::Io => Err(e),
-        (_, Some(why)) => Err(Error::new(ErrorKind::Other, with_stderr(why, &stderr))),
+        (_, Some(why)) => Err(Error::new(
+            ErrorKind::Other,
+            with_picked(why, &stderr, pick),
+        )),
         (Err(e), None) => Err(Error::new(
             ErrorKind::Other,
             format!("command '{program}' exited before reading all its input: {e}"),

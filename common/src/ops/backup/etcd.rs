@@ -138,6 +138,9 @@ impl Source for EtcdSource {
     }
 
     fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
+        if let Some((_, key)) = &self.spec.cert {
+            crate::fsutil::check_private_file(key, "the job's TLS client key")?;
+        }
         self.health()?;
         let dir = RunDir::new(&self.spec.run_base)?;
         let file = dir.path().join("snapshot.db");

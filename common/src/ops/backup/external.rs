@@ -17,7 +17,7 @@
 //! must be owned by root or the agent's user and writable by no one else,
 //! in a directory likewise: the agent runs it with its own privileges.
 
-use super::command::{check_name, run_to_end, store_streams, CommandSpec, Feed, RunDir};
+use super::command::{run_to_end, store_streams, unsafe_name, usable, CommandSpec, Feed, RunDir};
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
@@ -101,18 +101,59 @@ pub fn find(plugin: &str, search: &[PathBuf]) -> Result<PathBuf> {
     .hint("install the plugin there, or set plugin_path in the config file"))
 }
 
-/// A plugin the agent may run, resolved: an executable regular file owned
-/// by root or the agent's user and writable by no one else, in a directory
-/// likewise, as is the directory holding its name (when a symlink); their
-/// ancestors may also be writable by others when sticky (`/tmp`), where no
-/// one else can rename or remove what is in them.
+/// A plugin the agent may run, resolved one component at a time as the
+/// kernel would: the directory holding the plugin's name, the directory
+/// holding every symlink followed on the way (a link into a directory
+/// another user controls would let that user pick which program runs), and
+/// the directory holding the file itself are owned by root or the agent's
+/// user and writable by no one else; so is the file, an executable regular
+/// file; every symlink followed is owned by root or the agent's user;
+/// other directories passed through may also be writable by others when
+/// sticky (`/tmp`), where no one else can rename or remove what is in them.
+/// The resolved path is the one the agent runs: a link swapped after the
+/// check changes nothing.
 fn trusted(p: &Path) -> Result<PathBuf> {
-    let real = p
-        .canonicalize()
-        .map_err(|e| Error::io(format!("plugin {}", p.display()), e))?;
-    let meta = real
-        .metadata()
-        .map_err(|e| Error::io(format!("plugin {}", p.display()), e))?;
+    let io = |at: &Path, e| Error::io(format!("plugin {} (at {})", p.display(), at.display()), e);
+    let mut todo: std::collections::VecDeque<std::ffi::OsString> =
+        p.iter().map(std::ffi::OsStr::to_owned).collect();
+    let mut at = PathBuf::from("/");
+    let mut hops = 0;
+    // Whether the directory `at` holds something the walk relies on (a link
+    // followed, or the file): then it must be closed, sticky or not.
+    let mut holds = vec![p.parent().map(Path::to_path_buf)];
+    while let Some(c) = todo.pop_front() {
+        match c.to_str() {
+            Some("/") | Some(".") => continue,
+            Some("..") => {
+                at.pop();
+                continue;
+            }
+            _ => {}
+        }
+        let next = at.join(&c);
+        let m = next.symlink_metadata().map_err(|e| io(&next, e))?;
+        if m.file_type().is_symlink() {
+            hops += 1;
+            if hops > 40 {
+                return Err(Error::new(
+                    ErrorKind::BadInput,
+                    format!("plugin {}: too many symlinks", p.display()),
+                ));
+            }
+            owned_and_closed("plugin symlink", &next, true)?;
+            holds.push(Some(at.clone()));
+            let target = std::fs::read_link(&next).map_err(|e| io(&next, e))?;
+            if target.is_absolute() {
+                at = PathBuf::from("/");
+            }
+            for t in target.iter().rev() {
+                todo.push_front(t.to_owned());
+            }
+        } else {
+            at = next;
+        }
+    }
+    let meta = at.metadata().map_err(|e| io(&at, e))?;
     if !meta.is_file() || meta.mode() & 0o111 == 0 {
         return Err(Error::new(
             ErrorKind::BadInput,
@@ -120,23 +161,23 @@ fn trusted(p: &Path) -> Result<PathBuf> {
         )
         .hint("chmod 755 it"));
     }
-    owned_and_closed("plugin", &real, false)?;
-    for dir in [real.parent(), p.parent()].into_iter().flatten() {
-        let dir = dir
-            .canonicalize()
-            .map_err(|e| Error::io(format!("plugin directory {}", dir.display()), e))?;
+    owned_and_closed("plugin", &at, false)?;
+    holds.push(at.parent().map(Path::to_path_buf));
+    for dir in holds.into_iter().flatten() {
+        let dir = dir.canonicalize().map_err(|e| io(&dir, e))?;
         for (i, a) in dir.ancestors().enumerate() {
             owned_and_closed("plugin directory", a, i > 0)?;
         }
     }
-    Ok(real)
+    Ok(at)
 }
 
 /// `path` is owned by root or the agent's user and writable by no one else
-/// (or, with `sticky_ok`, by others only with the sticky bit set).
+/// (or, with `sticky_ok`, by others only with the sticky bit set). A
+/// symlink is judged by its owner alone.
 fn owned_and_closed(what: &str, path: &Path, sticky_ok: bool) -> Result<()> {
     let m = path
-        .metadata()
+        .symlink_metadata()
         .map_err(|e| Error::io(format!("{what} {}", path.display()), e))?;
     let me = nix::unistd::geteuid().as_raw();
     if m.uid() != 0 && m.uid() != me {
@@ -150,7 +191,10 @@ fn owned_and_closed(what: &str, path: &Path, sticky_ok: bool) -> Result<()> {
         )
         .hint("chown root it"));
     }
-    if m.mode() & 0o022 != 0 && !(sticky_ok && m.mode() & 0o1000 != 0) {
+    if !m.file_type().is_symlink()
+        && m.mode() & 0o022 != 0
+        && !(sticky_ok && m.mode() & 0o1000 != 0)
+    {
         return Err(Error::new(
             ErrorKind::BadInput,
             format!(
@@ -241,15 +285,9 @@ fn parse_plan(plugin: &str, job: &str, out: &[u8]) -> Result<(Vec<String>, Meta)
     }
     let mut seen = std::collections::HashSet::new();
     for s in &streams {
-        check_name(s).map_err(|_| {
-            bad(format!(
-                "names a stream '{}' that is not a file name",
-                crate::humanize::printable(s)
-            ))
-        })?;
-        if s.len() > 255 || !seen.insert(s) {
+        if !seen.insert(s) {
             return Err(bad(format!(
-                "names stream '{}' twice or with more than 255 bytes",
+                "names stream '{}' twice",
                 crate::humanize::printable(s)
             )));
         }
@@ -327,6 +365,7 @@ impl Source for ExternalSource {
             return Err(failed(format!("it printed more than {PLAN_LIMIT} bytes")));
         }
         let (streams, meta) = parse_plan(&spec.plugin, &spec.job, &out)?;
+        let streams = usable(run, "stream", streams, &|_| None);
         for (k, v) in meta {
             run.meta(&k, v);
         }
@@ -352,6 +391,16 @@ pub fn restore(
     rename: Option<&str>,
     data: Feed<'_>,
 ) -> Result<()> {
+    if let Some(why) = unsafe_name(name) {
+        return Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "stream '{}' cannot be passed safely to plugin '{}': {why}",
+                crate::humanize::printable(name),
+                spec.plugin
+            ),
+        ));
+    }
     let program = find(&spec.plugin, &spec.search)?;
     let dir = RunDir::new(&spec.run_base)?;
     let extra: Vec<(&str, &str)> = rename
@@ -397,7 +446,6 @@ mod tests {
             ("[1]", "not valid"),
             (r#"{"stream": []}"#, "not valid"),
             (r#"{"streams": []}"#, "0 streams"),
-            (r#"{"streams": ["../x"]}"#, "not a file name"),
             (r#"{"streams": ["a", "a"]}"#, "twice"),
             (r#"{"meta": {"a": [1]}}"#, "not a string"),
         ] {
@@ -453,5 +501,48 @@ mod tests {
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
         let e = find("ldap", &search).unwrap_err().to_string();
         assert!(e.contains("plugin directory"), "{e}");
+    }
+
+    /// Issue 22, item 10: in a chain of two symlinks, the directory of the
+    /// middle link is checked too (its owner would pick what runs).
+    #[test]
+    fn every_link_of_a_chain_is_checked() {
+        use std::os::unix::fs::PermissionsExt;
+        if !nix::unistd::geteuid().is_root() {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI runs as root"
+            );
+            return;
+        }
+        let top = tempfile::tempdir().unwrap();
+        let mode =
+            |p: &Path, m| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+        mode(top.path(), 0o755);
+        let (plugins, mid, bin) = (
+            top.path().join("plugins"),
+            top.path().join("mid"),
+            top.path().join("bin"),
+        );
+        for d in [&plugins, &mid, &bin] {
+            std::fs::create_dir(d).unwrap();
+            mode(d, 0o755);
+        }
+        let prog = bin.join("prog");
+        std::fs::write(&prog, "#!/bin/sh\n").unwrap();
+        mode(&prog, 0o755);
+        std::os::unix::fs::symlink(mid.join("link"), plugins.join("banana-plugin-x")).unwrap();
+        std::os::unix::fs::symlink(&prog, mid.join("link")).unwrap();
+        let search = vec![plugins.clone()];
+        assert_eq!(find("x", &search).unwrap(), prog.canonicalize().unwrap());
+        // The middle directory belongs to someone else: refused, naming it.
+        nix::unistd::chown(&mid, Some(nix::unistd::Uid::from_raw(65534)), None).unwrap();
+        let e = find("x", &search).unwrap_err().to_string();
+        assert!(e.contains("plugin directory") && e.contains("mid"), "{e}");
+        // So is a middle link that someone else owns in a root-owned place.
+        nix::unistd::chown(&mid, Some(nix::unistd::Uid::from_raw(0)), None).unwrap();
+        std::os::unix::fs::lchown(mid.join("link"), Some(65534), None).unwrap();
+        let e = find("x", &search).unwrap_err().to_string();
+        assert!(e.contains("plugin symlink") && e.contains("link"), "{e}");
     }
 }

@@ -10,12 +10,11 @@
 //! host, port or socket; mode 0600) whose *path* is on the command line:
 //! the password is never in argv or the environment.
 
-use super::command::{check_name, store_streams, CommandSpec, Feed};
+use super::command::{check_name, run_to_end, store_streams, usable, CommandSpec, Feed};
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// Schemas that are the server's, never dumped as databases.
@@ -55,33 +54,51 @@ fn defaults_arg(f: &Path) -> String {
     format!("--defaults-extra-file={}", f.display())
 }
 
-/// Runs one query with the client and returns its rows (tab-separated).
-pub fn query(defaults_file: &Path, sql: &str, database: Option<&str>) -> Result<String> {
+/// The client run with the job's credentials under the rules of every
+/// program-running plugin ([`super::command`]: a clean environment, its own
+/// process group, killed at `timeout` and with the agent), `args` after the
+/// defaults file.
+fn client_spec(defaults_file: &Path, args: Vec<String>, timeout: Option<Duration>) -> CommandSpec {
     let (client, _) = programs();
-    let mut cmd = Command::new(client);
-    cmd.arg(defaults_arg(defaults_file))
-        .args(["-N", "-B", "-e", sql])
-        .args(database)
-        .stdin(Stdio::null());
-    let out = cmd.output().map_err(|e| {
+    let mut argv = vec![client.to_owned(), defaults_arg(defaults_file)];
+    argv.extend(args);
+    CommandSpec {
+        argv,
+        name: "client".into(),
+        timeout,
+        env: Vec::new(),
+        label: "mysql".into(),
+        cwd: None,
+    }
+}
+
+/// Runs one query with the client and returns its rows (tab-separated);
+/// the client is killed after `timeout`.
+pub fn query(defaults_file: &Path, sql: &str, timeout: Option<Duration>) -> Result<String> {
+    check_credentials_file(defaults_file)?;
+    let args = vec!["-N".into(), "-B".into(), "-e".into(), sql.to_owned()];
+    let spec = client_spec(defaults_file, args, timeout);
+    let (out, _) = run_to_end(&spec, None, QUERY_LIMIT).map_err(|e| {
         Error::new(
-            ErrorKind::BadInput,
-            format!("'{client}' could not be started: {e}"),
-        )
-        .hint("install the MariaDB/MySQL client")
-    })?;
-    if !out.status.success() {
-        let err = super::last_line(&out.stderr).unwrap_or_default();
-        return Err(Error::new(
             ErrorKind::Other,
             format!(
-                "the database server refused '{client}' ({}): {err}",
-                defaults_file.display()
+                "the database server did not answer '{}' ({}): {}",
+                programs().0,
+                defaults_file.display(),
+                e.message()
             ),
         )
-        .hint("check the credentials and host in that defaults file"));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        .hint("check the credentials and host in that defaults file")
+    })?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Longest answer to a query the plugin asks (database names, versions).
+const QUERY_LIMIT: usize = 16 << 20;
+
+/// A defaults file passes the check storage credential files get.
+fn check_credentials_file(f: &Path) -> Result<()> {
+    crate::fsutil::check_private_file(f, "the job's defaults file")
 }
 
 /// The `mysql` plugin's source.
@@ -102,13 +119,16 @@ impl MysqlSource {
         if let Some(d) = &self.spec.databases {
             return Ok(d.clone());
         }
-        let rows = query(&self.spec.defaults_file, "SHOW DATABASES", None)?;
+        let rows = query(
+            &self.spec.defaults_file,
+            "SHOW DATABASES",
+            self.spec.timeout,
+        )?;
         let mut dbs: Vec<String> = rows
             .lines()
             .map(str::to_owned)
             .filter(|d| !SYSTEM.contains(&d.as_str()))
             .collect();
-        dbs.retain(|d| check_name(d).is_ok());
         dbs.sort();
         Ok(dbs)
     }
@@ -136,7 +156,8 @@ impl MysqlSource {
                 "--no-autocommit".to_owned(),
             ]);
         }
-        argv.push(db.to_owned());
+        // A name never reaches the dump as an option.
+        argv.extend(["--".to_owned(), db.to_owned()]);
         CommandSpec {
             argv,
             name: format!("{db}.sql"),
@@ -155,10 +176,11 @@ impl Source for MysqlSource {
 
     fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
         let dbs = self.databases()?;
+        let dbs = usable(run, "database", dbs, &|_| None);
         let info = query(
             &self.spec.defaults_file,
             "SELECT VERSION(), @@gtid_current_pos",
-            None,
+            self.spec.timeout,
         )?;
         let mut fields = info.trim_end().split('\t');
         run.meta(
@@ -177,8 +199,10 @@ impl Source for MysqlSource {
 }
 
 /// Restores one database's dump, read from `dump`, into the server as
-/// `database` (created if missing): `mariadb --defaults-extra-file=F DB`
-/// fed the stream on stdin. Fails with the end of the client's stderr.
+/// `database` (created if missing): the client fed the stream on stdin, in
+/// `--sandbox` mode (a dump's `\!`, `source` or `tee` is refused: what a
+/// snapshot holds never runs on this host) with `LOAD DATA LOCAL` off.
+/// Fails with the end of the client's stderr.
 pub fn restore(defaults_file: &Path, database: &str, dump: Feed<'_>) -> Result<()> {
     check_name(database)?;
     let quoted = format!("`{}`", database.replace('`', "``"));
@@ -187,42 +211,22 @@ pub fn restore(defaults_file: &Path, database: &str, dump: Feed<'_>) -> Result<(
         &format!("CREATE DATABASE IF NOT EXISTS {quoted}"),
         None,
     )?;
-    let (client, _) = programs();
-    let mut child = Command::new(client)
-        .arg(defaults_arg(defaults_file))
-        .arg(database)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
+    let args = vec![
+        "--sandbox".to_owned(),
+        "--local-infile=0".into(),
+        format!("--database={database}"),
+    ];
+    run_to_end(&client_spec(defaults_file, args, None), Some(dump), 0)
+        .map(|_| ())
         .map_err(|e| {
+            if e.kind() != ErrorKind::Other {
+                return e;
+            }
             Error::new(
-                ErrorKind::BadInput,
-                format!("'{client}' could not be started: {e}"),
+                ErrorKind::Other,
+                format!("restoring database '{database}': {}", e.message()),
             )
-        })?;
-    let stderr = child
-        .stderr
-        .take()
-        .map(|e| std::thread::spawn(move || super::command::tail(e)));
-    let fed = match child.stdin.take() {
-        Some(mut stdin) => dump(&mut stdin),
-        None => Ok(()),
-    };
-    let status = child
-        .wait()
-        .map_err(|e| Error::io(format!("'{client}'"), e))?;
-    let stderr = stderr.and_then(|h| h.join().ok()).unwrap_or_default();
-    if !status.success() {
-        return Err(Error::new(
-            ErrorKind::Other,
-            format!(
-                "restoring database '{database}': '{client}' failed: {}",
-                super::last_line(&stderr).unwrap_or_else(|| format!("{status}"))
-            ),
-        ));
-    }
-    fed
+        })
 }
 
 #[cfg(test)]

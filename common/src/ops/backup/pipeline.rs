@@ -275,7 +275,7 @@ pub fn run<'a>(
             .join()
             .unwrap_or_else(|_| Err(Error::new(ErrorKind::Other, "packer thread panicked")));
         let mut packs = Vec::new();
-        let mut failed = packed.err();
+        let mut failed = None;
         for u in uploaders {
             match u.join() {
                 Ok(Ok(done)) => packs.extend(done),
@@ -286,8 +286,8 @@ pub fn run<'a>(
             }
         }
         // An uploader's error (the storage) is the cause of the packer's
-        // "stopped": report it first.
-        let packs = match failed {
+        // "stopped": it is reported first, the packer's only without one.
+        let packs = match failed.or(packed.err()) {
             Some(e) => Err(e),
             None => Ok(packs),
         };

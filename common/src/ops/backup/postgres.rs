@@ -9,12 +9,11 @@
 //! a `PGPASSFILE` in a private 0700 run directory that is removed when the
 //! run ends: the children get the file's path, never the password.
 
-use super::command::{check_name, store_streams, CommandSpec, Feed, RunDir};
+use super::command::{check_name, run_picking, store_streams, usable, CommandSpec, Feed, RunDir};
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// How to reach the server and what to dump.
@@ -50,6 +49,7 @@ impl PostgresSpec {
         let dir = RunDir::new(&self.run_base)?;
         let mut env = vec![("PGCONNECT_TIMEOUT".to_owned(), "30".to_owned())];
         if let Some(f) = &self.password_file {
+            crate::fsutil::check_private_file(f, "the job's password file")?;
             let password = zeroize::Zeroizing::new(
                 std::fs::read_to_string(f)
                     .map_err(|e| Error::io(format!("password file {}", f.display()), e))?,
@@ -83,63 +83,72 @@ impl PostgresSpec {
     }
 }
 
-/// Runs `program args` with only `PATH` and `env`; its stdout, or an error
-/// with the end of its stderr. `input` is fed to its stdin.
+/// Runs `program args` under the rules of every program-running plugin
+/// ([`super::command`]: a clean environment plus `env`, its own process
+/// group, killed at `timeout` and with the agent); its stdout, or an error
+/// with the line of its stderr that tells why. `input` is fed to its stdin.
 fn client(
     program: &str,
     args: &[String],
     env: &[(String, String)],
     input: Option<Feed<'_>>,
+    timeout: Option<Duration>,
 ) -> Result<String> {
-    let mut child = Command::new(program)
-        .args(args)
-        .env_clear()
-        .envs(std::env::var_os("PATH").map(|p| ("PATH", p)))
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(if input.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::BadInput,
-                format!("'{program}' could not be started: {e}"),
-            )
-            .hint("install the PostgreSQL client (pg_dump, psql, pg_restore)")
-        })?;
-    let out = child
-        .stdout
-        .take()
-        .map(|o| std::thread::spawn(move || super::command::tail(o)));
-    let err = child
-        .stderr
-        .take()
-        .map(|e| std::thread::spawn(move || super::command::tail(e)));
-    let fed = match (input, child.stdin.take()) {
-        (Some(f), Some(mut stdin)) => f(&mut stdin),
-        _ => Ok(()),
+    let mut argv = vec![program.to_owned()];
+    argv.extend_from_slice(args);
+    let spec = CommandSpec {
+        argv,
+        name: "client".into(),
+        timeout,
+        env: env.to_vec(),
+        label: "postgres".into(),
+        cwd: None,
     };
-    let status = child
-        .wait()
-        .map_err(|e| Error::io(format!("'{program}'"), e))?;
-    let stdout = out.and_then(|h| h.join().ok()).unwrap_or_default();
-    let stderr = err.and_then(|h| h.join().ok()).unwrap_or_default();
-    if !status.success() {
-        return Err(Error::new(
+    let (out, _) = run_picking(&spec, input, QUERY_LIMIT, pg_error).map_err(|e| {
+        if e.kind() != ErrorKind::Other {
+            return e;
+        }
+        Error::new(
             ErrorKind::Other,
-            format!(
-                "'{program}' failed: {}",
-                pg_error(&stderr).unwrap_or_else(|| status.to_string())
-            ),
+            format!("'{program}' failed: {}", e.message()),
         )
-        .hint("check the job's host, port, user and password_file"));
+        .hint("check the job's host, port, user and password_file")
+    })?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Longest answer kept from a client (queries: names, versions).
+const QUERY_LIMIT: usize = 16 << 20;
+
+/// `dbname='NAME'`: a database name as a quoted conninfo value (`\` and
+/// `'` escaped), so libpq never reads it as a connection string.
+pub fn conninfo_dbname(db: &str) -> String {
+    format!("dbname='{}'", db.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Why libpq would read `db` as a connection string or URI (a name with
+/// `=`, or starting `postgres://`): such a database is not dumped.
+pub fn conninfo_like(db: &str) -> Option<&'static str> {
+    if db.contains('=') || db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        Some("libpq would read it as a connection string")
+    } else {
+        None
     }
-    fed?;
-    Ok(String::from_utf8_lossy(&stdout).into_owned())
+}
+
+/// [`check_name`], and not a name libpq would read as a connection string.
+fn check_pg_name(db: &str) -> Result<()> {
+    check_name(db)?;
+    match conninfo_like(db) {
+        Some(why) => Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "database name '{}' cannot be passed safely: {why}",
+                crate::humanize::printable(db)
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The line of a client's stderr that says what went wrong: the last
@@ -161,6 +170,7 @@ fn pg_error(stderr: &[u8]) -> Option<String> {
 
 /// Runs one query in `db`; rows unaligned, `|`-separated.
 pub fn query(spec: &PostgresSpec, env: &[(String, String)], db: &str, sql: &str) -> Result<String> {
+    check_pg_name(db)?;
     let mut args = vec![
         "-X".to_owned(),
         "-q".into(),
@@ -170,8 +180,13 @@ pub fn query(spec: &PostgresSpec, env: &[(String, String)], db: &str, sql: &str)
         "ON_ERROR_STOP=1".into(),
     ];
     args.extend(spec.conn());
-    args.extend(["-d".to_owned(), db.to_owned(), "-c".into(), sql.to_owned()]);
-    client("psql", &args, env, None)
+    args.extend([
+        "-d".to_owned(),
+        conninfo_dbname(db),
+        "-c".into(),
+        sql.to_owned(),
+    ]);
+    client("psql", &args, env, None, spec.timeout)
 }
 
 /// The `postgres` plugin's source.
@@ -183,7 +198,7 @@ impl PostgresSource {
     /// A source for `spec`.
     pub fn new(spec: PostgresSpec) -> Result<PostgresSource> {
         for db in spec.databases.iter().flatten() {
-            check_name(db)?;
+            check_pg_name(db)?;
         }
         Ok(PostgresSource { spec })
     }
@@ -198,11 +213,7 @@ impl PostgresSource {
             "postgres",
             "SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1",
         )?;
-        Ok(rows
-            .lines()
-            .map(str::to_owned)
-            .filter(|d| check_name(d).is_ok())
-            .collect())
+        Ok(rows.lines().map(str::to_owned).collect())
     }
 
     fn spec_for(&self, argv: Vec<String>, name: String, env: &[(String, String)]) -> CommandSpec {
@@ -225,6 +236,7 @@ impl Source for PostgresSource {
     fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
         let (_dir, env) = self.spec.session()?;
         let dbs = self.databases(&env)?;
+        let dbs = usable(run, "database", dbs, &conninfo_like);
         let version = query(&self.spec, &env, "postgres", "SHOW server_version")?;
         run.meta("server_version", version.trim().to_owned());
         if let Ok(lsn) = query(&self.spec, &env, "postgres", "SELECT pg_current_wal_lsn()") {
@@ -248,7 +260,7 @@ impl Source for PostgresSource {
         for db in &dbs {
             let mut argv = vec!["pg_dump".to_owned(), "--format=custom".into(), "-Z0".into()];
             argv.extend(self.spec.conn());
-            argv.push(format!("--dbname={db}"));
+            argv.push(format!("--dbname={}", conninfo_dbname(db)));
             let name = format!("{db}.pgdump");
             jobs.push((name.clone(), self.spec_for(argv, name, &env)));
         }
@@ -265,21 +277,31 @@ pub enum Restore<'a> {
 }
 
 /// Restores one stream, written by `dump`, into the server of `spec`.
-pub fn restore(
-    spec: &PostgresSpec,
-    what: Restore<'_>,
-    dump: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>,
-) -> Result<()> {
+/// `globals.sql` goes through `psql` in restricted mode (`\restrict` with a
+/// random key first: a `\!` or `\copy` in the stream is refused, so what a
+/// snapshot holds never runs on this host); archives through `pg_restore`.
+pub fn restore(spec: &PostgresSpec, what: Restore<'_>, dump: Feed<'_>) -> Result<()> {
     let (_dir, env) = spec.session()?;
     match what {
         Restore::Globals => {
             let mut args = vec!["-X".to_owned(), "-q".into()];
             args.extend(spec.conn());
-            args.extend(["-d".to_owned(), "postgres".into(), "-f".into(), "-".into()]);
-            client("psql", &args, &env, Some(dump)).map(|_| ())
+            args.extend([
+                "-d".to_owned(),
+                conninfo_dbname("postgres"),
+                "-f".into(),
+                "-".into(),
+            ]);
+            let key = restrict_key();
+            let mut restricted = |w: &mut dyn std::io::Write| {
+                w.write_all(format!("\\restrict {key}\n").as_bytes())
+                    .map_err(|e| Error::io("psql", e))?;
+                dump(w)
+            };
+            client("psql", &args, &env, Some(&mut restricted), None).map(|_| ())
         }
         Restore::Database(db) => {
-            check_name(db)?;
+            check_pg_name(db)?;
             let literal = db.replace('\'', "''");
             let exists = query(
                 spec,
@@ -298,8 +320,18 @@ pub fn restore(
             }
             let mut args = vec!["--exit-on-error".to_owned()];
             args.extend(spec.conn());
-            args.push(format!("--dbname={db}"));
-            client("pg_restore", &args, &env, Some(dump)).map(|_| ())
+            args.push(format!("--dbname={}", conninfo_dbname(db)));
+            client("pg_restore", &args, &env, Some(dump), None).map(|_| ())
         }
     }
+}
+
+/// A key for psql's `\restrict`: 32 random letters and digits.
+fn restrict_key() -> String {
+    use rand::Rng;
+    const ABC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::thread_rng();
+    (0..32)
+        .map(|_| char::from(ABC[rng.gen_range(0..ABC.len())]))
+        .collect()
 }
