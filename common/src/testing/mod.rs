@@ -12,6 +12,8 @@
 pub mod etcd;
 mod faulty;
 pub mod fuzz;
+#[cfg(feature = "swift")]
+pub mod keystone;
 pub mod mariadb;
 mod memory;
 pub mod postgres;
