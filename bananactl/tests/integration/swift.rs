@@ -1,8 +1,12 @@
 //! `bananactl` on a real OpenStack Swift (started by the tests): the round
 //! trip, faults on the wire below the retry layer, a dead endpoint, tokens
-//! that expire during runs, and the requests an unchanged backup costs.
+//! that stop working between operations, and the requests an unchanged
+//! backup costs. Keystone v3 in front of it: `keystone.rs`.
 
 use crate::util::*;
+use common::backend::swift::{SwiftBackend, SwiftCredentials};
+use common::backend::{Backend, Kind, Location, Written};
+use common::secret::Secret;
 use common::testing::proxy::Rates;
 use common::testing::swift;
 use std::time::{Duration, Instant};
@@ -14,6 +18,44 @@ fn every_kind_of_entry_round_trips_on_swift_and_no_plaintext_lands() {
     };
     let devices = &swift::server().unwrap().devices;
     crate::roundtrip::round_trip_leaving_no_plaintext(&e, devices);
+}
+
+/// A tempauth token is expired between operations (deleted where tempauth
+/// keeps it; no token expires by time here): the next request is refused,
+/// the backend authenticates once more and the operation goes through.
+#[test]
+fn an_expired_swift_token_is_renewed_once_and_the_operation_goes_through() {
+    let Some(s) = swift::server() else {
+        return;
+    };
+    let Location::Swift(loc) = Location::parse(&s.location("v1renew", "fleet/node-01")).unwrap()
+    else {
+        unreachable!()
+    };
+    let creds = SwiftCredentials::V1 {
+        user: "banana:renew".into(),
+        key: Secret::new(swift::KEY),
+    };
+    let b = SwiftBackend::new(loc, creds).unwrap();
+    b.create().unwrap();
+    let name = "ab".repeat(32);
+    assert_eq!(b.write(Kind::Data, &name, b"before").unwrap(), Written::New);
+    assert_eq!(b.authentications(), 1);
+    let mut expired = Vec::new();
+    for round in 1..=3u64 {
+        expired.push(s.expire_token("renew"));
+        match round {
+            1 => assert_eq!(b.read(Kind::Data, &name, 100).unwrap(), b"before"),
+            2 => assert_eq!(b.list(Kind::Data).unwrap(), vec![(name.clone(), 6)]),
+            _ => assert_eq!(
+                b.write(Kind::Data, &"cd".repeat(32), b"after").unwrap(),
+                Written::New
+            ),
+        }
+        assert_eq!(b.authentications(), 1 + round, "renewed once, on the 401");
+    }
+    let current = s.expire_token("renew");
+    assert!(!expired.contains(&current), "a new token each time");
 }
 
 #[test]
@@ -37,14 +79,11 @@ fn twenty_backups_survive_faults_on_swift_and_a_dead_proxy_fails_within_the_budg
     });
     let before = s.faults.injected();
     let src = e.path("src");
-    let started = Instant::now();
     for i in 0..20u64 {
         write(&src.join(format!("f{i}")), &random_bytes(i, 100_000));
         write(&src.join("changing"), format!("run {i}").as_bytes());
         e.backup(&[&src]);
     }
-    // Tokens (3 s) expired during these runs and were renewed.
-    assert!(started.elapsed() > Duration::from_secs(swift::TOKEN_LIFE));
     assert!(
         s.faults.injected() - before >= 20,
         "faults injected: {}",
@@ -59,7 +98,9 @@ fn twenty_backups_survive_faults_on_swift_and_a_dead_proxy_fails_within_the_budg
     for i in 0..20u64 {
         assert!(std::fs::read(back.join(format!("f{i}"))).unwrap() == random_bytes(i, 100_000));
     }
-    // The proxy dies: one line naming it, exit 17, within the budget.
+    // The proxy dies: one line naming it, exit 17, after the 4 s budget
+    // rather than the default 2 minutes (the bound leaves a loaded machine
+    // room: it only tells the two apart).
     std::fs::write(
         &config,
         "storage_timeout = \"1s\"\nstorage_retry_budget = \"4s\"\n",
@@ -69,7 +110,7 @@ fn twenty_backups_survive_faults_on_swift_and_a_dead_proxy_fails_within_the_budg
     let t = Instant::now();
     let r = e.run(&["backup", src.to_str().unwrap()]).code(17);
     s.faults.set_down(false);
-    assert!(t.elapsed() < Duration::from_secs(12), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
     assert!(
         r.one_line_error().contains(&s.faults.addr().to_string()),
         "{}",
