@@ -161,6 +161,8 @@ impl Group {
         self.ops += 1;
         match op {
             Op::Event(e) => {
+                // One event, one unit: a refused one leaves nothing behind.
+                let before = self.w.savepoint();
                 let r = match apply_event(store, &mut self.w, history, &e) {
                     Ok(true) => {
                         self.stored += 1;
@@ -171,6 +173,7 @@ impl Group {
                         Reply::json(200, &json!({"stored": false, "duplicate": true}))
                     }
                     Err(Refuse(status, msg)) => {
+                        self.w.rollback(before);
                         if status != 503 {
                             stats.refused.fetch_add(1, Ordering::Relaxed);
                         }

@@ -7,6 +7,7 @@
 mod auth;
 mod durability;
 mod e2e;
+mod evidence;
 mod harness;
 mod jobs;
 mod limits;

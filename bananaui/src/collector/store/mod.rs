@@ -438,8 +438,8 @@ impl Store {
     pub fn commit(&self, w: Writes) -> anyhow::Result<()> {
         // Flushed even when empty: a group of duplicates is answered 200 only
         // once everything before it is durable (an earlier flush may have failed).
-        if w.batch_len > 0 {
-            self.db.apply_batch(w.batch)?;
+        if !w.is_empty() {
+            self.db.apply_batch(w.into_batch())?;
         }
         self.db.flush().context("flushing the tower database")?;
         Ok(())
@@ -482,6 +482,41 @@ mod tests {
         store.commit(w).unwrap();
         assert!(store.nonce(100, "web-01", "n1").unwrap().is_none());
         assert!(!store.has_event("web-01", "e1").unwrap());
+    }
+
+    #[test]
+    fn a_rollback_undoes_what_was_written_since_its_savepoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let node = |agent: &str| NodeRec {
+            name: "n".into(),
+            public_key: String::new(),
+            enrolled_at: 1,
+            last_seen_at: None,
+            agent: Some(agent.into()),
+            refused_events: None,
+        };
+        let mut w = Writes::default();
+        w.put_node(&node("kept")).unwrap();
+        w.put_event("n", "e1", 5).unwrap();
+        let sp = w.savepoint();
+        w.put_node(&node("refused")).unwrap();
+        w.put_event("n", "e2", 6).unwrap();
+        w.remove_job(&store, "n", "files").unwrap();
+        assert!(w.has_event(&store, "n", "e2").unwrap());
+        w.rollback(sp);
+        assert_eq!(w.node(&store, "n").unwrap(), Some(node("kept")));
+        assert!(!w.has_event(&store, "n", "e2").unwrap());
+        store.commit(w).unwrap();
+        assert_eq!(store.node("n").unwrap(), Some(node("kept")));
+        assert!(store.has_event("n", "e1").unwrap());
+        assert!(!store.has_event("n", "e2").unwrap());
+        // Everything undone: nothing to apply.
+        let mut w = Writes::default();
+        let sp = w.savepoint();
+        w.put_node(&node("x")).unwrap();
+        w.rollback(sp);
+        assert!(w.is_empty());
     }
 
     #[test]

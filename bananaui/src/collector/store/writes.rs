@@ -1,30 +1,39 @@
 //! [`Writes`]: a group of writes applied as one atomic batch; reads through
-//! it see its own pending writes.
+//! it see its own pending writes, and a [`Savepoint`] undoes what one
+//! request wrote when it is refused.
 
 use super::*;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+
+/// A pending value: `None` when the key is removed.
+type Pending = Option<Vec<u8>>;
 
 /// A group of writes, applied as one batch; reads through it see its own
 /// pending writes (the writer thread applies many events per group).
 #[derive(Default)]
 pub struct Writes {
-    pub(super) batch: sled::Batch,
-    pub(super) batch_len: usize,
-    overlay: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// The latest pending value of each key written (`None`: removed).
+    overlay: BTreeMap<Vec<u8>, Pending>,
+    /// Each write in order, with what the overlay held for its key before
+    /// (`None`: nothing pending).
+    undo: Vec<(Vec<u8>, Option<Pending>)>,
 }
 
+/// Where a group stood before a request: [`Writes::rollback`] goes back to it.
+#[derive(Debug, Clone, Copy)]
+pub struct Savepoint(usize);
+
 impl Writes {
+    fn set(&mut self, k: Vec<u8>, v: Pending) {
+        let before = self.overlay.insert(k.clone(), v);
+        self.undo.push((k, before));
+    }
     fn put<T: Serialize>(&mut self, k: Vec<u8>, v: &T) -> anyhow::Result<()> {
-        let bytes = serde_json::to_vec(v)?;
-        self.batch.insert(k.clone(), bytes.clone());
-        self.overlay.insert(k, Some(bytes));
-        self.batch_len += 1;
+        self.set(k, Some(serde_json::to_vec(v)?));
         Ok(())
     }
     fn remove(&mut self, k: Vec<u8>) {
-        self.batch.remove(k.clone());
-        self.overlay.insert(k, None);
-        self.batch_len += 1;
+        self.set(k, None);
     }
     fn read<T: DeserializeOwned>(&self, store: &Store, k: &[u8]) -> anyhow::Result<Option<T>> {
         match self.overlay.get(k) {
@@ -38,6 +47,33 @@ impl Writes {
             Some(v) => Ok(v.is_some()),
             None => Ok(store.db.contains_key(k)?),
         }
+    }
+    /// Where the group stands now.
+    pub fn savepoint(&self) -> Savepoint {
+        Savepoint(self.undo.len())
+    }
+    /// Undoes every write made since `sp` (a refused request commits nothing).
+    pub fn rollback(&mut self, sp: Savepoint) {
+        while self.undo.len() > sp.0 {
+            let Some((k, before)) = self.undo.pop() else {
+                break;
+            };
+            match before {
+                Some(v) => self.overlay.insert(k, v),
+                None => self.overlay.remove(&k),
+            };
+        }
+    }
+    /// The batch that applies the group.
+    pub(super) fn into_batch(self) -> sled::Batch {
+        let mut b = sled::Batch::default();
+        for (k, v) in self.overlay {
+            match v {
+                Some(v) => b.insert(k, v),
+                None => b.remove(k),
+            }
+        }
+        b
     }
 
     /// Writes a node.
@@ -118,10 +154,10 @@ impl Writes {
     }
     /// Records a nonce with the body hash it signed.
     pub fn put_nonce(&mut self, ts: i64, node: &str, nonce: &str, body_hash: &str) {
-        let k = nonce_key(ts, node, nonce);
-        self.batch.insert(k.clone(), body_hash.as_bytes());
-        self.overlay.insert(k, Some(body_hash.as_bytes().to_vec()));
-        self.batch_len += 1;
+        self.set(
+            nonce_key(ts, node, nonce),
+            Some(body_hash.as_bytes().to_vec()),
+        );
     }
     /// The body hash recorded for a nonce, seeing this group's writes.
     pub fn nonce(
@@ -266,6 +302,6 @@ impl Writes {
 
     /// Whether there is anything to apply.
     pub fn is_empty(&self) -> bool {
-        self.batch_len == 0
+        self.overlay.is_empty()
     }
 }
