@@ -129,7 +129,7 @@ _bananaui() {
             return 0
             ;;
         bananaui__subcmd__alert__subcmd__ack)
-            opts="-v -h -V --config --data --verbose --help --version rollback repository-changed"
+            opts="-v -h -V --config --data --verbose --help --version rollback repository-changed witness-lost"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -41,10 +41,12 @@ pub enum Command {
 /// `bananaui alert ...`.
 #[derive(Debug, Subcommand)]
 pub enum AlertCmd {
-    /// Acknowledge the evidence behind a `rollback` or `repository-changed`
-    /// alert once investigated: the alert resolves at the collector's next
-    /// tick (it must be running), and the chain goes on from the node's
-    /// latest report.
+    /// Acknowledge the evidence behind `rollback`, `repository-changed` or
+    /// `witness-lost` alerts once investigated: every piece of that rule's
+    /// evidence about the node that reached the tower before now is dropped
+    /// and its alert resolves at the collector's next tick (it must be
+    /// running); evidence arriving later stays. The chain goes on from the
+    /// node's latest report.
     Ack(AlertAckCmd),
 }
 
@@ -54,8 +56,8 @@ pub struct AlertAckCmd {
     /// The node.
     #[arg(value_name = "NODE")]
     pub node: String,
-    /// The rule: `rollback` or `repository-changed`.
-    #[arg(value_name = "RULE", value_parser = ["rollback", "repository-changed"])]
+    /// The rule: `rollback`, `repository-changed` or `witness-lost`.
+    #[arg(value_name = "RULE", value_parser = ["rollback", "repository-changed", "witness-lost"])]
     pub rule: String,
     /// Where the state is.
     #[command(flatten)]

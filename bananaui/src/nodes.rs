@@ -41,7 +41,7 @@ pub fn ack(c: &AlertAckCmd) -> anyhow::Result<()> {
     let (cfg, data) = c.place.resolve()?;
     enrol::request_ack(&data, &c.node, &c.rule, common::unix_now())?;
     println!(
-        "{}: {} acknowledged; the collector drops the evidence and resolves the alert within {} (a later report that goes back again fires it again)",
+        "{}: {} acknowledged; within {} the collector drops the evidence that reached it before now and resolves those alerts (evidence arriving later, or a later report that goes back again, fires anew)",
         c.node,
         c.rule,
         age(cfg.alerts.interval.i())

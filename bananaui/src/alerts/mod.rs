@@ -74,9 +74,9 @@ fn tick(
             let _ = std::fs::remove_file(&file);
         }
     }
-    for (node, rule, file) in crate::collector::enrol::acks(data) {
+    for (node, rule, at, file) in crate::collector::enrol::acks(data) {
         let (ack, done) = crossbeam_channel::bounded(1);
-        writer.send_wait(Op::Ack(node, rule, ack));
+        writer.send_wait(Op::Ack(node, rule, at, ack));
         if done.recv().unwrap_or(false) {
             let _ = std::fs::remove_file(&file);
         }

@@ -1,5 +1,6 @@
 //! The alert rules (overdue, failed, silent, shrunk, never, and the
-//! witness's rollback and repository-changed, which hold until acknowledged)
+//! witness's rollback, repository-changed and witness-lost, which hold until
+//! acknowledged, an alert per piece of evidence)
 //! over the store, and the transitions between what held and what holds now: one
 //! notification per transition, plus an optional repeat.
 
@@ -21,6 +22,8 @@ pub struct Condition {
     pub job: Option<String>,
     /// Human text.
     pub message: String,
+    /// The piece of evidence behind a witness rule: each is its own alert.
+    pub evidence: Option<String>,
 }
 
 fn median(v: &mut [u64]) -> u64 {
@@ -37,15 +40,18 @@ pub fn evaluate(
     now: i64,
 ) -> Vec<Condition> {
     let r = &cfg.alerts;
-    // Evidence holds until acknowledged, whatever the node reports since.
+    // Evidence holds until acknowledged, whatever the node reports since:
+    // an alert per piece, named by its job (a record of an older tower keeps
+    // the alert it had, without a job).
     let mut out: Vec<Condition> = evidence
         .iter()
         .filter_map(|w| {
             Some(Condition {
                 rule: WITNESS_RULES.iter().find(|r| **r == w.rule)?,
                 node: w.node.clone(),
-                job: None,
+                job: w.id.as_ref().map(|_| w.job.clone()),
                 message: w.message.clone(),
+                evidence: w.evidence(),
             })
         })
         .collect();
@@ -81,6 +87,7 @@ fn node_rules(n: &NodeRec, js: &[&JobRec], r: &Rules, now: i64, out: &mut Vec<Co
                     age(now - n.enrolled_at)
                 ),
             },
+            evidence: None,
         });
     }
     if js.iter().all(|j| j.last_success_at.is_none()) && now - n.enrolled_at > r.never_after.i() {
@@ -93,6 +100,7 @@ fn node_rules(n: &NodeRec, js: &[&JobRec], r: &Rules, now: i64, out: &mut Vec<Co
                 n.name,
                 age(now - n.enrolled_at)
             ),
+            evidence: None,
         });
     }
 }
@@ -104,6 +112,7 @@ fn job_rules(n: &NodeRec, j: &JobRec, r: &Rules, now: i64, out: &mut Vec<Conditi
         node: n.name.clone(),
         job: Some(j.job.clone()),
         message,
+        evidence: None,
     };
     if view::overdue(j, r, now) {
         let since = match j.last_success_at {
@@ -188,6 +197,7 @@ pub fn transitions(
             resolved_at: None,
             message: c.message,
             notified_at: Some(now),
+            evidence: c.evidence,
         };
         match by_key.remove(&fresh.key()) {
             Some(old) if old.state == AlertState::Firing => {
@@ -230,6 +240,7 @@ mod tests {
             node: "n".into(),
             job: Some("j".into()),
             message: "m".into(),
+            evidence: None,
         }
     }
 

@@ -11,7 +11,8 @@
 //! `DATA/pending/NAME.remove`; the housekeeper deletes the node (its key, jobs,
 //! runs, event ids and alerts) at its next tick and then the file.
 //! Acknowledgements too: `bananaui alert ack NODE RULE` writes
-//! `DATA/pending/NODE.RULE.ack`, and the housekeeper drops that evidence.
+//! `DATA/pending/NODE.RULE.ack` with the time it was issued, and the
+//! housekeeper drops the evidence of that rule stored before then.
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -132,7 +133,7 @@ pub fn request_ack(data: &Path, node: &str, rule: &str, now: i64) -> anyhow::Res
     if !crate::collector::store::WITNESS_RULES.contains(&rule) {
         anyhow::bail!(
             "rule '{rule}' cannot be acknowledged: only {} stay until acknowledged",
-            crate::collector::store::WITNESS_RULES.join(" and ")
+            crate::collector::store::WITNESS_RULES.join(", ")
         );
     }
     let dir = pending_dir(data);
@@ -146,8 +147,10 @@ pub fn request_ack(data: &Path, node: &str, rule: &str, now: i64) -> anyhow::Res
     Ok(path)
 }
 
-/// The acknowledgements waiting: (node, rule, file).
-pub fn acks(data: &Path) -> Vec<(String, String, PathBuf)> {
+/// The acknowledgements waiting: (node, rule, when it was issued, file).
+/// The time is the file's `requested_at` (its modification time if it has
+/// none): evidence that reached the tower since stays.
+pub fn acks(data: &Path) -> Vec<(String, String, i64, PathBuf)> {
     pending_with(data, ".ack", |stem| {
         let (node, rule) = stem.rsplit_once('.')?;
         common::names::valid_node_name(node).ok()?;
@@ -157,6 +160,26 @@ pub fn acks(data: &Path) -> Vec<(String, String, PathBuf)> {
         Some((node.to_owned(), (*rule).to_owned()))
     })
     .into_iter()
-    .map(|((node, rule), path)| (node, rule, path))
+    .filter_map(|((node, rule), path)| {
+        let at = requested_at(&path)?;
+        Some((node, rule, at, path))
+    })
     .collect()
+}
+
+/// When an acknowledgement file was issued.
+fn requested_at(path: &Path) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Ack {
+        requested_at: i64,
+    }
+    let written = std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Ack>(&b).ok())
+        .map(|a| a.requested_at);
+    written.or_else(|| {
+        let t = std::fs::metadata(path).ok()?.modified().ok()?;
+        let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+        i64::try_from(secs).ok()
+    })
 }

@@ -142,6 +142,7 @@ fn alerts(m: &mut String, app: &App) -> anyhow::Result<()> {
         "never",
         "rollback",
         "repository-changed",
+        "witness-lost",
     ]
     .iter()
     .map(|r| ((*r).to_owned(), 0))

@@ -42,9 +42,10 @@ pub enum Op {
     Alerts(Vec<AlertRec>, crossbeam_channel::Sender<bool>),
     /// Forget a node; the answer says whether that is durable.
     Remove(String, crossbeam_channel::Sender<bool>),
-    /// Drop the evidence of (node, rule), acknowledged by an operator; the
-    /// answer says whether that is durable.
-    Ack(String, String, crossbeam_channel::Sender<bool>),
+    /// Drop the evidence of (node, rule) the tower stored before the given
+    /// time (when an operator acknowledged it); the answer says whether that
+    /// is durable.
+    Ack(String, String, i64, crossbeam_channel::Sender<bool>),
     /// Drop old records.
     Prune {
         /// Nonces before this go.
@@ -213,10 +214,10 @@ impl Group {
                 }
                 self.acks.push(ack);
             }
-            Op::Ack(node, rule, ack) => {
-                match self.w.remove_witness(store, &node, &rule) {
-                    Ok(true) => tracing::info!("{node}: {rule} acknowledged"),
-                    Ok(false) => tracing::warn!("{node}: no {rule} evidence to acknowledge"),
+            Op::Ack(node, rule, before, ack) => {
+                match self.w.remove_witness(store, &node, &rule, before) {
+                    Ok(0) => tracing::warn!("{node}: no {rule} evidence to acknowledge"),
+                    Ok(n) => tracing::info!("{node}: {rule} acknowledged ({n} piece(s))"),
                     Err(e) => tracing::error!("acknowledging {rule} of {node}: {e:#}"),
                 }
                 self.acks.push(ack);
@@ -346,7 +347,7 @@ fn retire_jobs(store: &Store, w: &mut Writes, node: &str, ev: &Event) -> Result<
     if ev.kind != EventKind::Started || list.len() > MAX_JOBS {
         return Ok(());
     }
-    for j in store.jobs_of(node)? {
+    for j in w.jobs_of(store, node)? {
         let last_start = j
             .last_started_at
             .max(j.last_run.as_ref().map(|r| r.started_at));
@@ -367,7 +368,7 @@ fn job_of(
     now: i64,
 ) -> Result<JobRec, Refuse> {
     let existing = w.job(store, node, &ev.job)?;
-    if existing.is_none() && store.jobs_of(node)?.len() >= MAX_JOBS {
+    if existing.is_none() && w.jobs_of(store, node)?.len() >= MAX_JOBS {
         return Err(Refuse(
             400,
             format!("node '{node}' already has {MAX_JOBS} jobs; job names must be stable"),

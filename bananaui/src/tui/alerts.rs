@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Borders, Row as TRow, Table};
 use ratatui::Frame;
 
 /// Rules whose alerts stay until acknowledged (the witness's evidence).
-const EVIDENCE: [&str; 2] = ["rollback", "repository-changed"];
+const EVIDENCE: [&str; 3] = ["rollback", "repository-changed", "witness-lost"];
 
 /// Firing alerts (scrollable) above the recently resolved ones.
 pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
@@ -100,7 +100,7 @@ fn rule_width(app: &App) -> u16 {
 fn firing_title(app: &App) -> String {
     let f = &app.alerts.firing;
     let hint = if f.iter().any(|a| EVIDENCE.contains(&a.rule.as_str())) {
-        " — rollback and repository-changed stay until 'bananaui alert ack NODE RULE' on the tower host"
+        " — rollback, repository-changed and witness-lost stay until 'bananaui alert ack NODE RULE' on the tower host"
     } else {
         ""
     };

@@ -128,12 +128,12 @@ fn chain(n: &Node) -> Option<Line<'static>> {
         .jobs
         .iter()
         .filter_map(|j| {
-            Some(format!(
-                "{} seq {} in {}",
-                clean(&j.job),
-                j.seq?,
-                clean(&j.repository.as_deref()?.chars().take(8).collect::<String>())
-            ))
+            let repo = clean(&j.repository.as_deref()?.chars().take(8).collect::<String>());
+            Some(match j.seq {
+                Some(seq) => format!("{} seq {seq} in {repo}", clean(&j.job)),
+                // The job stopped reporting its chain (`witness-lost`).
+                None => format!("{} not witnessed (was in {repo})", clean(&j.job)),
+            })
         })
         .collect();
     (!chains.is_empty()).then(|| Line::from(format!("chain: {}", chains.join(", "))))

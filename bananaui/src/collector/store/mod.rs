@@ -8,9 +8,10 @@
 //! | `e\0{node}\0{event id}` | event time (dedup) |
 //! | `t\0{time:be64}\0{node}\0{event id}` | (index of event ids by time, for pruning) |
 //! | `x\0{timestamp:be64}\0{node}\0{nonce}` | body hash (replays, pruned after the window) |
-//! | `a\0{rule}\0{node}\0{job}` | [`AlertRec`] |
+//! | `a\0{rule}\0{node}\0{job}[\0{evidence}]` | [`AlertRec`] (a witness alert per piece of evidence) |
 //! | `c\0{node}\0{repository}` | [`ChainRec`]: the highest `seq` acknowledged |
-//! | `w\0{node}\0{rule}` | [`WitnessRec`]: evidence (rollback, repository change) until acknowledged |
+//! | `w\0{node}\0{rule}\0{job}\0{repository}\0{event id}` | [`WitnessRec`]: a piece of evidence (rollback, repository change, witness lost) until acknowledged |
+//! | `w\0{node}\0{rule}` | [`WitnessRec`] as older towers kept it (one per node and rule): still read, fired and acknowledged |
 //!
 //! Only the writer thread ([`super::writer`]) and the housekeeper's alert
 //! updates (sent through it) write; a group of writes is one atomic sled batch,
@@ -52,13 +53,20 @@ pub struct ChainRec {
     pub snapshot: Option<String>,
     /// When it was reported (tower time).
     pub at: i64,
+    /// The job that reported it last.
+    #[serde(default)]
+    pub job: Option<String>,
+    /// No job of the node reports this repository any more and the tower
+    /// said so (`witness-lost`); cleared when a job reports it again.
+    #[serde(default)]
+    pub lost: bool,
 }
 
-/// Evidence of tampering the tower saw: it stays (and its alert fires) until
+/// A piece of evidence the tower saw: it stays (and its alert fires) until
 /// an operator acknowledges it with `bananaui alert ack`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WitnessRec {
-    /// `rollback` or `repository-changed`.
+    /// `rollback`, `repository-changed` or `witness-lost`.
     pub rule: String,
     /// Node.
     pub node: String,
@@ -68,12 +76,46 @@ pub struct WitnessRec {
     pub repository: String,
     /// Human text.
     pub message: String,
-    /// When first seen.
+    /// When the tower stored it.
     pub since: i64,
+    /// The event that brought it: one piece per event, job, repository and
+    /// rule. `None` for a record of an older tower (one per node and rule),
+    /// whose alert keeps its old identity (no job).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+impl WitnessRec {
+    /// The store key of this piece.
+    pub fn key(&self) -> Vec<u8> {
+        match &self.id {
+            Some(id) => key(&[
+                b"w",
+                self.node.as_bytes(),
+                self.rule.as_bytes(),
+                self.job.as_bytes(),
+                self.repository.as_bytes(),
+                id.as_bytes(),
+            ]),
+            None => key(&[b"w", self.node.as_bytes(), self.rule.as_bytes()]),
+        }
+    }
+
+    /// What tells its alert apart from the other pieces of the same rule
+    /// and job: `{repository}/{event id}` (none for an older record).
+    pub fn evidence(&self) -> Option<String> {
+        let id = self.id.as_deref()?;
+        Some(format!("{}/{id}", self.repository))
+    }
 }
 
 /// The rules whose evidence stays until acknowledged.
-pub const WITNESS_RULES: [&str; 2] = ["rollback", "repository-changed"];
+pub const WITNESS_RULES: [&str; 3] = ["rollback", "repository-changed", "witness-lost"];
+
+/// Most pieces of unacknowledged evidence kept per node; more are logged and
+/// dropped (only a node that lies, or storage rolled back that many times
+/// without anyone acknowledging, gets there).
+pub const MAX_EVIDENCE: usize = 64;
 
 /// One finished run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -220,8 +262,8 @@ pub enum AlertState {
 /// One alert (a rule on a node, or a node's job).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlertRec {
-    /// `overdue`, `failed`, `silent`, `shrunk`, `never`, `rollback` or
-    /// `repository-changed`.
+    /// `overdue`, `failed`, `silent`, `shrunk`, `never`, `rollback`,
+    /// `repository-changed` or `witness-lost`.
     pub rule: String,
     /// Node.
     pub node: String,
@@ -237,17 +279,25 @@ pub struct AlertRec {
     pub message: String,
     /// Last notification sent for the current state.
     pub notified_at: Option<i64>,
+    /// The piece of evidence behind a witness alert
+    /// ([`WitnessRec::evidence`]): each piece is its own alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
 }
 
 impl AlertRec {
     /// The store key of this alert.
     pub fn key(&self) -> Vec<u8> {
-        key(&[
+        let mut parts: Vec<&[u8]> = vec![
             b"a",
             self.rule.as_bytes(),
             self.node.as_bytes(),
             self.job.as_deref().unwrap_or("").as_bytes(),
-        ])
+        ];
+        if let Some(e) = &self.evidence {
+            parts.push(e.as_bytes());
+        }
+        key(&parts)
     }
 }
 
@@ -286,9 +336,11 @@ pub fn run_key(node: &str, job: &str, ended_at: i64, run: &str) -> Vec<u8> {
 pub fn chain_key(node: &str, repo: &str) -> Vec<u8> {
     key(&[b"c", node.as_bytes(), repo.as_bytes()])
 }
-/// Key of a witness record.
-pub fn witness_key(node: &str, rule: &str) -> Vec<u8> {
-    key(&[b"w", node.as_bytes(), rule.as_bytes()])
+/// The prefix of a node's records with tag `tag` (`j`, `c`, `w`, ...).
+pub fn node_prefix(tag: &[u8], node: &str) -> Vec<u8> {
+    let mut p = key(&[tag, node.as_bytes()]);
+    p.push(0);
+    p
 }
 
 /// Key recording that an event id was stored.
@@ -390,9 +442,7 @@ impl Store {
     }
     /// The jobs of one node.
     pub fn jobs_of(&self, node: &str) -> anyhow::Result<Vec<JobRec>> {
-        let mut p = key(&[b"j", node.as_bytes()]);
-        p.push(0);
-        self.scan(&p)
+        self.scan(&node_prefix(b"j", node))
     }
     /// One job's kept runs, newest first, at most `limit`.
     pub fn runs(&self, node: &str, job: &str, limit: usize) -> anyhow::Result<Vec<RunRec>> {

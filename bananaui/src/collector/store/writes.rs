@@ -48,6 +48,30 @@ impl Writes {
             None => Ok(store.db.contains_key(k)?),
         }
     }
+    /// The records under `prefix`, stored or pending (pending ones win), by key.
+    fn scan<T: DeserializeOwned>(
+        &self,
+        store: &Store,
+        prefix: &[u8],
+    ) -> anyhow::Result<Vec<(Vec<u8>, T)>> {
+        let mut all: BTreeMap<Vec<u8>, Pending> = BTreeMap::new();
+        for kv in store.db.scan_prefix(prefix) {
+            let (k, v) = kv?;
+            all.insert(k.to_vec(), Some(v.to_vec()));
+        }
+        let pending = self
+            .overlay
+            .range(prefix.to_vec()..)
+            .take_while(|(k, _)| k.starts_with(prefix));
+        for (k, v) in pending {
+            all.insert(k.clone(), v.clone());
+        }
+        all.into_iter()
+            .filter_map(|(k, v)| Some((k, v?)))
+            .map(|(k, v)| Ok((k.clone(), decode(&k, &v)?)))
+            .collect()
+    }
+
     /// Where the group stands now.
     pub fn savepoint(&self) -> Savepoint {
         Savepoint(self.undo.len())
@@ -181,25 +205,71 @@ impl Writes {
     pub fn put_chain(&mut self, node: &str, repo: &str, c: &ChainRec) -> anyhow::Result<()> {
         self.put(chain_key(node, repo), c)
     }
-    /// Records evidence; a record already there keeps its first sighting.
-    pub fn put_witness(&mut self, store: &Store, w: &WitnessRec) -> anyhow::Result<()> {
-        let k = witness_key(&w.node, &w.rule);
-        if self.read::<WitnessRec>(store, &k)?.is_some() {
-            return Ok(());
-        }
-        self.put(k, w)
+    /// The chain records of `node` as (repository, record), seeing this group's writes.
+    pub fn chains_of(&self, store: &Store, node: &str) -> anyhow::Result<Vec<(String, ChainRec)>> {
+        let p = node_prefix(b"c", node);
+        Ok(self
+            .scan(store, &p)?
+            .into_iter()
+            .map(|(k, c)| (String::from_utf8_lossy(&k[p.len()..]).into_owned(), c))
+            .collect())
     }
-    /// Removes evidence (acknowledged); whether there was any.
+    /// The jobs of `node`, seeing this group's writes.
+    pub fn jobs_of(&self, store: &Store, node: &str) -> anyhow::Result<Vec<JobRec>> {
+        Ok(self
+            .scan(store, &node_prefix(b"j", node))?
+            .into_iter()
+            .map(|(_, j)| j)
+            .collect())
+    }
+    /// The evidence about `node`, seeing this group's writes.
+    pub fn witnesses_of(&self, store: &Store, node: &str) -> anyhow::Result<Vec<WitnessRec>> {
+        Ok(self
+            .scan(store, &node_prefix(b"w", node))?
+            .into_iter()
+            .map(|(_, w)| w)
+            .collect())
+    }
+    /// Records a piece of evidence; false if it was not kept (already there,
+    /// or the node has [`MAX_EVIDENCE`] unacknowledged pieces).
+    pub fn put_witness(&mut self, store: &Store, w: &WitnessRec) -> anyhow::Result<bool> {
+        let k = w.key();
+        if self.contains(store, &k)? {
+            return Ok(false);
+        }
+        if self.witnesses_of(store, &w.node)?.len() >= MAX_EVIDENCE {
+            tracing::warn!(
+                "{}: {} more evidence not kept, {MAX_EVIDENCE} pieces wait for 'bananaui alert ack': {}",
+                w.node,
+                w.rule,
+                w.message.escape_debug()
+            );
+            return Ok(false);
+        }
+        self.put(k, w)?;
+        Ok(true)
+    }
+    /// Removes the evidence of `rule` about `node` that the tower stored
+    /// before `before` (when the acknowledgement was issued): evidence that
+    /// arrived since stays. Returns how many pieces went.
     pub fn remove_witness(
         &mut self,
         store: &Store,
         node: &str,
         rule: &str,
-    ) -> anyhow::Result<bool> {
-        let k = witness_key(node, rule);
-        let had = self.contains(store, &k)?;
-        self.remove(k);
-        Ok(had)
+        before: i64,
+    ) -> anyhow::Result<usize> {
+        let gone: Vec<Vec<u8>> = self
+            .witnesses_of(store, node)?
+            .iter()
+            .filter(|w| w.rule == rule && w.since < before)
+            .map(WitnessRec::key)
+            .collect();
+        let n = gone.len();
+        for k in gone {
+            self.remove(k);
+        }
+        Ok(n)
     }
     /// Writes an alert.
     pub fn put_alert(&mut self, a: &AlertRec) -> anyhow::Result<()> {
@@ -257,8 +327,9 @@ impl Writes {
         for k in store.db.scan_prefix(runs_prefix(node, job)).keys() {
             keys.push(k?.to_vec());
         }
+        // A witness alert stays with its evidence until acknowledged.
         for a in store.alerts()? {
-            if a.node == node && a.job.as_deref() == Some(job) {
+            if a.node == node && a.job.as_deref() == Some(job) && a.evidence.is_none() {
                 keys.push(a.key());
             }
         }
@@ -273,9 +344,7 @@ impl Writes {
     pub fn remove_node(&mut self, store: &Store, node: &str) -> anyhow::Result<usize> {
         let mut keys: Vec<Vec<u8>> = vec![node_key(node)];
         for tag in [b"j", b"r", b"e", b"c", b"w"] {
-            let mut p = key(&[tag, node.as_bytes()]);
-            p.push(0);
-            for k in store.db.scan_prefix(&p).keys() {
+            for k in store.db.scan_prefix(node_prefix(tag, node)).keys() {
                 keys.push(k?.to_vec());
             }
         }
