@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_bananactl_global_optspecs
-    string join \n repo= key-file= state-dir= config= vault-credentials= json q/quiet v/verbose h/help V/version
+    string join \n repo= key-file= state-dir= config= vault-credentials= insecure-storage json q/quiet v/verbose h/help V/version
 end
 
 function __fish_bananactl_needs_command
@@ -29,6 +29,7 @@ complete -c bananactl -n "__fish_bananactl_needs_command" -l key-file -d 'Key fi
 complete -c bananactl -n "__fish_bananactl_needs_command" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_needs_command" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_needs_command" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_needs_command" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_needs_command" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_needs_command" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_needs_command" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -57,6 +58,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l state-dir -
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l force-new -d 'Start a new repository in an empty location where this node wrote before (its repository went missing: exit 16). Deletes nothing; on append-only storage, start over under a new prefix instead. Also for nodes that take their keys from Vault'
+complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand init" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -78,6 +80,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l config -d
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s x -l one-file-system -d 'Do not cross filesystem boundaries below each path'
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l stdin -d 'Back up standard input as one file (see --stdin-name)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -88,6 +91,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l key-file -d 
 complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand run" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand run" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -98,6 +102,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -l key-file -d
 complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand jobs" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -113,6 +118,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l key-fi
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand snapshots" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -133,6 +139,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l state-dir -d 
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand ls" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -153,6 +160,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l state-dir -
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand dump" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -173,6 +181,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l state-dir -
 complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand find" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand find" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand find" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -193,6 +202,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l state-dir -
 complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand diff" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -219,8 +229,10 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l state-di
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l to-server -d 'Restore a database job\'s snapshot into the job\'s configured server, or through an external plugin\'s \'restore\' (needs --job NAME), instead of a directory'
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l accounts -d 'With --to-server: also restore the account streams (the \'mysql\' database: users and grants; PostgreSQL\'s globals.sql: roles), which are skipped otherwise: a forged snapshot would bring back accounts'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l untrusted -d 'Contents and names only, for a snapshot that may come from a compromised node (forensics): everything owned by you, no setuid/setgid/sticky bits, no security.*/trusted.* extended attributes, no device nodes or FIFOs, the target made 0700'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -238,6 +250,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l config -d 
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l read-data -d 'Also download, decrypt and verify every pack and chunk (needs the identity)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -248,6 +261,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -262,6 +276,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l backup-only -d 'Keep only the backup half (recipients and chunk key, no identity): what a node that may write but must not read its backups gets'
+complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and __fish_seen_subcommand_from export" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
@@ -285,6 +300,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l config -d
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l insecure-http -d 'Allow plain http:// to Vault or the tower on a non-loopback address (secrets and codes would cross the network in clear); remembered for later runs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l force -d 'Replace existing credentials (after \'bananadm node add --replace\')'
+complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'

@@ -53,6 +53,28 @@ pub fn plain_http_off_host(url: &str) -> bool {
     }
 }
 
+/// Why a name handed over by a server, a plugin or a snapshot (a database
+/// or stream name) cannot be passed to a program or used as a file name, if
+/// it cannot: empty, `.`/`..`, a `/`, a control character (NUL included),
+/// a leading `-` (a program would take it as an option), over 255 bytes.
+pub fn unsafe_name(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("it is empty")
+    } else if name == "." || name == ".." {
+        Some("it is '.' or '..'")
+    } else if name.contains('/') {
+        Some("it holds '/'")
+    } else if name.chars().any(char::is_control) {
+        Some("it holds control characters")
+    } else if name.starts_with('-') {
+        Some("it starts with '-' (a program would take it as an option)")
+    } else if name.len() > 255 {
+        Some("it is longer than 255 bytes")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -244,7 +244,7 @@ fn unsafe_stream(plugin: &Plugin, file: &[u8], db: &str) -> Option<&'static str>
     if std::str::from_utf8(file).is_err() {
         return Some("it is not UTF-8");
     }
-    common::ops::backup::unsafe_name(db).or_else(|| match plugin {
+    common::names::unsafe_name(db).or_else(|| match plugin {
         Plugin::Postgres(_) => postgres::conninfo_like(db),
         _ => None,
     })

@@ -364,3 +364,51 @@ fn storage_dying_mid_upload_is_exit_17_not_a_stopped_pipeline() {
     assert!(!stderr.contains("pipeline stopped"), "{stderr}");
     proxy.set_down(false);
 }
+
+/// Issue 22, acceptance 5: with the node's metadata cache warm, one byte
+/// flipped in an index object and in a snapshot object in storage: `check`
+/// reads storage, not the cache, and names both (exit 13).
+#[test]
+fn check_sees_storage_damage_behind_a_warm_cache() {
+    let Some(e) = Env::s3("warm-cache") else {
+        return;
+    };
+    let s = seaweed::server().unwrap();
+    let src = e.path("src");
+    write(&src.join("a"), &random_bytes(5, 50_000));
+    e.backup(&[&src]);
+    write(&src.join("b"), b"second");
+    e.backup(&[&src]);
+    // The cache is warm: every index and snapshot was read and kept.
+    assert_eq!(e.json(&["check"])["problems"], 0);
+    let opts = common::backend::OpenOptions {
+        credentials: Some(s.admin.stored()),
+        ..Default::default()
+    };
+    let be = common::backend::open_with(e.repo.to_str().unwrap(), &opts).unwrap();
+    let location = e.repo.to_str().unwrap().to_owned();
+    let (bucket, prefix) = location
+        .trim_start_matches("s3://")
+        .split_once('?')
+        .unwrap()
+        .0
+        .split_once('/')
+        .unwrap()
+        .1
+        .split_once('/')
+        .unwrap();
+    let mut flipped = Vec::new();
+    for kind in [common::backend::Kind::Index, common::backend::Kind::Snapshot] {
+        let (name, size) = be.list(kind).unwrap()[0].clone();
+        let mut bytes = be.read(kind, &name, size).unwrap();
+        bytes[size as usize / 2] ^= 0x40;
+        let key = format!("{prefix}/{}/{name}", kind.dir());
+        s.overwrite(&s.admin, bucket, &key, &bytes).unwrap();
+        flipped.push(name);
+    }
+    let r = e.run(&["check"]).code(13);
+    let said = format!("{}{}", r.stdout, r.stderr);
+    for name in &flipped {
+        assert!(said.contains(name.as_str()), "{name} not named: {said}");
+    }
+}

@@ -26,12 +26,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
-
-/// What `backend/swift/tests.rs` still sleeps through, expecting its token
-/// to have expired: tokens no longer expire by time (they live a day), so
-/// that test has to expire its token ([`SwiftServer::expire_token`]).
-/// Goes when nothing reads it.
-pub const TOKEN_LIFE: u64 = 3;
 /// Seconds a tempauth token is valid: a day.
 const TEMPAUTH_TOKEN_LIFE: u64 = 86_400;
 /// The key of every tempauth user but `banana:canary`.

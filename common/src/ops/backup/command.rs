@@ -28,32 +28,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Why a name handed over by a server, a plugin or a snapshot (a database
-/// or stream name) cannot be passed to a program or used as a file name, if
-/// it cannot: empty, `.`/`..`, a `/`, a control character (NUL included),
-/// a leading `-` (a program would take it as an option), over 255 bytes.
-pub fn unsafe_name(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        Some("it is empty")
-    } else if name == "." || name == ".." {
-        Some("it is '.' or '..'")
-    } else if name.contains('/') {
-        Some("it holds '/'")
-    } else if name.chars().any(char::is_control) {
-        Some("it holds control characters")
-    } else if name.starts_with('-') {
-        Some("it starts with '-' (a program would take it as an option)")
-    } else if name.len() > 255 {
-        Some("it is longer than 255 bytes")
-    } else {
-        None
-    }
-}
-
 /// A configured database name usable as a stream's file name and an
-/// argument (see [`unsafe_name`]).
+/// argument (see [`crate::names::unsafe_name`]).
 pub(super) fn check_name(db: &str) -> Result<()> {
-    match unsafe_name(db) {
+    match crate::names::unsafe_name(db) {
         Some(why) => Err(Error::new(
             ErrorKind::BadInput,
             format!(
@@ -63,39 +41,6 @@ pub(super) fn check_name(db: &str) -> Result<()> {
         )),
         None => Ok(()),
     }
-}
-
-/// The names that can be passed safely (see [`unsafe_name`], and `more`, a
-/// plugin's own rule); each other one is left out with a warning naming it,
-/// which makes the run `partial`, and recorded in the snapshot's `skipped`.
-pub fn usable(
-    run: &mut Run<'_, '_, '_>,
-    what: &str,
-    names: Vec<String>,
-    more: &dyn Fn(&str) -> Option<&'static str>,
-) -> Vec<String> {
-    let mut kept = Vec::new();
-    let mut skipped = Vec::new();
-    for name in names {
-        match unsafe_name(&name).or_else(|| more(&name)) {
-            None => kept.push(name),
-            Some(why) => {
-                let shown = crate::humanize::printable(&name);
-                run.warn(
-                    crate::events::WarningKind::Unreadable,
-                    std::path::Path::new(&shown),
-                    format!(
-                        "{what} '{shown}' not backed up: its name cannot be passed safely ({why})"
-                    ),
-                );
-                skipped.push(shown);
-            }
-        }
-    }
-    if !skipped.is_empty() {
-        run.meta("skipped", skipped.join(" "));
-    }
-    kept
 }
 
 /// What writes a stream into a restoring client's stdin.

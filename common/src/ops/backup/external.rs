@@ -17,10 +17,11 @@
 //! must be owned by root or the agent's user and writable by no one else,
 //! in a directory likewise: the agent runs it with its own privileges.
 
-use super::command::{run_to_end, store_streams, unsafe_name, usable, CommandSpec, Feed, RunDir};
+use super::command::{run_to_end, store_streams, CommandSpec, Feed, RunDir};
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
+use crate::names::unsafe_name;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -365,7 +366,7 @@ impl Source for ExternalSource {
             return Err(failed(format!("it printed more than {PLAN_LIMIT} bytes")));
         }
         let (streams, meta) = parse_plan(&spec.plugin, &spec.job, &out)?;
-        let streams = usable(run, "stream", streams, &|_| None);
+        let streams = run.usable("stream", streams, &|_| None);
         for (k, v) in meta {
             run.meta(&k, v);
         }

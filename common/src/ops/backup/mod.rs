@@ -23,8 +23,7 @@ mod walk;
 
 use super::chain;
 pub use command::{
-    last_line, stream, unsafe_name, usable, CommandSource, CommandSpec, Feed, RunDir, Streamed,
-    CUT_NOTE, STDERR_TAIL,
+    last_line, stream, CommandSource, CommandSpec, Feed, RunDir, Streamed, CUT_NOTE, STDERR_TAIL,
 };
 pub use excludes::Excludes;
 pub use rundir::{remove_live, sweep_dead_runs};

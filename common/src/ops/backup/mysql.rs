@@ -10,7 +10,7 @@
 //! host, port or socket; mode 0600) whose *path* is on the command line:
 //! the password is never in argv or the environment.
 
-use super::command::{check_name, run_to_end, store_streams, usable, CommandSpec, Feed};
+use super::command::{check_name, run_to_end, store_streams, CommandSpec, Feed};
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
@@ -176,7 +176,7 @@ impl Source for MysqlSource {
 
     fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
         let dbs = self.databases()?;
-        let dbs = usable(run, "database", dbs, &|_| None);
+        let dbs = run.usable("database", dbs, &|_| None);
         let info = query(
             &self.spec.defaults_file,
             "SELECT VERSION(), @@gtid_current_pos",

@@ -9,7 +9,7 @@
 //! a `PGPASSFILE` in a private 0700 run directory that is removed when the
 //! run ends: the children get the file's path, never the password.
 
-use super::command::{check_name, run_picking, store_streams, usable, CommandSpec, Feed, RunDir};
+use super::command::{check_name, run_picking, store_streams, CommandSpec, Feed, RunDir};
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
@@ -236,7 +236,7 @@ impl Source for PostgresSource {
     fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
         let (_dir, env) = self.spec.session()?;
         let dbs = self.databases(&env)?;
-        let dbs = usable(run, "database", dbs, &conninfo_like);
+        let dbs = run.usable("database", dbs, &conninfo_like);
         let version = query(&self.spec, &env, "postgres", "SHOW server_version")?;
         run.meta("server_version", version.trim().to_owned());
         if let Ok(lsn) = query(&self.spec, &env, "postgres", "SELECT pg_current_wal_lsn()") {

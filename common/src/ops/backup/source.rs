@@ -155,6 +155,38 @@ impl Run<'_, '_, '_> {
         self.ctx.failed = Some(msg);
     }
 
+    /// The names that can be passed safely ([`crate::names::unsafe_name`],
+    /// and `more`, a plugin's own rule); each other one is left out with a
+    /// warning naming it, which makes the run `partial`, and recorded in
+    /// the snapshot's `skipped`.
+    pub fn usable(
+        &mut self,
+        what: &str,
+        names: Vec<String>,
+        more: &dyn Fn(&str) -> Option<&'static str>,
+    ) -> Vec<String> {
+        let mut kept = Vec::new();
+        let mut skipped = Vec::new();
+        for name in names {
+            match crate::names::unsafe_name(&name).or_else(|| more(&name)) {
+                None => kept.push(name),
+                Some(why) => {
+                    let shown = crate::humanize::printable(&name);
+                    self.warn(
+                        WarningKind::Unreadable,
+                        Path::new(&shown),
+                        format!("{what} '{shown}' not backed up: its name cannot be passed safely ({why})"),
+                    );
+                    skipped.push(shown);
+                }
+            }
+        }
+        if !skipped.is_empty() {
+            self.meta("skipped", skipped.join(" "));
+        }
+        kept
+    }
+
     /// Records `key = value` in the snapshot's run metadata.
     pub fn meta(&mut self, key: &str, value: String) {
         self.ctx.meta.insert(key.to_owned(), value);
