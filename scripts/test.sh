@@ -25,7 +25,7 @@ if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
-echo "== services (OpenBao, SeaweedFS, Swift, Samba, smbnetfs, MariaDB, PostgreSQL, etcd)"
+echo "== services (OpenBao, SeaweedFS, Swift, Keystone, Samba, smbnetfs, MariaDB, PostgreSQL, etcd)"
 ./scripts/services.sh install
 
 echo "== cargo fmt --check"
