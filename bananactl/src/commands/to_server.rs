@@ -23,8 +23,8 @@ pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyh
     let loaded = repo.load_index()?;
     let mut reader = BlobReader::new(repo, &loaded.index, key)?;
     let (streams, skipped) = streams(&mut reader, &snap.tree, cmd, &id, &plugin)?;
-    for (name, why) in &skipped {
-        out.warn("restore", name, why);
+    for sk in &skipped {
+        out.warn("restore", &sk.name, &sk.why);
     }
     let mut restored = Vec::new();
     let mut total = 0;
@@ -53,29 +53,26 @@ pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyh
         total += node.size;
         restored.push(db);
     }
-    let unsafe_names = skipped
-        .iter()
-        .filter(|(_, why)| !why.contains("--accounts"));
-    let not_restored: Vec<&String> = unsafe_names.map(|(n, _)| n).collect();
+    let names: Vec<&str> = skipped.iter().map(|s| s.name.as_str()).collect();
     out.summary(
-        json!({"command": "restore", "snapshot_id": id.to_hex(), "to_server": true, "databases": restored, "bytes": total, "skipped": skipped.iter().map(|(n, _)| n).collect::<Vec<_>>()}),
+        json!({"command": "restore", "snapshot_id": id.to_hex(), "to_server": true, "databases": restored, "bytes": total, "skipped": names}),
         &format!(
             "restored snapshot {} into the server of job '{name}': databases {} ({}){}",
             id.short(),
             restored.join(", "),
             bytes(total),
-            if skipped.is_empty() {
+            if names.is_empty() {
                 String::new()
             } else {
-                format!("; skipped {}", skipped.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))
+                format!("; skipped {}", names.join(", "))
             }
         ),
     );
     // A stream whose name cannot be passed safely was not restored.
-    Ok(if not_restored.is_empty() {
-        Status::Ok
-    } else {
+    Ok(if skipped.iter().any(|s| s.refused) {
         Status::Damaged
+    } else {
+        Status::Ok
     })
 }
 
@@ -166,8 +163,19 @@ fn credentials(
 /// roles): skipped without `--accounts`.
 const ACCOUNT_STREAMS: &[(&str, &[u8])] = &[("mysql", b"mysql.sql"), ("postgres", b"globals.sql")];
 
-/// Streams of the snapshot to restore, and the others with why not.
-type Streams = (Vec<(String, Node)>, Vec<(String, String)>);
+/// A stream of the snapshot that is not restored.
+struct Skipped {
+    /// Its name, printable.
+    name: String,
+    /// Why, for the warning.
+    why: String,
+    /// Refused (its name cannot be passed safely), not merely left out
+    /// (accounts without `--accounts`).
+    refused: bool,
+}
+
+/// Streams of the snapshot to restore, and the others.
+type Streams = (Vec<(String, Node)>, Vec<Skipped>);
 
 /// The database streams of a snapshot, globals first (roles before the
 /// databases they own); with a rename, the one database alone. A stream
@@ -199,19 +207,21 @@ fn streams(
         };
         let shown = common::humanize::printable(&file);
         if let Some(why) = unsafe_stream(plugin, &n.name, db) {
-            skipped.push((
-                shown,
-                format!("not restored: its name cannot be passed safely ({why})"),
-            ));
+            skipped.push(Skipped {
+                name: shown,
+                why: format!("not restored: its name cannot be passed safely ({why})"),
+                refused: true,
+            });
         } else if !cmd.accounts
             && ACCOUNT_STREAMS
                 .iter()
                 .any(|(p, f)| *p == plugin.name() && *f == n.name.as_slice())
         {
-            skipped.push((
-                shown,
-                "accounts not restored: give --accounts to restore them".into(),
-            ));
+            skipped.push(Skipped {
+                name: shown,
+                why: "accounts not restored: give --accounts to restore them".into(),
+                refused: false,
+            });
         } else {
             streams.push((db.to_owned(), n));
         }
