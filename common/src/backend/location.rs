@@ -254,7 +254,7 @@ fn options(location: &str, query: &str, s3: &mut S3Location) -> Result<()> {
             "path_style" => s3.path_style = flag(location, k, v)?,
             "tls" => s3.tls = flag(location, k, v)?,
             "ca" => {
-                return Err(bad(location, "ca=FILE is not supported yet: the S3 client trusts the public web roots only")
+                return Err(bad(location, "ca=FILE is not supported yet: the S3 client trusts the system's certificate roots only")
                     .hint("use a certificate from a public CA, or plain http on a trusted network (tls=false)"))
             }
             _ => return Err(bad(location, format!("unknown option '{k}'"))
