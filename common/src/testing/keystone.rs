@@ -13,6 +13,7 @@
 //! records the tokens it hands out, so a test can revoke a client's token.
 //! [`super::swift::behind_keystone`] puts Swift behind it.
 
+pub(crate) use super::procs::wait_until;
 use super::procs::{free_port, installed, scratch_dir, spawn_parked, Proc};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -34,9 +35,6 @@ pub const PASSWORD: &str = "bananapass";
 pub const USERS: [&str; 2] = ["agent", "renew"];
 /// The regions: `RegionOne` (bootstrapped) and two more.
 pub const REGIONS: [&str; 3] = ["RegionOne", "RegionTwo", "RegionThree"];
-/// How long the servers may take to start on a loaded machine: a bound that
-/// only ends a hung start, never a deadline a slow start has to meet.
-const START_BOUND: Duration = Duration::from_secs(300);
 /// A bound on one request (a hung server fails the test instead of hanging it).
 const REQUEST_BOUND: Duration = Duration::from_secs(120);
 
@@ -203,27 +201,6 @@ fn wal(dir: &Path) {
         "wal",
         "{out:?}"
     );
-}
-
-/// Polls `ready` until it holds; fails at once if one of `pids` died, and
-/// after [`START_BOUND`].
-pub(crate) fn wait_until(what: &str, dir: &Path, pids: &[u32], ready: impl Fn() -> bool) {
-    let bound = Instant::now() + START_BOUND;
-    while !ready() {
-        for p in pids {
-            assert!(
-                Path::new(&format!("/proc/{p}")).exists(),
-                "{what} exited; logs in {}",
-                dir.join("log").display()
-            );
-        }
-        assert!(
-            Instant::now() < bound,
-            "{what} did not start in {START_BOUND:?}; logs in {}",
-            dir.join("log").display()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// An answer: status, `X-Subject-Token`, JSON body (`null` if none).

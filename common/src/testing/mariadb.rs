@@ -3,11 +3,10 @@
 //! on first use and dying with the process. Without MariaDB a test skips,
 //! except under `CI=true`, where [`server`] panics.
 
-use super::procs::{free_port, installed, scratch_dir, spawn_parked, Proc};
+use super::procs::{free_port, installed, scratch_dir, spawn_parked, wait_until, Proc};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 /// The running server.
 pub struct MariaDb {
@@ -101,15 +100,9 @@ fn start_in(prefix: &str) -> Option<MariaDb> {
         socket,
         pid: pids[0],
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while db.root_sql("SELECT 1").is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "mariadbd did not start; logs in {}",
-            db.dir.join("log").display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until("mariadbd", &db.dir, &[db.pid], || {
+        db.root_sql("SELECT 1").is_ok()
+    });
     Some(db)
 }
 

@@ -5,11 +5,10 @@
 //! `postgres` has password [`SUPER_PASSWORD`] over TCP (scram-sha-256).
 //! Without PostgreSQL a test skips, except under `CI=true`.
 
-use super::procs::{free_port, scratch_dir, spawn_parked, Proc};
+use super::procs::{free_port, scratch_dir, spawn_parked, wait_until, Proc};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 /// The superuser's password over TCP.
 pub const SUPER_PASSWORD: &str = "banana-pg-super";
@@ -113,7 +112,7 @@ fn start_in(prefix: &str) -> Option<Postgres> {
         "-c".into(),
         "fsync=off".into(),
     ]);
-    spawn_parked(
+    let pids = spawn_parked(
         "postgres",
         &dir.join("log"),
         vec![Proc {
@@ -125,15 +124,9 @@ fn start_in(prefix: &str) -> Option<Postgres> {
     let line = format!("127.0.0.1:{port}:*:postgres:{SUPER_PASSWORD}\n");
     crate::fsutil::write_private(&dir.join("pgpass"), line.as_bytes()).expect("pgpass");
     let s = Postgres { dir, port, bin };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while s.try_sql("postgres", "SELECT 1").is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "postgres did not start; logs in {}",
-            s.dir.join("log").display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until("postgres", &s.dir, &pids, || {
+        s.try_sql("postgres", "SELECT 1").is_ok()
+    });
     Some(s)
 }
 

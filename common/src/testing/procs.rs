@@ -1,10 +1,46 @@
 //! Starting real servers for tests: free loopback ports, a scratch directory
-//! per test process (those of dead processes are removed), and child
-//! processes that die with the test process.
+//! per test process (those of dead processes are removed), child processes
+//! that die with the test process, and the wait for them to answer.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a server may take to start on a loaded machine: a bound that
+/// only ends a hung start, never a deadline a slow start has to meet (a
+/// server that exits fails the wait at once).
+pub(crate) const START_BOUND: Duration = Duration::from_secs(300);
+
+/// Whether `pid` is running: its `/proc` entry exists and it is not a
+/// zombie (the servers are never reaped, so one that exited stays one).
+pub(crate) fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        let state = s.rsplit_once(')').map_or("", |(_, rest)| rest.trim_start());
+        !(state.starts_with('Z') || state.starts_with('X'))
+    })
+}
+
+/// Polls `ready` until it holds; fails at once if one of `pids` exited, and
+/// after [`START_BOUND`]. The logs are in `dir/log`.
+pub(crate) fn wait_until(what: &str, dir: &Path, pids: &[u32], ready: impl Fn() -> bool) {
+    let bound = Instant::now() + START_BOUND;
+    while !ready() {
+        for p in pids {
+            assert!(
+                alive(*p),
+                "{what} (pid {p}) exited; logs in {}",
+                dir.join("log").display()
+            );
+        }
+        assert!(
+            Instant::now() < bound,
+            "{what} did not start in {START_BOUND:?}; logs in {}",
+            dir.join("log").display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
 
 /// A loopback port nobody listens on right now.
 pub(crate) fn free_port() -> u16 {

@@ -1,6 +1,7 @@
 //! A fake HTTP receiver on loopback: records every request's path and body
 //! and answers with a status the test chooses (200 by default). It stops when
-//! dropped, and by itself after five minutes.
+//! dropped, and by itself after an hour (a leaked one does not live on; no
+//! test, however slow the machine, uses one that long).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -37,7 +38,7 @@ impl Receiver {
         let stop = Arc::new(AtomicBool::new(false));
         let (g, st, s) = (got.clone(), stop.clone(), status.clone());
         let thread = std::thread::spawn(move || {
-            let end = Instant::now() + Duration::from_secs(300);
+            let end = Instant::now() + Duration::from_secs(3600);
             while !st.load(Ordering::Relaxed) && Instant::now() < end {
                 match listener.accept() {
                     Ok((sock, _)) => {
@@ -89,7 +90,8 @@ impl Receiver {
 
 fn serve_one(sock: std::net::TcpStream, status: u16) -> Option<Received> {
     sock.set_nonblocking(false).ok()?;
-    sock.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    // Ends a client that never sends, not a slow one on a loaded machine.
+    sock.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
     let mut r = BufReader::new(sock.try_clone().ok()?);
     let mut first = String::new();
     r.read_line(&mut first).ok()?;

@@ -7,11 +7,10 @@
 //! and `/dev/fuse`; without them a test skips, except under `CI=true`, where
 //! [`share`] panics.
 
-use super::procs::{free_port, installed, scratch_dir, spawn_parked, Proc};
+use super::procs::{free_port, installed, scratch_dir, spawn_parked, wait_until, Proc};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 /// The running server and mount.
 pub struct SambaShare {
@@ -68,17 +67,11 @@ fn start() -> Option<SambaShare> {
         ],
         env: vec![],
     };
-    spawn_parked("smbd", &dir.join("log"), vec![smbd]);
+    let smbd = spawn_parked("smbd", &dir.join("log"), vec![smbd]);
     // smbnetfs remembers a refused connection: mount only once smbd listens.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "smbd did not listen; logs in {}",
-            dir.join("log").display()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until("smbd", &dir, &smbd, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
     let smbnetfs = Proc {
         name: "smbnetfs",
         argv: vec![
@@ -90,20 +83,13 @@ fn start() -> Option<SambaShare> {
         ],
         env: vec![(s("HOME"), home)],
     };
-    spawn_parked("smbnetfs", &dir.join("log"), vec![smbnetfs]);
+    let fuse = spawn_parked("smbnetfs", &dir.join("log"), vec![smbnetfs]);
     let share = SambaShare {
         mounted: mnt.join(format!("127.0.0.1:{port}/banana")),
         served,
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !share.ready() {
-        assert!(
-            Instant::now() < deadline,
-            "the Samba share did not mount; logs in {}",
-            dir.join("log").display()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let both: Vec<u32> = smbd.iter().chain(&fuse).copied().collect();
+    wait_until("the Samba share", &dir, &both, || share.ready());
     Some(share)
 }
 

@@ -16,7 +16,6 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 /// The running server.
 pub struct S3Server {
@@ -134,8 +133,8 @@ fn spawn(bin: &std::path::Path, dir: &std::path::Path) -> (u16, u32) {
         ))
         .arg(format!("-s3.localSocket={}", dir.join("s3.sock").display()))
         .stdin(Stdio::null())
-        .stdout(std::fs::File::create(dir.join("weed.log")).expect("log"))
-        .stderr(std::fs::File::create(dir.join("weed.err")).expect("log"));
+        .stdout(std::fs::File::create(dir.join("log/weed.log")).expect("log"))
+        .stderr(std::fs::File::create(dir.join("log/weed.err")).expect("log"));
     // The spawning thread outlives every test: PDEATHSIG follows the thread.
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
@@ -180,15 +179,9 @@ fn start() -> Option<S3Server> {
         admin,
         node,
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while server.try_create("banana-ready", false).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "SeaweedFS (pid {pid}) did not start; see {}",
-            dir.display()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    super::procs::wait_until("SeaweedFS", &dir, &[pid], || {
+        server.try_create("banana-ready", false).is_ok()
+    });
     server
         .try_create(LOCKED_BUCKET, true)
         .expect("locked bucket");
