@@ -1,7 +1,8 @@
 //! What the tests of every crate share (feature `testing`, and `common`'s own
 //! unit tests): an in-memory backend, the backend conformance suite as a
 //! public function over any [`Backend`], a fault-injecting backend wrapper, a
-//! fake HTTP receiver on loopback, and builders of status events.
+//! fake HTTP receiver on loopback, a listener that counts connections, and
+//! builders of status events.
 //!
 //! None of this is evidence that a real backend or service works: the
 //! conformance suite must also run against the real ones.
@@ -25,10 +26,12 @@ pub mod samba;
 pub mod seaweed;
 #[cfg(feature = "swift")]
 pub mod swift;
+mod trap;
 
 pub use faulty::{Fault, FaultyBackend, Op};
 pub use memory::MemoryBackend;
 pub use receiver::Receiver;
+pub use trap::Trap;
 
 use crate::backend::{Backend, Kind, Presence, Written};
 use crate::error::ErrorKind;
