@@ -273,6 +273,73 @@ pub fn run(mut c: Command) -> Run {
     }
 }
 
+/// Runs `c`, killing it and failing if it has not ended within `bound`:
+/// for a run whose bug would be a hang (a bound that ends the hang, not a
+/// deadline a loaded machine has to meet).
+pub fn run_within(mut c: Command, bound: std::time::Duration) -> Run {
+    use std::io::Read;
+    let mut child = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run bananactl");
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = r.read_to_end(&mut b);
+            b
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let end = std::time::Instant::now() + bound;
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > end {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = err.join().unwrap();
+            panic!(
+                "still running after {bound:?}: {}",
+                String::from_utf8_lossy(&err)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let (stdout, stderr) = (out.join().unwrap(), err.join().unwrap());
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        raw: stdout,
+    }
+}
+
+/// Waits until `f` gives a value, polling; fails with `what` after `bound`
+/// (a bound that ends a hang, not a deadline).
+pub fn poll<T>(what: &str, bound: std::time::Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let end = std::time::Instant::now() + bound;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "{what}: not within {bound:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The pid a shell wrote to `path` (`echo $$ > path`), once it is there
+/// whole: the file exists before the number is in it.
+pub fn pid_in(path: &Path) -> Option<u32> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.strip_suffix('\n')?.trim().parse().ok()
+}
+
 /// The paths `ls` printed (the last field of each entry line).
 pub fn listed(ls: &str) -> Vec<&str> {
     ls.lines()
