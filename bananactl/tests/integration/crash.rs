@@ -48,6 +48,13 @@ fn blob_homes(e: &Env) -> HashMap<common::Id, Vec<common::Id>> {
     homes
 }
 
+/// Packs published in the repository so far.
+fn packs(e: &Env) -> usize {
+    let mut n = 0;
+    walk_files(&e.repo.join("data"), &mut |_| n += 1);
+    n
+}
+
 fn regenerate(src: &Path, round: u64) {
     for i in 0..6u64 {
         let f = (round * 6 + i) % 24;
@@ -67,32 +74,45 @@ fn kill_9_at_20_random_points() {
     for i in 0..24u64 {
         write(&src.join(format!("f{i:02}")), &text(i, 2 << 20));
     }
-    // How long an uninterrupted run with this much new data takes.
+    // How many packs a round's new data makes (a quarter of all files).
     let probe = Env::with_init(&["--pack-size", "1"]);
-    let t = Instant::now();
     probe.backup(&[&src]);
-    let full = t.elapsed();
+    let per_round = packs(&probe) / 4;
     drop(probe);
+    assert!(per_round >= 2, "a round writes {per_round} packs");
     let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
     let mut killed = 0;
     for round in 0..20u64 {
         // Every round brings new data, so every run has work to be killed in.
         regenerate(&src, round + 1);
+        let before = packs(&e);
+        // Killed on progress, not on a clock: once its nth new pack is
+        // published the run still has packs, an index and a snapshot to write.
+        let nth = rng.gen_range(1..per_round);
         let mut child = e
             .cmd(&["-q", "backup", src.to_str().unwrap()])
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_micros(
-            rng.gen_range(0..full.as_micros() as u64 / 2),
-        ));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            killed += 1;
+        let bound = Instant::now() + Duration::from_secs(600);
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                break; // ended first: not counted
+            }
+            if packs(&e) >= before + nth {
+                child.kill().unwrap(); // SIGKILL
+                killed += 1;
+                break;
+            }
+            assert!(
+                Instant::now() < bound,
+                "round {round}: no pack in 10 minutes"
+            );
+            std::thread::sleep(Duration::from_millis(2));
         }
         child.wait().unwrap();
         e.run(&["check"]).ok();
     }
-    println!("killed {killed} of 20 runs (an uninterrupted first backup takes {full:?})");
+    println!("killed {killed} of 20 runs ({per_round} new packs a round)");
     assert!(killed >= 10, "most runs must really be interrupted");
     e.backup(&[&src]);
     let homes = blob_homes(&e);
