@@ -107,8 +107,12 @@ fn a_down_collector_never_delays_backups_and_gets_the_spool_later() {
     let (r, took) = backup_to(&e, &down, &[src.to_str().unwrap(), "--job", "j"]);
     r.ok();
     println!("backup with the collector down: {took:?} (baseline {baseline:?})");
+    // By design a run spends at most its 3 s delivery budget per event (two
+    // here) on a collector; the bound leaves a loaded machine's run-to-run
+    // variation room and still catches a run that waits for the collector
+    // (retries, backoff, a connection that never times out).
     assert!(
-        took < baseline + Duration::from_secs(3),
+        took < baseline + Duration::from_secs(30),
         "{took:?} vs {baseline:?}"
     );
     let spooled = std::fs::read_dir(e.state.join("spool")).unwrap().count();
@@ -182,18 +186,29 @@ fn events_the_tower_refuses_are_kept_aside_and_counted_others_wait() {
     assert_eq!(std::fs::read_dir(&refused).unwrap().count(), 2);
 }
 
+/// A tower at a plain http:// address of this machine that is not loopback
+/// (a listener there counts connections): warned about, never contacted.
 #[test]
 fn plain_http_to_a_remote_tower_is_not_used() {
     let e = Env::new();
     let src = e.path("src");
     write(&src.join("f"), b"x");
-    let (r, took) = backup_to(&e, "http://10.0.0.1:7460", &[src.to_str().unwrap()]);
+    let trap = common::testing::Trap::off_loopback();
+    if trap.is_none() {
+        eprintln!("no address off loopback here: 10.0.0.1, connections not counted");
+    }
+    let url = trap
+        .as_ref()
+        .map_or("http://10.0.0.1:7460".to_owned(), |t| t.url());
+    let (r, _) = backup_to(&e, &url, &[src.to_str().unwrap()]);
     let r = r.ok();
     assert!(
         r.stdout.contains("plain http off loopback"),
         "warned: {}",
         r.stdout
     );
-    assert!(took < Duration::from_secs(3), "nothing was tried: {took:?}");
+    if let Some(t) = &trap {
+        assert_eq!(t.connections(), 0, "the node contacted {url}");
+    }
     assert!(!e.state.join("spool").exists(), "nothing spooled");
 }
