@@ -200,22 +200,32 @@ fn a_file_growing_during_backup_is_reported_as_changed() {
     let e = Env::new();
     let f = e.path("src/growing.log");
     write(&f, &random_bytes(11, 64 << 20));
+    let size = std::fs::metadata(&f).unwrap().len();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let writer = {
         let (f, stop) = (f.clone(), stop.clone());
         std::thread::spawn(move || {
             use std::io::Write;
             let mut h = std::fs::OpenOptions::new().append(true).open(&f).unwrap();
-            // Bounded: at most 20 s of appends, one line per millisecond.
-            for i in 0..20_000 {
-                if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    break;
-                }
+            // Until the backup is over (bounded: ten minutes), a line a
+            // millisecond.
+            let end = std::time::Instant::now() + std::time::Duration::from_secs(600);
+            let mut i = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed)
+                && std::time::Instant::now() < end
+            {
                 writeln!(h, "line {i}").unwrap();
+                i += 1;
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
         })
     };
+    // It grows before the backup starts, and until it has ended.
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while std::fs::metadata(&f).unwrap().len() == size {
+        assert!(std::time::Instant::now() < end, "the writer never wrote");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     let r = e.run(&["--json", "backup", e.path("src").to_str().unwrap()]);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     writer.join().unwrap();

@@ -238,15 +238,8 @@ fn a_dump_taken_while_money_moves_restores_an_unchanged_total() {
     let total = m.sql(&format!("SELECT SUM(balance) FROM {db}.accounts"));
     let (backup, admin) = users(m, &env, "bank-pass");
     job(&env, "bank", &backup, &[&db]);
-    // A writer moving money between accounts, one transaction at a time.
-    let mut script = format!("USE {db};\n");
-    for i in 0..3000u32 {
-        let (a, b) = (1 + i * 31 % 100_000, 1 + i * 97 % 100_000);
-        script.push_str(&format!(
-            "START TRANSACTION; UPDATE accounts SET balance = balance - 7 WHERE id = {a}; \
-             UPDATE accounts SET balance = balance + 7 WHERE id = {b}; COMMIT;\n"
-        ));
-    }
+    // A writer moving money between accounts, one transaction at a time,
+    // from before the backup until after it (bounded: 500,000 of them).
     let mut writer = std::process::Command::new("mariadb")
         .arg("--no-defaults")
         .arg(format!("--socket={}", m.socket.display()))
@@ -255,12 +248,49 @@ fn a_dump_taken_while_money_moves_restores_an_unchanged_total() {
         .spawn()
         .unwrap();
     let mut stdin = writer.stdin.take().unwrap();
-    let feeder =
-        std::thread::spawn(move || std::io::Write::write_all(&mut stdin, script.as_bytes()));
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let feeder = {
+        let (stop, db) = (stop.clone(), db.clone());
+        std::thread::spawn(move || -> std::io::Result<()> {
+            use std::io::Write;
+            writeln!(stdin, "USE {db};")?;
+            for i in 0..500_000u32 {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let (a, b) = (1 + i * 31 % 100_000, 1 + i * 97 % 100_000);
+                writeln!(
+                    stdin,
+                    "START TRANSACTION; UPDATE accounts SET balance = balance - 7 WHERE id = {a}; \
+                     UPDATE accounts SET balance = balance + 7 WHERE id = {b}; COMMIT;"
+                )?;
+            }
+            Ok(())
+        })
+    };
+    // The money moves before the backup starts: the trigger's audit rows
+    // show the writer's first commit.
+    let audited = || -> u64 {
+        m.sql(&format!("SELECT COUNT(*) FROM {db}.audit"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while audited() == 0 {
+        assert!(
+            std::time::Instant::now() < end,
+            "the writer never committed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let before = audited();
     jrun(&env, &["backup", "--job", "bank"]).ok();
+    let after = audited();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
     feeder.join().unwrap().unwrap();
     assert!(writer.wait().unwrap().success());
+    println!("rows updated before the backup: {before}, when it ended: {after}");
     let copy = db_name("bankcopy");
     let admin_s = admin.to_str().unwrap();
     jrun(
@@ -342,7 +372,8 @@ fn a_server_killed_mid_dump_fails_the_job_and_latest_keeps_the_good_dump() {
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = c.spawn().unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    // Bounded: a dump never seen writing fails the test, however slow.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
     let killed = loop {
         let dumping = std::fs::read_dir("/proc").unwrap().flatten().find_map(|p| {
             let cmd = std::fs::read(p.path().join("cmdline")).ok()?;
