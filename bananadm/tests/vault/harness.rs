@@ -65,12 +65,14 @@ impl Bao {
             .stderr(log)
             .spawn()
             .unwrap();
-        let b = Bao {
+        let mut b = Bao {
             addr: format!("http://127.0.0.1:{port}"),
             child: Some(child),
             _home: home,
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
+        // A bound that ends a hung start, not a deadline a loaded machine has
+        // to meet; a server that exits fails at once.
+        let deadline = Instant::now() + Duration::from_secs(300);
         loop {
             let ok = b
                 .root()
@@ -79,10 +81,17 @@ impl Bao {
             if ok {
                 return Some(b);
             }
+            let exited = b.child.as_mut().and_then(|c| c.try_wait().unwrap());
+            assert!(
+                exited.is_none(),
+                "OpenBao exited ({exited:?}); log in {}",
+                b._home.path().join("bao.log").display()
+            );
             assert!(
                 Instant::now() < deadline,
-                "OpenBao did not start on {}",
-                b.addr
+                "OpenBao did not start on {}; log in {}",
+                b.addr,
+                b._home.path().join("bao.log").display()
             );
             std::thread::sleep(Duration::from_millis(100));
         }
