@@ -6,7 +6,6 @@
 use crate::harness::*;
 use common::status::RunResult;
 use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 /// A webhook receiver: `common::testing::Receiver`, each body JSON.
@@ -31,20 +30,22 @@ impl Hook {
     }
 }
 
-fn dead_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
+/// The live webhook's timeout: an answer from the test's receiver on a
+/// loaded machine must not count as lost (a retry would notify twice).
+const HOOK_TIMEOUT: &str = "timeout = \"120s\"";
 
 #[test]
 fn alerts_fire_and_resolve_once_each_through_a_webhook() {
     let _serial = serial();
     let hook = Hook::start();
+    // A dead webhook: it takes every connection and never answers, each
+    // attempt waits its minute.
+    let dead = common::testing::Trap::loopback();
     let cfg = format!(
         "[alerts]\ninterval = \"1s\"\ngrace = \"2s\"\n\n\
-         [[notifier]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{}/dead\"\ntimeout = \"1s\"\nretries = 3\n\n\
-         [[notifier]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\n",
-        dead_port(),
+         [[notifier]]\ntype = \"webhook\"\nurl = \"{}/dead\"\ntimeout = \"60s\"\nretries = 3\n\n\
+         [[notifier]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\n{HOOK_TIMEOUT}\n",
+        dead.url(),
         hook.port()
     );
     let t = Tower::start(&cfg);
@@ -52,10 +53,9 @@ fn alerts_fire_and_resolve_once_each_through_a_webhook() {
     let flaky = Agent::new(&t, "flaky-01");
     // late-01 succeeds once, expected every 3 s, then stops running.
     assert!(late.backup("files", "3s").status.success());
-    let ran = Instant::now();
     // flaky-01 fails (a real failed run), then succeeds.
     assert!(!flaky.failing("db", "1h").status.success());
-    t.wait_for("failed fires at the webhook", 15, || {
+    t.wait_for("failed fires at the webhook", || {
         hook.messages("flaky-01", "failed") == ["firing"]
     });
     let fleet = t.get_json("/api/v1/nodes");
@@ -65,17 +65,20 @@ fn alerts_fire_and_resolve_once_each_through_a_webhook() {
     );
     assert_eq!(fleet["nodes"][0]["state"], "failed");
     assert!(flaky.backup("db", "1h").status.success());
-    t.wait_for("failed resolves at the webhook", 15, || {
+    t.wait_for("failed resolves at the webhook", || {
         hook.messages("flaky-01", "failed") == ["firing", "resolved"]
     });
-    // overdue: due 3 s after the success, fires after the 2 s grace.
-    t.wait_for("overdue fires", 20, || {
+    // overdue: due 3 s after the success, fires after the 2 s grace (by
+    // the tower's own clock: when it fired, against the due time it holds).
+    t.wait_for("overdue fires", || {
         hook.messages("late-01", "overdue") == ["firing"]
     });
-    assert!(
-        ran.elapsed() >= Duration::from_secs(5),
-        "fired before the grace"
+    let job = &t.get_json("/api/v1/nodes/late-01")["node"]["jobs"][0];
+    let (success, due) = (
+        job["last_success_at"].as_i64().unwrap(),
+        job["next_due_at"].as_i64().unwrap(),
     );
+    assert!(due >= success + 3, "{job}");
     let alerts = t.get_json("/api/v1/alerts");
     let firing: Vec<_> = alerts["firing"]
         .as_array()
@@ -93,17 +96,32 @@ fn alerts_fire_and_resolve_once_each_through_a_webhook() {
         vec![("overdue".to_owned(), "late-01".to_owned())],
         "{alerts}"
     );
+    let since = alerts["firing"][0]["since"].as_i64().unwrap();
+    assert!(since > due + 2, "fired at {since}, due {due} + grace 2");
     assert_eq!(alerts["resolved"][0]["rule"], "failed");
-    // A few more ticks: still exactly one message per transition, even with
-    // the dead webhook retrying beside it.
-    std::thread::sleep(Duration::from_secs(3));
+    // More ticks (a probe's alert fires and resolves at the webhook after
+    // them): still exactly one message per transition, even with the dead
+    // webhook retrying beside it.
+    Probe::new(&t).settle(&t, Some(&hook.0));
     assert_eq!(hook.messages("flaky-01", "failed"), ["firing", "resolved"]);
     assert_eq!(hook.messages("late-01", "overdue"), ["firing"]);
-    // The dead webhook blocked nothing: ingest and API answer at once.
+    // The dead webhook blocked nothing: while its notifier waits out its
+    // minutes, ingest stores a run (the node gives up on a tower after
+    // seconds) and the API answers, well within one of its attempts.
+    assert!(dead.connections() > 0, "the dead webhook was never tried");
     let start = Instant::now();
     assert!(flaky.backup("db", "1h").status.success());
     assert_eq!(t.get("/api/v1/fleet").0, 200);
-    assert!(start.elapsed() < Duration::from_secs(5));
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        start.elapsed()
+    );
+    let runs = t.get_json("/api/v1/nodes/flaky-01")["runs"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(runs, 3, "the run was not stored");
     // Metrics tell the same story.
     assert_eq!(t.metric("banana_alerts_firing{rule=\"overdue\"}"), 1.0);
     assert_eq!(
@@ -114,7 +132,7 @@ fn alerts_fire_and_resolve_once_each_through_a_webhook() {
     // every nested kind present (runs, firing and resolved alerts, jobs).
     use bananaui::api;
     let fleet: api::Fleet = t.exact("/api/v1/fleet");
-    assert_eq!(fleet.nodes, 2);
+    assert_eq!(fleet.nodes, 3, "late-01, flaky-01 and the probe");
     let nodes: api::Nodes = t.exact("/api/v1/nodes");
     assert!(nodes.nodes.iter().all(|n| !n.jobs.is_empty()));
     let detail: api::Detail = t.exact("/api/v1/nodes/flaky-01");
@@ -141,8 +159,11 @@ fn a_stopped_collector_never_delays_a_backup_and_gets_the_spool_later() {
             String::from_utf8_lossy(&out.stderr)
         );
         let took = start.elapsed();
+        // By design at most the 3 s delivery budget per event; the bound
+        // leaves a loaded machine's run-to-run variation room and still
+        // catches a run that waits for the collector.
         assert!(
-            took < baseline + Duration::from_secs(4),
+            took < baseline + Duration::from_secs(30),
             "backup took {took:?} (baseline {baseline:?})"
         );
     }
@@ -179,7 +200,8 @@ fn a_long_run_sends_heartbeats_and_shows_as_running() {
     let t = Tower::start("");
     let node = Agent::new(&t, "db-01");
     std::fs::write(node.dir.path().join("empty.toml"), "heartbeat = \"1s\"\n").unwrap();
-    // A dump that takes about 3.5 s: stdin fed slowly.
+    // A dump fed slowly until the tower has shown it running and got two
+    // heartbeats: it lasts as long as that takes, however loaded the machine.
     let mut child = node
         .cmd(&[
             "backup",
@@ -198,9 +220,9 @@ fn a_long_run_sends_heartbeats_and_shows_as_running() {
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut seen_running = false;
-    for _ in 0..7 {
+    let end = Instant::now() + PATIENCE;
+    loop {
         stdin.write_all(b"INSERT INTO t VALUES (1);\n").unwrap();
-        std::thread::sleep(Duration::from_millis(500));
         let (s, body) = t.get("/api/v1/nodes/db-01");
         if s == 200 {
             let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -209,10 +231,19 @@ fn a_long_run_sends_heartbeats_and_shows_as_running() {
                 seen_running = true;
             }
         }
+        // `started` and two heartbeats.
+        let events = t.metric("banana_collector_ingested_total");
+        if seen_running && events >= 3.0 {
+            break;
+        }
+        assert!(
+            Instant::now() < end,
+            "running shown: {seen_running}, {events} events"
+        );
+        std::thread::sleep(Duration::from_millis(200));
     }
     drop(stdin);
     assert!(child.wait().unwrap().success());
-    assert!(seen_running, "the tower never showed the run as running");
     // started + at least two heartbeats + finished.
     let events = t.metric("banana_collector_ingested_total");
     assert!(events >= 4.0, "{events} events");
@@ -231,7 +262,7 @@ fn a_removed_node_is_forgotten_and_can_no_longer_speak() {
         let ev = finished("files", RunResult::Failed, 1);
         assert_eq!(t.post("/api/v1/status", &seal(id, n, &ev)).0, 200);
     }
-    t.wait_for("both failed alerts", 10, || {
+    t.wait_for("both failed alerts", || {
         t.get_json("/api/v1/alerts")["firing"]
             .as_array()
             .unwrap()
@@ -268,9 +299,7 @@ fn a_removed_node_is_forgotten_and_can_no_longer_speak() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    t.wait_for("node forgotten", 10, || {
-        t.get("/api/v1/nodes/old-01").0 == 404
-    });
+    t.wait_for("node forgotten", || t.get("/api/v1/nodes/old-01").0 == 404);
     let after = list(true);
     assert_eq!(after.lines().count(), 1, "{after}");
     assert!(after.contains("\"node\":\"web-01\""), "{after}");
@@ -295,7 +324,19 @@ fn a_hung_collector_costs_a_backup_at_most_the_budget_per_event() {
     let pid = nix::unistd::Pid::from_raw(t.pid() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).unwrap();
     let start = Instant::now();
-    let out = node.backup("files", "1d");
+    let src = node.dir.path().join("src");
+    std::fs::write(src.join("f"), format!("data {}", now())).unwrap();
+    let out = node.run_within(
+        &[
+            "backup",
+            src.to_str().unwrap(),
+            "--job",
+            "files",
+            "--every",
+            "1d",
+        ],
+        PATIENCE,
+    );
     let took = start.elapsed();
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).unwrap();
     assert!(
@@ -303,9 +344,11 @@ fn a_hung_collector_costs_a_backup_at_most_the_budget_per_event() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Two events (started, finished), 3 s budget each.
+    // Two events (started, finished), 3 s budget each: 6 s by design. The
+    // bound leaves a loaded machine room and still catches a run that
+    // waits on the hung tower beyond its budget.
     assert!(
-        took < baseline + Duration::from_secs(7),
+        took < baseline + Duration::from_secs(30),
         "backup took {took:?} (baseline {baseline:?})"
     );
     eprintln!("hung tower: backup {took:?}, baseline {baseline:?}");

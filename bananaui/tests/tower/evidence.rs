@@ -17,7 +17,7 @@ const REPO_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
 fn tower() -> (Tower, common::testing::Receiver) {
     let hook = common::testing::Receiver::start(0).unwrap();
     let t = Tower::start(&format!(
-        "[alerts]\ninterval = \"1s\"\n\n[[notifier]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\n",
+        "[alerts]\ninterval = \"1s\"\n\n[[notifier]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\ntimeout = \"120s\"\n",
         hook.port()
     ));
     (t, hook)
@@ -151,7 +151,7 @@ fn a_second_rollback_is_its_own_evidence_and_an_earlier_ack_leaves_it() {
     n.report("b", REPO_B, 4, Some(2), "b4");
     // Job A goes back in repository A.
     n.report("a", REPO_A, 3, Some(1), "a9");
-    t.wait_for("A's rollback is notified", 15, || {
+    t.wait_for("A's rollback is notified", || {
         messages(&hook, "two-01", "rollback").len() == 1
     });
     let first = messages(&hook, "two-01", "rollback");
@@ -167,7 +167,7 @@ fn a_second_rollback_is_its_own_evidence_and_an_earlier_ack_leaves_it() {
     past(now());
     // Job B goes back in repository B while A is unacknowledged.
     n.report("b", REPO_B, 4, Some(2), "b9");
-    t.wait_for("B's rollback is notified too", 15, || {
+    t.wait_for("B's rollback is notified too", || {
         messages(&hook, "two-01", "rollback").len() == 2
     });
     let m = messages(&hook, "two-01", "rollback");
@@ -178,7 +178,7 @@ fn a_second_rollback_is_its_own_evidence_and_an_earlier_ack_leaves_it() {
     // The earlier ack reaches the tower now.
     std::fs::create_dir_all(t.data().join("pending")).unwrap();
     std::fs::copy(&ack, t.data().join("pending/two-01.rollback.ack")).unwrap();
-    t.wait_for("A's rollback resolves", 15, || {
+    t.wait_for("A's rollback resolves", || {
         messages(&hook, "two-01", "rollback").len() == 3
     });
     let m = messages(&hook, "two-01", "rollback");
@@ -187,7 +187,7 @@ fn a_second_rollback_is_its_own_evidence_and_an_earlier_ack_leaves_it() {
         ("resolved", "a"),
         "{m:?}"
     );
-    std::thread::sleep(Duration::from_secs(2));
+    Probe::new(&t).settle(&t, Some(&hook));
     assert_eq!(
         firing(&t),
         [("rollback".into(), "two-01".into(), Some("b".into()))]
@@ -195,7 +195,7 @@ fn a_second_rollback_is_its_own_evidence_and_an_earlier_ack_leaves_it() {
     assert_eq!(messages(&hook, "two-01", "rollback").len(), 3);
     // A fresh ack covers B.
     ack_into(&t.data(), "two-01", "rollback");
-    t.wait_for("B's rollback resolves", 15, || firing(&t).is_empty());
+    t.wait_for("B's rollback resolves", || firing(&t).is_empty());
 }
 
 /// Issue 22, 16: a job that reported its chain reports a snapshot without
@@ -211,7 +211,7 @@ fn a_job_that_stops_reporting_its_chain_fires_witness_lost() {
     let mut e = finished("files", RunResult::Success, 100);
     e.snapshot = Some("c".repeat(64));
     n.send(&e);
-    t.wait_for("witness-lost fires", 15, || {
+    t.wait_for("witness-lost fires", || {
         fires(&t, "witness-lost", "quiet-01", "files")
     });
     let m = messages(&hook, "quiet-01", "witness-lost");
@@ -220,10 +220,10 @@ fn a_job_that_stops_reporting_its_chain_fires_witness_lost() {
     assert_eq!(t.metric("banana_alerts_firing{rule=\"witness-lost\"}"), 1.0);
     // A later run back on the chain does not clear it.
     n.report("files", REPO_A, 3, Some(2), "f3");
-    std::thread::sleep(Duration::from_secs(2));
+    Probe::new(&t).settle(&t, Some(&hook));
     assert!(fires(&t, "witness-lost", "quiet-01", "files"));
     ack_into(&t.data(), "quiet-01", "witness-lost");
-    t.wait_for("witness-lost resolves", 15, || firing(&t).is_empty());
+    t.wait_for("witness-lost resolves", || firing(&t).is_empty());
     assert_eq!(messages(&hook, "quiet-01", "witness-lost").len(), 2);
 }
 
@@ -240,14 +240,15 @@ fn a_chain_moved_to_a_new_job_and_repository_fires_witness_lost() {
     // A second job on another repository, the first one kept: nothing.
     n.started("home", &["files", "home"]);
     n.report("home", REPO_B, 3, Some(2), "h3");
-    std::thread::sleep(Duration::from_secs(2));
+    let probe = Probe::new(&t);
+    probe.settle(&t, Some(&hook));
     assert!(firing(&t).is_empty(), "{:?}", firing(&t));
     // Both jobs gone from the config (a run that started after theirs); a
     // new one reports repository B.
     past(now());
     n.started("files2", &["files2"]);
     n.report("files2", REPO_B, 4, Some(3), "g4");
-    t.wait_for("witness-lost fires", 15, || {
+    t.wait_for("witness-lost fires", || {
         fires(&t, "witness-lost", "moved-02", "files2")
     });
     let m = messages(&hook, "moved-02", "witness-lost");
@@ -260,7 +261,7 @@ fn a_chain_moved_to_a_new_job_and_repository_fires_witness_lost() {
     past(now());
     n.started("files3", &["files3"]);
     n.report("files3", REPO_B, 5, Some(4), "g5");
-    std::thread::sleep(Duration::from_secs(2));
+    probe.settle(&t, Some(&hook));
     assert_eq!(messages(&hook, "moved-02", "witness-lost").len(), 1);
     assert!(!firing(&t).iter().any(|(r, ..)| r == "rollback"));
 }
@@ -296,12 +297,13 @@ fn evidence_from_before_the_upgrade_keeps_firing() {
         db.flush().unwrap();
     }
     t.restart();
-    std::thread::sleep(Duration::from_secs(3));
+    // Ticks of the upgraded tower, their notifications sent.
+    Probe::new(&t).settle(&t, Some(&hook));
     let f = firing(&t);
     assert_eq!(f, [("rollback".into(), "old-01".into(), None)], "{f:?}");
     assert!(messages(&hook, "old-01", "rollback").is_empty());
     ack_into(&t.data(), "old-01", "rollback");
-    t.wait_for("the old evidence resolves", 15, || firing(&t).is_empty());
+    t.wait_for("the old evidence resolves", || firing(&t).is_empty());
     let m = messages(&hook, "old-01", "rollback");
     assert_eq!(m.len(), 1, "{m:?}");
     assert_eq!(m[0].0, "resolved");

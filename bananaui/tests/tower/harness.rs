@@ -29,6 +29,10 @@ pub fn now() -> i64 {
     common::unix_now()
 }
 
+/// How long a wait for something the tower or a node does may last: a
+/// bound that ends a hang, never a deadline a loaded machine has to meet.
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
 /// Held by the tests that load the machine (kill -9 under load, thousands of
 /// connections) and by those that measure time (P7 budgets, heartbeats,
 /// alert grace, the TUI banner), so that one never runs beside the other on
@@ -100,8 +104,10 @@ impl Tower {
                 log.lock().unwrap().push_str(&(line + "\n"));
             }
         });
+        // Bounded, not a deadline: a collector that exits ends its log,
+        // which ends the wait at once.
         let addr = rx
-            .recv_timeout(Duration::from_secs(20))
+            .recv_timeout(Duration::from_secs(300))
             .unwrap_or_else(|_| {
                 panic!("bananaui serve did not start: {}", self.log.lock().unwrap())
             });
@@ -210,9 +216,9 @@ impl Tower {
             .unwrap_or(0.0)
     }
 
-    /// Waits (bounded) until `f` holds.
-    pub fn wait_for(&self, what: &str, secs: u64, mut f: impl FnMut() -> bool) {
-        let end = Instant::now() + Duration::from_secs(secs);
+    /// Waits until `f` holds, for at most [`PATIENCE`].
+    pub fn wait_for(&self, what: &str, mut f: impl FnMut() -> bool) {
+        let end = Instant::now() + PATIENCE;
         while Instant::now() < end {
             if f() {
                 return;
@@ -220,7 +226,7 @@ impl Tower {
             std::thread::sleep(Duration::from_millis(100));
         }
         panic!(
-            "{what}: not within {secs} s; log:\n{}",
+            "{what}: not within {PATIENCE:?}; log:\n{}",
             self.log.lock().unwrap()
         );
     }
@@ -249,13 +255,14 @@ pub fn post(addr: SocketAddr, path: &str, body: &[u8], headers: &[&str]) -> (u16
 }
 
 /// Sends raw bytes, returns (status, body); status 0 when the connection
-/// failed or closed without an answer.
+/// failed or closed without an answer. The timeouts end a hung tower, not a
+/// slow one on a loaded machine.
 pub fn request(addr: SocketAddr, raw: &[u8]) -> (u16, String) {
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(5)) else {
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(60)) else {
         return (0, String::new());
     };
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    s.set_write_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.set_read_timeout(Some(PATIENCE)).unwrap();
+    s.set_write_timeout(Some(PATIENCE)).unwrap();
     let _ = s.write_all(raw);
     let mut out = Vec::new();
     let _ = s.read_to_end(&mut out);
@@ -284,6 +291,72 @@ pub fn seal(id: &NodeIdentity, node: &str, e: &Event) -> Vec<u8> {
 
 pub fn envelope(id: &NodeIdentity, node: &str, e: &Event, ts: i64) -> Envelope {
     id.seal(node, e, ts)
+}
+
+/// A throwaway node whose `failed` alert shows that the housekeeper has
+/// caught up, where a test has to show that something did *not* happen
+/// (no new notification, an alert still firing): a clock would only guess
+/// how long the tower needs on a loaded machine.
+pub struct Probe {
+    name: &'static str,
+    id: NodeIdentity,
+}
+
+impl Probe {
+    /// Enrols node `zz-probe`.
+    pub fn new(t: &Tower) -> Probe {
+        let name = "zz-probe";
+        Probe {
+            id: t.enrol(name),
+            name,
+        }
+    }
+
+    fn fires(&self, t: &Tower) -> bool {
+        t.get_json("/api/v1/alerts")["firing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["node"] == self.name && a["rule"] == "failed")
+    }
+
+    fn notified(&self, hook: &common::testing::Receiver, state: &str) -> usize {
+        hook.json()
+            .iter()
+            .filter(|m| {
+                m["alert"]["node"] == self.name
+                    && m["alert"]["rule"] == "failed"
+                    && m["alert"]["state"] == state
+            })
+            .count()
+    }
+
+    fn send(&self, t: &Tower, result: RunResult) {
+        let ev = finished("probe", result, 1);
+        let (s, b) = t.post("/api/v1/status", &seal(&self.id, self.name, &ev));
+        assert_eq!(s, 200, "{b}");
+    }
+
+    /// Returns once the housekeeper has evaluated the alert rules over
+    /// everything the tower held when it was called and, with `hook`, once
+    /// that webhook got every notification of those evaluations. The probe
+    /// reports a failed run, stored before this returns: the tick that fires
+    /// its alert read the store after everything before it. Then a good run
+    /// resolves it: a notifier sends in order, so the resolution reaches
+    /// `hook` after every notification of the tick that fired it. The probe
+    /// fires nothing afterwards.
+    pub fn settle(&self, t: &Tower, hook: Option<&common::testing::Receiver>) {
+        let before = hook.map(|h| (self.notified(h, "firing"), self.notified(h, "resolved")));
+        self.send(t, RunResult::Failed);
+        t.wait_for("the probe's alert fires", || self.fires(t));
+        self.send(t, RunResult::Success);
+        t.wait_for("the probe's alert resolves", || !self.fires(t));
+        if let (Some(h), Some((fired, resolved))) = (hook, before) {
+            t.wait_for("the probe's notifications", || {
+                self.notified(h, "firing") > fired && self.notified(h, "resolved") > resolved
+            });
+        }
+    }
 }
 
 /// A node running the real agent: its own repository, key and state.
@@ -357,6 +430,30 @@ impl Agent {
 
     pub fn run(&self, args: &[&str]) -> std::process::Output {
         self.cmd(args).output().unwrap()
+    }
+
+    /// [`Agent::run`] killed and failed after `bound`, for a run whose bug
+    /// would be a hang.
+    pub fn run_within(&self, args: &[&str], bound: Duration) -> std::process::Output {
+        let mut child = self
+            .cmd(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let end = Instant::now() + bound;
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > end {
+                let _ = child.kill();
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "bananactl {args:?} still running after {bound:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.wait_with_output().unwrap()
     }
 
     pub fn ok(&self, args: &[&str]) -> std::process::Output {

@@ -56,11 +56,13 @@ fn overdue_fires_at_the_nodes_due_time_plus_grace_and_removed_jobs_retire() {
         .filter(|v: &serde_json::Value| v["message_type"] == "job")
         .collect();
     let due = listed[0]["next_due_at"].as_i64().unwrap();
-    t.wait_for("both jobs reported", 15, || {
+    t.wait_for("both jobs reported", || {
         let d = t.get_json("/api/v1/nodes/sched-01");
         job(&d, "fast").is_some_and(|j| j["next_due_at"] == due) && job(&d, "nightly").is_some()
     });
-    // Not late before due + grace; late after.
+    // Not late before due + grace (the tower's state is computed when
+    // asked: load only makes the answer later); late after, within a
+    // bound that leaves a loaded machine room.
     let start = Instant::now();
     loop {
         let d = t.get_json("/api/v1/nodes/sched-01");
@@ -73,14 +75,17 @@ fn overdue_fires_at_the_nodes_due_time_plus_grace_and_removed_jobs_retire() {
             assert!(now > due + 3, "late at {now}, due {due} + grace 3");
             break;
         }
-        assert!(now <= due + 3 + 2, "not late at {now}, due {due} + grace 3");
-        assert!(start.elapsed() < Duration::from_secs(30));
+        assert!(
+            now <= due + 3 + 60,
+            "not late at {now}, due {due} + grace 3"
+        );
+        assert!(start.elapsed() < PATIENCE);
         std::thread::sleep(Duration::from_millis(200));
     }
     // The node drops `nightly` from its config: the next run retires it.
     jobs_config(&a, &["fast"]);
     run(&a, &["backup", "--job", "fast"]);
-    t.wait_for("nightly retired", 15, || {
+    t.wait_for("nightly retired", || {
         let d = t.get_json("/api/v1/nodes/sched-01");
         job(&d, "nightly").is_none() && job(&d, "fast").is_some_and(|j| j["state"] == "ok")
     });

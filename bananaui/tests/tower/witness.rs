@@ -5,7 +5,6 @@
 use crate::harness::*;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 const TICK: &str = "[alerts]\ninterval = \"1s\"\n";
 
@@ -37,6 +36,13 @@ fn tower_seq(t: &Tower, node: &str, job: &str) -> Option<u64> {
         .iter()
         .find(|j| j["job"] == job)?["seq"]
         .as_u64()
+}
+
+/// The runs the tower holds for `node`.
+fn runs(t: &Tower, node: &str) -> usize {
+    t.get_json(&format!("/api/v1/nodes/{node}"))["runs"]
+        .as_array()
+        .map_or(0, Vec::len)
 }
 
 fn summary(out: &std::process::Output) -> serde_json::Value {
@@ -86,9 +92,10 @@ fn copy_dir(from: &Path, to: &Path) {
 fn a_deleted_snapshot_fires_rollback_until_acknowledged() {
     let hook = common::testing::Receiver::start(0).unwrap();
     let t = Tower::start(&format!(
-        "{TICK}\n[[notifier]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\n",
+        "{TICK}\n[[notifier]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\ntimeout = \"120s\"\n",
         hook.port()
     ));
+    let probe = Probe::new(&t);
     let messages = || -> Vec<String> {
         hook.json()
             .iter()
@@ -107,7 +114,7 @@ fn a_deleted_snapshot_fires_rollback_until_acknowledged() {
         );
         ids.push(summary(&out)["snapshot_id"].as_str().unwrap().to_owned());
     }
-    t.wait_for("the tower acknowledged seq 3", 10, || {
+    t.wait_for("the tower acknowledged seq 3", || {
         tower_seq(&t, "roll-01", "files") == Some(3)
     });
     std::fs::remove_file(a.dir.path().join("repo/snapshots").join(&ids[2])).unwrap();
@@ -119,9 +126,7 @@ fn a_deleted_snapshot_fires_rollback_until_acknowledged() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(summary(&out)["reason"], "rollback");
-    t.wait_for("rollback fires at the webhook", 15, || {
-        messages() == ["firing"]
-    });
+    t.wait_for("rollback fires at the webhook", || messages() == ["firing"]);
     // The next run is clean, and the evidence stays.
     let out = backup_json(&a, "files");
     assert!(
@@ -129,10 +134,11 @@ fn a_deleted_snapshot_fires_rollback_until_acknowledged() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    t.wait_for("the clean run is acknowledged", 10, || {
+    t.wait_for("the clean run is acknowledged", || {
         tower_seq(&t, "roll-01", "files") == Some(5)
     });
-    std::thread::sleep(Duration::from_secs(3));
+    // Ticks evaluated after the clean run, their notifications sent.
+    probe.settle(&t, Some(&hook));
     assert!(fires(&t, "rollback", "roll-01"), "{:?}", firing(&t));
     assert_eq!(messages(), ["firing"]);
     assert_eq!(t.metric("banana_alerts_firing{rule=\"rollback\"}"), 1.0);
@@ -155,13 +161,16 @@ fn a_deleted_snapshot_fires_rollback_until_acknowledged() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
-    t.wait_for("rollback resolves at the webhook", 15, || {
+    t.wait_for("rollback resolves at the webhook", || {
         messages() == ["firing", "resolved"]
     });
     assert!(!fires(&t, "rollback", "roll-01"));
     // And a normal run after the acknowledgement fires nothing.
     assert!(backup_json(&a, "files").status.success());
-    std::thread::sleep(Duration::from_secs(2));
+    t.wait_for("the run is acknowledged", || {
+        tower_seq(&t, "roll-01", "files") == Some(6)
+    });
+    probe.settle(&t, Some(&hook));
     assert_eq!(messages(), ["firing", "resolved"]);
 }
 
@@ -180,7 +189,7 @@ fn storage_and_state_rewound_together_fool_the_node_not_the_tower() {
             copy_dir(&state, &saved.path().join("state"));
         }
     }
-    t.wait_for("the tower acknowledged seq 4", 10, || {
+    t.wait_for("the tower acknowledged seq 4", || {
         tower_seq(&t, "rewind-01", "files") == Some(4)
     });
     assert!(firing(&t).is_empty(), "{:?}", firing(&t));
@@ -197,10 +206,12 @@ fn storage_and_state_rewound_together_fool_the_node_not_the_tower() {
     let s = summary(&out);
     assert!(s["reason"].is_null(), "the node cannot tell: {s}");
     assert_eq!(s["seq"], 3);
-    t.wait_for("rollback fires", 15, || fires(&t, "rollback", "rewind-01"));
-    // One more run goes on from there without firing anything new.
+    t.wait_for("rollback fires", || fires(&t, "rollback", "rewind-01"));
+    // One more run goes on from there without firing anything new (in the
+    // ticks after the tower got it).
     assert!(backup_json(&a, "files").status.success());
-    std::thread::sleep(Duration::from_secs(2));
+    t.wait_for("the run is stored", || runs(&t, "rewind-01") == 6);
+    Probe::new(&t).settle(&t, None);
     assert_eq!(
         firing(&t),
         [("rollback".to_owned(), "rewind-01".to_owned())]
@@ -279,7 +290,7 @@ fn a_fresh_repository_after_lost_state_fires_repository_changed() {
         "{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    t.wait_for("first report", 10, || {
+    t.wait_for("first report", || {
         tower_seq(&t, "moved-01", "files") == Some(1)
     });
     // Lose the repository and what the node knew of it; keep its identity.
@@ -307,7 +318,7 @@ fn a_fresh_repository_after_lost_state_fires_repository_changed() {
         config(&home.path().join("repo.moved"))
     );
     assert_eq!(summary(&again)["seq"], 1);
-    t.wait_for("repository-changed fires", 15, || {
+    t.wait_for("repository-changed fires", || {
         fires(&t, "repository-changed", "moved-01")
     });
     assert!(!fires(&t, "rollback", "moved-01"), "{:?}", firing(&t));
@@ -346,13 +357,14 @@ fn concurrent_jobs_of_one_node_raise_nothing() {
     }
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=6).collect::<Vec<u64>>());
-    t.wait_for("both jobs reported", 10, || {
+    t.wait_for("both jobs reported", || {
         let (e, h) = (
             tower_seq(&t, "busy-01", "etc"),
             tower_seq(&t, "busy-01", "home"),
         );
         e.is_some() && h.is_some() && e.max(h) == Some(6)
     });
-    std::thread::sleep(Duration::from_secs(2));
+    // Ticks evaluated after both jobs' last runs.
+    Probe::new(&t).settle(&t, None);
     assert!(firing(&t).is_empty(), "{:?}", firing(&t));
 }
