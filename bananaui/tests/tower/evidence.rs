@@ -214,6 +214,10 @@ fn a_job_that_stops_reporting_its_chain_fires_witness_lost() {
     t.wait_for("witness-lost fires", || {
         fires(&t, "witness-lost", "quiet-01", "files")
     });
+    // Notified once the alert is stored: after the API shows it.
+    t.wait_for("witness-lost is notified", || {
+        !messages(&hook, "quiet-01", "witness-lost").is_empty()
+    });
     let m = messages(&hook, "quiet-01", "witness-lost");
     assert_eq!(m.len(), 1, "{m:?}");
     assert!(m[0].2.contains("no longer reports"), "{m:?}");
@@ -224,6 +228,9 @@ fn a_job_that_stops_reporting_its_chain_fires_witness_lost() {
     assert!(fires(&t, "witness-lost", "quiet-01", "files"));
     ack_into(&t.data(), "quiet-01", "witness-lost");
     t.wait_for("witness-lost resolves", || firing(&t).is_empty());
+    t.wait_for("the resolution is notified", || {
+        messages(&hook, "quiet-01", "witness-lost").len() >= 2
+    });
     assert_eq!(messages(&hook, "quiet-01", "witness-lost").len(), 2);
 }
 
@@ -250,6 +257,9 @@ fn a_chain_moved_to_a_new_job_and_repository_fires_witness_lost() {
     n.report("files2", REPO_B, 4, Some(3), "g4");
     t.wait_for("witness-lost fires", || {
         fires(&t, "witness-lost", "moved-02", "files2")
+    });
+    t.wait_for("witness-lost is notified", || {
+        !messages(&hook, "moved-02", "witness-lost").is_empty()
     });
     let m = messages(&hook, "moved-02", "witness-lost");
     assert_eq!(m.len(), 1, "{m:?}");
@@ -304,6 +314,9 @@ fn evidence_from_before_the_upgrade_keeps_firing() {
     assert!(messages(&hook, "old-01", "rollback").is_empty());
     ack_into(&t.data(), "old-01", "rollback");
     t.wait_for("the old evidence resolves", || firing(&t).is_empty());
+    t.wait_for("the resolution is notified", || {
+        !messages(&hook, "old-01", "rollback").is_empty()
+    });
     let m = messages(&hook, "old-01", "rollback");
     assert_eq!(m.len(), 1, "{m:?}");
     assert_eq!(m[0].0, "resolved");
