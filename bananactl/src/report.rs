@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 
 /// Events kept while the collector is away.
 const SPOOL_MAX: usize = 1000;
-/// Time a run may spend delivering, per delivery.
+/// Time a run may spend delivering, per delivery (`status_budget`).
 const BUDGET: Duration = Duration::from_secs(3);
+/// The longest `status_budget` taken.
+const MAX_BUDGET: Duration = Duration::from_secs(600);
 
 /// The tower this node enrolled at (`bananactl enroll --collector`), kept in
 /// `STATE_DIR/collector.json`: used when no other collector is configured.
@@ -79,6 +81,8 @@ struct Inner {
     plugin: String,
     expect: Expect,
     started_at: i64,
+    /// Time a delivery may take.
+    budget: Duration,
     /// The run's `finished` event is spooled.
     finished: std::sync::Mutex<bool>,
 }
@@ -112,10 +116,11 @@ impl Reporter {
             );
             return None;
         }
+        let budget = status_budget(s, out, &collector);
         let setup = || -> common::Result<Inner> {
             let (identity, _) = NodeIdentity::load_or_create(&s.state_dir.join("node.key"))?;
             let spool = Spool::open(&s.state_dir.join("spool"), SPOOL_MAX)?;
-            let sender = Sender::new(&collector, Duration::from_secs(2))?;
+            let sender = Sender::new(&collector, request_timeout(budget))?;
             Ok(Inner {
                 node: node.to_owned(),
                 identity,
@@ -125,6 +130,7 @@ impl Reporter {
                 plugin: plugin.to_owned(),
                 expect: expect.clone(),
                 started_at: now(),
+                budget,
                 finished: std::sync::Mutex::new(false),
             })
         };
@@ -258,6 +264,36 @@ impl Reporter {
     }
 }
 
+/// The config's `status_budget` (default [`BUDGET`], at most
+/// [`MAX_BUDGET`]); a bad value is a warning and the default.
+fn status_budget(s: &Settings, out: &Output, collector: &str) -> Duration {
+    match s
+        .file
+        .status_budget
+        .as_deref()
+        .map(common::humanize::parse_duration)
+    {
+        None => BUDGET,
+        Some(Ok(secs)) => Duration::from_secs(secs.max(1)).min(MAX_BUDGET),
+        Some(Err(m)) => {
+            out.warn(
+                "status",
+                collector,
+                &format!("status_budget: {m}; using 3s"),
+            );
+            BUDGET
+        }
+    }
+}
+
+/// One request's timeout within a delivery of `budget`: 2 s of the default
+/// 3 s, so one hung request leaves time for the next event.
+fn request_timeout(budget: Duration) -> Duration {
+    budget
+        .saturating_sub(Duration::from_secs(1))
+        .max(budget / 2)
+}
+
 impl Inner {
     fn event(&self, kind: EventKind) -> Event {
         let mut e = Event::new(
@@ -293,7 +329,7 @@ impl Inner {
     fn deliver(&self) {
         let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
         let (spool, sender) = &*io;
-        let deadline = Instant::now() + BUDGET;
+        let deadline = Instant::now() + self.budget;
         let result = spool.deliver(|ev| {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -301,7 +337,7 @@ impl Inner {
             }
             let env = self.identity.seal(&self.node, ev, now());
             // Never past the budget, even against a tower that hangs.
-            sender.send_within(&env, Some(left.min(Duration::from_secs(2))))
+            sender.send_within(&env, Some(left.min(request_timeout(self.budget))))
         });
         if let Err(err) = result {
             tracing::warn!("status delivery: {err}");

@@ -60,6 +60,9 @@ pub struct FileConfig {
     pub concurrent_jobs: Option<usize>,
     /// Default expected interval between runs (e.g. `1d`), for `overdue` alerts.
     pub every: Option<String>,
+    /// How long a run may spend delivering status to the tower at each
+    /// event (default `3s`: a backup never waits longer for the tower, P7).
+    pub status_budget: Option<String>,
     /// How often a long run tells the tower it is still going (default `5m`).
     pub heartbeat: Option<String>,
     /// Directories searched for external plugins (`banana-plugin-NAME`),

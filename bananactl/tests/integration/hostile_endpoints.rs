@@ -229,7 +229,7 @@ fn s3_listing(keys: &[(String, u64)], truncated: bool, token: &str) -> Answer {
     let mut x = String::from("<?xml version=\"1.0\"?><ListBucketResult><Name>b-1</Name>");
     for (k, size) in keys {
         x.push_str(&format!(
-            "<Contents><Key>{k}</Key><Size>{size}</Size></Contents>"
+            "<Contents><Key>{k}</Key><LastModified>2026-12-06T00:00:00.000Z</LastModified><ETag>\"0\"</ETag><Size>{size}</Size><StorageClass>STANDARD</StorageClass></Contents>"
         ));
     }
     x.push_str(&format!("<IsTruncated>{truncated}</IsTruncated>"));

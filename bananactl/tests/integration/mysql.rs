@@ -192,7 +192,14 @@ fn a_refused_login_fails_the_job_and_latest_keeps_the_good_dump() {
         "{line}"
     );
     assert!(!line.contains("wrong-password"), "{line}");
-    // Nor in debug logs, nor in the status a tower receives.
+    // Nor in debug logs, nor in the status a tower receives (given time
+    // enough to deliver on a loaded machine).
+    let jobs = std::fs::read_to_string(env.path("jobs.toml")).unwrap();
+    std::fs::write(
+        env.path("jobs.toml"),
+        format!("status_budget = \"60s\"\n{jobs}"),
+    )
+    .unwrap();
     let tower = common::testing::Receiver::start(0).unwrap();
     let mut c = env.cmd(&["-vv", "backup", "--job", "pw"]);
     c.env("BANANA_CONFIG", env.path("jobs.toml"))

@@ -38,6 +38,12 @@ impl Stub {
     }
 }
 
+/// Time enough to deliver each event on a loaded machine (the 3 s default
+/// is what the down-collector test measures).
+fn loaded(e: &Env) {
+    std::fs::write(e.path("empty-config.toml"), "status_budget = \"60s\"\n").unwrap();
+}
+
 fn backup_to(e: &Env, collector: &str, args: &[&str]) -> (Run, Duration) {
     let mut c = e.cmd(&["--json", "backup"]);
     c.args(args).env("BANANA_COLLECTOR", collector);
@@ -49,6 +55,7 @@ fn backup_to(e: &Env, collector: &str, args: &[&str]) -> (Run, Duration) {
 #[test]
 fn signed_status_reaches_the_collector() {
     let e = Env::new();
+    loaded(&e);
     let src = e.path("src");
     write(&src.join("f"), b"payload");
     let stub = Stub::start(0);
@@ -146,6 +153,7 @@ fn a_down_collector_never_delays_backups_and_gets_the_spool_later() {
 #[test]
 fn events_the_tower_refuses_are_kept_aside_and_counted_others_wait() {
     let e = Env::new();
+    loaded(&e);
     let src = e.path("src");
     write(&src.join("f"), b"x");
     let stub = Stub::start(0);

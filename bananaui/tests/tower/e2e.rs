@@ -146,6 +146,7 @@ fn a_stopped_collector_never_delays_a_backup_and_gets_the_spool_later() {
     let _serial = serial();
     let mut t = Tower::start("");
     let node = Agent::new(&t, "web-01");
+    node.default_budget();
     let start = Instant::now();
     assert!(node.backup("files", "1d").status.success());
     let baseline = start.elapsed();
@@ -209,7 +210,11 @@ fn a_long_run_sends_heartbeats_and_shows_as_running() {
     let _serial = serial();
     let t = Tower::start("");
     let node = Agent::new(&t, "db-01");
-    std::fs::write(node.dir.path().join("empty.toml"), "heartbeat = \"1s\"\n").unwrap();
+    std::fs::write(
+        node.dir.path().join("empty.toml"),
+        format!("{LOADED}heartbeat = \"1s\"\n"),
+    )
+    .unwrap();
     // A dump fed slowly until the tower has shown it running and got two
     // heartbeats: it lasts as long as that takes, however loaded the machine.
     let mut child = node
@@ -327,6 +332,7 @@ fn a_hung_collector_costs_a_backup_at_most_the_budget_per_event() {
     let _serial = serial();
     let t = Tower::start("");
     let node = Agent::new(&t, "web-01");
+    node.default_budget();
     let start = Instant::now();
     assert!(node.backup("files", "1d").status.success());
     let baseline = start.elapsed();

@@ -226,7 +226,7 @@ fn a_fresh_repository_after_lost_state_fires_repository_changed() {
     let t = Tower::start(TICK);
     let home = tempfile::tempdir().unwrap();
     let data = home.path().join("banana");
-    std::fs::write(home.path().join("empty.toml"), "").unwrap();
+    std::fs::write(home.path().join("empty.toml"), LOADED).unwrap();
     // As a normal user, so the embedded default is under $XDG_DATA_HOME
     // (root's is /var/lib/banana, never touched by tests).
     let root = nix::unistd::geteuid().is_root();
