@@ -14,6 +14,8 @@ pub fn target(name: &str) -> Option<fn(&[u8])> {
         "pack" => f::pack,
         "tree" => f::tree,
         "blob" => f::blob,
+        "zstd" => f::zstd,
+        "pack_plain" => f::pack_plain,
         "key_file" => f::key_file,
         "key_envelope" => f::key_envelope,
         "status" => f::status,
@@ -79,6 +81,6 @@ mod tests {
                 replayed += 1;
             }
         }
-        assert!(replayed >= 9, "only {replayed} corpus inputs");
+        assert!(replayed >= 11, "only {replayed} corpus inputs");
     }
 }

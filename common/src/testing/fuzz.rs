@@ -8,9 +8,14 @@ use crate::crypto::envelope;
 use crate::crypto::keyfile::KeyFile;
 use crate::crypto::{Keys, SealKind};
 use crate::format::tree::Tree;
-use crate::format::{codec, from_cbor, Config, IndexFile, PackHeader, Refs, Snapshot};
+use crate::format::{
+    codec, from_cbor, BlobEntry, BlobKind, Config, IndexFile, PackHeader, Refs, Snapshot,
+};
 use crate::id::Id;
 use std::sync::OnceLock;
+
+mod pack_plain;
+pub use pack_plain::{pack_plain, PACK_PLAIN_SEP};
 
 /// Fixed keys, so a fuzzer can find inputs that pass authentication once
 /// seeded with real objects.
@@ -72,6 +77,40 @@ pub fn blob(data: &[u8]) {
     }
 }
 
+/// A zstd blob payload (tag 2) as a reader meets it: the first four bytes
+/// are the blob's recorded length, the rest one frame. Decoded through the
+/// reader's checks (the `MAX_BLOB` bound, the exact length, the keyed id),
+/// and as sealed metadata (the same decoder, capped at the recorded length).
+pub fn zstd(data: &[u8]) {
+    let Some((len, frame)) = data.split_first_chunk::<4>() else {
+        return;
+    };
+    // As in `blob`: a recorded length below 16 MiB keeps the fuzzer fast.
+    let want = u32::from_le_bytes(*len).min(16 << 20);
+    let mut payload = Vec::with_capacity(frame.len() + 1);
+    payload.push(codec::ZSTD);
+    payload.extend_from_slice(frame);
+    let pack = Id([0; 32]);
+    let entry = BlobEntry {
+        id: Id::of_object(frame),
+        kind: BlobKind::Data,
+        offset: 0,
+        length: u32::try_from(payload.len()).unwrap_or(u32::MAX),
+        raw_length: want,
+        inner: 0,
+        group_length: 0,
+    };
+    if let Ok(plain) = crate::repo::pack::decompress(&entry, &payload, &pack) {
+        assert_eq!(plain.len(), want as usize, "zstd blob of the wrong length");
+        let _ = crate::repo::pack::verify_in(keys(), &entry, &plain, &pack);
+    }
+    if let Ok(plain) = codec::unpack_metadata(frame.to_vec(), u64::from(want)) {
+        if frame.starts_with(&codec::ZSTD_MAGIC) {
+            assert!(plain.len() <= want as usize, "metadata beyond its cap");
+        }
+    }
+}
+
 /// A key file.
 pub fn key_file(data: &[u8]) {
     let _ = KeyFile::parse(data, "fuzz");
@@ -113,7 +152,7 @@ pub fn status(data: &[u8]) {
 /// Valid inputs for each target, built with the fixed keys: where a fuzzer
 /// starts (`cargo xtask fuzz-seeds` writes them under `fuzz/corpus/`).
 pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
-    use crate::format::{to_cbor, BlobKind};
+    use crate::format::to_cbor;
     let k = keys();
     let tree = Tree {
         nodes: vec![crate::format::tree::Node::new(
@@ -139,6 +178,8 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     blob.extend(codec::compress(&data, codec::Codec::Xz(0)));
     out.push(("blob", blob));
     out.extend(key_and_status_seeds());
+    out.extend(zstd_seeds());
+    out.extend(pack_plain::seeds());
     out
 }
 
@@ -215,4 +256,89 @@ fn key_and_status_seeds() -> Vec<(&'static str, Vec<u8>)> {
     let req = node.enrol_request("web-01", "bnc-0123", 1_800_000_000);
     out.push(("status", serde_json::to_vec(&req).expect("json")));
     out
+}
+
+/// A tagged payload made with the writer's codec when it compresses, else
+/// one zstd frame as the writer makes it (content size, no checksum).
+fn payload(data: &[u8], with: codec::Codec) -> Vec<u8> {
+    let c = codec::compress(data, with);
+    if c[0] != codec::RAW || with == codec::Codec::None {
+        return c;
+    }
+    let mut out = vec![codec::ZSTD];
+    out.extend(::zstd::bulk::compress(data, 3).expect("zstd"));
+    out
+}
+
+/// Seeds for `zstd`: writer frames of text and of trees, frames without a
+/// content size or with a checksum, raw, RLE and many-block frames, and a
+/// frame that decodes to more than its recorded length.
+fn zstd_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    use std::io::Write;
+    let text: Vec<u8> = (0..400)
+        .flat_map(|i| format!("{i:05} banana split {}\n", i % 7).into_bytes())
+        .collect();
+    let tree = crate::format::to_cbor(&pack_plain::seed_trees()[2]);
+    let random: Vec<u8> = (0..300u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let mut frames = vec![
+        (
+            text.len(),
+            payload(&text, codec::Codec::Zstd(3))[1..].to_vec(),
+        ),
+        (tree.len(), ::zstd::bulk::compress(&tree, 19).expect("zstd")),
+        (
+            random.len(),
+            ::zstd::bulk::compress(&random, 3).expect("zstd"),
+        ),
+        (
+            200_000,
+            ::zstd::bulk::compress(&[0; 200_000], 3).expect("zstd"),
+        ),
+        (1000, ::zstd::bulk::compress(&[0; 65_536], 1).expect("zstd")),
+        (
+            1,
+            vec![0x28, 0xB5, 0x2F, 0xFD, 0x00, 13 << 3, 9, 0, 0, b'x'],
+        ),
+    ];
+    // Streamed: no content size, with a checksum, blocks of 128 KiB.
+    let many: Vec<u8> = (0..300_000u32)
+        .map(|i| (i % 251) as u8 ^ (i >> 12) as u8)
+        .collect();
+    let mut e = ::zstd::stream::write::Encoder::new(Vec::new(), 3).expect("zstd");
+    e.include_checksum(true).expect("zstd");
+    e.include_contentsize(false).expect("zstd");
+    e.write_all(&many).expect("zstd");
+    frames.push((many.len(), e.finish().expect("zstd")));
+    frames
+        .into_iter()
+        .map(|(want, frame)| {
+            let mut v = (want as u32).to_le_bytes().to_vec();
+            v.extend(frame);
+            ("zstd", v)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `zstd` seeds decode, but for the frame longer than its recorded
+    /// length.
+    #[test]
+    fn zstd_seeds_decode() {
+        for (_, input) in zstd_seeds() {
+            let want = u32::from_le_bytes(input[..4].try_into().unwrap());
+            let mut payload = vec![codec::ZSTD];
+            payload.extend_from_slice(&input[4..]);
+            assert_eq!(
+                codec::decompress(&payload, want as usize).is_ok(),
+                want != 1000,
+                "{want}"
+            );
+            zstd(&input);
+        }
+    }
 }
