@@ -79,7 +79,13 @@ fn opens_with(pack: &[u8], identity: &str) -> bool {
         let hlen = u32::from_le_bytes(pack[n - 8..n - 4].try_into().unwrap()) as usize;
         n - 8 - hlen
     };
-    age::reader(&[id], std::io::Cursor::new(&pack[..body_len]), "pack").is_ok()
+    age::reader(
+        &[id],
+        std::io::Cursor::new(&pack[..body_len]),
+        body_len as u64,
+        "pack",
+    )
+    .is_ok()
 }
 
 #[test]

@@ -106,7 +106,13 @@ pub fn open(json: &[u8], trusted: &[VerifyingKey], identities: &[Identity]) -> R
         )
         .hint("use the verify key kept with the break-glass identity; an unsigned envelope may be forged"));
     }
-    let mut reader = age::reader(identities, std::io::Cursor::new(file), "key envelope")?;
+    let total = file.len() as u64;
+    let mut reader = age::reader(
+        identities,
+        std::io::Cursor::new(file),
+        total,
+        "key envelope",
+    )?;
     let mut plain = zeroize::Zeroizing::new(Vec::new());
     reader
         .read_to_end(&mut plain)

@@ -438,7 +438,14 @@ fn check_pack(
     // A reader that hit a damaged chunk is not reused: age's stream reader
     // stays failed after an authentication error.
     let body = &bytes[..header.body_len as usize];
-    let open = || crate::crypto::age::reader(&restore.identities, std::io::Cursor::new(body), &obj);
+    let open = || {
+        crate::crypto::age::reader(
+            &restore.identities,
+            std::io::Cursor::new(body),
+            body.len() as u64,
+            &obj,
+        )
+    };
     // A pack no identity opens is reported like damage (its age header may be
     // the damaged part): with a wrong key every pack is listed.
     let mut reader = match open() {
@@ -462,8 +469,8 @@ fn check_blobs<R: std::io::Read + std::io::Seek>(
     header: &crate::format::PackHeader,
     id: &Id,
     obj: &str,
-    reader: &mut R,
-    open: &dyn Fn() -> Result<R>,
+    reader: &mut crate::crypto::age::Plain<R>,
+    open: &dyn Fn() -> Result<crate::crypto::age::Plain<R>>,
     damaged: &mut HashMap<Id, Id>,
 ) {
     // Blobs of one group share a payload: it is decompressed once.

@@ -8,7 +8,7 @@
 //! Layout: `age body | sealed header | u32 LE header length | "BNP1"`.
 
 use crate::backend::{Backend, Kind, RangeReader};
-use crate::crypto::age::{self, Identity, Recipient, StreamReader, StreamWriter};
+use crate::crypto::age::{self, Identity, Plain, Recipient, StreamWriter};
 use crate::crypto::{Keys, SealKind};
 use crate::error::{Error, Result};
 use crate::format::codec;
@@ -187,13 +187,27 @@ pub fn open_body<'a>(
     id: &Id,
     body_len: u64,
     identities: &[Identity],
-) -> Result<StreamReader<RangeReader<'a>>> {
+) -> Result<Plain<RangeReader<'a>>> {
     let reader = RangeReader::new(backend, Kind::Data, &id.to_hex(), body_len, 1 << 20);
-    age::reader(identities, reader, &format!("pack {id}"))
+    age::reader(identities, reader, body_len, &format!("pack {id}"))
 }
 
-/// Reads one blob's payload from an opened body.
-pub fn read_payload<R: Read + Seek>(body: &mut R, entry: &BlobEntry, pack: &Id) -> Result<Vec<u8>> {
+/// Reads one blob's payload from an opened body. An entry that lies past
+/// the body's end is damage, found before anything is allocated or read
+/// (a header sealed by a compromised node may claim anything).
+pub fn read_payload<R: Read + Seek>(
+    body: &mut Plain<R>,
+    entry: &BlobEntry,
+    pack: &Id,
+) -> Result<Vec<u8>> {
+    let end = u64::from(entry.offset) + u64::from(entry.length);
+    if end > body.len() {
+        return Err(Error::damaged(format!(
+            "pack {pack}: blob {} lies past the end of the pack's body ({end} > {} bytes)",
+            entry.id,
+            body.len()
+        )));
+    }
     let mut payload = vec![0u8; entry.length as usize];
     body.seek(SeekFrom::Start(u64::from(entry.offset)))
         .and_then(|_| body.read_exact(&mut payload))

@@ -5,7 +5,7 @@ use super::groups::Groups;
 use super::pack;
 use super::{Index, Repository};
 use crate::backend::RangeReader;
-use crate::crypto::age::{Identity, StreamReader};
+use crate::crypto::age::{Identity, Plain};
 use crate::crypto::keyfile::RestoreKey;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::tree::{Node, NodeKind, Tree};
@@ -18,7 +18,7 @@ pub struct BlobReader<'a> {
     repo: &'a Repository,
     index: &'a Index,
     identities: &'a [Identity],
-    open: HashMap<u32, StreamReader<RangeReader<'a>>>,
+    open: HashMap<u32, Plain<RangeReader<'a>>>,
     /// Decompressed groups: this reader's own, or shared by a restore's
     /// workers ([`BlobReader::sharing`]).
     groups: std::sync::Arc<Groups>,
