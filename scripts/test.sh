@@ -42,4 +42,4 @@ fi
 echo "== man pages and completions up to date"
 cargo xtask check-gen
 echo "== cargo test"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast

@@ -83,6 +83,13 @@ impl BlobEntry {
             self.raw_length
         }
     }
+
+    /// What names the payload an entry reads: its place, its stored length
+    /// and the length it decodes to. Entries of a group share it; a lying
+    /// entry at the same offset does not.
+    pub fn payload_key(&self) -> (u32, u32, u32) {
+        (self.offset, self.length, self.payload_raw_length())
+    }
 }
 
 /// §4 The sealed header at the end of each pack.

@@ -473,10 +473,14 @@ fn check_blobs<R: std::io::Read + std::io::Seek>(
     open: &dyn Fn() -> Result<crate::crypto::age::Plain<R>>,
     damaged: &mut HashMap<Id, Id>,
 ) {
-    // Blobs of one group share a payload: it is decompressed once.
-    let mut group: Option<(u32, Result<Vec<u8>>)> = None;
+    // Blobs of one group share a payload (offset and length): it is
+    // decompressed once, and a lying entry at the same offset spoils no other.
+    let mut group: Option<((u32, u32, u32), Result<Vec<u8>>)> = None;
     for entry in &header.blobs {
-        if group.as_ref().is_none_or(|(off, _)| *off != entry.offset) {
+        if group
+            .as_ref()
+            .is_none_or(|(at, _)| *at != entry.payload_key())
+        {
             let plain = pack::read_payload(reader, entry, id)
                 .and_then(|payload| pack::decompress(entry, &payload, id));
             if plain.is_err() {
@@ -484,7 +488,7 @@ fn check_blobs<R: std::io::Read + std::io::Seek>(
                     *reader = fresh;
                 }
             }
-            group = Some((entry.offset, plain));
+            group = Some((entry.payload_key(), plain));
         }
         let ok = match &group {
             Some((_, Ok(plain))) => pack::verify_in(c.repo.keys(), entry, plain, id),
