@@ -20,6 +20,8 @@ need chromium || missing+=(chromium)
 [ -x /usr/sbin/nginx ] || need nginx || missing+=(nginx-light)
 need openssl || missing+=(openssl)
 need tmux || missing+=(tmux)
+# POSIX ACL tests (bananactl acl.rs).
+need setfacl && need getfacl || missing+=(acl)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   echo "== apt-get install ${missing[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"

@@ -5,6 +5,7 @@
 mod util;
 mod watch;
 
+mod acl;
 mod bad_input;
 mod chain;
 mod codecs;
