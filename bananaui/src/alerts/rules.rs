@@ -130,15 +130,17 @@ fn job_rules(n: &NodeRec, j: &JobRec, r: &Rules, now: i64, out: &mut Vec<Conditi
         .as_ref()
         .filter(|l| l.result != RunResult::Success)
     {
-        let what = if last.result == RunResult::Partial {
-            "partial"
-        } else {
-            "failed"
+        // A partial run's error is its first warning (the agent sends it).
+        let (what, err) = match (last.result, last.warnings) {
+            (RunResult::Partial, 0) => ("partial".to_owned(), ": "),
+            (RunResult::Partial, 1) => ("partial (1 warning)".to_owned(), ", first: "),
+            (RunResult::Partial, w) => (format!("partial ({w} warnings)"), ", first: "),
+            _ => ("failed".to_owned(), ": "),
         };
         let err = last
             .error
             .as_deref()
-            .map(|e| format!(": {e}"))
+            .map(|e| format!("{err}{e}"))
             .unwrap_or_default();
         out.push(cond(
             "failed",

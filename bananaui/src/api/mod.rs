@@ -216,8 +216,12 @@ pub struct Job {
     pub bytes_stored: Option<u64>,
     /// Next due.
     pub next_due_at: Option<i64>,
-    /// Last error.
+    /// Why the last finished run was not a full success: a failed run's
+    /// error, or a partial run's first warning.
     pub error: Option<String>,
+    /// Warnings of the last finished run (a partial run has some).
+    #[serde(default)]
+    pub warnings: Option<u64>,
     /// A run is going.
     pub running: bool,
     /// The repository id its last snapshot went to (hex).

@@ -80,6 +80,7 @@ pub fn job(n: &NodeRec, j: &JobRec, rules: &Rules, now: i64) -> api::Job {
         bytes_stored: last.map(|r| r.bytes_stored),
         next_due_at: next_due(j),
         error: last.and_then(|r| r.error.clone()),
+        warnings: last.map(|r| r.warnings),
         running: j.running.is_some(),
         repository: j.repository.clone(),
         seq: j.seq,

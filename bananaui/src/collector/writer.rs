@@ -382,8 +382,9 @@ fn job_of(
     // The due time of a successful run's schedule, so `overdue` means "no
     // success by then"; before any success, whatever the node said last.
     // The newest success decides (a shorter schedule takes effect at once;
-    // a job that became by-hand, with no due time, clears it).
-    let success = ev.kind == EventKind::Finished && ev.result == Some(RunResult::Success);
+    // a job that became by-hand, with no due time, clears it). A partial
+    // run counts: it committed a snapshot.
+    let success = ev.kind == EventKind::Finished && ev.result.is_some_and(counts_as_success);
     let ended = ev.ended_at.unwrap_or(ev.at);
     let newest_success = success && j.last_success_at.is_none_or(|t| ended >= t);
     let before_any = j.last_success_at.is_none() && ev.next_due_at.is_some();
@@ -392,6 +393,13 @@ fn job_of(
     }
     j.last_event_at = now;
     Ok(j)
+}
+
+/// Whether a run counts as a success for `last_success_at`, the due time
+/// and `never`: a full success, or a partial run, which committed a
+/// snapshot (its `failed` alert says what was left out). `docs/collector.md`.
+pub fn counts_as_success(r: RunResult) -> bool {
+    matches!(r, RunResult::Success | RunResult::Partial)
 }
 
 /// A `finished` event: the run joins the history (which ages out by count
@@ -429,11 +437,14 @@ fn finish_run(
     if j.running.as_deref() == Some(ev.run.as_str()) {
         j.running = None;
     }
-    if rec.result == RunResult::Success {
+    if counts_as_success(rec.result) {
         j.last_success_at = Some(
             j.last_success_at
                 .map_or(rec.ended_at, |t| t.max(rec.ended_at)),
         );
+    }
+    // `shrunk` compares whole snapshots only: a partial one left sources out.
+    if rec.result == RunResult::Success {
         j.recent_totals.push(rec.bytes_total);
         let extra = j.recent_totals.len().saturating_sub(20);
         j.recent_totals.drain(..extra);

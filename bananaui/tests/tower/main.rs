@@ -11,6 +11,7 @@ mod evidence;
 mod harness;
 mod jobs;
 mod limits;
+mod partial;
 mod tls;
 mod tui;
 mod witness;
