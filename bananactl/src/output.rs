@@ -28,6 +28,8 @@ pub fn init_logging(verbose: u8, quiet: bool) {
     let filter = tracing_subscriber::EnvFilter::new(format!("{base},{quiet_deps}"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        // Colour only for a person: cron mail and journald get plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();

@@ -85,6 +85,8 @@ struct Inner {
     budget: Duration,
     /// The run's `finished` event is spooled.
     finished: std::sync::Mutex<bool>,
+    /// The run said once that events are held back.
+    told: std::sync::atomic::AtomicBool,
 }
 
 fn now() -> i64 {
@@ -132,6 +134,7 @@ impl Reporter {
                 started_at: now(),
                 budget,
                 finished: std::sync::Mutex::new(false),
+                told: std::sync::atomic::AtomicBool::new(false),
             })
         };
         let heartbeat = match s
@@ -261,6 +264,7 @@ impl Reporter {
             }
             _ => self.inner.deliver(),
         }
+        self.inner.tell_held();
     }
 }
 
@@ -341,6 +345,20 @@ impl Inner {
         });
         if let Err(err) = result {
             tracing::warn!("status delivery: {err}");
+        }
+    }
+
+    /// Says once, at the default level, what the tower will not see yet
+    /// (after the run's last delivery).
+    fn tell_held(&self) {
+        let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
+        let (spool, sender) = &*io;
+        let held = spool.pending().map_or(0, |p| p.len());
+        if let (true, Some(why)) = (held > 0, sender.held_because()) {
+            if !self.told.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                let events = if held == 1 { "event" } else { "events" };
+                tracing::warn!("status for {held} {events} held: {why}; they will be sent later");
+            }
         }
     }
 }

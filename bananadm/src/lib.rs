@@ -109,6 +109,7 @@ pub fn init_logging(verbose: u8) {
         format!("{level},vaultrs=off,rustify=off,reqwest=off,hyper=off,hyper_util=off,rustls=off");
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .with_target(false)
         .try_init();

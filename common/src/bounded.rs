@@ -45,6 +45,26 @@ impl std::fmt::Display for BodyError {
 }
 
 /// An error with its sources, on one line.
+/// The innermost cause of an error, as a short phrase: `connection
+/// refused`, not the chain of wrappers around it (nor `(os error 111)`).
+pub fn root_cause(e: &dyn std::error::Error) -> String {
+    let mut last = e;
+    while let Some(c) = last.source() {
+        last = c;
+    }
+    let text = last.to_string();
+    let text = match text.find(" (os error ") {
+        Some(i) => text[..i].to_owned(),
+        None => text,
+    };
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+/// Every message of an error's chain, joined by `: `.
 pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();

@@ -16,6 +16,8 @@ pub enum WarningKind {
     Restore,
     /// Storage lost a snapshot this node wrote (deleted or rolled back).
     Rollback,
+    /// A stream (`--stdin`) gave no bytes.
+    Empty,
 }
 
 impl WarningKind {
@@ -27,6 +29,7 @@ impl WarningKind {
             WarningKind::Repository => "repository",
             WarningKind::Restore => "restore",
             WarningKind::Rollback => "rollback",
+            WarningKind::Empty => "empty",
         }
     }
 }

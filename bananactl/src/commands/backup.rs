@@ -38,6 +38,11 @@ pub struct BackupCmd {
     /// File name for --stdin in the snapshot.
     #[arg(long, value_name = "NAME", default_value = "stdin", requires = "stdin")]
     pub stdin_name: String,
+    /// With --stdin: fewer bytes than this make the run partial (exit 3,
+    /// snapshot kept): an empty dump from a broken pipe is not a backup; 0
+    /// accepts an empty stream (with a warning).
+    #[arg(long, value_name = "BYTES", default_value_t = 1, requires = "stdin")]
+    pub stdin_required_bytes: u64,
     /// Host name to record [default: the system's].
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
@@ -153,7 +158,7 @@ impl BackupCmd {
                         common::humanize::printable(name)
                     ),
                 )
-                .hint("change the job's table, or give PATHs for an ad-hoc run")
+                .hint("change the job's [[job]] table; for an ad-hoc run give PATHs and another --job name")
                 .into());
             }
             return super::run::run_one(s, out, name, self);
@@ -168,16 +173,28 @@ impl BackupCmd {
             .clone()
             .or_else(|| s.file.job.name.clone())
             .unwrap_or_else(|| "backup".into());
+        if s.jobs().iter().any(|j| j.name == job) {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "backup --job {}: a configured job takes its paths from its [[job]] table in {}",
+                    common::humanize::printable(&job),
+                    s.config_name()
+                ),
+            )
+            .hint("run it with --job alone, or give another --job name for an ad-hoc run")
+            .into());
+        }
         let _lock = crate::jobs::state::lock_adhoc(&s.state_dir, &s.repo, &job)?;
         let plan = Plan {
             job,
             plugin: if self.stdin { "stdin" } else { "fs" },
             source: Box::new(move |_| -> anyhow::Result<Box<dyn Source>> {
                 Ok(if self.stdin {
-                    Box::new(StreamSource::new(
-                        Box::new(std::io::stdin()),
-                        &self.stdin_name,
-                    )?)
+                    Box::new(
+                        StreamSource::new(Box::new(std::io::stdin()), &self.stdin_name)?
+                            .required(self.stdin_required_bytes),
+                    )
                 } else {
                     Box::new(FsSource::new(&self.paths, &excludes, self.one_file_system)?)
                 })

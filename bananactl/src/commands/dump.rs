@@ -39,15 +39,33 @@ impl DumpCmd {
                 .hint("list the snapshot with 'bananactl ls SNAPSHOT'")
         };
         let node = match &self.path {
-            Some(path) => reader
-                .lookup(&snap.tree, path)?
-                .filter(|n| n.kind == NodeKind::File)
-                .ok_or_else(|| {
-                    not_a_file(format!(
-                        "'{}' is not a file in the snapshot",
-                        super::show_path(path)
-                    ))
-                })?,
+            Some(path) => {
+                let node = super::lookup_named(&mut reader, &snap.tree, path)?;
+                if node.kind != NodeKind::File {
+                    let what = match node.kind {
+                        NodeKind::Dir => "directory",
+                        k => super::ls::kind_name(k),
+                    };
+                    let shown = super::show_path(path);
+                    let err = common::Error::new(
+                        common::ErrorKind::BadInput,
+                        match (&node.target, node.kind) {
+                            (Some(t), NodeKind::Symlink) => format!(
+                                "'{shown}' is a symlink in the snapshot (to '{}'), not a file",
+                                super::show(t)
+                            ),
+                            _ => format!("'{shown}' is a {what} in the snapshot, not a file"),
+                        },
+                    );
+                    return Err(match node.kind {
+                        NodeKind::Dir => err.hint(format!("dump writes one file; restore a directory with 'bananactl restore SNAPSHOT --target DIR --include {shown}'")),
+                        NodeKind::Symlink => err.hint("dump the path it points to, if the snapshot holds it"),
+                        _ => err.hint("dump writes the content of a regular file"),
+                    }
+                    .into());
+                }
+                node
+            }
             None => {
                 // A stream snapshot (stdin, command, database) holds one file.
                 let mut nodes = reader.tree(&snap.tree)?.nodes;

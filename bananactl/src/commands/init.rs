@@ -134,6 +134,11 @@ pub fn create(s: &Settings, out: &Output, c: &Create<'_>) -> anyhow::Result<()> 
             .into());
         }
     }
+    // The location first: a new key is made only for a repository that
+    // will be created with it (a key for nothing would send the next
+    // command to the wrong place).
+    backend.creatable()?;
+    announce_container(s, backend.as_ref(), out)?;
     let (key, created_key) = if s.key_file.exists() {
         if !extra.is_empty() {
             return Err(common::Error::new(
@@ -153,7 +158,6 @@ pub fn create(s: &Settings, out: &Output, c: &Create<'_>) -> anyhow::Result<()> 
         (k, true)
     };
     let opts = repo_options(s, compression, pack_mib);
-    announce_container(s, backend.as_ref(), out)?;
     let repo = Repository::init(backend, &key.backup_key(), &opts)?;
     let location = repo.backend().location();
     common::ops::state::record_location(&s.state_dir, &location, &repo.config().id, None)?;

@@ -72,13 +72,7 @@ impl LsCmd {
         let (id, snap) = self.filter.resolve(repo, &self.snapshot, None)?;
         let loaded = repo.load_index()?;
         let mut reader = BlobReader::new(repo, &loaded.index, restore)?;
-        let node = reader.lookup(&snap.tree, &self.path)?.ok_or_else(|| {
-            common::Error::new(
-                common::ErrorKind::BadInput,
-                format!("'{}' is not in the snapshot", super::show_path(&self.path)),
-            )
-            .hint("list the snapshot with 'bananactl ls SNAPSHOT'")
-        })?;
+        let node = super::lookup_named(&mut reader, &snap.tree, &self.path)?;
         let mut count = 0u64;
         if self
             .path

@@ -128,3 +128,48 @@ pub fn ensure_embedded(s: &Settings, out: &Output) -> anyhow::Result<()> {
     init::create(s, out, &first).context("creating the embedded default repository")?;
     Ok(())
 }
+
+/// What `path` names in a snapshot's tree, or exit 2 naming it.
+pub fn lookup_named(
+    reader: &mut common::repo::BlobReader<'_>,
+    tree: &common::Id,
+    path: &Path,
+) -> anyhow::Result<common::format::tree::Node> {
+    reader.lookup(tree, path)?.ok_or_else(|| {
+        common::Error::new(
+            common::ErrorKind::BadInput,
+            format!("'{}' is not in the snapshot", show_path(path)),
+        )
+        .hint("snapshot paths are absolute, as they were backed up (e.g. /etc/hosts); list them with 'bananactl ls SNAPSHOT /'")
+        .into()
+    })
+}
+
+/// `--include` paths made absolute (snapshot paths are), each checked to be
+/// in the snapshot: one that names nothing is exit 2, not a restore of
+/// nothing.
+pub fn includes_in_snapshot(
+    repo: &common::repo::Repository,
+    index: &common::repo::Index,
+    restore: &common::crypto::keyfile::RestoreKey,
+    tree: &common::Id,
+    includes: &[std::path::PathBuf],
+) -> anyhow::Result<Vec<std::path::PathBuf>> {
+    if includes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut reader = common::repo::BlobReader::new(repo, index, restore)?;
+    includes
+        .iter()
+        .map(|p| {
+            lookup_named(&mut reader, tree, p)?;
+            // What the lookup found: its names below the root.
+            let mut abs = std::path::PathBuf::from("/");
+            abs.extend(p.components().filter_map(|c| match c {
+                std::path::Component::Normal(n) => Some(n),
+                _ => None,
+            }));
+            Ok(abs)
+        })
+        .collect()
+}

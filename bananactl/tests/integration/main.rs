@@ -13,6 +13,7 @@ mod crash;
 mod dedup;
 mod etcd;
 mod find_diff;
+mod first_week;
 mod hostile;
 mod hostile_db;
 mod hostile_endpoints;

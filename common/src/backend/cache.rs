@@ -127,6 +127,9 @@ impl Backend for Cached {
     fn presence(&self) -> Result<Presence> {
         self.inner.presence()
     }
+    fn creatable(&self) -> Result<()> {
+        self.inner.creatable()
+    }
     fn create(&self) -> Result<()> {
         self.inner.create()
     }

@@ -271,8 +271,25 @@ impl Backend for LocalBackend {
         })
     }
 
+    fn creatable(&self) -> Result<()> {
+        let loc = &self.location;
+        let presence = self.presence()?;
+        let parent = loc.parent().filter(|p| !p.as_os_str().is_empty());
+        if presence == Presence::Missing && parent.is_some_and(|p| !p.is_dir()) {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("the parent directory of {} does not exist", loc.display()),
+            )
+            .hint(
+                "Banana never creates a missing mount point or parent: create or mount it first",
+            ));
+        }
+        super::creatable(presence, &self.location())
+    }
+
     fn create(&self) -> Result<()> {
         let loc = &self.location;
+        self.creatable()?;
         match rfs::mkdir(loc, Mode::from_raw_mode(0o700)) {
             Ok(()) | Err(Errno::EXIST) => {}
             Err(Errno::NOENT) => return Err(Error::new(
@@ -284,23 +301,7 @@ impl Backend for LocalBackend {
             )),
             Err(e) => return Err(Error::io(loc.display(), errno_io(e))),
         }
-        match self.presence()? {
-            Presence::Missing | Presence::Empty => {}
-            Presence::Repository => {
-                return Err(Error::new(
-                    ErrorKind::BadInput,
-                    format!("a repository already exists at {}", loc.display()),
-                )
-                .hint("use it as it is, or choose an empty directory"))
-            }
-            Presence::Other => {
-                return Err(Error::new(
-                    ErrorKind::BadInput,
-                    format!("{} is not empty", loc.display()),
-                )
-                .hint("a repository is created in an empty or new directory"))
-            }
-        }
+        super::creatable(self.presence()?, &self.location())?;
         let root = self.root()?;
         let mut dirs: Vec<String> = DIRS.iter().map(|d| (*d).to_owned()).collect();
         dirs.push("data".to_owned());

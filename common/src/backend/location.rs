@@ -194,9 +194,17 @@ impl Location {
             return Self::parse_swift(location, rest).map(Location::Swift);
         }
         let path = location.strip_prefix("file://").unwrap_or(location);
-        if let Some((scheme, _)) = path.split_once("://") {
-            return Err(bad(location, format!("scheme '{scheme}' is not supported"))
-                .hint("use a directory path (local disk, NFS or Samba mount) or s3://HOST/BUCKET/PREFIX"));
+        if let Some(scheme) = scheme_like(path) {
+            let known = ["s3", "swift", "file"];
+            let hint = if known.contains(&scheme.to_ascii_lowercase().as_str()) {
+                format!(
+                    "write it as {}://… (lower case, two slashes), or ./{path} for a directory of that name",
+                    scheme.to_ascii_lowercase()
+                )
+            } else {
+                format!("the known schemes are s3://, swift:// and file://; a directory path needs none (./{path} for one of that name)")
+            };
+            return Err(bad(location, format!("scheme '{scheme}' is not supported")).hint(hint));
         }
         if path.is_empty() {
             return Err(bad(location, "no path"));
@@ -407,6 +415,20 @@ impl std::fmt::Display for Location {
     }
 }
 
+/// The scheme of a location that looks like a URL but is none of the
+/// known forms (`S3://…`, `s3:/x`, `sftp://…`, `swift:bucket`): a
+/// letter-led word before ':' followed by '/', or a known scheme's name in
+/// any case. A directory path never starts so (write `./s3:x` for one).
+fn scheme_like(path: &str) -> Option<&str> {
+    let (word, rest) = path.split_once(':')?;
+    let wordy = word.starts_with(|c: char| c.is_ascii_alphabetic())
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let known = ["s3", "swift", "file"].contains(&word.to_ascii_lowercase().as_str());
+    (wordy && (rest.starts_with('/') || known)).then_some(word)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,6 +437,40 @@ mod tests {
         match Location::parse(text).unwrap() {
             Location::S3(s) => s,
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn scheme_like_locations_are_errors_naming_the_known_schemes() {
+        for (text, fix) in [
+            ("s3:/bucket/x", "s3://"),
+            ("swift:/x", "swift://"),
+            ("S3://host/bucket", "s3://"),
+            ("Swift://host/c", "swift://"),
+            ("swift:container", "swift://"),
+            ("sftp://host/x", "s3://, swift:// and file://"),
+            ("rest:/x", "s3://, swift:// and file://"),
+        ] {
+            let err = Location::parse(text).unwrap_err();
+            let msg = format!("{err:#}");
+            assert_eq!(err.kind(), ErrorKind::BadInput, "{text}");
+            assert!(
+                msg.contains("is not supported") && msg.contains(fix),
+                "{text}: {msg}"
+            );
+        }
+        // Directory paths, also with colons, stay directories.
+        for text in [
+            "/srv/s3:/x",
+            "backups/a:b",
+            "./s3:x",
+            "host:2024",
+            "file:///srv/r",
+        ] {
+            assert!(
+                matches!(Location::parse(text), Ok(Location::Local(_))),
+                "{text}"
+            );
         }
     }
 

@@ -122,6 +122,12 @@ pub trait Backend: Send + Sync {
     /// Creates the empty layout; fails if a repository already exists there.
     /// Never creates the location's missing parents.
     fn create(&self) -> Result<()>;
+    /// Whether `create` would make a repository here, asked before anything
+    /// is made for it (a key file): the location is missing or empty (and a
+    /// directory's parent exists). Creates nothing.
+    fn creatable(&self) -> Result<()> {
+        creatable(self.presence()?, &self.location())
+    }
     /// Names and sizes of all complete objects of a kind.
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>>;
     /// The whole object; one larger than `limit` (what the format allows for
@@ -143,6 +149,23 @@ pub trait Backend: Send + Sync {
     /// keeps no history (a directory) or the credential cannot list it.
     fn recover(&self, _kind: Kind, _name: &str, _limit: u64) -> Result<bool> {
         Ok(false)
+    }
+}
+
+/// A location where a repository can be created, by what is there.
+pub(crate) fn creatable(presence: Presence, location: &str) -> Result<()> {
+    match presence {
+        Presence::Missing | Presence::Empty => Ok(()),
+        Presence::Repository => Err(Error::new(
+            ErrorKind::BadInput,
+            format!("a repository already exists at {location}"),
+        )
+        .hint("use it with its key file, or choose an empty location")),
+        Presence::Other => Err(Error::new(
+            ErrorKind::BadInput,
+            format!("{location} is not empty and holds no repository"),
+        )
+        .hint("a repository is created in a new or empty location")),
     }
 }
 

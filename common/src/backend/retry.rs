@@ -108,6 +108,9 @@ impl<B: Backend> Backend for Retrying<B> {
     fn presence(&self) -> Result<Presence> {
         self.attempt("a listing", |b| b.presence())
     }
+    fn creatable(&self) -> Result<()> {
+        self.attempt("a listing", |b| b.creatable())
+    }
     fn create(&self) -> Result<()> {
         self.attempt("a listing", |b| b.create())
     }

@@ -106,12 +106,14 @@ impl KeyFile {
     /// Reads and validates a key file.
     pub fn load(path: &Path) -> Result<KeyFile> {
         let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
-            let err = Error::io(format!("key file {}", path.display()), e);
-            if err.kind() == ErrorKind::Io {
-                err.hint("pass --key-file, or run 'bananactl init' to create one")
-            } else {
-                err
+            if e.kind() == std::io::ErrorKind::NotFound {
+                return Error::new(
+                    ErrorKind::BadInput,
+                    format!("key file {} does not exist", path.display()),
+                )
+                .hint("pass --key-file with this repository's key ('bananactl init' makes a key only with a new repository)");
             }
+            Error::io(format!("key file {}", path.display()), e)
         })?);
         KeyFile::parse(&bytes, &format!("key file {}", path.display()))
     }

@@ -116,13 +116,20 @@ impl std::fmt::Display for Gap {
         if let Some(s) = self.seq {
             write!(f, " (seq {s})")?;
         }
+        let mut what = Vec::new();
         match self.missing {
-            Some((a, b)) if a == b => write!(f, ": seq {a} is missing")?,
-            Some((a, b)) => write!(f, ": seqs {a} to {b} are missing")?,
-            None => write!(f, ":")?,
+            Some((a, b)) if a == b => what.push(format!("seq {a} is missing")),
+            Some((a, b)) => what.push(format!("seqs {a} to {b} are missing")),
+            None => {}
         }
         if let Some(p) = self.prev {
-            write!(f, " its previous snapshot {} is not in storage", p.short())?;
+            what.push(format!(
+                "its previous snapshot {} is not in storage",
+                p.short()
+            ));
+        }
+        if !what.is_empty() {
+            write!(f, ": {}", what.join(", and "))?;
         }
         write!(
             f,
@@ -205,7 +212,14 @@ mod tests {
             (g[0].snapshot, g[0].missing, g[0].prev),
             (id(3), Some((2, 2)), Some(id(2)))
         );
-        assert!(g[0].to_string().contains("seq 2 is missing"), "{}", g[0]);
+        assert_eq!(
+            g[0].to_string(),
+            format!(
+                "chain gap before snapshot {} (seq 3): seq 2 is missing, and its previous snapshot {} is not in storage; no forget record explains it (deleted from storage, or rolled back)",
+                id(3).short(),
+                id(2).short()
+            )
+        );
         let forgot = Forgotten {
             ids: [id(2)].into(),
             seqs: [2].into(),

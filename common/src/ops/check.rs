@@ -16,6 +16,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+/// A payload decoded once for the entries that share it (see
+/// [`crate::format::BlobEntry::payload_key`]).
+type Decoded = ((u32, u32, u32), Result<Vec<u8>>);
+
 /// One problem, on one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -475,7 +479,7 @@ fn check_blobs<R: std::io::Read + std::io::Seek>(
 ) {
     // Blobs of one group share a payload (offset and length): it is
     // decompressed once, and a lying entry at the same offset spoils no other.
-    let mut group: Option<((u32, u32, u32), Result<Vec<u8>>)> = None;
+    let mut group: Option<Decoded> = None;
     for entry in &header.blobs {
         if group
             .as_ref()

@@ -12,6 +12,8 @@ pub struct Sender {
     http: reqwest::Client,
     url: String,
     base: String,
+    /// Why the last delivery was put off, for the run's one message.
+    held: std::sync::Mutex<Option<String>>,
 }
 
 impl Sender {
@@ -44,6 +46,7 @@ impl Sender {
             http,
             url: format!("{base}/api/v1/status"),
             base: base.to_owned(),
+            held: std::sync::Mutex::new(None),
         })
     }
 
@@ -61,7 +64,17 @@ impl Sender {
                 let text = crate::bounded::prefix(r, crate::bounded::ERROR_BODY).await;
                 Ok::<_, reqwest::Error>((status, String::from_utf8_lossy(&text).into_owned()))
             })
-            .map_err(|e| Error::new(ErrorKind::Io, format!("collector {}: {e}", self.base)))
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!(
+                        "collector {} unreachable ({})",
+                        self.base,
+                        crate::bounded::root_cause(&e)
+                    ),
+                )
+                .hint("check the URL and that the tower runs ('bananaui serve')")
+            })
     }
 
     /// Posts one envelope.
@@ -81,6 +94,26 @@ impl Sender {
         if let Err(e) = &status {
             tracing::debug!("status delivery: {e:?}");
         }
+        let held = match &status {
+            Err(e) if e.is_timeout() => Some(format!(
+                "tower {} unreachable (no answer in time)",
+                self.base
+            )),
+            Err(e) => Some(format!(
+                "tower {} unreachable ({})",
+                self.base,
+                crate::bounded::root_cause(e)
+            )),
+            Ok(s @ (401 | 403)) => Some(format!(
+                "tower {} answered {s} (this node is not enrolled there yet, or its clock is off)",
+                self.base
+            )),
+            Ok(s @ (408 | 429 | 500..)) => Some(format!("tower {} answered {s}", self.base)),
+            Ok(_) => None,
+        };
+        if held.is_some() {
+            *self.held.lock().unwrap_or_else(|p| p.into_inner()) = held;
+        }
         match status {
             // Stored, or already stored (the duplicate answer is a 200).
             Ok(s) if (200..300).contains(&s) => Delivery::Accepted,
@@ -90,5 +123,10 @@ impl Sender {
             // Any other answer: refused for good, kept aside in `refused/`.
             Ok(_) => Delivery::Refused,
         }
+    }
+
+    /// Why the last event held back was not delivered (one line), if any was.
+    pub fn held_because(&self) -> Option<String> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }

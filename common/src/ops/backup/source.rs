@@ -214,6 +214,7 @@ impl Run<'_, '_, '_> {
 pub struct StreamSource {
     reader: Box<dyn Read + Send>,
     name: String,
+    required: u64,
 }
 
 impl StreamSource {
@@ -228,7 +229,15 @@ impl StreamSource {
         Ok(StreamSource {
             reader,
             name: name.to_owned(),
+            required: 0,
         })
+    }
+
+    /// A stream shorter than `bytes` makes the run partial (`--stdin-required-bytes`):
+    /// an empty dump from a broken producer is not a good backup.
+    pub fn required(mut self, bytes: u64) -> StreamSource {
+        self.required = bytes;
+        self
     }
 }
 
@@ -242,6 +251,22 @@ impl Source for StreamSource {
             .chunks(self.reader, u64::MAX)?
             .map_err(|e| Error::io("standard input", e))?;
         let size = run.summary().bytes_read;
+        if size < self.required {
+            run.warn(
+                WarningKind::Unreadable,
+                Path::new("stdin"),
+                format!(
+                    "standard input gave {size} bytes, fewer than --stdin-required-bytes {}: is what feeds it broken?",
+                    self.required
+                ),
+            );
+        } else if size == 0 {
+            run.warn(
+                WarningKind::Empty,
+                Path::new("stdin"),
+                "standard input was empty: the snapshot holds an empty file".into(),
+            );
+        }
         let mut node = run.own_file(self.name.as_bytes(), 0o600);
         node.size = size;
         node.content = content;

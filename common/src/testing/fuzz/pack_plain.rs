@@ -8,6 +8,10 @@ use crate::format::{codec, from_cbor, to_cbor, BlobEntry, BlobKind, Config, Pack
 use crate::id::Id;
 use std::sync::OnceLock;
 
+/// A payload decoded once for the entries that share it (see
+/// [`crate::format::BlobEntry::payload_key`]).
+type Decoded = ((u32, u32, u32), crate::Result<Vec<u8>>);
+
 /// Separates the parts of a [`pack_plain`] input.
 pub const PACK_PLAIN_SEP: &[u8; 4] = b"\xa5SEG";
 
@@ -316,7 +320,7 @@ fn read_pack(built: &Built) -> Reached {
             )
         };
         if let Ok(mut reader) = open() {
-            let mut group: Option<((u32, u32, u32), crate::Result<Vec<u8>>)> = None;
+            let mut group: Option<Decoded> = None;
             for entry in &header.blobs {
                 if !readable(entry.offset, entry.length, entry.payload_raw_length()) {
                     continue;
