@@ -44,9 +44,10 @@ pub enum AlertCmd {
     /// Acknowledge the evidence behind `rollback`, `repository-changed` or
     /// `witness-lost` alerts once investigated: every piece of that rule's
     /// evidence about the node that reached the tower before now is dropped
-    /// and its alert resolves at the collector's next tick (it must be
-    /// running); evidence arriving later stays. The chain goes on from the
-    /// node's latest report.
+    /// and its alert resolves at the collector's next tick; evidence arriving
+    /// later stays. The chain goes on from the node's latest report. Asked of
+    /// the collector serving the data directory; exits 2 when the node has
+    /// no such evidence.
     Ack(AlertAckCmd),
 }
 
@@ -104,8 +105,8 @@ pub struct Place {
     /// Collector config file (TOML; see docs/examples/bananaui.toml).
     #[arg(long, env = "BANANAUI_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Data directory [default: /var/lib/banana/tower for root, else
-    /// $XDG_DATA_HOME/banana/tower].
+    /// Data directory (the database, pending requests, the admin socket)
+    /// [default: `data` in the config, else /var/lib/banana-tower].
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 }
@@ -138,7 +139,9 @@ pub struct ServeCmd {
 /// `bananaui node ...`.
 #[derive(Debug, Subcommand)]
 pub enum NodeCmd {
-    /// Issue single-use enrolment codes for nodes (only their hashes are kept).
+    /// Issue single-use enrolment codes for nodes (only their hashes are
+    /// kept), asked of the collector serving the data directory: refused when
+    /// none runs there, and for a node already enrolled unless `--replace`.
     Add(NodeAddCmd),
     /// Forget decommissioned nodes: key, jobs, history and alerts.
     Remove(NodeRemoveCmd),
@@ -177,10 +180,12 @@ pub struct NodeAddCmd {
     /// How long the code stays valid.
     #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = common::humanize::parse_duration)]
     pub ttl: u64,
-    /// Allow the code to replace the key of an already enrolled node.
+    /// Allow the code to replace the key of an already enrolled node (one
+    /// that lost its key); without it an enrolled node is refused.
     #[arg(long)]
     pub replace: bool,
-    /// The tower's URL as nodes reach it (shown in the command to run on each node).
+    /// The tower's URL as nodes reach it, http(s) (shown in the command to
+    /// run on each node).
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
     /// Where the state is.

@@ -249,9 +249,16 @@ impl Config {
     }
 }
 
-/// `/var/lib/banana/tower` for root, else `$XDG_DATA_HOME/banana/tower`.
+/// The tower's data directory when neither `--data` nor `data` names one.
+/// One place whoever runs the command (the service's `StateDirectory=`, see
+/// `bananaui/systemd/banana-tower.service`), so `node add` run by hand finds
+/// the collector that `serve` runs; not under `/var/lib/banana`, which a
+/// node's agent on the same host makes 0700.
+pub const DEFAULT_DATA: &str = "/var/lib/banana-tower";
+
+/// [`DEFAULT_DATA`] as a path.
 pub fn default_data_dir() -> PathBuf {
-    common::fsutil::data_dir().join("tower")
+    PathBuf::from(DEFAULT_DATA)
 }
 
 #[cfg(test)]

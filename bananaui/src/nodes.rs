@@ -1,26 +1,59 @@
-//! `bananaui node add | remove | list`: enrolment codes and removals are
-//! files the running collector picks up (so they work while `serve` holds the
-//! database); the list comes from the running tower's API.
+//! `bananaui node add | remove | list` and `alert ack`. Codes and
+//! acknowledgements are asked of the collector serving the data directory,
+//! over its admin socket (`collector/admin.rs`): it checks its store and
+//! answers, or nothing runs there and the command refuses. Removals are
+//! files the collector picks up (they also wait for its next start); the
+//! list comes from the running tower's API.
 
 use crate::cli::{AlertAckCmd, NodeAddCmd, NodeListCmd, NodeRemoveCmd};
+use crate::collector::admin::{self, Answer, Request};
 use crate::collector::enrol;
 use crate::exit::{Code, Failure};
 use common::humanize::{age, ago, printable};
 
 /// `bananaui node add`.
 pub fn add(c: &NodeAddCmd) -> anyhow::Result<()> {
+    let url = match c.url.as_deref() {
+        Some(u) => check_url(u)?,
+        None => "URL".to_owned(),
+    };
     let (_, data) = c.place.resolve()?;
-    let now = common::unix_now();
-    let url = c.url.as_deref().unwrap_or("URL");
     for node in &c.nodes {
-        let code = enrol::add(&data, node, c.ttl, c.replace, now)?;
+        let req = Request::Add {
+            node: node.clone(),
+            ttl_secs: c.ttl,
+            replace: c.replace,
+        };
+        let code = match admin::ask(&data, &req)? {
+            Answer::Code { code } => code,
+            other => return Err(admin::failure(other)),
+        };
         println!("{node} {code}");
         eprintln!(
             "  on {node}: bananactl enroll --node {node} --collector {url} --collector-code {code}   (valid {}, single use)",
             age(i64::try_from(c.ttl).unwrap_or(i64::MAX))
         );
     }
+    if c.url.is_none() {
+        eprintln!("  (URL: how nodes reach this tower; give it with --url)");
+    }
     Ok(())
+}
+
+/// The tower's URL as nodes reach it: http or https, with a host.
+fn check_url(u: &str) -> anyhow::Result<String> {
+    match url::Url::parse(u) {
+        Ok(p) if matches!(p.scheme(), "http" | "https") && p.host().is_some() => {
+            Ok(u.trim_end_matches('/').to_owned())
+        }
+        _ => Err(Failure::error(
+            Code::Usage,
+            format!(
+                "--url '{}' is not an http(s) URL: give the URL nodes reach this tower at (e.g. https://tower.example.net:8443)",
+                u.escape_debug()
+            ),
+        )),
+    }
 }
 
 /// `bananaui node remove`.
@@ -38,15 +71,26 @@ pub fn remove(c: &NodeRemoveCmd) -> anyhow::Result<()> {
 
 /// `bananaui alert ack`.
 pub fn ack(c: &AlertAckCmd) -> anyhow::Result<()> {
-    let (cfg, data) = c.place.resolve()?;
-    enrol::request_ack(&data, &c.node, &c.rule, common::unix_now())?;
-    println!(
-        "{}: {} acknowledged; within {} the collector drops the evidence that reached it before now and resolves those alerts (evidence arriving later, or a later report that goes back again, fires anew)",
-        c.node,
-        c.rule,
-        age(cfg.alerts.interval.i())
-    );
-    Ok(())
+    let (_, data) = c.place.resolve()?;
+    let req = Request::Ack {
+        node: c.node.clone(),
+        rule: c.rule.clone(),
+    };
+    match admin::ask(&data, &req)? {
+        Answer::Acked {
+            pieces,
+            within_secs,
+        } => {
+            println!(
+                "{}: {} acknowledged ({pieces} piece(s) of evidence); within {} the collector drops the evidence that reached it before now and resolves those alerts (evidence arriving later, or a later report that goes back again, fires anew)",
+                c.node,
+                c.rule,
+                age(i64::try_from(within_secs).unwrap_or(i64::MAX))
+            );
+            Ok(())
+        }
+        other => Err(admin::failure(other)),
+    }
 }
 
 /// `bananaui node list`.

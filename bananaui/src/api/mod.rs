@@ -154,8 +154,16 @@ pub struct Collector {
     pub started_at: i64,
     /// Events stored since start.
     pub ingested: u64,
-    /// Requests refused since start.
+    /// Requests refused since start, of every kind (see `/metrics` by reason).
     pub rejected: u64,
+    /// Status events refused since start (`POST /api/v1/status` not stored:
+    /// forged, malformed, unknown node, rate-limited, ...).
+    #[serde(default)]
+    pub statuses_refused: u64,
+    /// Enrolment requests refused since start (wrong or used code, already
+    /// enrolled, bad proof).
+    #[serde(default)]
+    pub enrolments_refused: u64,
 }
 
 /// `GET /api/v1/nodes`.

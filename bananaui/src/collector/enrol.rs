@@ -1,18 +1,20 @@
-//! Enrolment at the tower: `bananaui node add NAME` writes a pending file
-//! holding only the hash of a fresh single-use code (P3: the tower never keeps
-//! a secret that grants anything); the node presents the code once with its
-//! public key (`bananactl enroll --collector URL --collector-code CODE`).
+//! Enrolment at the tower: `bananaui node add NAME` asks the running
+//! collector (over `DATA/admin.sock`, [`super::admin`]) for a fresh
+//! single-use code; the collector writes a pending file holding only its
+//! hash (P3: the tower never keeps a secret that grants anything) and
+//! returns the code; the node presents it once with its public key
+//! (`bananactl enroll --collector URL --collector-code CODE`).
 //!
 //! Pending enrolments are files (`DATA/pending/NAME.json`, 0600), not database
-//! records, so an operator can issue codes while `bananaui serve` holds the
-//! database; the writer removes the file when the code is used.
+//! records, claimed by the writer (a rename) when the code is used.
 //!
-//! Removals work the same way: `bananaui node remove NAME` writes
-//! `DATA/pending/NAME.remove`; the housekeeper deletes the node (its key, jobs,
-//! runs, event ids and alerts) at its next tick and then the file.
-//! Acknowledgements too: `bananaui alert ack NODE RULE` writes
-//! `DATA/pending/NODE.RULE.ack` with the time it was issued, and the
-//! housekeeper drops the evidence of that rule stored before then.
+//! Removals are files too: `bananaui node remove NAME` writes
+//! `DATA/pending/NAME.remove` (also while no collector runs); the housekeeper
+//! deletes the node (its key, jobs, runs, event ids and alerts) at its next
+//! tick and then the file. Acknowledgements: `bananaui alert ack NODE RULE`
+//! has the collector write `DATA/pending/NODE.RULE.ack` with the time it was
+//! issued, and the housekeeper drops the evidence of that rule stored before
+//! then.
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};

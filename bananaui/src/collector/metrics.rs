@@ -196,7 +196,7 @@ fn collector(m: &mut String, app: &App) {
     let _ = writeln!(
         m,
         "banana_collector_rejected_total{{reason=\"writer\"}} {}",
-        st.refused.load(Ordering::Relaxed)
+        st.refused_statuses.load(Ordering::Relaxed) + st.refused_enrolments.load(Ordering::Relaxed)
     );
     family(
         m,

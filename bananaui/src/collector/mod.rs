@@ -2,11 +2,15 @@
 //! ([`http`]), the routes ([`routes`]: ingest, enrolment, the read-only API,
 //! [`metrics`], the page), one writer thread that makes every acknowledged
 //! record durable ([`writer`] over [`store`], the only sled user),
-//! enrolment codes kept as hashes ([`enrol`]), the witness of each node's
+//! enrolment codes kept as hashes ([`enrol`]), the operator's socket for
+//! `node add` and `alert ack` ([`admin`]), one serve per data directory
+//! ([`lock`]), the witness of each node's
 //! snapshot chain ([`witness`]), and the states every view shares ([`view`]).
 
+pub mod admin;
 pub mod enrol;
 pub mod http;
+pub mod lock;
 pub mod metrics;
 pub mod routes;
 pub mod store;
@@ -39,6 +43,9 @@ pub fn serve(c: &ServeCmd) -> anyhow::Result<()> {
             format!("refusing to serve the fleet's status on {listen} without a viewer token: set viewer_token_file in the config (or listen on 127.0.0.1)"),
         ));
     }
+    // Before binding: a second serve of the same config says who holds the
+    // data, not that the port is taken.
+    let _lock = lock::acquire(&data)?;
     raise_fd_limit();
     // A panic in any thread (writer, housekeeper, a notifier) is a bug that
     // would leave a subsystem dead behind a live port: exit so the service
@@ -55,7 +62,8 @@ pub fn serve(c: &ServeCmd) -> anyhow::Result<()> {
 }
 
 /// Runs the collector on an already bound `listener` until `shutdown`
-/// completes (tests and embedders bind port 0 and stop it).
+/// completes (tests and embedders bind port 0 and stop it). The caller holds
+/// `data` ([`lock::acquire`]), as [`serve`] does.
 pub fn run(
     listener: std::net::TcpListener,
     cfg: Config,
@@ -73,6 +81,7 @@ pub fn run(
         cfg.clone(),
         stop.clone(),
     )?;
+    let admin = admin::start(&data, store.clone(), cfg.alerts.interval.dur())?;
     let addr = listener.local_addr()?;
     let gauges = Arc::new(http::Gauges::default());
     let limits = cfg.limits.clone();
@@ -87,6 +96,7 @@ pub fn run(
     tracing::info!("listening on {addr} (data {})", data.display());
     let served = http::serve(listener, limits, app, gauges, shutdown);
     stop.store(true, Ordering::Relaxed);
+    admin.stop();
     served
 }
 

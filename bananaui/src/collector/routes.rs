@@ -10,7 +10,7 @@ use crate::config::Config;
 use common::status::{EnrolRequest, Envelope, Event};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::oneshot;
@@ -29,6 +29,10 @@ pub struct App {
     viewer_token: Option<blake3::Hash>,
     pub(super) started_at: i64,
     pub(super) rejected: Mutex<BTreeMap<&'static str, u64>>,
+    /// Status posts refused here (before the writer).
+    statuses_refused: AtomicU64,
+    /// Enrolment requests refused here (before the writer).
+    enrolments_refused: AtomicU64,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
     /// Open connections (for `/metrics`).
     pub gauges: Arc<super::http::Gauges>,
@@ -52,13 +56,29 @@ impl App {
             viewer_token: viewer_token.map(|t| blake3::hash(t.trim().as_bytes())),
             started_at: now(),
             rejected: Mutex::new(BTreeMap::new()),
+            statuses_refused: AtomicU64::new(0),
+            enrolments_refused: AtomicU64::new(0),
             buckets: Mutex::new(HashMap::new()),
             gauges,
         }
     }
 
-    fn reject(&self, reason: &'static str, status: u16, msg: &str) -> Outcome {
+    /// Refuses a request: counted by reason, logged (at info: a refused
+    /// status or enrolment is what an operator looks for), answered.
+    fn reject(&self, req: &Request, reason: &'static str, status: u16, msg: &str) -> Outcome {
         self.refused(reason);
+        match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/api/v1/status") => self.statuses_refused.fetch_add(1, Ordering::Relaxed),
+            ("POST", "/api/v1/enrol") => self.enrolments_refused.fetch_add(1, Ordering::Relaxed),
+            _ => 0,
+        };
+        tracing::info!(
+            "refused {} {} from {}: {status} {}",
+            req.method,
+            common::humanize::printable(&req.path),
+            req.peer,
+            common::humanize::printable(msg)
+        );
         Outcome::Now(Reply::error(status, msg))
     }
 
@@ -86,15 +106,23 @@ impl App {
     fn ingest(&self, req: &Request) -> Outcome {
         let env: Envelope = match serde_json::from_slice(&req.body) {
             Ok(e) => e,
-            Err(e) => return self.reject("malformed", 400, &format!("not a status envelope: {e}")),
+            Err(e) => {
+                return self.reject(
+                    req,
+                    "malformed",
+                    400,
+                    &format!("not a status envelope: {e}"),
+                )
+            }
         };
         if common::names::valid_node_name(&env.node).is_err() {
-            return self.reject("malformed", 400, "the node name is not valid");
+            return self.reject(req, "malformed", 400, "the node name is not valid");
         }
         let node = match self.store.node(&env.node) {
             Ok(Some(n)) => n,
             Ok(None) => {
                 return self.reject(
+                    req,
                     "unknown_node",
                     403,
                     &format!("node '{}' is not enrolled at this tower", env.node),
@@ -128,14 +156,15 @@ impl App {
                             .into()
                     }
                 };
-                return self.reject(reason, r.status(), &msg);
+                return self.reject(req, reason, r.status(), &msg);
             }
         };
         if let Err(msg) = check_event(&event, now) {
-            return self.reject("malformed", 400, &msg);
+            return self.reject(req, "malformed", 400, &msg);
         }
         if !self.allow(&env.node) {
             return self.reject(
+                req,
                 "rate_limited",
                 429,
                 "too many events from this node; retry later",
@@ -155,7 +184,7 @@ impl App {
         if self.writer.send(op) {
             Outcome::Later(rx)
         } else {
-            self.reject("busy", 503, "the collector is busy; retry")
+            self.reject(req, "busy", 503, "the collector is busy; retry")
         }
     }
 
@@ -163,27 +192,33 @@ impl App {
         let er: EnrolRequest = match serde_json::from_slice(&req.body) {
             Ok(e) => e,
             Err(e) => {
-                return self.reject("malformed", 400, &format!("not an enrolment request: {e}"))
+                return self.reject(
+                    req,
+                    "malformed",
+                    400,
+                    &format!("not an enrolment request: {e}"),
+                )
             }
         };
         if common::names::valid_node_name(&er.node).is_err() {
-            return self.reject("malformed", 400, "the node name is not valid");
+            return self.reject(req, "malformed", 400, "the node name is not valid");
         }
         let now = now();
         let refused = "no enrolment is pending for this node under this code (issue one with 'bananaui node add NAME' on the tower)";
         let pending = match super::enrol::read(&self.data, &er.node) {
             Ok(Some(p)) => p,
-            Ok(None) => return self.reject("enrolment", 403, refused),
+            Ok(None) => return self.reject(req, "enrolment", 403, refused),
             Err(e) => return self.store_error(e),
         };
         let presented = blake3::hash(er.code.trim().as_bytes());
         let expected = blake3::Hash::from_hex(&pending.code_hash).ok();
         // blake3::Hash compares in constant time.
         if expected != Some(presented) {
-            return self.reject("enrolment", 403, refused);
+            return self.reject(req, "enrolment", 403, refused);
         }
         if now > pending.expires_at {
             return self.reject(
+                req,
                 "enrolment",
                 403,
                 "this enrolment code has expired; issue a new one with 'bananaui node add'",
@@ -204,7 +239,7 @@ impl App {
                     "the enrolment request is not signed by the key it presents",
                 ),
             };
-            return self.reject(reason, r.status(), msg);
+            return self.reject(req, reason, r.status(), msg);
         }
         let (tx, rx) = oneshot::channel();
         let op = Op::Enrol {
@@ -224,7 +259,7 @@ impl App {
         if self.writer.send(op) {
             Outcome::Later(rx)
         } else {
-            self.reject("busy", 503, "the collector is busy; retry")
+            self.reject(req, "busy", 503, "the collector is busy; retry")
         }
     }
 
@@ -278,7 +313,12 @@ impl App {
                     .lock()
                     .map(|r| r.values().sum::<u64>())
                     .unwrap_or(0)
-                    + self.writer.stats.refused.load(Ordering::Relaxed),
+                    + self.writer.stats.refused_statuses.load(Ordering::Relaxed)
+                    + self.writer.stats.refused_enrolments.load(Ordering::Relaxed),
+                statuses_refused: self.statuses_refused.load(Ordering::Relaxed)
+                    + self.writer.stats.refused_statuses.load(Ordering::Relaxed),
+                enrolments_refused: self.enrolments_refused.load(Ordering::Relaxed)
+                    + self.writer.stats.refused_enrolments.load(Ordering::Relaxed),
             },
         })
     }
@@ -381,6 +421,7 @@ impl Handler for App {
             (true, "/api/v1/enrol") => return self.enrol(&req),
             (true, _) => {
                 return self.reject(
+                    &req,
                     "bad_request",
                     405,
                     "only /api/v1/status and /api/v1/enrol take POST",
@@ -395,7 +436,7 @@ impl Handler for App {
                 return Outcome::Now(r);
             }
             (false, "/api/v1/status" | "/api/v1/enrol") => {
-                return self.reject("bad_request", 405, "POST only")
+                return self.reject(&req, "bad_request", 405, "POST only")
             }
             _ => {}
         }

@@ -89,9 +89,10 @@ pub struct WriterStats {
     pub commits: AtomicU64,
     /// Commits that failed (requests answered 503).
     pub failures: AtomicU64,
-    /// Requests the writer refused (re-enrolled key, reused nonce, job
-    /// limit, enrolment conflicts).
-    pub refused: AtomicU64,
+    /// Statuses the writer refused (re-enrolled key, reused nonce, job limit).
+    pub refused_statuses: AtomicU64,
+    /// Enrolments the writer refused (already enrolled, code used or replaced).
+    pub refused_enrolments: AtomicU64,
 }
 
 /// The writer's queue.
@@ -176,7 +177,12 @@ impl Group {
                     Err(Refuse(status, msg)) => {
                         self.w.rollback(before);
                         if status != 503 {
-                            stats.refused.fetch_add(1, Ordering::Relaxed);
+                            stats.refused_statuses.fetch_add(1, Ordering::Relaxed);
+                            tracing::info!(
+                                "refused a status of node {}: {status} {}",
+                                e.node,
+                                common::humanize::printable(&msg)
+                            );
                         }
                         Reply::error(status, &msg)
                     }
@@ -195,7 +201,16 @@ impl Group {
                 if let Some(c) = claim {
                     self.claims.push(c);
                 } else if r.status != 503 {
-                    stats.refused.fetch_add(1, Ordering::Relaxed);
+                    stats.refused_enrolments.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(
+                        "refused the enrolment of node {}: {} {}",
+                        rec.name,
+                        r.status,
+                        serde_json::from_slice::<serde_json::Value>(&r.body)
+                            .ok()
+                            .and_then(|v| v["error"].as_str().map(common::humanize::printable))
+                            .unwrap_or_default()
+                    );
                 }
                 self.answers.push((reply, r));
             }
@@ -241,6 +256,13 @@ impl Group {
     fn commit(self, store: &Store, stats: &WriterStats) {
         let committed = store.commit(self.w);
         for c in self.claims {
+            if committed.is_ok() {
+                tracing::info!(
+                    "enrolled node {}{}",
+                    c.node,
+                    if c.replace { " (its key replaced)" } else { "" }
+                );
+            }
             c.finish(committed.is_ok());
         }
         let ok = committed.is_ok();
@@ -471,6 +493,8 @@ fn finish_run(
 /// A pending enrolment file claimed (renamed) by the writer: removed once the
 /// group is durable, put back if the commit failed.
 struct Claim {
+    node: String,
+    replace: bool,
     claimed: PathBuf,
     pending: PathBuf,
 }
@@ -534,6 +558,8 @@ fn apply_enrol(
         Err(e) => return (unavailable(&e), None),
     }
     let claim = Claim {
+        node: rec.name.clone(),
+        replace: existing.is_some(),
         claimed: claimed.clone(),
         pending: pending.to_owned(),
     };

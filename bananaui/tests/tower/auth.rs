@@ -147,9 +147,22 @@ fn enrolment_codes_are_single_use_and_bound_to_their_node() {
     );
     let (s, body) = t.post("/api/v1/enrol", &serde_json::to_vec(&ok).unwrap());
     assert_eq!(s, 403, "{body}");
-    // A new code without --replace cannot take over an enrolled node.
+    // `node add` refuses an enrolled node without --replace (issue 23, 14)...
+    let out = std::process::Command::new(bananaui())
+        .args(["node", "add", "web-01", "--data"])
+        .arg(t.data())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("already enrolled") && err.contains("--replace"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    // ... and a code issued anyway (behind its back) cannot take it over.
     let thief = NodeIdentity::generate();
-    let code2 = t.code("web-01", &[]);
+    let code2 = bananaui::collector::enrol::add(&t.data(), "web-01", 3600, false, now()).unwrap();
     let take = thief.enrol_request("web-01", &code2, now());
     let (s, body) = t.post("/api/v1/enrol", &serde_json::to_vec(&take).unwrap());
     assert_eq!(s, 409, "{body}");

@@ -6,7 +6,7 @@
 
 use crate::harness::*;
 use common::status::{EventKind, NodeIdentity, RunResult};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -112,7 +112,7 @@ fn messages(
 }
 
 /// `bananaui alert ack NODE RULE --data DATA`, as an operator types it.
-fn ack_into(data: &Path, node: &str, rule: &str) -> PathBuf {
+fn ack_into(data: &Path, node: &str, rule: &str) {
     let out = Command::new(bananaui())
         .args(["alert", "ack", node, rule, "--data"])
         .arg(data)
@@ -123,7 +123,6 @@ fn ack_into(data: &Path, node: &str, rule: &str) -> PathBuf {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    data.join("pending").join(format!("{node}.{rule}.ack"))
 }
 
 /// Waits (bounded) until the clock has passed `t`.
@@ -158,12 +157,14 @@ fn a_second_rollback_is_its_own_evidence_and_an_earlier_ack_leaves_it() {
     assert_eq!(first[0].0, "firing");
     assert_eq!(first[0].1, "a");
     // The operator acknowledges what they saw, before B's evidence exists
-    // (issued into a scratch directory and handed over once B's arrived).
+    // (the acknowledgement file the collector writes, made here and handed
+    // over once B's arrived, as if the housekeeper were that late).
     let alerts: bananaui::api::Alerts = t.exact("/api/v1/alerts");
     assert_eq!(alerts.firing.len(), 1);
     past(alerts.firing[0].since);
     let scratch = tempfile::tempdir().unwrap();
-    let ack = ack_into(scratch.path(), "two-01", "rollback");
+    let ack = bananaui::collector::enrol::request_ack(scratch.path(), "two-01", "rollback", now())
+        .unwrap();
     past(now());
     // Job B goes back in repository B while A is unacknowledged.
     n.report("b", REPO_B, 4, Some(2), "b9");

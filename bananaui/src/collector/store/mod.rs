@@ -393,14 +393,14 @@ impl Store {
             .path(dir.join("db"))
             .open()
             .map_err(|e| match e {
-                sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                    crate::exit::Failure::error(
-                        crate::exit::Code::Locked,
-                        format!(
-                            "the tower database {} is in use by another bananaui (stop it first)",
-                            dir.join("db").display()
-                        ),
-                    )
+                // sled 0.34 reports its lock as ErrorKind::Other with this
+                // text; `serve` takes its own lock first (`lock.rs`), so this
+                // is another program holding the database.
+                sled::Error::Io(ref io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("could not acquire lock") =>
+                {
+                    super::lock::in_use(dir, None)
                 }
                 e => anyhow::anyhow!("opening the tower database {}: {e}", dir.display()),
             })?;
