@@ -156,7 +156,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__backup)
-            opts="-x -q -v -h -V --exclude --exclude-file --one-file-system --tag --stdin --stdin-name --host --job --every --limit-upload --compression --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
+            opts="-x -q -v -h -V --exclude --exclude-file --one-file-system --tag --stdin --stdin-name --stdin-required-bytes --host --job --every --limit-upload --compression --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,6 +175,10 @@ _bananactl() {
                     return 0
                     ;;
                 --stdin-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stdin-required-bytes)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1048,7 +1052,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__restore)
-            opts="-q -v -h -V --target --to-server --database --defaults-file --accounts --etcd-name --etcd-peer-url --include --untrusted --job --host --tag --path --identity-file --grant --vault-addr --verify-key --node --insecure-http --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --target --to-server --database --defaults-file --accounts --etcd-name --etcd-peer-url --include --untrusted --overwrite --delete --job --host --tag --path --identity-file --grant --vault-addr --verify-key --node --insecure-http --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1076,6 +1080,10 @@ _bananactl() {
                     ;;
                 --include)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --overwrite)
+                    COMPREPLY=($(compgen -W "always if-changed if-newer never" -- "${cur}"))
                     return 0
                     ;;
                 --job)

@@ -68,6 +68,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l exclude -
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l exclude-file -d 'Read exclude globs from a file, one per line (\'#\' comments); repeatable' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l tag -d 'Tag the snapshot; repeatable' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l stdin-name -d 'File name for --stdin in the snapshot' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l stdin-required-bytes -d 'With --stdin: fewer bytes than this make the run partial (exit 3, snapshot kept): an empty dump from a broken pipe is not a backup; 0 accepts an empty stream (with a warning)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l host -d 'Host name to record [default: the system\'s]' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l job -d 'A configured job to run (alone), or the job name of an ad-hoc run of PATHs or --stdin [default: the config\'s \'job\', or \'backup\']' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand backup" -l every -d 'Expected interval between runs of this job (e.g. 1d), so the tower can tell when it is overdue' -r
@@ -214,6 +215,10 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l defaults
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l etcd-name -d 'An etcd job\'s snapshot: the member name the new data directory (--target) is made for' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l etcd-peer-url -d 'An etcd job\'s snapshot: that member\'s peer URL' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l include -d 'Restore only this snapshot path and what is below it; repeatable' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l overwrite -d 'What to do with an entry that already exists in the target [default: if-changed]' -r -f -a "always\t'Replace it'
+if-changed\t'Keep it when its size, mtime and content already match the snapshot (symlinks: target; so an interrupted restore resumes), else replace it'
+if-newer\t'Replace it only when the snapshot\'s mtime is newer than its own'
+never\t'Leave it as it is'"
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l job -d 'Only snapshots of this job' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l host -d 'Only snapshots of this host' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l tag -d 'Only snapshots carrying this tag; repeat to require several' -r
@@ -231,12 +236,13 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l vault-cr
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l to-server -d 'Restore a database job\'s snapshot into the job\'s configured server, or through an external plugin\'s \'restore\' (needs --job NAME), instead of a directory'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l accounts -d 'With --to-server: also restore the account streams (the \'mysql\' database: users and grants; PostgreSQL\'s globals.sql: roles), which are skipped otherwise: a forged snapshot would bring back accounts'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l untrusted -d 'Contents and names only, for a snapshot that may come from a compromised node (forensics): everything owned by you, no setuid/setgid/sticky bits, no security.*/trusted.* extended attributes, no device nodes or FIFOs, the target made 0700'
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l delete -d 'Remove from the target what the snapshot does not have, in the directories restored below the snapshot\'s paths (and --include) only; a symlink is removed, never followed, and another filesystem mounted there is left alone'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the grant and the identities would cross the network in clear)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
-complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s V -l version -d 'Print version'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l identity-file -d 'Read identities from this age identity file (e.g. the offline break-glass identity) instead of the key file' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r

@@ -5,7 +5,7 @@ use crate::output::{bytes, Output};
 use crate::settings::Settings;
 use clap::Args;
 use common::events::Progress;
-use common::ops::restore::{restore, RestoreOptions};
+use common::ops::restore::{restore, Overwrite, RestoreOptions};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -56,12 +56,47 @@ pub struct RestoreCmd {
     /// attributes, no device nodes or FIFOs, the target made 0700.
     #[arg(long)]
     pub untrusted: bool,
+    /// What to do with an entry that already exists in the target
+    /// [default: if-changed].
+    #[arg(long, value_enum, value_name = "WHEN", conflicts_with = "to_server")]
+    pub overwrite: Option<OverwriteArg>,
+    /// Remove from the target what the snapshot does not have, in the
+    /// directories restored below the snapshot's paths (and --include) only;
+    /// a symlink is removed, never followed, and another filesystem mounted
+    /// there is left alone.
+    #[arg(long, conflicts_with = "to_server")]
+    pub delete: bool,
     /// Which snapshots 'latest' chooses among.
     #[command(flatten)]
     pub filter: super::select::Filter,
     /// Where the restore half of the key comes from.
     #[command(flatten)]
     pub keys: super::ReadKeyOpts,
+}
+
+/// `--overwrite`: what to do with an entry that already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OverwriteArg {
+    /// Replace it.
+    Always,
+    /// Keep it when its size, mtime and content already match the snapshot
+    /// (symlinks: target; so an interrupted restore resumes), else replace it.
+    IfChanged,
+    /// Replace it only when the snapshot's mtime is newer than its own.
+    IfNewer,
+    /// Leave it as it is.
+    Never,
+}
+
+impl From<OverwriteArg> for Overwrite {
+    fn from(a: OverwriteArg) -> Overwrite {
+        match a {
+            OverwriteArg::Always => Overwrite::Always,
+            OverwriteArg::IfChanged => Overwrite::IfChanged,
+            OverwriteArg::IfNewer => Overwrite::IfNewer,
+            OverwriteArg::Never => Overwrite::Never,
+        }
+    }
 }
 
 impl RestoreCmd {
@@ -79,6 +114,17 @@ impl RestoreCmd {
             return super::to_server::run(s, out, self);
         };
         if let Some(job) = self.etcd_job(s) {
+            if self.overwrite.is_some() || self.delete {
+                return Err(common::Error::new(
+                    common::ErrorKind::BadInput,
+                    format!(
+                        "restore --job {}: an etcd job's snapshot is restored into a new data directory, so --overwrite and --delete do not apply",
+                        common::humanize::printable(&job.name)
+                    ),
+                )
+                .hint("drop --overwrite and --delete, and give a --target that does not exist")
+                .into());
+            }
             return super::to_server::etcd(s, out, self, &job, target);
         }
         let opened = super::open_read(s, &self.keys)?;
@@ -90,6 +136,8 @@ impl RestoreCmd {
             includes: self.include.clone(),
             threads: 0,
             untrusted: self.untrusted,
+            overwrite: self.overwrite.map(Overwrite::from).unwrap_or_default(),
+            delete: self.delete,
         };
         let obs = out.observer("restore");
         let progress = Progress::default();
@@ -117,14 +165,21 @@ impl RestoreCmd {
                 "command": "restore", "snapshot_id": id.to_hex(), "target": target, "files": r.files,
                 "dirs": r.dirs, "others": r.others, "bytes": r.bytes, "errors": r.errors, "warnings": r.warnings,
                 "group_decodes": r.group_decodes.0, "groups": r.group_decodes.1,
+                "skipped": r.skipped, "deleted": r.deleted,
             }),
             &format!(
-                "restored snapshot {} to {}: {} files, {} dirs, {}{}",
+                "restored snapshot {} to {}: {} files, {} dirs, {}{}{}{}",
                 id.short(),
                 target.display(),
                 r.files,
                 r.dirs,
                 bytes(r.bytes),
+                match r.skipped {
+                    0 => String::new(),
+                    1 => ", 1 existing entry skipped".into(),
+                    n => format!(", {n} existing entries skipped"),
+                },
+                if self.delete { format!(", {} deleted", r.deleted) } else { String::new() },
                 if r.errors > 0 { format!(", {} ENTRIES NOT RESTORED (see above)", r.errors) } else { String::new() }
             ),
         );

@@ -24,6 +24,7 @@ mod keys;
 mod keystone;
 mod mysql;
 mod output;
+mod overwrite;
 mod plugins;
 mod postgres;
 mod roundtrip;

@@ -4,15 +4,25 @@
 //! `mkdirat`, ... with `O_NOFOLLOW`), and names are checked, so a hostile
 //! snapshot cannot write outside the target: `..`, `/` inside a name, absolute
 //! names, duplicate names and a symlink standing where a directory should be are
-//! all refused. A file whose data is damaged is reported and removed; the rest
-//! goes on.
+//! all refused. A file whose data is damaged is reported and not created (a
+//! file already at its name stays); the rest goes on.
 //!
 //! The walking thread creates directories, links and special files; regular
 //! file contents are written by one worker per core, each with its own blob
 //! reader. A directory's own metadata (mode, times) is applied when its last
 //! entry is done, so writing into it does not move its mtime afterwards; only
 //! the directories still in progress hold a descriptor open.
+//!
+//! A file is written under a temporary name in its directory and renamed
+//! over its final name once whole, so an interrupted restore never leaves a
+//! partial file under a name from the snapshot. An entry that already exists
+//! is handled as [`Overwrite`] says; with [`RestoreOptions::delete`], entries
+//! the snapshot does not have are removed, once a directory's own entries are
+//! done, from the directories below the snapshot's backed-up paths (and the
+//! `includes`) only, relative to descriptors and without following a symlink
+//! or crossing into another filesystem.
 
+mod delete;
 mod write;
 
 use crate::crypto::keyfile::RestoreKey;
@@ -23,7 +33,8 @@ use crate::format::Snapshot;
 use crate::repo::{BlobReader, Index, Repository};
 use crate::Id;
 use crossbeam_channel::{bounded, Receiver};
-use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
+use delete::delete_extras;
+use rustix::fs::{self as rfs, FileType, Mode, OFlags};
 use rustix::io::Errno;
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
@@ -31,8 +42,29 @@ use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
-use write::{finish_at, finish_fd, open_target, replace, write_file};
+use write::{
+    finish_at, finish_fd, link_replacing, newer, open_target, replace, stat_at, write_file, Written,
+};
+
+/// What to do with an entry that already exists in the target.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Overwrite {
+    /// Always replace it.
+    Always,
+    /// Replace it unless it already is the snapshot's entry: a regular file
+    /// with the same size, mtime and content (hashed as the snapshot's chunk
+    /// ids are), a symlink with the same target, a special file of the same
+    /// kind and device; one that is kept gets the snapshot's owner, mode,
+    /// extended attributes and times again.
+    #[default]
+    IfChanged,
+    /// Replace it only when the snapshot's mtime is newer than its own.
+    IfNewer,
+    /// Never touch it.
+    Never,
+}
 
 /// Where and what to restore.
 #[derive(Debug, Default)]
@@ -48,6 +80,11 @@ pub struct RestoreOptions {
     /// setuid/setgid/sticky bits, no `security.*`/`trusted.*` extended
     /// attributes, no device nodes or FIFOs, the target made 0700.
     pub untrusted: bool,
+    /// What to do with entries that already exist.
+    pub overwrite: Overwrite,
+    /// Remove what the snapshot does not have from the restored directories
+    /// (below the snapshot's paths and the `includes`).
+    pub delete: bool,
 }
 
 /// What a restore did.
@@ -65,6 +102,10 @@ pub struct RestoreOutcome {
     pub errors: u64,
     /// Entries restored with a difference (owner, xattr, device...).
     pub warnings: u64,
+    /// Existing entries left in place (`--overwrite`), directories aside.
+    pub skipped: u64,
+    /// Entries removed because the snapshot does not have them (`delete`).
+    pub deleted: u64,
     /// Groups of small blobs decompressed, and how many distinct ones:
     /// equal when each was decoded once.
     pub group_decodes: (u64, u64),
@@ -76,6 +117,12 @@ const SHARED_GROUPS_BYTES: usize = 16 << 20;
 /// What the walker and the workers share.
 struct Ctx<'o> {
     obs: &'o dyn Observer,
+    /// `--overwrite`.
+    overwrite: Overwrite,
+    /// Chunk ids of an existing file are checked against the snapshot's.
+    keys: &'o crate::crypto::Keys,
+    /// Chunk lengths, for those checks.
+    index: &'o Index,
     progress: &'o Progress,
     /// Owners are applied (root, and a trusted snapshot).
     root_owner: bool,
@@ -99,6 +146,9 @@ struct DirState {
     path: PathBuf,
     pending: AtomicUsize,
     parent: Option<Arc<DirState>>,
+    /// With `delete`, in a directory it applies to: the names its snapshot
+    /// listing has; everything else in it is removed when it is done.
+    keep: OnceLock<std::collections::HashSet<Vec<u8>>>,
 }
 
 struct FileJob {
@@ -132,6 +182,9 @@ pub fn restore(
     let threads = crate::worker_threads(opts.threads);
     let ctx = Ctx {
         obs,
+        overwrite: opts.overwrite,
+        keys: repo.keys(),
+        index,
         progress,
         root_owner: nix::unistd::geteuid().is_root() && !opts.untrusted,
         untrusted: opts.untrusted.then(|| Mutex::new(BTreeMap::new())),
@@ -149,7 +202,20 @@ pub fn restore(
         path: PathBuf::from("/"),
         pending: AtomicUsize::new(1),
         parent: None,
+        keep: OnceLock::new(),
     });
+    // Deletion applies below the backed-up paths, never in the directories
+    // above them (`/`, `/home` for a backup of `/home/me`).
+    let delete_roots: Vec<PathBuf> = if opts.delete {
+        snapshot
+            .paths
+            .iter()
+            .map(|p| PathBuf::from(OsStr::from_bytes(p)))
+            .filter(|p| p.is_absolute())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let limits = crate::repo::walk::Limits::for_snapshot(id, snapshot);
     let walked = std::thread::scope(|s| {
         let mut jobs = Vec::with_capacity(threads);
@@ -164,6 +230,7 @@ pub fn restore(
             reader: &mut reader,
             ctx: &ctx,
             includes: opts.includes.clone(),
+            delete_roots,
             root: root.clone(),
             links: HashMap::new(),
             jobs,
@@ -205,7 +272,8 @@ fn worker(
     for job in rx {
         if lock(&ctx.fatal).is_none() {
             match write_file(&mut reader, ctx, &job.dir.fd, &job.node, &job.path) {
-                Ok(()) => lock(&ctx.out).files += 1,
+                Ok(Written::Yes) => lock(&ctx.out).files += 1,
+                Ok(Written::Kept) => lock(&ctx.out).skipped += 1,
                 Err(e) => ctx.fail(&job.path, e),
             }
         }
@@ -218,6 +286,13 @@ fn worker(
 fn release(dir: Arc<DirState>, ctx: &Ctx<'_>) {
     if dir.pending.fetch_sub(1, Ordering::AcqRel) != 1 {
         return;
+    }
+    // Its entries are all done (no temporary name of ours is left in it):
+    // what the snapshot does not have goes, before its mtime is set.
+    if let Some(keep) = dir.keep.get() {
+        if lock(&ctx.fatal).is_none() {
+            delete_extras(ctx, &dir.fd, keep, &dir.path);
+        }
     }
     if let Some(node) = &dir.node {
         finish_fd(ctx, &dir.fd, node, &dir.path);
@@ -299,6 +374,8 @@ struct Walker<'r, 'a, 'c, 'o> {
     reader: &'r mut BlobReader<'a>,
     ctx: &'c Ctx<'o>,
     includes: Vec<PathBuf>,
+    /// With `delete`: the snapshot's backed-up paths (empty without it).
+    delete_roots: Vec<PathBuf>,
     /// The target directory.
     root: Arc<DirState>,
     /// (device, inode) at backup time → snapshot path of the first copy.
@@ -339,6 +416,13 @@ impl Walker<'_, '_, '_, '_> {
         (inside, inside || above)
     }
 
+    /// Whether `delete` applies in the directory at `path` (a snapshot
+    /// path): below a backed-up path and wholly selected.
+    fn deletes_in(&self, path: &Path) -> bool {
+        self.delete_roots.iter().any(|r| path.starts_with(r))
+            && (self.includes.is_empty() || self.includes.iter().any(|i| path.starts_with(i)))
+    }
+
     fn stopped(&self) -> bool {
         lock(&self.ctx.fatal).is_some()
     }
@@ -371,6 +455,11 @@ impl Walker<'_, '_, '_, '_> {
             }
             Err(e) => return Err(e),
         };
+        if self.deletes_in(&dir.path) {
+            let _ = dir
+                .keep
+                .set(tree.nodes.iter().map(|n| n.name.to_vec()).collect());
+        }
         let mut seen = std::collections::HashSet::new();
         for node in tree.nodes {
             if self.stopped() {
@@ -433,6 +522,20 @@ impl Walker<'_, '_, '_, '_> {
                     .as_deref()
                     .map(|t| OsStr::from_bytes(t))
                     .unwrap_or_default();
+                if let Some(st) = stat_at(pfd, name) {
+                    let same = || {
+                        FileType::from_raw_mode(st.st_mode) == FileType::Symlink
+                            && rfs::readlinkat(pfd, name, Vec::new())
+                                .is_ok_and(|t| t.as_bytes() == target.as_bytes())
+                    };
+                    if self.ctx.keeps(&st, &node, same) {
+                        if self.ctx.overwrite == Overwrite::IfChanged {
+                            finish_at(self.ctx, pfd, &node, &path);
+                        }
+                        lock(&self.ctx.out).skipped += 1;
+                        return Ok(());
+                    }
+                }
                 replace(pfd, name);
                 rfs::symlinkat(target, pfd, name).map_err(io)?;
                 finish_at(self.ctx, pfd, &node, &path);
@@ -458,6 +561,19 @@ impl Walker<'_, '_, '_, '_> {
                     );
                     return Ok(());
                 }
+                if let Some(st) = stat_at(pfd, name) {
+                    let same = || {
+                        FileType::from_raw_mode(st.st_mode) == ft
+                            && (ft == FileType::Fifo || write::rdev(&st) == node.rdev)
+                    };
+                    if self.ctx.keeps(&st, &node, same) {
+                        if self.ctx.overwrite == Overwrite::IfChanged {
+                            finish_at(self.ctx, pfd, &node, &path);
+                        }
+                        lock(&self.ctx.out).skipped += 1;
+                        return Ok(());
+                    }
+                }
                 replace(pfd, name);
                 rfs::mknodat(pfd, name, ft, Mode::from_raw_mode(0o600), node.rdev).map_err(io)?;
                 finish_at(self.ctx, pfd, &node, &path);
@@ -470,15 +586,17 @@ impl Walker<'_, '_, '_, '_> {
 
     /// A directory: created 0700 (or reused if one is there), opened without
     /// following a symlink, filled, then given its metadata when its last
-    /// entry is done.
+    /// entry is done (an existing one keeps its own with `--overwrite never`,
+    /// and with `if-newer` unless the snapshot's is newer).
     fn dir_entry(&mut self, parent: &Arc<DirState>, node: Node, path: PathBuf) -> Result<()> {
         let name = OsStr::from_bytes(&node.name);
         let io = |e: Errno| Error::io(format!("restore {}", path.display()), e.into());
         let pfd = &parent.fd;
-        match rfs::mkdirat(pfd, name, Mode::from_raw_mode(0o700)) {
-            Ok(()) | Err(Errno::EXIST) => {}
+        let existed = match rfs::mkdirat(pfd, name, Mode::from_raw_mode(0o700)) {
+            Ok(()) => false,
+            Err(Errno::EXIST) => true,
             Err(e) => return Err(io(e)),
-        }
+        };
         let flags = OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC;
         let fd = rfs::openat(pfd, name, flags, Mode::empty()).map_err(|e| match e {
             Errno::LOOP | Errno::NOTDIR => Error::new(
@@ -490,15 +608,22 @@ impl Walker<'_, '_, '_, '_> {
             ),
             e => io(e),
         })?;
+        let metadata = !existed
+            || match self.ctx.overwrite {
+                Overwrite::Never => false,
+                Overwrite::IfNewer => rfs::fstat(&fd).is_ok_and(|st| newer(&node, &st)),
+                Overwrite::Always | Overwrite::IfChanged => true,
+            };
         lock(&self.ctx.out).dirs += 1;
         parent.pending.fetch_add(1, Ordering::AcqRel);
         let sub = node.subtree;
         let state = Arc::new(DirState {
             fd,
-            node: Some(node),
+            node: metadata.then_some(node),
             path,
             pending: AtomicUsize::new(1),
             parent: Some(parent.clone()),
+            keep: OnceLock::new(),
         });
         let r = match sub {
             Some(sub) => self.dir(&state, &sub),
@@ -510,30 +635,33 @@ impl Walker<'_, '_, '_, '_> {
     }
 
     /// Files with several names: the first is written here, later ones linked to it.
+    /// A later name that exists is kept when it already is a link to the
+    /// first (and with `never`, or `if-newer` unless the snapshot's is newer).
     fn hard_linked(&mut self, parent: &Arc<DirState>, node: &Node, path: &Path) -> Result<()> {
         let name = OsStr::from_bytes(&node.name);
         let key = (node.device, node.inode);
         if let Some(first) = self.links.get(&key) {
             // Relative to directory fds, never through a symlink swapped in.
             if let Some((dfd, first_name)) = open_parent_beneath(&self.root.fd, first) {
-                replace(&parent.fd, name);
-                if rfs::linkat(
-                    &dfd,
-                    first_name.as_os_str(),
-                    &parent.fd,
-                    name,
-                    AtFlags::empty(),
-                )
-                .is_ok()
-                {
+                if let Some(st) = stat_at(&parent.fd, name) {
+                    let linked = stat_at(&dfd, &first_name)
+                        .is_some_and(|f| f.st_dev == st.st_dev && f.st_ino == st.st_ino);
+                    if linked || self.ctx.keeps(&st, node, || false) {
+                        lock(&self.ctx.out).skipped += 1;
+                        return Ok(());
+                    }
+                }
+                if link_replacing(&dfd, &first_name, &parent.fd, name).is_ok() {
                     lock(&self.ctx.out).files += 1;
                     return Ok(());
                 }
             }
         }
-        write_file(self.reader, self.ctx, &parent.fd, node, path)?;
+        match write_file(self.reader, self.ctx, &parent.fd, node, path)? {
+            Written::Yes => lock(&self.ctx.out).files += 1,
+            Written::Kept => lock(&self.ctx.out).skipped += 1,
+        }
         self.links.insert(key, path.to_owned());
-        lock(&self.ctx.out).files += 1;
         Ok(())
     }
 }

@@ -1,20 +1,22 @@
 //! Writing one restored entry: file contents (sparse where the data is
-//! zero), then owner, extended attributes, mode and times, always on an open
-//! descriptor or relative to the parent's, never following a symlink.
+//! zero) under a temporary name, then owner, extended attributes, mode and
+//! times, then the rename to its own name; always on an open descriptor or
+//! relative to the parent's, never following a symlink. An existing entry is
+//! first weighed as `--overwrite` says.
 
-use super::{lock, Ctx};
-use crate::error::{Error, Result};
+use super::{lock, Ctx, Overwrite};
+use crate::error::{Error, ErrorKind, Result};
 use crate::format::tree::{Node, NodeKind, Timestamp};
 use crate::repo::BlobReader;
-use rustix::fs::{self as rfs, AtFlags, Mode, OFlags, Timestamps, XattrFlags};
+use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, Stat, Timestamps, XattrFlags};
 use rustix::io::Errno;
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 fn timestamps(n: &Node) -> Timestamps {
     let ts = |t: Timestamp| rustix::fs::Timespec {
@@ -32,33 +34,195 @@ pub(super) fn replace(parent: &OwnedFd, name: &OsStr) {
     let _ = rfs::unlinkat(parent, name, AtFlags::empty());
 }
 
+/// What became of a regular file.
+pub(super) enum Written {
+    /// Its content was written.
+    Yes,
+    /// An existing file was kept (`--overwrite`).
+    Kept,
+}
+
+/// The entry at `name` in `parent`, not following a symlink; `None` when
+/// there is none (or it cannot be examined: then it is replaced).
+pub(super) fn stat_at(parent: &OwnedFd, name: &OsStr) -> Option<Stat> {
+    rfs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW).ok()
+}
+
+/// An entry's mtime as (seconds, nanoseconds).
+#[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+fn mtime_of(st: &Stat) -> (i64, i64) {
+    // The field types differ between architectures.
+    (st.st_mtime as i64, st.st_mtime_nsec as i64)
+}
+
+/// A device node's number.
+#[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+pub(super) fn rdev(st: &Stat) -> u64 {
+    st.st_rdev as u64
+}
+
+fn node_mtime(node: &Node) -> (i64, i64) {
+    (node.mtime.0, i64::from(node.mtime.1.min(999_999_999)))
+}
+
+/// Whether the snapshot's entry is newer than the existing one.
+pub(super) fn newer(node: &Node, st: &Stat) -> bool {
+    node_mtime(node) > mtime_of(st)
+}
+
+impl Ctx<'_> {
+    /// Whether the existing entry `st` stays instead of `node`: `same` says
+    /// whether it already is the snapshot's entry (asked for `if-changed`).
+    pub(super) fn keeps(&self, st: &Stat, node: &Node, same: impl FnOnce() -> bool) -> bool {
+        match self.overwrite {
+            Overwrite::Always => false,
+            Overwrite::Never => true,
+            Overwrite::IfNewer => !newer(node, st),
+            Overwrite::IfChanged => same(),
+        }
+    }
+}
+
+/// Largest data chunk the chunker makes; a longer one in the index is not
+/// read to compare.
+const MAX_CHUNK: u32 = 16 << 20;
+
+/// The existing regular file `st` at `name`, opened, if it already is the
+/// snapshot's: same size and mtime, and every chunk of it, cut at the
+/// lengths of the snapshot's chunks, has the snapshot's keyed id.
+fn unchanged_file(
+    ctx: &Ctx<'_>,
+    parent: &OwnedFd,
+    name: &OsStr,
+    node: &Node,
+    st: &Stat,
+) -> Option<OwnedFd> {
+    let regular = |st: &Stat| FileType::from_raw_mode(st.st_mode) == FileType::RegularFile;
+    if !regular(st)
+        || u64::try_from(st.st_size).ok() != Some(node.size)
+        || mtime_of(st) != node_mtime(node)
+    {
+        return None;
+    }
+    // Non-blocking: a FIFO swapped in since the stat is not waited on.
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rfs::openat(parent, name, flags, Mode::empty()).ok()?;
+    let now = rfs::fstat(&fd).ok()?;
+    if !regular(&now) || now.st_dev != st.st_dev || now.st_ino != st.st_ino {
+        return None;
+    }
+    let mut file = File::from(fd);
+    let mut left = node.size;
+    let mut buf = Vec::new();
+    for id in &node.content {
+        let (_, loc) = ctx.index.get(id)?;
+        if loc.raw_length > MAX_CHUNK || u64::from(loc.raw_length) > left {
+            return None;
+        }
+        left -= u64::from(loc.raw_length);
+        buf.resize(loc.raw_length as usize, 0);
+        file.read_exact(&mut buf).ok()?;
+        if ctx.keys.chunk_id(&buf) != *id {
+            return None;
+        }
+    }
+    // Nothing after the last chunk.
+    if left != 0 || file.read(&mut [0u8; 1]).ok()? != 0 {
+        return None;
+    }
+    Some(OwnedFd::from(file))
+}
+
+/// Temporary names are unique within a run.
+static TEMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// A new file under a temporary name in `parent`.
+fn temp_file(parent: &OwnedFd) -> rustix::io::Result<(OwnedFd, String)> {
+    let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let mut tries = 0;
+    loop {
+        let name = temp_name();
+        match rfs::openat(parent, &name, flags, Mode::from_raw_mode(0o600)) {
+            // A snapshot's entry may have that name: take the next one.
+            Err(Errno::EXIST) if tries < 100 => tries += 1,
+            r => return r.map(|fd| (fd, name)),
+        }
+    }
+}
+
+/// A temporary name (`.banana-restore-PID-N`) for an entry made, then
+/// renamed to its own.
+fn temp_name() -> String {
+    format!(
+        ".banana-restore-{}-{}",
+        std::process::id(),
+        TEMP_SEQ.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Makes `name` in `parent` a hard link to `first` in `dir`, replacing
+/// whatever non-directory stands there in one rename.
+pub(super) fn link_replacing(
+    dir: &OwnedFd,
+    first: &OsStr,
+    parent: &OwnedFd,
+    name: &OsStr,
+) -> rustix::io::Result<()> {
+    let temp = temp_name();
+    rfs::linkat(dir, first, parent, temp.as_str(), AtFlags::empty())?;
+    let r = rfs::renameat(parent, temp.as_str(), parent, name);
+    // Gone after a rename; still there after a failed one, or when both
+    // names were already links to the same file.
+    let _ = rfs::unlinkat(parent, temp.as_str(), AtFlags::empty());
+    r
+}
+
+/// A regular file: kept if `--overwrite` says so, else written whole under
+/// a temporary name and renamed over whatever non-directory stands at its
+/// name (a file, a symlink: replaced, never followed).
 pub(super) fn write_file(
     reader: &mut BlobReader<'_>,
     ctx: &Ctx<'_>,
     parent: &OwnedFd,
     node: &Node,
     path: &Path,
-) -> Result<()> {
+) -> Result<Written> {
     let name = OsStr::from_bytes(&node.name);
-    let flags = OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let mode = Mode::from_raw_mode(0o600);
-    // Whatever stands there (a file, a symlink) is replaced, never followed.
-    let fd = match rfs::openat(parent, name, flags, mode) {
-        Err(Errno::EXIST) => {
-            replace(parent, name);
-            rfs::openat(parent, name, flags, mode)
+    if let Some(st) = stat_at(parent, name) {
+        if ctx.overwrite == Overwrite::IfChanged {
+            if let Some(fd) = unchanged_file(ctx, parent, name, node, &st) {
+                ctx.progress.bytes.fetch_add(node.size, Ordering::Relaxed);
+                finish_fd(ctx, &fd, node, path);
+                return Ok(Written::Kept);
+            }
+        } else if ctx.keeps(&st, node, || false) {
+            return Ok(Written::Kept);
         }
-        r => r,
     }
-    .map_err(|e| Error::io(format!("restore {}", path.display()), e.into()))?;
+    let io = |e: Errno| Error::io(format!("restore {}", path.display()), e.into());
+    let (fd, temp) = temp_file(parent).map_err(io)?;
     let mut file = File::from(fd);
     if let Err(e) = write_content(reader, ctx, &mut file, node, path) {
         drop(file);
-        let _ = rfs::unlinkat(parent, name, AtFlags::empty());
+        let _ = rfs::unlinkat(parent, temp.as_str(), AtFlags::empty());
         return Err(e);
     }
     finish_fd(ctx, &OwnedFd::from(file), node, path);
-    Ok(())
+    if let Err(e) = rfs::renameat(parent, temp.as_str(), parent, name) {
+        let _ = rfs::unlinkat(parent, temp.as_str(), AtFlags::empty());
+        return Err(match e {
+            Errno::ISDIR | Errno::NOTEMPTY | Errno::EXIST => Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "cannot restore {}: a directory stands where the snapshot has a file",
+                    path.display()
+                ),
+            )
+            .hint("remove that directory, or restore into an empty one"),
+            e => io(e),
+        });
+    }
+    Ok(Written::Yes)
 }
 
 fn write_content(
