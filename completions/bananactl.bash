@@ -1150,7 +1150,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__run)
-            opts="-q -v -h -V --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --now --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -92,6 +92,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l key-file -d 
 complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l now -d 'Run now, due or not and whatever the backoff after failures: the JOBs named, or every configured job (after fixing a repository, say)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand run" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand run" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'

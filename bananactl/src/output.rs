@@ -183,9 +183,16 @@ impl Observer for Reporter<'_> {
             .to_string()
         });
         if let Some(bar) = &self.bar {
+            // What the counter counts: entries met (files, directories and
+            // others) for a backup or restore, packs read for a check.
+            let (one, many) = match self.verb {
+                "check" => ("pack", "packs"),
+                _ => ("entry", "entries"),
+            };
             let mut msg = format!(
-                "{} {files} files, {} ({}/s)",
+                "{} {}, {} ({}/s)",
                 self.verb,
+                common::humanize::count(files, one, many),
                 bytes(done),
                 bytes(rate as u64)
             );
@@ -202,7 +209,8 @@ impl Observer for Reporter<'_> {
             if last.elapsed().as_millis() >= 1000 {
                 *last = Instant::now();
                 self.out.json_line(&json!({
-                    "message_type": "progress", "action": self.verb, "files": files, "bytes": done,
+                    "message_type": "progress", "action": self.verb, "files": files,
+                    "counting": if self.verb == "check" { "packs" } else { "entries" }, "bytes": done,
                     "total_files": Progress::get(&p.total_files), "total_bytes": total,
                     "seconds_elapsed": secs as u64, "bytes_per_second": rate as u64,
                 }));

@@ -233,6 +233,10 @@ impl Reporter {
             e.reason = Some("rollback".into());
         } else if done.partial {
             e.reason = Some("unreadable".into());
+            // The tower shows why: the first warning (of `warnings`).
+            if let Some(why) = &done.partial_because {
+                e = e.with_error(why);
+            }
         }
         self.inner.spool(&e);
         *self

@@ -161,8 +161,18 @@ fn default_config_path() -> PathBuf {
 
 /// Parses a config file; unknown keys are an error naming the file.
 pub fn load_file(path: &Path) -> anyhow::Result<FileConfig> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("config file {}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|e| -> anyhow::Error {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            common::Error::new(
+                common::ErrorKind::BadInput,
+                format!("config file {} does not exist", path.display()),
+            )
+            .hint("check --config or BANANA_CONFIG (without either, the default config file is read when it exists)")
+            .into()
+        } else {
+            anyhow::Error::new(e).context(format!("config file {}", path.display()))
+        }
+    })?;
     parse_file(&text, &format!("config file {}", path.display()))
 }
 
@@ -178,10 +188,23 @@ pub fn parse_file(text: &str, what: &str) -> anyhow::Result<FileConfig> {
             format!("{what}{at}: {}", e.message().replace('\n', " ")),
         )
     })?;
-    if let Err(m) = crate::jobs::check_all(&cfg.job.tables) {
+    if let Err(m) = crate::jobs::check_all(&cfg.job.tables)
+        .and_then(|jobs| crate::jobs::plugins::typos(&jobs, &plugin_search(&cfg)))
+    {
         return Err(common::Error::new(common::ErrorKind::BadInput, format!("{what}: {m}")).into());
     }
     Ok(cfg)
+}
+
+/// Where a config's external plugins are looked for.
+fn plugin_search(cfg: &FileConfig) -> Vec<PathBuf> {
+    match &cfg.plugin_path {
+        Some(p) => p.clone(),
+        None => crate::jobs::plugins::DEFAULT_PLUGIN_PATH
+            .iter()
+            .map(PathBuf::from)
+            .collect(),
+    }
 }
 
 /// `compression = "zstd:3"` or, as before zstd, `compression = 0`–`9`.
@@ -262,13 +285,7 @@ impl Settings {
 
     /// Where external plugins are looked for.
     pub fn plugin_path(&self) -> Vec<PathBuf> {
-        match &self.file.plugin_path {
-            Some(p) => p.clone(),
-            None => crate::jobs::plugins::DEFAULT_PLUGIN_PATH
-                .iter()
-                .map(PathBuf::from)
-                .collect(),
-        }
+        plugin_search(&self.file)
     }
 
     /// "config file PATH", or "the configuration" without a file.

@@ -45,6 +45,11 @@ pub fn rfc3339(secs: i64) -> String {
     humantime::format_rfc3339_seconds(st).to_string()
 }
 
+/// `1 file`, `2 files`: a count with its noun in the right number.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Parses `30s`, `10m`, `1h`, `2d` (or plain seconds) into seconds (> 0).
 pub fn parse_duration(s: &str) -> Result<u64, String> {
     let (num, unit) = s.split_at(s.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());

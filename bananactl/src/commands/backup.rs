@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use common::events::Progress;
 use common::format::codec::Codec;
+use common::humanize::count;
 use common::ops::backup::{backup, BackupOptions, FsSource, Source, StreamSource};
 use common::{Error, ErrorKind};
 use serde_json::json;
@@ -124,6 +125,8 @@ pub struct Ran {
     pub status: Status,
     /// The snapshot saved.
     pub snapshot: common::Id,
+    /// Why it is partial: the first unreadable source, or storage's rollback.
+    pub why: Option<String>,
 }
 
 impl BackupCmd {
@@ -313,6 +316,11 @@ pub fn execute(s: &Settings, out: &Output, plan: Plan<'_>) -> anyhow::Result<Ran
             Status::Ok
         },
         snapshot: done.id,
+        why: done
+            .link
+            .rollback
+            .clone()
+            .or_else(|| done.partial_because.clone()),
     })
 }
 
@@ -345,7 +353,7 @@ fn print_summary(
             "status": done.snapshot.run.status.as_str(),
         }),
         &format!(
-            "snapshot {} saved{}: {} files, {} in total, {} read, {} new, {} stored ({}) in {:.1}s{}",
+            "snapshot {} saved{}: {}, {} in total, {} read, {} new, {} stored ({}) in {:.1}s{}",
             done.id.short(),
             match reason {
                 Some("rollback") => " BUT STORAGE LOST AN EARLIER SNAPSHOT (rollback, see above)",
@@ -353,14 +361,14 @@ fn print_summary(
                 Some(_) => " WITHOUT SOME UNREADABLE SOURCES",
                 None => "",
             },
-            m.files,
+            count(m.files, "file", "files"),
             bytes(m.total_bytes),
             bytes(m.bytes_read),
             bytes(m.bytes_added),
             bytes(m.bytes_stored),
             done.codec,
             m.duration_ms as f64 / 1000.0,
-            if m.warnings > 0 { format!(", {} warnings", m.warnings) } else { String::new() },
+            if m.warnings > 0 { format!(", {}", count(m.warnings, "warning", "warnings")) } else { String::new() },
         ),
     );
 }

@@ -5,6 +5,7 @@ use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
 use common::events::Progress;
+use common::humanize::count;
 use common::ops::check::{check, CheckOptions};
 use serde_json::json;
 
@@ -54,25 +55,32 @@ impl CheckCmd {
         }
         let line = if r.problems.is_empty() {
             format!(
-                "no problems found: {} snapshots, {} packs{}{}",
-                r.snapshots,
-                r.packs,
+                "no problems found: {}, {}{}{}",
+                count(r.snapshots as u64, "snapshot", "snapshots"),
+                count(r.packs as u64, "pack", "packs"),
                 if self.read_data {
-                    format!(", {} chunks verified", r.blobs_verified)
+                    format!(", {} verified", count(r.blobs_verified, "chunk", "chunks"))
                 } else {
                     String::new()
                 },
                 if r.unindexed_packs > 0 {
                     format!(
-                        " ({} packs from an interrupted backup, reused by the next one)",
-                        r.unindexed_packs
+                        " ({} from an interrupted backup, reused by the next one)",
+                        count(r.unindexed_packs as u64, "pack", "packs")
                     )
                 } else {
                     String::new()
                 }
             )
         } else {
-            format!("{} damaged or missing objects found", r.problems.len())
+            format!(
+                "{} found",
+                count(
+                    r.problems.len() as u64,
+                    "damaged or missing object",
+                    "damaged or missing objects"
+                )
+            )
         };
         out.summary(
             json!({

@@ -90,11 +90,7 @@ impl FindCmd {
         let (matches, damaged) =
             common::repo::walk::deep(|| search_all(&mut reader, out, &pattern, &snaps))??;
         let n = snaps.len();
-        let in_n = if n == 1 {
-            "1 snapshot".to_owned()
-        } else {
-            format!("{n} snapshots")
-        };
+        let in_n = common::humanize::count(n as u64, "snapshot", "snapshots");
         let line = match matches {
             0 => format!("no match in {in_n}"),
             1 => format!("1 match in {in_n}"),
@@ -174,8 +170,8 @@ impl Search<'_> {
         if self.out.json {
             let mut v = json!({
                 "message_type": "match", "snapshot": self.id.to_hex(),
-                "snapshot_time": self.snap.time.0, "type": kind_name(n.kind),
-                "size": n.size, "mtime": n.mtime.0,
+                "snapshot_time": super::when(self.snap.time), "type": kind_name(n.kind),
+                "size": n.size, "mtime": super::when((n.mtime.0, n.mtime.1)),
             });
             super::json_bytes(&mut v, "path", path);
             self.out.json_line(&v);

@@ -37,19 +37,25 @@ impl JobsCmd {
             }
             let timing = super::run::timing(s, job);
             let next = timing.as_ref().and_then(|t| due_at(t, &st.past()));
+            let why = timing
+                .as_ref()
+                .map(|t| crate::jobs::schedule::why_due(t, &st.past()));
             let schedule = job
                 .schedule
                 .as_ref()
                 .map_or("by hand".to_owned(), |sc| sc.describe());
             let t = |v: Option<i64>| v.map(common::humanize::rfc3339);
+            // When the last success ended (older state kept its start only).
+            let success_at = st.last_success_end.or(st.last_success);
             if out.json {
                 out.json_line(&json!({
                     "message_type": "job", "job": job.name, "plugin": job.plugin.name(),
                     "schedule": schedule, "last_result": st.last_result, "last_error": st.last_error,
-                    "last_code": st.last_code, "last_started_at": st.last_start, "last_ended_at": st.last_end,
-                    "last_success_at": st.last_success, "last_snapshot": st.last_snapshot,
+                    "last_code": st.last_code, "last_started_at": t(st.last_start), "last_ended_at": t(st.last_end),
+                    "last_success_at": t(success_at), "last_snapshot": st.last_snapshot,
                     "failures": st.failures, "running": running,
-                    "next_due_at": next, "next_due": t(next), "due": next.is_some_and(|d| d <= now),
+                    "next_due_at": t(next), "next_due": t(next), "next_due_why": why,
+                    "due": next.is_some_and(|d| d <= now),
                 }));
             } else {
                 let when = match next {
@@ -68,16 +74,32 @@ impl JobsCmd {
                     schedule,
                     st.last_result.as_deref().unwrap_or("never"),
                     t(st.last_start).unwrap_or_else(|| "-".into()),
-                    t(st.last_success).unwrap_or_else(|| "-".into()),
+                    t(success_at).unwrap_or_else(|| "-".into()),
                 ));
+                if let (Some(d), Some(why)) = (next, &why) {
+                    let local = chrono::TimeZone::timestamp_opt(&chrono::Local, d, 0)
+                        .single()
+                        .map(|l| l.format("%Y-%m-%d %H:%M %Z").to_string())
+                        .unwrap_or_default();
+                    out.line(&format!("  next {local} ({why})"));
+                }
                 if let Some(e) = &st.last_error {
-                    out.line(&format!("  last error: {e}"));
+                    let what = if st.last_result.as_deref() == Some("partial") {
+                        "partial because"
+                    } else {
+                        "last error"
+                    };
+                    out.line(&format!("  {what}: {e}"));
                 }
             }
         }
         out.summary(
             json!({"command": "jobs", "count": jobs.len()}),
-            &format!("{} jobs configured in {}", jobs.len(), s.config_name()),
+            &format!(
+                "{} configured in {}",
+                common::humanize::count(jobs.len() as u64, "job", "jobs"),
+                s.config_name()
+            ),
         );
         Ok(Status::Ok)
     }

@@ -39,14 +39,25 @@ pub(super) fn type_char(k: NodeKind) -> char {
     }
 }
 
+/// `ls -l`'s mode: setuid and setgid as `s`/`S` in the owner's and the
+/// group's execute place, sticky as `t`/`T` in the others'.
 fn mode_string(n: &Node) -> String {
+    mode_text(n.kind, n.mode)
+}
+
+fn mode_text(kind: NodeKind, mode: u32) -> String {
     let mut s = String::with_capacity(10);
-    s.push(type_char(n.kind));
-    for shift in [6, 3, 0] {
-        let bits = (n.mode >> shift) & 7;
+    s.push(type_char(kind));
+    for (shift, special, set) in [(6, 0o4000, 's'), (3, 0o2000, 's'), (0, 0o1000, 't')] {
+        let bits = (mode >> shift) & 7;
         s.push(if bits & 4 != 0 { 'r' } else { '-' });
         s.push(if bits & 2 != 0 { 'w' } else { '-' });
-        s.push(if bits & 1 != 0 { 'x' } else { '-' });
+        s.push(match (bits & 1 != 0, mode & special != 0) {
+            (true, true) => set,
+            (false, true) => set.to_ascii_uppercase(),
+            (true, false) => 'x',
+            (false, false) => '-',
+        });
     }
     s
 }
@@ -89,7 +100,7 @@ impl LsCmd {
         })??;
         out.summary(
             json!({"command": "ls", "entries": count}),
-            &format!("{count} entries"),
+            &common::humanize::count(count, "entry", "entries"),
         );
         Ok(Status::Ok)
     }
@@ -161,5 +172,20 @@ impl LsCmd {
                 link
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_show_setuid_setgid_and_sticky() {
+        assert_eq!(mode_text(NodeKind::Dir, 0o1777), "drwxrwxrwt");
+        assert_eq!(mode_text(NodeKind::File, 0o4755), "-rwsr-xr-x");
+        assert_eq!(mode_text(NodeKind::File, 0o2750), "-rwxr-s---");
+        assert_eq!(mode_text(NodeKind::File, 0o6644), "-rwSr-Sr--");
+        assert_eq!(mode_text(NodeKind::Dir, 0o1700), "drwx-----T");
+        assert_eq!(mode_text(NodeKind::Symlink, 0o777), "lrwxrwxrwx");
     }
 }

@@ -131,9 +131,16 @@ impl RestoreCmd {
         let (repo, restore_key) = (&opened.repo, &opened.restore);
         let (id, snap) = self.filter.resolve(repo, &self.snapshot, Some(out))?;
         let loaded = repo.load_index()?;
+        let includes = super::includes_in_snapshot(
+            repo,
+            &loaded.index,
+            restore_key,
+            &snap.tree,
+            &self.include,
+        )?;
         let opts = RestoreOptions {
             target: target.clone(),
-            includes: self.include.clone(),
+            includes,
             threads: 0,
             untrusted: self.untrusted,
             overwrite: self.overwrite.map(Overwrite::from).unwrap_or_default(),

@@ -16,7 +16,15 @@ use serde_json::json;
 
 /// Run the jobs that are due.
 #[derive(Debug, Args)]
-pub struct RunCmd {}
+pub struct RunCmd {
+    /// Run now, due or not and whatever the backoff after failures: the
+    /// JOBs named, or every configured job (after fixing a repository, say).
+    #[arg(long)]
+    pub now: bool,
+    /// With --now: the jobs to run [default: every configured job].
+    #[arg(value_name = "JOB", requires = "now")]
+    pub jobs: Vec<String>,
+}
 
 /// The order in which a run's exit code picks among its jobs' codes: the
 /// first of these any job returned; other failures rank after `1`.
@@ -125,6 +133,12 @@ pub fn run_one(
     run_locked(s, out, job, Some(flags))
 }
 
+/// `run --now`: the job's run under its lock (exit 11 when another holds it).
+fn run_now(s: &Settings, out: &Output, job: &Job) -> anyhow::Result<Status> {
+    let _lock = state::lock(&s.state_dir, &job.name)?;
+    run_locked(s, out, job, None)
+}
+
 /// A due job's run, unless another `run` holds its lock or ran it meanwhile.
 fn run_if_due(s: &Settings, out: &Output, job: &Job) -> Option<anyhow::Result<Status>> {
     let lock = match state::try_lock(&s.state_dir, &job.name) {
@@ -158,14 +172,64 @@ impl RunCmd {
         }
         // A killed agent's run directories may hold a job's credentials.
         common::ops::backup::sweep_dead_runs(&s.state_dir);
+        let workers = s.file.concurrent_jobs.unwrap_or(2).clamp(1, 16);
+        if self.now {
+            let chosen = self.chosen(s, &jobs)?;
+            let results = run_all(s, out, &jobs, chosen, workers, true)?;
+            return conclude(out, results);
+        }
         let due = due_now(s, &jobs, &[])?;
         if due.is_empty() {
-            out.summary(json!({"command": "run", "ran": 0}), "nothing due");
+            let now = common::unix_now();
+            let next = jobs
+                .iter()
+                .filter_map(|j| {
+                    let t = timing(s, j)?;
+                    let at = due_at(&t, &JobState::load(&s.state_dir, &j.name, now).past())?;
+                    Some((at, j.name.as_str()))
+                })
+                .min();
+            let line = match next {
+                Some((at, name)) => format!(
+                    "nothing due; next: {} at {} ('bananactl run --now' runs jobs at once)",
+                    common::humanize::printable(name),
+                    common::humanize::rfc3339(at)
+                ),
+                None => {
+                    "nothing due (no job has a schedule; 'bananactl run --now' runs them)".into()
+                }
+            };
+            out.summary(json!({"command": "run", "ran": 0}), &line);
             return Ok(Status::Ok);
         }
-        let workers = s.file.concurrent_jobs.unwrap_or(2).clamp(1, 16);
-        let results = run_all(s, out, &jobs, due, workers)?;
+        let results = run_all(s, out, &jobs, due, workers, false)?;
         conclude(out, results)
+    }
+
+    /// `--now`'s jobs: those named (each must be configured), else all.
+    fn chosen<'j>(&self, s: &Settings, jobs: &'j [Job]) -> anyhow::Result<Vec<&'j Job>> {
+        if self.jobs.is_empty() {
+            return Ok(jobs.iter().collect());
+        }
+        let mut chosen: Vec<&Job> = Vec::new();
+        for name in &self.jobs {
+            let job = jobs.iter().find(|j| j.name == *name).ok_or_else(|| {
+                let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
+                Error::new(
+                    ErrorKind::BadInput,
+                    format!(
+                        "run --now {}: no such job in {}",
+                        common::humanize::printable(name),
+                        s.config_name()
+                    ),
+                )
+                .hint(format!("the configured jobs are: {}", names.join(", ")))
+            })?;
+            if !chosen.iter().any(|c| c.name == job.name) {
+                chosen.push(job);
+            }
+        }
+        Ok(chosen)
     }
 }
 
@@ -203,6 +267,7 @@ fn run_all(
     jobs: &[Job],
     due: Vec<&Job>,
     workers: usize,
+    now: bool,
 ) -> anyhow::Result<Results> {
     let mut pending: std::collections::VecDeque<&Job> = due.into();
     let mut active: Vec<&str> = Vec::new();
@@ -220,7 +285,11 @@ fn run_all(
                 sc.spawn(move || {
                     // A panicking job must still report, or the run waits for ever.
                     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        run_if_due(s, out, job)
+                        if now {
+                            Some(run_now(s, out, job))
+                        } else {
+                            run_if_due(s, out, job)
+                        }
                     }))
                     .unwrap_or_else(|_| {
                         Some(Err(anyhow::anyhow!("internal error: the job panicked")))
@@ -237,7 +306,8 @@ fn run_all(
                     results.push((name, r));
                 }
             }
-            if !active.is_empty() {
+            // `--now` runs what it was given, nothing that falls due.
+            if !active.is_empty() && !now {
                 let mut busy = active.clone();
                 busy.extend(pending.iter().map(|j| j.name.as_str()));
                 pending.extend(due_now(s, jobs, &busy)?);
@@ -287,7 +357,10 @@ fn conclude(
     }
     out.summary(
         json!({"command": "run", "ran": ran, "failed": failed, "partial": partial}),
-        &format!("{ran} jobs run, {failed} failed"),
+        &format!(
+            "{} run, {failed} failed",
+            common::humanize::count(ran as u64, "job", "jobs")
+        ),
     );
     match worst {
         Some((_, code, name)) => Err(RunFailed {

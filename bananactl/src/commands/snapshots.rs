@@ -80,8 +80,8 @@ impl SnapshotsCmd {
         out.summary(
             json!({"command": "snapshots", "count": shown.len(), "gaps": gaps}),
             &format!(
-                "{} snapshots{}",
-                shown.len(),
+                "{}{}",
+                common::humanize::count(shown.len() as u64, "snapshot", "snapshots"),
                 match gaps {
                     0 => String::new(),
                     n => format!(", {n} CHAIN GAPS (see above)"),

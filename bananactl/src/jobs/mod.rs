@@ -186,7 +186,12 @@ impl Outcome {
                     "ok"
                 },
                 code: if ran.status == Status::Partial { 3 } else { 0 },
-                error: None,
+                // A partial run says why (its first warning).
+                error: ran
+                    .why
+                    .as_deref()
+                    .filter(|_| ran.status == Status::Partial)
+                    .map(|w| common::humanize::printable(w).chars().take(500).collect()),
                 snapshot: Some(ran.snapshot.to_hex()),
             },
             Err(e) => Outcome {

@@ -16,6 +16,62 @@ use std::time::Duration;
 pub const DEFAULT_PLUGIN_PATH: &[&str] =
     &["/usr/local/lib/banana/plugins", "/usr/lib/banana/plugins"];
 
+/// Jobs whose external plugin looks like a built-in's name and is not
+/// installed on `search`: one line naming the built-ins and the search path.
+pub fn typos(jobs: &[super::Job], search: &[PathBuf]) -> Result<(), String> {
+    for job in jobs {
+        let Plugin::External(spec) = &job.plugin else {
+            continue;
+        };
+        let Some(meant) = built_in_meant(&spec.plugin) else {
+            continue;
+        };
+        let file = format!("banana-plugin-{}", spec.plugin);
+        if search
+            .iter()
+            .any(|d| d.join(&file).symlink_metadata().is_ok())
+        {
+            continue;
+        }
+        let dirs: Vec<String> = search.iter().map(|d| d.display().to_string()).collect();
+        return Err(format!(
+            "job '{}': unknown plugin '{}': did you mean '{meant}'? (built in: {}; no external {file} in {})",
+            job.name,
+            spec.plugin,
+            common::ops::backup::external::BUILT_IN,
+            dirs.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// The built-in plugin a name seems meant for: a near miss (`postgress`,
+/// `mysq`) or a common other name (`postgresql`, `mariadb`, `files`).
+/// Unless such a plugin is installed, the name is a typo: the config says
+/// so at once instead of failing the job at its first run ([`typos`]).
+pub fn built_in_meant(name: &str) -> Option<&'static str> {
+    const OTHER_NAMES: [(&str, &str); 12] = [
+        ("postgresql", "postgres"),
+        ("pg", "postgres"),
+        ("psql", "postgres"),
+        ("pg_dump", "postgres"),
+        ("mariadb", "mysql"),
+        ("mysqldump", "mysql"),
+        ("mariadb-dump", "mysql"),
+        ("file", "fs"),
+        ("files", "fs"),
+        ("filesystem", "fs"),
+        ("cmd", "command"),
+        ("shell", "command"),
+    ];
+    if let Some((_, b)) = OTHER_NAMES.iter().find(|(o, _)| *o == name) {
+        return Some(b);
+    }
+    ["command", "mysql", "postgres", "etcd"]
+        .into_iter()
+        .find(|b| strsim::damerau_levenshtein(name, b) <= 2 && name != *b)
+}
+
 /// The job's program timeout.
 fn program_timeout(timeout: Option<u64>) -> Option<Duration> {
     Some(Duration::from_secs(
@@ -177,13 +233,18 @@ impl JobTable {
     /// job runs (a plugin missing fails that job, not the config).
     pub(super) fn external(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
         let plugin = self.plugin.as_str();
+        let looked = format!(
+            "external plugins are programs banana-plugin-NAME in plugin_path (default {})",
+            DEFAULT_PLUGIN_PATH.join(", ")
+        );
         if !valid_plugin_name(plugin) {
             return Err(format!(
-                "job '{n}': unknown plugin '{}' (built in: {}; an external plugin's name is lowercase letters, digits, '-' and '_')",
+                "job '{n}': unknown plugin '{}' (built in: {}; {looked}, NAME of lowercase letters, digits, '-' and '_')",
                 common::humanize::printable(plugin),
                 common::ops::backup::external::BUILT_IN
             ));
         }
+
         self.only(n, &["credentials", "options"])?;
         let options = serde_json::to_string(&self.options.clone().unwrap_or_default())
             .map_err(|e| format!("job '{n}': options: {e}"))?;

@@ -181,6 +181,46 @@ pub fn due_at<Tz: TimeZone>(t: &Timing<Tz>, past: &Past) -> Option<i64> {
     }
 }
 
+/// Why the job is due when [`due_at`] says (for `bananactl jobs`): its
+/// first run, a retry, or its place on the schedule: `every 1d, phase
+/// 04:32 UTC` (the grid point of each period, fixed per node and job) or
+/// `cron 30 2 * * *, delayed 3m12s` (its jitter).
+pub fn why_due<Tz: TimeZone>(t: &Timing<Tz>, past: &Past) -> String {
+    let dur = |s: i64| crate::jobs::duration(s.max(0) as u64);
+    let Some((start, end)) = past.last_attempt else {
+        return match t.schedule {
+            Schedule::Every(_) => "never ran: due at once".into(),
+            Schedule::Cron(..) => "never ran: waits for its first scheduled time".into(),
+        };
+    };
+    if past.failures > 0 {
+        let retry = end.saturating_add(backoff(past.failures));
+        if t.next_run_after(start).is_none_or(|n| retry < n) {
+            return format!(
+                "retry {} after {} failure{} (runs with 'run --now' at once)",
+                dur(backoff(past.failures)),
+                past.failures,
+                if past.failures == 1 { "" } else { "s" }
+            );
+        }
+    }
+    match &t.schedule {
+        Schedule::Every(p) => {
+            let p = (*p).max(1) as i64;
+            let phase = if p <= 86_400 && 86_400 % p == 0 {
+                format!("{:02}:{:02} UTC", t.offset / 3600, (t.offset % 3600) / 60)
+            } else {
+                format!("{} into each period", dur(t.offset))
+            };
+            format!("every {}, phase {phase}", dur(p))
+        }
+        Schedule::Cron(_, text) if t.offset > 0 => {
+            format!("cron {text}, delayed {} (jitter)", dur(t.offset))
+        }
+        Schedule::Cron(_, text) => format!("cron {text}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

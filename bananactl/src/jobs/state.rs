@@ -32,9 +32,13 @@ pub struct JobState {
     /// Its exit code.
     #[serde(default)]
     pub last_code: Option<u8>,
-    /// Start of the last successful (or partial) run.
+    /// Start of the last successful (or partial) run: what schedules count from.
     #[serde(default)]
     pub last_success: Option<i64>,
+    /// Its end: `last_success_at`, as the tower has it (a partial run counts
+    /// as a success: its snapshot was committed; docs/jobs.md).
+    #[serde(default)]
+    pub last_success_end: Option<i64>,
     /// The last snapshot the job saved (hex).
     #[serde(default)]
     pub last_snapshot: Option<String>,
@@ -154,6 +158,7 @@ impl JobState {
         } else {
             self.failures = 0;
             self.last_success = Some(start);
+            self.last_success_end = Some(end);
         }
     }
 }

@@ -298,3 +298,155 @@ fn enrolling_at_a_tower_that_is_down_says_so_in_a_sentence() {
         "{line}"
     );
 }
+
+#[test]
+fn counts_read_in_the_right_number_and_ls_shows_special_bits() {
+    let env = Env::new();
+    let src = env.path("src");
+    std::fs::create_dir_all(src.join("tmp")).unwrap();
+    std::fs::write(src.join("one"), "1").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(src.join("tmp"), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    std::fs::set_permissions(src.join("one"), std::fs::Permissions::from_mode(0o4755)).unwrap();
+    let r = env.run(&["backup", src.join("one").to_str().unwrap()]).ok();
+    assert!(r.stdout.contains(": 1 file, "), "{}", r.stdout);
+    env.run(&["backup", src.to_str().unwrap()]).ok();
+    let r = env.run(&["snapshots", "--latest", "1"]).ok();
+    assert_eq!(
+        r.stdout.lines().last().unwrap(),
+        "1 snapshot",
+        "{}",
+        r.stdout
+    );
+    let r = env
+        .run(&["ls", "latest", src.join("tmp").to_str().unwrap()])
+        .ok();
+    assert!(r.stdout.contains("drwxrwxrwt"), "{}", r.stdout);
+    assert!(r.stdout.trim_end().ends_with("1 entry"), "{}", r.stdout);
+    let r = env
+        .run(&["ls", "latest", src.join("one").to_str().unwrap()])
+        .ok();
+    assert!(r.stdout.contains("-rwsr-xr-x"), "{}", r.stdout);
+    let r = env.run(&["check"]).ok();
+    assert!(r.stdout.contains("2 snapshots, "), "{}", r.stdout);
+}
+
+#[test]
+fn json_usage_errors_print_their_line_and_a_missing_config_is_exit_2() {
+    let env = Env::new();
+    let r = env.run(&["--json", "restore"]).code(2);
+    let first: serde_json::Value = serde_json::from_str(r.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["message_type"], "error");
+    assert_eq!(first["exit_code"], 2);
+    assert!(
+        first["message"].as_str().unwrap().contains("required"),
+        "{first}"
+    );
+    let mut c = env.cmd(&["snapshots"]);
+    c.env("BANANA_CONFIG", env.path("no-such.toml"));
+    let r = run(c).code(2);
+    assert!(
+        r.one_line_error().contains("does not exist"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn run_now_runs_what_is_not_due_and_jobs_explain_their_next_time() {
+    let env = Env::new();
+    let src = env.path("src");
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::write(src.join("a"), "a").unwrap();
+    let unreadable = if crate::util::is_root() {
+        // Root reads everything except a write-only sysctl.
+        std::path::PathBuf::from("/proc/sys/vm/drop_caches")
+    } else {
+        let p = env.path("secret");
+        std::fs::write(&p, "no").unwrap();
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+        p
+    };
+    config(
+        &env,
+        &format!(
+            "[[job]]\nname = \"daily\"\nplugin = \"fs\"\npaths = [\"{s}\"]\nevery = \"1d\"\n\n\
+             [[job]]\nname = \"half\"\nplugin = \"fs\"\npaths = [\"{s}\", \"{g}\"]\nevery = \"1d\"\n\n\
+             [[job]]\nname = \"manual\"\nplugin = \"fs\"\npaths = [\"{s}\"]\n",
+            s = src.display(),
+            g = unreadable.display()
+        ),
+    );
+    // First sight: both scheduled jobs are due at once; `half` is partial.
+    crun(&env, &["run"]).code(3);
+    let r = crun(&env, &["run"]).ok();
+    assert!(
+        r.stdout.contains("nothing due; next: ") && r.stdout.contains("run --now"),
+        "{}",
+        r.stdout
+    );
+    let before = snapshot_count(&env);
+    // --now runs them all (the by-hand one too), due or not.
+    crun(&env, &["run", "--now"]).code(3);
+    assert_eq!(snapshot_count(&env), before + 3);
+    // Named: only that one.
+    crun(&env, &["run", "--now", "daily"]).ok();
+    assert_eq!(snapshot_count(&env), before + 4);
+    let r = crun(&env, &["run", "--now", "dialy"]).code(2);
+    assert!(
+        r.one_line_error().contains("daily, half, manual"),
+        "{}",
+        r.stderr
+    );
+    // jobs: why the next time is what it is, and why a run was partial.
+    let r = crun(&env, &["jobs"]).ok();
+    assert!(r.stdout.contains("(every 1d, phase "), "{}", r.stdout);
+    assert!(r.stdout.contains("partial because: "), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(unreadable.to_str().unwrap()),
+        "{}",
+        r.stdout
+    );
+    let listed = crun(&env, &["--json", "jobs"]).ok().json();
+    let half = listed.iter().find(|j| j["job"] == "half").unwrap();
+    assert_eq!(half["last_result"], "partial");
+    // A partial run counts as a success; times are RFC 3339 like the tower's.
+    let success = half["last_success_at"].as_str().unwrap();
+    assert_eq!(success, half["last_ended_at"].as_str().unwrap());
+    assert!(success.ends_with('Z') && success.contains('T'), "{success}");
+    assert!(half["next_due_why"]
+        .as_str()
+        .unwrap()
+        .starts_with("every 1d, phase "));
+}
+
+#[test]
+fn a_plugin_name_typo_names_the_built_ins_and_where_plugins_are_looked_for() {
+    let env = Env::new();
+    let plugins = env.path("plugins");
+    std::fs::create_dir_all(&plugins).unwrap();
+    config(
+        &env,
+        &format!(
+            "plugin_path = [\"{}\"]\n[[job]]\nname = \"db\"\nplugin = \"postgress\"\n",
+            plugins.display()
+        ),
+    );
+    let r = crun(&env, &["jobs"]).code(2);
+    let line = r.one_line_error();
+    assert!(
+        line.contains("first-week.toml")
+            && line.contains("did you mean 'postgres'")
+            && line.contains("fs, command, mysql, postgres, etcd")
+            && line.contains(plugins.to_str().unwrap()),
+        "{line}"
+    );
+    // Another name for a built-in, the same.
+    config(&env, "[[job]]\nname = \"db\"\nplugin = \"postgresql\"\n");
+    let r = crun(&env, &["jobs"]).code(2);
+    assert!(
+        r.one_line_error().contains("did you mean 'postgres'"),
+        "{}",
+        r.stderr
+    );
+}

@@ -101,6 +101,8 @@ pub struct BackupOutcome {
     pub snapshot: Snapshot,
     /// Some sources were unreadable and are missing from the snapshot.
     pub partial: bool,
+    /// The first of those warnings, `path: message` (why it is partial).
+    pub partial_because: Option<String>,
     /// Its place in the chain, and whether storage lost what this node wrote.
     pub link: chain::Link,
     /// The codec new blobs got.
@@ -182,7 +184,7 @@ pub fn backup(
         draft,
         state_dir,
         (cat, codec),
-        (ctx.partial, ctx.failed),
+        (ctx.partial, ctx.first_unreadable, ctx.failed),
         obs,
         committed,
     )
@@ -230,7 +232,7 @@ fn commit(
     mut snapshot: Snapshot,
     state_dir: Option<&std::path::Path>,
     (cat, codec): (catalogue::Session, Codec),
-    (partial, failed): (bool, Option<String>),
+    (partial, partial_because, failed): (bool, Option<String>, Option<String>),
     obs: &dyn Observer,
     committed: &mut dyn FnMut(&BackupOutcome),
 ) -> Result<BackupOutcome> {
@@ -251,6 +253,7 @@ fn commit(
         id,
         snapshot,
         partial,
+        partial_because,
         link,
         codec,
         failed,

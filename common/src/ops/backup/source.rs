@@ -38,6 +38,9 @@ pub(super) struct Ctx<'a> {
     pub estimate: Option<Totals>,
     pub summary: Summary,
     pub partial: bool,
+    /// The first unreadable source's warning (`path: message`): why the run
+    /// is partial, in one line.
+    pub first_unreadable: Option<String>,
     pub failed: Option<String>,
     pub meta: std::collections::BTreeMap<String, String>,
     /// When the run must stop (the job's `timeout`), and the timeout.
@@ -53,6 +56,7 @@ impl<'a> Ctx<'a> {
             estimate,
             summary: Summary::default(),
             partial: false,
+            first_unreadable: None,
             failed: None,
             meta: Default::default(),
             deadline: None,
@@ -144,6 +148,9 @@ impl Run<'_, '_, '_> {
         self.ctx.summary.warnings += 1;
         if kind == WarningKind::Unreadable {
             self.ctx.partial = true;
+            if self.ctx.first_unreadable.is_none() {
+                self.ctx.first_unreadable = Some(format!("{}: {msg}", path.display()));
+            }
         }
         self.ctx.obs.warn(kind, &path.display().to_string(), &msg);
     }
