@@ -450,3 +450,58 @@ fn a_plugin_name_typo_names_the_built_ins_and_where_plugins_are_looked_for() {
         r.stderr
     );
 }
+
+#[test]
+fn damage_and_a_bad_target_are_said_in_sentences() {
+    let env = Env::new();
+    let src = env.path("src");
+    std::fs::create_dir_all(&src).unwrap();
+    for i in 0..3 {
+        let bytes: Vec<u8> = (0..50_000u32)
+            .map(|x| (x.wrapping_mul(2_654_435_761) >> (i + 7)) as u8)
+            .collect();
+        std::fs::write(src.join(format!("f{i}")), bytes).unwrap();
+    }
+    let first = env.backup(&[&src])["snapshot_id"].as_str().unwrap()[..8].to_owned();
+    std::fs::write(src.join("new"), "n").unwrap();
+    let second = env.backup(&[&src])["snapshot_id"].as_str().unwrap()[..8].to_owned();
+    // Flip a byte inside the age body of the data pack holding the files.
+    let mut packs = Vec::new();
+    crate::util::walk_files(&env.repo.join("data"), &mut |p| packs.push(p.to_owned()));
+    let pack = packs
+        .iter()
+        .max_by_key(|p| std::fs::metadata(p).unwrap().len())
+        .unwrap();
+    let mut bytes = std::fs::read(pack).unwrap();
+    bytes[20] ^= 1;
+    std::fs::write(pack, bytes).unwrap();
+    let r = env.run(&["check", "--read-data"]).code(13);
+    assert!(
+        !r.stderr.contains("\\x0a") && !r.stderr.contains("upgrading"),
+        "{}",
+        r.stderr
+    );
+    for snap in [&first, &second] {
+        let line = format!("  affects {} in snapshot {snap}", src.join("f1").display());
+        assert!(
+            r.stderr.lines().any(|l| l == line),
+            "no {line:?} in {}",
+            r.stderr
+        );
+    }
+    // A file where the target should be.
+    let file = env.path("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let r = env.restore("latest", &file).code(2);
+    assert!(
+        r.one_line_error().contains("is a file, not a directory"),
+        "{}",
+        r.stderr
+    );
+    let r = env.restore("latest", &file.join("below")).code(2);
+    assert!(
+        r.one_line_error().contains("is a file, not a directory"),
+        "{}",
+        r.stderr
+    );
+}

@@ -148,7 +148,13 @@ pub fn reader<R: Read + Seek>(
 /// The age stream of `input`, opened with one of `identities`.
 fn open<R: Read>(identities: &[Identity], input: R, what: &str) -> Result<StreamReader<R>> {
     let dec = ::age::Decryptor::new(input)
-        .map_err(|e| Error::damaged(format!("{what}: not a valid age file: {e}")))?;
+        // age's own text spans lines and advises upgrading: a damaged
+        // header is said in one line.
+        .map_err(|_| {
+            Error::damaged(format!(
+                "{what}: its encrypted body is damaged (no valid age header)"
+            ))
+        })?;
     dec.decrypt(identities.iter().map(|i| i as &dyn ::age::Identity))
         .map_err(|e| match e {
             ::age::DecryptError::NoMatchingKeys => Error::new(
@@ -156,7 +162,10 @@ fn open<R: Read>(identities: &[Identity], input: R, what: &str) -> Result<Stream
                 format!("{what}: none of the identities in the key can decrypt it"),
             )
             .hint("use the key that was used at backup time, or a break-glass identity"),
-            e => Error::damaged(format!("{what}: cannot decrypt: {e}")),
+            e => Error::damaged(format!(
+                "{what}: its encrypted body is damaged (cannot decrypt: {})",
+                crate::humanize::printable(e.to_string().lines().next().unwrap_or_default())
+            )),
         })
 }
 

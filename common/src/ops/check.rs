@@ -568,10 +568,11 @@ impl TreeWalk<'_, '_> {
     fn unreadable(&mut self, c: &mut Checker<'_>, tree_id: &Id, path: &Path, e: &Error) {
         match self.index.get(tree_id).map(|(p, _)| p.id) {
             Some(p) => {
-                self.affected
-                    .entry(p)
-                    .or_default()
-                    .push(format!("{} (directory)", path.display()));
+                self.affected.entry(p).or_default().push(format!(
+                    "{} (directory) in snapshot {}",
+                    path.display(),
+                    self.snap.short()
+                ));
                 if !c.damaged_objects.contains_key(&format!("pack {p}")) {
                     c.problem(format!("pack {p}"), format!("tree {tree_id}: {e}"));
                 }
@@ -586,10 +587,11 @@ impl TreeWalk<'_, '_> {
     fn file(&mut self, c: &mut Checker<'_>, node: &crate::format::tree::Node, child: &Path) {
         for id in &node.content {
             if let Some(p) = self.damaged.get(id) {
-                self.affected
-                    .entry(*p)
-                    .or_default()
-                    .push(child.display().to_string());
+                self.affected.entry(*p).or_default().push(format!(
+                    "{} in snapshot {}",
+                    child.display(),
+                    self.snap.short()
+                ));
             } else if !self.index.contains(id) {
                 c.problem(
                     format!("blob {id}"),

@@ -263,6 +263,8 @@ fn write_content(
         ctx.progress
             .bytes
             .fetch_add(data.len() as u64, Ordering::Relaxed);
+        // The bytes advance as they are written, not only between entries.
+        ctx.obs.progress(ctx.progress);
     }
     if pos != node.size {
         ctx.warn(
@@ -383,6 +385,36 @@ impl Ctx<'_> {
 /// and checks that it can be written.
 pub(super) fn open_target(opts: &super::RestoreOptions) -> Result<OwnedFd> {
     let what = || format!("restore target {}", opts.target.display());
+    // What is there already, in a sentence (not `File exists (os error 17)`).
+    if let Ok(m) = std::fs::metadata(&opts.target) {
+        if !m.is_dir() {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "restore target {} is a file, not a directory",
+                    opts.target.display()
+                ),
+            )
+            .hint("give --target a directory (it is created if missing)"));
+        }
+    } else if let Some(above) = opts
+        .target
+        .ancestors()
+        .skip(1)
+        .find(|a| std::fs::symlink_metadata(a).is_ok())
+    {
+        if !above.is_dir() {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "restore target {}: {} is a file, not a directory",
+                    opts.target.display(),
+                    above.display()
+                ),
+            )
+            .hint("give --target a path below a directory"));
+        }
+    }
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     if opts.untrusted {
