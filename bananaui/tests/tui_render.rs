@@ -167,21 +167,44 @@ fn eighty_by_twenty_four_keeps_the_essentials_and_tiny_does_not_panic() {
     let mut a = app();
     let (lines, _) = render(&mut a, 80, 24);
     let screen = lines.join("\n");
-    for h in [
-        "STATE",
-        "NODE",
-        "JOB",
-        "LAST SUCCESS",
-        "RESULT",
-        "TOOK",
-        "STORED",
-    ] {
+    // Why a job failed comes before the optional columns (issue 23, 17).
+    for h in ["STATE", "NODE", "JOB", "LAST SUCCESS", "RESULT", "ERROR"] {
         assert!(screen.contains(h), "{h} missing at 80x24:\n{screen}");
     }
-    assert!(
-        screen.contains("db-01") && screen.contains("q quit"),
-        "{screen}"
-    );
+    let db = &lines[row_of(&lines, "db-01")];
+    assert!(db.contains("pg_dump: connection refused"), "{screen}");
+    assert!(screen.contains("q quit"), "{screen}");
+    // The header's counts are whole, on as many lines as they need.
+    for c in [
+        "✗ failed 1",
+        "∅ never 1",
+        "✓ ok 1",
+        "nodes 4",
+        "alerts firing 2",
+    ] {
+        assert!(lines.iter().any(|l| l.contains(c)), "{c}:\n{screen}");
+    }
+    let mut big = app();
+    let mut fleet = big.fleet.clone().unwrap();
+    fleet.states.insert("never".into(), 10_000);
+    fleet.states.insert("failed".into(), 12_345);
+    fleet.alerts_firing = 22_345;
+    fleet.collector.ingested = 1_234_567;
+    fleet.collector.statuses_refused = 89_012;
+    fleet.collector.enrolments_refused = 3_456;
+    big.fleet = Some(fleet);
+    let (lines, _) = render(&mut big, 80, 24);
+    let screen = lines.join("\n");
+    for c in [
+        "✗ failed 12345",
+        "∅ never 10000",
+        "nodes 22347",
+        "alerts firing 22345",
+        "statuses 1234567 stored, 89012 refused",
+        "enrolments 3456 refused",
+    ] {
+        assert!(lines.iter().any(|l| l.contains(c)), "{c}:\n{screen}");
+    }
     for (w, h) in [(40, 10), (20, 5), (1, 1)] {
         render(&mut a, w, h);
     }
@@ -325,8 +348,7 @@ fn node_detail_shows_jobs_history_charts_errors_and_late_delivery() {
         "agent bananactl 0.1.0",
         "arrived late",
         "latest 2h 0m after it ended",
-        "last error",
-        "pg_dump: connection refused",
+        "pg failed 1h 0m ago: pg_dump: connection refused",
         " jobs ",
         "every 1d 0h",
         "pg: size, last 30 runs (max 1.3 KiB)",

@@ -1,7 +1,7 @@
 //! The node detail view.
 
 use super::app::App;
-use super::model::{ago, bytes, clean, span};
+use super::model::{ago, bytes, clean, plural, span};
 use super::ui::{bold, color};
 use crate::api::{Detail, Node, Outcome, State};
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -31,24 +31,67 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
         return;
     };
     let n = &d.node;
+    // The node's info, wrapped whole (why its jobs failed comes first), then
+    // its jobs; the charts only where the history keeps room below them.
+    let info = info(app, &d, now);
+    let info_h = u16::try_from(info.line_count(area.width.saturating_sub(2)))
+        .unwrap_or(u16::MAX)
+        .min(area.height.saturating_sub(8).max(6));
     let jobs_h = n.jobs.len().min(5) as u16 + 3;
+    let rest = area.height.saturating_sub(info_h + jobs_h);
+    let charts_h = if rest >= 5 + 8 { 5 } else { 0 };
     let [info_area, jobs, charts_area, runs] = Layout::vertical([
-        Constraint::Length(6),
+        Constraint::Length(info_h),
         Constraint::Length(jobs_h),
-        Constraint::Length(5),
+        Constraint::Length(charts_h),
         Constraint::Min(4),
     ])
     .areas(area);
 
-    info(f, app, &d, info_area, now);
+    f.render_widget(info, info_area);
     jobs_table(f, app, n, jobs, now);
-    charts(f, app, &d, charts_area);
+    if charts_h > 0 {
+        charts(f, app, &d, charts_area);
+    }
     history(f, app, &d, runs, now);
     app.detail = Some(d);
 }
 
-/// Who, and how fresh: state, agent, delivery hints, the last errors.
-fn info(f: &mut Frame, app: &App, d: &Detail, area: Rect, now: i64) {
+/// Why each job whose last run was not a full success is so: a failed
+/// run's error, a partial run's warnings and first warning.
+fn why(app: &App, n: &Node, now: i64) -> Vec<Line<'static>> {
+    n.jobs
+        .iter()
+        .filter_map(|j| {
+            let ended = ago(j.last_ended_at, now);
+            let what = match j.last_result? {
+                Outcome::Failed => format!("failed {ended}"),
+                Outcome::Partial => match j.warnings.filter(|w| *w > 0) {
+                    Some(w) => format!("partial {ended}, {}", plural(w, "warning", "warnings")),
+                    None => format!("partial {ended}"),
+                },
+                _ => return None,
+            };
+            let first = if j.last_result == Some(Outcome::Partial) {
+                "first: "
+            } else {
+                ""
+            };
+            let err = j
+                .error
+                .as_deref()
+                .map(|e| format!(": {first}{}", clean(e)))
+                .unwrap_or_default();
+            Some(Line::from(vec![
+                Span::styled(format!("{} ", clean(&j.job)), color(app, State::Failed)),
+                Span::raw(format!("{what}{err}")),
+            ]))
+        })
+        .collect()
+}
+
+/// Who, and how fresh: state, agent, delivery hints, why jobs failed.
+fn info(app: &App, d: &Detail, now: i64) -> Paragraph<'static> {
     let n = &d.node;
     let state = n.state;
     let mut lines = vec![Line::from(vec![
@@ -92,34 +135,28 @@ fn info(f: &mut Frame, app: &App, d: &Detail, area: Rect, now: i64) {
         lines.push(Line::from("delivery: on time"));
     }
     lines.extend(chain(n));
-    let errors: Vec<_> = d
-        .runs
-        .iter()
-        .filter_map(|r| r.error.as_ref().map(|e| (r, e)))
-        .take(2)
-        .collect();
-    for (r, e) in &errors {
-        lines.push(Line::from(vec![
-            Span::styled("last error ", color(app, State::Failed)),
-            Span::raw(format!(
-                "{} {}: {}",
-                ago(Some(r.ended_at), now),
-                clean(&r.job),
-                clean(e)
-            )),
-        ]));
+    let why = why(app, n, now);
+    if why.is_empty() {
+        // Nothing failing now: the last error kept, if any.
+        match d.runs.iter().find_map(|r| r.error.as_ref().map(|e| (r, e))) {
+            Some((r, e)) => lines.push(Line::from(vec![
+                Span::styled("last error ", color(app, State::Failed)),
+                Span::raw(format!(
+                    "{} {}: {}",
+                    ago(Some(r.ended_at), now),
+                    clean(&r.job),
+                    clean(e)
+                )),
+            ])),
+            None => lines.push(Line::from("no errors in the kept history")),
+        }
     }
-    if errors.is_empty() {
-        lines.push(Line::from("no errors in the kept history"));
-    }
-    f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: true }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(format!(" node {} ", clean(&n.name))),
-        ),
-        area,
-    );
+    lines.extend(why);
+    Paragraph::new(lines).wrap(Wrap { trim: true }).block(
+        Block::default()
+            .borders(Borders::ALL)
+            .title(format!(" node {} ", clean(&n.name))),
+    )
 }
 
 /// Where each job's chain stands, as the tower witnessed it.

@@ -2,7 +2,7 @@
 //! node × job rows with every string sanitised once per refresh, sorted and
 //! filtered.
 
-use crate::api::{Node, State};
+use crate::api::{Job, Node, Outcome, State};
 
 pub use common::humanize::printable as clean;
 
@@ -29,7 +29,9 @@ pub struct Row {
     pub total: Option<u64>,
     /// Next due.
     pub next_due_at: Option<i64>,
-    /// Last error (sanitised).
+    /// Why the last run was not a full success (sanitised): a failed run's
+    /// error, a partial run's first warning (or its count, from an agent that
+    /// sends no text).
     pub error: String,
     /// Lower-cased "node job", for search.
     key: String,
@@ -109,11 +111,25 @@ pub fn rows(nodes: &[Node]) -> Vec<Row> {
                 stored: j.bytes_stored,
                 total: j.bytes_total,
                 next_due_at: j.next_due_at,
-                error: clean(j.error.as_deref().unwrap_or("")),
+                error: why(j),
             });
         }
     }
     out
+}
+
+/// The error column of a job (sanitised).
+pub fn why(j: &Job) -> String {
+    match (&j.error, j.last_result, j.warnings) {
+        (Some(e), _, _) => clean(e),
+        (None, Some(Outcome::Partial), Some(w)) if w > 0 => plural(w, "warning", "warnings"),
+        _ => String::new(),
+    }
+}
+
+/// `1 warning`, `3 warnings`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Sorts rows in place.
@@ -165,7 +181,6 @@ pub fn bytes(b: Option<u64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Job;
 
     #[test]
     fn rows_sort_worst_first_and_search_narrows() {

@@ -39,14 +39,17 @@ pub(super) fn clock(t: i64) -> String {
 pub fn draw(f: &mut Frame, app: &mut App, now: i64) {
     let area = f.area();
     let banner = u16::from(app.error.is_some());
+    let head_lines = header(app, area.width, now);
+    // The header never takes more than a third of the screen.
+    let head_h = (head_lines.len() as u16).min((area.height / 3).max(2));
     let [head, ban, body, foot] = Layout::vertical([
-        Constraint::Length(2),
+        Constraint::Length(head_h),
         Constraint::Length(banner),
         Constraint::Min(3),
         Constraint::Length(1),
     ])
     .areas(area);
-    header(f, app, head, now);
+    f.render_widget(Paragraph::new(head_lines), head);
     if let Some((since, e)) = &app.error {
         let data = match app.last_ok {
             Some(t) => format!("showing data from {}", ago(Some(t), now)),
@@ -76,24 +79,33 @@ pub fn draw(f: &mut Frame, app: &mut App, now: i64) {
     }
 }
 
-fn header(f: &mut Frame, app: &App, area: Rect, now: i64) {
+/// The header: who and how healthy the collector is, then the counts by
+/// state. Each is a run of whole pieces, wrapped between pieces and never
+/// inside one, so a count is never cut (`nodes 10000`, not `nodes 10`).
+fn header(app: &App, width: u16, now: i64) -> Vec<Line<'static>> {
     let mut title = vec![
-        Span::styled("Banana watch tower ", bold()),
+        Span::styled("Banana watch tower", bold()),
         Span::raw(app.url.clone()),
     ];
     if let Some(fl) = &app.fleet {
         let c = &fl.collector;
         title.push(Span::raw(format!(
-            "  collector {} up {}, {} stored, {} refused",
+            "collector {} up {}",
             clean(&c.version),
-            span(now.saturating_sub(c.started_at)),
-            c.ingested,
-            c.rejected
+            span(now.saturating_sub(c.started_at))
+        )));
+        title.push(Span::raw(format!(
+            "statuses {} stored, {} refused",
+            c.ingested, c.statuses_refused
+        )));
+        title.push(Span::raw(format!(
+            "enrolments {} refused",
+            c.enrolments_refused
         )));
     }
     match (app.last_ok, &app.error) {
-        (Some(t), None) => title.push(Span::raw(format!("  updated {}", ago(Some(t), now)))),
-        (None, None) => title.push(Span::raw("  connecting…")),
+        (Some(t), None) => title.push(Span::raw(format!("updated {}", ago(Some(t), now)))),
+        (None, None) => title.push(Span::raw("connecting…")),
         _ => {}
     }
     let mut counts = Vec::new();
@@ -108,19 +120,43 @@ fn header(f: &mut Frame, app: &App, area: Rect, now: i64) {
             st = st.add_modifier(Modifier::BOLD);
         }
         counts.push(Span::styled(format!("{} {} {n}", s.symbol(), s.name()), st));
-        counts.push(Span::raw("  "));
     }
     if let Some(fl) = &app.fleet {
         counts.push(Span::raw(format!(
-            "│ nodes {}  alerts firing {}",
-            fl.states.values().sum::<u64>(),
-            fl.alerts_firing
+            "nodes {}",
+            fl.states.values().sum::<u64>()
         )));
+        counts.push(Span::raw(format!("alerts firing {}", fl.alerts_firing)));
     }
-    f.render_widget(
-        Paragraph::new(vec![Line::from(title), Line::from(counts)]),
-        area,
-    );
+    let mut lines = flow(title, width);
+    lines.extend(flow(counts, width));
+    lines
+}
+
+/// Lays `pieces` out on lines of `width`, two spaces apart, breaking only
+/// between pieces (a piece wider than the line gets a line of its own).
+fn flow(pieces: Vec<Span<'static>>, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width);
+    let mut lines = Vec::new();
+    let mut line: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for p in pieces {
+        let w = p.width();
+        if !line.is_empty() && used + 2 + w > width {
+            lines.push(Line::from(std::mem::take(&mut line)));
+            used = 0;
+        }
+        if !line.is_empty() {
+            line.push(Span::raw("  "));
+            used += 2;
+        }
+        used += w;
+        line.push(p);
+    }
+    if !line.is_empty() {
+        lines.push(Line::from(line));
+    }
+    lines
 }
 
 fn footer(f: &mut Frame, app: &App, area: Rect) {

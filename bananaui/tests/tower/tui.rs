@@ -1,7 +1,10 @@
 //! `bananaui tui` for real, in tmux: a real collector fed by real agents (one
 //! job succeeding, one failing); the failing row comes first, search narrows,
 //! Enter opens the run history, the collector going away shows a banner
-//! without freezing the screen, and `q` leaves the terminal as it was.
+//! without freezing the screen, and `q` leaves the terminal as it was. At
+//! 80×24, the documented minimum: why a job failed or was partial (the row
+//! and, whole, the detail), and a header whose counts stay whole with 10,000
+//! nodes, refused statuses and enrolments counted apart.
 
 use crate::harness::*;
 use std::process::Command;
@@ -289,5 +292,164 @@ fn a_healthy_tower_never_shows_the_unreachable_banner_and_a_dead_one_does_fast()
     t.kill9();
     let took = tm.wait("banner", |s| s.contains("COLLECTOR UNREACHABLE"));
     assert!(took < Duration::from_secs(10), "banner after {took:?}");
+    tm.keys(&["q"]);
+}
+
+/// The lines of a screen inside box borders, joined with single spaces: a
+/// text wrapped over several lines reads whole again.
+fn unwrapped(screen: &str) -> String {
+    let joined = screen
+        .lines()
+        .map(|l| l.trim().trim_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    joined.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The screen line that holds `needle`.
+fn line_with(screen: &str, needle: &str) -> String {
+    screen
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+const LONG_ERROR: &str = "pg_dump: error: connection to server on socket \"/run/postgresql/.s.PGSQL.5432\" failed: No such file or directory; is the server running locally and accepting connections on that socket?";
+const WARNING: &str =
+    "cannot read '/srv/www/private/tls/key.pem': permission denied (skipped; fix its owner or exclude it)";
+
+/// Issue 23, 17 (and 11): at 80×24, the documented minimum, the fleet shows
+/// the start of why a job failed or was partial, and the node detail shows
+/// all of it, wrapped.
+#[test]
+fn at_80x24_the_tui_shows_why_a_job_failed_or_was_partial() {
+    let t = Tower::start("");
+    let post = |id: &common::status::NodeIdentity, node: &str, e: &common::status::Event| {
+        let (s, b) = t.post("/api/v1/status", &seal(id, node, e));
+        assert_eq!(s, 200, "{b}");
+    };
+    let db = t.enrol("db-01");
+    post(
+        &db,
+        "db-01",
+        &finished("pg", common::status::RunResult::Failed, 0).with_error(LONG_ERROR),
+    );
+    let web = t.enrol("web-01");
+    let mut partial =
+        finished("files", common::status::RunResult::Partial, 100).with_error(WARNING);
+    partial.warnings = 2;
+    post(&web, "web-01", &partial);
+    let ok = t.enrol("ok-01");
+    post(
+        &ok,
+        "ok-01",
+        &finished("etc", common::status::RunResult::Success, 100),
+    );
+    let Some(tm) = Tmux::start(80, 24) else {
+        return;
+    };
+    tm.type_line(&format!("{} tui --url {} --refresh 1", bananaui(), t.url()));
+    tm.wait("rows", |s| {
+        s.contains("db-01") && s.contains("web-01") && s.contains("ok-01")
+    });
+    // The fleet: the reason starts in each row.
+    let s = tm.screen();
+    let row = line_with(&s, "db-01");
+    assert!(
+        row.contains("failed") && row.contains("pg_dump: error: conn"),
+        "{s}"
+    );
+    let row = line_with(&s, "web-01");
+    assert!(
+        row.contains("partial") && row.contains("cannot read '/srv/www"),
+        "{s}"
+    );
+
+    // The detail: all of it, wrapped.
+    tm.keys(&["/"]);
+    tm.keys(&["-l", "web-01"]);
+    tm.keys(&["Enter"]);
+    tm.wait("search", |s| s.contains("1 of 3 rows"));
+    tm.keys(&["Enter"]);
+    tm.wait("the partial run explained", |s| {
+        let u = unwrapped(s);
+        u.contains("files partial") && u.contains(&format!("2 warnings: first: {WARNING}"))
+    });
+    tm.keys(&["Escape"]);
+    tm.wait("back to the fleet", |s| s.contains("1 of 3 rows"));
+    tm.keys(&["Escape"]);
+    tm.wait("all rows", |s| s.contains("3 of 3 rows"));
+    tm.keys(&["/"]);
+    tm.keys(&["-l", "db-01"]);
+    tm.keys(&["Enter"]);
+    tm.wait("search", |s| s.contains("1 of 3 rows"));
+    tm.keys(&["Enter"]);
+    tm.wait("the failure explained", |s| {
+        let u = unwrapped(s);
+        u.contains("pg failed") && u.contains(LONG_ERROR)
+    });
+    tm.keys(&["q"]);
+}
+
+/// Issue 23, 17 and 16: at 80×24 with 10,000 nodes the header keeps every
+/// count whole, and it counts refused statuses and refused enrolments apart
+/// (a viewer's 405 is neither).
+#[test]
+fn at_80x24_the_header_keeps_counts_whole_and_tells_refusals_apart() {
+    let _serial = serial();
+    let mut t = Tower::start("");
+    t.kill9();
+    {
+        let store = t.store();
+        let mut w = bananaui::collector::store::Writes::default();
+        for i in 0..10_000 {
+            w.put_node(&bananaui::collector::store::NodeRec {
+                name: format!("n{i:05}"),
+                public_key: "00".repeat(32),
+                enrolled_at: now(),
+                last_seen_at: None,
+                agent: None,
+                refused_events: None,
+            })
+            .unwrap();
+        }
+        store.commit(w).unwrap();
+    }
+    t.restart();
+    let id = t.enrol("web-01");
+    let ev = finished("files", common::status::RunResult::Success, 1);
+    assert_eq!(t.post("/api/v1/status", &seal(&id, "web-01", &ev)).0, 200);
+    // Two refused statuses: an unknown node, a forged signature.
+    let other = common::status::NodeIdentity::generate();
+    let ev = finished("files", common::status::RunResult::Success, 1);
+    assert_eq!(
+        t.post("/api/v1/status", &seal(&other, "ghost-01", &ev)).0,
+        403
+    );
+    assert_eq!(
+        t.post("/api/v1/status", &seal(&other, "web-01", &ev)).0,
+        401
+    );
+    // One refused enrolment, and a request that is neither.
+    let bad = other.enrol_request("web-02", "bnc-00000000000000000000000000000000", now());
+    assert_eq!(
+        t.post("/api/v1/enrol", &serde_json::to_vec(&bad).unwrap())
+            .0,
+        403
+    );
+    assert_eq!(t.post("/api/v1/other", b"{}").0, 405);
+    let Some(tm) = Tmux::start(80, 24) else {
+        return;
+    };
+    tm.type_line(&format!("{} tui --url {} --refresh 1", bananaui(), t.url()));
+    tm.wait("the header's counts, whole", |s| {
+        s.contains("∅ never 10000")
+            && s.contains("✓ ok 1")
+            && s.contains("nodes 10001")
+            && s.contains("alerts firing 0")
+            && s.contains("statuses 1 stored, 2 refused")
+            && s.contains("enrolments 1 refused")
+    });
     tm.keys(&["q"]);
 }
