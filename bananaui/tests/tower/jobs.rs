@@ -55,10 +55,16 @@ fn overdue_fires_at_the_nodes_due_time_plus_grace_and_removed_jobs_retire() {
         .map(|l| serde_json::from_str(l).unwrap())
         .filter(|v: &serde_json::Value| v["message_type"] == "job")
         .collect();
-    let due = listed[0]["next_due_at"].as_i64().unwrap();
+    // `jobs --json` gives RFC 3339 times, the tower's API Unix seconds.
+    let due_text = listed[0]["next_due_at"].as_str().unwrap().to_owned();
+    let mut due = 0;
     t.wait_for("both jobs reported", || {
         let d = t.get_json("/api/v1/nodes/sched-01");
-        job(&d, "fast").is_some_and(|j| j["next_due_at"] == due) && job(&d, "nightly").is_some()
+        let at = job(&d, "fast").and_then(|j| j["next_due_at"].as_i64());
+        if let Some(at) = at.filter(|&at| common::humanize::rfc3339(at) == due_text) {
+            due = at;
+        }
+        due != 0 && job(&d, "nightly").is_some()
     });
     // Not late before due + grace (the tower's state is computed when
     // asked: load only makes the answer later); late after, within a
