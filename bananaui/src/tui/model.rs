@@ -183,6 +183,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_error_column_says_why_a_run_was_partial() {
+        let partial = |error: Option<&str>, warnings| Job {
+            last_result: Some(Outcome::Partial),
+            error: error.map(str::to_owned),
+            warnings: Some(warnings),
+            ..Job::default()
+        };
+        assert_eq!(
+            why(&partial(Some("cannot read /x\x1b"), 3)),
+            "cannot read /x\\x1b"
+        );
+        // An agent that sends no text: the count.
+        assert_eq!(why(&partial(None, 3)), "3 warnings");
+        assert_eq!(why(&partial(None, 1)), "1 warning");
+        assert_eq!(why(&Job::default()), "");
+    }
+
+    #[test]
     fn rows_sort_worst_first_and_search_narrows() {
         let job = |name: &str, state: State, success: Option<i64>| Job {
             job: name.into(),
