@@ -20,6 +20,16 @@ fn crun(env: &Env, args: &[&str]) -> Run {
     run(c)
 }
 
+/// A loopback URL nobody listens on.
+fn closed_port_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("http://127.0.0.1:{port}")
+}
+
 fn snapshot_count(env: &Env) -> usize {
     crun(env, &["--json", "snapshots"])
         .ok()
@@ -250,13 +260,8 @@ fn an_unreachable_tower_is_said_once_in_plain_text() {
     let src = env.path("src");
     std::fs::create_dir_all(&src).unwrap();
     std::fs::write(src.join("a"), "a").unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let mut c = env.cmd(&["backup", src.to_str().unwrap(), "--job", "j"]);
-    c.env("BANANA_COLLECTOR", format!("http://127.0.0.1:{port}"));
+    c.env("BANANA_COLLECTOR", closed_port_url());
     let r = run(c).ok();
     let held: Vec<&str> = r.stderr.lines().filter(|l| l.contains("held")).collect();
     assert_eq!(held.len(), 1, "{}", r.stderr);
@@ -273,12 +278,7 @@ fn an_unreachable_tower_is_said_once_in_plain_text() {
 #[test]
 fn enrolling_at_a_tower_that_is_down_says_so_in_a_sentence() {
     let env = Env::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("http://127.0.0.1:{port}");
+    let url = closed_port_url();
     let r = env
         .run(&[
             "enroll",
