@@ -39,12 +39,20 @@ impl CheckCmd {
         let r = result?;
         for p in &r.problems {
             if out.json {
-                out.json_line(&json!({"message_type": "problem", "object": p.object, "message": p.message, "files": p.files}));
+                let affected: Vec<_> = p
+                    .affected
+                    .iter()
+                    .map(|(f, s)| json!({"path": f, "snapshot": s}))
+                    .collect();
+                out.json_line(
+                    &json!({"message_type": "problem", "object": p.object, "message": p.message,
+                                      "files": p.files, "affected": affected}),
+                );
             } else {
                 let show = common::humanize::printable;
                 eprintln!("damaged: {}: {}", show(&p.object), show(&p.message));
-                for f in &p.files {
-                    eprintln!("  affects {}", show(f));
+                for (f, snap) in &p.affected {
+                    eprintln!("  affects {} in snapshot {snap}", show(f));
                 }
             }
         }

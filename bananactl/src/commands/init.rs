@@ -111,17 +111,17 @@ fn announce_container(
     Ok(())
 }
 
-/// Creates the key file (if missing) and the repository; reports both.
-pub fn create(s: &Settings, out: &Output, c: &Create<'_>) -> anyhow::Result<()> {
-    let (extra, compression, pack_mib, first_use) =
-        (c.extra, c.compression, c.pack_mib, c.first_use);
-    let backend = s.backend()?;
+/// A repository this node wrote at the location that is gone: an alarm,
+/// not a fresh start, unless asked (`--force-new`).
+fn refuse_lost(
+    s: &Settings,
+    backend: &dyn common::backend::Backend,
+    force_new: bool,
+) -> anyhow::Result<()> {
     let record = common::ops::state::location_record(&s.state_dir, &backend.location());
     if let Some(r) = record {
-        // This node wrote a repository there, and it is gone: an alarm, not
-        // a fresh start, unless asked.
         let gone = backend.presence()? != common::backend::Presence::Repository;
-        if gone && !c.force_new {
+        if gone && !force_new {
             return Err(common::Error::new(
                 common::ErrorKind::RepoMissing,
                 format!(
@@ -134,12 +134,19 @@ pub fn create(s: &Settings, out: &Output, c: &Create<'_>) -> anyhow::Result<()> 
             .into());
         }
     }
-    // The location first: a new key is made only for a repository that
-    // will be created with it (a key for nothing would send the next
-    // command to the wrong place).
-    backend.creatable()?;
-    announce_container(s, backend.as_ref(), out)?;
-    let (key, created_key) = if s.key_file.exists() {
+    Ok(())
+}
+
+/// The key for a new repository: the key file's, or a new one (saved) with
+/// the break-glass recipients `extra`. The location is checked first: a new
+/// key is made only for a repository that will be created with it (a key
+/// for nothing would send the next command to the wrong place).
+fn key_for(
+    s: &Settings,
+    backend: &dyn common::backend::Backend,
+    extra: &[String],
+) -> anyhow::Result<(KeyFile, bool)> {
+    if s.key_file.exists() {
         if !extra.is_empty() {
             return Err(common::Error::new(
                 common::ErrorKind::BadInput,
@@ -151,12 +158,22 @@ pub fn create(s: &Settings, out: &Output, c: &Create<'_>) -> anyhow::Result<()> 
             .hint("a key is never modified; use a new --key-file path")
             .into());
         }
-        (s.key()?, false)
-    } else {
-        let k = KeyFile::generate(extra)?;
-        k.save_new(&s.key_file)?;
-        (k, true)
-    };
+        backend.creatable()?;
+        return Ok((s.key()?, false));
+    }
+    backend.creatable()?;
+    let k = KeyFile::generate(extra)?;
+    k.save_new(&s.key_file)?;
+    Ok((k, true))
+}
+
+/// Creates the key file (if missing) and the repository; reports both.
+pub fn create(s: &Settings, out: &Output, c: &Create<'_>) -> anyhow::Result<()> {
+    let (compression, pack_mib, first_use) = (c.compression, c.pack_mib, c.first_use);
+    let backend = s.backend()?;
+    refuse_lost(s, backend.as_ref(), c.force_new)?;
+    let (key, created_key) = key_for(s, backend.as_ref(), c.extra)?;
+    announce_container(s, backend.as_ref(), out)?;
     let opts = repo_options(s, compression, pack_mib);
     let repo = Repository::init(backend, &key.backup_key(), &opts)?;
     let location = repo.backend().location();

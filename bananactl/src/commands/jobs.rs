@@ -76,21 +76,7 @@ impl JobsCmd {
                     t(st.last_start).unwrap_or_else(|| "-".into()),
                     t(success_at).unwrap_or_else(|| "-".into()),
                 ));
-                if let (Some(d), Some(why)) = (next, &why) {
-                    let local = chrono::TimeZone::timestamp_opt(&chrono::Local, d, 0)
-                        .single()
-                        .map(|l| l.format("%Y-%m-%d %H:%M %Z").to_string())
-                        .unwrap_or_default();
-                    out.line(&format!("  next {local} ({why})"));
-                }
-                if let Some(e) = &st.last_error {
-                    let what = if st.last_result.as_deref() == Some("partial") {
-                        "partial because"
-                    } else {
-                        "last error"
-                    };
-                    out.line(&format!("  {what}: {e}"));
-                }
+                explain(out, next, why.as_deref(), &st);
             }
         }
         out.summary(
@@ -102,5 +88,25 @@ impl JobsCmd {
             ),
         );
         Ok(Status::Ok)
+    }
+}
+
+/// The lines under a job: why its next time is what it is, and its last
+/// error or why its last run was partial.
+fn explain(out: &Output, next: Option<i64>, why: Option<&str>, st: &JobState) {
+    if let (Some(d), Some(why)) = (next, why) {
+        let local = chrono::TimeZone::timestamp_opt(&chrono::Local, d, 0)
+            .single()
+            .map(|l| l.format("%Y-%m-%d %H:%M %Z").to_string())
+            .unwrap_or_default();
+        out.line(&format!("  next {local} ({why})"));
+    }
+    if let Some(e) = &st.last_error {
+        let what = if st.last_result.as_deref() == Some("partial") {
+            "partial because"
+        } else {
+            "last error"
+        };
+        out.line(&format!("  {what}: {e}"));
     }
 }

@@ -167,33 +167,44 @@ impl RestoreCmd {
         );
         obs.finish();
         let r = result?;
-        out.summary(
-            json!({
-                "command": "restore", "snapshot_id": id.to_hex(), "target": target, "files": r.files,
-                "dirs": r.dirs, "others": r.others, "bytes": r.bytes, "errors": r.errors, "warnings": r.warnings,
-                "group_decodes": r.group_decodes.0, "groups": r.group_decodes.1,
-                "skipped": r.skipped, "deleted": r.deleted,
-            }),
-            &format!(
-                "restored snapshot {} to {}: {} files, {} dirs, {}{}{}{}",
-                id.short(),
-                target.display(),
-                r.files,
-                r.dirs,
-                bytes(r.bytes),
-                match r.skipped {
-                    0 => String::new(),
-                    1 => ", 1 existing entry skipped".into(),
-                    n => format!(", {n} existing entries skipped"),
-                },
-                if self.delete { format!(", {} deleted", r.deleted) } else { String::new() },
-                if r.errors > 0 { format!(", {} ENTRIES NOT RESTORED (see above)", r.errors) } else { String::new() }
-            ),
-        );
+        print_summary(out, &id, target, &r, self.delete);
         Ok(if r.errors > 0 {
             Status::Damaged
         } else {
             Status::Ok
         })
     }
+}
+
+/// The restore's summary: one line, or JSON.
+fn print_summary(
+    out: &Output,
+    id: &common::Id,
+    target: &std::path::Path,
+    r: &common::ops::restore::RestoreOutcome,
+    delete: bool,
+) {
+    use common::humanize::count;
+    out.summary(
+        json!({
+            "command": "restore", "snapshot_id": id.to_hex(), "target": target, "files": r.files,
+            "dirs": r.dirs, "others": r.others, "bytes": r.bytes, "errors": r.errors, "warnings": r.warnings,
+            "group_decodes": r.group_decodes.0, "groups": r.group_decodes.1,
+            "skipped": r.skipped, "deleted": r.deleted,
+        }),
+        &format!(
+            "restored snapshot {} to {}: {}, {}, {}{}{}{}",
+            id.short(),
+            target.display(),
+            count(r.files, "file", "files"),
+            count(r.dirs, "dir", "dirs"),
+            bytes(r.bytes),
+            match r.skipped {
+                0 => String::new(),
+                n => format!(", {} skipped", count(n, "existing entry", "existing entries")),
+            },
+            if delete { format!(", {} deleted", r.deleted) } else { String::new() },
+            if r.errors > 0 { format!(", {} NOT RESTORED (see above)", count(r.errors, "ENTRY", "ENTRIES")) } else { String::new() }
+        ),
+    );
 }

@@ -138,24 +138,7 @@ impl App {
         let event = match common::status::verify(&env, &key, now) {
             Ok(ev) => ev,
             Err(r) => {
-                let reason = match r {
-                    common::status::Rejection::Malformed(_) => "malformed",
-                    common::status::Rejection::BadSignature => "bad_signature",
-                    common::status::Rejection::Expired => "expired",
-                };
-                let msg = match &r {
-                    common::status::Rejection::Malformed(m) => m.clone(),
-                    common::status::Rejection::BadSignature => {
-                        format!(
-                            "the signature does not verify under node '{}''s key",
-                            env.node
-                        )
-                    }
-                    common::status::Rejection::Expired => {
-                        "the timestamp is outside the 5 minute window (check the node's clock)"
-                            .into()
-                    }
-                };
+                let (reason, msg) = rejection(&r, &env.node);
                 return self.reject(req, reason, r.status(), &msg);
             }
         };
@@ -482,5 +465,21 @@ impl Handler for App {
         if let Ok(mut r) = self.rejected.lock() {
             *r.entry(reason).or_default() += 1;
         }
+    }
+}
+
+/// Why a status envelope did not verify: the counter's name and one line.
+fn rejection(r: &common::status::Rejection, node: &str) -> (&'static str, String) {
+    use common::status::Rejection;
+    match r {
+        Rejection::Malformed(m) => ("malformed", m.clone()),
+        Rejection::BadSignature => (
+            "bad_signature",
+            format!("the signature does not verify under node '{node}''s key"),
+        ),
+        Rejection::Expired => (
+            "expired",
+            "the timestamp is outside the 5 minute window (check the node's clock)".into(),
+        ),
     }
 }

@@ -149,10 +149,11 @@ pub fn reader<R: Read + Seek>(
 fn open<R: Read>(identities: &[Identity], input: R, what: &str) -> Result<StreamReader<R>> {
     let dec = ::age::Decryptor::new(input)
         // age's own text spans lines and advises upgrading: a damaged
-        // header is said in one line.
-        .map_err(|_| {
+        // header is said in one line (the cause's first, a read's error).
+        .map_err(|e| {
             Error::damaged(format!(
-                "{what}: its encrypted body is damaged (no valid age header)"
+                "{what}: its encrypted body is damaged (no valid age header: {})",
+                crate::humanize::printable(e.to_string().lines().next().unwrap_or_default())
             ))
         })?;
     dec.decrypt(identities.iter().map(|i| i as &dyn ::age::Identity))

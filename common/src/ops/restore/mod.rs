@@ -23,6 +23,7 @@
 //! or crossing into another filesystem.
 
 mod delete;
+mod walker;
 mod write;
 
 use crate::crypto::keyfile::RestoreKey;
@@ -44,6 +45,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
+use walker::Walker;
 use write::{
     finish_at, finish_fd, link_replacing, newer, open_target, replace, stat_at, write_file, Written,
 };
@@ -167,17 +169,7 @@ pub fn restore(
     obs: &dyn Observer,
     progress: &Progress,
 ) -> Result<RestoreOutcome> {
-    let groups = crate::repo::groups::Groups::new(SHARED_GROUPS_BYTES);
-    let mut reader = BlobReader::new(repo, index, key)?.sharing(groups.clone());
-    if opts.includes.is_empty() {
-        let limit = snapshot.summary.files.saturating_add(snapshot.summary.dirs) + 4096;
-        groups.expect(crate::repo::groups::reads(
-            &mut reader,
-            index,
-            &snapshot.tree,
-            limit,
-        ));
-    }
+    let (groups, mut reader) = shared_groups(repo, index, key, snapshot, opts)?;
     let root = open_target(opts)?;
     let threads = crate::worker_threads(opts.threads);
     let ctx = Ctx {
@@ -204,18 +196,7 @@ pub fn restore(
         parent: None,
         keep: OnceLock::new(),
     });
-    // Deletion applies below the backed-up paths, never in the directories
-    // above them (`/`, `/home` for a backup of `/home/me`).
-    let delete_roots: Vec<PathBuf> = if opts.delete {
-        snapshot
-            .paths
-            .iter()
-            .map(|p| PathBuf::from(OsStr::from_bytes(p)))
-            .filter(|p| p.is_absolute())
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let delete_roots = delete_roots(snapshot, opts);
     let limits = crate::repo::walk::Limits::for_snapshot(id, snapshot);
     let walked = std::thread::scope(|s| {
         let mut jobs = Vec::with_capacity(threads);
@@ -251,6 +232,43 @@ pub fn restore(
     let mut out = lock(&ctx.out).clone();
     out.group_decodes = ctx.groups.counts();
     Ok(out)
+}
+
+/// The groups of small blobs the workers share, and the walker's reader;
+/// a whole restore learns first how often each group will be read.
+fn shared_groups<'a>(
+    repo: &'a Repository,
+    index: &'a Index,
+    key: &'a RestoreKey,
+    snapshot: &Snapshot,
+    opts: &RestoreOptions,
+) -> Result<(Arc<crate::repo::groups::Groups>, BlobReader<'a>)> {
+    let groups = crate::repo::groups::Groups::new(SHARED_GROUPS_BYTES);
+    let mut reader = BlobReader::new(repo, index, key)?.sharing(groups.clone());
+    if opts.includes.is_empty() {
+        let limit = snapshot.summary.files.saturating_add(snapshot.summary.dirs) + 4096;
+        groups.expect(crate::repo::groups::reads(
+            &mut reader,
+            index,
+            &snapshot.tree,
+            limit,
+        ));
+    }
+    Ok((groups, reader))
+}
+
+/// Where `delete` applies: below the backed-up paths, never in the
+/// directories above them (`/`, `/home` for a backup of `/home/me`).
+fn delete_roots(snapshot: &Snapshot, opts: &RestoreOptions) -> Vec<PathBuf> {
+    if !opts.delete {
+        return Vec::new();
+    }
+    snapshot
+        .paths
+        .iter()
+        .map(|p| PathBuf::from(OsStr::from_bytes(p)))
+        .filter(|p| p.is_absolute())
+        .collect()
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -362,307 +380,6 @@ impl Ctx<'_> {
             return;
         }
         self.error(path, e);
-    }
-}
-
-fn name_ok(name: &[u8]) -> bool {
-    !name.is_empty() && name != b"." && name != b".." && !name.contains(&b'/') && !name.contains(&0)
-}
-
-struct Walker<'r, 'a, 'c, 'o> {
-    index: &'a Index,
-    reader: &'r mut BlobReader<'a>,
-    ctx: &'c Ctx<'o>,
-    includes: Vec<PathBuf>,
-    /// With `delete`: the snapshot's backed-up paths (empty without it).
-    delete_roots: Vec<PathBuf>,
-    /// The target directory.
-    root: Arc<DirState>,
-    /// (device, inode) at backup time → snapshot path of the first copy.
-    links: HashMap<(u64, u64), PathBuf>,
-    /// Depth, cycles and expansion.
-    limits: crate::repo::walk::Limits,
-    /// One queue per worker: files whose first chunk shares a compressed
-    /// group go to the same worker, so each group is decompressed once.
-    jobs: Vec<crossbeam_channel::Sender<FileJob>>,
-}
-
-impl Walker<'_, '_, '_, '_> {
-    /// The worker for a file: a small file in a compressed group goes where the
-    /// group's other files go (so the group is decompressed once); any other
-    /// file to the worker with the fewest bytes queued.
-    fn lane(&self, node: &Node) -> usize {
-        let n = self.jobs.len();
-        let grouped = node
-            .content
-            .first()
-            .and_then(|id| self.index.get(id))
-            .filter(|(_, l)| l.group_length > 0);
-        match grouped {
-            Some((p, l)) => (u64::from(p.id.0[0]) << 32 | u64::from(l.offset)) as usize % n,
-            None => (0..n)
-                .min_by_key(|&i| self.ctx.queued[i].load(Ordering::Relaxed))
-                .unwrap_or(0),
-        }
-    }
-
-    /// Whether `path` (a snapshot path) is wanted, and whether to descend into it.
-    fn wanted(&self, path: &Path) -> (bool, bool) {
-        if self.includes.is_empty() {
-            return (true, true);
-        }
-        let inside = self.includes.iter().any(|i| path.starts_with(i));
-        let above = self.includes.iter().any(|i| i.starts_with(path));
-        (inside, inside || above)
-    }
-
-    /// Whether `delete` applies in the directory at `path` (a snapshot
-    /// path): below a backed-up path and wholly selected.
-    fn deletes_in(&self, path: &Path) -> bool {
-        self.delete_roots.iter().any(|r| path.starts_with(r))
-            && (self.includes.is_empty() || self.includes.iter().any(|i| path.starts_with(i)))
-    }
-
-    fn stopped(&self) -> bool {
-        lock(&self.ctx.fatal).is_some()
-    }
-
-    fn dir(&mut self, dir: &Arc<DirState>, tree_id: &crate::Id) -> Result<()> {
-        if let Err(e) = self.limits.enter(tree_id) {
-            return self.stop(e);
-        }
-        let r = self.dir_entries(dir, tree_id);
-        self.limits.leave();
-        r
-    }
-
-    /// Stops the whole restore with `e` (a snapshot it refuses to walk).
-    fn stop(&mut self, e: Error) -> Result<()> {
-        let mut f = lock(&self.ctx.fatal);
-        if f.is_none() {
-            *f = Some(e);
-        }
-        Ok(())
-    }
-
-    fn dir_entries(&mut self, dir: &Arc<DirState>, tree_id: &crate::Id) -> Result<()> {
-        let tree = match self.reader.tree(tree_id) {
-            Ok(t) => t,
-            Err(e) if e.kind() == ErrorKind::Damaged => {
-                self.ctx
-                    .error(&dir.path, format!("directory listing cannot be read: {e}"));
-                return Ok(());
-            }
-            Err(e) => return Err(e),
-        };
-        if self.deletes_in(&dir.path) {
-            let _ = dir
-                .keep
-                .set(tree.nodes.iter().map(|n| n.name.to_vec()).collect());
-        }
-        let mut seen = std::collections::HashSet::new();
-        for node in tree.nodes {
-            if self.stopped() {
-                return Ok(());
-            }
-            if let Err(e) = self.limits.visit() {
-                return self.stop(e);
-            }
-            let name = node.name.as_slice();
-            let child = dir.path.join(OsStr::from_bytes(name));
-            if !name_ok(name) {
-                let shown = String::from_utf8_lossy(name).into_owned();
-                self.ctx.error(
-                    &dir.path,
-                    format!("refusing entry with unsafe name {shown:?}"),
-                );
-                continue;
-            }
-            if !seen.insert(name.to_vec()) {
-                self.ctx
-                    .error(&child, "refusing duplicate entry in a directory listing");
-                continue;
-            }
-            let (inside, descend) = self.wanted(&child);
-            if !descend || (!inside && node.kind != NodeKind::Dir) {
-                continue;
-            }
-            self.ctx.progress.files.fetch_add(1, Ordering::Relaxed);
-            self.ctx.obs.progress(self.ctx.progress);
-            if let Err(e) = self.entry(dir, node, child.clone()) {
-                self.ctx.fail(&child, e);
-            }
-        }
-        Ok(())
-    }
-
-    fn entry(&mut self, parent: &Arc<DirState>, node: Node, path: PathBuf) -> Result<()> {
-        let name = OsStr::from_bytes(&node.name);
-        let io = |e: Errno| Error::io(format!("restore {}", path.display()), e.into());
-        let pfd = &parent.fd;
-        match node.kind {
-            NodeKind::Dir => self.dir_entry(parent, node, path)?,
-            NodeKind::File if node.links <= 1 => {
-                parent.pending.fetch_add(1, Ordering::AcqRel);
-                let lane = self.lane(&node);
-                self.ctx.queued[lane].fetch_add(node.size, Ordering::Relaxed);
-                let job = FileJob {
-                    dir: parent.clone(),
-                    node,
-                    path,
-                };
-                if let Err(crossbeam_channel::SendError(job)) = self.jobs[lane].send(job) {
-                    release(job.dir, self.ctx);
-                }
-            }
-            NodeKind::File => self.hard_linked(parent, &node, &path)?,
-            NodeKind::Symlink => {
-                let target = node
-                    .target
-                    .as_deref()
-                    .map(|t| OsStr::from_bytes(t))
-                    .unwrap_or_default();
-                if let Some(st) = stat_at(pfd, name) {
-                    let same = || {
-                        FileType::from_raw_mode(st.st_mode) == FileType::Symlink
-                            && rfs::readlinkat(pfd, name, Vec::new())
-                                .is_ok_and(|t| t.as_bytes() == target.as_bytes())
-                    };
-                    if self.ctx.keeps(&st, &node, same) {
-                        if self.ctx.overwrite == Overwrite::IfChanged {
-                            finish_at(self.ctx, pfd, &node, &path);
-                        }
-                        lock(&self.ctx.out).skipped += 1;
-                        return Ok(());
-                    }
-                }
-                replace(pfd, name);
-                rfs::symlinkat(target, pfd, name).map_err(io)?;
-                finish_at(self.ctx, pfd, &node, &path);
-                lock(&self.ctx.out).others += 1;
-            }
-            NodeKind::Fifo | NodeKind::Chardev | NodeKind::Blockdev => {
-                let ft = match node.kind {
-                    NodeKind::Fifo => FileType::Fifo,
-                    NodeKind::Chardev => FileType::CharacterDevice,
-                    _ => FileType::BlockDevice,
-                };
-                if self.ctx.drop_untrusted(if ft == FileType::Fifo {
-                    "FIFOs"
-                } else {
-                    "device nodes"
-                }) {
-                    return Ok(());
-                }
-                if ft != FileType::Fifo && !self.ctx.root_owner {
-                    self.ctx.warn(
-                        &path,
-                        "device node not recreated: restoring devices needs root",
-                    );
-                    return Ok(());
-                }
-                if let Some(st) = stat_at(pfd, name) {
-                    let same = || {
-                        FileType::from_raw_mode(st.st_mode) == ft
-                            && (ft == FileType::Fifo || write::rdev(&st) == node.rdev)
-                    };
-                    if self.ctx.keeps(&st, &node, same) {
-                        if self.ctx.overwrite == Overwrite::IfChanged {
-                            finish_at(self.ctx, pfd, &node, &path);
-                        }
-                        lock(&self.ctx.out).skipped += 1;
-                        return Ok(());
-                    }
-                }
-                replace(pfd, name);
-                rfs::mknodat(pfd, name, ft, Mode::from_raw_mode(0o600), node.rdev).map_err(io)?;
-                finish_at(self.ctx, pfd, &node, &path);
-                lock(&self.ctx.out).others += 1;
-            }
-            NodeKind::Socket => {}
-        }
-        Ok(())
-    }
-
-    /// A directory: created 0700 (or reused if one is there), opened without
-    /// following a symlink, filled, then given its metadata when its last
-    /// entry is done (an existing one keeps its own with `--overwrite never`,
-    /// and with `if-newer` unless the snapshot's is newer).
-    fn dir_entry(&mut self, parent: &Arc<DirState>, node: Node, path: PathBuf) -> Result<()> {
-        let name = OsStr::from_bytes(&node.name);
-        let io = |e: Errno| Error::io(format!("restore {}", path.display()), e.into());
-        let pfd = &parent.fd;
-        let existed = match rfs::mkdirat(pfd, name, Mode::from_raw_mode(0o700)) {
-            Ok(()) => false,
-            Err(Errno::EXIST) => true,
-            Err(e) => return Err(io(e)),
-        };
-        let flags = OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC;
-        let fd = rfs::openat(pfd, name, flags, Mode::empty()).map_err(|e| match e {
-            Errno::LOOP | Errno::NOTDIR => Error::new(
-                ErrorKind::BadInput,
-                format!(
-                    "refusing to restore into {}: it exists and is not a directory (a symlink?)",
-                    path.display()
-                ),
-            ),
-            e => io(e),
-        })?;
-        let metadata = !existed
-            || match self.ctx.overwrite {
-                Overwrite::Never => false,
-                Overwrite::IfNewer => rfs::fstat(&fd).is_ok_and(|st| newer(&node, &st)),
-                Overwrite::Always | Overwrite::IfChanged => true,
-            };
-        lock(&self.ctx.out).dirs += 1;
-        parent.pending.fetch_add(1, Ordering::AcqRel);
-        let sub = node.subtree;
-        let state = Arc::new(DirState {
-            fd,
-            node: metadata.then_some(node),
-            path,
-            pending: AtomicUsize::new(1),
-            parent: Some(parent.clone()),
-            keep: OnceLock::new(),
-        });
-        let r = match sub {
-            Some(sub) => self.dir(&state, &sub),
-            None => Ok(()),
-        };
-        release(state, self.ctx);
-        r?;
-        Ok(())
-    }
-
-    /// Files with several names: the first is written here, later ones linked to it.
-    /// A later name that exists is kept when it already is a link to the
-    /// first (and with `never`, or `if-newer` unless the snapshot's is newer).
-    fn hard_linked(&mut self, parent: &Arc<DirState>, node: &Node, path: &Path) -> Result<()> {
-        let name = OsStr::from_bytes(&node.name);
-        let key = (node.device, node.inode);
-        if let Some(first) = self.links.get(&key) {
-            // Relative to directory fds, never through a symlink swapped in.
-            if let Some((dfd, first_name)) = open_parent_beneath(&self.root.fd, first) {
-                if let Some(st) = stat_at(&parent.fd, name) {
-                    let linked = stat_at(&dfd, &first_name)
-                        .is_some_and(|f| f.st_dev == st.st_dev && f.st_ino == st.st_ino);
-                    if linked || self.ctx.keeps(&st, node, || false) {
-                        lock(&self.ctx.out).skipped += 1;
-                        return Ok(());
-                    }
-                }
-                if link_replacing(&dfd, &first_name, &parent.fd, name).is_ok() {
-                    lock(&self.ctx.out).files += 1;
-                    return Ok(());
-                }
-            }
-        }
-        match write_file(self.reader, self.ctx, &parent.fd, node, path)? {
-            Written::Yes => lock(&self.ctx.out).files += 1,
-            Written::Kept => lock(&self.ctx.out).skipped += 1,
-        }
-        self.links.insert(key, path.to_owned());
-        Ok(())
     }
 }
 

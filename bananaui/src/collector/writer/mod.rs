@@ -14,6 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
+mod enrol;
+use enrol::{apply_enrol, Claim};
+
 /// Most operations waiting for the writer (beyond: 503, retry later).
 const QUEUE: usize = 16384;
 /// Most operations in one group commit.
@@ -159,34 +162,72 @@ struct Group {
 }
 
 impl Group {
+    /// One status event, one unit: a refused one leaves nothing behind.
+    fn event(
+        &mut self,
+        store: &Store,
+        history: &History,
+        stats: &WriterStats,
+        e: &EventOp,
+    ) -> Reply {
+        let before = self.w.savepoint();
+        match apply_event(store, &mut self.w, history, e) {
+            Ok(true) => {
+                self.stored += 1;
+                Reply::json(200, &json!({"stored": true}))
+            }
+            Ok(false) => {
+                self.dups += 1;
+                Reply::json(200, &json!({"stored": false, "duplicate": true}))
+            }
+            Err(Refuse(status, msg)) => {
+                self.w.rollback(before);
+                if status != 503 {
+                    stats.refused_statuses.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(
+                        "refused a status of node {}: {status} {}",
+                        e.node,
+                        common::humanize::printable(&msg)
+                    );
+                }
+                Reply::error(status, &msg)
+            }
+        }
+    }
+
+    /// One enrolment; a refused one is counted and logged.
+    fn enrol(
+        &mut self,
+        store: &Store,
+        stats: &WriterStats,
+        rec: &NodeRec,
+        replace: bool,
+        pending: &std::path::Path,
+        code_hash: &str,
+    ) -> Reply {
+        let (r, claim) = apply_enrol(store, &mut self.w, rec, replace, pending, code_hash);
+        if let Some(c) = claim {
+            self.claims.push(c);
+        } else if r.status != 503 {
+            stats.refused_enrolments.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                "refused the enrolment of node {}: {} {}",
+                rec.name,
+                r.status,
+                serde_json::from_slice::<serde_json::Value>(&r.body)
+                    .ok()
+                    .and_then(|v| v["error"].as_str().map(common::humanize::printable))
+                    .unwrap_or_default()
+            );
+        }
+        r
+    }
+
     fn apply(&mut self, store: &Store, history: &History, stats: &WriterStats, op: Op) {
         self.ops += 1;
         match op {
             Op::Event(e) => {
-                // One event, one unit: a refused one leaves nothing behind.
-                let before = self.w.savepoint();
-                let r = match apply_event(store, &mut self.w, history, &e) {
-                    Ok(true) => {
-                        self.stored += 1;
-                        Reply::json(200, &json!({"stored": true}))
-                    }
-                    Ok(false) => {
-                        self.dups += 1;
-                        Reply::json(200, &json!({"stored": false, "duplicate": true}))
-                    }
-                    Err(Refuse(status, msg)) => {
-                        self.w.rollback(before);
-                        if status != 503 {
-                            stats.refused_statuses.fetch_add(1, Ordering::Relaxed);
-                            tracing::info!(
-                                "refused a status of node {}: {status} {}",
-                                e.node,
-                                common::humanize::printable(&msg)
-                            );
-                        }
-                        Reply::error(status, &msg)
-                    }
-                };
+                let r = self.event(store, history, stats, &e);
                 self.answers.push((e.reply, r));
             }
             Op::Enrol {
@@ -196,22 +237,7 @@ impl Group {
                 code_hash,
                 reply,
             } => {
-                let (r, claim) =
-                    apply_enrol(store, &mut self.w, &rec, replace, &pending, &code_hash);
-                if let Some(c) = claim {
-                    self.claims.push(c);
-                } else if r.status != 503 {
-                    stats.refused_enrolments.fetch_add(1, Ordering::Relaxed);
-                    tracing::info!(
-                        "refused the enrolment of node {}: {} {}",
-                        rec.name,
-                        r.status,
-                        serde_json::from_slice::<serde_json::Value>(&r.body)
-                            .ok()
-                            .and_then(|v| v["error"].as_str().map(common::humanize::printable))
-                            .unwrap_or_default()
-                    );
-                }
+                let r = self.enrol(store, stats, &rec, replace, &pending, &code_hash);
                 self.answers.push((reply, r));
             }
             Op::Alerts(alerts, ack) => {
@@ -488,109 +514,6 @@ fn finish_run(
         j.runs_kept -= dropped as u64;
     }
     Ok(())
-}
-
-/// A pending enrolment file claimed (renamed) by the writer: removed once the
-/// group is durable, put back if the commit failed.
-struct Claim {
-    node: String,
-    replace: bool,
-    claimed: PathBuf,
-    pending: PathBuf,
-}
-
-impl Claim {
-    fn finish(self, committed: bool) {
-        if committed {
-            let _ = std::fs::remove_file(&self.claimed);
-        } else if !self.pending.exists() {
-            let _ = std::fs::rename(&self.claimed, &self.pending);
-        }
-        if let Some(dir) = self.pending.parent() {
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-    }
-}
-
-fn apply_enrol(
-    store: &Store,
-    w: &mut Writes,
-    rec: &NodeRec,
-    replace: bool,
-    pending: &std::path::Path,
-    code_hash: &str,
-) -> (Reply, Option<Claim>) {
-    let unavailable = |e: &dyn std::fmt::Display| {
-        tracing::error!("enrolment of {}: {e}", rec.name);
-        Reply::error(503, "the store could not be read; retry")
-    };
-    let existing = match w.node(store, &rec.name) {
-        Ok(n) => n,
-        Err(e) => return (unavailable(&e), None),
-    };
-    if existing.is_some() && !replace {
-        return (
-            Reply::error(
-                409,
-                &format!(
-                    "node '{}' is already enrolled; to give it a new key run 'bananaui node add {} --replace' on the tower",
-                    rec.name, rec.name
-                ),
-            ),
-            None,
-        );
-    }
-    // Claim the code before storing: whoever renamed the file used it.
-    let claimed = pending.with_extension(format!(
-        "claimed-{}",
-        hex::encode(rand::random::<[u8; 8]>())
-    ));
-    match std::fs::rename(pending, &claimed) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return (
-                Reply::error(403, "this enrolment code was already used"),
-                None,
-            );
-        }
-        Err(e) => return (unavailable(&e), None),
-    }
-    let claim = Claim {
-        node: rec.name.clone(),
-        replace: existing.is_some(),
-        claimed: claimed.clone(),
-        pending: pending.to_owned(),
-    };
-    // A code issued again since the request was checked: the old one is void.
-    let still = std::fs::read(&claimed)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<super::enrol::Pending>(&b).ok())
-        .is_some_and(|p| p.code_hash == code_hash && p.replace == replace);
-    if !still {
-        claim.finish(false);
-        return (
-            Reply::error(403, "this enrolment code is no longer valid"),
-            None,
-        );
-    }
-    let mut rec = rec.clone();
-    if let Some(old) = existing {
-        rec.last_seen_at = old.last_seen_at;
-        rec.agent = old.agent;
-    }
-    if let Err(e) = w.put_node(&rec) {
-        claim.finish(false);
-        return (unavailable(&e), None);
-    }
-    (
-        Reply::json(
-            201,
-            &json!({"node": rec.name, "enrolled_at": rec.enrolled_at}),
-        ),
-        Some(claim),
-    )
 }
 
 #[cfg(test)]
