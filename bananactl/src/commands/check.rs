@@ -38,23 +38,7 @@ impl CheckCmd {
         obs.finish();
         let r = result?;
         for p in &r.problems {
-            if out.json {
-                let affected: Vec<_> = p
-                    .affected
-                    .iter()
-                    .map(|(f, s)| json!({"path": f, "snapshot": s}))
-                    .collect();
-                out.json_line(
-                    &json!({"message_type": "problem", "object": p.object, "message": p.message,
-                                      "files": p.files, "affected": affected}),
-                );
-            } else {
-                let show = common::humanize::printable;
-                eprintln!("damaged: {}: {}", show(&p.object), show(&p.message));
-                for (f, snap) in &p.affected {
-                    eprintln!("  affects {} in snapshot {snap}", show(f));
-                }
-            }
+            print_problem(out, p);
         }
         if !r.trees_walked {
             out.notice(
@@ -104,5 +88,26 @@ impl CheckCmd {
         } else {
             Status::Damaged
         })
+    }
+}
+
+/// A problem: JSON, or a line on stderr and one per affected file and snapshot.
+fn print_problem(out: &Output, p: &common::ops::check::Problem) {
+    if out.json {
+        let affected: Vec<_> = p
+            .affected
+            .iter()
+            .map(|(f, s)| json!({"path": f, "snapshot": s}))
+            .collect();
+        out.json_line(
+            &json!({"message_type": "problem", "object": p.object, "message": p.message,
+                              "files": p.files, "affected": affected}),
+        );
+    } else {
+        let show = common::humanize::printable;
+        eprintln!("damaged: {}: {}", show(&p.object), show(&p.message));
+        for (f, snap) in &p.affected {
+            eprintln!("  affects {} in snapshot {snap}", show(f));
+        }
     }
 }
