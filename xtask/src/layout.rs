@@ -100,9 +100,45 @@ pub fn code_only(src: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The code of a file before its `#[cfg(test)] mod tests`.
+/// The modules below `crate::` that the `use` items of a Rust source name,
+/// groups included (`use crate::{repo, ops::x}` names `repo` and `ops`),
+/// in every module and function body; nothing for a file syn cannot parse.
+pub fn crate_uses(src: &str) -> Vec<String> {
+    use syn::visit::Visit;
+    struct Uses(Vec<String>);
+    fn first(t: &syn::UseTree, out: &mut Vec<String>) {
+        match t {
+            syn::UseTree::Path(p) => out.push(p.ident.to_string()),
+            syn::UseTree::Name(n) => out.push(n.ident.to_string()),
+            syn::UseTree::Rename(r) => out.push(r.ident.to_string()),
+            syn::UseTree::Group(g) => g.items.iter().for_each(|i| first(i, out)),
+            syn::UseTree::Glob(_) => {}
+        }
+    }
+    fn below_crate(t: &syn::UseTree, out: &mut Vec<String>) {
+        match t {
+            syn::UseTree::Path(p) if p.ident == "crate" => first(&p.tree, out),
+            syn::UseTree::Group(g) => g.items.iter().for_each(|i| below_crate(i, out)),
+            _ => {}
+        }
+    }
+    impl<'ast> Visit<'ast> for Uses {
+        fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+            below_crate(&u.tree, &mut self.0);
+        }
+    }
+    let Ok(file) = syn::parse_file(src) else {
+        return Vec::new();
+    };
+    let mut v = Uses(Vec::new());
+    v.visit_file(&file);
+    v.0
+}
+
+/// The code of a file before its `#[cfg(test)] mod tests { … }` (a
+/// `mod tests;` in another file cuts nothing).
 fn non_test(code: &str) -> &str {
-    code.find("#[cfg(test)]\nmod tests")
+    code.find("#[cfg(test)]\nmod tests {")
         .map_or(code, |i| &code[..i])
 }
 
@@ -181,16 +217,32 @@ mod tests {
     fn common_layers_import_only_the_ones_below_them() {
         for (rank, layer) in LAYERS.iter().enumerate() {
             for f in sources(&root().join("common/src").join(layer)) {
-                let code = code_only(&std::fs::read_to_string(&f).unwrap());
+                let text = std::fs::read_to_string(&f).unwrap();
+                let code = code_only(&text);
+                let uses = crate_uses(&text);
                 for higher in &LAYERS[rank + 1..] {
                     assert!(
-                        !code.contains(&format!("crate::{higher}")),
+                        !code.contains(&format!("crate::{higher}"))
+                            && !uses.iter().any(|u| u == higher),
                         "{} ({layer}) imports the higher layer {higher}",
                         rel(&f)
                     );
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_checks_see_grouped_imports_and_code_after_a_mod_tests_line() {
+        let planted =
+            "use crate::{format::x, ops::backup::{a, b}};\nfn f() { use crate::repo as r; }\n";
+        assert_eq!(crate_uses(planted), ["format", "ops", "repo"]);
+        let long: String = std::iter::once("#[cfg(test)]\nmod tests;\nfn long() {\n".to_owned())
+            .chain((0..80).map(|i| format!("    let x{i} = {i};\n")))
+            .chain(std::iter::once("}\n".to_owned()))
+            .collect();
+        let code = code_only(&long);
+        assert_eq!(functions(non_test(&code)), [("long".to_owned(), 82)]);
     }
 
     #[test]

@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+mod auth;
 #[cfg(test)]
 mod tests;
 
@@ -169,14 +170,6 @@ impl SwiftBackend {
         self.auths.load(Ordering::Relaxed)
     }
 
-    fn auth_url(&self) -> String {
-        let base = self.loc.endpoint();
-        match self.loc.auth {
-            SwiftAuth::V1 => format!("{base}/auth/v1.0"),
-            SwiftAuth::V3 => format!("{base}/v3/auth/tokens"),
-        }
-    }
-
     fn timeout(&self, bytes: usize) -> Duration {
         let mib = u32::try_from(bytes >> 20).unwrap_or(u32::MAX);
         self.timeouts.request + self.timeouts.per_mib.saturating_mul(mib)
@@ -191,123 +184,6 @@ impl SwiftBackend {
             super::remote::error_chain(e)
         };
         Error::new(ErrorKind::StorageUnavailable, format!("{what}: {why}"))
-    }
-
-    /// A new token (and storage URL).
-    async fn authenticate(&self) -> Result<Session> {
-        self.auths.fetch_add(1, Ordering::Relaxed);
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let url = self.auth_url();
-        let what = format!("Swift authentication at {url}");
-        let req = match &self.creds {
-            SwiftCredentials::V1 { user, key } => self
-                .client
-                .get(&url)
-                .header("X-Auth-User", user)
-                .header("X-Auth-Key", key.expose()),
-            SwiftCredentials::V3 {
-                user,
-                password,
-                project,
-                user_domain,
-                project_domain,
-            } => self.client.post(&url).json(&serde_json::json!({"auth": {
-                "identity": {"methods": ["password"], "password": {"user": {
-                    "name": user, "domain": {"name": user_domain}, "password": password.expose()}}},
-                "scope": {"project": {"name": project, "domain": {"name": project_domain}}}}})),
-        };
-        let resp = req
-            .timeout(self.timeout(0))
-            .send()
-            .await
-            .map_err(|e| self.unavailable(&what, &e))?;
-        let status = resp.status().as_u16();
-        if status == 401 || status == 403 {
-            return Err(Error::new(
-                ErrorKind::StorageDenied,
-                format!("{what}: refused ({status})"),
-            )
-            .hint("check the node's Swift credential (docs/storage.md)"));
-        }
-        if !resp.status().is_success() {
-            return Err(self.status_error(&what, status));
-        }
-        let header = |h: &str| {
-            resp.headers()
-                .get(h)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        match self.loc.auth {
-            SwiftAuth::V1 => {
-                let token = header("x-auth-token");
-                let storage = header("x-storage-url");
-                match (token, storage) {
-                    (Some(t), Some(s)) => Ok(Session {
-                        token: Secret::new(t),
-                        storage_url: self.storage_url(&what, &s)?,
-                    }),
-                    _ => Err(Error::new(
-                        ErrorKind::StorageUnavailable,
-                        format!("{what}: no token or storage URL in the answer"),
-                    )),
-                }
-            }
-            SwiftAuth::V3 => {
-                let token = header("x-subject-token");
-                let body = crate::bounded::body(resp, AUTH_CAP).await.map_err(|e| {
-                    Error::new(ErrorKind::StorageUnavailable, format!("{what}: {e}"))
-                })?;
-                let body: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-                    Error::new(
-                        ErrorKind::StorageUnavailable,
-                        format!("{what}: the answer is not a Keystone token ({e})"),
-                    )
-                })?;
-                let url = v3_object_store(&body, self.loc.region.as_deref());
-                match (token, url) {
-                    (Some(t), Some(u)) => Ok(Session {
-                        token: Secret::new(t),
-                        storage_url: self.storage_url(&what, &u)?,
-                    }),
-                    (_, None) => Err(Error::new(
-                        ErrorKind::BadInput,
-                        format!(
-                            "{what}: the catalog has no public object-store endpoint{}",
-                            self.loc
-                                .region
-                                .as_deref()
-                                .map(|r| format!(" in region {r}"))
-                                .unwrap_or_default()
-                        ),
-                    )
-                    .hint("check region= in the location")),
-                    (None, _) => Err(Error::new(
-                        ErrorKind::StorageUnavailable,
-                        format!("{what}: no X-Subject-Token in the answer"),
-                    )),
-                }
-            }
-        }
-    }
-
-    /// The storage URL authentication handed back, checked: an http(s)
-    /// URL, https when the location is (the token must not cross the
-    /// network in clear because authentication said so).
-    fn storage_url(&self, what: &str, url: &str) -> Result<String> {
-        let scheme = url::Url::parse(url).map(|u| u.scheme().to_owned());
-        match scheme.as_deref() {
-            Ok("https") => Ok(url.trim_end_matches('/').to_owned()),
-            Ok("http") if !self.loc.tls => Ok(url.trim_end_matches('/').to_owned()),
-            _ => Err(Error::new(
-                ErrorKind::BadInput,
-                format!(
-                    "{what}: the storage URL it gave, '{}', is not https: the token would cross the network in clear",
-                    crate::humanize::printable(&url.chars().take(200).collect::<String>())
-                ),
-            )
-            .hint("fix the object-store endpoint (Keystone catalogue, or the proxy's storage URL) to https")),
-        }
     }
 
     fn status_error(&self, what: &str, status: u16) -> Error {
@@ -493,20 +369,6 @@ fn encode(s: &str) -> String {
             }
         })
         .collect()
-}
-
-/// The public object-store endpoint in a Keystone v3 token's catalog.
-fn v3_object_store(body: &serde_json::Value, region: Option<&str>) -> Option<String> {
-    body["token"]["catalog"]
-        .as_array()?
-        .iter()
-        .filter(|s| s["type"] == "object-store")
-        .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
-        .find(|e| {
-            e["interface"] == "public"
-                && region.is_none_or(|r| e["region"] == r || e["region_id"] == r)
-        })
-        .and_then(|e| e["url"].as_str().map(str::to_owned))
 }
 
 impl Backend for SwiftBackend {
