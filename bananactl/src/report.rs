@@ -357,12 +357,13 @@ impl Inner {
     fn tell_held(&self) {
         let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
         let (spool, sender) = &*io;
-        let held = spool.pending().map_or(0, |p| p.len());
-        if let (true, Some(why)) = (held > 0, sender.held_because()) {
-            if !self.told.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                let events = if held == 1 { "event" } else { "events" };
-                tracing::warn!("status for {held} {events} held: {why}; they will be sent later");
-            }
+        let Some(why) = sender.held_because() else {
+            return;
+        };
+        let held = spool.pending_count();
+        if held > 0 && !self.told.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            let events = common::humanize::count(held, "event", "events");
+            tracing::warn!("status for {events} held: {why}; they will be sent later");
         }
     }
 }

@@ -129,6 +129,11 @@ impl Spool {
         Ok(())
     }
 
+    /// Events waiting to be sent (counted by name, none read).
+    pub fn pending_count(&self) -> u64 {
+        names_in(&self.dir).map_or(0, |v| v.len() as u64)
+    }
+
     /// Events the tower refused, kept in `refused/` (sent with later events).
     pub fn refused_count(&self) -> u64 {
         names_in(&self.refused_dir()).map_or(0, |v| v.len() as u64)
