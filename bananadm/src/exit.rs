@@ -1,35 +1,44 @@
-//! bananadm's exit codes (mirrored in `docs/exit-codes.md`); the numbers
-//! shared with bananactl mean the same thing.
+//! bananadm's exit codes: the shared ones (`proto::exit`, the same numbers
+//! for the same kinds as bananactl and bananaui); [`TABLE`] is what
+//! `docs/exit-codes.md` shows (`cargo xtask gen`).
 
-use common::ErrorKind;
+pub use common::exit::{Code, Row};
 
-/// bananadm's exit codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Code {
-    /// Success.
-    Ok = 0,
-    /// Any error not listed below.
-    Error = 1,
-    /// Invalid command line or input: a bad node name, no admin token, an
-    /// unknown node, a refusal to overwrite (clap uses 2 too).
-    Usage = 2,
-    /// Vault cannot be reached or is sealed.
-    VaultUnavailable = 14,
-    /// Vault refused: the admin token lacks a policy, expired or was revoked.
-    VaultDenied = 15,
-}
-
-/// Exit code for an error, by the kind of the `common` error in its chain.
+/// The code of an error (`proto::exit::code_of`).
 pub fn code_for(e: &anyhow::Error) -> Code {
-    match e
-        .chain()
-        .find_map(|c| c.downcast_ref::<common::Error>())
-        .map(|e| e.kind())
-    {
-        Some(ErrorKind::BadInput | ErrorKind::NotFound) => Code::Usage,
-        Some(ErrorKind::VaultUnavailable) => Code::VaultUnavailable,
-        Some(ErrorKind::VaultDenied) => Code::VaultDenied,
-        _ => Code::Error,
-    }
+    common::exit::code_of(e.chain())
 }
+
+/// bananadm's table in `docs/exit-codes.md`.
+pub const TABLE: &[Row] = &[
+    Row {
+        codes: &[Code::OK],
+        name: "ok",
+        meaning: "Done.",
+        action: "—",
+    },
+    Row {
+        codes: &[Code::ERROR],
+        name: "error",
+        meaning: "A failure not listed below (an unexpected answer from Vault, a local I/O error).",
+        action: "Read the message.",
+    },
+    Row {
+        codes: &[Code::USAGE],
+        name: "usage",
+        meaning: "Bad command line or input: an invalid node name, no admin token, an unknown node, a refusal to overwrite (check-and-set), `--purge-keys` without `--yes`, a root token without `--allow-root`.",
+        action: "Correct the command.",
+    },
+    Row {
+        codes: &[Code::VAULT_UNAVAILABLE],
+        name: "Vault unavailable",
+        meaning: "Vault cannot be reached or is sealed. Nothing was changed.",
+        action: "Fix the address or network, or unseal Vault.",
+    },
+    Row {
+        codes: &[Code::VAULT_DENIED],
+        name: "Vault denied",
+        meaning: "The admin token lacks a policy for the path named, expired, or was revoked.",
+        action: "Use a token with the `banana-admin` policy (`bananadm vault policy`).",
+    },
+];

@@ -121,9 +121,9 @@ pub fn run(cli: Cli) -> u8 {
         json: cli.global.json,
     };
     match commands::dispatch(&cli) {
-        Ok(()) => exit::Code::Ok as u8,
+        Ok(()) => u8::from(exit::Code::OK),
         Err(e) => {
-            let code = exit::code_for(&e) as u8;
+            let code = exit::code_for(&e).get();
             let msg = format!("{e:#}");
             if out.json {
                 println!(

@@ -178,7 +178,7 @@ pub struct NodeAddCmd {
     #[arg(required = true, value_name = "NAME")]
     pub nodes: Vec<String>,
     /// How long the code stays valid.
-    #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = common::humanize::parse_duration)]
+    #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = proto::humanize::parse_duration)]
     pub ttl: u64,
     /// Allow the code to replace the key of an already enrolled node (one
     /// that lost its key); without it an enrolled node is refused.

@@ -16,7 +16,7 @@ pub struct Secs(pub u64);
 impl<'de> Deserialize<'de> for Secs {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Secs, D::Error> {
         let s = String::deserialize(d)?;
-        common::humanize::parse_duration(&s)
+        proto::humanize::parse_duration(&s)
             .map(Secs)
             .map_err(serde::de::Error::custom)
     }
@@ -196,8 +196,8 @@ impl Config {
             return Ok(Config::default());
         };
         let text = std::fs::read_to_string(path).map_err(|e| {
-            crate::exit::Failure::error(
-                crate::exit::Code::Usage,
+            crate::exit::fail(
+                crate::exit::Code::USAGE,
                 format!("collector config {}: {e}", path.display()),
             )
         })?;
@@ -206,7 +206,7 @@ impl Config {
 
     /// Parses and checks a config file's text; `what` names it in errors.
     pub fn parse(text: &str, what: &str) -> anyhow::Result<Config> {
-        let usage = |m: String| crate::exit::Failure::error(crate::exit::Code::Usage, m);
+        let usage = |m: String| crate::exit::fail(crate::exit::Code::USAGE, m);
         let c: Config = toml::from_str(text).map_err(|e| {
             usage(format!(
                 "{what}: {}",

@@ -53,10 +53,10 @@ pub fn run(cli: Cli) -> u8 {
         Command::Tui(c) => tui::cmd(&c),
     };
     match r {
-        Ok(()) => exit::Code::Ok as u8,
+        Ok(()) => u8::from(exit::Code::OK),
         Err(e) => {
             eprintln!("bananaui: error: {}", format!("{e:#}").replace('\n', " "));
-            exit::code_for(&e) as u8
+            exit::code_for(&e).get()
         }
     }
 }

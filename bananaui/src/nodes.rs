@@ -8,8 +8,8 @@
 use crate::cli::{AlertAckCmd, NodeAddCmd, NodeListCmd, NodeRemoveCmd};
 use crate::collector::admin::{self, Answer, Request};
 use crate::collector::enrol;
-use crate::exit::{Code, Failure};
-use common::humanize::{age, ago, printable};
+use crate::exit::{self, Code};
+use proto::humanize::{age, ago, printable};
 
 /// `bananaui node add`.
 pub fn add(c: &NodeAddCmd) -> anyhow::Result<()> {
@@ -46,8 +46,8 @@ fn check_url(u: &str) -> anyhow::Result<String> {
         Ok(p) if matches!(p.scheme(), "http" | "https") && p.host().is_some() => {
             Ok(u.trim_end_matches('/').to_owned())
         }
-        _ => Err(Failure::error(
-            Code::Usage,
+        _ => Err(exit::fail(
+            Code::USAGE,
             format!(
                 "--url '{}' is not an http(s) URL: give the URL nodes reach this tower at (e.g. https://tower.example.net:8443)",
                 u.escape_debug()
@@ -60,7 +60,7 @@ fn check_url(u: &str) -> anyhow::Result<String> {
 pub fn remove(c: &NodeRemoveCmd) -> anyhow::Result<()> {
     let (cfg, data) = c.place.resolve()?;
     for node in &c.nodes {
-        enrol::request_removal(&data, node, common::unix_now())?;
+        enrol::request_removal(&data, node, proto::unix_now())?;
         println!(
             "{node}: removal queued; the collector forgets it within {} (alerts for it are dropped without notification)",
             age(cfg.alerts.interval.i())
@@ -101,12 +101,12 @@ pub fn list(c: &NodeListCmd) -> anyhow::Result<()> {
         std::time::Duration::from_secs(10),
     )?;
     let nodes: crate::api::Nodes = client.get("/api/v1/nodes").map_err(|e| {
-        Failure::error(
-            Code::Unreachable,
+        exit::fail(
+            exit::UNREACHABLE,
             format!("the tower at {}: {e}", c.viewer.url),
         )
     })?;
-    let now = common::unix_now();
+    let now = proto::unix_now();
     for n in &nodes.nodes {
         if c.json {
             println!(

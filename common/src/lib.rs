@@ -30,13 +30,9 @@ pub mod backend;
 ))]
 pub mod bounded;
 pub mod crypto;
-pub mod error;
 pub mod events;
 pub mod format;
-pub mod fsutil;
-pub mod humanize;
 pub mod id;
-pub mod names;
 pub mod ops;
 pub mod repo;
 pub mod secret;
@@ -45,8 +41,11 @@ pub mod status;
 pub mod testing;
 pub mod vault;
 
-pub use error::{Error, ErrorKind, Result};
+// What the tower shares with nodes lives in `proto`; these paths stay.
 pub use id::Id;
+pub use proto::{error, exit, fsutil, humanize, names};
+pub use proto::{now, unix_now};
+pub use proto::{Error, ErrorKind, Result};
 
 /// Worker threads for a pipeline: `requested`, or one per core when 0.
 pub fn worker_threads(requested: usize) -> usize {
@@ -56,17 +55,4 @@ pub fn worker_threads(requested: usize) -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
-}
-
-/// Now, as Unix seconds and nanoseconds.
-pub fn now() -> (i64, u32) {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    (d.as_secs() as i64, d.subsec_nanos())
-}
-
-/// Now, as Unix seconds.
-pub fn unix_now() -> i64 {
-    now().0
 }

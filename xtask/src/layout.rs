@@ -37,10 +37,17 @@ pub fn sources(dir: &Path) -> Vec<PathBuf> {
 
 /// Every source file of the workspace's crates (`*/src/**.rs`).
 fn all_sources() -> Vec<PathBuf> {
-    ["common", "bananactl", "bananadm", "bananaui", "xtask"]
-        .iter()
-        .flat_map(|c| sources(&root().join(c).join("src")))
-        .collect()
+    [
+        "proto",
+        "common",
+        "bananactl",
+        "bananadm",
+        "bananaui",
+        "xtask",
+    ]
+    .iter()
+    .flat_map(|c| sources(&root().join(c).join("src")))
+    .collect()
 }
 
 /// Blanks out comments, string and char literals (keeping newlines), so
@@ -198,9 +205,16 @@ mod tests {
         let doc = std::fs::read_to_string(root().join("docs/ARCHITECTURE.md")).unwrap();
         let mut named = 0;
         for part in doc.split('`').skip(1).step_by(2) {
-            let is_path = ["common/", "bananactl/", "bananadm/", "bananaui/", "xtask/"]
-                .iter()
-                .any(|c| part.starts_with(c))
+            let is_path = [
+                "proto/",
+                "common/",
+                "bananactl/",
+                "bananadm/",
+                "bananaui/",
+                "xtask/",
+            ]
+            .iter()
+            .any(|c| part.starts_with(c))
                 && part.contains("/src/");
             if is_path {
                 named += 1;

@@ -1,7 +1,9 @@
 //! `cargo xtask gen`: writes man pages and shell completions from the clap
-//! definitions into `man/` and `completions/`. `cargo xtask check-gen` (and the
+//! definitions into `man/` and `completions/`, and the tables of
+//! `docs/exit-codes.md` from the binaries' exit-code tables. `cargo xtask check-gen` (and the
 //! test below) fail when the committed files differ from what the CLI generates.
 
+mod exit_codes;
 mod fuzz;
 #[cfg(test)]
 mod layout;
@@ -32,6 +34,10 @@ fn generate() -> anyhow::Result<BTreeMap<PathBuf, Vec<u8>>> {
             files.insert(PathBuf::from("completions").join(name), buf);
         }
     }
+    let doc = PathBuf::from("docs/exit-codes.md");
+    let current = std::fs::read_to_string(root().join(&doc))
+        .with_context(|| format!("reading {}", doc.display()))?;
+    files.insert(doc, exit_codes::render(&current)?.into_bytes());
     Ok(files)
 }
 
@@ -102,7 +108,10 @@ fn main() -> anyhow::Result<()> {
                 std::fs::write(root().join(rel), content)
                     .with_context(|| format!("writing {}", rel.display()))?;
             }
-            println!("wrote {} files into man/ and completions/", files.len());
+            println!(
+                "wrote {} files into man/, completions/ and docs/",
+                files.len()
+            );
             Ok(())
         }
         Some("check-gen") => {
@@ -110,7 +119,7 @@ fn main() -> anyhow::Result<()> {
             if !bad.is_empty() {
                 bail!("out of date: {:?}; run 'cargo xtask gen' and commit", bad);
             }
-            println!("man/ and completions/ are up to date");
+            println!("man/, completions/ and docs/exit-codes.md are up to date");
             Ok(())
         }
         Some("fuzz-seeds") => {
@@ -129,7 +138,7 @@ mod tests {
         let bad = super::drift().unwrap();
         assert!(
             bad.is_empty(),
-            "man/completions drifted from the CLI: {bad:?}; run 'cargo xtask gen'"
+            "generated files drifted from the source: {bad:?}; run 'cargo xtask gen'"
         );
     }
 }

@@ -4,7 +4,7 @@
 //! job's state when it ends. With nothing due it contacts nothing.
 
 use crate::commands::backup::{execute, hostname, Plan};
-use crate::exit::{code_for, Status};
+use crate::exit::{code_for, Code, Failure, Status};
 use crate::jobs::schedule::{due_at, Schedule, Timing};
 use crate::jobs::state::{self, JobState};
 use crate::jobs::{Job, Outcome};
@@ -363,39 +363,15 @@ fn conclude(
         ),
     );
     match worst {
-        Some((_, code, name)) => Err(RunFailed {
-            code,
-            job: name,
-            failed,
-        }
+        Some((_, code, name)) => Err(Failure::new(
+            Code::from_u8(code),
+            format!("{failed} job(s) failed; exit code {code} from job '{name}'"),
+        )
         .into()),
         None if partial => Ok(Status::Partial),
         None => Ok(Status::Ok),
     }
 }
-
-/// A run in which jobs failed: carries the exit code chosen by precedence.
-#[derive(Debug)]
-pub struct RunFailed {
-    /// The exit code.
-    pub code: u8,
-    /// The job that gave it.
-    pub job: String,
-    /// How many failed.
-    pub failed: usize,
-}
-
-impl std::fmt::Display for RunFailed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} job(s) failed; exit code {} from job '{}'",
-            self.failed, self.code, self.job
-        )
-    }
-}
-
-impl std::error::Error for RunFailed {}
 
 #[cfg(test)]
 mod tests {

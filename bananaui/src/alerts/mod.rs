@@ -37,7 +37,7 @@ pub fn start(
         .spawn(move || {
             let mut last_history_prune = 0i64;
             while !stop.load(Ordering::Relaxed) {
-                let now = common::unix_now();
+                let now = proto::unix_now();
                 if let Err(e) = tick(&data, &store, &writer, &cfg, &tx, now) {
                     tracing::error!("housekeeper: {e:#}");
                 }
@@ -46,7 +46,7 @@ pub fn start(
                     last_history_prune = now;
                 }
                 writer.send_wait(Op::Prune {
-                    nonce_before: now - 2 * common::status::WINDOW_SECS,
+                    nonce_before: now - 2 * proto::status::WINDOW_SECS,
                     history_before: (hourly && cfg.history.days > 0).then(|| {
                         now - i64::try_from(cfg.history.days.saturating_mul(86400))
                             .unwrap_or(i64::MAX)

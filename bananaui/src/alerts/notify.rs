@@ -33,7 +33,7 @@ pub(super) fn notify_loop(rx: crossbeam_channel::Receiver<AlertRec>, n: Notifier
     };
     let http = reqwest::Client::new();
     while let Ok(a) = rx.recv() {
-        let body = message(&a, common::unix_now()).to_string();
+        let body = message(&a, proto::unix_now()).to_string();
         match &n {
             Notifier::Webhook {
                 url,

@@ -7,8 +7,8 @@
 use crate::collector::store::{AlertRec, AlertState, JobRec, NodeRec, WitnessRec, WITNESS_RULES};
 use crate::collector::view;
 use crate::config::{Config, Rules};
-use common::humanize::age;
-use common::status::RunResult;
+use proto::humanize::age;
+use proto::status::RunResult;
 use std::collections::HashMap;
 
 /// A condition that holds now: rule, node, job, message.

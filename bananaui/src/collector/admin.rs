@@ -12,9 +12,9 @@
 //! `node remove` (a file in `DATA/pending/`) already relies on.
 
 use super::store::{Store, WITNESS_RULES};
-use crate::exit::{Code, Failure};
+use crate::exit::{self, Code};
 use anyhow::Context;
-use common::humanize::age;
+use proto::humanize::age;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -174,12 +174,12 @@ fn answer(req: &Request, data: &Path, store: &Store, interval: Duration) -> Answ
 }
 
 fn refused(message: String) -> anyhow::Result<Answer> {
-    tracing::info!("admin: refused: {}", common::humanize::printable(&message));
+    tracing::info!("admin: refused: {}", proto::humanize::printable(&message));
     Ok(Answer::Refused { message })
 }
 
 fn add(node: &str, ttl: u64, replace: bool, data: &Path, store: &Store) -> anyhow::Result<Answer> {
-    if let Err(e) = common::names::valid_node_name(node) {
+    if let Err(e) = proto::names::valid_node_name(node) {
         return refused(format!("{e}"));
     }
     if store.node(node)?.is_some() && !replace {
@@ -187,7 +187,7 @@ fn add(node: &str, ttl: u64, replace: bool, data: &Path, store: &Store) -> anyho
             "node '{node}' is already enrolled at this tower: give --replace to issue a code that replaces its key (a node that lost it), or remove it first with 'bananaui node remove {node}'"
         ));
     }
-    let code = super::enrol::add(data, node, ttl, replace, common::unix_now())?;
+    let code = super::enrol::add(data, node, ttl, replace, proto::unix_now())?;
     tracing::info!(
         "enrolment code issued for node {node} (valid {}{})",
         age(i64::try_from(ttl).unwrap_or(i64::MAX)),
@@ -203,7 +203,7 @@ fn ack(
     store: &Store,
     interval: Duration,
 ) -> anyhow::Result<Answer> {
-    if let Err(e) = common::names::valid_node_name(node) {
+    if let Err(e) = proto::names::valid_node_name(node) {
         return refused(format!("{e}"));
     }
     if !WITNESS_RULES.contains(&rule) {
@@ -222,7 +222,7 @@ fn ack(
             "node '{node}' has no {rule} evidence to acknowledge: nothing to do (the firing alerts are in 'bananaui tui', key a)"
         ));
     }
-    super::enrol::request_ack(data, node, rule, common::unix_now())?;
+    super::enrol::request_ack(data, node, rule, proto::unix_now())?;
     tracing::info!("alert ack: {rule} of node {node} acknowledged ({pieces} piece(s) of evidence)");
     Ok(Answer::Acked {
         pieces,
@@ -234,15 +234,15 @@ fn ack(
 pub fn ask(data: &Path, req: &Request) -> anyhow::Result<Answer> {
     let path = socket_path(data);
     let conn = UnixStream::connect(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::PermissionDenied => Failure::error(
-            Code::Usage,
+        std::io::ErrorKind::PermissionDenied => exit::fail(
+            Code::USAGE,
             format!(
                 "admin socket {}: permission denied: run this as the tower's user (e.g. sudo -u banana-tower)",
                 path.display()
             ),
         ),
-        _ => Failure::error(
-            Code::Unreachable,
+        _ => exit::fail(
+            exit::UNREACHABLE,
             format!(
                 "no bananaui serve is running on tower data {} ({}: {e}): start it, or give the --data (or --config) it runs with",
                 data.display(),
@@ -266,7 +266,7 @@ pub fn ask(data: &Path, req: &Request) -> anyhow::Result<Answer> {
         format!(
             "admin socket {}: not an answer of this bananaui version ({}): restart serve after an upgrade",
             path.display(),
-            common::humanize::printable(answer.trim())
+            proto::humanize::printable(answer.trim())
         )
     })
 }
@@ -274,7 +274,7 @@ pub fn ask(data: &Path, req: &Request) -> anyhow::Result<Answer> {
 /// An answer that is not what was asked for, as an error with its exit code.
 pub fn failure(a: Answer) -> anyhow::Error {
     match a {
-        Answer::Refused { message } => Failure::error(Code::Usage, message),
+        Answer::Refused { message } => exit::fail(Code::USAGE, message),
         Answer::Error { message } => anyhow::anyhow!(message),
         other => anyhow::anyhow!("unexpected answer from the collector: {other:?}"),
     }

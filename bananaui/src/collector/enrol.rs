@@ -53,19 +53,19 @@ pub fn add(
     replace: bool,
     now: i64,
 ) -> anyhow::Result<String> {
-    common::names::valid_node_name(node)?;
+    proto::names::valid_node_name(node)?;
     let dir = pending_dir(data);
-    common::fsutil::private_dir(&dir).with_context(|| format!("directory {}", dir.display()))?;
+    proto::fsutil::private_dir(&dir).with_context(|| format!("directory {}", dir.display()))?;
     let code = format!("bnc-{}", hex::encode(rand::random::<[u8; 16]>()));
     let p = Pending {
         node: node.to_owned(),
-        code_hash: common::status::code_hash(&code),
+        code_hash: proto::status::code_hash(&code),
         expires_at: now.saturating_add(i64::try_from(ttl_secs).unwrap_or(i64::MAX)),
         replace,
     };
     let path = pending_path(data, node);
     // A pending code is not a key: a new one replaces an unused old one.
-    common::fsutil::write_private(&path, &serde_json::to_vec(&p)?)
+    proto::fsutil::write_private(&path, &serde_json::to_vec(&p)?)
         .with_context(|| format!("pending enrolment {}", path.display()))?;
     Ok(code)
 }
@@ -86,16 +86,16 @@ pub fn read(data: &Path, node: &str) -> anyhow::Result<Option<Pending>> {
 
 /// Asks the collector to forget `node` (and voids a pending code for it).
 pub fn request_removal(data: &Path, node: &str, now: i64) -> anyhow::Result<PathBuf> {
-    common::names::valid_node_name(node)?;
+    proto::names::valid_node_name(node)?;
     let dir = pending_dir(data);
-    common::fsutil::private_dir(&dir).with_context(|| format!("directory {}", dir.display()))?;
+    proto::fsutil::private_dir(&dir).with_context(|| format!("directory {}", dir.display()))?;
     match std::fs::remove_file(pending_path(data, node)) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("pending enrolment of {node}")),
     }
     let path = dir.join(format!("{node}.remove"));
-    common::fsutil::write_private(
+    proto::fsutil::write_private(
         &path,
         &serde_json::to_vec(&serde_json::json!({"node": node, "requested_at": now}))?,
     )
@@ -106,7 +106,7 @@ pub fn request_removal(data: &Path, node: &str, now: i64) -> anyhow::Result<Path
 /// The removal requests waiting: (node, file).
 pub fn removals(data: &Path) -> Vec<(String, PathBuf)> {
     pending_with(data, ".remove", |node| {
-        common::names::valid_node_name(node).ok()?;
+        proto::names::valid_node_name(node).ok()?;
         Some(node.to_owned())
     })
 }
@@ -131,7 +131,7 @@ fn pending_with<T>(
 
 /// Asks the collector to drop the evidence of `rule` for `node` (`bananaui alert ack`).
 pub fn request_ack(data: &Path, node: &str, rule: &str, now: i64) -> anyhow::Result<PathBuf> {
-    common::names::valid_node_name(node)?;
+    proto::names::valid_node_name(node)?;
     if !crate::collector::store::WITNESS_RULES.contains(&rule) {
         anyhow::bail!(
             "rule '{rule}' cannot be acknowledged: only {} stay until acknowledged",
@@ -139,9 +139,9 @@ pub fn request_ack(data: &Path, node: &str, rule: &str, now: i64) -> anyhow::Res
         );
     }
     let dir = pending_dir(data);
-    common::fsutil::private_dir(&dir).with_context(|| format!("directory {}", dir.display()))?;
+    proto::fsutil::private_dir(&dir).with_context(|| format!("directory {}", dir.display()))?;
     let path = dir.join(format!("{node}.{rule}.ack"));
-    common::fsutil::write_private(
+    proto::fsutil::write_private(
         &path,
         &serde_json::to_vec(&serde_json::json!({"node": node, "rule": rule, "requested_at": now}))?,
     )
@@ -155,7 +155,7 @@ pub fn request_ack(data: &Path, node: &str, rule: &str, now: i64) -> anyhow::Res
 pub fn acks(data: &Path) -> Vec<(String, String, i64, PathBuf)> {
     pending_with(data, ".ack", |stem| {
         let (node, rule) = stem.rsplit_once('.')?;
-        common::names::valid_node_name(node).ok()?;
+        proto::names::valid_node_name(node).ok()?;
         let rule = crate::collector::store::WITNESS_RULES
             .iter()
             .find(|r| **r == rule)?;

@@ -4,7 +4,7 @@
 //! file is locked, in a Debug string). The lock goes with the process, even
 //! after kill -9.
 
-use crate::exit::{Code, Failure};
+use crate::exit::{self, Code};
 use anyhow::Context;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
@@ -18,7 +18,7 @@ pub struct DataLock {
 }
 
 /// Locks `data` for this process (creating the directory), or fails with
-/// [`Code::Locked`] naming the PID that holds it.
+/// [`Code::LOCKED`] naming the PID that holds it.
 pub fn acquire(data: &Path) -> anyhow::Result<DataLock> {
     std::fs::create_dir_all(data)
         .with_context(|| format!("tower data directory {}", data.display()))?;
@@ -58,8 +58,8 @@ pub fn in_use(data: &Path, pid: Option<u32>) -> anyhow::Error {
         Some(p) => format!("PID {p}"),
         None => "another process".to_owned(),
     };
-    Failure::error(
-        Code::Locked,
+    exit::fail(
+        Code::LOCKED,
         format!(
             "tower data {} is in use by {who}: stop that bananaui serve, or give this one another --data",
             data.display()
@@ -76,7 +76,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let held = acquire(dir.path()).unwrap();
         let e = acquire(dir.path()).err().unwrap();
-        assert_eq!(crate::exit::code_for(&e), Code::Locked);
+        assert_eq!(crate::exit::code_for(&e), Code::LOCKED);
         assert_eq!(
             e.to_string(),
             format!(

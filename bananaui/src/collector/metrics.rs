@@ -30,7 +30,7 @@ const PER_JOB: [(&str, &str, Get); 6] = [
         |j| {
             j.last_run
                 .as_ref()
-                .map(|r| f64::from(u8::from(r.result == common::status::RunResult::Success)))
+                .map(|r| f64::from(u8::from(r.result == proto::status::RunResult::Success)))
         },
     ),
     (
@@ -60,7 +60,7 @@ fn family(m: &mut String, name: &str, kind: &str, help: &str) {
 
 /// The metrics page.
 pub fn render(app: &App) -> anyhow::Result<String> {
-    let now = common::unix_now();
+    let now = proto::unix_now();
     let fleet = app.fleet()?;
     let mut m = String::new();
     jobs(&mut m, &fleet, app, now);

@@ -20,7 +20,7 @@ pub mod writer;
 
 use crate::cli::{read_token, ServeCmd};
 use crate::config::Config;
-use crate::exit::{Code, Failure};
+use crate::exit::{self, Code};
 use anyhow::Context;
 use std::future::Future;
 use std::path::PathBuf;
@@ -38,8 +38,8 @@ pub fn serve(c: &ServeCmd) -> anyhow::Result<()> {
     };
     let token = read_token(cfg.viewer_token_file.as_deref())?.filter(|t| !t.is_empty());
     if !listen.ip().is_loopback() && token.is_none() {
-        return Err(Failure::error(
-            Code::Usage,
+        return Err(exit::fail(
+            Code::USAGE,
             format!("refusing to serve the fleet's status on {listen} without a viewer token: set viewer_token_file in the config (or listen on 127.0.0.1)"),
         ));
     }
@@ -54,7 +54,7 @@ pub fn serve(c: &ServeCmd) -> anyhow::Result<()> {
     std::panic::set_hook(Box::new(move |info| {
         default_hook(info);
         tracing::error!("panic: {info}; exiting so the collector is restarted");
-        std::process::exit(Code::Internal as i32);
+        std::process::exit(i32::from(exit::INTERNAL.get()));
     }));
     let listener =
         std::net::TcpListener::bind(listen).with_context(|| format!("listening on {listen}"))?;

@@ -7,7 +7,7 @@ use super::view;
 use super::writer::{EventOp, Op, Writer};
 use crate::api::{self, State};
 use crate::config::Config;
-use common::status::{EnrolRequest, Envelope, Event};
+use proto::status::{EnrolRequest, Envelope, Event};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 const PAGE: &str = include_str!("page.html");
 const PAGE_CSP: &str = "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:";
 
-use common::unix_now as now;
+use proto::unix_now as now;
 
 /// The collector.
 pub struct App {
@@ -75,9 +75,9 @@ impl App {
         tracing::info!(
             "refused {} {} from {}: {status} {}",
             req.method,
-            common::humanize::printable(&req.path),
+            proto::humanize::printable(&req.path),
             req.peer,
-            common::humanize::printable(msg)
+            proto::humanize::printable(msg)
         );
         Outcome::Now(Reply::error(status, msg))
     }
@@ -115,7 +115,7 @@ impl App {
                 )
             }
         };
-        if common::names::valid_node_name(&env.node).is_err() {
+        if proto::names::valid_node_name(&env.node).is_err() {
             return self.reject(req, "malformed", 400, "the node name is not valid");
         }
         let node = match self.store.node(&env.node) {
@@ -130,12 +130,12 @@ impl App {
             }
             Err(e) => return self.store_error(e),
         };
-        let key = match common::status::parse_public(&node.public_key) {
+        let key = match proto::status::parse_public(&node.public_key) {
             Ok(k) => k,
             Err(e) => return self.store_error(anyhow::anyhow!("key of node {}: {e}", node.name)),
         };
         let now = now();
-        let event = match common::status::verify(&env, &key, now) {
+        let event = match proto::status::verify(&env, &key, now) {
             Ok(ev) => ev,
             Err(r) => {
                 let (reason, msg) = rejection(&r, &env.node);
@@ -183,7 +183,7 @@ impl App {
                 )
             }
         };
-        if common::names::valid_node_name(&er.node).is_err() {
+        if proto::names::valid_node_name(&er.node).is_err() {
             return self.reject(req, "malformed", 400, "the node name is not valid");
         }
         let now = now();
@@ -207,17 +207,17 @@ impl App {
                 "this enrolment code has expired; issue a new one with 'bananaui node add'",
             );
         }
-        if let Err(r) = common::status::verify_enrol(&er, now) {
+        if let Err(r) = proto::status::verify_enrol(&er, now) {
             let (reason, msg) = match r {
-                common::status::Rejection::Malformed(_) => (
+                proto::status::Rejection::Malformed(_) => (
                     "malformed",
                     "the enrolment request is malformed (public key or version)",
                 ),
-                common::status::Rejection::Expired => (
+                proto::status::Rejection::Expired => (
                     "expired",
                     "the enrolment request's timestamp is outside the 5 minute window (check the node's clock)",
                 ),
-                common::status::Rejection::BadSignature => (
+                proto::status::Rejection::BadSignature => (
                     "bad_signature",
                     "the enrolment request is not signed by the key it presents",
                 ),
@@ -366,7 +366,7 @@ impl App {
 
 /// Fields a node names things with: printable, bounded.
 fn check_event(e: &Event, now: i64) -> Result<(), String> {
-    let latest = now + common::status::WINDOW_SECS;
+    let latest = now + proto::status::WINDOW_SECS;
     let ended = e.ended_at.unwrap_or(e.at);
     let times_ok = (0..=latest).contains(&e.at)
         && (0..=latest).contains(&e.started_at)
@@ -448,7 +448,7 @@ impl Handler for App {
                 ))
             }),
             p => match p.strip_prefix("/api/v1/nodes/") {
-                Some(name) if common::names::valid_node_name(name).is_ok() => self
+                Some(name) if proto::names::valid_node_name(name).is_ok() => self
                     .api_node(name, req.query.as_deref())
                     .map(|v| v.map(|v| Reply::json(200, &v))),
                 _ => Ok(None),
@@ -469,8 +469,8 @@ impl Handler for App {
 }
 
 /// Why a status envelope did not verify: the counter's name and one line.
-fn rejection(r: &common::status::Rejection, node: &str) -> (&'static str, String) {
-    use common::status::Rejection;
+fn rejection(r: &proto::status::Rejection, node: &str) -> (&'static str, String) {
+    use proto::status::Rejection;
     match r {
         Rejection::Malformed(m) => ("malformed", m.clone()),
         Rejection::BadSignature => (

@@ -5,7 +5,7 @@
 use super::store::{AlertRec, AlertState, JobRec, NodeRec, RunRec};
 use crate::api::{self, State};
 use crate::config::Rules;
-use common::status::RunResult;
+use proto::status::RunResult;
 
 /// When a job is next due: what the node said (its schedule, jitter
 /// included), else its last success (or first sighting) plus its interval.

@@ -3,7 +3,7 @@
 
 use super::store::{ChainRec, JobRec, Store, WitnessRec, Writes};
 use super::writer::Refuse;
-use common::status::{Event, RunResult};
+use proto::status::{Event, RunResult};
 
 /// The first characters of an id, for messages.
 fn short(s: &str) -> String {
@@ -200,7 +200,7 @@ fn moved(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use common::status::EventKind;
+    use proto::status::EventKind;
 
     fn report(repo: &str, seq: u64, prev_seq: Option<u64>, snap: &str) -> Event {
         on("files", repo, seq, prev_seq, snap)

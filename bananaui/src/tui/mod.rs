@@ -28,8 +28,8 @@ pub fn cmd(c: &crate::cli::TuiCmd) -> anyhow::Result<()> {
     match url::Url::parse(&c.viewer.url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {}
         _ => {
-            return Err(crate::exit::Failure::error(
-                crate::exit::Code::Usage,
+            return Err(crate::exit::fail(
+                crate::exit::Code::USAGE,
                 format!(
                     "--url '{}' is not an http(s) URL (e.g. http://127.0.0.1:7460)",
                     c.viewer.url
@@ -109,7 +109,7 @@ pub fn run(o: Options) -> anyhow::Result<()> {
                     if app.error.is_none() {
                         app.update(app::Update::Error(
                             "the poller stopped; restart bananaui tui".into(),
-                            common::unix_now(),
+                            proto::unix_now(),
                         ));
                         dirty = true;
                     }
@@ -118,7 +118,7 @@ pub fn run(o: Options) -> anyhow::Result<()> {
             }
         }
         if dirty || last_draw.elapsed() >= Duration::from_secs(1) {
-            let now = common::unix_now();
+            let now = proto::unix_now();
             term.draw(|f| ui::draw(f, &mut app, now))?;
             dirty = false;
             last_draw = Instant::now();

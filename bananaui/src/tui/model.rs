@@ -4,7 +4,7 @@
 
 use crate::api::{Job, Node, Outcome, State};
 
-pub use common::humanize::printable as clean;
+pub use proto::humanize::printable as clean;
 
 /// One table row: a node's job (or a node without jobs), display-ready.
 #[derive(Debug, Clone)]
@@ -166,16 +166,16 @@ pub fn select(rows: &[Row], search: &str, only: Option<State>) -> Vec<usize> {
         .collect()
 }
 
-pub use common::humanize::ago;
+pub use proto::humanize::ago;
 
 /// "3h 12m" style (the same wording as the alert messages).
 pub fn span(secs: i64) -> String {
-    common::humanize::age(secs)
+    proto::humanize::age(secs)
 }
 
 /// "1.5 GiB" style; "—" when unknown.
 pub fn bytes(b: Option<u64>) -> String {
-    b.map_or_else(|| "—".into(), common::humanize::bytes)
+    b.map_or_else(|| "—".into(), proto::humanize::bytes)
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ pub fn start(
         .spawn(move || {
             let mut detail: Option<String> = None;
             loop {
-                let now = common::unix_now();
+                let now = proto::unix_now();
                 let all = (|| {
                     let fleet: Fleet = client.get("/api/v1/fleet")?;
                     let nodes: Nodes = client.get("/api/v1/nodes")?;

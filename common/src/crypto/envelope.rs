@@ -71,22 +71,7 @@ pub fn seal(content: &Content, recipients: &[Recipient], signing: &SigningKey) -
     serde_json::to_string(&env).map_err(|e| Error::new(ErrorKind::Other, e.to_string()))
 }
 
-/// Parses a hex Ed25519 public key.
-pub fn parse_verify_key(s: &str) -> Result<VerifyingKey> {
-    let mut b = [0u8; 32];
-    hex::decode_to_slice(s.trim(), &mut b)
-        .ok()
-        .and_then(|_| VerifyingKey::from_bytes(&b).ok())
-        .ok_or_else(|| {
-            Error::new(
-                ErrorKind::BadInput,
-                format!(
-                    "'{}' is not an Ed25519 verify key (64 hex digits)",
-                    s.trim()
-                ),
-            )
-        })
-}
+pub use proto::status::parse_verify_key;
 
 /// Opens an envelope: the signature must verify under one of `trusted`, then
 /// the content is decrypted with `identities`.

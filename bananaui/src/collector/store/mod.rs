@@ -18,7 +18,7 @@
 //! flushed to disk before anyone is told it is stored.
 
 use anyhow::Context;
-use common::status::RunResult;
+use proto::status::RunResult;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::path::Path;
 

@@ -7,7 +7,7 @@
 use super::http::Reply;
 use super::store::{AlertRec, JobRec, NodeRec, RunRec, Store, Writes};
 use crate::config::History;
-use common::status::{Event, EventKind, RunResult};
+use proto::status::{Event, EventKind, RunResult};
 use serde_json::json;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -187,7 +187,7 @@ impl Group {
                     tracing::info!(
                         "refused a status of node {}: {status} {}",
                         e.node,
-                        common::humanize::printable(&msg)
+                        proto::humanize::printable(&msg)
                     );
                 }
                 Reply::error(status, &msg)
@@ -216,7 +216,7 @@ impl Group {
                 r.status,
                 serde_json::from_slice::<serde_json::Value>(&r.body)
                     .ok()
-                    .and_then(|v| v["error"].as_str().map(common::humanize::printable))
+                    .and_then(|v| v["error"].as_str().map(proto::humanize::printable))
                     .unwrap_or_default()
             );
         }

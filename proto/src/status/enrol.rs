@@ -2,7 +2,7 @@
 //! public key and proves it holds the private key by signing the request.
 
 use super::{Rejection, WINDOW_SECS};
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
@@ -82,5 +82,22 @@ pub fn verify_enrol(req: &EnrolRequest, now: i64) -> std::result::Result<Verifyi
 
 /// Parses a hex Ed25519 public key, as stored at enrolment.
 pub fn parse_public(hexkey: &str) -> Result<VerifyingKey> {
-    crate::crypto::envelope::parse_verify_key(hexkey)
+    parse_verify_key(hexkey)
+}
+
+/// An Ed25519 verify key from 64 hex digits (surrounding blanks ignored).
+pub fn parse_verify_key(s: &str) -> Result<VerifyingKey> {
+    let mut b = [0u8; 32];
+    hex::decode_to_slice(s.trim(), &mut b)
+        .ok()
+        .and_then(|_| VerifyingKey::from_bytes(&b).ok())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::BadInput,
+                format!(
+                    "'{}' is not an Ed25519 verify key (64 hex digits)",
+                    s.trim()
+                ),
+            )
+        })
 }

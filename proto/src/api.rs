@@ -1,0 +1,342 @@
+//! The tower's JSON API as types (`docs/api.md`): the collector writes these
+//! structs, the TUI and `bananaui node list` read them. Every field is always
+//! written (`null` when absent), so a renamed or retyped field fails a test
+//! that decodes real answers and compares them with what it decoded.
+//!
+//! Readers ignore fields they do not know, and a state, result or alert state
+//! a newer tower sends decodes as `Unknown`: the tower, its agents and its
+//! viewers are upgraded at different times (upgrade order in
+//! `docs/ARCHITECTURE.md`).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A job's or node's state, worst first.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Last run failed or was partial.
+    Failed,
+    /// No success within the job's interval plus grace.
+    Late,
+    /// The node sent nothing for `silent_after`.
+    Silent,
+    /// Never succeeded.
+    Never,
+    /// A run is going.
+    Running,
+    /// Fine.
+    Ok,
+    /// A state this reader does not know (a newer tower).
+    #[default]
+    #[serde(other)]
+    Unknown,
+}
+
+impl State {
+    /// Every known state, worst first.
+    pub const ALL: [State; 6] = [
+        State::Failed,
+        State::Late,
+        State::Silent,
+        State::Never,
+        State::Running,
+        State::Ok,
+    ];
+
+    /// Its name in the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Failed => "failed",
+            State::Late => "late",
+            State::Silent => "silent",
+            State::Never => "never",
+            State::Running => "running",
+            State::Ok => "ok",
+            State::Unknown => "unknown",
+        }
+    }
+
+    /// A symbol that reads without colour.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            State::Failed => "✗",
+            State::Late => "!",
+            State::Silent => "…",
+            State::Never => "∅",
+            State::Running => "▶",
+            State::Ok => "✓",
+            State::Unknown => "?",
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Everything done.
+    Success,
+    /// Snapshot saved without some sources.
+    Partial,
+    /// No snapshot.
+    Failed,
+    /// A result this reader does not know.
+    #[default]
+    #[serde(other)]
+    Unknown,
+}
+
+impl From<crate::status::RunResult> for Outcome {
+    fn from(r: crate::status::RunResult) -> Outcome {
+        match r {
+            crate::status::RunResult::Success => Outcome::Success,
+            crate::status::RunResult::Partial => Outcome::Partial,
+            crate::status::RunResult::Failed => Outcome::Failed,
+        }
+    }
+}
+
+impl Outcome {
+    /// Its name in the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Partial => "partial",
+            Outcome::Failed => "failed",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// Firing or resolved.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertState {
+    /// The condition holds.
+    Firing,
+    /// It held and no longer does.
+    Resolved,
+    /// A state this reader does not know.
+    #[default]
+    #[serde(other)]
+    Unknown,
+}
+
+/// `GET /api/v1/fleet`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fleet {
+    /// When the answer was made (Unix seconds).
+    pub generated_at: i64,
+    /// Nodes known.
+    pub nodes: u64,
+    /// Jobs known.
+    pub jobs: u64,
+    /// Nodes by state name.
+    pub states: BTreeMap<String, u64>,
+    /// Firing alerts.
+    pub alerts_firing: u64,
+    /// The collector itself.
+    pub collector: Collector,
+}
+
+/// The collector's own health.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Collector {
+    /// Version.
+    pub version: String,
+    /// Start time.
+    pub started_at: i64,
+    /// Events stored since start.
+    pub ingested: u64,
+    /// Requests refused since start, of every kind (see `/metrics` by reason).
+    pub rejected: u64,
+    /// Status events refused since start (`POST /api/v1/status` not stored:
+    /// forged, malformed, unknown node, rate-limited, ...).
+    #[serde(default)]
+    pub statuses_refused: u64,
+    /// Enrolment requests refused since start (wrong or used code, already
+    /// enrolled, bad proof).
+    #[serde(default)]
+    pub enrolments_refused: u64,
+}
+
+/// `GET /api/v1/nodes`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Nodes {
+    /// When the answer was made.
+    pub generated_at: i64,
+    /// Nodes, worst first.
+    pub nodes: Vec<Node>,
+}
+
+/// A node with its jobs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Node {
+    /// Name.
+    pub name: String,
+    /// Its worst job's state.
+    pub state: State,
+    /// Enrolment time.
+    pub enrolled_at: i64,
+    /// Last event (collector time).
+    pub last_seen_at: Option<i64>,
+    /// Agent version it last reported.
+    pub agent: Option<String>,
+    /// Status events the tower refused for good, kept aside on the node
+    /// (`STATE/spool/refused/`), as the node last reported.
+    pub refused_events: Option<u64>,
+    /// Jobs, worst first.
+    pub jobs: Vec<Job>,
+}
+
+/// A node's job.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Job {
+    /// Name.
+    pub job: String,
+    /// State.
+    pub state: State,
+    /// Plugin.
+    pub plugin: String,
+    /// Expected interval.
+    pub every_secs: Option<u64>,
+    /// Last start.
+    pub last_started_at: Option<i64>,
+    /// Last end.
+    pub last_ended_at: Option<i64>,
+    /// Last result.
+    pub last_result: Option<Outcome>,
+    /// Last success.
+    pub last_success_at: Option<i64>,
+    /// Last duration.
+    pub duration_secs: Option<i64>,
+    /// Last file count.
+    pub files: Option<u64>,
+    /// Last logical size.
+    pub bytes_total: Option<u64>,
+    /// Last stored bytes.
+    pub bytes_stored: Option<u64>,
+    /// Next due.
+    pub next_due_at: Option<i64>,
+    /// Why the last finished run was not a full success: a failed run's
+    /// error, or a partial run's first warning.
+    pub error: Option<String>,
+    /// Warnings of the last finished run (a partial run has some).
+    #[serde(default)]
+    pub warnings: Option<u64>,
+    /// A run is going.
+    pub running: bool,
+    /// The repository id its last snapshot went to (hex).
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// That snapshot's `seq` in the repository's chain.
+    #[serde(default)]
+    pub seq: Option<u64>,
+}
+
+/// `GET /api/v1/nodes/{name}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Detail {
+    /// When the answer was made.
+    pub generated_at: i64,
+    /// The node.
+    pub node: Node,
+    /// Runs of all its jobs, newest first.
+    pub runs: Vec<Run>,
+    /// Its alerts.
+    pub alerts: Vec<Alert>,
+}
+
+/// One finished run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// Job.
+    pub job: String,
+    /// Run id.
+    pub run: String,
+    /// Start.
+    pub started_at: i64,
+    /// End.
+    pub ended_at: i64,
+    /// Seconds.
+    pub duration_secs: i64,
+    /// Result.
+    pub result: Outcome,
+    /// Snapshot id.
+    pub snapshot: Option<String>,
+    /// Files.
+    pub files: u64,
+    /// Bytes read.
+    pub bytes_read: u64,
+    /// Bytes new after deduplication.
+    pub bytes_added: u64,
+    /// Stored bytes.
+    pub bytes_stored: u64,
+    /// Logical size.
+    pub bytes_total: u64,
+    /// Warnings.
+    pub warnings: u64,
+    /// Error.
+    pub error: Option<String>,
+    /// Agent version.
+    pub agent: String,
+    /// When the tower received it (absent from older towers).
+    pub received_at: Option<i64>,
+    /// Requests the run sent to remote storage (`null` for a directory).
+    #[serde(default)]
+    pub storage_requests: Option<u64>,
+}
+
+/// `GET /api/v1/alerts`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Alerts {
+    /// When the answer was made.
+    pub generated_at: i64,
+    /// Firing, newest first.
+    pub firing: Vec<Alert>,
+    /// Recently resolved, newest first.
+    pub resolved: Vec<Alert>,
+}
+
+/// An alert.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Rule.
+    pub rule: String,
+    /// Node.
+    pub node: String,
+    /// Job, for job rules.
+    pub job: Option<String>,
+    /// Firing or resolved.
+    pub state: AlertState,
+    /// Firing since.
+    pub since: i64,
+    /// Resolved at.
+    pub resolved_at: Option<i64>,
+    /// Text.
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_states_and_fields_from_a_newer_tower_decode() {
+        let j: Job = serde_json::from_str(
+            r#"{"job":"j","state":"hibernating","plugin":"fs","every_secs":null,
+                "last_started_at":null,"last_ended_at":null,"last_result":"skipped",
+                "last_success_at":null,"duration_secs":null,"files":null,"bytes_total":null,
+                "bytes_stored":null,"next_due_at":null,"error":null,"running":false,
+                "a_field_from_the_future":1}"#,
+        )
+        .unwrap();
+        assert_eq!(j.state, State::Unknown);
+        assert_eq!(j.last_result, Some(Outcome::Unknown));
+        // A missing field is an error, not a silent default.
+        assert!(serde_json::from_str::<Alert>(r#"{"rule":"failed","node":"n"}"#).is_err());
+    }
+}
