@@ -11,7 +11,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use common::status::{Event, EventKind, NodeIdentity, RunResult};
+use proto::status::{Event, EventKind, NodeIdentity, RunResult};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -59,7 +59,7 @@ fn opts() -> Opts {
 }
 
 fn now() -> i64 {
-    common::unix_now()
+    proto::unix_now()
 }
 
 fn post(addr: SocketAddr, path: &str, body: &[u8]) -> u16 {

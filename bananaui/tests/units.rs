@@ -9,98 +9,25 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 const UNIT: &str = include_str!("../systemd/banana-tower.service");
 const NAME: &str = "banana-tower.service";
 const INSTALLED: &str = "/usr/bin/bananaui";
 
-/// `systemd-analyze`, or `None` (skip) outside CI when it is not installed.
-fn systemd_analyze() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/bin")])
-        .map(|d| d.join("systemd-analyze"))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "systemd-analyze is required in CI (scripts/services.sh install)"
-        );
-        eprintln!("skipping: systemd-analyze not installed (scripts/services.sh install)");
-    }
-    found
-}
-
-/// `path` as the first word of an `Exec*=` line.
-fn exec_word(path: &Path) -> String {
-    let s = path.to_str().expect("UTF-8 binary path");
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
-    {
-        return s.to_owned();
-    }
-    let escaped = s
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('%', "%%");
-    format!("\"{escaped}\"")
-}
-
-/// The values of `key` in `section`.
+/// The values of `key` in `section` of the unit.
 fn values(section: &str, key: &str) -> Vec<String> {
-    let mut current = "";
-    let mut out = Vec::new();
-    for line in UNIT.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            current = s;
-            continue;
-        }
-        let (k, v) = line.split_once('=').expect("key=value");
-        if current == section && k.trim() == key {
-            out.push(v.trim().to_owned());
-        }
-    }
-    out
+    testkit::systemd::values(UNIT, section, key)
 }
 
 #[test]
 fn tower_unit_verifies_without_warnings() {
-    let Some(analyze) = systemd_analyze() else {
+    let Some(analyze) = testkit::systemd::analyze() else {
         return;
     };
-    // verify checks that ExecStart's binary exists and is executable: the
-    // one under test stands in for /usr/bin/bananaui. Man pages are not
-    // installed here, so Documentation=man: is not checked.
-    let dir = tempfile::tempdir().unwrap();
-    let bin = exec_word(Path::new(env!("CARGO_BIN_EXE_bananaui")));
-    let path = dir.path().join(NAME);
-    std::fs::write(&path, UNIT.replace(INSTALLED, &bin)).unwrap();
-    let out = Command::new(analyze)
-        .args(["verify", "--man=no"])
-        .arg(&path)
-        .env("SYSTEMD_LOG_LEVEL", "info")
-        .env("SYSTEMD_LOG_COLOR", "0")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "systemd-analyze verify failed ({}):\n{stderr}",
-        out.status
-    );
-    // Unknown keys and bad values are only warnings (exit 0): none about the
-    // unit is allowed. Lines about other units (the host's) are not ours.
-    assert!(
-        !stderr.lines().any(|l| l.contains(NAME)),
-        "systemd-analyze verify warned:\n{stderr}"
-    );
+    let bin = Path::new(env!("CARGO_BIN_EXE_bananaui"));
+    testkit::systemd::verify(&analyze, &[(NAME, UNIT)], INSTALLED, bin);
 }
 
 #[test]

@@ -1,8 +1,9 @@
-//! The fuzz corpora (`fuzz/corpus/<target>/`): `cargo xtask fuzz-seeds`
-//! writes valid inputs for each target, and the test below replays every
+//! The fuzz corpora (`fuzz/corpus/<target>/`): `cargo run -p xtask
+//! --features fuzz -- fuzz-seeds` writes valid inputs for each target, and the test below replays every
 //! committed input (seeds, what the fuzzer found, crash cases) through the
 //! same entry points the fuzz targets call, so CI checks them all.
 
+#[cfg(feature = "fuzz")]
 use std::path::Path;
 
 /// The entry point of each fuzz target, by name.
@@ -34,6 +35,7 @@ fn config(data: &[u8]) {
 }
 
 /// Writes the seed inputs; returns how many.
+#[cfg(feature = "fuzz")]
 pub fn write_seeds(corpus: &Path) -> anyhow::Result<usize> {
     let mut seeds = common::testing::fuzz::seeds();
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/examples");

@@ -122,10 +122,15 @@ fn main() -> anyhow::Result<()> {
             println!("man/, completions/ and docs/exit-codes.md are up to date");
             Ok(())
         }
+        #[cfg(feature = "fuzz")]
         Some("fuzz-seeds") => {
             let n = fuzz::write_seeds(&root().join("fuzz/corpus"))?;
             println!("wrote {n} seed inputs under fuzz/corpus/");
             Ok(())
+        }
+        #[cfg(not(feature = "fuzz"))]
+        Some("fuzz-seeds") => {
+            bail!("the seeds need common's test code: cargo run -p xtask --features fuzz -- fuzz-seeds")
         }
         _ => bail!("usage: cargo xtask gen | check-gen | fuzz-seeds"),
     }

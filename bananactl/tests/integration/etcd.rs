@@ -1,11 +1,11 @@
-//! The `etcd` plugin against a real etcd (common::testing::etcd): 10,000
+//! The `etcd` plugin against a real etcd (testkit::etcd): 10,000
 //! keys → backup → restore into a fresh data directory → an etcd started
 //! on it serves identical keys; nothing of the snapshot stays in the state.
 
 use crate::util::{run, Env, Run};
 use crate::watch;
-use common::testing::etcd::{self, Etcd};
 use std::io::{Read, Write};
+use testkit::etcd::{self, Etcd};
 
 fn jrun(env: &Env, args: &[&str]) -> Run {
     let mut c = env.cmd(args);

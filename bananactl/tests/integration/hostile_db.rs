@@ -7,10 +7,10 @@
 //! others can read are refused.
 
 use crate::util::{run, write, Env, Run};
-use common::testing::mariadb::{self, MariaDb};
-use common::testing::postgres::{self, SUPER_PASSWORD};
-use common::testing::Trap;
 use std::path::Path;
+use testkit::mariadb::{self, MariaDb};
+use testkit::postgres::{self, SUPER_PASSWORD};
+use testkit::Trap;
 
 fn jrun(env: &Env, config: &str, args: &[&str]) -> Run {
     let mut c = env.cmd(args);

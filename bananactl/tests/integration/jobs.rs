@@ -226,7 +226,7 @@ fn run_runs_what_is_due_once_even_twice_at_a_time() {
     );
     // Due again only tomorrow: a third run contacts nothing and runs nothing
     // (here: neither the tower nor the storage, which is gone).
-    let tower = common::testing::Receiver::start(0).unwrap();
+    let tower = testkit::Receiver::start(0).unwrap();
     std::fs::rename(&env.repo, env.path("moved")).unwrap();
     let mut c = jcmd(&env, &["--json", "run"]);
     c.env("BANANA_COLLECTOR", tower.url());

@@ -6,8 +6,8 @@ use crate::util::*;
 use common::backend::swift::{SwiftBackend, SwiftCredentials};
 use common::backend::{Backend, Kind, Location, Written};
 use common::secret::Secret;
-use common::testing::keystone::{self, PASSWORD};
-use common::testing::swift::{self, KeystoneSwift};
+use testkit::keystone::{self, PASSWORD};
+use testkit::swift::{self, KeystoneSwift};
 
 /// A fresh repository (`init` run, which creates the container) in a new
 /// container of Swift behind Keystone, as user `agent`, with `region=`.

@@ -1,4 +1,4 @@
-//! The `mysql` plugin against a real MariaDB (common::testing::mariadb):
+//! The `mysql` plugin against a real MariaDB (testkit::mariadb):
 //! a database with a view, a trigger, a routine and 100,000 rows round
 //! trips through `restore --to-server` (also under a new name); credentials
 //! never reach a child's argv or environment; no plaintext reaches the disk;
@@ -6,9 +6,9 @@
 
 use crate::util::{run, Env, Run};
 use crate::watch;
-use common::testing::mariadb::{self, MariaDb};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
+use testkit::mariadb::{self, MariaDb};
 
 static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
@@ -200,7 +200,7 @@ fn a_refused_login_fails_the_job_and_latest_keeps_the_good_dump() {
         format!("status_budget = \"60s\"\n{jobs}"),
     )
     .unwrap();
-    let tower = common::testing::Receiver::start(0).unwrap();
+    let tower = testkit::Receiver::start(0).unwrap();
     let mut c = env.cmd(&["-vv", "backup", "--job", "pw"]);
     c.env("BANANA_CONFIG", env.path("jobs.toml"))
         .env("BANANA_COLLECTOR", tower.url());

@@ -1,14 +1,14 @@
 //! The `postgres` plugin against a real PostgreSQL
-//! (common::testing::postgres): tables, a sequence, a function and a role
+//! (testkit::postgres): tables, a sequence, a function and a role
 //! (globals) round trip through `restore --to-server`, also under a new
 //! name; the password never reaches a child's argv or environment and its
 //! pgpass file is gone after the run; a wrong password fails the job.
 
 use crate::util::{run, Env, Run};
 use crate::watch;
-use common::testing::postgres::{self, Postgres, SUPER_PASSWORD};
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
+use testkit::postgres::{self, Postgres, SUPER_PASSWORD};
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 

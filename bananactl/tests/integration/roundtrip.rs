@@ -179,7 +179,7 @@ fn every_kind_of_entry_round_trips_on_s3() {
     let Some(e) = Env::s3("roundtrip") else {
         return;
     };
-    let data = &common::testing::seaweed::server().unwrap().data;
+    let data = &testkit::seaweed::server().unwrap().data;
     round_trip_leaving_no_plaintext(&e, data);
 }
 

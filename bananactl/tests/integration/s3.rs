@@ -3,10 +3,10 @@
 //! never leak, a missing bucket.
 
 use crate::util::*;
-use common::testing::proxy::{FaultProxy, Rates};
-use common::testing::seaweed;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use testkit::proxy::{FaultProxy, Rates};
+use testkit::seaweed;
 
 /// `e`'s repository reached through `proxy` instead of directly.
 fn via(e: &Env, proxy: &FaultProxy) -> PathBuf {

@@ -3,7 +3,7 @@
 //! round trip, `check --read-data`, and no plaintext on the server's disk.
 
 use crate::util::*;
-use common::testing::samba;
+use testkit::samba;
 
 #[test]
 fn every_kind_of_entry_round_trips_on_a_samba_share_and_no_plaintext_lands() {

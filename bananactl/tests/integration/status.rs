@@ -7,12 +7,12 @@ use common::status::{verify, Envelope, Event, EventKind, NodeIdentity, RunResult
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-/// The fake collector: `common::testing::Receiver`, recording posted envelopes.
-struct Stub(common::testing::Receiver);
+/// The fake collector: `testkit::Receiver`, recording posted envelopes.
+struct Stub(testkit::Receiver);
 
 impl Stub {
     fn start(port: u16) -> Stub {
-        Stub(common::testing::Receiver::start(port).unwrap())
+        Stub(testkit::Receiver::start(port).unwrap())
     }
 
     fn url(&self) -> String {
@@ -201,7 +201,7 @@ fn plain_http_to_a_remote_tower_is_not_used() {
     let e = Env::new();
     let src = e.path("src");
     write(&src.join("f"), b"x");
-    let trap = common::testing::Trap::off_loopback();
+    let trap = testkit::Trap::off_loopback();
     if trap.is_none() {
         eprintln!("no address off loopback here: 10.0.0.1, connections not counted");
     }

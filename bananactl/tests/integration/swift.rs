@@ -7,9 +7,9 @@ use crate::util::*;
 use common::backend::swift::{SwiftBackend, SwiftCredentials};
 use common::backend::{Backend, Kind, Location, Written};
 use common::secret::Secret;
-use common::testing::proxy::Rates;
-use common::testing::swift;
 use std::time::{Duration, Instant};
+use testkit::proxy::Rates;
+use testkit::swift;
 
 #[test]
 fn every_kind_of_entry_round_trips_on_swift_and_no_plaintext_lands() {

@@ -16,100 +16,15 @@ const TIMER: &str = include_str!("../../systemd/banana-agent.timer");
 const CRON: &str = include_str!("../../../docs/examples/cron.d-banana");
 const INSTALLED: &str = "/usr/bin/bananactl";
 
-/// `systemd-analyze`, or `None` (skip) outside CI when it is not installed.
+use testkit::systemd::values;
+
 fn systemd_analyze() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/bin")])
-        .map(|d| d.join("systemd-analyze"))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "systemd-analyze is required in CI (scripts/services.sh install)"
-        );
-        eprintln!("skipping: systemd-analyze not installed (scripts/services.sh install)");
-    }
-    found
+    testkit::systemd::analyze()
 }
 
-/// `path` as the first word of an `Exec*=` line.
-fn exec_word(path: &Path) -> String {
-    let s = path.to_str().expect("UTF-8 binary path");
-    if s.chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+".contains(c))
-    {
-        return s.to_owned();
-    }
-    let escaped = s
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('%', "%%");
-    format!("\"{escaped}\"")
-}
-
-/// Runs `systemd-analyze verify` on `units` (name, text), written to a
-/// temporary directory with `/usr/bin/bananactl` replaced by the binary under
-/// test (verify checks that it exists and is executable). Man pages are not
-/// installed here, so `Documentation=man:` is not checked.
 fn verify(analyze: &Path, units: &[(&str, &str)]) {
-    let dir = tempfile::tempdir().unwrap();
-    let bin = exec_word(Path::new(env!("CARGO_BIN_EXE_bananactl")));
-    let mut paths = Vec::new();
-    for (name, text) in units {
-        let p = dir.path().join(name);
-        std::fs::write(&p, text.replace(INSTALLED, &bin)).unwrap();
-        paths.push(p);
-    }
-    let out = Command::new(analyze)
-        .args(["verify", "--man=no"])
-        .args(&paths)
-        .env("SYSTEMD_LOG_LEVEL", "info")
-        .env("SYSTEMD_LOG_COLOR", "0")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "systemd-analyze verify failed ({}):\n{stderr}",
-        out.status
-    );
-    // Unknown keys and bad values are only warnings (exit 0): none about our
-    // units is allowed. Lines about other units (the host's) are not ours.
-    let ours: Vec<&str> = stderr
-        .lines()
-        .filter(|l| units.iter().any(|(name, _)| l.contains(name)))
-        .collect();
-    assert!(ours.is_empty(), "systemd-analyze verify warned:\n{stderr}");
-}
-
-/// `(section, key, value)` of every setting of a unit file.
-fn settings(text: &str) -> Vec<(String, String, String)> {
-    let mut section = String::new();
-    let mut out = Vec::new();
-    for line in text.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            section = s.to_owned();
-            continue;
-        }
-        let (k, v) = line.split_once('=').expect("key=value");
-        out.push((section.clone(), k.trim().to_owned(), v.trim().to_owned()));
-    }
-    out
-}
-
-/// The values of `key` in `section`.
-fn values(text: &str, section: &str, key: &str) -> Vec<String> {
-    settings(text)
-        .into_iter()
-        .filter(|(s, k, _)| s == section && k == key)
-        .map(|(_, _, v)| v)
-        .collect()
+    let bin = Path::new(env!("CARGO_BIN_EXE_bananactl"));
+    testkit::systemd::verify(analyze, units, INSTALLED, bin);
 }
 
 /// The installed command line `line` (starting with `/usr/bin/bananactl`)

@@ -101,12 +101,7 @@ pub fn need_root(what: &str) -> bool {
     if is_root() {
         return true;
     }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{what} needs root in CI"
-    );
-    eprintln!("skipping {what}: needs root");
-    false
+    testkit::require(&format!("root (for {what})"), false)
 }
 
 impl Env {
@@ -152,7 +147,7 @@ impl Env {
     /// `faulty` through the fault proxy); `None` (skip) without Swift,
     /// except under CI=true.
     pub fn swift(hint: &str, user: &str) -> Option<Env> {
-        let s = common::testing::swift::server()?;
+        let s = testkit::swift::server()?;
         let mut e = Self::bare();
         e.repo = PathBuf::from(s.location(hint, "fleet/node-01"));
         e.vars = s.env(user);
@@ -169,7 +164,7 @@ impl Env {
     /// Samba share (smbd through the FUSE client smbnetfs); `None` (skip)
     /// without Samba, except under CI=true.
     pub fn samba(hint: &str) -> Option<Env> {
-        let share = common::testing::samba::share()?;
+        let share = testkit::samba::share()?;
         let mut e = Self::bare();
         e.repo = share.dir(hint).join("repo");
         e.run(&["init"]).ok();
@@ -178,7 +173,7 @@ impl Env {
 
     /// [`Env::s3`] with extra `init` arguments.
     pub fn s3_init(hint: &str, init: &[&str]) -> Option<Env> {
-        let s = common::testing::seaweed::server()?;
+        let s = testkit::seaweed::server()?;
         let mut e = Self::bare();
         e.repo = PathBuf::from(s.location(&s.bucket(hint), "fleet/node-01"));
         e.vars = vec![

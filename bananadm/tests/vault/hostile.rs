@@ -171,7 +171,7 @@ fn a_wrapped_token_from_another_path_is_refused_before_unwrapping() {
 #[test]
 fn plain_http_to_a_remote_vault_is_refused_without_insecure_http() {
     let dir = tempfile::tempdir().unwrap();
-    let trap = common::testing::Trap::off_loopback();
+    let trap = testkit::Trap::off_loopback();
     if trap.is_none() {
         eprintln!("no address off loopback here: 10.0.0.1, connections not counted");
     }

@@ -5,9 +5,9 @@
 //! run directory outlives the run.
 
 use crate::harness::*;
-use common::testing::mariadb;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use testkit::mariadb;
 
 /// `PRIVATE` for the run's credentials file (or its temporary), 0600 in a 0700 run directory:
 /// the one place the secret may be, for the run only.

@@ -3,7 +3,7 @@
 //! secret key appears nowhere it should not.
 
 use crate::harness::*;
-use common::testing::{seaweed, swift};
+use testkit::{seaweed, swift};
 
 #[test]
 fn an_s3_node_gets_its_storage_credential_from_vault_and_never_keeps_it() {

@@ -6,7 +6,7 @@
 //! with nothing to acknowledge says so and exits 2.
 
 use crate::harness::*;
-use common::status::RunResult;
+use proto::status::RunResult;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -106,7 +106,7 @@ fn node_add_asks_the_running_collector_or_refuses() {
         stderr(&out)
     );
     // The code works at that collector.
-    let id = common::status::NodeIdentity::generate();
+    let id = proto::status::NodeIdentity::generate();
     let req = id.enrol_request("web-01", &code, now());
     let (s, b) = t.post("/api/v1/enrol", &serde_json::to_vec(&req).unwrap());
     assert_eq!(s, 201, "{b}");
@@ -170,7 +170,7 @@ fn enrolments_refusals_and_acks_are_logged_and_an_empty_ack_exits_2() {
     logged(&t, &["INFO", "enrolment code issued for node ack-01"]);
     logged(&t, &["INFO", "enrolled node ack-01"]);
     // A refused enrolment and a refused status.
-    let stranger = common::status::NodeIdentity::generate();
+    let stranger = proto::status::NodeIdentity::generate();
     let bad = stranger.enrol_request("ack-02", "bnc-00000000000000000000000000000000", now());
     assert_eq!(
         t.post("/api/v1/enrol", &serde_json::to_vec(&bad).unwrap())

@@ -2,7 +2,7 @@
 //! right status and writes nothing; enrolment codes work once.
 
 use crate::harness::*;
-use common::status::{NodeIdentity, RunResult};
+use proto::status::{NodeIdentity, RunResult};
 
 #[test]
 fn forgeries_are_refused_with_the_right_status_and_write_nothing() {
@@ -16,7 +16,7 @@ fn forgeries_are_refused_with_the_right_status_and_write_nothing() {
     assert_eq!(t.post("/api/v1/status", &good).0, 200);
 
     let mut cases: Vec<(&str, Vec<u8>, u16)> = Vec::new();
-    let fresh = |e: &common::status::Event| {
+    let fresh = |e: &proto::status::Event| {
         let mut e = e.clone();
         e.id = hex::encode(rand::random::<[u8; 16]>());
         e
@@ -57,7 +57,7 @@ fn forgeries_are_refused_with_the_right_status_and_write_nothing() {
     cases.push(("from the future", serde_json::to_vec(&future).unwrap(), 401));
     // A nonce replayed with another body (signed: the node's key leaked nothing,
     // but its own reuse of a nonce must not overwrite what was stored).
-    let first: common::status::Envelope = serde_json::from_slice(&good).unwrap();
+    let first: proto::status::Envelope = serde_json::from_slice(&good).unwrap();
     let other = envelope(&a, "node-a", &fresh(&ev), first.timestamp);
     let mut reuse = other.clone();
     reuse.nonce = first.nonce.clone();

@@ -3,7 +3,7 @@
 //! the store afterwards.
 
 use crate::harness::*;
-use common::status::RunResult;
+use proto::status::RunResult;
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -4,16 +4,16 @@
 //! text is inert in the API and the page; the page renders in Chromium.
 
 use crate::harness::*;
-use common::status::RunResult;
+use proto::status::RunResult;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-/// A webhook receiver: `common::testing::Receiver`, each body JSON.
-struct Hook(common::testing::Receiver);
+/// A webhook receiver: `testkit::Receiver`, each body JSON.
+struct Hook(testkit::Receiver);
 
 impl Hook {
     fn start() -> Hook {
-        Hook(common::testing::Receiver::start(0).unwrap())
+        Hook(testkit::Receiver::start(0).unwrap())
     }
 
     fn port(&self) -> u16 {
@@ -40,7 +40,7 @@ fn alerts_fire_and_resolve_once_each_through_a_webhook() {
     let hook = Hook::start();
     // A dead webhook: it takes every connection and never answers, each
     // attempt waits its minute.
-    let dead = common::testing::Trap::loopback();
+    let dead = testkit::Trap::loopback();
     let cfg = format!(
         "[alerts]\ninterval = \"1s\"\ngrace = \"2s\"\n\n\
          [[notifier]]\ntype = \"webhook\"\nurl = \"{}/dead\"\ntimeout = \"60s\"\nretries = 3\n\n\
@@ -382,11 +382,7 @@ fn chromium_dom(url: &str) -> Option<String> {
         .into_iter()
         .find(|p| std::path::Path::new(p).exists());
     let Some(chromium) = chromium else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "chromium is missing in CI (scripts/test.sh installs it)"
-        );
-        eprintln!("skipping the browser check: no chromium");
+        testkit::require("chromium", false);
         return None;
     };
     let profile = tempfile::tempdir().unwrap();

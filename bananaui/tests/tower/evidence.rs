@@ -5,7 +5,7 @@
 //! refused with 400 leaving no trace.
 
 use crate::harness::*;
-use common::status::{EventKind, NodeIdentity, RunResult};
+use proto::status::{EventKind, NodeIdentity, RunResult};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -14,8 +14,8 @@ const REPO_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 const REPO_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 /// A tower ticking every second, with a webhook receiver.
-fn tower() -> (Tower, common::testing::Receiver) {
-    let hook = common::testing::Receiver::start(0).unwrap();
+fn tower() -> (Tower, testkit::Receiver) {
+    let hook = testkit::Receiver::start(0).unwrap();
     let t = Tower::start(&format!(
         "[alerts]\ninterval = \"1s\"\n\n[[notifier]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\ntimeout = \"120s\"\n",
         hook.port()
@@ -39,11 +39,11 @@ impl<'a> Node<'a> {
         }
     }
 
-    fn post(&self, e: &common::status::Event) -> (u16, String) {
+    fn post(&self, e: &proto::status::Event) -> (u16, String) {
         self.t.post("/api/v1/status", &seal(&self.id, self.name, e))
     }
 
-    fn send(&self, e: &common::status::Event) {
+    fn send(&self, e: &proto::status::Event) {
         let (s, b) = self.post(e);
         assert_eq!(s, 200, "{b}");
     }
@@ -71,7 +71,7 @@ fn link(
     seq: u64,
     prev_seq: Option<u64>,
     snap: &str,
-) -> common::status::Event {
+) -> proto::status::Event {
     let mut e = finished(job, RunResult::Success, 100);
     e.repository = Some(repo.to_owned());
     e.seq = Some(seq);
@@ -96,11 +96,7 @@ fn fires(t: &Tower, rule: &str, node: &str, job: &str) -> bool {
 }
 
 /// The webhook's messages for `rule` of `node`: (state, job, message).
-fn messages(
-    hook: &common::testing::Receiver,
-    node: &str,
-    rule: &str,
-) -> Vec<(String, String, String)> {
+fn messages(hook: &testkit::Receiver, node: &str, rule: &str) -> Vec<(String, String, String)> {
     hook.json()
         .iter()
         .filter(|m| m["alert"]["node"] == node && m["alert"]["rule"] == rule)

@@ -2,7 +2,7 @@
 //! directory, a plain HTTP/1.1 client, enrolled test identities, and real
 //! `bananactl` nodes reporting to it.
 
-use common::status::{Envelope, Event, NodeIdentity, RunResult};
+use proto::status::{Envelope, Event, NodeIdentity, RunResult};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ pub fn bananactl() -> PathBuf {
 }
 
 pub fn now() -> i64 {
-    common::unix_now()
+    proto::unix_now()
 }
 
 /// How long a wait for something the tower or a node does may last: a
@@ -282,7 +282,7 @@ pub fn parse_response(out: &[u8]) -> (u16, String) {
 
 /// A finished event for `job`.
 pub fn finished(job: &str, result: RunResult, total: u64) -> Event {
-    common::testing::finished(job, result, total, now())
+    testkit::finished(job, result, total, now())
 }
 
 pub fn seal(id: &NodeIdentity, node: &str, e: &Event) -> Vec<u8> {
@@ -320,7 +320,7 @@ impl Probe {
             .any(|a| a["node"] == self.name && a["rule"] == "failed")
     }
 
-    fn notified(&self, hook: &common::testing::Receiver, state: &str) -> usize {
+    fn notified(&self, hook: &testkit::Receiver, state: &str) -> usize {
         hook.json()
             .iter()
             .filter(|m| {
@@ -345,7 +345,7 @@ impl Probe {
     /// resolves it: a notifier sends in order, so the resolution reaches
     /// `hook` after every notification of the tick that fired it. The probe
     /// fires nothing afterwards.
-    pub fn settle(&self, t: &Tower, hook: Option<&common::testing::Receiver>) {
+    pub fn settle(&self, t: &Tower, hook: Option<&testkit::Receiver>) {
         let before = hook.map(|h| (self.notified(h, "firing"), self.notified(h, "resolved")));
         self.send(t, RunResult::Failed);
         t.wait_for("the probe's alert fires", || self.fires(t));

@@ -61,7 +61,7 @@ fn overdue_fires_at_the_nodes_due_time_plus_grace_and_removed_jobs_retire() {
     t.wait_for("both jobs reported", || {
         let d = t.get_json("/api/v1/nodes/sched-01");
         let at = job(&d, "fast").and_then(|j| j["next_due_at"].as_i64());
-        if let Some(at) = at.filter(|&at| common::humanize::rfc3339(at) == due_text) {
+        if let Some(at) = at.filter(|&at| proto::humanize::rfc3339(at) == due_text) {
             due = at;
         }
         due != 0 && job(&d, "nightly").is_some()

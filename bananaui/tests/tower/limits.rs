@@ -3,7 +3,7 @@
 //! no 5xx, bounded threads and memory, and real nodes still get through.
 
 use crate::harness::*;
-use common::status::RunResult;
+use proto::status::RunResult;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};

@@ -5,7 +5,7 @@
 //! successes only.
 
 use crate::harness::*;
-use common::status::RunResult;
+use proto::status::RunResult;
 
 const WARNING: &str = "cannot read '/srv/www/locked': permission denied (skipped)";
 
@@ -13,16 +13,16 @@ const WARNING: &str = "cannot read '/srv/www/locked': permission denied (skipped
 fn a_partial_run_counts_as_a_success_and_says_what_it_left_out() {
     let t = Tower::start("[alerts]\ninterval = \"1s\"\n");
     let id = t.enrol("part-01");
-    let send = |e: &common::status::Event| {
+    let send = |e: &proto::status::Event| {
         let (s, b) = t.post("/api/v1/status", &seal(&id, "part-01", e));
         assert_eq!(s, 200, "{b}");
     };
     let start = now();
-    let mut full = common::testing::finished("files", RunResult::Success, 1000, start - 60);
+    let mut full = testkit::finished("files", RunResult::Success, 1000, start - 60);
     full.next_due_at = Some(start + 600);
     send(&full);
     let mut partial =
-        common::testing::finished("files", RunResult::Partial, 10, start - 10).with_error(WARNING);
+        testkit::finished("files", RunResult::Partial, 10, start - 10).with_error(WARNING);
     partial.warnings = 3;
     partial.next_due_at = Some(start + 86_400);
     send(&partial);

@@ -9,11 +9,11 @@
 //! a housekeeper tick delayed by load still finds it heard from.
 
 use crate::harness::*;
-use common::status::{Event, EventKind, RunResult};
+use proto::status::{Event, EventKind, RunResult};
 use std::time::{Duration, Instant};
 
 /// The webhook's messages about `node`'s `rule`: (state, message).
-fn messages(hook: &common::testing::Receiver, node: &str, rule: &str) -> Vec<(String, String)> {
+fn messages(hook: &testkit::Receiver, node: &str, rule: &str) -> Vec<(String, String)> {
     hook.json()
         .iter()
         .filter(|m| m["alert"]["node"] == node && m["alert"]["rule"] == rule)
@@ -25,7 +25,7 @@ fn messages(hook: &common::testing::Receiver, node: &str, rule: &str) -> Vec<(St
         .collect()
 }
 
-fn states(hook: &common::testing::Receiver, node: &str, rule: &str) -> Vec<String> {
+fn states(hook: &testkit::Receiver, node: &str, rule: &str) -> Vec<String> {
     messages(hook, node, rule)
         .into_iter()
         .map(|m| m.0)
@@ -39,7 +39,7 @@ fn firing(t: &Tower, node: &str, rule: &str) -> bool {
 
 #[test]
 fn never_and_silent_fire_and_resolve() {
-    let hook = common::testing::Receiver::start(0).unwrap();
+    let hook = testkit::Receiver::start(0).unwrap();
     let t = Tower::start(&format!(
         "[alerts]\ninterval = \"1s\"\nsilent_after = \"5s\"\nnever_after = \"5s\"\n\n\
          [[notifier]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\ntimeout = \"120s\"\n",

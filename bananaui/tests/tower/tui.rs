@@ -17,11 +17,7 @@ struct Tmux {
 impl Tmux {
     fn start(cols: u16, rows: u16) -> Option<Tmux> {
         if Command::new("tmux").arg("-V").output().is_err() {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "tmux is needed in CI (scripts/test.sh installs it)"
-            );
-            eprintln!("skipping: no tmux");
+            testkit::require("tmux", false);
             return None;
         }
         let t = Tmux {
@@ -325,7 +321,7 @@ const WARNING: &str =
 #[test]
 fn at_80x24_the_tui_shows_why_a_job_failed_or_was_partial() {
     let t = Tower::start("");
-    let post = |id: &common::status::NodeIdentity, node: &str, e: &common::status::Event| {
+    let post = |id: &proto::status::NodeIdentity, node: &str, e: &proto::status::Event| {
         let (s, b) = t.post("/api/v1/status", &seal(id, node, e));
         assert_eq!(s, 200, "{b}");
     };
@@ -333,18 +329,17 @@ fn at_80x24_the_tui_shows_why_a_job_failed_or_was_partial() {
     post(
         &db,
         "db-01",
-        &finished("pg", common::status::RunResult::Failed, 0).with_error(LONG_ERROR),
+        &finished("pg", proto::status::RunResult::Failed, 0).with_error(LONG_ERROR),
     );
     let web = t.enrol("web-01");
-    let mut partial =
-        finished("files", common::status::RunResult::Partial, 100).with_error(WARNING);
+    let mut partial = finished("files", proto::status::RunResult::Partial, 100).with_error(WARNING);
     partial.warnings = 2;
     post(&web, "web-01", &partial);
     let ok = t.enrol("ok-01");
     post(
         &ok,
         "ok-01",
-        &finished("etc", common::status::RunResult::Success, 100),
+        &finished("etc", proto::status::RunResult::Success, 100),
     );
     let Some(tm) = Tmux::start(80, 24) else {
         return;
@@ -418,11 +413,11 @@ fn at_80x24_the_header_keeps_counts_whole_and_tells_refusals_apart() {
     }
     t.restart();
     let id = t.enrol("web-01");
-    let ev = finished("files", common::status::RunResult::Success, 1);
+    let ev = finished("files", proto::status::RunResult::Success, 1);
     assert_eq!(t.post("/api/v1/status", &seal(&id, "web-01", &ev)).0, 200);
     // Two refused statuses: an unknown node, a forged signature.
-    let other = common::status::NodeIdentity::generate();
-    let ev = finished("files", common::status::RunResult::Success, 1);
+    let other = proto::status::NodeIdentity::generate();
+    let ev = finished("files", proto::status::RunResult::Success, 1);
     assert_eq!(
         t.post("/api/v1/status", &seal(&other, "ghost-01", &ev)).0,
         403

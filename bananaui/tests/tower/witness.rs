@@ -90,7 +90,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// it through a later successful run, and resolves it only when acknowledged.
 #[test]
 fn a_deleted_snapshot_fires_rollback_until_acknowledged() {
-    let hook = common::testing::Receiver::start(0).unwrap();
+    let hook = testkit::Receiver::start(0).unwrap();
     let t = Tower::start(&format!(
         "{TICK}\n[[notifier]]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{}/hook\"\ntimeout = \"120s\"\n",
         hook.port()

@@ -521,37 +521,6 @@ mod tests {
     }
 
     #[test]
-    fn conformance_on_a_samba_share() {
-        let Some(smb) = crate::testing::samba::share() else {
-            return;
-        };
-        let d = smb.dir("conformance");
-        // What sets a share apart: no hard links, no RENAME_NOREPLACE.
-        std::fs::write(d.join("probe"), b"x").unwrap();
-        assert!(std::fs::hard_link(d.join("probe"), d.join("link")).is_err());
-        let noreplace = rfs::renameat_with(
-            rfs::CWD,
-            d.join("probe"),
-            rfs::CWD,
-            d.join("new"),
-            RenameFlags::NOREPLACE,
-        );
-        assert!(noreplace.is_err(), "the share has RENAME_NOREPLACE");
-        crate::testing::conformance(&LocalBackend::new(d.join("repo")));
-        let many = LocalBackend::new(d.join("many"));
-        many.create().unwrap();
-        crate::testing::conformance_many(&many, 1_000);
-        let served = smb.served.join(d.file_name().unwrap());
-        assert_eq!(std::fs::read(served.join("repo/config")).unwrap(), b"c");
-        assert_eq!(
-            std::fs::read_dir(served.join("many/index"))
-                .unwrap()
-                .count(),
-            1_000
-        );
-    }
-
-    #[test]
     fn symlinks_fifos_and_oversized_objects_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let b = LocalBackend::new(dir.path().join("repo"));

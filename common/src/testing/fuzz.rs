@@ -150,7 +150,8 @@ pub fn status(data: &[u8]) {
 }
 
 /// Valid inputs for each target, built with the fixed keys: where a fuzzer
-/// starts (`cargo xtask fuzz-seeds` writes them under `fuzz/corpus/`).
+/// starts (`cargo run -p xtask --features fuzz -- fuzz-seeds` writes them under
+/// `fuzz/corpus/`).
 pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
     use crate::format::to_cbor;
     let k = keys();
@@ -245,8 +246,17 @@ fn key_and_status_seeds() -> Vec<(&'static str, Vec<u8>)> {
     let env = envelope::seal(&content, &[fid.to_public()], &sk).expect("envelope");
     out.push(("key_envelope", env.into_bytes()));
     let node = crate::status::NodeIdentity::generate();
-    let mut ev =
-        crate::testing::finished("files", crate::status::RunResult::Success, 1, 1_800_000_000);
+    let mut ev = crate::status::Event::new(
+        crate::status::EventKind::Finished,
+        &"0f".repeat(16),
+        "files",
+        "fs",
+        1_799_999_995,
+        1_800_000_000,
+    );
+    ev.ended_at = Some(1_800_000_000);
+    ev.result = Some(crate::status::RunResult::Success);
+    ev.bytes_total = 1;
     ev.repository = Some("ab".repeat(32));
     ev.seq = Some(8);
     ev.prev = Some("cd".repeat(32));

@@ -1,41 +1,25 @@
-//! What the tests of every crate share (feature `testing`, and `common`'s own
-//! unit tests): an in-memory backend, the backend conformance suite as a
-//! public function over any [`Backend`], a fault-injecting backend wrapper, a
-//! fake HTTP receiver on loopback, a listener that counts connections, and
-//! builders of status events.
+//! What the tests of every crate share about the engine (feature `testing`,
+//! and `common`'s own unit tests): an in-memory backend, the backend
+//! conformance suite as a public function over any [`Backend`], a
+//! fault-injecting backend wrapper, and the fuzz targets' entry points.
+//! Real servers for tests (SeaweedFS, Swift, databases, …) are the `testkit`
+//! crate, a dev-dependency only.
 //!
 //! None of this is evidence that a real backend or service works: the
-//! conformance suite must also run against the real ones.
+//! conformance suite must also run against the real ones (`common/tests/`).
 
 // Test support: a failed expectation is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-pub mod etcd;
 mod faulty;
 pub mod fuzz;
-#[cfg(feature = "swift")]
-pub mod keystone;
-pub mod mariadb;
 mod memory;
-pub mod postgres;
-mod procs;
-pub mod proxy;
-mod receiver;
-pub mod samba;
-#[cfg(feature = "s3")]
-pub mod seaweed;
-#[cfg(feature = "swift")]
-pub mod swift;
-mod trap;
 
 pub use faulty::{Fault, FaultyBackend, Op};
 pub use memory::MemoryBackend;
-pub use receiver::Receiver;
-pub use trap::Trap;
 
 use crate::backend::{Backend, Kind, Presence, Written};
 use crate::error::ErrorKind;
-use crate::status::{Event, EventKind, RunResult};
 
 /// The contract every backend keeps (module docs of [`crate::backend`]),
 /// from an empty location: presence, create, write-once, whole and ranged
@@ -154,16 +138,4 @@ pub fn conformance_many(b: &dyn Backend, n: usize) {
     let got = b.list(Kind::Index).expect("list");
     assert_eq!(got.len(), want.len());
     assert!(got == want, "the listing differs from what was written");
-}
-
-/// A `finished` event of `job` that ended at `now`, with a result and a
-/// logical size.
-pub fn finished(job: &str, result: RunResult, total: u64, now: i64) -> Event {
-    let run = hex::encode(rand::random::<[u8; 16]>());
-    let mut e = Event::new(EventKind::Finished, &run, job, "fs", now - 5, now);
-    e.ended_at = Some(now);
-    e.result = Some(result);
-    e.bytes_total = total;
-    e.files = 3;
-    e
 }

@@ -532,7 +532,7 @@ mod tests {
         }
         store.commit(w).unwrap();
         // A run that started at 245 with the list ["kept"].
-        let mut ev = common::testing::finished("kept", RunResult::Success, 1, 250);
+        let mut ev = testkit::finished("kept", RunResult::Success, 1, 250);
         ev.jobs = Some(vec!["kept".into()]);
         let mut w = Writes::default();
         assert!(retire_jobs(&store, &mut w, "n", &ev).is_ok());

@@ -50,8 +50,6 @@ pub const PAGE_CAP: u64 = 8 << 20;
 const SMALL_CAP: u64 = 1 << 20;
 
 mod credentials;
-#[cfg(test)]
-mod tests;
 mod wire;
 
 pub use credentials::S3Credentials;
@@ -149,18 +147,30 @@ impl S3Backend {
     }
 
     /// The bucket as rust-s3 itself would send with (tests).
-    #[cfg(test)]
+    #[cfg(feature = "testing")]
     fn bucket_for(&self, bytes: usize) -> Result<Box<Bucket>> {
         self.bucket
             .with_request_timeout(self.timeout(bytes))
             .map_err(|e| Error::new(ErrorKind::Other, e.to_string()))
     }
 
-    /// Runs a rust-s3 future on the shared runtime (tests).
-    #[cfg(test)]
-    fn run<T>(&self, fut: impl std::future::Future<Output = T>) -> Result<T> {
+    /// Starts a multipart upload of `name` and sends its first part, never
+    /// completing it: what a node killed mid-upload leaves (tests of the
+    /// rule that such an upload is never visible).
+    #[cfg(feature = "testing")]
+    pub fn abandon_multipart(&self, kind: Kind, name: &str, first_part: &[u8]) -> Result<()> {
+        const TYPE: &str = "application/octet-stream";
+        let key = self.object_key(kind, name)?;
+        let bk = self.bucket_for(0)?;
+        let failed = |e: s3::error::S3Error| Error::new(ErrorKind::Other, e.to_string());
         self.count();
-        Ok(runtime()?.block_on(fut))
+        let init = self
+            .block(bk.initiate_multipart_upload(&key, TYPE))?
+            .map_err(failed)?;
+        self.count();
+        self.block(bk.put_multipart_chunk(first_part.to_vec(), &key, 1, &init.upload_id, TYPE))?
+            .map_err(failed)?;
+        Ok(())
     }
 
     fn block<T>(&self, fut: impl std::future::Future<Output = T>) -> Result<T> {
@@ -211,7 +221,9 @@ impl S3Backend {
         Ok(found)
     }
 
-    fn key(&self, kind: Kind, name: &str) -> Result<String> {
+    /// The key of object `name` of `kind` in the bucket (the location's
+    /// prefix, the kind's folder, the name).
+    pub fn object_key(&self, kind: Kind, name: &str) -> Result<String> {
         Ok(self.loc.key(&object_path(kind, name)?))
     }
 
@@ -458,12 +470,12 @@ impl Backend for S3Backend {
     }
 
     fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
-        let key = self.key(kind, name)?;
+        let key = self.object_key(kind, name)?;
         self.fetch(kind, &key, None, limit)
     }
 
     fn read_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
-        let key = self.key(kind, name)?;
+        let key = self.object_key(kind, name)?;
         if len == 0 {
             return Ok(Vec::new());
         }
@@ -476,7 +488,7 @@ impl Backend for S3Backend {
     }
 
     fn write(&self, kind: Kind, name: &str, data: &[u8]) -> Result<Written> {
-        let key = self.key(kind, name)?;
+        let key = self.object_key(kind, name)?;
         if data.len() > MULTIPART_ABOVE {
             self.upload_parts(&key, data)
         } else {
@@ -485,7 +497,7 @@ impl Backend for S3Backend {
     }
 
     fn remove(&self, kind: Kind, name: &str) -> Result<()> {
-        let key = self.key(kind, name)?;
+        let key = self.object_key(kind, name)?;
         self.block(self.call(&self.bucket, &key, Command::DeleteObject, SMALL_CAP, 0))?
             .map(|_| ())
             .map_err(|e| self.fail("delete", &key, e))
@@ -499,7 +511,7 @@ impl Backend for S3Backend {
         if kind == Kind::Config {
             return Ok(false);
         }
-        let key = self.key(kind, name)?;
+        let key = self.object_key(kind, name)?;
         let versions = match self.versions(&key) {
             Ok(v) => v,
             // A node's credential may not list versions (or the server

@@ -9,9 +9,9 @@
 //! KILL` from a thread that lives as long as the process, so it dies with the
 //! test process however that ends.
 
-use crate::backend::s3::S3Credentials;
-use crate::backend::S3Location;
-use crate::secret::Secret;
+use common::backend::s3::S3Credentials;
+use common::backend::S3Location;
+use common::secret::Secret;
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -81,7 +81,7 @@ fn identities(admin: &S3Credentials) -> (S3Credentials, serde_json::Value) {
         path_style: true,
         tls: false,
     };
-    let mut ids = crate::backend::policy::policies("node1", &locked).seaweedfs;
+    let mut ids = common::backend::policy::policies("node1", &locked).seaweedfs;
     ids["identities"][0]["credentials"][0] = serde_json::json!({
         "accessKey": node.access_key, "secretKey": node.secret_key.expose()});
     ids["identities"][1]["credentials"][0] = serde_json::json!({
@@ -156,15 +156,11 @@ fn spawn(bin: &std::path::Path, dir: &std::path::Path) -> (u16, u32) {
 
 fn start() -> Option<S3Server> {
     let Some(bin) = weed_bin() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "SeaweedFS is required in CI (scripts/services.sh install)"
-        );
-        eprintln!("skipping: SeaweedFS not installed (scripts/services.sh install)");
+        crate::require("SeaweedFS", false);
         return None;
     };
     // Servers of earlier test processes died with them; their data goes too.
-    let dir = super::procs::scratch_dir("banana-s3", &|_| ());
+    let dir = crate::procs::scratch_dir("banana-s3", &|_| ());
     std::fs::create_dir_all(dir.join("data")).expect("s3 data dir");
     let admin = S3Credentials {
         access_key: "bananaadmin".into(),
@@ -179,7 +175,7 @@ fn start() -> Option<S3Server> {
         admin,
         node,
     };
-    super::procs::wait_until("SeaweedFS", &dir, &[pid], || {
+    crate::procs::wait_until("SeaweedFS", &dir, &[pid], || {
         server.try_create("banana-ready", false).is_ok()
     });
     server
@@ -218,7 +214,7 @@ impl S3Server {
         let q = std::collections::HashMap::from([("object-lock".to_owned(), String::new())]);
         let b = b.with_extra_query(q).map_err(|e| e.to_string())?;
         let body = "<ObjectLockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>";
-        let rt = crate::backend::runtime().map_err(|e| e.to_string())?;
+        let rt = common::backend::runtime().map_err(|e| e.to_string())?;
         rt.block_on(b.put_object("", body.as_bytes()))
             .map(|_| ())
             .map_err(|e| e.to_string())
@@ -237,7 +233,7 @@ impl S3Server {
             region: "us-east-1".into(),
             endpoint: format!("http://{}", self.addr),
         };
-        let rt = crate::backend::runtime().map_err(|e| e.to_string())?;
+        let rt = common::backend::runtime().map_err(|e| e.to_string())?;
         if locked {
             // rust-s3 sends "Enabled" where S3 wants "true": a plain PUT on
             // the bucket with the header as S3 documents it.
@@ -299,7 +295,7 @@ impl S3Server {
         let b = s3::Bucket::new(bucket, self.region(), c)
             .map_err(|e| e.to_string())?
             .with_path_style();
-        let rt = crate::backend::runtime().map_err(|e| e.to_string())?;
+        let rt = common::backend::runtime().map_err(|e| e.to_string())?;
         rt.block_on(b.put_object(key, bytes))
             .map(|_| ())
             .map_err(|e| e.to_string())
@@ -315,8 +311,8 @@ impl S3Server {
 
     /// The parsed location.
     pub fn s3_location(&self, bucket: &str, prefix: &str) -> S3Location {
-        match crate::backend::Location::parse(&self.location(bucket, prefix)) {
-            Ok(crate::backend::Location::S3(l)) => l,
+        match common::backend::Location::parse(&self.location(bucket, prefix)) {
+            Ok(common::backend::Location::S3(l)) => l,
             other => panic!("not an S3 location: {other:?}"),
         }
     }

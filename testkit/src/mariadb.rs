@@ -3,7 +3,7 @@
 //! on first use and dying with the process. Without MariaDB a test skips,
 //! except under `CI=true`, where [`server`] panics.
 
-use super::procs::{free_port, installed, scratch_dir, spawn_parked, wait_until, Proc};
+use crate::procs::{free_port, installed, scratch_dir, spawn_parked, wait_until, Proc};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -40,11 +40,7 @@ fn start() -> Option<MariaDb> {
 /// A server in the scratch directory `PREFIX-PID`.
 fn start_in(prefix: &str) -> Option<MariaDb> {
     if !installed(&["mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump"]) {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "MariaDB is required in CI (scripts/services.sh install)"
-        );
-        eprintln!("skipping: MariaDB not installed");
+        crate::require("MariaDB", false);
         return None;
     }
     let dir = scratch_dir(prefix, &|_| {});
@@ -149,6 +145,6 @@ impl MariaDb {
             "[client]\nuser = {name}\npassword = {password}\nhost = 127.0.0.1\nport = {}\n",
             self.port
         );
-        crate::fsutil::write_private(path, text.as_bytes()).expect("defaults file");
+        common::fsutil::write_private(path, text.as_bytes()).expect("defaults file");
     }
 }

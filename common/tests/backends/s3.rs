@@ -1,8 +1,10 @@
 //! The S3 backend against a real SeaweedFS (started by the tests).
 
-use super::*;
-use crate::secret::Secret;
-use crate::testing::seaweed;
+use common::backend::s3::{S3Backend, S3Credentials, MULTIPART_ABOVE, PART_SIZE};
+use common::backend::{Backend, Kind, Written};
+use common::secret::Secret;
+use common::ErrorKind;
+use testkit::seaweed;
 
 fn backend(s: &seaweed::S3Server, hint: &str) -> S3Backend {
     let bucket = s.bucket(hint);
@@ -12,10 +14,10 @@ fn backend(s: &seaweed::S3Server, hint: &str) -> S3Backend {
 #[test]
 fn conformance_on_a_real_s3_server() {
     let Some(s) = seaweed::server() else { return };
-    crate::testing::conformance(&backend(s, "conformance"));
+    common::testing::conformance(&backend(s, "conformance"));
     // 10,000 objects listed back in pages of 100.
     let many = backend(s, "many").with_page_size(100);
-    crate::testing::conformance_many(&many, 10_000);
+    common::testing::conformance_many(&many, 10_000);
     assert!(many.requests() >= 10_000 + 100, "{}", many.requests());
 }
 
@@ -44,21 +46,8 @@ fn multipart_uploads_appear_whole_or_not_at_all() {
         &big[PART_SIZE - 3..PART_SIZE + 3]
     );
     // An upload that never completes (a killed node) leaves nothing visible.
-    let key = b.key(Kind::Data, &"12".repeat(32)).unwrap();
-    let bk = b.bucket_for(0).unwrap();
-    let init = b
-        .run(bk.initiate_multipart_upload(&key, "application/octet-stream"))
-        .unwrap()
+    b.abandon_multipart(Kind::Data, &"12".repeat(32), &big[..PART_SIZE])
         .unwrap();
-    b.run(bk.put_multipart_chunk(
-        big[..PART_SIZE].to_vec(),
-        &key,
-        1,
-        &init.upload_id,
-        "application/octet-stream",
-    ))
-    .unwrap()
-    .unwrap();
     let listed: Vec<String> = b
         .list(Kind::Data)
         .unwrap()
@@ -102,9 +91,9 @@ fn an_overwritten_object_is_read_from_its_original_version() {
     let prefix = format!("node1/h{:08x}", rand::random::<u32>());
     let b = S3Backend::new(s.s3_location(seaweed::LOCKED_BUCKET, &prefix), &s.admin).unwrap();
     let original = b"the original bytes".to_vec();
-    let name = crate::id::Id::of_object(&original).to_hex();
+    let name = common::id::Id::of_object(&original).to_hex();
     b.write(Kind::Index, &name, &original).unwrap();
-    let key = b.key(Kind::Index, &name).unwrap();
+    let key = b.object_key(Kind::Index, &name).unwrap();
     s.overwrite(&s.node, seaweed::LOCKED_BUCKET, &key, b"forged")
         .unwrap();
     assert_eq!(b.read(Kind::Index, &name, 100).unwrap(), b"forged");

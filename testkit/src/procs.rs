@@ -77,7 +77,7 @@ pub(crate) fn scratch_dir(prefix: &str, before_remove: &dyn Fn(&Path)) -> PathBu
 }
 
 /// Whether every program is on `PATH` (or an existing absolute path).
-pub(crate) fn installed(programs: &[&str]) -> bool {
+pub fn installed(programs: &[&str]) -> bool {
     programs.iter().all(|b| {
         Path::new(b).is_absolute() && Path::new(b).exists()
             || Command::new("sh")

@@ -5,7 +5,7 @@
 //! `postgres` has password [`SUPER_PASSWORD`] over TCP (scram-sha-256).
 //! Without PostgreSQL a test skips, except under `CI=true`.
 
-use super::procs::{free_port, scratch_dir, spawn_parked, wait_until, Proc};
+use crate::procs::{free_port, scratch_dir, spawn_parked, wait_until, Proc};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -74,11 +74,7 @@ fn start() -> Option<Postgres> {
 /// A cluster in the scratch directory `PREFIX-PID`.
 fn start_in(prefix: &str) -> Option<Postgres> {
     let Some(bin) = bin_dir() else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "PostgreSQL is required in CI (scripts/services.sh install)"
-        );
-        eprintln!("skipping: PostgreSQL not installed");
+        crate::require("PostgreSQL", false);
         return None;
     };
     let root = nix::unistd::geteuid().is_root();
@@ -122,7 +118,7 @@ fn start_in(prefix: &str) -> Option<Postgres> {
         }],
     );
     let line = format!("127.0.0.1:{port}:*:postgres:{SUPER_PASSWORD}\n");
-    crate::fsutil::write_private(&dir.join("pgpass"), line.as_bytes()).expect("pgpass");
+    common::fsutil::write_private(&dir.join("pgpass"), line.as_bytes()).expect("pgpass");
     let s = Postgres { dir, port, bin };
     wait_until("postgres", &s.dir, &pids, || {
         s.try_sql("postgres", "SELECT 1").is_ok()
@@ -198,6 +194,6 @@ impl Postgres {
 
     /// Writes `password` to a 0600 file at `path`.
     pub fn password_file(&self, password: &str, path: &Path) {
-        crate::fsutil::write_private(path, password.as_bytes()).expect("password file");
+        common::fsutil::write_private(path, password.as_bytes()).expect("password file");
     }
 }

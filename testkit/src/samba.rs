@@ -7,7 +7,7 @@
 //! and `/dev/fuse`; without them a test skips, except under `CI=true`, where
 //! [`share`] panics.
 
-use super::procs::{free_port, installed, scratch_dir, spawn_parked, wait_until, Proc};
+use crate::procs::{free_port, installed, scratch_dir, spawn_parked, wait_until, Proc};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -37,11 +37,7 @@ fn start() -> Option<SambaShare> {
     let fuse = Path::new("/dev/fuse").exists();
     let unmounter = installed(&["fusermount"]) || installed(&["fusermount3"]);
     if !(root && fuse && unmounter && installed(&[SMBD, "smbpasswd", "smbnetfs"])) {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "Samba and smbnetfs are required in CI, as root with /dev/fuse (scripts/services.sh install)"
-        );
-        eprintln!("skipping: Samba/smbnetfs not installed, /dev/fuse missing, or not root");
+        crate::require("Samba and smbnetfs, as root with /dev/fuse,", false);
         return None;
     }
     let dir = scratch_dir("banana-smb", &|d| unmount(&d.join("mnt")));
