@@ -123,5 +123,6 @@ pub enum Command {
     #[command(subcommand)]
     Key(crate::commands::key::KeyCmd),
     /// Enrol this node with Vault (run the command 'bananadm node add' printed).
-    Enroll(crate::commands::enroll::EnrollCmd),
+    #[command(name = "enroll")]
+    Enrol(crate::commands::enrol::EnrolCmd),
 }

@@ -27,7 +27,7 @@ pub struct Opened {
     /// The watch tower's URL from Vault (enrolled nodes).
     pub collector: Option<String>,
     /// The node's job credentials from Vault (`bananadm node secret`).
-    pub job_secrets: crate::commands::backup::JobSecrets,
+    pub job_secrets: crate::jobs::JobSecrets,
 }
 
 /// Where read commands get the restore half of the key.

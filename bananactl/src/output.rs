@@ -4,7 +4,7 @@
 //! Debug logs go through `tracing` to stderr and never carry secrets.
 
 use crate::cli::GlobalOpts;
-use common::events::{Observer, Progress, WarningKind};
+use common::progress::{Observer, Progress, WarningKind};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{json, Value};
 use std::io::{IsTerminal, Write};

@@ -343,7 +343,7 @@ impl Inner {
             if left.is_zero() {
                 return common::status::Delivery::Retry;
             }
-            let env = self.identity.seal(&self.node, ev, now());
+            let env = self.identity.sign(&self.node, ev, now());
             // Never past the budget, even against a tower that hangs.
             sender.send_within(&env, Some(left.min(request_timeout(self.budget))))
         });

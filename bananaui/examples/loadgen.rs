@@ -95,7 +95,7 @@ fn status(id: &NodeIdentity, node: &str) -> Vec<u8> {
     e.files = 1234;
     e.bytes_total = 50 << 20;
     e.bytes_stored = 1 << 20;
-    serde_json::to_vec(&id.seal(node, &e, t)).unwrap()
+    serde_json::to_vec(&id.sign(node, &e, t)).unwrap()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

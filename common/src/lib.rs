@@ -29,11 +29,12 @@ pub mod backend;
     feature = "swift"
 ))]
 pub mod bounded;
+pub mod control;
 pub mod crypto;
-pub mod events;
 pub mod format;
 pub mod id;
 pub mod ops;
+pub mod progress;
 pub mod repo;
 pub mod secret;
 pub mod status;

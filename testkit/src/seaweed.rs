@@ -81,7 +81,7 @@ fn identities(admin: &S3Credentials) -> (S3Credentials, serde_json::Value) {
         path_style: true,
         tls: false,
     };
-    let mut ids = common::backend::policy::policies("node1", &locked).seaweedfs;
+    let mut ids = common::control::storage_policy::policies("node1", &locked).seaweedfs;
     ids["identities"][0]["credentials"][0] = serde_json::json!({
         "accessKey": node.access_key, "secretKey": node.secret_key.expose()});
     ids["identities"][1]["credentials"][0] = serde_json::json!({

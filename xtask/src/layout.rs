@@ -260,6 +260,31 @@ mod tests {
     }
 
     #[test]
+    fn the_agents_lower_modules_import_nothing_from_its_commands() {
+        let agent = root().join("bananactl/src");
+        let mut files = sources(&agent.join("jobs"));
+        for f in [
+            "open.rs",
+            "exit.rs",
+            "report.rs",
+            "settings.rs",
+            "output.rs",
+        ] {
+            files.push(agent.join(f));
+        }
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let code = code_only(&text);
+            assert!(
+                !code.contains("crate::commands")
+                    && !crate_uses(&text).iter().any(|u| u == "commands"),
+                "{} imports from commands (move what it needs down)",
+                rel(&f)
+            );
+        }
+    }
+
+    #[test]
     fn the_tui_imports_only_the_api_from_the_tower() {
         for f in sources(&root().join("bananaui/src/tui")) {
             let code = code_only(&std::fs::read_to_string(&f).unwrap());

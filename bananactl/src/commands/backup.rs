@@ -1,17 +1,17 @@
 //! `bananactl backup`: files and directories, or a stream from stdin.
 
 use crate::exit::Status;
+pub use crate::jobs::{read_exclude_file, JobSecrets, Ran};
 use crate::output::{bytes, Output};
 use crate::settings::Settings;
-use anyhow::Context;
 use clap::Args;
-use common::events::Progress;
 use common::format::codec::Codec;
 use common::humanize::count;
 use common::ops::backup::{backup, BackupOptions, FsSource, Source, StreamSource};
+use common::progress::Progress;
 use common::{Error, ErrorKind};
 use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Back up paths or stdin.
 #[derive(Debug, Args)]
@@ -77,21 +77,6 @@ pub fn hostname(s: &Settings, flag: Option<&String>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Reads exclude globs from a file, one per line (`#` comments).
-pub fn read_exclude_file(p: &Path) -> anyhow::Result<Vec<String>> {
-    let text =
-        std::fs::read_to_string(p).with_context(|| format!("exclude file {}", p.display()))?;
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect())
-}
-
-/// A Vault node's job credentials, by job name.
-pub type JobSecrets = std::collections::BTreeMap<String, common::vault::Secret>;
-
 /// Builds a run's source from the node's job credentials.
 pub type MakeSource<'a> =
     Box<dyn FnOnce(Option<&JobSecrets>) -> anyhow::Result<Box<dyn Source>> + 'a>;
@@ -117,16 +102,6 @@ pub struct Plan<'a> {
     pub limit_upload: Option<u64>,
     /// The run fails once it has taken this long.
     pub timeout: Option<std::time::Duration>,
-}
-
-/// How a job's run ended, for its state and `run`'s exit code.
-pub struct Ran {
-    /// Ok or partial.
-    pub status: Status,
-    /// The snapshot saved.
-    pub snapshot: common::Id,
-    /// Why it is partial: the first unreadable source, or storage's rollback.
-    pub why: Option<String>,
 }
 
 impl BackupCmd {

@@ -4,9 +4,9 @@ use crate::exit::Status;
 use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
-use common::events::Progress;
 use common::humanize::count;
 use common::ops::check::{check, CheckOptions};
+use common::progress::Progress;
 use serde_json::json;
 
 /// Verify the repository.

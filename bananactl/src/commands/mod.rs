@@ -4,7 +4,7 @@ pub mod backup;
 pub mod check;
 pub mod diff;
 pub mod dump;
-pub mod enroll;
+pub mod enrol;
 pub mod find;
 pub mod init;
 pub mod jobs;
@@ -41,7 +41,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
         Command::Restore(c) => c.run(&s, out),
         Command::Check(c) => c.run(&s, out),
         Command::Key(c) => c.run(&s, out),
-        Command::Enroll(c) => c.run(&s, out),
+        Command::Enrol(c) => c.run(&s, out),
     }
 }
 

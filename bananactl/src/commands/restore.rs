@@ -4,8 +4,8 @@ use crate::exit::Status;
 use crate::output::{bytes, Output};
 use crate::settings::Settings;
 use clap::Args;
-use common::events::Progress;
 use common::ops::restore::{restore, Overwrite, RestoreOptions};
+use common::progress::Progress;
 use serde_json::json;
 use std::path::PathBuf;
 

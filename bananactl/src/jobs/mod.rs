@@ -25,7 +25,8 @@ pub const DEFAULT_PROGRAM_TIMEOUT: u64 = 24 * 3600;
 pub struct JobTable {
     /// The job's name: letters, digits, `.`, `_`, `-`, at most 64.
     pub name: String,
-    /// `fs` or `command`.
+    /// The plugin: `fs`, `command`, `mysql`, `postgres`, `etcd`, or the
+    /// NAME of an external `banana-plugin-NAME`.
     pub plugin: String,
     /// `fs`: the paths to back up.
     #[serde(default)]
@@ -161,6 +162,32 @@ pub struct Job {
     pub vault_credentials: bool,
 }
 
+/// How a job's run ended, for its state and `run`'s exit code.
+pub struct Ran {
+    /// Ok or partial.
+    pub status: crate::exit::Status,
+    /// The snapshot saved.
+    pub snapshot: common::Id,
+    /// Why it is partial: the first unreadable source, or storage's rollback.
+    pub why: Option<String>,
+}
+
+/// Reads exclude globs from a file, one per line (`#` comments).
+pub fn read_exclude_file(p: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let text = anyhow::Context::with_context(std::fs::read_to_string(p), || {
+        format!("exclude file {}", p.display())
+    })?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// A Vault node's job credentials, by job name.
+pub type JobSecrets = std::collections::BTreeMap<String, common::vault::Secret>;
+
 /// How one run of a job ended, as its state records it.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -176,7 +203,7 @@ pub struct Outcome {
 
 impl Outcome {
     /// From a run's result.
-    pub fn of(r: &anyhow::Result<crate::commands::backup::Ran>) -> Outcome {
+    pub fn of(r: &anyhow::Result<Ran>) -> Outcome {
         use crate::exit::Status;
         match r {
             Ok(ran) => Outcome {
@@ -436,7 +463,7 @@ impl Job {
                 let mut ex = ctx.excludes.to_vec();
                 ex.extend(exclude.iter().cloned());
                 for f in &exclude_file {
-                    ex.extend(crate::commands::backup::read_exclude_file(f)?);
+                    ex.extend(read_exclude_file(f)?);
                 }
                 Box::new(FsSource::new(&paths, &ex, one_file_system)?)
             }

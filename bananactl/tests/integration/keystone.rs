@@ -51,13 +51,13 @@ fn a_revoked_keystone_token_is_renewed_once_and_the_operation_goes_through() {
     let Location::Swift(loc) = Location::parse(&location).unwrap() else {
         unreachable!()
     };
-    let creds = SwiftCredentials::V3 {
+    let creds = SwiftCredentials::V3(common::backend::swift::V3Credentials {
         user: "renew".into(),
         password: Secret::new(PASSWORD),
         project: keystone::PROJECT.into(),
         user_domain: "Default".into(),
         project_domain: "Default".into(),
-    };
+    });
     let b = SwiftBackend::new(loc, creds).unwrap();
     let before = k.issued().len();
     b.create().unwrap();

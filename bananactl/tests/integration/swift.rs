@@ -32,10 +32,10 @@ fn an_expired_swift_token_is_renewed_once_and_the_operation_goes_through() {
     else {
         unreachable!()
     };
-    let creds = SwiftCredentials::V1 {
+    let creds = SwiftCredentials::V1(common::backend::swift::V1Credentials {
         user: "banana:renew".into(),
         key: Secret::new(swift::KEY),
-    };
+    });
     let b = SwiftBackend::new(loc, creds).unwrap();
     b.create().unwrap();
     let name = "ab".repeat(32);
@@ -155,7 +155,7 @@ fn the_printed_swift_acls_hide_a_node_and_archive_what_it_destroys() {
         unreachable!()
     };
     let containers =
-        common::backend::policy::swift_containers(&loc, "banana:node1", "banana:reaper");
+        common::control::storage_policy::swift_containers(&loc, "banana:node1", "banana:reaper");
     for c in &containers {
         let h: Vec<(&str, &str)> = c
             .headers

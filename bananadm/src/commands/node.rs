@@ -3,9 +3,10 @@
 use super::{admin, duration_secs, location, Out};
 use crate::GlobalOpts;
 use clap::{Args, Subcommand};
+use common::control::vault_policy as policy;
 use common::crypto::age;
 use common::names::valid_node_name;
-use common::vault::{paths, policy, AgentSecret, FleetRecipients, RestoreSecret, Secret, Vault};
+use common::vault::{paths, AgentSecret, FleetRecipients, RestoreSecret, Secret, Vault};
 use common::ErrorKind;
 use serde_json::{json, Value};
 
@@ -187,7 +188,7 @@ impl AddCmd {
         self.agent_secret(v, &restore, creds)?;
         self.policies(v, &loc)?;
         let (role_id, wrapped) = self.approle(v)?;
-        let cmd = enroll_command(&loc, name, &role_id, &wrapped);
+        let cmd = enrol_command(&loc, name, &role_id, &wrapped);
         if !out.json {
             eprintln!(
                 "Node '{name}' enrolled. Run this on the node within {}s (the secret inside works once):",
@@ -376,7 +377,7 @@ impl AddCmd {
 }
 
 /// The one command to run on the node.
-fn enroll_command(
+fn enrol_command(
     loc: &common::vault::Location,
     name: &str,
     role_id: &str,

@@ -6,7 +6,8 @@
 
 use super::Out;
 use clap::{Args, Subcommand};
-use common::backend::{policy, Location};
+use common::backend::Location;
+use common::control::storage_policy as policy;
 use common::names::valid_node_name;
 use serde_json::json;
 

@@ -3,7 +3,8 @@
 use super::{admin, location, Out};
 use crate::GlobalOpts;
 use clap::{Args, Subcommand};
-use common::vault::{paths, policy, Location, Vault};
+use common::control::vault_policy as policy;
+use common::vault::{paths, Location, Vault};
 use common::ErrorKind;
 use serde_json::{json, Value};
 

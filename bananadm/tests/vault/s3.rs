@@ -111,7 +111,7 @@ fn node_on_remote_storage(
 }
 
 /// What `bananadm storage policy` prints is what the test server enforces
-/// (`common::backend::policy`), for the node's own prefix only.
+/// (`common::control::storage_policy`), for the node's own prefix only.
 #[test]
 fn storage_policy_prints_the_enforced_append_only_policies() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_bananadm"))
@@ -127,7 +127,7 @@ fn storage_policy_prints_the_enforced_append_only_policies() {
         common::backend::Location::S3(l) => l,
         _ => unreachable!(),
     };
-    let p = common::backend::policy::policies("web-01", &loc);
+    let p = common::control::storage_policy::policies("web-01", &loc);
     assert_eq!(v["node_policy"], p.node);
     assert_eq!(v["reaper_policy"], p.reaper);
     let text = v["node_policy"].to_string();
@@ -139,7 +139,7 @@ fn storage_policy_prints_the_enforced_append_only_policies() {
         !text.contains("arn:aws:s3:::backups/*\",\"arn:aws:s3:::backups/fleet"),
         "{text}"
     );
-    for denied in common::backend::policy::NODE_DENIED {
+    for denied in common::control::storage_policy::NODE_DENIED {
         assert!(text.contains(denied), "{denied} not denied");
     }
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_bananadm"))
@@ -154,7 +154,7 @@ fn storage_policy_prints_the_enforced_append_only_policies() {
     );
 }
 
-/// For Swift, the containers and ACL headers `common::backend::policy` gives
+/// For Swift, the containers and ACL headers `common::control::storage_policy` gives
 /// (applied to a real Swift by bananactl's tests), as `swift post` commands.
 #[test]
 fn storage_policy_prints_the_swift_container_acls() {
@@ -175,7 +175,8 @@ fn storage_policy_prints_the_swift_container_acls() {
     else {
         unreachable!()
     };
-    let want = common::backend::policy::swift_containers(&loc, "backups:web-01", "backups:reaper");
+    let want =
+        common::control::storage_policy::swift_containers(&loc, "backups:web-01", "backups:reaper");
     assert_eq!(v["swift_containers"], serde_json::to_value(&want).unwrap());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_bananadm"))
         .args(["storage", "policy", "web-01", "--storage", url])

@@ -180,7 +180,8 @@ fn enrolments_refusals_and_acks_are_logged_and_an_empty_ack_exits_2() {
     logged(&t, &["INFO", "refused POST /api/v1/enrol", "403"]);
     let ev = finished("files", RunResult::Success, 1);
     assert_eq!(
-        t.post("/api/v1/status", &seal(&stranger, "ack-02", &ev)).0,
+        t.post("/api/v1/status", &signed(&stranger, "ack-02", &ev))
+            .0,
         403
     );
     logged(
@@ -212,7 +213,7 @@ fn enrolments_refusals_and_acks_are_logged_and_an_empty_ack_exits_2() {
         e.seq = Some(seq);
         e.prev_seq = prev;
         e.snapshot = Some(format!("{seq:064x}"));
-        let (s, b) = t.post("/api/v1/status", &seal(&id, "ack-01", &e));
+        let (s, b) = t.post("/api/v1/status", &signed(&id, "ack-01", &e));
         assert_eq!(s, 200, "{b}");
     }
     let firing = || -> bool {

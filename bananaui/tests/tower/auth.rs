@@ -12,7 +12,7 @@ fn forgeries_are_refused_with_the_right_status_and_write_nothing() {
     let ev = finished("db", RunResult::Success, 100);
 
     // The one legitimate message, for contrast.
-    let good = seal(&a, "node-a", &ev);
+    let good = signed(&a, "node-a", &ev);
     assert_eq!(t.post("/api/v1/status", &good).0, 200);
 
     let mut cases: Vec<(&str, Vec<u8>, u16)> = Vec::new();
@@ -23,7 +23,7 @@ fn forgeries_are_refused_with_the_right_status_and_write_nothing() {
     };
     // Unsigned: no signature at all, or an empty one.
     let mut v: serde_json::Value =
-        serde_json::from_slice(&seal(&a, "node-a", &fresh(&ev))).unwrap();
+        serde_json::from_slice(&signed(&a, "node-a", &fresh(&ev))).unwrap();
     v.as_object_mut().unwrap().remove("signature");
     cases.push(("unsigned", serde_json::to_vec(&v).unwrap(), 400));
     v["signature"] = "".into();
@@ -47,9 +47,9 @@ fn forgeries_are_refused_with_the_right_status_and_write_nothing() {
     ));
     // An unknown node, signing for itself.
     let ghost = NodeIdentity::generate();
-    cases.push(("unknown node", seal(&ghost, "ghost", &fresh(&ev)), 403));
+    cases.push(("unknown node", signed(&ghost, "ghost", &fresh(&ev)), 403));
     // Node A signing as B.
-    cases.push(("A as B", seal(&a, "node-b", &fresh(&ev)), 401));
+    cases.push(("A as B", signed(&a, "node-b", &fresh(&ev)), 401));
     // Outside the ±5 minute window, both ways.
     let old = envelope(&a, "node-a", &fresh(&ev), now() - 301);
     cases.push(("expired", serde_json::to_vec(&old).unwrap(), 401));
@@ -93,7 +93,7 @@ fn forgeries_are_refused_with_the_right_status_and_write_nothing() {
     assert_eq!(s, 200);
     assert!(body.contains("\"duplicate\":true"), "{body}");
     // The same event re-sent in a new envelope (a lost answer) is stored once.
-    let again = seal(&a, "node-a", &ev);
+    let again = signed(&a, "node-a", &ev);
     let (s, body) = t.post("/api/v1/status", &again);
     assert_eq!(s, 200);
     assert!(body.contains("\"duplicate\":true"), "{body}");
@@ -177,8 +177,11 @@ fn enrolment_codes_are_single_use_and_bound_to_their_node() {
         201
     );
     let ev = finished("db", RunResult::Success, 1);
-    assert_eq!(t.post("/api/v1/status", &seal(&id, "web-01", &ev)).0, 401);
-    assert_eq!(t.post("/api/v1/status", &seal(&new, "web-01", &ev)).0, 200);
+    assert_eq!(t.post("/api/v1/status", &signed(&id, "web-01", &ev)).0, 401);
+    assert_eq!(
+        t.post("/api/v1/status", &signed(&new, "web-01", &ev)).0,
+        200
+    );
     // The tower keeps only hashes: no pending file holds a code.
     let pending = std::fs::read_dir(t.data().join("pending")).unwrap();
     for f in pending {

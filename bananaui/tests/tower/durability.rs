@@ -37,7 +37,7 @@ fn no_acknowledged_status_is_lost_to_kill_9() {
                 // Until acknowledged (or stopped), as the node's spool would.
                 while !stop.load(Ordering::Relaxed) && Instant::now() < end {
                     let a: SocketAddr = *addr.read().unwrap();
-                    let (s, body) = post(a, "/api/v1/status", &seal(&id, &name, &ev), &[]);
+                    let (s, body) = post(a, "/api/v1/status", &signed(&id, &name, &ev), &[]);
                     if s == 200 {
                         assert!(body.contains("\"stored\""), "{body}");
                         acked.lock().unwrap().insert((name.clone(), ev.id.clone()));

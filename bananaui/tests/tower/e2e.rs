@@ -275,7 +275,7 @@ fn a_removed_node_is_forgotten_and_can_no_longer_speak() {
     let kept = t.enrol("web-01");
     for (id, n) in [(&gone, "old-01"), (&kept, "web-01")] {
         let ev = finished("files", RunResult::Failed, 1);
-        assert_eq!(t.post("/api/v1/status", &seal(id, n, &ev)).0, 200);
+        assert_eq!(t.post("/api/v1/status", &signed(id, n, &ev)).0, 200);
     }
     t.wait_for("both failed alerts", || {
         t.get_json("/api/v1/alerts")["firing"]
@@ -323,7 +323,10 @@ fn a_removed_node_is_forgotten_and_can_no_longer_speak() {
     assert_eq!(alerts["firing"][0]["node"], "web-01");
     // Its key is gone: it cannot speak any more.
     let ev = finished("files", RunResult::Success, 1);
-    assert_eq!(t.post("/api/v1/status", &seal(&gone, "old-01", &ev)).0, 403);
+    assert_eq!(
+        t.post("/api/v1/status", &signed(&gone, "old-01", &ev)).0,
+        403
+    );
     assert!(!t.data().join("pending/old-01.remove").exists());
 }
 
@@ -421,7 +424,7 @@ fn the_page_renders_real_agents_and_node_text_stays_inert() {
     ev.error = Some(HOSTILE_ERR.to_owned());
     ev.agent = "\u{1b}[31mbananactl".to_owned();
     assert_eq!(
-        t.post("/api/v1/status", &seal(&evil, "evil-01", &ev)).0,
+        t.post("/api/v1/status", &signed(&evil, "evil-01", &ev)).0,
         200
     );
 

@@ -40,7 +40,8 @@ impl<'a> Node<'a> {
     }
 
     fn post(&self, e: &proto::status::Event) -> (u16, String) {
-        self.t.post("/api/v1/status", &seal(&self.id, self.name, e))
+        self.t
+            .post("/api/v1/status", &signed(&self.id, self.name, e))
     }
 
     fn send(&self, e: &proto::status::Event) {

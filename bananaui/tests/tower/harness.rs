@@ -285,12 +285,12 @@ pub fn finished(job: &str, result: RunResult, total: u64) -> Event {
     testkit::finished(job, result, total, now())
 }
 
-pub fn seal(id: &NodeIdentity, node: &str, e: &Event) -> Vec<u8> {
-    serde_json::to_vec(&id.seal(node, e, now())).unwrap()
+pub fn signed(id: &NodeIdentity, node: &str, e: &Event) -> Vec<u8> {
+    serde_json::to_vec(&id.sign(node, e, now())).unwrap()
 }
 
 pub fn envelope(id: &NodeIdentity, node: &str, e: &Event, ts: i64) -> Envelope {
-    id.seal(node, e, ts)
+    id.sign(node, e, ts)
 }
 
 /// A throwaway node whose `failed` alert shows that the housekeeper has
@@ -333,7 +333,7 @@ impl Probe {
 
     fn send(&self, t: &Tower, result: RunResult) {
         let ev = finished("probe", result, 1);
-        let (s, b) = t.post("/api/v1/status", &seal(&self.id, self.name, &ev));
+        let (s, b) = t.post("/api/v1/status", &signed(&self.id, self.name, &ev));
         assert_eq!(s, 200, "{b}");
     }
 

@@ -146,7 +146,7 @@ fn two_thousand_idle_connections_are_closed_in_time_while_a_node_gets_through() 
     // connections are still held, not once they time out.
     let ev = finished("db", RunResult::Success, 10);
     let start = Instant::now();
-    let (s, body) = t.post("/api/v1/status", &seal(&a, "web-01", &ev));
+    let (s, body) = t.post("/api/v1/status", &signed(&a, "web-01", &ev));
     assert_eq!(s, 200, "{body}");
     let pushed = start.elapsed();
     let mut last = idle.last().unwrap();
@@ -249,7 +249,7 @@ fn five_thousand_malformed_requests_give_no_crash_and_no_5xx() {
     let _serial = serial();
     let t = Tower::start("[limits]\nnode_rate = 100000.0\nnode_burst = 100000.0\n");
     let a = t.enrol("web-01");
-    let valid = seal(&a, "web-01", &finished("db", RunResult::Success, 1));
+    let valid = signed(&a, "web-01", &finished("db", RunResult::Success, 1));
     let addr = t.addr;
     let mut workers = Vec::new();
     for w in 0..4 {
@@ -285,7 +285,7 @@ fn five_thousand_malformed_requests_give_no_crash_and_no_5xx() {
         "a connection died without an answer: {all:?}"
     );
     // Still alive and still right.
-    let ok = seal(&a, "web-01", &finished("db", RunResult::Success, 1));
+    let ok = signed(&a, "web-01", &finished("db", RunResult::Success, 1));
     assert_eq!(t.post("/api/v1/status", &ok).0, 200);
     assert!(!t.log.lock().unwrap().contains("panicked"));
 }

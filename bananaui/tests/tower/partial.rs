@@ -14,7 +14,7 @@ fn a_partial_run_counts_as_a_success_and_says_what_it_left_out() {
     let t = Tower::start("[alerts]\ninterval = \"1s\"\n");
     let id = t.enrol("part-01");
     let send = |e: &proto::status::Event| {
-        let (s, b) = t.post("/api/v1/status", &seal(&id, "part-01", e));
+        let (s, b) = t.post("/api/v1/status", &signed(&id, "part-01", e));
         assert_eq!(s, 200, "{b}");
     };
     let start = now();

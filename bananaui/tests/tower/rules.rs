@@ -47,7 +47,7 @@ fn never_and_silent_fire_and_resolve() {
     ));
     let id = t.enrol("new-01");
     let probe = Probe::new(&t);
-    let send = |e: &Event| t.post("/api/v1/status", &seal(&id, "new-01", e)).0;
+    let send = |e: &Event| t.post("/api/v1/status", &signed(&id, "new-01", e)).0;
 
     // Enrolled, never heard from, never backed up: both fire, once each.
     t.wait_for("never and silent fire at the webhook", || {

@@ -322,7 +322,7 @@ const WARNING: &str =
 fn at_80x24_the_tui_shows_why_a_job_failed_or_was_partial() {
     let t = Tower::start("");
     let post = |id: &proto::status::NodeIdentity, node: &str, e: &proto::status::Event| {
-        let (s, b) = t.post("/api/v1/status", &seal(id, node, e));
+        let (s, b) = t.post("/api/v1/status", &signed(id, node, e));
         assert_eq!(s, 200, "{b}");
     };
     let db = t.enrol("db-01");
@@ -414,16 +414,16 @@ fn at_80x24_the_header_keeps_counts_whole_and_tells_refusals_apart() {
     t.restart();
     let id = t.enrol("web-01");
     let ev = finished("files", proto::status::RunResult::Success, 1);
-    assert_eq!(t.post("/api/v1/status", &seal(&id, "web-01", &ev)).0, 200);
+    assert_eq!(t.post("/api/v1/status", &signed(&id, "web-01", &ev)).0, 200);
     // Two refused statuses: an unknown node, a forged signature.
     let other = proto::status::NodeIdentity::generate();
     let ev = finished("files", proto::status::RunResult::Success, 1);
     assert_eq!(
-        t.post("/api/v1/status", &seal(&other, "ghost-01", &ev)).0,
+        t.post("/api/v1/status", &signed(&other, "ghost-01", &ev)).0,
         403
     );
     assert_eq!(
-        t.post("/api/v1/status", &seal(&other, "web-01", &ev)).0,
+        t.post("/api/v1/status", &signed(&other, "web-01", &ev)).0,
         401
     );
     // One refused enrolment, and a request that is neither.

@@ -3,68 +3,33 @@
 //! password and project. A node holds them in memory only; they are never
 //! shown (`Debug` hides the secret).
 
+use super::s3::S3Credentials;
+use super::swift::{default_domain, V1Credentials, V3Credentials};
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
-/// One storage credential.
-#[derive(Clone, Serialize, Deserialize)]
+/// One storage credential: each backend's own type (its fields are defined
+/// once, in `s3/credentials.rs` or `swift/credentials.rs`), tagged with
+/// `type` as Vault and the tower's files keep it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StorageCredentials {
     /// S3: access key id and secret access key.
-    S3 {
-        /// Access key id.
-        access_key: String,
-        /// Secret access key.
-        secret_key: Secret,
-    },
+    S3(S3Credentials),
     /// Swift v1 (tempauth, swauth): `account:user` and key.
-    SwiftV1 {
-        /// `account:user`.
-        user: String,
-        /// The key.
-        key: Secret,
-    },
+    SwiftV1(V1Credentials),
     /// Swift behind Keystone v3: password method, project scope.
-    SwiftV3 {
-        /// User name.
-        user: String,
-        /// Password.
-        password: Secret,
-        /// Project name.
-        project: String,
-        /// The user's domain (default `Default`).
-        #[serde(default = "default_domain")]
-        user_domain: String,
-        /// The project's domain (default `Default`).
-        #[serde(default = "default_domain")]
-        project_domain: String,
-    },
-}
-
-fn default_domain() -> String {
-    "Default".into()
-}
-
-impl std::fmt::Debug for StorageCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StorageCredentials::S3 { access_key, .. } => write!(f, "S3({access_key}, <secret>)"),
-            StorageCredentials::SwiftV1 { user, .. } => write!(f, "SwiftV1({user}, <secret>)"),
-            StorageCredentials::SwiftV3 { user, project, .. } => {
-                write!(f, "SwiftV3({user}, {project}, <secret>)")
-            }
-        }
-    }
+    SwiftV3(V3Credentials),
 }
 
 impl StorageCredentials {
     /// What kind of credential, for messages.
     pub fn kind(&self) -> &'static str {
         match self {
-            StorageCredentials::S3 { .. } => "an S3 access key",
-            StorageCredentials::SwiftV1 { .. } => "a Swift v1 user",
-            StorageCredentials::SwiftV3 { .. } => "a Keystone v3 user",
+            StorageCredentials::S3(_) => "an S3 access key",
+            StorageCredentials::SwiftV1(_) => "a Swift v1 user",
+            StorageCredentials::SwiftV3(_) => "a Keystone v3 user",
         }
     }
 
@@ -105,23 +70,23 @@ impl StorageCredentials {
         let v3 = has(&m, ["password", "project"]);
         let mut take = |k: &str| m.remove(k).ok_or_else(bad);
         let c = if s3 {
-            StorageCredentials::S3 {
+            StorageCredentials::S3(S3Credentials {
                 access_key: take("access_key")?,
                 secret_key: Secret::new(take("secret_key")?),
-            }
+            })
         } else if v3 {
-            StorageCredentials::SwiftV3 {
+            StorageCredentials::SwiftV3(V3Credentials {
                 user: take("user")?,
                 password: Secret::new(take("password")?),
                 project: take("project")?,
                 user_domain: take("user_domain").unwrap_or_else(|_| default_domain()),
                 project_domain: take("project_domain").unwrap_or_else(|_| default_domain()),
-            }
+            })
         } else {
-            StorageCredentials::SwiftV1 {
+            StorageCredentials::SwiftV1(V1Credentials {
                 user: take("user")?,
                 key: Secret::new(take("key")?),
-            }
+            })
         };
         if let Some(k) = m.keys().next() {
             return Err(Error::new(
@@ -150,21 +115,19 @@ mod tests {
     fn each_kind_is_read_and_nothing_secret_is_shown() {
         let (_d, p) = file("access_key = \"AK\"\nsecret_key = \"canary-s3\"\n", 0o600);
         let c = StorageCredentials::from_file(&p).unwrap();
-        assert!(matches!(&c, StorageCredentials::S3 { access_key, .. } if access_key == "AK"));
+        assert!(matches!(&c, StorageCredentials::S3(s3) if s3.access_key == "AK"));
         assert!(!format!("{c:?}").contains("canary"));
         let (_d, p) = file("# swift\nuser = \"acct:u\"\nkey = \"canary-v1\"\n", 0o400);
         assert!(matches!(
             StorageCredentials::from_file(&p).unwrap(),
-            StorageCredentials::SwiftV1 { .. }
+            StorageCredentials::SwiftV1(_)
         ));
         let (_d, p) = file(
             "user = \"u\"\npassword = \"canary-v3\"\nproject = \"p\"\n",
             0o600,
         );
         let c = StorageCredentials::from_file(&p).unwrap();
-        assert!(
-            matches!(&c, StorageCredentials::SwiftV3 { user_domain, .. } if user_domain == "Default")
-        );
+        assert!(matches!(&c, StorageCredentials::SwiftV3(v3) if v3.user_domain == "Default"));
         let json = serde_json::to_value(&c).unwrap();
         assert_eq!(json["type"], "swift_v3");
     }

@@ -9,6 +9,9 @@
 use crate::error::{Error, ErrorKind, Result};
 use std::path::PathBuf;
 
+pub use super::s3::S3Location;
+pub use super::swift::{SwiftAuth, SwiftLocation};
+
 /// Where a repository lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -20,79 +23,8 @@ pub enum Location {
     Swift(SwiftLocation),
 }
 
-/// How a Swift user authenticates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SwiftAuth {
-    /// `/auth/v1.0` (tempauth, swauth).
-    V1,
-    /// Keystone `/v3/auth/tokens`.
-    V3,
-}
-
-/// A prefix in a Swift container, and where to authenticate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SwiftLocation {
-    /// Host of the authentication endpoint.
-    pub host: String,
-    /// Its port, when not the scheme's default.
-    pub port: Option<u16>,
-    /// The container.
-    pub container: String,
-    /// Object name prefix without leading or trailing `/` (may be empty).
-    pub prefix: String,
-    /// v1 or v3 (the default).
-    pub auth: SwiftAuth,
-    /// HTTPS (the default) or plain HTTP, for authentication.
-    pub tls: bool,
-    /// The catalog region (v3), when there are several.
-    pub region: Option<String>,
-}
-
-impl SwiftLocation {
-    /// The authentication endpoint's URL (scheme, host, port).
-    pub fn endpoint(&self) -> String {
-        endpoint(self.tls, &self.host, self.port)
-    }
-
-    /// The object name of `rel` (a path below the repository).
-    pub fn key(&self, rel: &str) -> String {
-        below(&self.prefix, rel)
-    }
-}
-
-/// A prefix in an S3 bucket, and how to reach it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Location {
-    /// Host name or address of the endpoint.
-    pub host: String,
-    /// Port, when not the scheme's default.
-    pub port: Option<u16>,
-    /// The bucket (the administrator's: never created by Banana).
-    pub bucket: String,
-    /// Key prefix without leading or trailing `/` (may be empty).
-    pub prefix: String,
-    /// Signing region.
-    pub region: String,
-    /// Path-style addressing (`host/bucket/key`), as most non-AWS servers need.
-    pub path_style: bool,
-    /// HTTPS (the default) or plain HTTP.
-    pub tls: bool,
-}
-
-impl S3Location {
-    /// The endpoint URL (scheme, host, port), for the client and messages.
-    pub fn endpoint(&self) -> String {
-        endpoint(self.tls, &self.host, self.port)
-    }
-
-    /// The key of `rel` (a path below the repository) in the bucket.
-    pub fn key(&self, rel: &str) -> String {
-        below(&self.prefix, rel)
-    }
-}
-
 /// `scheme://host[:port]`.
-fn endpoint(tls: bool, host: &str, port: Option<u16>) -> String {
+pub(super) fn endpoint(tls: bool, host: &str, port: Option<u16>) -> String {
     let scheme = if tls { "https" } else { "http" };
     match port {
         Some(p) => format!("{scheme}://{host}:{p}"),
@@ -111,7 +43,7 @@ pub fn is_loopback_host(host: &str) -> bool {
 }
 
 /// `rel` below `prefix` (which may be empty).
-fn below(prefix: &str, rel: &str) -> String {
+pub(super) fn below(prefix: &str, rel: &str) -> String {
     if prefix.is_empty() {
         rel.to_owned()
     } else {
@@ -119,7 +51,7 @@ fn below(prefix: &str, rel: &str) -> String {
     }
 }
 
-fn bad(location: &str, what: impl std::fmt::Display) -> Error {
+pub(super) fn bad(location: &str, what: impl std::fmt::Display) -> Error {
     Error::new(
         ErrorKind::BadInput,
         format!("repository location '{}': {what}", shown(location)),
@@ -156,7 +88,7 @@ fn shown(location: &str) -> String {
     format!("{main}?{}", keys.join("&"))
 }
 
-fn flag(location: &str, key: &str, v: &str) -> Result<bool> {
+pub(super) fn flag(location: &str, key: &str, v: &str) -> Result<bool> {
     match v {
         "true" | "1" | "yes" => Ok(true),
         "false" | "0" | "no" => Ok(false),
@@ -188,10 +120,10 @@ impl Location {
             );
         }
         if let Some(rest) = location.strip_prefix("s3://") {
-            return Self::parse_s3(location, rest).map(Location::S3);
+            return S3Location::parse(location, rest).map(Location::S3);
         }
         if let Some(rest) = location.strip_prefix("swift://") {
-            return Self::parse_swift(location, rest).map(Location::Swift);
+            return SwiftLocation::parse(location, rest).map(Location::Swift);
         }
         let path = location.strip_prefix("file://").unwrap_or(location);
         if let Some(scheme) = scheme_like(path) {
@@ -219,61 +151,10 @@ impl Location {
         };
         Ok(Location::Local(path))
     }
-
-    fn parse_s3(location: &str, rest: &str) -> Result<S3Location> {
-        let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let (host, port, path) = authority(location, main)?;
-        let mut parts = path.splitn(2, '/');
-        let bucket = parts.next().unwrap_or_default().to_owned();
-        let bucket_ok = (3..=63).contains(&bucket.len())
-            && bucket
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-        if !bucket_ok {
-            return Err(bad(
-                location,
-                format!("'{bucket}' is not a bucket name (3 to 63 of a-z, 0-9, '-', '.')"),
-            )
-            .hint("write s3://HOST[:PORT]/BUCKET/PREFIX"));
-        }
-        let prefix = prefix_of(location, parts.next().unwrap_or_default())?;
-        let mut s3 = S3Location {
-            host,
-            port,
-            bucket,
-            prefix,
-            region: "us-east-1".to_owned(),
-            path_style: false,
-            tls: true,
-        };
-        options(location, query, &mut s3)?;
-        Ok(s3)
-    }
-}
-
-/// Applies the `?key=value&…` options of an S3 location.
-fn options(location: &str, query: &str, s3: &mut S3Location) -> Result<()> {
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        match k {
-            "region" if !v.is_empty() && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
-                s3.region = v.to_owned()
-            }
-            "path_style" => s3.path_style = flag(location, k, v)?,
-            "tls" => s3.tls = flag(location, k, v)?,
-            "ca" => {
-                return Err(bad(location, "ca=FILE is not supported yet: the S3 client trusts the system's certificate roots only")
-                    .hint("use a certificate from a public CA, or plain http on a trusted network (tls=false)"))
-            }
-            _ => return Err(bad(location, format!("unknown option '{k}'"))
-                .hint("options: region=NAME, path_style=true|false, tls=true|false")),
-        }
-    }
-    Ok(())
 }
 
 /// `HOST[:PORT]` and the path after it; user information is refused.
-fn authority(location: &str, main: &str) -> Result<(String, Option<u16>, String)> {
+pub(super) fn authority(location: &str, main: &str) -> Result<(String, Option<u16>, String)> {
     let (auth, path) = main.split_once('/').unwrap_or((main, ""));
     if auth.contains('@') {
         return Err(bad(location, "a location never carries credentials")
@@ -305,7 +186,7 @@ fn authority(location: &str, main: &str) -> Result<(String, Option<u16>, String)
 /// `A-Z a-z 0-9 . _ - /` only, so that a policy printed for it (S3 IAM
 /// resources, Swift ACLs) covers that prefix and nothing else (`*`, `$`,
 /// `{`, `}` would be wildcards or variables there).
-fn prefix_of(location: &str, rest: &str) -> Result<String> {
+pub(super) fn prefix_of(location: &str, rest: &str) -> Result<String> {
     let prefix = rest.trim_matches('/').to_owned();
     let ok = prefix.split('/').all(|c| !matches!(c, "." | ".."))
         && !prefix.contains("//")
@@ -325,92 +206,13 @@ fn prefix_of(location: &str, rest: &str) -> Result<String> {
     }
 }
 
-impl Location {
-    fn parse_swift(location: &str, rest: &str) -> Result<SwiftLocation> {
-        let (main, query) = rest.split_once('?').unwrap_or((rest, ""));
-        let (host, port, path) = authority(location, main)?;
-        let mut parts = path.splitn(2, '/');
-        let container = parts.next().unwrap_or_default().to_owned();
-        let ok = (1..=255).contains(&container.len())
-            && container
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-        if !ok {
-            return Err(bad(location, format!("'{container}' is not a container name (1 to 255 of A-Z, a-z, 0-9, '-', '_', '.')"))
-                .hint("write swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX"));
-        }
-        let mut sw = SwiftLocation {
-            host,
-            port,
-            container,
-            prefix: prefix_of(location, parts.next().unwrap_or_default())?,
-            auth: SwiftAuth::V3,
-            tls: true,
-            region: None,
-        };
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            match (k, v) {
-                ("auth", "v1") => sw.auth = SwiftAuth::V1,
-                ("auth", "v3") => sw.auth = SwiftAuth::V3,
-                ("auth", _) => return Err(bad(location, format!("auth={v} is not v1 or v3"))),
-                ("tls", _) => sw.tls = flag(location, k, v)?,
-                ("region", r)
-                    if !r.is_empty()
-                        && r.bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) =>
-                {
-                    sw.region = Some(r.to_owned())
-                }
-                _ => {
-                    return Err(bad(location, format!("unknown option '{k}'"))
-                        .hint("options: auth=v1|v3, tls=true|false, region=NAME"))
-                }
-            }
-        }
-        Ok(sw)
-    }
-}
-
 impl std::fmt::Display for Location {
     /// The canonical text: what node state records and messages show.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Location::Local(p) => write!(f, "{}", p.display()),
-            Location::S3(s) => {
-                write!(f, "s3://{}", s.host)?;
-                if let Some(p) = s.port {
-                    write!(f, ":{p}")?;
-                }
-                write!(f, "/{}", s.bucket)?;
-                if !s.prefix.is_empty() {
-                    write!(f, "/{}", s.prefix)?;
-                }
-                write!(
-                    f,
-                    "?region={}&path_style={}&tls={}",
-                    s.region, s.path_style, s.tls
-                )
-            }
-            Location::Swift(s) => {
-                write!(f, "swift://{}", s.host)?;
-                if let Some(p) = s.port {
-                    write!(f, ":{p}")?;
-                }
-                write!(f, "/{}", s.container)?;
-                if !s.prefix.is_empty() {
-                    write!(f, "/{}", s.prefix)?;
-                }
-                let auth = match s.auth {
-                    SwiftAuth::V1 => "v1",
-                    SwiftAuth::V3 => "v3",
-                };
-                write!(f, "?auth={auth}&tls={}", s.tls)?;
-                if let Some(r) = &s.region {
-                    write!(f, "&region={r}")?;
-                }
-                Ok(())
-            }
+            Location::S3(s) => s.fmt(f),
+            Location::Swift(s) => s.fmt(f),
         }
     }
 }

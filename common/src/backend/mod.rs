@@ -1,8 +1,12 @@
 //! Storage backends: one [`Backend`] trait, implemented by the local directory
-//! (also NFS and Samba mounts); [`open`] picks one from a location. Later
-//! backends (S3, Swift) and wrappers (retry, fault injection) live here too;
-//! an in-memory backend and the conformance suite every backend must pass are
-//! in [`crate::testing`].
+//! (also NFS and Samba mounts, `local.rs`), S3 (`s3/`) and Swift (`swift/`),
+//! each remote one a folder with its location, credential and client;
+//! [`open_with`] picks one from a [`Location`] and wraps a remote one in the
+//! retry layer (`retry.rs`); `cache.rs` keeps a node's copy of a remote
+//! repository's metadata objects.
+//! The in-memory and fault-injecting backends and the conformance suite every
+//! backend must pass are `crate::testing` (feature `testing`); the suite runs
+//! against the real servers in `common/tests/backends/`.
 //!
 //! The contract every backend keeps:
 //! - objects are immutable: `write` never replaces an existing object; writing a
@@ -14,14 +18,11 @@ pub mod cache;
 pub mod credentials;
 mod local;
 pub mod location;
-pub mod policy;
 mod range;
 #[cfg(any(feature = "s3", feature = "swift"))]
 pub mod remote;
 pub mod retry;
-#[cfg(feature = "s3")]
 pub mod s3;
-#[cfg(feature = "swift")]
 pub mod swift;
 
 #[cfg(any(feature = "s3", feature = "swift"))]
@@ -262,13 +263,7 @@ pub fn open_with(location: &str, opts: &OpenOptions) -> Result<Box<dyn Backend>>
 #[cfg(feature = "s3")]
 fn open_s3(loc: S3Location, opts: &OpenOptions) -> Result<Box<dyn Backend>> {
     let given = match &opts.credentials {
-        Some(StorageCredentials::S3 {
-            access_key,
-            secret_key,
-        }) => Some(s3::S3Credentials {
-            access_key: access_key.clone(),
-            secret_key: secret_key.clone(),
-        }),
+        Some(StorageCredentials::S3(c)) => Some(c.clone()),
         Some(other) => return Err(wrong_kind(&Location::S3(loc), other)),
         None => None,
     };
@@ -292,28 +287,12 @@ fn open_s3(loc: S3Location, opts: &OpenOptions) -> Result<Box<dyn Backend>> {
 #[cfg(feature = "swift")]
 fn open_swift(loc: SwiftLocation, opts: &OpenOptions) -> Result<Box<dyn Backend>> {
     let given = match (&opts.credentials, loc.auth) {
-        (Some(StorageCredentials::SwiftV1 { user, key }), SwiftAuth::V1) => {
-            Some(swift::SwiftCredentials::V1 {
-                user: user.clone(),
-                key: key.clone(),
-            })
+        (Some(StorageCredentials::SwiftV1(c)), SwiftAuth::V1) => {
+            Some(swift::SwiftCredentials::V1(c.clone()))
         }
-        (
-            Some(StorageCredentials::SwiftV3 {
-                user,
-                password,
-                project,
-                user_domain,
-                project_domain,
-            }),
-            SwiftAuth::V3,
-        ) => Some(swift::SwiftCredentials::V3 {
-            user: user.clone(),
-            password: password.clone(),
-            project: project.clone(),
-            user_domain: user_domain.clone(),
-            project_domain: project_domain.clone(),
-        }),
+        (Some(StorageCredentials::SwiftV3(c)), SwiftAuth::V3) => {
+            Some(swift::SwiftCredentials::V3(c.clone()))
+        }
         (Some(other), _) => return Err(wrong_kind(&Location::Swift(loc), other)),
         (None, _) => None,
     };

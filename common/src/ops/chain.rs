@@ -7,9 +7,9 @@
 //! backup still completes; the run is partial with reason `rollback`).
 
 use crate::error::Result;
-use crate::events::{Observer, WarningKind};
 use crate::format::Snapshot;
 use crate::id::Id;
+use crate::progress::{Observer, WarningKind};
 use crate::repo::Repository;
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;

@@ -261,7 +261,7 @@ fn key_and_status_seeds() -> Vec<(&'static str, Vec<u8>)> {
     ev.seq = Some(8);
     ev.prev = Some("cd".repeat(32));
     ev.prev_seq = Some(7);
-    let envl = node.seal("web-01", &ev, 1_800_000_000);
+    let envl = node.sign("web-01", &ev, 1_800_000_000);
     out.push(("status", serde_json::to_vec(&envl).expect("json")));
     let req = node.enrol_request("web-01", "bnc-0123", 1_800_000_000);
     out.push(("status", serde_json::to_vec(&req).expect("json")));

@@ -1,5 +1,6 @@
 //! Vault: the layout Banana keeps there (`docs/vault.md`), and the only
-//! module that knows Vault's HTTP paths ([`paths`]) and policies ([`policy`]).
+//! module that knows Vault's HTTP paths ([`paths`]; the policies are
+//! `crate::control::vault_policy`).
 //! The client ([`Vault`]) and a node's per-run [`Session`] need the `vault`
 //! feature; the types and paths do not.
 //!
@@ -10,7 +11,6 @@
 #[cfg(feature = "vault")]
 mod client;
 pub mod paths;
-pub mod policy;
 #[cfg(feature = "vault")]
 mod session;
 

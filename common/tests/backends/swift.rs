@@ -10,10 +10,10 @@ fn backend(s: &swift::SwiftServer, hint: &str, user: &str) -> SwiftBackend {
     let Ok(Location::Swift(loc)) = Location::parse(&s.location(hint, "fleet/node-01")) else {
         panic!("location")
     };
-    let creds = SwiftCredentials::V1 {
+    let creds = SwiftCredentials::V1(common::backend::swift::V1Credentials {
         user: format!("banana:{user}"),
         key: Secret::new(swift::KEY),
-    };
+    });
     SwiftBackend::new(loc, creds).unwrap()
 }
 
@@ -48,10 +48,10 @@ fn a_wrong_key_is_denied_without_showing_it_and_a_container_is_made_once() {
     let Ok(Location::Swift(loc)) = Location::parse(&s.location("denied", "x")) else {
         panic!()
     };
-    let wrong = SwiftCredentials::V1 {
+    let wrong = SwiftCredentials::V1(common::backend::swift::V1Credentials {
         user: "banana:agent".into(),
         key: Secret::new("canary-wrong-swift-key"),
-    };
+    });
     let b = SwiftBackend::new(loc.clone(), wrong).unwrap();
     let e = b.list(Kind::Data).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::StorageDenied, "{e}");

@@ -64,7 +64,7 @@ impl NodeIdentity {
     }
 
     /// Signs `event` for `node` at time `now` with a fresh nonce.
-    pub fn seal(&self, node: &str, event: &Event, now: i64) -> Envelope {
+    pub fn sign(&self, node: &str, event: &Event, now: i64) -> Envelope {
         let body = serde_json::to_string(event).unwrap_or_default();
         let nonce = hex::encode(rand::random::<[u8; 16]>());
         let body_hash = blake3::hash(body.as_bytes()).to_hex().to_string();

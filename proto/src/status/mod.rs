@@ -84,7 +84,7 @@ mod tests {
     }
 
     #[test]
-    fn sealed_envelopes_verify_and_tampering_fails() {
+    fn signed_envelopes_verify_and_tampering_fails() {
         let dir = tempfile::tempdir().unwrap();
         let (a, created) = NodeIdentity::load_or_create(&dir.path().join("id")).unwrap();
         assert!(created);
@@ -96,12 +96,12 @@ mod tests {
         let (b, _) = NodeIdentity::load_or_create(&dir.path().join("other")).unwrap();
         let ka = parse_public(&a.public_hex()).unwrap();
         let now = 1_800_000_000;
-        let env = a.seal("node-a", &event(now), now);
+        let env = a.sign("node-a", &event(now), now);
         let ev = verify(&env, &ka, now + 10).unwrap();
         assert_eq!(ev.error.as_deref(), Some("disk full"), "one line");
         // B signing as A, a changed body, a changed name, stale and future times.
         assert_eq!(
-            verify(&b.seal("node-a", &event(now), now), &ka, now),
+            verify(&b.sign("node-a", &event(now), now), &ka, now),
             Err(Rejection::BadSignature)
         );
         let mut body = env.clone();
@@ -175,7 +175,7 @@ mod tests {
         let (a, _) = NodeIdentity::load_or_create(&dir.path().join("id")).unwrap();
         let ka = parse_public(&a.public_hex()).unwrap();
         let now = 1_800_000_000;
-        let mut env = a.seal("n", &event(now), now);
+        let mut env = a.sign("n", &event(now), now);
         env.nonce = "xyz".into();
         assert!(matches!(
             verify(&env, &ka, now),

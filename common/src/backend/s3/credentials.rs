@@ -1,9 +1,10 @@
 //! S3 access keys: from Vault (in memory), a private file, or the environment.
 
 use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
 
 /// An S3 access key pair. The secret is never shown or written anywhere.
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct S3Credentials {
     /// Access key id.
     pub access_key: String,
@@ -13,7 +14,7 @@ pub struct S3Credentials {
 
 impl std::fmt::Debug for S3Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "S3Credentials({}, <secret>)", self.access_key)
+        write!(f, "S3({}, <secret>)", self.access_key)
     }
 }
 
@@ -31,14 +32,9 @@ impl S3Credentials {
             secret_key: Secret::new(sk),
         })
     }
-}
 
-impl S3Credentials {
     /// As Vault and credential files keep it.
     pub fn stored(&self) -> crate::backend::StorageCredentials {
-        crate::backend::StorageCredentials::S3 {
-            access_key: self.access_key.clone(),
-            secret_key: self.secret_key.clone(),
-        }
+        crate::backend::StorageCredentials::S3(self.clone())
     }
 }

@@ -33,7 +33,7 @@ pub(super) enum Failed {
 
 impl From<s3::error::S3Error> for Failed {
     fn from(e: s3::error::S3Error) -> Self {
-        Failed::Build(super::super::remote::error_chain(&e))
+        Failed::Build(crate::backend::remote::error_chain(&e))
     }
 }
 

@@ -19,21 +19,15 @@ impl SwiftBackend {
     /// The authentication request for the node's credential.
     fn auth_request(&self, url: &str) -> reqwest::RequestBuilder {
         match &self.creds {
-            SwiftCredentials::V1 { user, key } => self
+            SwiftCredentials::V1(c) => self
                 .client
                 .get(url)
-                .header("X-Auth-User", user)
-                .header("X-Auth-Key", key.expose()),
-            SwiftCredentials::V3 {
-                user,
-                password,
-                project,
-                user_domain,
-                project_domain,
-            } => self.client.post(url).json(&serde_json::json!({"auth": {
+                .header("X-Auth-User", &c.user)
+                .header("X-Auth-Key", c.key.expose()),
+            SwiftCredentials::V3(c) => self.client.post(url).json(&serde_json::json!({"auth": {
                 "identity": {"methods": ["password"], "password": {"user": {
-                    "name": user, "domain": {"name": user_domain}, "password": password.expose()}}},
-                "scope": {"project": {"name": project, "domain": {"name": project_domain}}}}})),
+                    "name": c.user, "domain": {"name": c.user_domain}, "password": c.password.expose()}}},
+                "scope": {"project": {"name": c.project, "domain": {"name": c.project_domain}}}}})),
         }
     }
 

@@ -8,13 +8,13 @@ use super::*;
 #[test]
 fn the_storage_url_from_authentication_must_be_https_when_the_location_is() {
     let backend = |url: &str| {
-        let Ok(super::super::Location::Swift(loc)) = super::super::Location::parse(url) else {
+        let Ok(crate::backend::Location::Swift(loc)) = crate::backend::Location::parse(url) else {
             panic!("{url}")
         };
-        let creds = SwiftCredentials::V1 {
+        let creds = SwiftCredentials::V1(crate::backend::swift::V1Credentials {
             user: "a:b".into(),
             key: Secret::new("k"),
-        };
+        });
         SwiftBackend::new(loc, creds).unwrap()
     };
     let tls = backend("swift://swift.example/c?auth=v1");

@@ -10,10 +10,10 @@
 //! checked against the repository's index before use.
 
 use crate::error::{Error, Result};
-use crate::events::{Observer, WarningKind};
 use crate::format::tree::Timestamp;
 use crate::fsutil::AtomicFile;
 use crate::id::Id;
+use crate::progress::{Observer, WarningKind};
 use serde::{Deserialize, Serialize};
 use serde_bytes::ByteBuf;
 use std::cmp::Ordering;

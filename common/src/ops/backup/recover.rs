@@ -3,8 +3,8 @@
 //! key, so a backup-only node can read them). Their chunks are reused, and
 //! this run's index file covers them.
 
-use crate::events::{Observer, WarningKind};
 use crate::format::IndexPack;
+use crate::progress::{Observer, WarningKind};
 use crate::repo::{pack, Index, Repository};
 use crate::Result;
 

@@ -7,10 +7,10 @@ use crate::backend::Kind;
 use crate::crypto::keyfile::RestoreKey;
 use crate::crypto::SealKind;
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::{Observer, Progress};
 use crate::format::tree::NodeKind;
 use crate::format::{Forget, IndexFile, Refs, Snapshot};
 use crate::id::Id;
+use crate::progress::{Observer, Progress};
 use crate::repo::{parse_name, BlobReader, Index, Repository};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
@@ -234,7 +234,7 @@ impl Checker<'_> {
                         .contains_key(&format!("snapshot {parent}"))
                 {
                     obs.warn(
-                        crate::events::WarningKind::Repository,
+                        crate::progress::WarningKind::Repository,
                         &sid.to_hex(),
                         &format!("parent snapshot {} is gone", parent.short()),
                     );

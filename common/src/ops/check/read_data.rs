@@ -5,8 +5,8 @@ use super::Checker;
 use crate::backend::Kind;
 use crate::crypto::keyfile::RestoreKey;
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::Progress;
 use crate::id::Id;
+use crate::progress::Progress;
 use crate::repo::{pack, Index};
 use std::collections::HashMap;
 

@@ -28,9 +28,9 @@ mod write;
 
 use crate::crypto::keyfile::RestoreKey;
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::{Observer, Progress, WarningKind};
 use crate::format::tree::{Node, NodeKind};
 use crate::format::Snapshot;
+use crate::progress::{Observer, Progress, WarningKind};
 use crate::repo::{BlobReader, Index, Repository};
 use crate::Id;
 use crossbeam_channel::{bounded, Receiver};

@@ -18,7 +18,7 @@
 //! ACLs that keep a node's data from other nodes and the `X-History-Location`
 //! archive that keeps what is overwritten or deleted.
 
-use super::{S3Location, SwiftLocation};
+use crate::backend::{S3Location, SwiftLocation};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 

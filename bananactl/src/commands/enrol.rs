@@ -16,7 +16,7 @@ use std::path::PathBuf;
 /// Enrol this node with Vault and/or the watch tower.
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).multiple(true).args(["vault_addr", "collector"])))]
-pub struct EnrollCmd {
+pub struct EnrolCmd {
     /// Vault's address.
     #[arg(long, value_name = "URL", requires_all = ["role_id", "wrapped_secret_id"])]
     pub vault_addr: Option<String>,
@@ -60,7 +60,7 @@ pub struct EnrollCmd {
     pub force: bool,
 }
 
-impl EnrollCmd {
+impl EnrolCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         common::names::valid_node_name(&self.node)?;

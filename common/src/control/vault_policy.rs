@@ -1,6 +1,6 @@
 //! The Vault policies Banana writes, as text (shown in full in `docs/vault.md`).
 
-use super::{paths, Location};
+use crate::vault::{paths, Location};
 
 /// What node N's AppRole tokens may do: read its agent secret and the fleet's
 /// break-glass recipients, look itself up and revoke itself. Nothing else (no
