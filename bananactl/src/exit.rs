@@ -72,7 +72,7 @@ pub fn on_termination() {
         .name("signals".into())
         .spawn(move || {
             if let Ok(sig) = set.wait() {
-                common::ops::backup::remove_live();
+                common::plugins::remove_live();
                 std::process::exit(128 + sig as i32);
             }
         });

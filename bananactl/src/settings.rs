@@ -188,12 +188,48 @@ pub fn parse_file(text: &str, what: &str) -> anyhow::Result<FileConfig> {
             format!("{what}{at}: {}", e.message().replace('\n', " ")),
         )
     })?;
-    if let Err(m) = crate::jobs::check_all(&cfg.job.tables)
-        .and_then(|jobs| crate::jobs::plugins::typos(&jobs, &plugin_search(&cfg)))
-    {
-        return Err(common::Error::new(common::ErrorKind::BadInput, format!("{what}: {m}")).into());
+    let bad = |m: String| common::Error::new(common::ErrorKind::BadInput, m);
+    let jobs = crate::jobs::check_all(&cfg.job.tables).map_err(|(index, e)| {
+        let line = job_line(text, index, e.key.as_deref());
+        let at = line.map(|l| format!(", line {l}")).unwrap_or_default();
+        bad(format!("{what}{at}: {}", e.message))
+    })?;
+    if let Err(m) = crate::jobs::plugins::typos(&jobs, &plugin_search(&cfg)) {
+        return Err(bad(format!("{what}: {m}")).into());
     }
     Ok(cfg)
+}
+
+/// The line of `key` (or of the header, without one) in the `index`-th
+/// `[[job]]` table of `text`, when the tables are written as sections.
+fn job_line(text: &str, index: usize, key: Option<&str>) -> Option<usize> {
+    let mut current = None;
+    let mut count = 0;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            current = None;
+            if t.strip_prefix("[[")
+                .and_then(|r| r.strip_suffix("]]"))
+                .map(str::trim)
+                == Some("job")
+            {
+                if count == index && key.is_none() {
+                    return Some(i + 1);
+                }
+                current = Some(count);
+                count += 1;
+            }
+            continue;
+        }
+        let Some((k, _)) = t.split_once('=') else {
+            continue;
+        };
+        if current == Some(index) && Some(k.trim().trim_matches('"')) == key {
+            return Some(i + 1);
+        }
+    }
+    None
 }
 
 /// Where a config's external plugins are looked for.

@@ -34,6 +34,7 @@ pub mod crypto;
 pub mod format;
 pub mod id;
 pub mod ops;
+pub mod plugins;
 pub mod progress;
 pub mod repo;
 pub mod secret;

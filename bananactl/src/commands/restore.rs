@@ -105,7 +105,7 @@ impl RestoreCmd {
         let name = self.filter.job.as_deref()?;
         s.jobs()
             .into_iter()
-            .find(|j| j.name == name && matches!(j.plugin, crate::jobs::Plugin::Etcd(_)))
+            .find(|j| j.name == name && j.plugin.restores_to_data_dir())
     }
 
     /// Runs it.

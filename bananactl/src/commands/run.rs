@@ -171,7 +171,7 @@ impl RunCmd {
             .into());
         }
         // A killed agent's run directories may hold a job's credentials.
-        common::ops::backup::sweep_dead_runs(&s.state_dir);
+        common::plugins::sweep_dead_runs(&s.state_dir);
         let workers = s.file.concurrent_jobs.unwrap_or(2).clamp(1, 16);
         if self.now {
             let chosen = self.chosen(s, &jobs)?;

@@ -2,11 +2,10 @@
 //! database job's streams back into the server its job names.
 
 use crate::exit::Status;
-use crate::jobs::Plugin;
 use crate::output::{bytes, Output};
 use crate::settings::Settings;
 use common::format::tree::{Node, NodeKind};
-use common::ops::backup::{external, mysql, postgres};
+use common::plugins::{JobPlugin, ServerRestore};
 use common::repo::BlobReader;
 use common::{Error, ErrorKind};
 use serde_json::json;
@@ -18,11 +17,12 @@ pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyh
     let job = database_job(s, name)?;
     let opened = super::open_read(s, &cmd.keys)?;
     let (_secret, plugin) = credentials(s, cmd, &job)?;
+    let server = restorer(&*plugin, &job.name)?;
     let (repo, key) = (&opened.repo, &opened.restore);
     let (id, snap) = cmd.filter.resolve(repo, &cmd.snapshot, Some(out))?;
     let loaded = repo.load_index()?;
     let mut reader = BlobReader::new(repo, &loaded.index, key)?;
-    let (streams, skipped) = streams(&mut reader, &snap.tree, cmd, &id, &plugin)?;
+    let (streams, skipped) = streams(&mut reader, &snap.tree, cmd, &id, server)?;
     for sk in &skipped {
         out.warn("restore", &sk.name, &sk.why);
     }
@@ -32,24 +32,8 @@ pub fn run(s: &Settings, out: &Output, cmd: &super::restore::RestoreCmd) -> anyh
         let db = cmd.database.clone().unwrap_or_else(|| original.clone());
         let into = format!("the client restoring '{db}'");
         let mut feed = |w: &mut dyn Write| write_stream(&mut reader, node, w, &into);
-        match &plugin {
-            Plugin::External(spec) => {
-                external::restore(spec, original, cmd.database.as_deref(), &mut feed)?;
-            }
-            Plugin::Mysql(spec) => {
-                let defaults = cmd.defaults_file.as_ref().unwrap_or(&spec.defaults_file);
-                mysql::restore(defaults, &db, &mut feed)?;
-            }
-            Plugin::Postgres(spec) => {
-                let what = if node.name == b"globals.sql" {
-                    postgres::Restore::Globals
-                } else {
-                    postgres::Restore::Database(&db)
-                };
-                postgres::restore(spec, what, &mut feed)?;
-            }
-            _ => {}
-        }
+        let stream = String::from_utf8_lossy(&node.name);
+        server.restore(&stream, original, cmd.database.as_deref(), &mut feed)?;
         total += node.size;
         restored.push(db);
     }
@@ -107,7 +91,7 @@ pub fn etcd(
         })?;
     let mut feed =
         |w: &mut dyn Write| write_stream(&mut reader, &node, w, "the etcd snapshot file");
-    let st = common::ops::backup::etcd::restore(
+    let st = common::plugins::etcd::restore(
         &s.state_dir,
         target,
         &cmd.etcd_name,
@@ -136,8 +120,9 @@ fn credentials(
     s: &Settings,
     cmd: &super::restore::RestoreCmd,
     job: &crate::jobs::Job,
-) -> anyhow::Result<(Option<crate::jobs::plugins::SecretFile>, Plugin)> {
-    if cmd.defaults_file.is_some() && !matches!(job.plugin, Plugin::Mysql(_)) {
+) -> anyhow::Result<(Option<crate::jobs::plugins::SecretFile>, Box<dyn JobPlugin>)> {
+    let takes = job.plugin.server().is_some_and(|r| r.takes_defaults_file());
+    if cmd.defaults_file.is_some() && !takes {
         return Err(Error::new(
             ErrorKind::BadInput,
             format!(
@@ -156,12 +141,33 @@ fn credentials(
     let mut job = job.clone();
     // An admin's --defaults-file replaces the job's Vault credentials.
     job.vault_credentials &= secrets.is_some();
-    job.for_run(&s.state_dir, &s.plugin_path(), secrets.as_ref())
+    let (file, plugin) = job.for_run(&s.state_dir, &s.plugin_path(), secrets.as_ref())?;
+    // An admin's client file stands where the job's credentials file would.
+    let plugin = match &cmd.defaults_file {
+        Some(f) => plugin.for_run(&common::plugins::RunEnv {
+            state_dir: s.state_dir.clone(),
+            plugin_path: s.plugin_path(),
+            secret_file: Some(f.clone()),
+            ..Default::default()
+        }),
+        None => plugin,
+    };
+    Ok((file, plugin))
 }
 
-/// Streams a snapshot holds that restore accounts (users and grants,
-/// roles): skipped without `--accounts`.
-const ACCOUNT_STREAMS: &[(&str, &[u8])] = &[("mysql", b"mysql.sql"), ("postgres", b"globals.sql")];
+/// The plugin's restore into its server (checked by [`database_job`]).
+fn restorer<'p>(plugin: &'p dyn JobPlugin, job: &str) -> anyhow::Result<&'p dyn ServerRestore> {
+    plugin.server().ok_or_else(|| {
+        Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "job '{job}' is a '{}' job, not a database job",
+                plugin.name()
+            ),
+        )
+        .into()
+    })
+}
 
 /// A stream of the snapshot that is not restored.
 struct Skipped {
@@ -187,21 +193,14 @@ fn streams(
     tree: &common::Id,
     cmd: &super::restore::RestoreCmd,
     id: &common::Id,
-    plugin: &Plugin,
+    plugin: &dyn ServerRestore,
 ) -> anyhow::Result<Streams> {
-    let all = matches!(plugin, Plugin::External(_));
     let rename = cmd.database.is_some();
     let mut streams: Vec<(String, Node)> = Vec::new();
     let mut skipped = Vec::new();
     for n in reader.tree(tree)?.nodes {
         let file = String::from_utf8_lossy(&n.name).into_owned();
-        let db = if all {
-            Some(file.as_str())
-        } else {
-            [".sql", ".pgdump"]
-                .iter()
-                .find_map(|x| file.strip_suffix(x))
-        };
+        let db = plugin.database(&file);
         let (NodeKind::File, Some(db)) = (n.kind, db) else {
             continue;
         };
@@ -212,11 +211,7 @@ fn streams(
                 why: format!("not restored: its name cannot be passed safely ({why})"),
                 refused: true,
             });
-        } else if !cmd.accounts
-            && ACCOUNT_STREAMS
-                .iter()
-                .any(|(p, f)| *p == plugin.name() && *f == n.name.as_slice())
-        {
+        } else if !cmd.accounts && plugin.accounts(&file) {
             skipped.push(Skipped {
                 name: shown,
                 why: "accounts not restored: give --accounts to restore them".into(),
@@ -227,11 +222,10 @@ fn streams(
         }
     }
     // Roles first, so the databases' owners exist; not with a rename.
-    streams.sort_by_key(|(db, n)| (n.name != b"globals.sql", db.clone()));
+    let global = |n: &Node| plugin.global(&String::from_utf8_lossy(&n.name));
+    streams.sort_by_key(|(db, n)| (!global(n), db.clone()));
     if rename {
-        if !all {
-            streams.retain(|(_, n)| n.name != b"globals.sql");
-        }
+        streams.retain(|(_, n)| !global(n));
         if streams.len() != 1 {
             return Err(Error::new(
                 ErrorKind::BadInput,
@@ -250,14 +244,11 @@ fn streams(
 
 /// Why a stream named `file` (database `db`) may not reach a client's or a
 /// plugin's argv, if it may not.
-fn unsafe_stream(plugin: &Plugin, file: &[u8], db: &str) -> Option<&'static str> {
+fn unsafe_stream(plugin: &dyn ServerRestore, file: &[u8], db: &str) -> Option<&'static str> {
     if std::str::from_utf8(file).is_err() {
         return Some("it is not UTF-8");
     }
-    common::names::unsafe_name(db).or_else(|| match plugin {
-        Plugin::Postgres(_) => postgres::conninfo_like(db),
-        _ => None,
-    })
+    common::names::unsafe_name(db).or_else(|| plugin.unsafe_database(db))
 }
 
 /// The configured database job `name`.
@@ -274,10 +265,7 @@ fn database_job(s: &Settings, name: &str) -> anyhow::Result<crate::jobs::Job> {
         )
         .hint("--to-server restores into the server a configured database job names")
     })?;
-    if !matches!(
-        job.plugin,
-        Plugin::Mysql(_) | Plugin::Postgres(_) | Plugin::External(_)
-    ) {
+    if job.plugin.server().is_none() {
         return Err(Error::new(
             ErrorKind::BadInput,
             format!(
@@ -292,7 +280,7 @@ fn database_job(s: &Settings, name: &str) -> anyhow::Result<crate::jobs::Job> {
 }
 
 /// The node's job credentials, read with its own Vault login.
-fn node_secrets(s: &Settings) -> anyhow::Result<crate::commands::backup::JobSecrets> {
+fn node_secrets(s: &Settings) -> anyhow::Result<crate::jobs::JobSecrets> {
     let creds = s.vault_node()?.ok_or_else(|| {
         Error::new(
             ErrorKind::BadInput,

@@ -1,54 +1,31 @@
 //! Jobs: the `[[job]]` tables of the agent config, checked into [`Job`]s,
 //! their schedules ([`schedule`]) and their node-local state ([`state`]).
+//! A table's common keys are checked here; the rest belong to its plugin
+//! (`common::plugins`: each plugin's own table type and check, found by
+//! name in the registry).
 
 pub mod plugins;
 pub mod schedule;
 pub mod state;
 
-use common::ops::backup::etcd::{EtcdSource, EtcdSpec};
-use common::ops::backup::external::{ExternalSource, ExternalSpec};
-use common::ops::backup::mysql::{MysqlSource, MysqlSpec};
-use common::ops::backup::postgres::{PostgresSource, PostgresSpec};
-use common::ops::backup::{CommandSource, CommandSpec, FsSource, Source};
+use common::ops::backup::Source;
+use common::plugins::{JobKeys, JobPlugin, KeyError, Registry, RunEnv};
 use schedule::Schedule;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
-/// Default timeout of a job that runs a program (`command`, databases).
-pub const DEFAULT_PROGRAM_TIMEOUT: u64 = 24 * 3600;
+pub use common::plugins::DEFAULT_PROGRAM_TIMEOUT;
 
-/// One `[[job]]` table as written. Unknown keys are errors.
+/// One `[[job]]` table as written: the keys every job has, and the rest,
+/// which its plugin checks (unknown keys are errors there).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct JobTable {
     /// The job's name: letters, digits, `.`, `_`, `-`, at most 64.
     pub name: String,
     /// The plugin: `fs`, `command`, `mysql`, `postgres`, `etcd`, or the
     /// NAME of an external `banana-plugin-NAME`.
     pub plugin: String,
-    /// `fs`: the paths to back up.
-    #[serde(default)]
-    pub paths: Vec<PathBuf>,
-    /// `fs`: exclude globs (added to the config's top-level `exclude`).
-    #[serde(default)]
-    pub exclude: Vec<String>,
-    /// `fs`: files of exclude globs.
-    #[serde(default)]
-    pub exclude_file: Vec<PathBuf>,
-    /// `fs`: do not cross filesystem boundaries.
-    #[serde(default)]
-    pub one_file_system: bool,
-    /// `command`: program and arguments (no shell).
-    #[serde(default)]
-    pub command: Vec<String>,
-    /// `command`: the stream's name in the snapshot (default: the job's).
-    pub stream: Option<String>,
-    /// `command`: environment for the program (not for secrets: the config
-    /// file is readable by whoever reads it).
-    #[serde(default)]
-    pub env: BTreeMap<String, String>,
     /// An interval: `30m`, `6h`, `1d`.
     pub every: Option<String>,
     /// A cron expression in the node's time zone: `30 2 * * *`.
@@ -61,88 +38,13 @@ pub struct JobTable {
     /// Tags for the job's snapshots.
     #[serde(default)]
     pub tags: Vec<String>,
-    /// `mysql`: the client defaults file with the credentials (0600).
-    pub defaults_file: Option<PathBuf>,
-    /// `mysql`, `postgres`: the databases (default: all).
-    pub databases: Option<Vec<String>>,
-    /// `postgres`: host or socket directory (default `127.0.0.1`).
-    pub host: Option<String>,
-    /// `postgres`: port (default 5432).
-    pub port: Option<u16>,
-    /// `postgres`: role (default `postgres`).
-    pub user: Option<String>,
-    /// `postgres`: a 0600 file holding the password.
-    pub password_file: Option<PathBuf>,
-    /// `postgres`: also dump roles and tablespaces (default: when
-    /// `databases` is absent).
-    pub globals: Option<bool>,
-    /// `etcd`: client URLs (the snapshot comes from the first).
-    pub endpoints: Option<Vec<String>>,
     /// `"vault"`: the job's credentials come from the node's agent secret
     /// (`bananadm node secret NODE JOB --from-file F`), written for each run
     /// to a 0600 file in a private run directory.
     pub credentials: Option<String>,
-    /// An external plugin's options, handed to it as JSON (not for secrets).
-    pub options: Option<toml::Table>,
-    /// `etcd`: the CA bundle of an `https://` member.
-    pub cacert: Option<PathBuf>,
-    /// `etcd`: a client certificate (with `key`).
-    pub cert: Option<PathBuf>,
-    /// `etcd`: the client certificate's private key (0600).
-    pub key: Option<PathBuf>,
-    /// `mysql`: multi-row INSERTs (restores about 4x faster; daily dumps
-    /// then deduplicate little). Default false: one INSERT per row.
-    pub extended_insert: Option<bool>,
-}
-
-/// What a job reads.
-#[derive(Debug, Clone)]
-pub enum Plugin {
-    /// Files and directories.
-    Fs {
-        /// Paths.
-        paths: Vec<PathBuf>,
-        /// Exclude globs (the job's only; the config's are added at run time).
-        exclude: Vec<String>,
-        /// Exclude files.
-        exclude_file: Vec<PathBuf>,
-        /// Stay on one filesystem.
-        one_file_system: bool,
-        /// The run fails once it has taken this long.
-        timeout: Option<Duration>,
-    },
-    /// A program's standard output as one stream.
-    Command(CommandSpec),
-    /// MariaDB/MySQL databases, one stream each.
-    Mysql(MysqlSpec),
-    /// PostgreSQL databases and globals, one stream each.
-    Postgres(PostgresSpec),
-    /// An etcd snapshot.
-    Etcd(EtcdSpec),
-    /// An external `banana-plugin-NAME`.
-    External(ExternalSpec),
-}
-
-impl Plugin {
-    /// The run's own timeout (a program's is enforced by killing it).
-    pub fn run_timeout(&self) -> Option<Duration> {
-        match self {
-            Plugin::Fs { timeout, .. } => *timeout,
-            _ => None,
-        }
-    }
-
-    /// The plugin's name.
-    pub fn name(&self) -> &str {
-        match self {
-            Plugin::Fs { .. } => "fs",
-            Plugin::Command(_) => "command",
-            Plugin::Mysql(_) => "mysql",
-            Plugin::Postgres(_) => "postgres",
-            Plugin::Etcd(_) => "etcd",
-            Plugin::External(s) => &s.plugin,
-        }
-    }
+    /// The plugin's keys.
+    #[serde(flatten)]
+    pub rest: toml::Table,
 }
 
 /// A checked job.
@@ -151,7 +53,7 @@ pub struct Job {
     /// Name.
     pub name: String,
     /// What it reads.
-    pub plugin: Plugin,
+    pub plugin: Box<dyn JobPlugin>,
     /// When it runs (`None`: only by hand, `backup --job`).
     pub schedule: Option<Schedule>,
     /// Jitter bound of a cron schedule, seconds.
@@ -172,18 +74,7 @@ pub struct Ran {
     pub why: Option<String>,
 }
 
-/// Reads exclude globs from a file, one per line (`#` comments).
-pub fn read_exclude_file(p: &std::path::Path) -> anyhow::Result<Vec<String>> {
-    let text = anyhow::Context::with_context(std::fs::read_to_string(p), || {
-        format!("exclude file {}", p.display())
-    })?;
-    Ok(text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect())
-}
+pub use common::plugins::fs::read_exclude_file;
 
 /// A Vault node's job credentials, by job name.
 pub type JobSecrets = std::collections::BTreeMap<String, common::vault::Secret>;
@@ -263,96 +154,81 @@ fn secs(job: &str, key: &str, v: &Option<String>) -> Result<Option<u64>, String>
 }
 
 impl JobTable {
-    /// Checks the table; errors name the job and the key.
-    pub fn check(&self) -> Result<Job, String> {
+    /// Checks the table with the built-in plugins; errors name the job and
+    /// the key.
+    pub fn check(&self) -> Result<Job, KeyError> {
+        self.check_with(&Registry::built_in())
+    }
+
+    /// Checks the table with `registry`'s plugins.
+    pub fn check_with(&self, registry: &Registry) -> Result<Job, KeyError> {
         let n = common::humanize::printable(&self.name);
         if !common::names::valid_job_name(&self.name) {
-            return Err(format!(
+            return Err(KeyError::at(
+                "name",
+                format!(
                 "job name '{n}' is not valid: use letters, digits, '.', '_' and '-' (at most 64)"
+            ),
             ));
         }
-        let schedule = match (secs(&n, "every", &self.every)?, &self.schedule) {
+        let at = |key: &'static str| move |m: String| KeyError::at(key, m);
+        let schedule = match (
+            secs(&n, "every", &self.every).map_err(at("every"))?,
+            &self.schedule,
+        ) {
             (Some(_), Some(_)) => {
-                return Err(format!("job '{n}': give every or schedule, not both"))
+                return Err(KeyError::at(
+                    "schedule",
+                    format!("job '{n}': give every or schedule, not both"),
+                ))
             }
             (Some(e), None) => Some(Schedule::Every(e)),
-            (None, Some(c)) => Some(Schedule::cron(c).map_err(|m| format!("job '{n}': {m}"))?),
+            (None, Some(c)) => Some(
+                Schedule::cron(c)
+                    .map_err(|m| KeyError::at("schedule", format!("job '{n}': {m}")))?,
+            ),
             (None, None) => None,
         };
-        let timeout = secs(&n, "timeout", &self.timeout)?;
+        let timeout = secs(&n, "timeout", &self.timeout).map_err(at("timeout"))?;
         if self.jitter.is_some() && !matches!(schedule, Some(Schedule::Cron(..))) {
-            return Err(format!(
+            return Err(KeyError::at("jitter", format!(
                 "job '{n}': jitter applies to a cron schedule ('every' spreads over its period by itself)"
-            ));
+            )));
         }
-        let jitter = secs(&n, "jitter", &self.jitter)?.unwrap_or(schedule::DEFAULT_JITTER);
-        let plugin = self.plugin(&n, timeout)?;
+        let jitter = secs(&n, "jitter", &self.jitter)
+            .map_err(at("jitter"))?
+            .unwrap_or(schedule::DEFAULT_JITTER);
+        let vault_credentials = self.credentials.as_deref() == Some("vault");
+        let keys = JobKeys {
+            name: &n,
+            plugin: &self.plugin,
+            timeout,
+            vault_credentials,
+        };
+        let plugin = registry.check(&keys, self.credentials.as_deref(), self.rest.clone())?;
         Ok(Job {
             name: self.name.clone(),
             plugin,
             schedule,
             jitter,
             tags: self.tags.clone(),
-            vault_credentials: self.vault_credentials(&n)?,
+            vault_credentials,
         })
-    }
-
-    fn plugin(&self, n: &str, timeout: Option<u64>) -> Result<Plugin, String> {
-        match self.plugin.as_str() {
-            "fs" => {
-                self.only(n, &["paths", "exclude", "exclude_file", "one_file_system"])?;
-                if self.paths.is_empty() {
-                    return Err(format!(
-                        "job '{n}': plugin 'fs' needs paths = [\"/etc\", ...]"
-                    ));
-                }
-                if let Some(p) = self.paths.iter().find(|p| !p.is_absolute()) {
-                    return Err(format!("job '{n}': path '{}' is not absolute", p.display()));
-                }
-                Ok(Plugin::Fs {
-                    paths: self.paths.clone(),
-                    exclude: self.exclude.clone(),
-                    exclude_file: self.exclude_file.clone(),
-                    one_file_system: self.one_file_system,
-                    timeout: timeout.map(Duration::from_secs),
-                })
-            }
-            "command" => {
-                self.only(n, &["command", "stream", "env", "credentials"])?;
-                if self.command.first().is_none_or(|c| c.is_empty()) {
-                    return Err(format!(
-                        "job '{n}': plugin 'command' needs command = [\"program\", \"arg\", ...]"
-                    ));
-                }
-                let spec = CommandSpec {
-                    argv: self.command.clone(),
-                    name: self.stream.clone().unwrap_or_else(|| self.name.clone()),
-                    timeout: Some(Duration::from_secs(
-                        timeout.unwrap_or(DEFAULT_PROGRAM_TIMEOUT),
-                    )),
-                    env: self.env.clone().into_iter().collect(),
-                    label: "command".into(),
-                    cwd: None,
-                };
-                CommandSource::new(spec.clone()).map_err(|e| format!("job '{n}': {e}"))?;
-                Ok(Plugin::Command(spec))
-            }
-            "mysql" => self.mysql(n, timeout),
-            "postgres" => self.postgres(n, timeout),
-            "etcd" => self.etcd(n, timeout),
-            _ => self.external(n, timeout),
-        }
     }
 }
 
-/// Checks every job table: valid, names unique.
-pub fn check_all(tables: &[JobTable]) -> Result<Vec<Job>, String> {
+/// Checks every job table: valid, names unique. An error says which table
+/// (its index) and, when it is about one, which key.
+pub fn check_all(tables: &[JobTable]) -> Result<Vec<Job>, (usize, KeyError)> {
     let mut seen = std::collections::HashSet::new();
     let mut jobs = Vec::new();
-    for t in tables {
-        let job = t.check()?;
+    for (i, t) in tables.iter().enumerate() {
+        let job = t.check().map_err(|e| (i, e))?;
         if !seen.insert(job.name.clone()) {
-            return Err(format!("job '{}' is defined twice", job.name));
+            return Err((
+                i,
+                KeyError::at("name", format!("job '{}' is defined twice", job.name)),
+            ));
         }
         jobs.push(job);
     }
@@ -431,48 +307,33 @@ impl Job {
         state_dir: &std::path::Path,
         plugin_path: &[PathBuf],
         secrets: Option<&BTreeMap<String, common::vault::Secret>>,
-    ) -> anyhow::Result<(Option<plugins::SecretFile>, Plugin)> {
+    ) -> anyhow::Result<(Option<plugins::SecretFile>, Box<dyn JobPlugin>)> {
+        self.for_run_with(state_dir, plugin_path, secrets, &[])
+    }
+
+    fn for_run_with(
+        &self,
+        state_dir: &std::path::Path,
+        plugin_path: &[PathBuf],
+        secrets: Option<&BTreeMap<String, common::vault::Secret>>,
+        excludes: &[String],
+    ) -> anyhow::Result<(Option<plugins::SecretFile>, Box<dyn JobPlugin>)> {
         let file = self.secret_file(state_dir, secrets)?;
-        let mut plugin = match &file {
-            Some(f) => self.plugin.with_secret_file(f.path()),
-            None => self.plugin.clone(),
+        let env = RunEnv {
+            excludes: excludes.to_vec(),
+            state_dir: state_dir.to_owned(),
+            plugin_path: plugin_path.to_vec(),
+            secret_file: file.as_ref().map(plugins::SecretFile::path),
         };
-        match &mut plugin {
-            Plugin::Postgres(s) => s.run_base = state_dir.to_owned(),
-            Plugin::Etcd(s) => s.run_base = state_dir.to_owned(),
-            Plugin::External(s) => {
-                s.run_base = state_dir.to_owned();
-                s.search = plugin_path.to_vec();
-            }
-            Plugin::Fs { .. } | Plugin::Command(_) | Plugin::Mysql(_) => {}
-        }
+        let plugin = self.plugin.for_run(&env);
         Ok((file, plugin))
     }
 
     /// The source this job reads.
     pub fn source(&self, ctx: &SourceCtx<'_>) -> anyhow::Result<Box<dyn Source>> {
-        let (file, plugin) = self.for_run(ctx.state_dir, ctx.plugin_path, ctx.secrets)?;
-        let source: Box<dyn Source> = match plugin {
-            Plugin::Fs {
-                paths,
-                exclude,
-                exclude_file,
-                one_file_system,
-                ..
-            } => {
-                let mut ex = ctx.excludes.to_vec();
-                ex.extend(exclude.iter().cloned());
-                for f in &exclude_file {
-                    ex.extend(read_exclude_file(f)?);
-                }
-                Box::new(FsSource::new(&paths, &ex, one_file_system)?)
-            }
-            Plugin::Command(spec) => Box::new(CommandSource::new(spec)?),
-            Plugin::Mysql(spec) => Box::new(MysqlSource::new(spec)?),
-            Plugin::Postgres(spec) => Box::new(PostgresSource::new(spec)?),
-            Plugin::Etcd(spec) => Box::new(EtcdSource::new(spec)?),
-            Plugin::External(spec) => Box::new(ExternalSource::new(spec)?),
-        };
+        let (file, plugin) =
+            self.for_run_with(ctx.state_dir, ctx.plugin_path, ctx.secrets, ctx.excludes)?;
+        let source = plugin.source()?;
         Ok(match file {
             Some(f) => Box::new(WithSecret {
                 inner: source,
@@ -490,7 +351,7 @@ mod tests {
     fn parse(text: &str) -> Result<Vec<Job>, String> {
         let cfg = crate::settings::parse_file(text, "config file t.toml")
             .map_err(|e| format!("{e:#}"))?;
-        check_all(&cfg.job.tables)
+        check_all(&cfg.job.tables).map_err(|(_, e)| e.message)
     }
 
     #[test]
@@ -514,13 +375,14 @@ timeout = "1h"
         .unwrap();
         assert_eq!(jobs.len(), 2);
         assert!(matches!(jobs[0].schedule, Some(Schedule::Every(86_400))));
-        match &jobs[1].plugin {
-            Plugin::Command(s) => {
+        let p = &jobs[1].plugin;
+        match p.as_any().downcast_ref::<common::plugins::CommandSpec>() {
+            Some(s) => {
                 assert_eq!(s.argv, ["slapcat", "-n", "1"]);
                 assert_eq!(s.name, "ldap");
-                assert_eq!(s.timeout, Some(Duration::from_secs(3600)));
+                assert_eq!(s.timeout, Some(std::time::Duration::from_secs(3600)));
             }
-            p => panic!("{p:?}"),
+            None => panic!("{p:?}"),
         }
     }
 
@@ -549,6 +411,8 @@ timeout = "1h"
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevery = \"1d\"\njitter = \"1m\"", "jitter applies"),
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nschedule = \"0 0 30 2 *\"", "never"),
             ("name = \"a\"\nplugin = \"fs\"\npaths = [\"/\"]\nevry = \"1d\"", "line 7"),
+            ("name = \"a\"\nplugin = \"fs\"\npaths = \"/etc\"", "line 6: job 'a': paths: invalid type"),
+            ("name = \"a\"\nplugin = \"mysql\"\ndefaults_file = \"/x\"\ndatabases = \"shop\"", "line 7: job 'a': databases:"),
         ];
         for (table, want) in cases {
             let err = parse(&format!("repo = \"/r\"\n\n[[job]]\n{table}\n")).unwrap_err();

@@ -8,25 +8,15 @@
 //! reuses their chunks.
 
 mod catalogue;
-mod command;
 mod estimate;
-pub mod etcd;
 mod excludes;
-pub mod external;
-pub mod mysql;
 mod pipeline;
-pub mod postgres;
 mod recover;
-mod rundir;
 mod source;
 mod walk;
 
 use super::chain;
-pub use command::{
-    last_line, stream, CommandSource, CommandSpec, Feed, RunDir, Streamed, CUT_NOTE, STDERR_TAIL,
-};
 pub use excludes::Excludes;
-pub use rundir::{remove_live, sweep_dead_runs};
 pub use source::{Run, Source, StreamSource};
 pub use walk::FsSource;
 

@@ -5,10 +5,12 @@
 //! back to a private file and runs `etcdctl snapshot restore` into a new
 //! data directory.
 
-use super::command::{Feed, RunDir};
-use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
+use crate::ops::backup::{Run, Source};
+use crate::plugins::command::{Feed, RunDir};
+use crate::plugins::{Entry, JobKeys, JobPlugin, KeyError, RunEnv};
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -222,4 +224,74 @@ pub fn restore(
         format!("--initial-advertise-peer-urls={peer_url}"),
     ])?;
     Ok(st)
+}
+
+/// The `etcd` plugin's keys of a `[[job]]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EtcdTable {
+    /// Client URLs (the snapshot comes from the first).
+    pub endpoints: Option<Vec<String>>,
+    /// The CA bundle of an `https://` member.
+    pub cacert: Option<PathBuf>,
+    /// A client certificate (with `key`).
+    pub cert: Option<PathBuf>,
+    /// The client certificate's private key (0600).
+    pub key: Option<PathBuf>,
+}
+
+/// The `etcd` plugin.
+pub const ENTRY: Entry = Entry {
+    name: "etcd",
+    keys: super::fields::<EtcdTable>,
+    credentials: false,
+    check,
+};
+
+fn check(
+    job: &JobKeys<'_>,
+    rest: toml::Table,
+) -> std::result::Result<Box<dyn JobPlugin>, KeyError> {
+    let t: EtcdTable = super::table(job, rest)?;
+    let cert = match (t.cert, t.key) {
+        (Some(c), Some(k)) => Some((c, k)),
+        (None, None) => None,
+        _ => {
+            return Err(
+                job.error("give cert and key together (a client certificate and its private key)")
+            )
+        }
+    };
+    let spec = EtcdSpec {
+        endpoints: t.endpoints.unwrap_or_default(),
+        cacert: t.cacert,
+        cert,
+        timeout: job.program_timeout(),
+        run_base: PathBuf::new(),
+    };
+    EtcdSource::new(spec.clone()).map_err(|e| job.error(e))?;
+    Ok(Box::new(spec))
+}
+
+impl JobPlugin for EtcdSpec {
+    fn name(&self) -> &str {
+        "etcd"
+    }
+
+    fn for_run(&self, env: &RunEnv) -> Box<dyn JobPlugin> {
+        let mut s = self.clone();
+        s.run_base = env.state_dir.clone();
+        Box::new(s)
+    }
+
+    fn source(&self) -> Result<Box<dyn Source>> {
+        Ok(Box::new(EtcdSource::new(self.clone())?))
+    }
+
+    /// A snapshot restores into a new data directory ([`restore`]).
+    fn restores_to_data_dir(&self) -> bool {
+        true
+    }
+
+    crate::plugin_plumbing!();
 }

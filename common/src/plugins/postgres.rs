@@ -9,10 +9,12 @@
 //! a `PGPASSFILE` in a private 0700 run directory that is removed when the
 //! run ends: the children get the file's path, never the password.
 
-use super::command::{check_name, run_picking, store_streams, CommandSpec, Feed, RunDir};
-use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
+use crate::ops::backup::{Run, Source};
+use crate::plugins::command::{check_name, run_picking, store_streams, CommandSpec, Feed, RunDir};
+use crate::plugins::{Entry, JobKeys, JobPlugin, KeyError, RunEnv, ServerRestore};
+use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -334,4 +336,114 @@ fn restrict_key() -> String {
     (0..32)
         .map(|_| char::from(ABC[rng.gen_range(0..ABC.len())]))
         .collect()
+}
+
+/// The `postgres` plugin's keys of a `[[job]]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresTable {
+    /// The databases (default: all).
+    pub databases: Option<Vec<String>>,
+    /// Host or socket directory (default `127.0.0.1`).
+    pub host: Option<String>,
+    /// Port (default 5432).
+    pub port: Option<u16>,
+    /// Role (default `postgres`).
+    pub user: Option<String>,
+    /// A 0600 file holding the password.
+    pub password_file: Option<PathBuf>,
+    /// Also dump roles and tablespaces (default: when `databases` is absent).
+    pub globals: Option<bool>,
+}
+
+/// The `postgres` plugin.
+pub const ENTRY: Entry = Entry {
+    name: "postgres",
+    keys: super::fields::<PostgresTable>,
+    credentials: true,
+    check,
+};
+
+fn check(
+    job: &JobKeys<'_>,
+    rest: toml::Table,
+) -> std::result::Result<Box<dyn JobPlugin>, KeyError> {
+    let t: PostgresTable = super::table(job, rest)?;
+    super::databases_given(job, &t.databases)?;
+    if job.vault_credentials && t.password_file.is_some() {
+        return Err(job.error("give password_file or credentials = \"vault\", not both"));
+    }
+    let spec = PostgresSpec {
+        host: t.host.unwrap_or_else(|| "127.0.0.1".into()),
+        port: t.port.unwrap_or(5432),
+        user: t.user.unwrap_or_else(|| "postgres".into()),
+        password_file: t.password_file,
+        globals: t.globals.unwrap_or(t.databases.is_none()),
+        databases: t.databases,
+        timeout: job.program_timeout(),
+        run_base: PathBuf::new(),
+    };
+    PostgresSource::new(spec.clone()).map_err(|e| job.error(e))?;
+    Ok(Box::new(spec))
+}
+
+impl JobPlugin for PostgresSpec {
+    fn name(&self) -> &str {
+        "postgres"
+    }
+
+    fn for_run(&self, env: &RunEnv) -> Box<dyn JobPlugin> {
+        let mut s = self.clone();
+        s.run_base = env.state_dir.clone();
+        if env.secret_file.is_some() {
+            s.password_file = env.secret_file.clone();
+        }
+        Box::new(s)
+    }
+
+    fn source(&self) -> Result<Box<dyn Source>> {
+        Ok(Box::new(PostgresSource::new(self.clone())?))
+    }
+
+    fn server(&self) -> Option<&dyn ServerRestore> {
+        Some(self)
+    }
+
+    crate::plugin_plumbing!();
+}
+
+impl ServerRestore for PostgresSpec {
+    fn database<'s>(&self, stream: &'s str) -> Option<&'s str> {
+        stream
+            .strip_suffix(".pgdump")
+            .or_else(|| stream.strip_suffix(".sql"))
+    }
+
+    /// `globals.sql`: roles and tablespaces.
+    fn accounts(&self, stream: &str) -> bool {
+        stream == "globals.sql"
+    }
+
+    fn global(&self, stream: &str) -> bool {
+        stream == "globals.sql"
+    }
+
+    fn unsafe_database(&self, db: &str) -> Option<&'static str> {
+        conninfo_like(db)
+    }
+
+    fn restore(
+        &self,
+        stream: &str,
+        database: &str,
+        rename: Option<&str>,
+        dump: Feed<'_>,
+    ) -> Result<()> {
+        let what = if self.global(stream) {
+            Restore::Globals
+        } else {
+            Restore::Database(rename.unwrap_or(database))
+        };
+        restore(self, what, dump)
+    }
 }

@@ -15,10 +15,10 @@
 //!   `OS_PASSWORD`, `BANANA_*`) never reach it, and no secret is put in its
 //!   argv.
 
-pub use super::rundir::RunDir;
-use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
+use crate::ops::backup::{Run, Source};
+pub use crate::plugins::rundir::RunDir;
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -30,7 +30,7 @@ use std::time::Duration;
 
 /// A configured database name usable as a stream's file name and an
 /// argument (see [`crate::names::unsafe_name`]).
-pub(super) fn check_name(db: &str) -> Result<()> {
+pub(crate) fn check_name(db: &str) -> Result<()> {
     match crate::names::unsafe_name(db) {
         Some(why) => Err(Error::new(
             ErrorKind::BadInput,

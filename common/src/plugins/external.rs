@@ -17,11 +17,13 @@
 //! must be owned by root or the agent's user and writable by no one else,
 //! in a directory likewise: the agent runs it with its own privileges.
 
-use super::command::{run_to_end, store_streams, CommandSpec, Feed, RunDir};
-use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
 use crate::names::unsafe_name;
+use crate::ops::backup::{Run, Source};
+use crate::plugins::command::{run_to_end, store_streams, CommandSpec, Feed, RunDir};
+use crate::plugins::{Entry, JobKeys, JobPlugin, KeyError, Registry, RunEnv, ServerRestore};
+use serde::Deserialize;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -34,8 +36,6 @@ pub const PLAN_LIMIT: usize = 64 * 1024;
 pub const MAX_STREAMS: usize = 10_000;
 /// Most metadata entries one plan may give.
 pub const MAX_META: usize = 100;
-/// The plugins built into the agent.
-pub const BUILT_IN: &str = "fs, command, mysql, postgres, etcd";
 
 /// An external plugin job.
 #[derive(Debug, Clone)]
@@ -89,8 +89,9 @@ pub fn find(plugin: &str, search: &[PathBuf]) -> Result<PathBuf> {
     Err(Error::new(
         ErrorKind::BadInput,
         format!(
-            "plugin '{}' is not built in ({BUILT_IN}) and there is no {} in {}",
+            "plugin '{}' is not built in ({}) and there is no {} in {}",
             crate::humanize::printable(plugin),
+            Registry::built_in().names(),
             crate::humanize::printable(&file),
             if dirs.is_empty() {
                 "an empty plugin_path".to_owned()
@@ -424,6 +425,105 @@ pub fn restore(
         )
     })?;
     Ok(())
+}
+
+/// An external plugin's keys of a `[[job]]` table (besides `credentials`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalTable {
+    /// Options handed to the plugin as JSON (`BANANA_OPTIONS`; not for secrets).
+    #[serde(default)]
+    pub options: Option<toml::Table>,
+}
+
+/// Where external plugins are looked for when the config sets no
+/// `plugin_path`.
+pub const DEFAULT_PLUGIN_PATH: &[&str] =
+    &["/usr/local/lib/banana/plugins", "/usr/lib/banana/plugins"];
+
+/// The entry of an external plugin: any name the registry does not hold,
+/// checked as a program name (`banana-plugin-NAME`).
+pub(super) fn entry(
+    registry: &Registry,
+    job: &JobKeys<'_>,
+) -> std::result::Result<Entry, KeyError> {
+    let external = Entry {
+        name: "external",
+        keys: super::fields::<ExternalTable>,
+        credentials: true,
+        check,
+    };
+    if registry.get(job.plugin).is_none() && !valid_plugin_name(job.plugin) {
+        return Err(job.error_at(
+            "plugin",
+            format!(
+                "unknown plugin '{}' (built in: {}; external plugins are programs banana-plugin-NAME in plugin_path (default {}), NAME of lowercase letters, digits, '-' and '_')",
+                crate::humanize::printable(job.plugin),
+                registry.names(),
+                DEFAULT_PLUGIN_PATH.join(", ")
+            ),
+        ));
+    }
+    Ok(external)
+}
+
+/// A plugin that is not built in: found when the job runs (a plugin missing
+/// fails that job, not the config).
+fn check(
+    job: &JobKeys<'_>,
+    rest: toml::Table,
+) -> std::result::Result<Box<dyn JobPlugin>, KeyError> {
+    let t: ExternalTable = super::table(job, rest)?;
+    let options = serde_json::to_string(&t.options.unwrap_or_default())
+        .map_err(|e| job.error(format!("options: {e}")))?;
+    let spec = ExternalSpec {
+        plugin: job.plugin.to_owned(),
+        search: Vec::new(),
+        job: job.name.to_owned(),
+        options,
+        secret_file: None,
+        timeout: job.program_timeout(),
+        run_base: PathBuf::new(),
+    };
+    ExternalSource::new(spec.clone()).map_err(|e| job.error(e))?;
+    Ok(Box::new(spec))
+}
+
+impl JobPlugin for ExternalSpec {
+    fn name(&self) -> &str {
+        &self.plugin
+    }
+
+    fn for_run(&self, env: &RunEnv) -> Box<dyn JobPlugin> {
+        let mut s = self.clone();
+        s.run_base = env.state_dir.clone();
+        s.search = env.plugin_path.clone();
+        if env.secret_file.is_some() {
+            s.secret_file = env.secret_file.clone();
+        }
+        Box::new(s)
+    }
+
+    fn source(&self) -> Result<Box<dyn Source>> {
+        Ok(Box::new(ExternalSource::new(self.clone())?))
+    }
+
+    fn server(&self) -> Option<&dyn ServerRestore> {
+        Some(self)
+    }
+
+    crate::plugin_plumbing!();
+}
+
+impl ServerRestore for ExternalSpec {
+    /// Every stream is one: the plugin knows what it holds.
+    fn database<'s>(&self, stream: &'s str) -> Option<&'s str> {
+        Some(stream)
+    }
+
+    fn restore(&self, stream: &str, _: &str, rename: Option<&str>, dump: Feed<'_>) -> Result<()> {
+        restore(self, stream, rename, dump)
+    }
 }
 
 #[cfg(test)]
