@@ -6,7 +6,7 @@ use crate::output::Output;
 use crate::settings::Settings;
 use anyhow::Context;
 use common::crypto::age;
-use common::crypto::keyfile::{KeyFile, RestoreKey};
+use common::crypto::{KeyFile, RestoreKey};
 use common::ops::state::{self, LocationRecord};
 use common::repo::Repository;
 use std::path::{Path, PathBuf};
@@ -314,7 +314,7 @@ pub fn open_read(s: &Settings, o: &ReadKeyOpts) -> anyhow::Result<Opened> {
     let Some(idf) = &o.identity_file else {
         return open(s);
     };
-    let identities = common::crypto::keyfile::load_identity_file(idf)?;
+    let identities = common::crypto::load_identity_file(idf)?;
     let have_key_file = s.key_explicit || (s.vault_node()?.is_none() && s.key_file.exists());
     if have_key_file {
         match open(s) {

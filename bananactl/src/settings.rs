@@ -5,8 +5,8 @@
 use crate::cli::GlobalOpts;
 use anyhow::Context;
 use common::backend::Backend;
-use common::crypto::keyfile::KeyFile;
-use common::format::codec::Codec;
+use common::crypto::KeyFile;
+use common::format::Codec;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 

@@ -19,7 +19,7 @@
 //! let repo = Repository::init(Box::new(backend), &key.backup_key(), &RepoOptions::default()).unwrap();
 //! assert_eq!(repo.snapshots().unwrap().len(), 0);
 //! ```
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod backend;
 #[cfg(any(

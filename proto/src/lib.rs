@@ -10,7 +10,7 @@
 //!   table of exit codes its kinds map to (`docs/exit-codes.md`);
 //! - [`names`], [`humanize`], [`fsutil`]: node and job names, how numbers and
 //!   times are shown, private files written atomically.
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod api;
 pub mod error;

@@ -5,7 +5,7 @@ pub use crate::jobs::{read_exclude_file, JobSecrets, Ran};
 use crate::output::{bytes, Output};
 use crate::settings::Settings;
 use clap::Args;
-use common::format::codec::Codec;
+use common::format::Codec;
 use common::humanize::count;
 use common::ops::backup::{backup, BackupOptions, FsSource, Source, StreamSource};
 use common::progress::Progress;
@@ -63,7 +63,7 @@ pub struct BackupCmd {
     /// [default: the repository's]. zstd in a format-1 repository warns:
     /// older bananactl cannot read those chunks.
     #[arg(long, value_name = "CODEC", value_parser = super::init::parse_codec)]
-    pub compression: Option<common::format::codec::Codec>,
+    pub compression: Option<common::format::Codec>,
 }
 
 pub fn hostname(s: &Settings, flag: Option<&String>) -> String {
@@ -229,8 +229,7 @@ pub fn execute(s: &Settings, out: &Output, plan: Plan<'_>) -> anyhow::Result<Ran
     super::ensure_embedded(s, out)?;
     let opened = super::open_with(s, super::Create::FirstUse(out))?;
     let repo = &opened.repo;
-    if let (Some(c @ common::format::codec::Codec::Zstd(_)), 1) =
-        (plan.compression, repo.config().version)
+    if let (Some(c @ common::format::Codec::Zstd(_)), 1) = (plan.compression, repo.config().version)
     {
         out.warn(
             "codec",

@@ -6,9 +6,9 @@ use crate::exit::Status;
 use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
-use common::format::tree::{Node, NodeKind, Xattr};
-use common::repo::walk::Limits;
+use common::format::{Node, NodeKind, Xattr};
 use common::repo::BlobReader;
+use common::repo::Limits;
 use common::Id;
 use serde_json::json;
 use std::cmp::Ordering;
@@ -126,7 +126,7 @@ impl DiffCmd {
             counts: Counts::default(),
         };
         // Directories recurse: the walk gets a stack for MAX_DEPTH levels.
-        common::repo::walk::deep(|| {
+        common::repo::deep(|| {
             differ.trees(
                 &mut reader,
                 Some(&snap1.tree),
@@ -283,7 +283,7 @@ impl Differ<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use common::format::tree::Timestamp;
+    use common::format::Timestamp;
 
     fn file(content: u8, size: u64) -> Node {
         let mut n = Node::new(b"f", NodeKind::File);

@@ -5,7 +5,7 @@ use crate::output::Output;
 use crate::settings::Settings;
 use anyhow::Context;
 use clap::Args;
-use common::format::tree::NodeKind;
+use common::format::NodeKind;
 use common::repo::BlobReader;
 use std::io::Write;
 use std::path::PathBuf;

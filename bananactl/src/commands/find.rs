@@ -5,10 +5,10 @@ use crate::exit::Status;
 use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
-use common::format::tree::Node;
+use common::format::Node;
 use common::format::Snapshot;
-use common::repo::walk::Limits;
 use common::repo::BlobReader;
+use common::repo::Limits;
 use common::{ErrorKind, Id};
 use serde_json::json;
 use std::ffi::OsStr;
@@ -88,7 +88,7 @@ impl FindCmd {
         let mut reader = BlobReader::new(repo, &loaded.index, restore)?;
         // Directories recurse: the walk gets a stack for MAX_DEPTH levels.
         let (matches, damaged) =
-            common::repo::walk::deep(|| search_all(&mut reader, out, &pattern, &snaps))??;
+            common::repo::deep(|| search_all(&mut reader, out, &pattern, &snaps))??;
         let n = snaps.len();
         let in_n = common::humanize::count(n as u64, "snapshot", "snapshots");
         let line = match matches {

@@ -4,8 +4,8 @@ use crate::exit::Status;
 use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
-use common::crypto::keyfile::KeyFile;
-use common::format::codec::Codec;
+use common::crypto::KeyFile;
+use common::format::Codec;
 use common::repo::{RepoOptions, Repository};
 use serde_json::json;
 

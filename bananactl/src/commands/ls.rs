@@ -4,9 +4,9 @@ use crate::exit::Status;
 use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
-use common::format::tree::{Node, NodeKind};
-use common::repo::walk::Limits;
+use common::format::{Node, NodeKind};
 use common::repo::BlobReader;
+use common::repo::Limits;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -95,7 +95,7 @@ impl LsCmd {
         }
         let mut limits = Limits::for_snapshot(&id, &snap);
         // Directories recurse: the walk gets a stack for MAX_DEPTH levels.
-        common::repo::walk::deep(|| {
+        common::repo::deep(|| {
             self.walk(&mut reader, out, &node, &self.path, &mut count, &mut limits)
         })??;
         out.summary(

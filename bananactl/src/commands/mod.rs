@@ -134,7 +134,7 @@ pub fn lookup_named(
     reader: &mut common::repo::BlobReader<'_>,
     tree: &common::Id,
     path: &Path,
-) -> anyhow::Result<common::format::tree::Node> {
+) -> anyhow::Result<common::format::Node> {
     reader.lookup(tree, path)?.ok_or_else(|| {
         common::Error::new(
             common::ErrorKind::BadInput,
@@ -151,7 +151,7 @@ pub fn lookup_named(
 pub fn includes_in_snapshot(
     repo: &common::repo::Repository,
     index: &common::repo::Index,
-    restore: &common::crypto::keyfile::RestoreKey,
+    restore: &common::crypto::RestoreKey,
     tree: &common::Id,
     includes: &[std::path::PathBuf],
 ) -> anyhow::Result<Vec<std::path::PathBuf>> {

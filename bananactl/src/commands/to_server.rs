@@ -4,7 +4,7 @@
 use crate::exit::Status;
 use crate::output::{bytes, Output};
 use crate::settings::Settings;
-use common::format::tree::{Node, NodeKind};
+use common::format::{Node, NodeKind};
 use common::plugins::{JobPlugin, ServerRestore};
 use common::repo::BlobReader;
 use common::{Error, ErrorKind};

@@ -135,7 +135,7 @@ pub(crate) struct Listing {
 
 impl Listing {
     /// A listing that may take `budget`.
-    pub fn new(budget: std::time::Duration) -> Listing {
+    pub(crate) fn new(budget: std::time::Duration) -> Listing {
         Listing {
             start: std::time::Instant::now(),
             budget,
@@ -145,7 +145,7 @@ impl Listing {
     }
 
     /// Before each page: the time left.
-    pub fn page(&self) -> std::result::Result<(), String> {
+    pub(crate) fn page(&self) -> std::result::Result<(), String> {
         if self.start.elapsed() > self.budget {
             return Err(format!("not done within {} s", self.budget.as_secs()));
         }
@@ -153,7 +153,7 @@ impl Listing {
     }
 
     /// Each name listed, in order: strictly after the one before.
-    pub fn name(&mut self, name: &str) -> std::result::Result<(), String> {
+    pub(crate) fn name(&mut self, name: &str) -> std::result::Result<(), String> {
         if self.last.as_deref().is_some_and(|l| name <= l) {
             return Err("names that do not advance".into());
         }
@@ -162,7 +162,7 @@ impl Listing {
     }
 
     /// Each continuation token or marker: never one seen before.
-    pub fn token(&mut self, token: &str) -> std::result::Result<(), String> {
+    pub(crate) fn token(&mut self, token: &str) -> std::result::Result<(), String> {
         if !self.seen.insert(token.to_owned()) {
             return Err("a continuation token or marker seen before".into());
         }

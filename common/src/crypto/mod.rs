@@ -15,6 +15,7 @@ pub mod envelope;
 pub mod keyfile;
 mod seal;
 
+pub use keyfile::{load_identity_file, BackupKey, KeyFile, RestoreKey};
 pub use seal::{SealKind, SEAL_VERSION};
 
 use crate::id::Id;

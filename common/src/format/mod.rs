@@ -12,11 +12,13 @@ mod pack;
 mod snapshot;
 pub mod tree;
 
+pub use codec::Codec;
 pub use config::{Config, FORMAT_VERSION, OLDEST_VERSION};
 pub use index::{IndexFile, IndexPack};
 pub use limits::*;
 pub use pack::{split_trailer, trailer, BlobEntry, BlobKind, PackHeader, MAGIC, TRAILER};
 pub use snapshot::{Forget, Refs, RunInfo, RunStatus, Snapshot, Summary};
+pub use tree::{Node, NodeKind, Timestamp, Tree, Xattr};
 
 use crate::error::{Error, Result};
 use serde::de::DeserializeOwned;
@@ -49,7 +51,7 @@ pub(crate) mod tests {
     use proptest::prelude::*;
     use serde_bytes::ByteBuf;
 
-    pub fn arb_id() -> impl Strategy<Value = Id> {
+    pub(crate) fn arb_id() -> impl Strategy<Value = Id> {
         any::<[u8; 32]>().prop_map(Id)
     }
 

@@ -12,7 +12,7 @@ pub const MAGIC: &[u8; 4] = b"BNP1";
 pub const TRAILER: usize = 8;
 /// Largest sealed header a reader accepts: a pack of 4 GiB has at most ~50 M
 /// blobs; 256 MiB of header is beyond any real pack.
-pub const MAX_HEADER: u64 = 256 << 20;
+pub(super) const MAX_HEADER: u64 = 256 << 20;
 
 /// §4 What a blob holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

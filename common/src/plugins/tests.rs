@@ -13,17 +13,17 @@ mod toy {
 
     #[derive(Debug, Default, Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub struct ToyTable {
+    pub(super) struct ToyTable {
         pub text: Option<String>,
         pub times: Option<u32>,
     }
 
     #[derive(Debug, Clone)]
-    pub struct Toy {
+    pub(super) struct Toy {
         pub body: String,
     }
 
-    pub const ENTRY: Entry = Entry {
+    pub(super) const ENTRY: Entry = Entry {
         name: "toy",
         keys: crate::plugins::fields::<ToyTable>,
         credentials: false,

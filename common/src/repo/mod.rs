@@ -11,6 +11,7 @@ pub mod walk;
 
 pub use index::{Index, LoadedIndex};
 pub use reader::BlobReader;
+pub use walk::{deep, Limits};
 
 use crate::backend::{Backend, Kind};
 use crate::crypto::keyfile::BackupKey;

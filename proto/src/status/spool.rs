@@ -21,7 +21,7 @@ pub enum Delivery {
 }
 
 /// Events kept in `refused/`, at most.
-pub const REFUSED_MAX: usize = 100;
+pub(super) const REFUSED_MAX: usize = 100;
 
 /// The node-local queue of events not yet delivered: one file per event,
 /// delivered oldest first, bounded (the oldest are dropped beyond `max`).

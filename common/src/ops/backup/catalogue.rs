@@ -38,7 +38,7 @@ struct Header {
 
 /// One regular file as last backed up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Entry {
+pub(super) struct Entry {
     /// Absolute path bytes.
     pub path: ByteBuf,
     /// Size.
@@ -56,7 +56,7 @@ pub struct Entry {
 }
 
 /// The catalogue file for a repository and a set of backup paths.
-pub fn path_for(state_dir: &Path, repo: &Id, paths: &[Vec<u8>]) -> PathBuf {
+pub(super) fn path_for(state_dir: &Path, repo: &Id, paths: &[Vec<u8>]) -> PathBuf {
     let mut sorted = paths.to_vec();
     sorted.sort();
     let mut h = blake3::Hasher::new();
@@ -75,7 +75,7 @@ fn path_cmp(a: &[u8], b: &[u8]) -> Ordering {
 }
 
 /// Reads a catalogue in walk order.
-pub struct Reader {
+pub(super) struct Reader {
     input: BufReader<File>,
     next: Option<Entry>,
     snapshot: Option<Id>,
@@ -83,7 +83,7 @@ pub struct Reader {
 
 impl Reader {
     /// Opens the catalogue if it exists and belongs to `repo`; `None` otherwise.
-    pub fn open(path: &Path, repo: &Id) -> Option<Reader> {
+    pub(super) fn open(path: &Path, repo: &Id) -> Option<Reader> {
         let mut input = BufReader::new(File::open(path).ok()?);
         let header: Header = ciborium::from_reader(&mut input).ok()?;
         if header.version != VERSION || header.repository != *repo {
@@ -99,7 +99,7 @@ impl Reader {
     }
 
     /// The snapshot this catalogue describes.
-    pub fn snapshot(&self) -> Option<Id> {
+    pub(super) fn snapshot(&self) -> Option<Id> {
         self.snapshot
     }
 
@@ -117,7 +117,7 @@ impl Reader {
     }
 
     /// The entry for `path`, if any; paths must be asked in walk order.
-    pub fn lookup(&mut self, path: &[u8]) -> Option<Entry> {
+    pub(super) fn lookup(&mut self, path: &[u8]) -> Option<Entry> {
         while let Some(e) = &self.next {
             match path_cmp(&e.path, path) {
                 Ordering::Less => self.advance(),
@@ -134,14 +134,14 @@ impl Reader {
 }
 
 /// Writes a new catalogue next to its final name; `commit` publishes it.
-pub struct Writer {
+pub(super) struct Writer {
     out: BufWriter<AtomicFile>,
     dest: PathBuf,
 }
 
 impl Writer {
     /// Starts a catalogue for `repo`.
-    pub fn create(dest: &Path, repo: &Id) -> Result<Writer> {
+    pub(super) fn create(dest: &Path, repo: &Id) -> Result<Writer> {
         if let Some(dir) = dest.parent() {
             crate::fsutil::private_dir(dir)
                 .map_err(|e| Error::io(format!("state directory {}", dir.display()), e))?;
@@ -170,13 +170,13 @@ impl Writer {
     }
 
     /// Appends a file (in walk order).
-    pub fn add(&mut self, e: &Entry) -> Result<()> {
+    pub(super) fn add(&mut self, e: &Entry) -> Result<()> {
         self.write(e)
     }
 
     /// Publishes the catalogue for `snapshot`: the header (same size) is
     /// rewritten in place, then the file is fsynced and renamed.
-    pub fn commit(self, snapshot: &Id, repo: &Id) -> Result<()> {
+    pub(super) fn commit(self, snapshot: &Id, repo: &Id) -> Result<()> {
         let dest = self.dest.clone();
         let err = |e: std::io::Error| Error::io(format!("catalogue {}", dest.display()), e);
         let mut file = self.out.into_inner().map_err(|e| err(e.into_error()))?;
@@ -195,14 +195,14 @@ impl Writer {
 /// The catalogue of one run: the previous one read by merge join, the next
 /// one written as the walk goes. Either may be missing (first run, no state
 /// directory, a write error): that costs time, never data.
-pub struct Session {
+pub(super) struct Session {
     reader: Option<Reader>,
     writer: Option<Writer>,
 }
 
 impl Session {
     /// Opens the catalogue of `paths` in `repo` under `state_dir`.
-    pub fn open(
+    pub(super) fn open(
         state_dir: Option<&Path>,
         repo: &Id,
         paths: &[Vec<u8>],
@@ -231,14 +231,14 @@ impl Session {
     }
 
     /// The snapshot the previous catalogue describes: the new one's parent.
-    pub fn parent(&self) -> Option<Id> {
+    pub(super) fn parent(&self) -> Option<Id> {
         self.reader.as_ref().and_then(Reader::snapshot)
     }
 
     /// The chunks of `path` if it is unchanged since the previous snapshot:
     /// same size, mtime, ctime, inode and device, and every chunk `known` to
     /// the repository (or queued by this run). Paths come in walk order.
-    pub fn unchanged(
+    pub(super) fn unchanged(
         &mut self,
         path: &[u8],
         m: &Metadata,
@@ -255,20 +255,20 @@ impl Session {
     }
 
     /// Records a file for the next run; a write error drops the catalogue.
-    pub fn record(&mut self, entry: &Entry) {
+    pub(super) fn record(&mut self, entry: &Entry) {
         if self.writer.as_mut().is_some_and(|w| w.add(entry).is_err()) {
             self.writer = None;
         }
     }
 
     /// Publishes the new catalogue for `snapshot`.
-    pub fn commit(self, snapshot: &Id, repo: &Id) -> Result<()> {
+    pub(super) fn commit(self, snapshot: &Id, repo: &Id) -> Result<()> {
         self.writer.map_or(Ok(()), |w| w.commit(snapshot, repo))
     }
 }
 
 /// A stat time as stored.
-pub fn ts(sec: i64, nsec: i64) -> Timestamp {
+pub(super) fn ts(sec: i64, nsec: i64) -> Timestamp {
     Timestamp(sec, nsec.clamp(0, 999_999_999) as u32)
 }
 

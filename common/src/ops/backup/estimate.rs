@@ -9,10 +9,10 @@ use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 
 /// Running totals: (entries, bytes, done).
-pub type Totals = Receiver<(u64, u64, bool)>;
+pub(super) type Totals = Receiver<(u64, u64, bool)>;
 
 /// Starts counting below `sources`.
-pub fn spawn(sources: Vec<PathBuf>, ex: Excludes, one_fs: bool) -> Totals {
+pub(super) fn spawn(sources: Vec<PathBuf>, ex: Excludes, one_fs: bool) -> Totals {
     let (tx, rx) = crossbeam_channel::unbounded();
     std::thread::spawn(move || {
         let mut stack: Vec<(PathBuf, Option<u64>)> =

@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Blobs smaller than this are compressed in groups.
-pub const GROUP_BELOW: usize = 64 << 10;
+pub(super) const GROUP_BELOW: usize = 64 << 10;
 /// A group is sent to compression once it holds this much.
 const GROUP_TARGET: usize = 512 << 10;
 
@@ -41,7 +41,7 @@ struct Packed {
 
 /// What the walk hands blobs to: deduplicates against the index and what
 /// this run already queued, groups small blobs, and feeds the pipeline.
-pub struct Sink<'a> {
+pub(super) struct Sink<'a> {
     repo: &'a Repository,
     index: &'a Index,
     pending: HashSet<Id>,
@@ -55,22 +55,22 @@ pub struct Sink<'a> {
 
 impl Sink<'_> {
     /// The repository written to.
-    pub fn repo(&self) -> &Repository {
+    pub(super) fn repo(&self) -> &Repository {
         self.repo
     }
 
     /// Whether a blob is stored already or queued by this run.
-    pub fn known(&self, id: &Id) -> bool {
+    pub(super) fn known(&self, id: &Id) -> bool {
         self.index.contains(id) || self.pending.contains(id)
     }
 
     /// Marks blobs as referenced by the snapshot (reused without storing).
-    pub fn use_blobs(&mut self, ids: &[Id]) {
+    pub(super) fn use_blobs(&mut self, ids: &[Id]) {
         self.used.extend(ids.iter().copied());
     }
 
     /// Stores a blob unless the repository or this run has it; it counts as used.
-    pub fn store(&mut self, id: Id, kind: BlobKind, data: Vec<u8>) -> Result<()> {
+    pub(super) fn store(&mut self, id: Id, kind: BlobKind, data: Vec<u8>) -> Result<()> {
         self.used.insert(id);
         if self.index.contains(&id) || !self.pending.insert(id) {
             return Ok(());
@@ -104,7 +104,7 @@ impl Sink<'_> {
     }
 
     /// Stores a directory listing (sorted, names unique) and returns its id.
-    pub fn store_tree(&mut self, mut nodes: Vec<Node>) -> Result<Id> {
+    pub(super) fn store_tree(&mut self, mut nodes: Vec<Node>) -> Result<Id> {
         nodes.sort_by(|a, b| a.name.cmp(&b.name));
         nodes.dedup_by(|a, b| a.name == b.name);
         let entries = nodes.len();
@@ -144,7 +144,7 @@ impl Sink<'_> {
 }
 
 /// What the pipeline produced.
-pub struct Done {
+pub(super) struct Done {
     /// The walk's result (the root tree).
     pub root: Result<Id>,
     /// Packs written, for the index file.
@@ -159,7 +159,7 @@ pub struct Done {
 
 /// How packs go up.
 #[derive(Debug, Clone, Copy)]
-pub struct Upload {
+pub(super) struct Upload {
     /// Packs uploaded at the same time (at least 1).
     pub connections: usize,
     /// Bytes per second, averaged over packs.
@@ -222,7 +222,7 @@ fn uploader(
 /// Runs `walk` on this thread with the compression workers, the packer and
 /// the uploaders behind it; returns when every pack is uploaded (or the
 /// pipeline failed).
-pub fn run<'a>(
+pub(super) fn run<'a>(
     repo: &'a Repository,
     index: &'a Index,
     (threads, codec): (usize, codec::Codec),

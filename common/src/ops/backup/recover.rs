@@ -9,7 +9,7 @@ use crate::repo::{pack, Index, Repository};
 use crate::Result;
 
 /// The index, and the packs recovered from their headers.
-pub fn index(repo: &Repository, obs: &dyn Observer) -> Result<(Index, Vec<IndexPack>)> {
+pub(super) fn index(repo: &Repository, obs: &dyn Observer) -> Result<(Index, Vec<IndexPack>)> {
     let loaded = repo.load_index()?;
     let location = repo.backend().location();
     for p in &loaded.problems {

@@ -48,7 +48,11 @@ pub(super) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(obs: &'a dyn Observer, progress: &'a Progress, estimate: Option<Totals>) -> Ctx<'a> {
+    pub(super) fn new(
+        obs: &'a dyn Observer,
+        progress: &'a Progress,
+        estimate: Option<Totals>,
+    ) -> Ctx<'a> {
         Ctx {
             obs,
             progress,
