@@ -25,7 +25,7 @@ pub mod swift;
 pub mod systemd;
 mod trap;
 
-pub use procs::installed;
+pub use procs::{free_port, installed};
 pub use receiver::{Received, Receiver};
 pub use trap::Trap;
 

@@ -42,12 +42,39 @@ pub(crate) fn wait_until(what: &str, dir: &Path, pids: &[u32], ready: impl Fn() 
     }
 }
 
-/// A loopback port nobody listens on right now.
-pub(crate) fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+/// A loopback port nobody listens on right now, for a server a test is
+/// about to start. Chosen at random below the kernel's ephemeral range
+/// (32768 and up on Linux): a port from `bind(0)` is one outgoing
+/// connections also take as their local port, so a busy test process could
+/// hold it by the time the server binds (a Swift container server waited
+/// 30 s for 127.0.0.1:36999 and died). Never handed out twice in a process.
+pub fn free_port() -> u16 {
+    free_ports_at(&[0])
+}
+
+/// A port `p` with `p + offset` free for each offset, as [`free_port`].
+pub(crate) fn free_ports_at(offsets: &[u16]) -> u16 {
+    use rand::Rng;
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    const LOW: u16 = 10_000;
+    const EPHEMERAL: u16 = 32_768;
+    let top = EPHEMERAL - offsets.iter().copied().max().unwrap_or(0);
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    for _ in 0..1000 {
+        let p = rand::thread_rng().gen_range(LOW..top);
+        let all: Vec<u16> = offsets.iter().map(|o| p + o).collect();
+        if all.iter().any(|q| given.contains(q)) {
+            continue;
+        }
+        if all
+            .iter()
+            .all(|q| TcpListener::bind(("127.0.0.1", *q)).is_ok())
+        {
+            given.extend(all);
+            return p;
+        }
+    }
+    panic!("no free loopback port between {LOW} and {top} in 1000 tries");
 }
 
 /// `TMP/PREFIX-PID`, new and empty. Directories of earlier test processes

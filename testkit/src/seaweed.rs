@@ -12,7 +12,6 @@
 use common::backend::s3::S3Credentials;
 use common::backend::S3Location;
 use common::secret::Secret;
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -40,21 +39,6 @@ fn weed_bin() -> Option<PathBuf> {
     let venv = std::env::var("BANANA_SVC_VENV").unwrap_or_else(|_| "/opt/banana-svc".into());
     let p = PathBuf::from(venv).join("bin/weed");
     p.exists().then_some(p)
-}
-
-/// A port that is free, with port + 10000 free too (SeaweedFS's gRPC ports).
-fn free_pair(taken: &[u16]) -> Option<u16> {
-    for _ in 0..200 {
-        let l = TcpListener::bind("127.0.0.1:0").ok()?;
-        let p = l.local_addr().ok()?.port();
-        if p > 55000 || taken.contains(&p) {
-            continue;
-        }
-        if TcpListener::bind(("127.0.0.1", p + 10000)).is_ok() {
-            return Some(p);
-        }
-    }
-    None
 }
 
 /// The shared server, started on first use; `None` (skip) when SeaweedFS is
@@ -99,10 +83,10 @@ fn identities(admin: &S3Credentials) -> (S3Credentials, serde_json::Value) {
 /// Starts `weed mini` on free ports with its data in `dir`; returns the S3
 /// port and the pid.
 fn spawn(bin: &std::path::Path, dir: &std::path::Path) -> (u16, u32) {
-    let mut ports = Vec::new();
-    for _ in 0..5 {
-        ports.push(free_pair(&ports).expect("free ports"));
-    }
+    // Each with port + 10000 free too: SeaweedFS's gRPC ports.
+    let ports: Vec<u16> = (0..5)
+        .map(|_| crate::procs::free_ports_at(&[0, 10_000]))
+        .collect();
     let [s3, master, volume, filer, admin_port] =
         [ports[0], ports[1], ports[2], ports[3], ports[4]];
     let mut cmd = Command::new("setpriv");

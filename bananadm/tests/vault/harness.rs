@@ -40,11 +40,7 @@ impl Bao {
             testkit::require("OpenBao", false);
             return None;
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = testkit::free_port();
         let home = tempfile::tempdir().unwrap();
         let log = std::fs::File::create(home.path().join("bao.log")).unwrap();
         let child = Command::new(bin)
