@@ -134,8 +134,7 @@ fn make_pki(dir: &Path) -> Tls {
 pub fn server() -> Option<&'static Etcd> {
     static S: OnceLock<Option<Etcd>> = OnceLock::new();
     S.get_or_init(|| {
-        if !installed(&["etcd", "etcdctl"]) {
-            crate::require("etcd", false);
+        if !crate::require("etcd", installed(&["etcd", "etcdctl"])) {
             return None;
         }
         let dir = scratch_dir("banana-etcd", &|_| {});

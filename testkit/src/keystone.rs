@@ -56,8 +56,10 @@ pub fn server() -> Option<&'static KeystoneServer> {
 }
 
 fn start() -> Option<KeystoneServer> {
-    if !installed(&["keystone-manage", "keystone-wsgi-public"]) {
-        crate::require("Keystone", false);
+    if !crate::require(
+        "Keystone",
+        installed(&["keystone-manage", "keystone-wsgi-public"]),
+    ) {
         return None;
     }
     let started = Instant::now();

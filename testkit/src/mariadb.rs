@@ -39,8 +39,10 @@ fn start() -> Option<MariaDb> {
 
 /// A server in the scratch directory `PREFIX-PID`.
 fn start_in(prefix: &str) -> Option<MariaDb> {
-    if !installed(&["mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump"]) {
-        crate::require("MariaDB", false);
+    if !crate::require(
+        "MariaDB",
+        installed(&["mariadbd", "mariadb-install-db", "mariadb", "mariadb-dump"]),
+    ) {
         return None;
     }
     let dir = scratch_dir(prefix, &|_| {});

@@ -36,8 +36,10 @@ fn start() -> Option<SambaShare> {
     let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
     let fuse = Path::new("/dev/fuse").exists();
     let unmounter = installed(&["fusermount"]) || installed(&["fusermount3"]);
-    if !(root && fuse && unmounter && installed(&[SMBD, "smbpasswd", "smbnetfs"])) {
-        crate::require("Samba and smbnetfs, as root with /dev/fuse,", false);
+    if !crate::require(
+        "Samba and smbnetfs, as root with /dev/fuse,",
+        root && fuse && unmounter && installed(&[SMBD, "smbpasswd", "smbnetfs"]),
+    ) {
         return None;
     }
     let dir = scratch_dir("banana-smb", &|d| unmount(&d.join("mnt")));

@@ -60,8 +60,10 @@ pub fn server() -> Option<&'static SwiftServer> {
 }
 
 fn start() -> Option<SwiftServer> {
-    if !installed(&["swift-proxy-server", "swift-ring-builder", "memcached"]) {
-        crate::require("Swift", false);
+    if !crate::require(
+        "Swift",
+        installed(&["swift-proxy-server", "swift-ring-builder", "memcached"]),
+    ) {
         return None;
     }
     let dir = scratch_dir("banana-swift", &|_| ());

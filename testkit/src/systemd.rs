@@ -15,7 +15,8 @@ pub fn analyze() -> Option<PathBuf> {
         .chain([PathBuf::from("/usr/bin"), PathBuf::from("/bin")])
         .map(|d| d.join("systemd-analyze"))
         .find(|p| p.is_file());
-    crate::require("systemd-analyze", found.is_some()).then_some(found?)
+    crate::require("systemd-analyze", found.is_some());
+    found
 }
 
 /// `path` as the first word of an `Exec*=` line.
@@ -41,7 +42,8 @@ pub fn exec_word(path: &Path) -> String {
 /// warnings (exit 0): none about these units is allowed; lines about other
 /// units (the host's) are not theirs.
 pub fn verify(analyze: &Path, units: &[(&str, &str)], installed: &str, binary: &Path) {
-    let dir = tempfile_dir();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let bin = exec_word(binary);
     let mut paths = Vec::new();
     for (name, text) in units {
@@ -56,7 +58,6 @@ pub fn verify(analyze: &Path, units: &[(&str, &str)], installed: &str, binary: &
         .env("SYSTEMD_LOG_COLOR", "0")
         .output()
         .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
@@ -68,17 +69,6 @@ pub fn verify(analyze: &Path, units: &[(&str, &str)], installed: &str, binary: &
         .filter(|l| units.iter().any(|(name, _)| l.contains(name)))
         .collect();
     assert!(ours.is_empty(), "systemd-analyze verify warned:\n{stderr}");
-}
-
-/// A fresh private directory for the units.
-fn tempfile_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "banana-units-{}-{:016x}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    std::fs::create_dir(&dir).unwrap();
-    dir
 }
 
 /// `(section, key, value)` of every setting of a unit file.

@@ -134,39 +134,41 @@ fn credentials(
         .hint("leave it out: the job's own credentials are used")
         .into());
     }
-    let secrets = match (job.vault_credentials, &cmd.defaults_file) {
-        (true, None) => Some(node_secrets(s)?),
-        _ => None,
-    };
-    let mut job = job.clone();
-    // An admin's --defaults-file replaces the job's Vault credentials.
-    job.vault_credentials &= secrets.is_some();
-    let (file, plugin) = job.for_run(&s.state_dir, &s.plugin_path(), secrets.as_ref())?;
-    // An admin's client file stands where the job's credentials file would.
-    let plugin = match &cmd.defaults_file {
-        Some(f) => plugin.for_run(&common::plugins::RunEnv {
+    // An admin's client file stands where the job's credentials file
+    // would, and replaces its Vault credentials.
+    if let Some(f) = &cmd.defaults_file {
+        let env = common::plugins::RunEnv {
             state_dir: s.state_dir.clone(),
             plugin_path: s.plugin_path(),
             secret_file: Some(f.clone()),
             ..Default::default()
-        }),
-        None => plugin,
+        };
+        return Ok((None, job.plugin.for_run(&env)));
+    }
+    let secrets = match job.vault_credentials {
+        true => Some(node_secrets(s)?),
+        false => None,
     };
-    Ok((file, plugin))
+    job.for_run(&s.state_dir, &s.plugin_path(), secrets.as_ref())
 }
 
 /// The plugin's restore into its server (checked by [`database_job`]).
 fn restorer<'p>(plugin: &'p dyn JobPlugin, job: &str) -> anyhow::Result<&'p dyn ServerRestore> {
-    plugin.server().ok_or_else(|| {
-        Error::new(
-            ErrorKind::BadInput,
-            format!(
-                "job '{job}' is a '{}' job, not a database job",
-                plugin.name()
-            ),
-        )
-        .into()
-    })
+    plugin
+        .server()
+        .ok_or_else(|| not_a_database(job, plugin).into())
+}
+
+/// `restore --to-server` of a job whose plugin restores into no server.
+fn not_a_database(job: &str, plugin: &dyn JobPlugin) -> Error {
+    Error::new(
+        ErrorKind::BadInput,
+        format!(
+            "job '{job}' is a '{}' job, not a database job",
+            plugin.name()
+        ),
+    )
+    .hint("restore it into a directory with --target DIR")
 }
 
 /// A stream of the snapshot that is not restored.
@@ -266,15 +268,7 @@ fn database_job(s: &Settings, name: &str) -> anyhow::Result<crate::jobs::Job> {
         .hint("--to-server restores into the server a configured database job names")
     })?;
     if job.plugin.server().is_none() {
-        return Err(Error::new(
-            ErrorKind::BadInput,
-            format!(
-                "job '{name}' is a '{}' job, not a database job",
-                job.plugin.name()
-            ),
-        )
-        .hint("restore it into a directory with --target DIR")
-        .into());
+        return Err(not_a_database(name, &*job.plugin).into());
     }
     Ok(job)
 }

@@ -441,18 +441,20 @@ pub struct ExternalTable {
 pub const DEFAULT_PLUGIN_PATH: &[&str] =
     &["/usr/local/lib/banana/plugins", "/usr/lib/banana/plugins"];
 
+/// Every external plugin's entry.
+const ENTRY: Entry = Entry {
+    name: "external",
+    keys: super::fields::<ExternalTable>,
+    credentials: true,
+    check,
+};
+
 /// The entry of an external plugin: any name the registry does not hold,
 /// checked as a program name (`banana-plugin-NAME`).
 pub(super) fn entry(
     registry: &Registry,
     job: &JobKeys<'_>,
 ) -> std::result::Result<Entry, KeyError> {
-    let external = Entry {
-        name: "external",
-        keys: super::fields::<ExternalTable>,
-        credentials: true,
-        check,
-    };
     if registry.get(job.plugin).is_none() && !valid_plugin_name(job.plugin) {
         return Err(job.error_at(
             "plugin",
@@ -464,7 +466,7 @@ pub(super) fn entry(
             ),
         ));
     }
-    Ok(external)
+    Ok(ENTRY)
 }
 
 /// A plugin that is not built in: found when the job runs (a plugin missing

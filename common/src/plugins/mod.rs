@@ -342,10 +342,11 @@ fn databases_given(
 /// The field names of a table type, read from its `Deserialize` impl: the
 /// keys a plugin takes are its struct's fields, listed nowhere else.
 pub fn fields<T: DeserializeOwned>() -> &'static [&'static str] {
-    fields::of::<T>()
+    probe::fields_of::<T>()
 }
 
-mod fields {
+/// A deserializer that only records the fields a struct asks for.
+mod probe {
     use serde::de::{self, Deserializer, Visitor};
 
     /// What `deserialize_struct` was called with.
@@ -391,7 +392,7 @@ mod fields {
         }
     }
 
-    pub(super) fn of<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    pub(super) fn fields_of<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
         match T::deserialize(Probe) {
             Err(Found(f)) => f,
             Ok(_) => &[],
