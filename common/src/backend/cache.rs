@@ -140,6 +140,9 @@ impl Backend for Cached {
         }
         Ok(listed)
     }
+    fn list_dated(&self, kind: Kind) -> Result<Vec<super::Listed>> {
+        self.inner.list_dated(kind)
+    }
     fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
         if !cached_kind(kind) {
             return self.inner.read(kind, name, limit);

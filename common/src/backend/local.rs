@@ -20,7 +20,7 @@
 //! The directory is then fsynced where the filesystem supports it. A crash
 //! leaves at worst a file in `tmp/`, never a partial object under a final name.
 
-use super::{Backend, Kind, Presence, Written};
+use super::{Backend, Kind, Listed, Presence, Written};
 use crate::error::{Error, ErrorKind, Result};
 use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
@@ -313,9 +313,23 @@ impl Backend for LocalBackend {
     }
 
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
+        Ok(self
+            .list_dated(kind)?
+            .into_iter()
+            .map(|l| (l.name, l.size))
+            .collect())
+    }
+
+    /// Dated by mtime, which whoever can write the directory can set:
+    /// retention documents directories as unprotected against a node.
+    fn list_dated(&self, kind: Kind) -> Result<Vec<Listed>> {
         if kind == Kind::Config {
             return match self.open(Kind::Config, CONFIG_NAME) {
-                Ok((_, len, _)) => Ok(vec![(CONFIG_NAME.to_owned(), len)]),
+                Ok((_, len, _)) => Ok(vec![Listed {
+                    name: CONFIG_NAME.to_owned(),
+                    size: len,
+                    written: None,
+                }]),
                 Err(e) if e.kind() == ErrorKind::NotFound => Ok(Vec::new()),
                 Err(e) => Err(e),
             };
@@ -341,7 +355,7 @@ impl Backend for LocalBackend {
             };
             self.list_dir(kind, &d, &fd, &mut out)?;
         }
-        out.sort();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
 
@@ -429,13 +443,7 @@ impl Backend for LocalBackend {
 impl LocalBackend {
     /// Lists the objects of one directory; an entry with an object's name that
     /// is not a regular file is an error naming it.
-    fn list_dir(
-        &self,
-        kind: Kind,
-        rel: &str,
-        fd: &OwnedFd,
-        out: &mut Vec<(String, u64)>,
-    ) -> Result<()> {
+    fn list_dir(&self, kind: Kind, rel: &str, fd: &OwnedFd, out: &mut Vec<Listed>) -> Result<()> {
         let mut dir = rfs::Dir::read_from(fd).map_err(|e| self.io(rel, e))?;
         for entry in dir.by_ref() {
             let entry = entry.map_err(|e| self.io(rel, e))?;
@@ -454,7 +462,11 @@ impl LocalBackend {
                     "is not a regular file (a symlink, FIFO, device or directory)",
                 ));
             }
-            out.push((name.to_owned(), st.st_size as u64));
+            out.push(Listed {
+                name: name.to_owned(),
+                size: st.st_size as u64,
+                written: Some(st.st_mtime),
+            });
         }
         Ok(())
     }

@@ -91,6 +91,17 @@ impl Kind {
     }
 }
 
+/// An object in a dated listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Its name.
+    pub name: String,
+    /// Its size.
+    pub size: u64,
+    /// The earliest write time storage knows (Unix seconds).
+    pub written: Option<i64>,
+}
+
 /// Outcome of a write-once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {
@@ -131,6 +142,21 @@ pub trait Backend: Send + Sync {
     }
     /// Names and sizes of all complete objects of a kind.
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>>;
+    /// As `list`, with the earliest time (Unix seconds) storage says each
+    /// object was written, where it keeps one: a file's mtime, an object's
+    /// last-modified time. Retention dates snapshots by it (never by what
+    /// they claim); `None` where storage gives none.
+    fn list_dated(&self, kind: Kind) -> Result<Vec<Listed>> {
+        Ok(self
+            .list(kind)?
+            .into_iter()
+            .map(|(name, size)| Listed {
+                name,
+                size,
+                written: None,
+            })
+            .collect())
+    }
     /// The whole object; one larger than `limit` (what the format allows for
     /// the kind) is damage, refused before anything is allocated.
     fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>>;

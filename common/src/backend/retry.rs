@@ -117,6 +117,11 @@ impl<B: Backend> Backend for Retrying<B> {
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
         self.attempt(&format!("the {} listing", kind.noun()), |b| b.list(kind))
     }
+    fn list_dated(&self, kind: Kind) -> Result<Vec<super::Listed>> {
+        self.attempt(&format!("the {} listing", kind.noun()), |b| {
+            b.list_dated(kind)
+        })
+    }
     fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
         self.attempt(&format!("a read of {} {name}", kind.noun()), |b| {
             b.read(kind, name, limit)

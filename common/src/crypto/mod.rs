@@ -16,38 +16,77 @@ pub mod keyfile;
 mod seal;
 
 pub use keyfile::{load_identity_file, BackupKey, KeyFile, RestoreKey};
-pub use seal::{SealKind, SEAL_VERSION};
+pub use seal::{SealKind, Sealer, SEAL_VERSION};
 
+use crate::error::{Error, ErrorKind, Result};
 use crate::id::Id;
-use chacha20poly1305::aead::KeyInit;
-use chacha20poly1305::XChaCha20Poly1305;
 use zeroize::Zeroizing;
 
 const ID_KEY_CONTEXT: &str = "banana 2026-11-26 chunk id key v1";
 const META_KEY_CONTEXT: &str = "banana 2026-11-26 metadata seal key v1";
 const CDC_SEED_CONTEXT: &str = "banana 2026-11-26 chunker seed v1";
 
+/// The metadata key alone (§3.1): opens and seals config, index files,
+/// snapshots, reference lists, pack headers and forget records, and nothing
+/// else: it derives neither blob ids nor any age identity. What a reaper
+/// holds (`nodes/N/reaper` in Vault).
+#[derive(Clone)]
+pub struct MetadataKey(Zeroizing<[u8; 32]>);
+
+impl MetadataKey {
+    /// The metadata key of a chunk key.
+    pub fn derive(chunk_key: &[u8; 32]) -> MetadataKey {
+        MetadataKey(Zeroizing::new(blake3::derive_key(
+            META_KEY_CONTEXT,
+            chunk_key,
+        )))
+    }
+
+    /// From 64 hex characters (as kept in Vault).
+    pub fn from_hex(text: &str) -> Result<MetadataKey> {
+        let bad = || {
+            Error::new(ErrorKind::BadInput, "metadata_key is not 64 hex characters")
+                .hint("write it again with 'bananadm node reaper NODE'")
+        };
+        let bytes = hex::decode(text.trim()).map_err(|_| bad())?;
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| bad())?;
+        Ok(MetadataKey(Zeroizing::new(arr)))
+    }
+
+    /// 64 hex characters (a secret: only for Vault).
+    pub fn to_hex(&self) -> Zeroizing<String> {
+        Zeroizing::new(hex::encode(self.0.as_ref()))
+    }
+
+    fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for MetadataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetadataKey(<redacted>)")
+    }
+}
+
 /// The keys derived from a chunk key, held for one run.
 pub struct Keys {
     id_key: Zeroizing<[u8; 32]>,
-    meta: XChaCha20Poly1305,
+    sealer: Sealer,
     cdc_seed: u64,
-    scope: [u8; 32],
 }
 
 impl Keys {
     /// Derives the id key, the metadata key and the chunker seed from the chunk key.
     pub fn derive(chunk_key: &[u8; 32]) -> Keys {
         let id_key = Zeroizing::new(blake3::derive_key(ID_KEY_CONTEXT, chunk_key));
-        let meta_key = Zeroizing::new(blake3::derive_key(META_KEY_CONTEXT, chunk_key));
         let seed = blake3::derive_key(CDC_SEED_CONTEXT, chunk_key);
         let mut seed8 = [0u8; 8];
         seed8.copy_from_slice(&seed[..8]);
         Keys {
             id_key,
-            meta: XChaCha20Poly1305::new(meta_key.as_ref().into()),
+            sealer: Sealer::new(&MetadataKey::derive(chunk_key)),
             cdc_seed: u64::from_le_bytes(seed8),
-            scope: [0; 32],
         }
     }
 
@@ -55,8 +94,23 @@ impl Keys {
     /// move an object between two repositories that share a key. The config
     /// object itself is sealed unbound (it carries the id).
     pub fn bind(mut self, repository: &Id) -> Keys {
-        self.scope = repository.0;
+        self.sealer = self.sealer.bind(repository);
         self
+    }
+
+    /// The metadata half: seals and opens metadata objects.
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
+    /// Seals `plain` as an object of `kind`.
+    pub fn seal(&self, kind: SealKind, plain: &[u8]) -> Result<Vec<u8>> {
+        self.sealer.seal(kind, plain)
+    }
+
+    /// Opens a sealed object, checking its kind and authenticity.
+    pub fn open(&self, kind: SealKind, sealed: &[u8], what: &str) -> Result<Vec<u8>> {
+        self.sealer.open(kind, sealed, what)
     }
 
     /// The keyed id of a plaintext chunk.

@@ -2,10 +2,11 @@
 //! XChaCha20-Poly1305 under the metadata key, with the object kind and the
 //! repository id bound in the associated data.
 
-use super::Keys;
+use super::MetadataKey;
 use crate::error::{Error, ErrorKind, Result};
-use chacha20poly1305::aead::{Aead, Payload};
-use chacha20poly1305::XNonce;
+use crate::id::Id;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
 
 /// Format byte at the start of every sealed object.
@@ -32,7 +33,29 @@ pub enum SealKind {
     Forget = 6,
 }
 
-impl Keys {
+/// Seals and opens metadata objects: the metadata key, bound to one
+/// repository. All a reaper holds (it never decrypts a pack).
+#[derive(Clone)]
+pub struct Sealer {
+    meta: XChaCha20Poly1305,
+    scope: [u8; 32],
+}
+
+impl Sealer {
+    /// A sealer for `key`, not yet bound to a repository.
+    pub fn new(key: &MetadataKey) -> Sealer {
+        Sealer {
+            meta: XChaCha20Poly1305::new(key.bytes().into()),
+            scope: [0; 32],
+        }
+    }
+
+    /// Binds every later seal and open to one repository id.
+    pub fn bind(mut self, repository: &Id) -> Sealer {
+        self.scope = repository.0;
+        self
+    }
+
     fn aad(&self, kind: SealKind) -> [u8; 36] {
         let mut aad = [0u8; 36];
         aad[..4].copy_from_slice(&[b'B', b'N', SEAL_VERSION, kind as u8]);
@@ -101,6 +124,8 @@ impl Keys {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    use super::super::Keys;
 
     #[test]
     fn sealed_kind_and_key_are_bound() {

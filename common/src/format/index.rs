@@ -20,4 +20,12 @@ pub struct IndexPack {
 pub struct IndexFile {
     /// Packs covered.
     pub packs: Vec<IndexPack>,
+    /// §5.1 Index files this one replaces (written by the reaper: every
+    /// pack they cover that is not being deleted is in this one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supersedes: Vec<Id>,
+    /// §5.1 Packs the reaper will delete: still readable while listed in
+    /// `packs`, never deduplicated against nor recovered by a backup.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub condemned: Vec<Id>,
 }

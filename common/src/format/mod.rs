@@ -78,7 +78,7 @@ pub(crate) mod tests {
     proptest! {
         #[test]
         fn index_round_trip(packs in proptest::collection::vec((arb_id(), any::<u64>(), proptest::collection::vec(arb_blob(), 0..20)), 0..10)) {
-            let idx = IndexFile { packs: packs.into_iter().map(|(id, body_len, blobs)| IndexPack { id, body_len, blobs }).collect() };
+            let idx = IndexFile { packs: packs.into_iter().map(|(id, body_len, blobs)| IndexPack { id, body_len, blobs }).collect(), ..Default::default() };
             prop_assert_eq!(from_cbor::<IndexFile>(&to_cbor(&idx), "index").unwrap(), idx);
         }
 

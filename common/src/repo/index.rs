@@ -24,6 +24,12 @@ pub struct LoadedIndex {
     pub problems: Vec<String>,
     /// Sizes of every pack in storage.
     pub pack_sizes: HashMap<Id, u64>,
+    /// Index files a present one supersedes (§5; their packs are in it).
+    pub superseded: std::collections::HashSet<Id>,
+    /// Packs the reaper condemned (§5): readable, never deduplicated against.
+    pub condemned: std::collections::HashSet<Id>,
+    /// Every index file read, without its blobs (for the commit check).
+    pub file_marks: HashMap<Id, super::FileMarks>,
 }
 
 /// Where a blob lives.
@@ -67,6 +73,9 @@ pub struct Index {
     recent: HashMap<Id, Location>,
     packs: Vec<PackInfo>,
     pack_pos: HashMap<Id, u32>,
+    /// Per pack position: condemned by retention, so a backup neither
+    /// deduplicates against it nor names it (empty until [`Index::retire`]).
+    retired: Vec<bool>,
 }
 
 /// An id's first 16 bits, its bucket in [`Index::starts`].
@@ -91,8 +100,11 @@ impl Index {
         });
         self.pack_pos.insert(pack.id, pos);
         for b in &pack.blobs {
-            if self.find(&b.id).is_some() {
-                continue;
+            match self.find(&b.id) {
+                Some(l) if !self.is_retired(l.pack) => continue,
+                // A live copy replaces a condemned one.
+                Some(_) => self.forget_blob(&b.id),
+                None => {}
             }
             self.recent.insert(
                 b.id,
@@ -153,15 +165,52 @@ impl Index {
         self.recent.get(id)
     }
 
-    /// Whether the blob is stored.
+    /// Whether the blob is stored (in a pack not retired).
     pub fn contains(&self, id: &Id) -> bool {
-        self.find(id).is_some()
+        self.get(id).is_some()
     }
 
-    /// The blob's location and its pack.
+    /// The blob's location and its pack (not a retired one).
     pub fn get(&self, id: &Id) -> Option<(PackInfo, Location)> {
         let loc = self.find(id)?;
+        if self.is_retired(loc.pack) {
+            return None;
+        }
         Some((self.packs[loc.pack as usize], *loc))
+    }
+
+    /// Hides the blobs of `packs` (condemned by retention, §5) from
+    /// [`Index::get`]: a backup must neither deduplicate against nor name a
+    /// pack the reaper will delete. A blob stored again later gets the new
+    /// location.
+    pub fn retire(&mut self, packs: &std::collections::HashSet<Id>) {
+        self.retired.resize(self.packs.len(), false);
+        for p in packs {
+            if let Some(&pos) = self.pack_pos.get(p) {
+                self.retired[pos as usize] = true;
+            }
+        }
+    }
+
+    fn is_retired(&self, pack: u32) -> bool {
+        self.retired.get(pack as usize).copied().unwrap_or(false)
+    }
+
+    /// Removes a blob whose pack is retired, so it can be added again.
+    fn forget_blob(&mut self, id: &Id) {
+        if self.recent.remove(id).is_some() {
+            return;
+        }
+        let b = prefix(id);
+        if let (Some(&lo), Some(&hi)) = (self.starts.get(b), self.starts.get(b + 1)) {
+            let bucket = &self.sorted[lo as usize..hi as usize];
+            if let Ok(i) = bucket.binary_search_by(|(k, _)| k.cmp(id)) {
+                self.sorted.remove(lo as usize + i);
+                for s in &mut self.starts[b + 1..] {
+                    *s -= 1;
+                }
+            }
+        }
     }
 
     /// The blob's entry as in a pack header.

@@ -38,6 +38,96 @@ pub struct FaultyBackend<B> {
     rng: Mutex<u64>,
     /// Faults injected so far.
     pub injected: AtomicU64,
+    pause: std::sync::Arc<Pause>,
+}
+
+/// Stops one operation until released, so a test can run something else
+/// at exactly that point of a run (retention beside a backup).
+#[derive(Default)]
+pub struct Pause {
+    /// Operations (list, read, write, remove) seen so far.
+    ops: AtomicU64,
+    /// Pause before the operation with this number (1-based); 0: never.
+    at: AtomicU64,
+    /// From the operation with this number on, every one fails, as if the
+    /// process had been killed there (0: never).
+    crash: AtomicU64,
+    state: Mutex<PauseState>,
+    cv: std::sync::Condvar,
+    /// The operation paused: what and on which kind.
+    on: Mutex<Option<(Op, Kind)>>,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum PauseState {
+    #[default]
+    Running,
+    Paused,
+    Released,
+}
+
+impl Pause {
+    /// Pauses before the `n`-th operation from now on (1-based).
+    pub fn arm(&self, n: u64) {
+        self.ops.store(0, Ordering::SeqCst);
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = PauseState::Running;
+        self.at.store(n, Ordering::SeqCst);
+    }
+
+    /// Fails every operation from the `n`-th from now on (1-based).
+    pub fn crash_at(&self, n: u64) {
+        self.ops.store(0, Ordering::SeqCst);
+        self.crash.store(n, Ordering::SeqCst);
+    }
+
+    /// The operation that paused, once one did.
+    pub fn paused_on(&self) -> Option<(Op, Kind)> {
+        *self.on.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn tick(&self, op: Op, kind: Kind) -> Result<()> {
+        let n = self.ops.fetch_add(1, Ordering::SeqCst) + 1;
+        let crash = self.crash.load(Ordering::SeqCst);
+        if crash > 0 && n >= crash {
+            return Err(Error::new(ErrorKind::Io, "crashed (test)"));
+        }
+        if n != self.at.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        *self.on.lock().unwrap_or_else(|p| p.into_inner()) = Some((op, kind));
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        *s = PauseState::Paused;
+        self.cv.notify_all();
+        while *s == PauseState::Paused {
+            s = self.cv.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+        Ok(())
+    }
+
+    /// Waits (at most `limit`) until an operation is paused; false if the
+    /// run did not get there (`done` says it finished first).
+    pub fn wait(&self, limit: std::time::Duration, done: &dyn Fn() -> bool) -> bool {
+        let end = std::time::Instant::now() + limit;
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while *s != PauseState::Paused {
+            if done() || std::time::Instant::now() >= end {
+                return false;
+            }
+            s = self
+                .cv
+                .wait_timeout(s, std::time::Duration::from_millis(20))
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// Lets the paused operation go on; no later one pauses.
+    pub fn release(&self) {
+        self.at.store(0, Ordering::SeqCst);
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = PauseState::Released;
+        self.cv.notify_all();
+    }
 }
 
 impl<B: Backend> FaultyBackend<B> {
@@ -48,7 +138,13 @@ impl<B: Backend> FaultyBackend<B> {
             rules: Vec::new(),
             rng: Mutex::new(seed | 1),
             injected: AtomicU64::new(0),
+            pause: Default::default(),
         }
+    }
+
+    /// The pause control, shared with the test.
+    pub fn pause(&self) -> std::sync::Arc<Pause> {
+        self.pause.clone()
     }
 
     /// Injects `fault` into a fraction `rate` (0–1) of `op` calls.
@@ -111,24 +207,36 @@ impl<B: Backend> Backend for FaultyBackend<B> {
         self.inner.create()
     }
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
+        self.pause.tick(Op::List, kind)?;
         match self.fault(Op::List) {
             Some(f) => Err(self.error(f, "list")),
             None => self.inner.list(kind),
         }
     }
+    fn list_dated(&self, kind: Kind) -> Result<Vec<crate::backend::Listed>> {
+        self.pause.tick(Op::List, kind)?;
+        match self.fault(Op::List) {
+            Some(f) => Err(self.error(f, "list")),
+            None => self.inner.list_dated(kind),
+        }
+    }
     fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
+        self.pause.tick(Op::Read, kind)?;
         self.read_faulty(Op::Read, self.inner.read(kind, name, limit))
     }
     fn read_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+        self.pause.tick(Op::Read, kind)?;
         self.read_faulty(Op::Read, self.inner.read_range(kind, name, offset, len))
     }
     fn write(&self, kind: Kind, name: &str, data: &[u8]) -> Result<Written> {
+        self.pause.tick(Op::Write, kind)?;
         match self.fault(Op::Write) {
             Some(f) => Err(self.error(f, "write")),
             None => self.inner.write(kind, name, data),
         }
     }
     fn remove(&self, kind: Kind, name: &str) -> Result<()> {
+        self.pause.tick(Op::Write, kind)?;
         self.inner.remove(kind, name)
     }
 }

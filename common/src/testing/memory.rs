@@ -13,9 +13,21 @@ type Objects = Option<BTreeMap<(Kind, String), Vec<u8>>>;
 #[derive(Clone, Default)]
 pub struct MemoryBackend {
     objects: Arc<Mutex<Objects>>,
+    /// When each object was written (Unix seconds), for dated listings.
+    written: Arc<Mutex<BTreeMap<(Kind, String), i64>>>,
+    /// Added to the clock for new writes (tests of retention move time).
+    pub clock_offset: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl MemoryBackend {
+    /// Sets the time storage says an object was written.
+    pub fn set_written(&self, kind: Kind, name: &str, at: i64) {
+        self.written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((kind, name.to_owned()), at);
+    }
+
     fn map(&self) -> MutexGuard<'_, Objects> {
         self.objects.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -58,6 +70,19 @@ impl Backend for MemoryBackend {
             .collect())
     }
 
+    fn list_dated(&self, kind: Kind) -> Result<Vec<crate::backend::Listed>> {
+        let written = self.written.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(self
+            .list(kind)?
+            .into_iter()
+            .map(|(name, size)| crate::backend::Listed {
+                written: written.get(&(kind, name.clone())).copied(),
+                name,
+                size,
+            })
+            .collect())
+    }
+
     fn presence(&self) -> Result<Presence> {
         Ok(match self.map().as_ref() {
             None => Presence::Missing,
@@ -93,7 +118,12 @@ impl Backend for MemoryBackend {
         if m.contains_key(&key) {
             return Ok(Written::AlreadyPresent);
         }
-        m.insert(key, data.to_vec());
+        m.insert(key.clone(), data.to_vec());
+        let now = crate::unix_now() + self.clock_offset.load(std::sync::atomic::Ordering::Relaxed);
+        self.written
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, now);
         Ok(Written::New)
     }
 

@@ -15,7 +15,7 @@ mod faulty;
 pub mod fuzz;
 mod memory;
 
-pub use faulty::{Fault, FaultyBackend, Op};
+pub use faulty::{Fault, FaultyBackend, Op, Pause};
 pub use memory::MemoryBackend;
 
 use crate::backend::{Backend, Kind, Presence, Written};

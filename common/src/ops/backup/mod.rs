@@ -27,11 +27,16 @@ use crate::format::codec::Codec;
 use crate::format::{IndexFile, IndexPack, Refs, RunInfo, RunStatus, Snapshot, MAX_INDEX_BLOBS};
 use crate::id::Id;
 use crate::progress::{Observer, Progress, WarningKind};
-use crate::repo::{Index, Repository};
+use crate::repo::{FileMarks, Index, Repository};
 use serde_bytes::ByteBuf;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// §10 How long a commit check stays valid: from it to the snapshot write
+/// takes longer, and it is done again. A reaper's grace period must be far
+/// longer (it is at least an hour).
+pub const COMMIT_CHECK_VALID: Duration = Duration::from_secs(60);
 
 /// What to back up and how.
 pub struct BackupOptions {
@@ -60,7 +65,14 @@ pub struct BackupOptions {
     pub plugin: Option<String>,
     /// The run fails (nothing committed) once it has taken this long.
     pub timeout: Option<std::time::Duration>,
+    /// §10 How long the commit check stays valid, and the clock that
+    /// measures it (`None`: the monotonic clock). Tests of retention put it
+    /// on the reaper's simulated clock.
+    pub commit_check: (Duration, Option<CommitClock>),
 }
+
+/// A clock for the commit check: time since some fixed point.
+pub type CommitClock = std::sync::Arc<dyn Fn() -> Duration + Send + Sync>;
 
 impl BackupOptions {
     /// Options for `source` with no tags, no state and default threads.
@@ -78,6 +90,7 @@ impl BackupOptions {
             job: None,
             plugin: None,
             timeout: None,
+            commit_check: (COMMIT_CHECK_VALID, None),
         }
     }
 }
@@ -115,7 +128,7 @@ pub fn backup(
     let started = Instant::now();
     let time = crate::now();
     let paths = opts.source.paths();
-    let (mut index, recovered) = recover::index(repo, obs)?;
+    let (mut index, recovered, known) = recover::index(repo, obs)?;
     let repo_id = repo.config().id;
     let mut cat = catalogue::Session::open(opts.state_dir.as_deref(), &repo_id, &paths, obs);
     let parent = cat.parent();
@@ -148,7 +161,7 @@ pub fn backup(
     summary.bytes_stored = done.stored;
     let mut packs = recovered;
     packs.extend(new_packs);
-    let (indexes, refs) = commit_index(repo, &mut index, packs, &done.used)?;
+    let (indexes, refs, refs_packs) = commit_index(repo, &mut index, packs, &done.used)?;
     summary.duration_ms = started.elapsed().as_millis() as u64;
     let draft = Snapshot {
         time,
@@ -173,6 +186,11 @@ pub fn backup(
         repo,
         draft,
         state_dir,
+        CommitCheck {
+            known,
+            refs: &refs_packs,
+            clock: opts.commit_check,
+        },
         (cat, codec),
         (ctx.partial, ctx.first_unreadable, ctx.failed),
         obs,
@@ -215,12 +233,22 @@ fn pipeline_settings(
     Ok((crate::worker_threads(opts.threads), codec, upload))
 }
 
+/// What the commit check needs: the index files the run read, the packs
+/// its reference list names, and how long a check stays valid.
+struct CommitCheck<'a> {
+    known: HashMap<Id, FileMarks>,
+    refs: &'a [Id],
+    clock: (Duration, Option<CommitClock>),
+}
+
 /// The commit, one job at a time per node and repository: the chain link,
 /// the snapshot, the node's state and `committed`, all under the lock.
+#[allow(clippy::too_many_arguments)] // each is one thing the commit records
 fn commit(
     repo: &Repository,
     mut snapshot: Snapshot,
     state_dir: Option<&std::path::Path>,
+    mut check: CommitCheck<'_>,
     (cat, codec): (catalogue::Session, Codec),
     (partial, partial_because, failed): (bool, Option<String>, Option<String>),
     obs: &dyn Observer,
@@ -230,7 +258,19 @@ fn commit(
         Some(d) => Some(super::state::commit_lock(d, &repo.config().id)?),
         None => None,
     };
-    let link = chain::next(repo, state_dir, obs)?;
+    // §10 Retention may have condemned a pack this run uses since it
+    // loaded the index; the check is repeated if the chain took long.
+    let started = Instant::now();
+    let (valid, clock) = check.clock;
+    let clock = clock.unwrap_or_else(|| std::sync::Arc::new(move || started.elapsed()));
+    let link = loop {
+        repo.refs_live(&mut check.known, check.refs)?;
+        let checked = clock();
+        let link = chain::next(repo, state_dir, obs)?;
+        if clock().saturating_sub(checked) <= valid {
+            break link;
+        }
+    };
     snapshot.seq = Some(link.seq);
     snapshot.prev = link.prev;
     let id = repo.save(Kind::Snapshot, SealKind::Snapshot, &snapshot)?;
@@ -283,7 +323,7 @@ fn commit_index(
     index: &mut Index,
     packs: Vec<IndexPack>,
     used: &HashSet<Id>,
-) -> Result<(Vec<Id>, Id)> {
+) -> Result<(Vec<Id>, Id, Vec<Id>)> {
     // One index file per MAX_INDEX_BLOBS blob entries, so each stays within
     // what a reader accepts (MAX_SEALED).
     let mut indexes = Vec::new();
@@ -316,6 +356,12 @@ fn commit_index(
     }
     let mut refs: Vec<Id> = refs.into_iter().collect();
     refs.sort();
-    let refs = repo.save(Kind::Refs, SealKind::Refs, &Refs { packs: refs })?;
-    Ok((indexes, refs))
+    let refs_id = repo.save(
+        Kind::Refs,
+        SealKind::Refs,
+        &Refs {
+            packs: refs.clone(),
+        },
+    )?;
+    Ok((indexes, refs_id, refs))
 }

@@ -1,15 +1,21 @@
 //! The index a run starts from: every index file, plus the headers of packs
 //! an interrupted run uploaded but never indexed (sealed with the metadata
 //! key, so a backup-only node can read them). Their chunks are reused, and
-//! this run's index file covers them.
+//! this run's index file covers them. Packs the reaper condemned are
+//! neither deduplicated against nor recovered (§5.1).
 
 use crate::format::IndexPack;
 use crate::progress::{Observer, WarningKind};
-use crate::repo::{pack, Index, Repository};
-use crate::Result;
+use crate::repo::{pack, FileMarks, Index, Repository};
+use crate::{Id, Result};
+use std::collections::HashMap;
 
-/// The index, and the packs recovered from their headers.
-pub(super) fn index(repo: &Repository, obs: &dyn Observer) -> Result<(Index, Vec<IndexPack>)> {
+/// The index, the packs recovered from their headers, and the index files
+/// read (for the commit check).
+pub(super) fn index(
+    repo: &Repository,
+    obs: &dyn Observer,
+) -> Result<(Index, Vec<IndexPack>, HashMap<Id, FileMarks>)> {
     let loaded = repo.load_index()?;
     let location = repo.backend().location();
     for p in &loaded.problems {
@@ -20,6 +26,7 @@ pub(super) fn index(repo: &Repository, obs: &dyn Observer) -> Result<(Index, Vec
         );
     }
     let mut index = loaded.index;
+    index.retire(&loaded.condemned);
     let mut recovered = Vec::new();
     for (id, size) in &loaded.unindexed {
         match pack::read_header(repo.backend(), id, *size, repo.keys()) {
@@ -39,5 +46,5 @@ pub(super) fn index(repo: &Repository, obs: &dyn Observer) -> Result<(Index, Vec
             ),
         }
     }
-    Ok((index, recovered))
+    Ok((index, recovered, loaded.file_marks))
 }

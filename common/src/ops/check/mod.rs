@@ -11,7 +11,7 @@ use crate::format::tree::NodeKind;
 use crate::format::{Forget, IndexFile, Refs, Snapshot};
 use crate::id::Id;
 use crate::progress::{Observer, Progress};
-use crate::repo::{parse_name, BlobReader, Index, Repository};
+use crate::repo::{parse_name, BlobReader, FileMarks, Index, Marks, Repository};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -55,6 +55,8 @@ pub struct CheckReport {
     pub gaps: u64,
     /// Forget records read.
     pub forget_records: u64,
+    /// Packs retention condemned (§5.1): readable until the reaper deletes them.
+    pub condemned_packs: u64,
 }
 
 /// What to check.
@@ -70,6 +72,8 @@ struct Checker<'a> {
     repo: &'a Repository,
     report: CheckReport,
     damaged_objects: BTreeMap<String, usize>,
+    /// Index files a present one supersedes (§5.1), present or deleted.
+    replaced: HashSet<Id>,
 }
 
 impl Checker<'_> {
@@ -119,6 +123,7 @@ pub fn check(
         repo,
         report: CheckReport::default(),
         damaged_objects: BTreeMap::new(),
+        replaced: HashSet::new(),
     };
     let (index, packs) = c.indexes_and_packs()?;
     let snapshots = c.snapshots(&index, &packs, obs)?;
@@ -147,20 +152,32 @@ pub fn check(
 }
 
 impl Checker<'_> {
-    /// Index files and the packs in storage, cross-checked.
+    /// Index files and the packs in storage, cross-checked. A file another
+    /// present one supersedes (§5.1) is not held to its packs: the reaper
+    /// deletes it, and packs it alone still lists, next.
     fn indexes_and_packs(&mut self) -> Result<(Index, HashMap<Id, u64>)> {
         let be = self.repo.backend();
         let mut index = Index::default();
+        let mut files = HashMap::new();
         for (name, _) in be.list(Kind::Index)? {
             let id = parse_name(&name, Kind::Index)?;
             match self
                 .repo
                 .load::<IndexFile>(Kind::Index, SealKind::Index, &id)
             {
-                Ok(f) => f.packs.iter().for_each(|p| index.add_pack(p)),
+                Ok(f) => {
+                    f.packs.iter().for_each(|p| index.add_pack(p));
+                    files.insert(id, FileMarks::of(&f));
+                }
                 Err(e) => self.damage(format!("index {id}"), &e),
             }
         }
+        let marks = Marks::of(&files);
+        self.replaced = files
+            .values()
+            .flat_map(|m| m.supersedes.iter().copied())
+            .collect();
+        let live = marks.live_packs(&files);
         let packs: HashMap<Id, u64> = be
             .list(Kind::Data)?
             .into_iter()
@@ -169,7 +186,9 @@ impl Checker<'_> {
         self.report.packs = packs.len() as u64;
         for p in index.packs() {
             match packs.get(&p.id) {
-                None => self.problem(format!("pack {}", p.id), "indexed but missing from storage"),
+                None if live.contains(&p.id) => {
+                    self.problem(format!("pack {}", p.id), "indexed but missing from storage")
+                }
                 Some(&size) if size <= p.body_len => self.problem(
                     format!("pack {}", p.id),
                     "shorter than its index entry says",
@@ -177,7 +196,11 @@ impl Checker<'_> {
                 _ => {}
             }
         }
-        self.report.unindexed_packs = packs.keys().filter(|id| !index.has_pack(id)).count() as u64;
+        self.report.unindexed_packs = packs
+            .keys()
+            .filter(|id| !index.has_pack(id) && !marks.condemned.contains(id))
+            .count() as u64;
+        self.report.condemned_packs = marks.condemned.len() as u64;
         Ok((index, packs))
     }
 
@@ -220,7 +243,9 @@ impl Checker<'_> {
         for (sid, snap) in &snapshots {
             self.snapshot_needs(sid, snap, &refs_ok, index, packs, &mut referenced);
             for ix in &snap.indexes {
-                if !index_names.contains(&ix.to_hex()) {
+                // The reaper's consolidated index covers what it supersedes.
+                let replaced = self.replaced.contains(ix);
+                if !index_names.contains(&ix.to_hex()) && !replaced {
                     self.problem(
                         format!("index {ix}"),
                         format!("missing, written with snapshot {}", sid.short()),
