@@ -46,6 +46,8 @@ complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "find" -d 'Find 
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "diff" -d 'Show what changed between two snapshots'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "restore" -d 'Restore a snapshot into a directory'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "check" -d 'Verify the repository\'s structure, and with --read-data every byte'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "forget" -d 'Forget snapshots by a retention policy (key-file mode; an enrolled node\'s retention is the reaper\'s, \'bananadm prune\')'
+complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "prune" -d 'Delete the packs no snapshot needs, without decrypting (key-file mode)'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "key" -d 'Manage key files'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "enroll" -d 'Enrol this node with Vault (run the command \'bananadm node add\' printed)'
 complete -c bananactl -n "__fish_bananactl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -263,6 +265,43 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s q -l quiet
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l keep-last -d 'Keep the newest N snapshots that did not fail' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l keep-hourly -d 'Keep one snapshot for each of the last N hours that have one (UTC)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l keep-daily -d 'Keep one snapshot for each of the last N days that have one (UTC)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l keep-weekly -d 'Keep one snapshot for each of the last N ISO weeks that have one' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l keep-monthly -d 'Keep one snapshot for each of the last N months that have one' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l keep-yearly -d 'Keep one snapshot for each of the last N years that have one' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l keep-within -d 'Keep every snapshot within DURATION (e.g. 30d, 1y) of the newest' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l keep-tag -d 'Keep every snapshot carrying TAG; repeatable' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l job -d 'Only this job\'s snapshots (the default: every job\'s)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l grace -d 'Wait this long between condemning a pack and deleting it, for a repository other writers share (at least 1h; default: none, as no backup of this node runs meanwhile)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l prune -d 'Also delete the packs no remaining snapshot needs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l dry-run -d 'Print what would be forgotten; change nothing'
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l force -d 'Forget more than a fifth of a job\'s snapshots in one run'
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -l grace -d 'As for forget: for a repository other writers share (at least 1h)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -l config -d 'Agent config file (TOML) [default: /etc/banana/bananactl.toml for root, else $XDG_CONFIG_HOME/banana/bananactl.toml, when present]' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -l vault-credentials -d 'Vault credentials stored by \'enroll\' [default: /etc/banana/vault.json for root, else STATE_DIR/vault.json]; used when no key file is named' -r -F
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -l dry-run -d 'Print what would be deleted; change nothing'
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -l insecure-storage -d 'Allow a storage location with tls=false to a host other than loopback: the storage credential and every object would cross the network in clear (also the config\'s insecure_storage = true)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -l json -d 'Machine output: one JSON object per line (progress, warnings, summary)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -s q -l quiet -d 'Print nothing on success (errors and warnings still go to stderr)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -s h -l help -d 'Print help'
+complete -c bananactl -n "__fish_bananactl_using_subcommand prune" -s V -l version -d 'Print version'
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand key; and not __fish_seen_subcommand_from export help" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F
@@ -313,18 +352,20 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s q -l quie
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s h -l help -d 'Print help'
 complete -c bananactl -n "__fish_bananactl_using_subcommand enroll" -s V -l version -d 'Print version'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "init" -d 'Create a repository (and, on the embedded default, a key file)'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "backup" -d 'Back up files and directories, a stream from stdin, or a configured job'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "run" -d 'Run the configured jobs that are due (what cron or the systemd timer calls)'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "jobs" -d 'List the configured jobs: schedule, last result, next due time'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "snapshots" -d 'List snapshots, oldest first'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "ls" -d 'List the entries of a snapshot'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "dump" -d 'Write one file (or a stream job\'s stream) of a snapshot to stdout'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "find" -d 'Find which snapshots hold paths matching a pattern'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "diff" -d 'Show what changed between two snapshots'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "restore" -d 'Restore a snapshot into a directory'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "check" -d 'Verify the repository\'s structure, and with --read-data every byte'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "key" -d 'Manage key files'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "enroll" -d 'Enrol this node with Vault (run the command \'bananadm node add\' printed)'
-complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check key enroll help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "init" -d 'Create a repository (and, on the embedded default, a key file)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "backup" -d 'Back up files and directories, a stream from stdin, or a configured job'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "run" -d 'Run the configured jobs that are due (what cron or the systemd timer calls)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "jobs" -d 'List the configured jobs: schedule, last result, next due time'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "snapshots" -d 'List snapshots, oldest first'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "ls" -d 'List the entries of a snapshot'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "dump" -d 'Write one file (or a stream job\'s stream) of a snapshot to stdout'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "find" -d 'Find which snapshots hold paths matching a pattern'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "diff" -d 'Show what changed between two snapshots'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "restore" -d 'Restore a snapshot into a directory'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "check" -d 'Verify the repository\'s structure, and with --read-data every byte'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "forget" -d 'Forget snapshots by a retention policy (key-file mode; an enrolled node\'s retention is the reaper\'s, \'bananadm prune\')'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "prune" -d 'Delete the packs no snapshot needs, without decrypting (key-file mode)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "key" -d 'Manage key files'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "enroll" -d 'Enrol this node with Vault (run the command \'bananadm node add\' printed)'
+complete -c bananactl -n "__fish_bananactl_using_subcommand help; and not __fish_seen_subcommand_from init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananactl -n "__fish_bananactl_using_subcommand help; and __fish_seen_subcommand_from key" -f -a "export" -d 'Write a copy of the key file'

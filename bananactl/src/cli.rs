@@ -119,6 +119,11 @@ pub enum Command {
     Restore(crate::commands::restore::RestoreCmd),
     /// Verify the repository's structure, and with --read-data every byte.
     Check(crate::commands::check::CheckCmd),
+    /// Forget snapshots by a retention policy (key-file mode; an enrolled
+    /// node's retention is the reaper's, 'bananadm prune').
+    Forget(crate::commands::forget::ForgetCmd),
+    /// Delete the packs no snapshot needs, without decrypting (key-file mode).
+    Prune(crate::commands::forget::PruneCmd),
     /// Manage key files.
     #[command(subcommand)]
     Key(crate::commands::key::KeyCmd),

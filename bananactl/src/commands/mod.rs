@@ -6,6 +6,7 @@ pub mod diff;
 pub mod dump;
 pub mod enrol;
 pub mod find;
+pub mod forget;
 pub mod init;
 pub mod jobs;
 pub mod key;
@@ -40,6 +41,8 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
         Command::Dump(c) => c.run(&s, out),
         Command::Restore(c) => c.run(&s, out),
         Command::Check(c) => c.run(&s, out),
+        Command::Forget(c) => c.run(&s, out),
+        Command::Prune(c) => c.run(&s, out),
         Command::Key(c) => c.run(&s, out),
         Command::Enrol(c) => c.run(&s, out),
     }

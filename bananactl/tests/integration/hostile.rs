@@ -321,7 +321,10 @@ fn hostile_snapshot_cannot_write_outside_the_target() {
         .save(
             Kind::Index,
             common::crypto::SealKind::Index,
-            &common::format::IndexFile { packs: vec![ip] },
+            &common::format::IndexFile {
+                packs: vec![ip],
+                ..Default::default()
+            },
         )
         .unwrap();
     let refs = repo

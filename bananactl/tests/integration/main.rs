@@ -27,6 +27,7 @@ mod output;
 mod overwrite;
 mod plugins;
 mod postgres;
+mod retention;
 mod roundtrip;
 mod s3;
 mod samba;

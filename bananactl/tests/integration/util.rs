@@ -481,7 +481,10 @@ impl Crafter {
             .save(
                 Kind::Index,
                 SealKind::Index,
-                &common::format::IndexFile { packs: vec![ip] },
+                &common::format::IndexFile {
+                    packs: vec![ip],
+                    ..Default::default()
+                },
             )
             .unwrap();
         let refs = self

@@ -239,6 +239,8 @@ impl Checker<'_> {
         let index_names: HashSet<String> =
             be.list(Kind::Index)?.into_iter().map(|(n, _)| n).collect();
         let snapshot_ids: HashSet<Id> = snapshots.iter().map(|(id, _)| *id).collect();
+        // A parent retention forgot is no surprise (`chain` reports bad records).
+        let forgotten = Forgotten::from(&self.repo.forgets()?.0);
         let mut referenced = HashSet::new();
         for (sid, snap) in &snapshots {
             self.snapshot_needs(sid, snap, &refs_ok, index, packs, &mut referenced);
@@ -254,6 +256,7 @@ impl Checker<'_> {
             }
             if let Some(parent) = snap.parent {
                 if !snapshot_ids.contains(&parent)
+                    && !forgotten.ids.contains(&parent)
                     && !self
                         .damaged_objects
                         .contains_key(&format!("snapshot {parent}"))

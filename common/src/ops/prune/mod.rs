@@ -19,6 +19,7 @@
 
 mod mark;
 pub mod policy;
+mod report;
 pub mod state;
 
 pub use policy::{Policy, Verdict};

@@ -22,34 +22,69 @@ use chrono::{DateTime, Datelike};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A retention policy; all zero keeps everything.
+/// A retention policy; all zero keeps everything. The same flags on
+/// `bananactl forget` and `bananadm node retention`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Policy {
-    /// Keep the newest N.
+    /// Keep the newest N snapshots that did not fail.
     #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)
+    )]
     pub keep_last: u32,
-    /// Keep the newest of each of the last N hours.
+    /// Keep one snapshot for each of the last N hours that have one (UTC).
     #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)
+    )]
     pub keep_hourly: u32,
-    /// ... days.
+    /// Keep one snapshot for each of the last N days that have one (UTC).
     #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)
+    )]
     pub keep_daily: u32,
-    /// ... ISO weeks.
+    /// Keep one snapshot for each of the last N ISO weeks that have one.
     #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)
+    )]
     pub keep_weekly: u32,
-    /// ... months.
+    /// Keep one snapshot for each of the last N months that have one.
     #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)
+    )]
     pub keep_monthly: u32,
-    /// ... years.
+    /// Keep one snapshot for each of the last N years that have one.
     #[serde(default, skip_serializing_if = "is_zero")]
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)
+    )]
     pub keep_yearly: u32,
-    /// Keep everything dated within this many seconds of the newest.
+    /// Keep every snapshot within DURATION (e.g. 30d, 1y) of the newest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "DURATION", value_parser = parse_within))]
     pub keep_within: Option<u64>,
-    /// Keep every snapshot carrying one of these tags.
+    /// Keep every snapshot carrying TAG; repeatable.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "cli", arg(long, value_name = "TAG"))]
     pub keep_tag: Vec<String>,
+}
+
+/// `30d`, `1y 6months`, `36h` → seconds.
+pub fn parse_within(text: &str) -> std::result::Result<u64, String> {
+    humantime::parse_duration(text)
+        .map(|d| d.as_secs())
+        .map_err(|e| format!("'{text}' is not a duration such as 30d or 1y ({e})"))
 }
 
 fn is_zero(n: &u32) -> bool {
