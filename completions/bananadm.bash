@@ -25,6 +25,12 @@ _bananadm() {
             bananadm,node)
                 cmd="bananadm__subcmd__node"
                 ;;
+            bananadm,prune)
+                cmd="bananadm__subcmd__prune"
+                ;;
+            bananadm,reaper)
+                cmd="bananadm__subcmd__reaper"
+                ;;
             bananadm,restore)
                 cmd="bananadm__subcmd__restore"
                 ;;
@@ -61,6 +67,12 @@ _bananadm() {
             bananadm__subcmd__help,node)
                 cmd="bananadm__subcmd__help__subcmd__node"
                 ;;
+            bananadm__subcmd__help,prune)
+                cmd="bananadm__subcmd__help__subcmd__prune"
+                ;;
+            bananadm__subcmd__help,reaper)
+                cmd="bananadm__subcmd__help__subcmd__reaper"
+                ;;
             bananadm__subcmd__help,restore)
                 cmd="bananadm__subcmd__help__subcmd__restore"
                 ;;
@@ -82,8 +94,14 @@ _bananadm() {
             bananadm__subcmd__help__subcmd__node,list)
                 cmd="bananadm__subcmd__help__subcmd__node__subcmd__list"
                 ;;
+            bananadm__subcmd__help__subcmd__node,reaper)
+                cmd="bananadm__subcmd__help__subcmd__node__subcmd__reaper"
+                ;;
             bananadm__subcmd__help__subcmd__node,remove)
                 cmd="bananadm__subcmd__help__subcmd__node__subcmd__remove"
+                ;;
+            bananadm__subcmd__help__subcmd__node,retention)
+                cmd="bananadm__subcmd__help__subcmd__node__subcmd__retention"
                 ;;
             bananadm__subcmd__help__subcmd__node,rotate)
                 cmd="bananadm__subcmd__help__subcmd__node__subcmd__rotate"
@@ -93,6 +111,12 @@ _bananadm() {
                 ;;
             bananadm__subcmd__help__subcmd__node,show)
                 cmd="bananadm__subcmd__help__subcmd__node__subcmd__show"
+                ;;
+            bananadm__subcmd__help__subcmd__reaper,policy)
+                cmd="bananadm__subcmd__help__subcmd__reaper__subcmd__policy"
+                ;;
+            bananadm__subcmd__help__subcmd__reaper,token)
+                cmd="bananadm__subcmd__help__subcmd__reaper__subcmd__token"
                 ;;
             bananadm__subcmd__help__subcmd__restore,grant)
                 cmd="bananadm__subcmd__help__subcmd__restore__subcmd__grant"
@@ -115,8 +139,14 @@ _bananadm() {
             bananadm__subcmd__node,list)
                 cmd="bananadm__subcmd__node__subcmd__list"
                 ;;
+            bananadm__subcmd__node,reaper)
+                cmd="bananadm__subcmd__node__subcmd__reaper"
+                ;;
             bananadm__subcmd__node,remove)
                 cmd="bananadm__subcmd__node__subcmd__remove"
+                ;;
+            bananadm__subcmd__node,retention)
+                cmd="bananadm__subcmd__node__subcmd__retention"
                 ;;
             bananadm__subcmd__node,rotate)
                 cmd="bananadm__subcmd__node__subcmd__rotate"
@@ -136,8 +166,14 @@ _bananadm() {
             bananadm__subcmd__node__subcmd__help,list)
                 cmd="bananadm__subcmd__node__subcmd__help__subcmd__list"
                 ;;
+            bananadm__subcmd__node__subcmd__help,reaper)
+                cmd="bananadm__subcmd__node__subcmd__help__subcmd__reaper"
+                ;;
             bananadm__subcmd__node__subcmd__help,remove)
                 cmd="bananadm__subcmd__node__subcmd__help__subcmd__remove"
+                ;;
+            bananadm__subcmd__node__subcmd__help,retention)
+                cmd="bananadm__subcmd__node__subcmd__help__subcmd__retention"
                 ;;
             bananadm__subcmd__node__subcmd__help,rotate)
                 cmd="bananadm__subcmd__node__subcmd__help__subcmd__rotate"
@@ -147,6 +183,24 @@ _bananadm() {
                 ;;
             bananadm__subcmd__node__subcmd__help,show)
                 cmd="bananadm__subcmd__node__subcmd__help__subcmd__show"
+                ;;
+            bananadm__subcmd__reaper,help)
+                cmd="bananadm__subcmd__reaper__subcmd__help"
+                ;;
+            bananadm__subcmd__reaper,policy)
+                cmd="bananadm__subcmd__reaper__subcmd__policy"
+                ;;
+            bananadm__subcmd__reaper,token)
+                cmd="bananadm__subcmd__reaper__subcmd__token"
+                ;;
+            bananadm__subcmd__reaper__subcmd__help,help)
+                cmd="bananadm__subcmd__reaper__subcmd__help__subcmd__help"
+                ;;
+            bananadm__subcmd__reaper__subcmd__help,policy)
+                cmd="bananadm__subcmd__reaper__subcmd__help__subcmd__policy"
+                ;;
+            bananadm__subcmd__reaper__subcmd__help,token)
+                cmd="bananadm__subcmd__reaper__subcmd__help__subcmd__token"
                 ;;
             bananadm__subcmd__restore,grant)
                 cmd="bananadm__subcmd__restore__subcmd__grant"
@@ -197,7 +251,7 @@ _bananadm() {
 
     case "${cmd}" in
         bananadm)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version vault node restore breakglass storage help"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version vault node restore breakglass storage prune reaper help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -389,7 +443,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__help)
-            opts="vault node restore breakglass storage help"
+            opts="vault node restore breakglass storage prune reaper help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -459,7 +513,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__help__subcmd__node)
-            opts="add list show rotate remove secret"
+            opts="add list show rotate remove secret reaper retention"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -500,7 +554,35 @@ _bananadm() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bananadm__subcmd__help__subcmd__node__subcmd__reaper)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bananadm__subcmd__help__subcmd__node__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__node__subcmd__retention)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -543,6 +625,62 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__help__subcmd__node__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__reaper)
+            opts="token policy"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__reaper__subcmd__policy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__reaper__subcmd__token)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -655,7 +793,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version add list show rotate remove secret help"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version add list show rotate remove secret reaper retention help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -743,7 +881,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node__subcmd__help)
-            opts="add list show rotate remove secret help"
+            opts="add list show rotate remove secret reaper retention help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -798,7 +936,35 @@ _bananadm() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bananadm__subcmd__node__subcmd__help__subcmd__reaper)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bananadm__subcmd__node__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__node__subcmd__help__subcmd__retention)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -888,6 +1054,44 @@ _bananadm() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bananadm__subcmd__node__subcmd__reaper)
+            opts="-v -h -V --storage-credentials --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --storage-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bananadm__subcmd__node__subcmd__remove)
             opts="-v -h -V --purge-keys --yes --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -895,6 +1099,76 @@ _bananadm() {
                 return 0
             fi
             case "${prev}" in
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__node__subcmd__retention)
+            opts="-v -h -V --job --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-tag --clear --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --job)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-last)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-hourly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-daily)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-weekly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-monthly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-yearly)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-within)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-tag)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --vault-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1001,6 +1275,210 @@ _bananadm() {
                 return 0
             fi
             case "${prev}" in
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__prune)
+            opts="-v -h -V --all --dry-run --force --grace --state-dir --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__reaper)
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version token policy help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__reaper__subcmd__help)
+            opts="token policy help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__reaper__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__reaper__subcmd__help__subcmd__policy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__reaper__subcmd__help__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__reaper__subcmd__policy)
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__reaper__subcmd__token)
+            opts="-v -h -V --ttl --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --vault-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -39,6 +39,8 @@ complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "node" -d 'Enrol, 
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "restore" -d 'Grant a restore'
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "breakglass" -d 'Offline break-glass recipients every backup is also encrypted to'
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "storage" -d 'What to install on the storage: append-only S3 policies'
+complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "prune" -d 'Forget and delete by each node\'s retention policy (reaper host, banana-reaper token; never decrypts)'
+complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "reaper" -d 'The reaper\'s Vault token and policy'
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
@@ -78,23 +80,25 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "init" -d 'Enable KV v2 and AppRole and write the admin policy; a second run changes nothing'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the minimal admin policy (use it instead of a root token)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l vault-addr -d 'Vault\'s address' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l mount -d 'KV v2 mount Banana uses' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -l json -d 'Machine output: one JSON object per line'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -s v -l verbose -d 'More detail on stderr'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -s h -l help -d 'Print help'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -s V -l version -d 'Print version'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "list" -d 'List enrolled nodes'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "show" -d 'Show a node (no secrets)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "secret" -d 'Store a job\'s credentials (database, plugin) in the node\'s agent secret'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "list" -d 'List enrolled nodes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "show" -d 'Show a node (no secrets)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "secret" -d 'Store a job\'s credentials (database, plugin) in the node\'s agent secret'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "reaper" -d 'Let the reaper prune a node: its metadata key and a storage credential that deletes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "retention" -d 'Set a node\'s retention policy (what \'bananadm prune\' keeps)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l storage -d 'The node\'s repository location (stored in its agent secret): a directory, s3://HOST[:PORT]/BUCKET/PREFIX[?region=..&path_style=true&tls=false], or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX[?auth=v1|v3&tls=false&region=..]' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l storage-credentials -d 'The node\'s storage credential: a TOML file, mode 0600, with `access_key` and `secret_key` (S3), `user` and `key` (Swift v1), or `user`, `password`, `project` (Keystone v3); stored in its agent and restore secrets, never on the node' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l collector -d 'The watch tower\'s URL, where the node sends its status' -r
@@ -166,12 +170,45 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -s h -l help -d 'Print help'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from secret" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l storage-credentials -d 'The reaper\'s storage credential for this node\'s repository (TOML, mode 0600, as for \'node add\'): one that may list, read and delete. Not needed for a directory' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l job -d 'The policy of this job only (default: of every job without its own)' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l keep-last -d 'Keep the newest N snapshots that did not fail' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l keep-hourly -d 'Keep one snapshot for each of the last N hours that have one (UTC)' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l keep-daily -d 'Keep one snapshot for each of the last N days that have one (UTC)' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l keep-weekly -d 'Keep one snapshot for each of the last N ISO weeks that have one' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l keep-monthly -d 'Keep one snapshot for each of the last N months that have one' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l keep-yearly -d 'Keep one snapshot for each of the last N years that have one' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l keep-within -d 'Keep every snapshot within DURATION (e.g. 30d, 1y) of the newest' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l keep-tag -d 'Keep every snapshot carrying TAG; repeatable' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l clear -d 'Remove the policy (of --job, or the default): keep everything'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -s V -l version -d 'Print version'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "list" -d 'List enrolled nodes'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a node (no secrets)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "secret" -d 'Store a job\'s credentials (database, plugin) in the node\'s agent secret'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "reaper" -d 'Let the reaper prune a node: its metadata key and a storage credential that deletes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "retention" -d 'Set a node\'s retention policy (what \'bananadm prune\' keeps)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
@@ -262,12 +299,66 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_se
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the node\'s and the reaper\'s S3 policies, and the same as a SeaweedFS identities file, for an append-only node; for a Swift location, the container ACL commands'
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "vault" -d 'Set Vault up for Banana'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "restore" -d 'Grant a restore'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "breakglass" -d 'Offline break-glass recipients every backup is also encrypted to'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "storage" -d 'What to install on the storage: append-only S3 policies'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l grace -d 'Time between condemning a pack and deleting it (at least 1h): a backup that started before must have finished within it' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l state-dir -d 'The reaper\'s state: the dates it trusts, its clocks [default: /var/lib/banana/reaper for root, else $XDG_DATA_HOME/banana/reaper]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l all -d 'Every node with a reaper secret'
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l dry-run -d 'Print what would be forgotten; change nothing'
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l force -d 'Forget more than a fifth of a job\'s snapshots in one run'
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -f -a "token" -d 'Issue a token with the banana-reaper policy, for the reaper host'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -f -a "policy" -d 'Print the banana-reaper policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -l ttl -d 'How long it is valid' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from help" -f -a "token" -d 'Issue a token with the banana-reaper policy, for the reaper host'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the banana-reaper policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "vault" -d 'Set Vault up for Banana'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "restore" -d 'Grant a restore'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "breakglass" -d 'Offline break-glass recipients every backup is also encrypted to'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "storage" -d 'What to install on the storage: append-only S3 policies'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "prune" -d 'Forget and delete by each node\'s retention policy (reaper host, banana-reaper token; never decrypts)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "reaper" -d 'The reaper\'s Vault token and policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "init" -d 'Enable KV v2 and AppRole and write the admin policy; a second run changes nothing'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "policy" -d 'Print the minimal admin policy (use it instead of a root token)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
@@ -276,7 +367,11 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "secret" -d 'Store a job\'s credentials (database, plugin) in the node\'s agent secret'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "reaper" -d 'Let the reaper prune a node: its metadata key and a storage credential that deletes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "retention" -d 'Set a node\'s retention policy (what \'bananadm prune\' keeps)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from restore" -f -a "grant" -d 'Issue a restore grant for a node'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from breakglass" -f -a "keygen" -d 'Make a break-glass key: prints the identity ONCE (store it offline); Vault keeps only the public half'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from breakglass" -f -a "add" -d 'Add an existing age recipient (its identity already kept offline)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from storage" -f -a "policy" -d 'Print the node\'s and the reaper\'s S3 policies, and the same as a SeaweedFS identities file, for an append-only node; for a Swift location, the container ACL commands'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from reaper" -f -a "token" -d 'Issue a token with the banana-reaper policy, for the reaper host'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from reaper" -f -a "policy" -d 'Print the banana-reaper policy'

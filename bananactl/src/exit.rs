@@ -104,7 +104,7 @@ pub const TABLE: &[Row] = &[
     Row {
         codes: &[Code::PARTIAL],
         name: "partial",
-        meaning: "**backup only**: the snapshot was saved, but either some sources could not be read (each is named in a warning, `kind: unreadable`; summary `reason: \"unreadable\"`) and are missing from it (a database or plugin stream whose name cannot be passed safely counts: [plugins.md](plugins.md); so does a `--stdin` stream shorter than `--stdin-required-bytes`, default 1), or storage lost a snapshot this node wrote (warning `kind: rollback`; summary `reason: \"rollback\"`: the snapshot it last wrote is gone, or the newest in storage is older than it).",
+        meaning: "**forget, prune**: something was held back (more than a fifth of a job's snapshots without `--force`, a snapshot whose storage date is more than an hour from the time it claims; [retention.md](retention.md)). **backup**: the snapshot was saved, but either some sources could not be read (each is named in a warning, `kind: unreadable`; summary `reason: \"unreadable\"`) and are missing from it (a database or plugin stream whose name cannot be passed safely counts: [plugins.md](plugins.md); so does a `--stdin` stream shorter than `--stdin-required-bytes`, default 1), or storage lost a snapshot this node wrote (warning `kind: rollback`; summary `reason: \"rollback\"`: the snapshot it last wrote is gone, or the newest in storage is older than it).",
         action: "Unreadable: fix the permissions or exclude the path; the next run is incremental. Rollback: find out who deleted or rolled back the storage (`docs/security.md`, \"The witness\"); the next run is normal again, and the tower keeps its `rollback` alert until acknowledged.",
     },
     Row {

@@ -26,8 +26,20 @@ pub const TABLE: &[Row] = &[
     Row {
         codes: &[Code::USAGE],
         name: "usage",
-        meaning: "Bad command line or input: an invalid node name, no admin token, an unknown node, a refusal to overwrite (check-and-set), `--purge-keys` without `--yes`, a root token without `--allow-root`.",
+        meaning: "Bad command line or input: an invalid node name, no admin token, an unknown node, a refusal to overwrite (check-and-set), `--purge-keys` without `--yes`, a root token without `--allow-root`; `prune` with a token that can read an agent or restore secret, a `--grace` under an hour, a node without a reaper secret.",
         action: "Correct the command.",
+    },
+    Row {
+        codes: &[Code::PARTIAL],
+        name: "held back",
+        meaning: "`prune` did what it could and held something back: more than `max_forget` of a job's snapshots (without `--force`), a snapshot whose storage date is more than an hour from the time it claims (kept, fills no bucket), a sweep while a job's newest snapshot is from an agent older than 0.2.0 ([retention.md](retention.md)).",
+        action: "Read the warnings; `--force` for the cap; look into a skewed snapshot (a node's clock, or a forgery).",
+    },
+    Row {
+        codes: &[Code::NO_REPO, Code::DAMAGED, Code::STORAGE_UNAVAILABLE, Code::STORAGE_DENIED, Code::LOCKED],
+        name: "as bananactl's",
+        meaning: "`prune`: no repository at the node's location (10), an object that does not open (13: nothing is deleted), storage unreachable (17) or refusing (18), another prune of the same repository running (11).",
+        action: "As for bananactl.",
     },
     Row {
         codes: &[Code::VAULT_UNAVAILABLE],

@@ -95,6 +95,12 @@ pub enum Command {
     /// What to install on the storage: append-only S3 policies.
     #[command(subcommand)]
     Storage(commands::storage::StorageCmd),
+    /// Forget and delete by each node's retention policy (reaper host,
+    /// banana-reaper token; never decrypts).
+    Prune(commands::prune::PruneCmd),
+    /// The reaper's Vault token and policy.
+    #[command(subcommand)]
+    Reaper(commands::reaper::ReaperTokenCmd),
 }
 
 /// Installs the stderr logger. HTTP and Vault client internals stay at warn:

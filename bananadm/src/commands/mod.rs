@@ -4,6 +4,8 @@ pub mod breakglass;
 pub mod grant;
 pub mod node;
 pub mod node_secret;
+pub mod prune;
+pub mod reaper;
 pub mod storage;
 pub mod vault;
 
@@ -41,6 +43,8 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Restore(c) => c.run(&cli.global, &out),
         Command::Breakglass(c) => c.run(&cli.global, &out),
         Command::Storage(c) => c.run(&out),
+        Command::Prune(c) => c.run(&cli.global, &out),
+        Command::Reaper(c) => c.run(&cli.global, &out),
     }
 }
 

@@ -25,6 +25,10 @@ pub enum NodeCmd {
     Remove(RemoveCmd),
     /// Store a job's credentials (database, plugin) in the node's agent secret.
     Secret(super::node_secret::SecretCmd),
+    /// Let the reaper prune a node: its metadata key and a storage credential that deletes.
+    Reaper(super::reaper::ReaperCmd),
+    /// Set a node's retention policy (what 'bananadm prune' keeps).
+    Retention(super::reaper::RetentionCmd),
 }
 
 /// A node name.
@@ -89,6 +93,8 @@ impl NodeCmd {
             NodeCmd::Rotate(n) => rotate(&v, &n.name, out),
             NodeCmd::Remove(c) => remove(&v, c, out),
             NodeCmd::Secret(c) => c.run(&v, out),
+            NodeCmd::Reaper(c) => c.run(&v, out),
+            NodeCmd::Retention(c) => c.run(&v, out),
         }
     }
 }

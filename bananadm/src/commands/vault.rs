@@ -112,10 +112,9 @@ fn plan_auth(v: &Vault, loc: &Location, changes: &mut Vec<Change>) -> anyhow::Re
     Ok(())
 }
 
-/// The admin policy, written or updated when it differs.
-fn plan_policy(v: &Vault, loc: &Location, changes: &mut Vec<Change>) {
-    let want = policy::admin(loc);
-    let path = paths::acl_policy(paths::ADMIN_POLICY);
+/// A policy (the admin's, the reaper's), written or updated when it differs.
+fn plan_policy(v: &Vault, name: &'static str, want: String, changes: &mut Vec<Change>) {
+    let path = paths::acl_policy(name);
     let have = v
         .request("GET", &path, None, None, None)
         .ok()
@@ -124,12 +123,36 @@ fn plan_policy(v: &Vault, loc: &Location, changes: &mut Vec<Change>) {
     if have.as_deref() != Some(want.as_str()) {
         changes.push(Change {
             what: format!(
-                "{} policy {}",
+                "{} policy {name}",
                 if have.is_some() { "update" } else { "write" },
-                paths::ADMIN_POLICY
             ),
             apply: Box::new(move |v| {
                 v.request("PUT", &path, Some(&json!({"policy": want})), None, None)
+                    .map(|_| ())
+            }),
+        });
+    }
+}
+
+/// The token role that mints reaper tokens (banana-reaper policy only).
+fn plan_reaper_role(v: &Vault, changes: &mut Vec<Change>) {
+    let path = paths::token_role(paths::REAPER_POLICY);
+    let have = v.request("GET", &path, None, None, None).ok().flatten();
+    let ok = have.as_ref().is_some_and(|r| {
+        r["data"]["allowed_policies"] == json!([paths::REAPER_POLICY])
+            && r["data"]["token_no_default_policy"] == json!(true)
+    });
+    if !ok {
+        changes.push(Change {
+            what: format!("write token role {}", paths::REAPER_POLICY),
+            apply: Box::new(move |v| {
+                let role = json!({
+                    "allowed_policies": [paths::REAPER_POLICY],
+                    "orphan": true,
+                    "renewable": false,
+                    "token_no_default_policy": true,
+                });
+                v.request("POST", &path, Some(&role), None, None)
                     .map(|_| ())
             }),
         });
@@ -153,7 +176,9 @@ impl InitCmd {
         let mut changes: Vec<Change> = Vec::new();
         plan_mount(&v, &loc, &mut changes)?;
         plan_auth(&v, &loc, &mut changes)?;
-        plan_policy(&v, &loc, &mut changes);
+        plan_policy(&v, paths::ADMIN_POLICY, policy::admin(&loc), &mut changes);
+        plan_policy(&v, paths::REAPER_POLICY, policy::reaper(&loc), &mut changes);
+        plan_reaper_role(&v, &mut changes);
         let verb = if self.dry_run { "would" } else { "did" };
         for c in &changes {
             if !self.dry_run {

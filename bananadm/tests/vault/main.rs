@@ -8,5 +8,6 @@ mod flows;
 mod hostile;
 mod job_secrets;
 mod matrix;
+mod reaper;
 mod s3;
 mod secrets;

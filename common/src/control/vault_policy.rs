@@ -43,6 +43,33 @@ path "auth/token/revoke-self" {{
     )
 }
 
+/// What the reaper's tokens may do: read every node's reaper secret (a
+/// metadata key and a storage credential) and retention policy, list the
+/// nodes, and ask what it may do. Never an agent secret (the chunk key) or a
+/// restore secret (identities): it cannot read a byte of a backup.
+pub fn reaper(loc: &Location) -> String {
+    let m = &loc.mount;
+    format!(
+        r#"# Banana reaper: retention without decryption.
+path "{m}/data/nodes/+/reaper" {{
+  capabilities = ["read"]
+}}
+path "{m}/data/nodes/+/retention" {{
+  capabilities = ["read"]
+}}
+path "{m}/metadata/nodes" {{
+  capabilities = ["list"]
+}}
+path "sys/capabilities-self" {{
+  capabilities = ["update"]
+}}
+path "auth/token/lookup-self" {{
+  capabilities = ["read"]
+}}
+"#
+    )
+}
+
 /// The minimal policy an operator's bananadm token needs (instead of root).
 pub fn admin(loc: &Location) -> String {
     let (m, a) = (&loc.mount, &loc.approle);
@@ -79,6 +106,12 @@ path "auth/token/roles/banana-restore-*" {{
   capabilities = ["create", "read", "update", "delete"]
 }}
 path "auth/token/create/banana-restore-*" {{
+  capabilities = ["create", "update"]
+}}
+path "auth/token/roles/banana-reaper" {{
+  capabilities = ["create", "read", "update"]
+}}
+path "auth/token/create/banana-reaper" {{
   capabilities = ["create", "update"]
 }}
 path "auth/token/lookup-self" {{

@@ -118,6 +118,32 @@ pub struct RestoreSecret {
 
 pub use crate::backend::credentials::StorageCredentials;
 
+/// `nodes/N/reaper`: what the reaper needs to prune N's repository, and
+/// no more (`bananadm node reaper`). Readable with the banana-reaper policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReaperSecret {
+    /// Node name.
+    pub node: String,
+    /// Hex metadata key (derived from the chunk key; opens metadata only).
+    pub metadata_key: Secret,
+    /// Repository location.
+    pub storage: String,
+    /// A storage credential that may list, read and delete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_credentials: Option<StorageCredentials>,
+}
+
+/// `nodes/N/retention`: node N's retention policy (`bananadm node retention`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RetentionSecret {
+    /// For jobs without their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<crate::ops::prune::Policy>,
+    /// Per job.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub jobs: std::collections::BTreeMap<String, crate::ops::prune::Policy>,
+}
+
 /// `fleet/recipients`: break-glass recipients every node also encrypts to.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct FleetRecipients {

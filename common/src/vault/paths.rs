@@ -12,6 +12,15 @@ pub fn agent(node: &str) -> String {
 pub fn restore(node: &str) -> String {
     format!("nodes/{node}/restore")
 }
+/// What the reaper needs for node N: its metadata key and a storage
+/// credential that may delete (KV, relative to the mount).
+pub fn reaper(node: &str) -> String {
+    format!("nodes/{node}/reaper")
+}
+/// Node N's retention policy (KV, relative to the mount).
+pub fn retention(node: &str) -> String {
+    format!("nodes/{node}/retention")
+}
 /// Where the nodes' secrets are listed (KV, relative to the mount).
 pub const NODES: &str = "nodes";
 /// Break-glass recipients (KV, relative to the mount).
@@ -33,6 +42,10 @@ pub fn restore_role(node: &str) -> String {
 }
 /// The admin policy's name.
 pub const ADMIN_POLICY: &str = "banana-admin";
+/// The reaper's policy, and the token role that mints its tokens.
+pub const REAPER_POLICY: &str = "banana-reaper";
+/// What the current token may do on some paths.
+pub const CAPABILITIES_SELF: &str = "sys/capabilities-self";
 
 /// `MOUNT/data/REL`: a KV v2 secret.
 pub fn kv_data(loc: &Location, rel: &str) -> String {

@@ -1,0 +1,223 @@
+//! `bananadm prune NODE…|--all`: retention on the reaper host, with a
+//! banana-reaper token. Per node it reads `nodes/N/reaper` (the metadata
+//! key, a storage credential that deletes) and `nodes/N/retention`, and runs
+//! `common::ops::prune`: it never reads a pack body, and it refuses a token
+//! that could read an agent or restore secret.
+
+use super::Out;
+use crate::GlobalOpts;
+use clap::Args;
+use common::crypto::MetadataKey;
+use common::names::valid_node_name;
+use common::ops::prune::{self, Policies, PruneOptions, DEFAULT_GRACE, MIN_GRACE};
+use common::repo::Store;
+use common::vault::{paths, ReaperSecret, RetentionSecret, Vault};
+use common::{Error, ErrorKind};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+
+/// Prune nodes' repositories by their retention policies.
+#[derive(Debug, Args)]
+pub struct PruneCmd {
+    /// Nodes to prune.
+    #[arg(value_name = "NODE", required_unless_present = "all")]
+    pub nodes: Vec<String>,
+    /// Every node with a reaper secret.
+    #[arg(long, conflicts_with = "nodes")]
+    pub all: bool,
+    /// Print what would be forgotten; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Forget more than a fifth of a job's snapshots in one run.
+    #[arg(long)]
+    pub force: bool,
+    /// Time between condemning a pack and deleting it (at least 1h): a
+    /// backup that started before must have finished within it.
+    #[arg(long, default_value = "24h", value_parser = super::duration_secs, value_name = "DURATION")]
+    pub grace: u64,
+    /// The reaper's state: the dates it trusts, its clocks [default:
+    /// /var/lib/banana/reaper for root, else $XDG_DATA_HOME/banana/reaper].
+    #[arg(long, env = "BANANA_REAPER_STATE", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl PruneCmd {
+    /// Runs it.
+    pub fn run(&self, g: &GlobalOpts, out: &Out) -> anyhow::Result<()> {
+        if (self.grace as i64) < MIN_GRACE {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("--grace {}s is shorter than an hour", self.grace),
+            )
+            .hint(format!("the default is {}h", DEFAULT_GRACE / 3600))
+            .into());
+        }
+        let v = super::admin(g)?;
+        let nodes = if self.all {
+            all_nodes(&v)?
+        } else {
+            self.nodes.clone()
+        };
+        for n in &nodes {
+            valid_node_name(n)?;
+        }
+        refuse_readers(&v, &nodes)?;
+        let state = self.state_dir.clone().unwrap_or_else(default_state);
+        let (mut held, mut first_err) = (0usize, None);
+        for node in &nodes {
+            match self.one(&v, node, &state, out) {
+                Ok(n) => held += n,
+                Err(e) => {
+                    eprintln!("bananadm: error: {node}: {e:#}");
+                    first_err.get_or_insert(e.context(format!("node {node}")));
+                }
+            }
+        }
+        if let Some(e) = first_err {
+            return Err(e);
+        }
+        if held > 0 {
+            return Err(common::exit::Failure::new(
+                common::exit::Code::PARTIAL,
+                format!("{held} item(s) held back (see above)"),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Prunes one node; returns how many items were held back.
+    fn one(
+        &self,
+        v: &Vault,
+        node: &str,
+        state: &std::path::Path,
+        out: &Out,
+    ) -> anyhow::Result<usize> {
+        let Some((secret, _)) = v.kv_get::<ReaperSecret>(&paths::reaper(node))? else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no reaper secret for '{node}'"),
+            )
+            .hint(format!(
+                "run 'bananadm node reaper {node}' with an admin token"
+            ))
+            .into());
+        };
+        let retention = v
+            .kv_get::<RetentionSecret>(&paths::retention(node))?
+            .map(|(r, _)| r)
+            .unwrap_or_default();
+        let key = MetadataKey::from_hex(secret.metadata_key.expose())?;
+        let backend = common::backend::open_with(
+            &secret.storage,
+            &common::backend::OpenOptions {
+                credentials: secret.storage_credentials.clone(),
+                ..Default::default()
+            },
+        )?;
+        let store = Store::open(backend, &key)?;
+        let opts = PruneOptions {
+            policies: Policies {
+                default: retention.default,
+                jobs: retention.jobs,
+            },
+            grace: self.grace as i64,
+            dry_run: self.dry_run,
+            force: self.force,
+            by: format!("bananadm prune ({node})"),
+            ..Default::default()
+        };
+        let report = prune::prune(&store, &state.join(node), &opts)?;
+        if !out.json {
+            println!("{node}:");
+            for line in report.table() {
+                println!("  {line}");
+            }
+            for h in &report.held {
+                eprintln!("warning: {node}: {}: held: {}", h.object, h.reason);
+            }
+        }
+        let mut summary = report.to_json();
+        summary["command"] = json!("prune");
+        summary["node"] = json!(node);
+        out.summary(summary, &format!("{node}: {}", report.summary()));
+        Ok(report.held.len())
+    }
+}
+
+/// Every node with a reaper secret (the nodes' folder, listed).
+fn all_nodes(v: &Vault) -> anyhow::Result<Vec<String>> {
+    let path = paths::kv_metadata(v.location(), paths::NODES);
+    let keys = match v.request("LIST", &path, None, None, None) {
+        Ok(Some(r)) => r["data"]["keys"].clone(),
+        Ok(None) => Value::Null,
+        Err(e) if e.kind() == ErrorKind::NotFound => Value::Null,
+        Err(e) => return Err(e.into()),
+    };
+    let mut names: Vec<String> = keys
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(|k| k.trim_end_matches('/').to_owned())
+                .filter(|k| valid_node_name(k).is_ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.retain(|n| matches!(v.kv_get::<Value>(&paths::reaper(n)), Ok(Some(_))));
+    names.sort();
+    Ok(names)
+}
+
+/// A reaper never holds what decrypts: a token that could read a node's
+/// agent secret (the chunk key) or restore secret (identities) is refused,
+/// the admin's and root included.
+fn refuse_readers(v: &Vault, nodes: &[String]) -> anyhow::Result<()> {
+    let loc = v.location();
+    let mut check: Vec<String> = Vec::new();
+    for n in nodes {
+        check.push(paths::kv_data(loc, &paths::agent(n)));
+        check.push(paths::kv_data(loc, &paths::restore(n)));
+    }
+    if check.is_empty() {
+        return Ok(());
+    }
+    let r = v
+        .request(
+            "POST",
+            paths::CAPABILITIES_SELF,
+            Some(&json!({ "paths": check })),
+            None,
+            None,
+        )?
+        .unwrap_or(Value::Null);
+    for path in &check {
+        let caps = r[path.as_str()]
+            .as_array()
+            .or_else(|| r["data"][path.as_str()].as_array())
+            .cloned()
+            .unwrap_or_default();
+        let denied = !caps.is_empty() && caps.iter().all(|c| c == "deny");
+        if !denied {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("this token can read {path}: a reaper must hold no key that decrypts"),
+            )
+            .hint("use a token from 'bananadm reaper token' (banana-reaper policy)")
+            .into());
+        }
+    }
+    Ok(())
+}
+
+fn default_state() -> PathBuf {
+    if nix::unistd::geteuid().is_root() {
+        return PathBuf::from("/var/lib/banana/reaper");
+    }
+    std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("banana/reaper")
+}

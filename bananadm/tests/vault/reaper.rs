@@ -1,0 +1,163 @@
+//! Retention by the reaper (issue 25, acceptance 4): the reaper's token reads
+//! its secret and the node's policy and nothing that decrypts; the admin's
+//! token is refused; `bananadm prune` forgets by the node's policy, condemns
+//! and (a grace period later on the reaper's own clock) deletes; the node's
+//! backups then pass `check --read-data` and restore with a grant.
+
+use crate::harness::*;
+use common::vault::{Location, Secret, Vault};
+
+fn can_read(v: &Vault, path: &str) -> bool {
+    match v.request("GET", path, None, None, None) {
+        Ok(_) => true,
+        Err(e) => e.kind() != common::ErrorKind::VaultDenied,
+    }
+}
+
+/// Moves every time in the reaper's state `secs` into the past: the grace
+/// period passes on the reaper's clock.
+fn age_state(state: &std::path::Path, secs: i64) {
+    for entry in walk(state) {
+        if entry.file_name().is_some_and(|n| n == "reaper.json") {
+            let mut v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
+            for field in ["seen", "condemned", "own"] {
+                if let Some(m) = v[field].as_object_mut() {
+                    for t in m.values_mut() {
+                        *t = (t.as_i64().unwrap() - secs).into();
+                    }
+                }
+            }
+            std::fs::write(&entry, serde_json::to_vec(&v).unwrap()).unwrap();
+        }
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_reaper_prunes_without_any_key_that_decrypts() {
+    let Some(bao) = Bao::start() else { return };
+    let admin = bao.setup();
+    let dir = tempfile::tempdir().unwrap();
+    let n = bao.enrol(&admin, "web-1", dir.path());
+    let _other = bao.enrol(&admin, "web-2", dir.path());
+    let data = dir.path().join("data");
+    for i in 0..5u8 {
+        write(&data.join(format!("f{i}")), &vec![i; 50_000 + i as usize]);
+        let o = n.run(&["backup", data.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    for args in [
+        vec!["node", "reaper", "web-1"],
+        vec!["node", "retention", "web-1", "--keep-last", "1"],
+    ] {
+        let o = bao.adm(&admin, &args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    }
+    let o = bao.adm(&admin, &["reaper", "token", "--ttl", "1h"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let reaper = stdout(&o);
+
+    // What the reaper's token may read.
+    let mut v = Vault::connect(&Location::new(&bao.addr)).unwrap();
+    v.set_token(Secret::new(&reaper));
+    for (path, allowed) in [
+        ("banana/data/nodes/web-1/reaper", true),
+        ("banana/data/nodes/web-1/retention", true),
+        ("banana/data/nodes/web-2/reaper", true),
+        ("banana/data/nodes/web-1/agent", false),
+        ("banana/data/nodes/web-1/restore", false),
+        ("banana/data/nodes/web-2/restore", false),
+        ("banana/data/fleet/signing", false),
+        ("banana/data/fleet/recipients", false),
+    ] {
+        assert_eq!(can_read(&v, path), allowed, "{path}");
+    }
+
+    let state = dir.path().join("reaper-state");
+    let prune = |token: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--json",
+            "prune",
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--grace",
+            "1h",
+        ];
+        args.extend_from_slice(extra);
+        bao.adm(token, &args)
+    };
+    // The admin's token could read restore secrets: refused, nothing done.
+    let o = prune(&admin, &["web-1"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("a reaper must hold no key that decrypts"),
+        "{}",
+        stderr(&o)
+    );
+
+    let dry = prune(&reaper, &["--all", "--dry-run", "--force"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let snapshots = || {
+        std::fs::read_dir(n.storage.join("snapshots"))
+            .unwrap()
+            .count()
+    };
+    assert_eq!(snapshots(), 5, "a dry run forgets nothing");
+
+    let o = prune(&reaper, &["--all", "--force"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(snapshots(), 3, "{}", stdout(&o));
+    // A day later on the reaper's clock: condemn; another day: delete.
+    let mut freed = 0;
+    for _ in 0..2 {
+        age_state(&state, 2 * 86_400);
+        let o = prune(&reaper, &["web-1"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let s: serde_json::Value =
+            serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
+        freed += s["freed_bytes"].as_u64().unwrap();
+    }
+    assert!(freed > 0, "the forgotten snapshots' trees are deleted");
+
+    // The node backs up on, and a grant reads everything back.
+    write(&data.join("later"), b"later");
+    let o = n.run(&["backup", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let grant = stdout(&bao.adm(&admin, &["restore", "grant", "web-1", "--uses", "10"]));
+    let o = n.run(&["check", "--read-data", "--grant", &grant]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let grant = stdout(&bao.adm(&admin, &["restore", "grant", "web-1"]));
+    let target = dir.path().join("restored");
+    let o = n.run(&[
+        "restore",
+        "latest",
+        "--target",
+        target.to_str().unwrap(),
+        "--grant",
+        &grant,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let restored = target.join(data.strip_prefix("/").unwrap());
+    let rel = |root: &std::path::Path| -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        tree_bytes(root)
+            .into_iter()
+            .map(|(p, b)| (p.strip_prefix(root).unwrap().to_owned(), b))
+            .collect()
+    };
+    let (got, want) = (rel(&restored), rel(&data));
+    assert_eq!(got.len(), 6);
+    assert!(got == want, "the restore differs from the source");
+}
