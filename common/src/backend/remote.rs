@@ -108,19 +108,41 @@ pub(crate) fn name_of<'k>(kind: super::Kind, root: &str, key: &'k str) -> Option
     .then_some(name)
 }
 
-/// The objects of `kind` among listed `keys` (full keys, below `root`):
-/// only those exactly where their name puts them count; sorted.
-pub(crate) fn names_of(
-    kind: super::Kind,
-    root: &str,
-    keys: Vec<(String, u64)>,
-) -> Vec<(String, u64)> {
-    let mut out: Vec<(String, u64)> = keys
+/// The objects of `kind` among listed `keys` (full keys, below `root`,
+/// with sizes and write times): only those exactly where their name puts
+/// them count; sorted by name.
+pub(crate) fn names_of(kind: super::Kind, root: &str, keys: Vec<Key>) -> Vec<super::Listed> {
+    let mut out: Vec<super::Listed> = keys
         .iter()
-        .filter_map(|(k, size)| Some((name_of(kind, root, k)?.to_owned(), *size)))
+        .filter_map(|k| {
+            Some(super::Listed {
+                name: name_of(kind, root, &k.0)?.to_owned(),
+                size: k.1,
+                written: k.2,
+            })
+        })
         .collect();
-    out.sort();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+/// A listed key: full key, size, write time (Unix seconds) if given.
+pub(crate) type Key = (String, u64, Option<i64>);
+
+/// Names and sizes of a dated listing.
+pub(crate) fn undated(listed: Vec<super::Listed>) -> Vec<(String, u64)> {
+    listed.into_iter().map(|l| (l.name, l.size)).collect()
+}
+
+/// S3's `LastModified` (RFC 3339) or Swift's `last_modified` (ISO 8601
+/// without a zone, UTC) as Unix seconds; `None` when it is neither.
+pub(crate) fn parse_time(text: &str) -> Option<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.timestamp());
+    }
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+        .ok()
+        .map(|t| t.and_utc().timestamp())
 }
 
 /// Why a listing must stop, if it must: a page that does not advance

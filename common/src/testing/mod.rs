@@ -56,6 +56,15 @@ pub fn conformance(b: &dyn Backend) {
         .expect("range at the end")
         .is_empty());
     assert_eq!(b.list(Kind::Data).expect("list"), vec![(name.clone(), 11)]);
+    // Retention dates snapshots by storage's write time: every backend gives one.
+    let dated = b.list_dated(Kind::Data).expect("dated list");
+    assert_eq!(dated.len(), 1);
+    assert_eq!((dated[0].name.as_str(), dated[0].size), (name.as_str(), 11));
+    let written = dated[0].written.expect("a write time");
+    assert!(
+        (written - crate::unix_now()).abs() < 600,
+        "write time {written} is not now"
+    );
     assert!(b.list(Kind::Index).expect("list").is_empty());
     let missing = b
         .read(Kind::Index, &name, 1 << 20)

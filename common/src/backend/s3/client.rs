@@ -221,7 +221,7 @@ impl S3Backend {
         prefix: &str,
         max: Option<usize>,
         keep: &dyn Fn(&str) -> bool,
-    ) -> Result<Vec<(String, u64)>> {
+    ) -> Result<Vec<crate::backend::remote::Key>> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         let mut listing = crate::backend::remote::Listing::new(self.list_budget);
@@ -249,7 +249,11 @@ impl S3Backend {
                     .name(&o.key)
                     .map_err(|why| self.endless(prefix, &why))?;
                 if keep(&o.key) {
-                    out.push((o.key, o.size));
+                    let at = o
+                        .last_modified
+                        .as_deref()
+                        .and_then(crate::backend::remote::parse_time);
+                    out.push((o.key, o.size, at));
                 }
             }
             match page.next_continuation_token {
@@ -414,7 +418,7 @@ impl Backend for S3Backend {
         let config = self.loc.key("config");
         Ok(if keys.is_empty() {
             Presence::Empty
-        } else if keys.iter().any(|(k, _)| *k == config) {
+        } else if keys.iter().any(|(k, _, _)| *k == config) {
             Presence::Repository
         } else {
             // The config may sort after other keys: ask for it by name.
@@ -438,6 +442,11 @@ impl Backend for S3Backend {
     }
 
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
+        Ok(crate::backend::remote::undated(self.list_dated(kind)?))
+    }
+
+    /// Dated by `LastModified`, the time the current version was written.
+    fn list_dated(&self, kind: Kind) -> Result<Vec<crate::backend::Listed>> {
         let root = self.loc.key("");
         let keep = |k: &str| crate::backend::remote::name_of(kind, &root, k).is_some();
         let keys = self.list_keys(

@@ -177,6 +177,8 @@ pub(super) struct Listed {
     pub key: String,
     #[serde(rename = "Size")]
     pub size: u64,
+    #[serde(rename = "LastModified", default)]
+    pub last_modified: Option<String>,
 }
 
 /// The text of the first `<tag>` in an S3 XML answer (no entities expected

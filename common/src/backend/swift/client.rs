@@ -188,7 +188,11 @@ impl SwiftBackend {
         ))
     }
 
-    fn list_names(&self, prefix: &str, max: Option<usize>) -> Result<Option<Vec<(String, u64)>>> {
+    fn list_names(
+        &self,
+        prefix: &str,
+        max: Option<usize>,
+    ) -> Result<Option<Vec<crate::backend::remote::Key>>> {
         let endless = |why: String| {
             Error::new(
                 ErrorKind::StorageUnavailable,
@@ -238,7 +242,10 @@ impl SwiftBackend {
                     };
                     listing.name(name).map_err(endless)?;
                     marker = name.to_owned();
-                    out.push((marker.clone(), bytes));
+                    let at = o["last_modified"]
+                        .as_str()
+                        .and_then(crate::backend::remote::parse_time);
+                    out.push((marker.clone(), bytes, at));
                 }
                 if n < limit || max.is_some_and(|m| out.len() >= m) {
                     return Ok(Some(out));
@@ -306,7 +313,7 @@ impl Backend for SwiftBackend {
         let config = self.loc.key("config");
         Ok(if keys.is_empty() {
             Presence::Empty
-        } else if keys.iter().any(|(k, _)| *k == config) {
+        } else if keys.iter().any(|(k, _, _)| *k == config) {
             Presence::Repository
         } else {
             match self.fetch(format!("{}/{config}", self.loc.container), Some((0, 0)), 1) {
@@ -351,6 +358,11 @@ impl Backend for SwiftBackend {
     }
 
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
+        Ok(crate::backend::remote::undated(self.list_dated(kind)?))
+    }
+
+    /// Dated by `last_modified`.
+    fn list_dated(&self, kind: Kind) -> Result<Vec<crate::backend::Listed>> {
         let rel = crate::backend::remote::listed(kind);
         let Some(keys) = self.list_names(&self.loc.key(&rel), None)? else {
             return Err(Error::new(
