@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// A backend operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `list`.
     List,
@@ -56,6 +56,8 @@ pub struct Pause {
     cv: std::sync::Condvar,
     /// The operation paused: what and on which kind.
     on: Mutex<Option<(Op, Kind)>>,
+    /// Operations seen, by what and on which kind (since creation).
+    counts: Mutex<std::collections::HashMap<(Op, Kind), u64>>,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq)]
@@ -85,7 +87,24 @@ impl Pause {
         *self.on.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// How many `op`s on `kind` were sent (a test that must never read a
+    /// pack asks for `(Op::Read, Kind::Data)`).
+    pub fn count(&self, op: Op, kind: Kind) -> u64 {
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&(op, kind))
+            .copied()
+            .unwrap_or(0)
+    }
+
     fn tick(&self, op: Op, kind: Kind) -> Result<()> {
+        *self
+            .counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((op, kind))
+            .or_insert(0) += 1;
         let n = self.ops.fetch_add(1, Ordering::SeqCst) + 1;
         let crash = self.crash.load(Ordering::SeqCst);
         if crash > 0 && n >= crash {

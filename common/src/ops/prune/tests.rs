@@ -379,7 +379,24 @@ fn prune_deletes_only_what_no_remaining_snapshot_needs() {
         "a dry run changes nothing"
     );
 
-    let r = prune(&f.repo, f.state.path(), &opts(1, 0, now)).unwrap();
+    // The reaper: a store opened with the metadata key alone, counted.
+    let counted = FaultyBackend::new(f.mem.clone(), 1);
+    let pause = counted.pause();
+    let reaper = crate::repo::Store::open(
+        Box::new(counted),
+        &crate::crypto::MetadataKey::derive(&f.key.backup_key().chunk_key),
+    )
+    .unwrap();
+    let r = prune(&reaper, f.state.path(), &opts(1, 0, now)).unwrap();
+    assert_eq!(
+        pause.count(crate::testing::Op::Read, Kind::Data),
+        0,
+        "no pack is read"
+    );
+    assert!(
+        pause.count(crate::testing::Op::Write, Kind::Data) > 0,
+        "packs are deleted"
+    );
     // The newest three are never forgotten.
     assert_eq!(r.forgotten.len(), 3);
     let left: BTreeSet<Id> = f
@@ -604,4 +621,137 @@ fn a_prune_killed_anywhere_is_finished_by_the_next() {
         assert_eq!(loaded.superseded.len(), 0, "point {point}");
         assert!(loaded.unindexed.is_empty(), "point {point}");
     }
+}
+
+/// A snapshot as a node could write it: any time it likes, storage dating
+/// it `written`.
+fn forge(f: &Fixture, time: i64, written: i64, seq: u64, tag: &str) -> Id {
+    let mut s = snap(time, "a", RunStatus::Ok, &[tag]);
+    s.seq = Some(seq);
+    s.summary.duration_ms = 5_000;
+    let id = f
+        .repo
+        .save(Kind::Snapshot, crate::crypto::SealKind::Snapshot, &s)
+        .unwrap();
+    f.mem.set_written(Kind::Snapshot, &id.to_hex(), written);
+    id
+}
+
+fn daily(keep_daily: u32, force: bool, now: i64) -> PruneOptions {
+    PruneOptions {
+        policies: Policies {
+            default: Some(Policy {
+                keep_daily,
+                ..Default::default()
+            }),
+            jobs: BTreeMap::new(),
+        },
+        grace: 0,
+        force,
+        forget_only: true,
+        by: "test".into(),
+        now: Some(now),
+        ..Default::default()
+    }
+}
+
+/// 60 real dailies, pruned to 30; then the node, compromised, writes 20
+/// snapshots claiming times a year off, re-uploads 5 real ones (storage
+/// dates them now) and floods today with 500 tiny ones. Forced, the prune
+/// keeps every real snapshot an honest day (one real backup today) keeps;
+/// the 20 are held and kept; unforced, it stops at max_forget (exit 3).
+#[test]
+fn a_compromised_node_cannot_steer_retention() {
+    let start = 1_780_000_000 - 1_780_000_000 % DAY;
+    let real_day = |d: i64| start + d * DAY + 2 * 3600;
+    let world = |attack: bool| {
+        let f = fixture();
+        let mut real = Vec::new();
+        for d in 0..60 {
+            real.push(forge(
+                &f,
+                real_day(d),
+                real_day(d) + 5,
+                d as u64 + 1,
+                "real",
+            ));
+        }
+        let first = prune(
+            &f.repo,
+            f.state.path(),
+            &daily(30, true, real_day(59) + 3600),
+        )
+        .unwrap();
+        assert_eq!(first.forgotten.len(), 30);
+        let now = real_day(60) + 3600;
+        let mut seq = 61;
+        if attack {
+            for i in 0..20i64 {
+                let off = if i % 2 == 0 { 365 * DAY } else { -365 * DAY };
+                forge(&f, now + off + i, now - 60 + i, seq, "forged");
+                seq += 1;
+            }
+            for id in &real[50..55] {
+                f.mem.set_written(Kind::Snapshot, &id.to_hex(), now - 30);
+            }
+            for i in 0..500 {
+                let t = now - 3600 + i * 7;
+                forge(&f, t, t + 5, seq, "tiny");
+                seq += 1;
+            }
+        } else {
+            forge(&f, real_day(60), real_day(60) + 5, seq, "real");
+        }
+        (f, real, now)
+    };
+    let kept_real = |f: &Fixture| -> BTreeSet<Id> {
+        f.repo
+            .snapshots()
+            .unwrap()
+            .into_iter()
+            .filter(|(_, s)| s.tags == ["real"])
+            .map(|(id, _)| id)
+            .collect()
+    };
+    let (honest, honest_real, now) = world(false);
+    prune(&honest.repo, honest.state.path(), &daily(30, true, now)).unwrap();
+    let honest_kept: BTreeSet<Id> = kept_real(&honest)
+        .into_iter()
+        .filter(|id| honest_real.contains(id))
+        .collect();
+    assert_eq!(
+        honest_kept.len(),
+        29,
+        "one real day makes way for today's backup"
+    );
+
+    let (f, real, now) = world(true);
+    let capped = prune(&f.repo, f.state.path(), &daily(30, false, now)).unwrap();
+    let group = 30 + 20 + 500;
+    assert_eq!(
+        capped.forgotten.len(),
+        (group as f64 * DEFAULT_MAX_FORGET).ceil() as usize
+    );
+    assert!(capped.held.iter().any(|h| h.reason == "max-forget"));
+    let forced = prune(&f.repo, f.state.path(), &daily(30, true, now)).unwrap();
+    let skewed: Vec<&Held> = forced.held.iter().filter(|h| h.reason == "skew").collect();
+    assert_eq!(skewed.len(), 20, "{:?}", forced.held);
+    let left = f.repo.snapshots().unwrap();
+    assert_eq!(
+        left.iter().filter(|(_, s)| s.tags == ["forged"]).count(),
+        20
+    );
+    let kept: BTreeSet<Id> = kept_real(&f);
+    let honest_ids: BTreeSet<usize> = honest_kept
+        .iter()
+        .map(|id| honest_real.iter().position(|r| r == id).unwrap())
+        .collect();
+    for i in honest_ids {
+        assert!(
+            kept.contains(&real[i]),
+            "real day {i} forgotten under attack"
+        );
+    }
+    // The re-uploaded ones kept their dates: still days 50–54, kept.
+    assert!(real[50..55].iter().all(|id| kept.contains(id)));
 }
