@@ -174,6 +174,9 @@ impl Backend for Cached {
         }
         self.inner.remove(kind, name)
     }
+    fn abort_stale_uploads(&self, before: i64) -> Result<u64> {
+        self.inner.abort_stale_uploads(before)
+    }
     fn requests(&self) -> u64 {
         self.inner.requests()
     }

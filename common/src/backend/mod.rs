@@ -166,6 +166,12 @@ pub trait Backend: Send + Sync {
     fn write(&self, kind: Kind, name: &str, data: &[u8]) -> Result<Written>;
     /// Deletes an object (tests and retention only: the engine never does).
     fn remove(&self, kind: Kind, name: &str) -> Result<()>;
+    /// Aborts the incomplete multipart uploads under the location started
+    /// before `before` (Unix seconds), what an interrupted backup left (S3;
+    /// nothing elsewhere). Returns how many. The reaper's, after its grace.
+    fn abort_stale_uploads(&self, _before: i64) -> Result<u64> {
+        Ok(0)
+    }
     /// Requests sent to the storage so far (remote backends; 0 for a directory).
     fn requests(&self) -> u64 {
         0

@@ -142,6 +142,9 @@ impl<B: Backend> Backend for Retrying<B> {
             b.remove(kind, name)
         })
     }
+    fn abort_stale_uploads(&self, before: i64) -> Result<u64> {
+        self.attempt("aborting stale uploads", |b| b.abort_stale_uploads(before))
+    }
     fn requests(&self) -> u64 {
         self.inner.requests()
     }

@@ -48,6 +48,11 @@ fn multipart_uploads_appear_whole_or_not_at_all() {
     // An upload that never completes (a killed node) leaves nothing visible.
     b.abandon_multipart(Kind::Data, &"12".repeat(32), &big[..PART_SIZE])
         .unwrap();
+    // The reaper aborts it once it is older than its grace period.
+    let now = common::unix_now();
+    assert_eq!(b.abort_stale_uploads(now - 3600).unwrap(), 0, "too young");
+    assert_eq!(b.abort_stale_uploads(now + 60).unwrap(), 1);
+    assert_eq!(b.abort_stale_uploads(now + 60).unwrap(), 0, "gone");
     let listed: Vec<String> = b
         .list(Kind::Data)
         .unwrap()

@@ -457,6 +457,69 @@ impl Backend for S3Backend {
         Ok(crate::backend::remote::names_of(kind, &root, keys))
     }
 
+    /// Aborts the multipart uploads under the prefix started before
+    /// `before` (Unix seconds): what an interrupted backup left (the reaper,
+    /// after its grace period). Returns how many.
+    fn abort_stale_uploads(&self, before: i64) -> Result<u64> {
+        let prefix = self.loc.key("");
+        let mut aborted = 0;
+        let (mut key_marker, mut id_marker): (Option<String>, Option<String>) = (None, None);
+        let mut listing = crate::backend::remote::Listing::new(self.list_budget);
+        loop {
+            listing.page().map_err(|why| self.endless(&prefix, &why))?;
+            let command = Command::ListMultipartUploads {
+                prefix: Some(&prefix),
+                delimiter: None,
+                key_marker: key_marker.take(),
+                upload_id_marker: id_marker.take(),
+                max_uploads: Some(self.page),
+            };
+            let answer = self
+                .block(self.call(&self.bucket, "/", command, PAGE_CAP, 0))?
+                .map_err(|e| self.fail("list uploads under", &prefix, e))?;
+            let text = String::from_utf8_lossy(&answer.body).into_owned();
+            for u in text.split("<Upload>").skip(1) {
+                let u = u.split("</Upload>").next().unwrap_or_default();
+                let (Some(key), Some(id)) =
+                    (wire::xml_text(u, "Key"), wire::xml_text(u, "UploadId"))
+                else {
+                    continue;
+                };
+                let started =
+                    wire::xml_text(u, "Initiated").and_then(crate::backend::remote::parse_time);
+                if !key.starts_with(&prefix) || started.is_none_or(|t| t >= before) {
+                    continue;
+                }
+                let abort = Command::AbortMultipartUpload { upload_id: id };
+                match self.block(self.call(&self.bucket, key, abort, SMALL_CAP, 0))? {
+                    Ok(_) | Err(Failed::Status(404, _)) => aborted += 1,
+                    Err(e) => return Err(self.fail("abort the upload of", key, e)),
+                }
+            }
+            if wire::xml_text(&text, "IsTruncated") != Some("true") {
+                return Ok(aborted);
+            }
+            let next = (
+                wire::xml_text(&text, "NextKeyMarker").map(str::to_owned),
+                wire::xml_text(&text, "NextUploadIdMarker").map(str::to_owned),
+            );
+            match next {
+                (Some(k), i) => {
+                    listing
+                        .token(&format!("{k}\0{}", i.as_deref().unwrap_or("")))
+                        .map_err(|why| self.endless(&prefix, &why))?;
+                    key_marker = Some(k);
+                    id_marker = i;
+                }
+                (None, _) => {
+                    return Err(
+                        self.endless(&prefix, "a truncated page of uploads without a marker")
+                    )
+                }
+            }
+        }
+    }
+
     fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
         let key = self.object_key(kind, name)?;
         self.fetch(kind, &key, None, limit)

@@ -165,6 +165,10 @@ pub struct PruneReport {
     pub pending: u64,
     /// Whether it changed nothing (dry run).
     pub dry_run: bool,
+    /// Requests sent to remote storage (none for a directory).
+    pub requests: u64,
+    /// Multipart uploads an interrupted backup left, aborted (S3).
+    pub aborted_uploads: u64,
 }
 
 /// Everything read at the start of a run; nothing is deleted unless all of
@@ -187,6 +191,7 @@ pub fn prune(store: &Store, state_dir: &Path, opts: &PruneOptions) -> Result<Pru
     let _lock = state::lock(&dir)?;
     let mut st = ReaperState::load(&dir)?;
     let now = opts.now.unwrap_or_else(crate::unix_now);
+    let requests = store.backend().requests();
     let loaded = load(store)?;
     let mut report = PruneReport {
         dry_run: opts.dry_run,
@@ -194,6 +199,7 @@ pub fn prune(store: &Store, state_dir: &Path, opts: &PruneOptions) -> Result<Pru
     };
     let forget = decide(&loaded, &mut st, opts, now, &mut report);
     if opts.dry_run {
+        report.requests = store.backend().requests().saturating_sub(requests);
         return Ok(report);
     }
     st.save(&dir)?;
@@ -274,27 +280,7 @@ fn decide(
     now: i64,
     report: &mut PruneReport,
 ) -> BTreeMap<Id, Option<u64>> {
-    let mut groups: BTreeMap<(String, String), Vec<Dated<'_>>> = BTreeMap::new();
-    for (id, snap, written) in &loaded.snapshots {
-        let date = *st.dates.entry(id.to_hex()).or_insert_with(|| {
-            [Some(now), *written, opts.witnessed.get(id).copied()]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap_or(now)
-        });
-        let claimed = snap.time.0 + (snap.summary.duration_ms / 1000) as i64;
-        let job = snap.run.job.clone().unwrap_or_else(|| "backup".into());
-        groups
-            .entry((snap.hostname.clone(), job))
-            .or_default()
-            .push(Dated {
-                id: *id,
-                snap,
-                date,
-                skewed: (date - claimed).abs() > opts.max_skew,
-            });
-    }
+    let groups = dated_groups(loaded, st, opts, now);
     let highest = loaded
         .snapshots
         .iter()
@@ -348,6 +334,39 @@ fn decide(
         }
     }
     forget
+}
+
+/// Every snapshot with the date the reaper trusts (fixed at first sight:
+/// the earliest of storage's write time, a witness's and now), grouped by
+/// host and job.
+fn dated_groups<'a>(
+    loaded: &'a Loaded,
+    st: &mut ReaperState,
+    opts: &PruneOptions,
+    now: i64,
+) -> BTreeMap<(String, String), Vec<Dated<'a>>> {
+    let mut groups: BTreeMap<(String, String), Vec<Dated<'_>>> = BTreeMap::new();
+    for (id, snap, written) in &loaded.snapshots {
+        let date = *st.dates.entry(id.to_hex()).or_insert_with(|| {
+            [Some(now), *written, opts.witnessed.get(id).copied()]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(now)
+        });
+        let claimed = snap.time.0 + (snap.summary.duration_ms / 1000) as i64;
+        let job = snap.run.job.clone().unwrap_or_else(|| "backup".into());
+        groups
+            .entry((snap.hostname.clone(), job))
+            .or_default()
+            .push(Dated {
+                id: *id,
+                snap,
+                date,
+                skewed: (date - claimed).abs() > opts.max_skew,
+            });
+    }
+    groups
 }
 
 /// At most `max_forget` of a group's snapshots go in one run (the oldest

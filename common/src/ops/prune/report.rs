@@ -95,6 +95,7 @@ impl PruneReport {
             "condemned": self.condemned, "uncondemned": self.uncondemned, "pending": self.pending,
             "deleted_packs": self.deleted_packs, "freed_bytes": self.freed_bytes,
             "index_written": self.index_written, "index_deleted": self.index_deleted,
+            "requests": self.requests, "aborted_uploads": self.aborted_uploads,
         })
     }
 }

@@ -1,0 +1,63 @@
+//! The reaper's systemd units (`bananadm/systemd/`): `systemd-analyze
+//! verify` accepts them without a warning, the command line parses, and the
+//! service gets the token as a credential, never on its command line.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Command;
+use testkit::systemd::values;
+
+const SERVICE: &str = include_str!("../systemd/banana-reaper.service");
+const TIMER: &str = include_str!("../systemd/banana-reaper.timer");
+const INSTALLED: &str = "/usr/bin/bananadm";
+
+#[test]
+fn reaper_units_verify_without_warnings() {
+    let Some(analyze) = testkit::systemd::analyze() else {
+        return;
+    };
+    testkit::systemd::verify(
+        &analyze,
+        &[
+            ("banana-reaper.service", SERVICE),
+            ("banana-reaper.timer", TIMER),
+        ],
+        INSTALLED,
+        Path::new(env!("CARGO_BIN_EXE_bananadm")),
+    );
+}
+
+#[test]
+fn reaper_service_prunes_every_node_with_a_credential_token() {
+    assert_eq!(values(SERVICE, "Service", "Type"), ["oneshot"]);
+    let exec = values(SERVICE, "Service", "ExecStart");
+    assert_eq!(
+        exec,
+        [format!(
+            "{INSTALLED} --token-file %d/reaper.token prune --all"
+        )]
+    );
+    assert_eq!(
+        values(SERVICE, "Service", "LoadCredential"),
+        ["reaper.token:/etc/banana/reaper.token"]
+    );
+    // The command line parses (the token path as systemd would expand it).
+    let args: Vec<String> = exec[0]
+        .replace("%d", "/run/credentials/banana-reaper.service")
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_bananadm"))
+        .args(&args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(values(TIMER, "Timer", "Unit"), ["banana-reaper.service"]);
+    assert_eq!(values(TIMER, "Timer", "Persistent"), ["true"]);
+}
