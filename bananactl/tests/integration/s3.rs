@@ -259,6 +259,12 @@ fn kill_9_during_a_multipart_upload_leaves_no_partial_object_and_stores_no_chunk
     }
     assert_eq!(entries, loaded.index.len(), "a chunk was stored twice");
     assert_eq!(e.json(&["check", "--read-data"])["problems"], 0);
+    // A prune asks storage (its requests are counted) and leaves the killed
+    // upload alone: it is younger than an hour, and could be another
+    // writer's still going.
+    let p = e.json(&["prune"]);
+    assert!(p["requests"].as_u64().unwrap() > 0, "{p}");
+    assert_eq!(p["aborted_uploads"], 0, "{p}");
 }
 
 /// Acceptance 3: the node's credential is the append-only one `bananadm

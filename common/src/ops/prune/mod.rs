@@ -212,8 +212,9 @@ pub fn prune(store: &Store, state_dir: &Path, opts: &PruneOptions) -> Result<Pru
         forget_snapshots(store, &loaded, &forget, &remaining, opts, now)?;
         report.forgotten = forget.iter().map(|(id, seq)| (*id, *seq)).collect();
     }
-    st.dates
-        .retain(|hex, _| remaining.iter().any(|(id, _, _)| id.to_hex() == *hex));
+    let kept: std::collections::HashSet<String> =
+        remaining.iter().map(|(id, _, _)| id.to_hex()).collect();
+    st.dates.retain(|hex, _| kept.contains(hex));
     if opts.forget_only {
         st.save(&dir)?;
         return Ok(report);
@@ -249,6 +250,12 @@ pub fn prune(store: &Store, state_dir: &Path, opts: &PruneOptions) -> Result<Pru
         sweep_ok,
         &mut report,
     )?;
+    // Uploads an interrupted backup left: at least an hour old, so a
+    // backup of another writer still uploading keeps its own.
+    report.aborted_uploads = store
+        .backend()
+        .abort_stale_uploads(now - opts.grace.max(MIN_GRACE))?;
+    report.requests = store.backend().requests().saturating_sub(requests);
     Ok(report)
 }
 
