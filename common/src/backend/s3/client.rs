@@ -457,9 +457,8 @@ impl Backend for S3Backend {
         Ok(crate::backend::remote::names_of(kind, &root, keys))
     }
 
-    /// Aborts the multipart uploads under the prefix started before
-    /// `before` (Unix seconds): what an interrupted backup left (the reaper,
-    /// after its grace period). Returns how many.
+    /// Aborts the multipart uploads under the prefix started before `before`
+    /// (an interrupted backup's, after the reaper's grace period).
     fn abort_stale_uploads(&self, before: i64) -> Result<u64> {
         let prefix = self.loc.key("");
         let mut aborted = 0;
