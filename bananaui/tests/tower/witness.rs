@@ -368,3 +368,56 @@ fn concurrent_jobs_of_one_node_raise_nothing() {
     Probe::new(&t).settle(&t, None);
     assert!(firing(&t).is_empty(), "{:?}", firing(&t));
 }
+
+/// Retention (docs/retention.md) forgets middle snapshots, never the newest:
+/// the node's next backup is no rollback (exit 0), the tower acknowledges
+/// it and raises nothing.
+#[test]
+fn forgetting_middle_snapshots_is_no_rollback_at_the_tower() {
+    let t = Tower::start(TICK);
+    let probe = Probe::new(&t);
+    let a = Agent::new(&t, "keep-01");
+    for _ in 0..6 {
+        let out = backup_json(&a, "files");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    t.wait_for("the tower acknowledged seq 6", || {
+        tower_seq(&t, "keep-01", "files") == Some(6)
+    });
+    let out = a.run(&["--json", "forget", "--keep-last", "1", "--prune", "--force"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The newest three are never forgotten: seqs 1 to 3 go.
+    let forgotten: Vec<u64> = summary(&out)["forgotten"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(forgotten.len(), 3, "{forgotten:?}");
+    assert!(forgotten.iter().all(|s| *s <= 3), "{forgotten:?}");
+    let out = backup_json(&a, "files");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(summary(&out)["reason"].is_null(), "{}", summary(&out));
+    t.wait_for("the next run is acknowledged", || {
+        tower_seq(&t, "keep-01", "files") == Some(7)
+    });
+    probe.settle(&t, None);
+    let mine: Vec<(String, String)> = firing(&t)
+        .into_iter()
+        .filter(|(_, n)| n == "keep-01")
+        .collect();
+    assert!(mine.is_empty(), "{mine:?}");
+}
