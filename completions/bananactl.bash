@@ -576,7 +576,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__forget)
-            opts="-q -v -h -V --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-tag --job --prune --dry-run --force --grace --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-tag --job --prune --dry-run --force --grace --max-forget --max-skew --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -619,6 +619,14 @@ _bananactl() {
                     return 0
                     ;;
                 --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-forget)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-skew)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

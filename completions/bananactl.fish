@@ -275,6 +275,8 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l keep-with
 complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l keep-tag -d 'Keep every snapshot carrying TAG; repeatable' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l job -d 'Only this job\'s snapshots (the default: every job\'s)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l grace -d 'Wait this long between condemning a pack and deleting it, for a repository other writers share (at least 1h; default: none, as no backup of this node runs meanwhile)' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l max-forget -d 'Most of a job\'s snapshots one run may forget, in percent [default: 20]; the rest is held (exit 3) until the next run or --force' -r
+complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l max-skew -d 'A snapshot whose storage date is further than this from the time it claims is held and fills no bucket [default: 1h]' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l repo -d 'Repository location: a directory (local disk, NFS or Samba mount), s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX (see docs/storage.md)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l key-file -d 'Key file (JSON, mode 0600) holding the chunk key, recipients and, unless backup-only, the identities' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand forget" -l state-dir -d 'Node-local state: incremental catalogue, locks' -r -F

@@ -8,7 +8,7 @@ use crate::exit::Status;
 use crate::output::Output;
 use crate::settings::Settings;
 use clap::Args;
-use common::ops::prune::{self, Policies, Policy, PruneOptions, MIN_GRACE};
+use common::ops::prune::{self, Guards, Policies, Policy, PruneOptions, MIN_GRACE};
 use common::{Error, ErrorKind};
 
 /// Forget snapshots by a retention policy (and, with --prune, delete what
@@ -35,6 +35,9 @@ pub struct ForgetCmd {
     /// backup of this node runs meanwhile).
     #[arg(long, value_name = "DURATION", value_parser = prune::policy::parse_within)]
     pub grace: Option<u64>,
+    /// How much one run may forget, how far a date may be from its claim.
+    #[command(flatten)]
+    pub guards: Guards,
 }
 
 /// Delete the packs no snapshot needs (after forget), without decrypting.
@@ -66,7 +69,7 @@ impl ForgetCmd {
             }
             None => policies.default = Some(self.policy.clone()),
         }
-        let opts = PruneOptions {
+        let mut opts = PruneOptions {
             policies,
             job: self.job.clone(),
             dry_run: self.dry_run,
@@ -74,6 +77,7 @@ impl ForgetCmd {
             forget_only: !self.prune,
             ..Default::default()
         };
+        self.guards.apply(&mut opts);
         retention(s, out, opts, self.grace, "forget")
     }
 }

@@ -70,6 +70,16 @@ fn forget_and_prune_with_a_backup_only_key_keep_every_remaining_snapshot_whole()
     // Without --force a run forgets at most a fifth of a job's snapshots (exit 3).
     let capped = node(&["--json", "forget", "--keep-last", "1", "--dry-run"]).code(3);
     assert!(capped.stdout.contains("max-forget"), "{}", capped.stdout);
+    // --max-forget raises that share: half of six is the three that go.
+    node(&[
+        "forget",
+        "--keep-last",
+        "1",
+        "--dry-run",
+        "--max-forget",
+        "50",
+    ])
+    .ok();
 
     let done = node(&["--json", "forget", "--keep-last", "1", "--prune", "--force"]).ok();
     let s = done.summary();
@@ -129,6 +139,11 @@ fn a_snapshot_dated_far_from_its_claim_is_held_and_kept() {
     );
     assert!(!e.repo.join("snapshots").join(&ids[1]).exists());
     e.run(&["check"]).ok();
+    // The date was fixed at first sight: a wider --max-skew lets it go, as
+    // dated (a year ago).
+    let r = e.json(&["forget", "--keep-last", "1", "--force", "--max-skew", "2y"]);
+    assert_eq!(r["held"].as_array().unwrap().len(), 0, "{r}");
+    assert!(!e.repo.join("snapshots").join(&ids[0]).exists());
 }
 
 #[test]

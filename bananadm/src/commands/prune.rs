@@ -9,7 +9,7 @@ use crate::GlobalOpts;
 use clap::Args;
 use common::crypto::MetadataKey;
 use common::names::valid_node_name;
-use common::ops::prune::{self, Policies, PruneOptions, DEFAULT_GRACE, MIN_GRACE};
+use common::ops::prune::{self, Guards, Policies, PruneOptions, DEFAULT_GRACE, MIN_GRACE};
 use common::repo::Store;
 use common::vault::{paths, ReaperSecret, RetentionSecret, Vault};
 use common::{Error, ErrorKind};
@@ -39,6 +39,9 @@ pub struct PruneCmd {
     /// /var/lib/banana/reaper for root, else $XDG_DATA_HOME/banana/reaper].
     #[arg(long, env = "BANANA_REAPER_STATE", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// How much one run may forget, how far a date may be from its claim.
+    #[command(flatten)]
+    pub guards: Guards,
 }
 
 impl PruneCmd {
@@ -117,7 +120,7 @@ impl PruneCmd {
             },
         )?;
         let store = Store::open(backend, &key)?;
-        let opts = PruneOptions {
+        let mut opts = PruneOptions {
             policies: Policies {
                 default: retention.default,
                 jobs: retention.jobs,
@@ -128,6 +131,7 @@ impl PruneCmd {
             by: format!("bananadm prune ({node})"),
             ..Default::default()
         };
+        self.guards.apply(&mut opts);
         let report = prune::prune(&store, &state.join(node), &opts)?;
         if !out.json {
             println!("{node}:");

@@ -22,7 +22,7 @@ pub mod policy;
 mod report;
 pub mod state;
 
-pub use policy::{Policy, Verdict};
+pub use policy::{Guards, Policy, Verdict};
 
 use crate::backend::Kind;
 use crate::crypto::SealKind;

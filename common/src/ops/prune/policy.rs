@@ -80,6 +80,37 @@ pub struct Policy {
     pub keep_tag: Vec<String>,
 }
 
+/// The guards a run keeps whatever the policy: how much of a job it may
+/// forget, how far a snapshot's date may be from its claim. The same flags
+/// on `bananactl forget`/`prune` and `bananadm prune`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
+pub struct Guards {
+    /// Most of a job's snapshots one run may forget, in percent [default:
+    /// 20]; the rest is held (exit 3) until the next run or --force.
+    #[cfg_attr(
+        feature = "cli",
+        arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(1..=100))
+    )]
+    pub max_forget: Option<u8>,
+    /// A snapshot whose storage date is further than this from the time it
+    /// claims is held and fills no bucket [default: 1h].
+    #[cfg_attr(feature = "cli", arg(long, value_name = "DURATION", value_parser = parse_within))]
+    pub max_skew: Option<u64>,
+}
+
+impl Guards {
+    /// Sets them in `opts` where given.
+    pub fn apply(&self, opts: &mut super::PruneOptions) {
+        if let Some(p) = self.max_forget {
+            opts.max_forget = f64::from(p) / 100.0;
+        }
+        if let Some(s) = self.max_skew {
+            opts.max_skew = i64::try_from(s).unwrap_or(i64::MAX);
+        }
+    }
+}
+
 /// `30d`, `1y 6months`, `36h` → seconds.
 pub fn parse_within(text: &str) -> std::result::Result<u64, String> {
     humantime::parse_duration(text)
