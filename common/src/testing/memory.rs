@@ -71,9 +71,11 @@ impl Backend for MemoryBackend {
     }
 
     fn list_dated(&self, kind: Kind) -> Result<Vec<crate::backend::Listed>> {
+        // The objects' lock is taken and released first, as `write` does:
+        // one order, no deadlock.
+        let listed = self.list(kind)?;
         let written = self.written.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(self
-            .list(kind)?
+        Ok(listed
             .into_iter()
             .map(|(name, size)| crate::backend::Listed {
                 written: written.get(&(kind, name.clone())).copied(),
@@ -112,13 +114,14 @@ impl Backend for MemoryBackend {
 
     fn write(&self, kind: Kind, name: &str, data: &[u8]) -> Result<Written> {
         crate::backend::valid_name(kind, name)?;
-        let mut m = self.map();
-        let m = m.get_or_insert_with(BTreeMap::new);
+        let mut guard = self.map();
+        let m = guard.get_or_insert_with(BTreeMap::new);
         let key = (kind, name.to_owned());
         if m.contains_key(&key) {
             return Ok(Written::AlreadyPresent);
         }
         m.insert(key.clone(), data.to_vec());
+        drop(guard);
         let now = crate::unix_now() + self.clock_offset.load(std::sync::atomic::Ordering::Relaxed);
         self.written
             .lock()
