@@ -216,12 +216,5 @@ fn refuse_readers(v: &Vault, nodes: &[String]) -> anyhow::Result<()> {
 }
 
 fn default_state() -> PathBuf {
-    if nix::unistd::geteuid().is_root() {
-        return PathBuf::from("/var/lib/banana/reaper");
-    }
-    std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("banana/reaper")
+    common::fsutil::data_dir().join("reaper")
 }

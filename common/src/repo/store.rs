@@ -129,8 +129,7 @@ impl Store {
 
     /// Seals `value` and stores it under its content hash.
     pub fn save<T: Serialize>(&self, kind: Kind, seal: SealKind, value: &T) -> Result<Id> {
-        let bytes = self.sealer.seal(seal, &self.metadata(&to_cbor(value)))?;
-        let id = Id::of_object(&bytes);
+        let (id, bytes) = self.seal_object(seal, value)?;
         self.backend.write(kind, &id.to_hex(), &bytes)?;
         Ok(id)
     }

@@ -15,8 +15,6 @@ pub struct MemoryBackend {
     objects: Arc<Mutex<Objects>>,
     /// When each object was written (Unix seconds), for dated listings.
     written: Arc<Mutex<BTreeMap<(Kind, String), i64>>>,
-    /// Added to the clock for new writes (tests of retention move time).
-    pub clock_offset: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl MemoryBackend {
@@ -122,11 +120,10 @@ impl Backend for MemoryBackend {
         }
         m.insert(key.clone(), data.to_vec());
         drop(guard);
-        let now = crate::unix_now() + self.clock_offset.load(std::sync::atomic::Ordering::Relaxed);
         self.written
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(key, now);
+            .insert(key, crate::unix_now());
         Ok(Written::New)
     }
 

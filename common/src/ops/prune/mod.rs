@@ -219,8 +219,9 @@ pub fn prune(store: &Store, state_dir: &Path, opts: &PruneOptions) -> Result<Pru
         st.save(&dir)?;
         return Ok(report);
     }
-    let sweep_ok = old_agent(&remaining).is_none();
-    if let Some(program) = old_agent(&remaining) {
+    let old = old_agent(&remaining);
+    let sweep_ok = old.is_none();
+    if let Some(program) = old {
         report.held.push(Held {
             object: "sweep".into(),
             reason: format!("old-agent: a job's newest snapshot was written by {program}"),

@@ -200,9 +200,8 @@ pub fn decide(policy: &Policy, group: &[Dated<'_>]) -> BTreeMap<Id, Verdict> {
     for d in good.iter().take(policy.keep_last as usize) {
         add(d.id, "last");
     }
-    for (rule, n, key) in BUCKETS {
-        let n = policy_count(policy, rule, n);
-        for id in buckets(&good, n, key) {
+    for (rule, count, key) in BUCKETS {
+        for id in buckets(&good, count(policy) as usize, key) {
             add(id, rule);
         }
     }
@@ -245,34 +244,33 @@ pub fn newest_first(a: &Dated<'_>, b: &Dated<'_>) -> std::cmp::Ordering {
 }
 
 type BucketKey = fn(i64) -> i64;
+type BucketCount = fn(&Policy) -> u32;
 
-/// The bucket rules: name, field, key of a date.
-const BUCKETS: [(&str, u8, BucketKey); 5] = [
-    ("hourly", 0, |t| t.div_euclid(3600)),
-    ("daily", 1, |t| t.div_euclid(86_400)),
+/// The bucket rules: name, how many buckets the policy keeps, key of a date.
+const BUCKETS: [(&str, BucketCount, BucketKey); 5] = [
+    ("hourly", |p| p.keep_hourly, |t| t.div_euclid(3600)),
+    ("daily", |p| p.keep_daily, |t| t.div_euclid(86_400)),
     // 1970-01-01 was a Thursday: +3 days puts week starts on Mondays (ISO).
-    ("weekly", 2, |t| (t.div_euclid(86_400) + 3).div_euclid(7)),
-    ("monthly", 3, |t| {
-        let d = civil(t);
-        i64::from(d.year()) * 12 + i64::from(d.month0())
-    }),
-    ("yearly", 4, |t| i64::from(civil(t).year())),
+    (
+        "weekly",
+        |p| p.keep_weekly,
+        |t| (t.div_euclid(86_400) + 3).div_euclid(7),
+    ),
+    (
+        "monthly",
+        |p| p.keep_monthly,
+        |t| {
+            let d = civil(t);
+            i64::from(d.year()) * 12 + i64::from(d.month0())
+        },
+    ),
+    ("yearly", |p| p.keep_yearly, |t| i64::from(civil(t).year())),
 ];
 
 fn civil(t: i64) -> chrono::NaiveDate {
     DateTime::from_timestamp(t, 0)
         .unwrap_or_default()
         .date_naive()
-}
-
-fn policy_count(p: &Policy, _rule: &str, field: u8) -> usize {
-    (match field {
-        0 => p.keep_hourly,
-        1 => p.keep_daily,
-        2 => p.keep_weekly,
-        3 => p.keep_monthly,
-        _ => p.keep_yearly,
-    }) as usize
 }
 
 /// The newest `n` buckets of `good` (newest first, none failed); from each,
