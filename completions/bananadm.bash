@@ -112,6 +112,9 @@ _bananadm() {
             bananadm__subcmd__help__subcmd__node,show)
                 cmd="bananadm__subcmd__help__subcmd__node__subcmd__show"
                 ;;
+            bananadm__subcmd__help__subcmd__reaper,enroll)
+                cmd="bananadm__subcmd__help__subcmd__reaper__subcmd__enroll"
+                ;;
             bananadm__subcmd__help__subcmd__reaper,policy)
                 cmd="bananadm__subcmd__help__subcmd__reaper__subcmd__policy"
                 ;;
@@ -184,6 +187,9 @@ _bananadm() {
             bananadm__subcmd__node__subcmd__help,show)
                 cmd="bananadm__subcmd__node__subcmd__help__subcmd__show"
                 ;;
+            bananadm__subcmd__reaper,enroll)
+                cmd="bananadm__subcmd__reaper__subcmd__enroll"
+                ;;
             bananadm__subcmd__reaper,help)
                 cmd="bananadm__subcmd__reaper__subcmd__help"
                 ;;
@@ -192,6 +198,9 @@ _bananadm() {
                 ;;
             bananadm__subcmd__reaper,token)
                 cmd="bananadm__subcmd__reaper__subcmd__token"
+                ;;
+            bananadm__subcmd__reaper__subcmd__help,enroll)
+                cmd="bananadm__subcmd__reaper__subcmd__help__subcmd__enroll"
                 ;;
             bananadm__subcmd__reaper__subcmd__help,help)
                 cmd="bananadm__subcmd__reaper__subcmd__help__subcmd__help"
@@ -653,8 +662,22 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__help__subcmd__reaper)
-            opts="token policy"
+            opts="token policy enroll"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__reaper__subcmd__enroll)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1353,7 +1376,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__reaper)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version token policy help"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version token policy enroll help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1386,9 +1409,73 @@ _bananadm() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        bananadm__subcmd__reaper__subcmd__help)
-            opts="token policy help"
+        bananadm__subcmd__reaper__subcmd__enroll)
+            opts="-v -h -V --name --collector --collector-code --insecure-http --state-dir --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --collector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --collector-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__reaper__subcmd__help)
+            opts="token policy enroll help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__reaper__subcmd__help__subcmd__enroll)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

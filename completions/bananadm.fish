@@ -316,19 +316,20 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l json -d 'Mac
 complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -s h -l help -d 'Print help'
 complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -s V -l version -d 'Print version'
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l vault-addr -d 'Vault\'s address' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l mount -d 'KV v2 mount Banana uses' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -l json -d 'Machine output: one JSON object per line'
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -s v -l verbose -d 'More detail on stderr'
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -s h -l help -d 'Print help'
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -s V -l version -d 'Print version'
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -f -a "token" -d 'Issue a token with the banana-reaper policy, for the reaper host'
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -f -a "policy" -d 'Print the banana-reaper policy'
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -f -a "token" -d 'Issue a token with the banana-reaper policy, for the reaper host'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -f -a "policy" -d 'Print the banana-reaper policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -f -a "enroll" -d 'Enrol this reaper\'s status key at the watch tower (after \'bananaui node add NAME --reaper\' there): \'bananadm prune\' reports there'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and not __fish_seen_subcommand_from token policy enroll help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -l ttl -d 'How long it is valid' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from token" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
@@ -350,8 +351,23 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_see
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l name -d 'The name the tower knows this reaper by (\'bananaui node add NAME --reaper\')' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l collector -d 'The watch tower\'s URL' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l collector-code -d 'The single-use code from \'bananaui node add NAME --reaper\'' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l state-dir -d 'The reaper\'s state [default: as \'bananadm prune\']' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l insecure-http -d 'Allow plain http:// to the tower on a non-loopback address'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -s V -l version -d 'Print version'
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from help" -f -a "token" -d 'Issue a token with the banana-reaper policy, for the reaper host'
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the banana-reaper policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from help" -f -a "enroll" -d 'Enrol this reaper\'s status key at the watch tower (after \'bananaui node add NAME --reaper\' there): \'bananadm prune\' reports there'
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "vault" -d 'Set Vault up for Banana'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
@@ -377,3 +393,4 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from storage" -f -a "policy" -d 'Print the node\'s and the reaper\'s S3 policies, and the same as a SeaweedFS identities file, for an append-only node; for a Swift location, the container ACL commands'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from reaper" -f -a "token" -d 'Issue a token with the banana-reaper policy, for the reaper host'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from reaper" -f -a "policy" -d 'Print the banana-reaper policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from reaper" -f -a "enroll" -d 'Enrol this reaper\'s status key at the watch tower (after \'bananaui node add NAME --reaper\' there): \'bananadm prune\' reports there'

@@ -184,6 +184,10 @@ pub struct NodeAddCmd {
     /// that lost its key); without it an enrolled node is refused.
     #[arg(long)]
     pub replace: bool,
+    /// Enrol a reaper ('bananadm prune' on the reaper host): it may send
+    /// only prune reports, and a node may not send them.
+    #[arg(long)]
+    pub reaper: bool,
     /// The tower's URL as nodes reach it, http(s) (shown in the command to
     /// run on each node).
     #[arg(long, value_name = "URL")]

@@ -137,6 +137,9 @@ pub struct Rules {
     pub shrink_min_bytes: u64,
     /// Re-send firing alerts this often (unset: once per transition).
     pub repeat: Option<Secs>,
+    /// `unpruned`: a node no reaper pruned for this long (only once a
+    /// reaper is enrolled at this tower).
+    pub prune_after: Secs,
 }
 
 impl Default for Rules {
@@ -150,6 +153,7 @@ impl Default for Rules {
             shrink_runs: 5,
             shrink_min_bytes: 1 << 20,
             repeat: None,
+            prune_after: Secs(3 * 86400),
         }
     }
 }

@@ -23,16 +23,23 @@ pub fn add(c: &NodeAddCmd) -> anyhow::Result<()> {
             node: node.clone(),
             ttl_secs: c.ttl,
             replace: c.replace,
+            reaper: c.reaper,
         };
         let code = match admin::ask(&data, &req)? {
             Answer::Code { code } => code,
             other => return Err(admin::failure(other)),
         };
         println!("{node} {code}");
-        eprintln!(
-            "  on {node}: bananactl enroll --node {node} --collector {url} --collector-code {code}   (valid {}, single use)",
-            age(i64::try_from(c.ttl).unwrap_or(i64::MAX))
-        );
+        let valid = age(i64::try_from(c.ttl).unwrap_or(i64::MAX));
+        if c.reaper {
+            eprintln!(
+                "  on the reaper host: bananadm reaper enroll --name {node} --collector {url} --collector-code {code}   (valid {valid}, single use)"
+            );
+        } else {
+            eprintln!(
+                "  on {node}: bananactl enroll --node {node} --collector {url} --collector-code {code}   (valid {valid}, single use)"
+            );
+        }
     }
     if c.url.is_none() {
         eprintln!("  (URL: how nodes reach this tower; give it with --url)");

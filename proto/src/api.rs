@@ -188,8 +188,37 @@ pub struct Node {
     /// Status events the tower refused for good, kept aside on the node
     /// (`STATE/spool/refused/`), as the node last reported.
     pub refused_events: Option<u64>,
+    /// A reaper (`bananaui node add NAME --reaper`): it has no jobs.
+    #[serde(default)]
+    pub reaper: bool,
+    /// The newest prune of this node's repository a reaper reported.
+    #[serde(default)]
+    pub last_prune: Option<Prune>,
     /// Jobs, worst first.
     pub jobs: Vec<Job>,
+}
+
+/// A reaper's report of a prune (`bananadm prune`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Prune {
+    /// The reaper that sent it.
+    pub reaper: String,
+    /// When it pruned (the reaper's clock).
+    pub at: i64,
+    /// When the tower received it.
+    pub received_at: i64,
+    /// The newest report without an error (`unpruned` counts from it).
+    pub pruned_at: Option<i64>,
+    /// The repository, hex.
+    pub repository: Option<String>,
+    /// `seq`s of the snapshots forgotten.
+    pub forgotten: Vec<u64>,
+    /// Bytes of packs deleted.
+    pub freed_bytes: u64,
+    /// What was held back, one line each (`prune-held`).
+    pub held: Vec<String>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
 }
 
 /// A node's job.

@@ -164,21 +164,7 @@ impl EnrolCmd {
         }
         let sender = common::status::Sender::new(url, std::time::Duration::from_secs(10))?;
         let req = identity.enrol_request(&self.node, code, common::unix_now());
-        let (status, body) = sender.enrol(&req)?;
-        if status != 201 {
-            let msg = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["error"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| format!("HTTP {status}"));
-            return Err(common::Error::new(
-                common::ErrorKind::BadInput,
-                format!(
-                    "the watch tower {url} refused the enrolment of {}: {msg}",
-                    self.node
-                ),
-            )
-            .into());
-        }
+        sender.enrol_as(&req, &self.node)?;
         crate::report::TowerState {
             url: url.to_owned(),
             node: self.node.clone(),

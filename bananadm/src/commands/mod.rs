@@ -7,6 +7,7 @@ pub mod node_secret;
 pub mod prune;
 pub mod reaper;
 pub mod storage;
+pub mod tower;
 pub mod vault;
 
 use crate::{Cli, Command, GlobalOpts};

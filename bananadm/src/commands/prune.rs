@@ -66,15 +66,28 @@ impl PruneCmd {
         }
         refuse_readers(&v, &nodes)?;
         let state = self.state_dir.clone().unwrap_or_else(default_state);
+        // A dry run reports nothing: the tower hears what was done.
+        let tower = match self.dry_run {
+            true => None,
+            false => super::tower::Reporter::open(&state)?,
+        };
         let (mut held, mut first_err) = (0usize, None);
         for node in &nodes {
-            match self.one(&v, node, &state, out) {
-                Ok(n) => held += n,
+            let mut repository = None;
+            let result = self.one(&v, node, &state, out, &mut repository);
+            if let Some(t) = &tower {
+                t.record(node, repository, result.as_ref());
+            }
+            match result {
+                Ok(r) => held += r.held.len(),
                 Err(e) => {
                     eprintln!("bananadm: error: {node}: {e:#}");
                     first_err.get_or_insert(e.context(format!("node {node}")));
                 }
             }
+        }
+        if let Some(t) = &tower {
+            t.deliver();
         }
         if let Some(e) = first_err {
             return Err(e);
@@ -89,14 +102,15 @@ impl PruneCmd {
         Ok(())
     }
 
-    /// Prunes one node; returns how many items were held back.
+    /// Prunes one node (`repository` is set once its config opened).
     fn one(
         &self,
         v: &Vault,
         node: &str,
         state: &std::path::Path,
         out: &Out,
-    ) -> anyhow::Result<usize> {
+        repository: &mut Option<String>,
+    ) -> anyhow::Result<prune::PruneReport> {
         let Some((secret, _)) = v.kv_get::<ReaperSecret>(&paths::reaper(node))? else {
             return Err(Error::new(
                 ErrorKind::NotFound,
@@ -120,6 +134,7 @@ impl PruneCmd {
             },
         )?;
         let store = Store::open(backend, &key)?;
+        *repository = Some(store.config().id.to_hex());
         let mut opts = PruneOptions {
             policies: Policies {
                 default: retention.default,
@@ -146,7 +161,7 @@ impl PruneCmd {
         summary["command"] = json!("prune");
         summary["node"] = json!(node);
         out.summary(summary, &format!("{node}: {}", report.summary()));
-        Ok(report.held.len())
+        Ok(report)
     }
 }
 
@@ -215,6 +230,7 @@ fn refuse_readers(v: &Vault, nodes: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn default_state() -> PathBuf {
+/// The reaper's state directory when none is given.
+pub(super) fn default_state() -> PathBuf {
     common::fsutil::data_dir().join("reaper")
 }

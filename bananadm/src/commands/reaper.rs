@@ -49,6 +49,9 @@ pub enum ReaperTokenCmd {
     Token(TokenArgs),
     /// Print the banana-reaper policy.
     Policy,
+    /// Enrol this reaper's status key at the watch tower (after 'bananaui
+    /// node add NAME --reaper' there): 'bananadm prune' reports there.
+    Enroll(super::tower::EnrollArgs),
 }
 
 /// Issue a reaper token.
@@ -166,6 +169,7 @@ impl ReaperTokenCmd {
                 );
                 return Ok(());
             }
+            ReaperTokenCmd::Enroll(e) => return e.run(out),
             ReaperTokenCmd::Token(t) => t,
         };
         let v = admin(g)?;

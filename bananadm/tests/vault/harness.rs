@@ -309,3 +309,95 @@ pub fn write(p: &Path, data: &[u8]) {
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     std::fs::write(p, data).unwrap();
 }
+
+/// A real `bananaui serve` (built beside bananadm by `cargo test
+/// --workspace`) on a free loopback port, for the reaper's reports.
+pub struct Tower {
+    pub data: PathBuf,
+    pub url: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Tower {
+    pub fn start() -> Tower {
+        use std::io::BufRead;
+        let bin = Path::new(env!("CARGO_BIN_EXE_bananadm")).with_file_name("bananaui");
+        assert!(
+            bin.exists(),
+            "{} missing: run 'cargo test --workspace'",
+            bin.display()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let cfg = dir.path().join("bananaui.toml");
+        std::fs::write(&cfg, "[alerts]\ninterval = \"1s\"\n").unwrap();
+        let mut child = Command::new(&bin)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(&data)
+            .arg("--config")
+            .arg(&cfg)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let err = std::io::BufReader::new(child.stderr.take().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                if let Some(a) = line.split("listening on ").nth(1) {
+                    let _ = tx.send(a.split(' ').next().unwrap_or_default().to_owned());
+                }
+            }
+        });
+        // Bounded, not a deadline: a collector that exits ends the wait.
+        let addr = rx
+            .recv_timeout(std::time::Duration::from_secs(300))
+            .expect("bananaui serve did not start");
+        Tower {
+            url: format!("http://{addr}"),
+            data,
+            child,
+            _dir: dir,
+        }
+    }
+
+    /// `bananaui node add NAME [--reaper]`: the code.
+    pub fn code(&self, name: &str, reaper: bool) -> String {
+        let bin = Path::new(env!("CARGO_BIN_EXE_bananadm")).with_file_name("bananaui");
+        let mut c = Command::new(bin);
+        c.args(["node", "add", name, "--data"]).arg(&self.data);
+        if reaper {
+            c.arg("--reaper");
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o).split_whitespace().nth(1).unwrap().to_owned()
+    }
+
+    /// `GET path` (no viewer token configured), JSON.
+    pub fn get(&self, path: &str) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(self.url.trim_start_matches("http://")).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let body = out.split("\r\n\r\n").nth(1).unwrap_or_default();
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: {e}: {out}"))
+    }
+}
+
+impl Drop for Tower {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -2,7 +2,8 @@
 //! its secret and the node's policy and nothing that decrypts; the admin's
 //! token is refused; `bananadm prune` forgets by the node's policy, condemns
 //! and (a grace period later on the reaper's own clock) deletes; the node's
-//! backups then pass `check --read-data` and restore with a grant.
+//! backups then pass `check --read-data` and restore with a grant. The
+//! reaper reports each prune to a real tower (acceptance 6).
 
 use crate::harness::*;
 use common::vault::{Location, Secret, Vault};
@@ -87,6 +88,34 @@ fn the_reaper_prunes_without_any_key_that_decrypts() {
     }
 
     let state = dir.path().join("reaper-state");
+    // The tower: the node and the reaper enrolled there.
+    let tower = Tower::start();
+    let o = n.run(&[
+        "enroll",
+        "--node",
+        "web-1",
+        "--collector",
+        &tower.url,
+        "--collector-code",
+        &tower.code("web-1", false),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = bao.adm(
+        "",
+        &[
+            "reaper",
+            "enroll",
+            "--name",
+            "reaper-1",
+            "--collector",
+            &tower.url,
+            "--collector-code",
+            &tower.code("reaper-1", true),
+            "--state-dir",
+            state.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
     let prune = |token: &str, extra: &[&str]| {
         let mut args = vec![
             "--json",
@@ -120,6 +149,14 @@ fn the_reaper_prunes_without_any_key_that_decrypts() {
     let o = prune(&reaper, &["--all", "--force"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(snapshots(), 3, "{}", stdout(&o));
+    // The tower heard it: the first two of the chain forgotten, by reaper-1.
+    let p = &tower.get("/api/v1/nodes/web-1")["node"]["last_prune"];
+    assert_eq!(p["reaper"], "reaper-1", "{p}");
+    assert_eq!(p["forgotten"], serde_json::json!([1, 2]), "{p}");
+    assert!(
+        p["error"].is_null() && p["held"] == serde_json::json!([]),
+        "{p}"
+    );
     // A day later on the reaper's clock: condemn; another day: delete.
     let mut freed = 0;
     for _ in 0..2 {

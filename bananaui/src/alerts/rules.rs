@@ -1,4 +1,5 @@
-//! The alert rules (overdue, failed, silent, shrunk, never, and the
+//! The alert rules (overdue, failed, silent, shrunk, never, the reaper's
+//! unpruned and prune-held, and the
 //! witness's rollback, repository-changed and witness-lost, which hold until
 //! acknowledged, an alert per piece of evidence)
 //! over the store, and the transitions between what held and what holds now: one
@@ -59,11 +60,27 @@ pub fn evaluate(
     for j in jobs {
         by_node.entry(j.node.as_str()).or_default().push(j);
     }
+    // `unpruned` counts from when the first reaper enrolled: a fleet
+    // without one is not alerted.
+    let reapers_since = nodes
+        .iter()
+        .filter(|n| n.reaper)
+        .map(|n| n.enrolled_at)
+        .min();
     for n in nodes {
         let js = by_node
             .get(n.name.as_str())
             .map(Vec::as_slice)
             .unwrap_or_default();
+        if n.reaper {
+            if view::silent(n, r, now) {
+                out.push(silent(n, now));
+            }
+            continue;
+        }
+        if let Some(since) = reapers_since {
+            prune_rules(n, since, r, now, &mut out);
+        }
         node_rules(n, js, r, now, &mut out);
         for j in js {
             job_rules(n, j, r, now, &mut out);
@@ -72,23 +89,75 @@ pub fn evaluate(
     out
 }
 
+fn silent(n: &NodeRec, now: i64) -> Condition {
+    Condition {
+        rule: "silent",
+        node: n.name.clone(),
+        job: None,
+        message: match n.last_seen_at {
+            Some(t) => format!("nothing heard from {} for {}", n.name, age(now - t)),
+            None => format!(
+                "nothing ever heard from {} (enrolled {} ago)",
+                n.name,
+                age(now - n.enrolled_at)
+            ),
+        },
+        evidence: None,
+    }
+}
+
+/// `unpruned` (no successful prune for `prune_after`, counted from the
+/// later of the node's and the first reaper's enrolment) and `prune-held`
+/// (the last prune held something back).
+fn prune_rules(n: &NodeRec, reapers_since: i64, r: &Rules, now: i64, out: &mut Vec<Condition>) {
+    let cond = |rule, message| Condition {
+        rule,
+        node: n.name.clone(),
+        job: None,
+        message,
+        evidence: None,
+    };
+    let last = n.last_prune.as_ref();
+    let since = last
+        .and_then(|p| p.pruned_at)
+        .unwrap_or_else(|| n.enrolled_at.max(reapers_since));
+    if now - since > r.prune_after.i() {
+        let what = match last.and_then(|p| p.pruned_at) {
+            Some(t) => format!("last pruned {} ago", age(now - t)),
+            None => "never pruned".to_owned(),
+        };
+        let failed = last
+            .and_then(|p| p.error.as_deref())
+            .map(|e| format!("; the last attempt failed: {e}"))
+            .unwrap_or_default();
+        out.push(cond(
+            "unpruned",
+            format!(
+                "{}: {what} (expected within {}){failed}",
+                n.name,
+                age(r.prune_after.i())
+            ),
+        ));
+    }
+    if let Some(p) = last.filter(|p| !p.held.is_empty()) {
+        out.push(cond(
+            "prune-held",
+            format!(
+                "{}: the prune by {} {} ago held back {} item(s), first: {}",
+                n.name,
+                p.reaper,
+                age(now - p.at),
+                p.held.len(),
+                p.held[0]
+            ),
+        ));
+    }
+}
+
 /// `silent` and `never`.
 fn node_rules(n: &NodeRec, js: &[&JobRec], r: &Rules, now: i64, out: &mut Vec<Condition>) {
     if view::silent(n, r, now) {
-        out.push(Condition {
-            rule: "silent",
-            node: n.name.clone(),
-            job: None,
-            message: match n.last_seen_at {
-                Some(t) => format!("nothing heard from {} for {}", n.name, age(now - t)),
-                None => format!(
-                    "nothing ever heard from {} (enrolled {} ago)",
-                    n.name,
-                    age(now - n.enrolled_at)
-                ),
-            },
-            evidence: None,
-        });
+        out.push(silent(n, now));
     }
     if js.iter().all(|j| j.last_success_at.is_none()) && now - n.enrolled_at > r.never_after.i() {
         out.push(Condition {
@@ -280,6 +349,8 @@ mod tests {
             last_seen_at: Some(100),
             agent: None,
             refused_events: None,
+            reaper: false,
+            last_prune: None,
         };
         let mut job = JobRec {
             first_seen_at: 0,

@@ -46,6 +46,9 @@ pub enum Request {
         ttl_secs: u64,
         /// May replace the key of an enrolled node.
         replace: bool,
+        /// Enrols a reaper (`prune` events only).
+        #[serde(default)]
+        reaper: bool,
     },
     /// Acknowledge a witness rule's evidence (`bananaui alert ack`).
     Ack {
@@ -162,7 +165,8 @@ fn answer(req: &Request, data: &Path, store: &Store, interval: Duration) -> Answ
             node,
             ttl_secs,
             replace,
-        } => add(node, *ttl_secs, *replace, data, store),
+            reaper,
+        } => add(node, *ttl_secs, (*replace, *reaper), data, store),
         Request::Ack { node, rule } => ack(node, rule, data, store, interval),
     };
     r.unwrap_or_else(|e| {
@@ -178,7 +182,13 @@ fn refused(message: String) -> anyhow::Result<Answer> {
     Ok(Answer::Refused { message })
 }
 
-fn add(node: &str, ttl: u64, replace: bool, data: &Path, store: &Store) -> anyhow::Result<Answer> {
+fn add(
+    node: &str,
+    ttl: u64,
+    (replace, reaper): (bool, bool),
+    data: &Path,
+    store: &Store,
+) -> anyhow::Result<Answer> {
     if let Err(e) = proto::names::valid_node_name(node) {
         return refused(format!("{e}"));
     }
@@ -187,9 +197,10 @@ fn add(node: &str, ttl: u64, replace: bool, data: &Path, store: &Store) -> anyho
             "node '{node}' is already enrolled at this tower: give --replace to issue a code that replaces its key (a node that lost it), or remove it first with 'bananaui node remove {node}'"
         ));
     }
-    let code = super::enrol::add(data, node, ttl, replace, proto::unix_now())?;
+    let code = super::enrol::add(data, node, ttl, replace, reaper, proto::unix_now())?;
     tracing::info!(
-        "enrolment code issued for node {node} (valid {}{})",
+        "enrolment code issued for {} {node} (valid {}{})",
+        if reaper { "reaper" } else { "node" },
         age(i64::try_from(ttl).unwrap_or(i64::MAX)),
         if replace { ", may replace its key" } else { "" }
     );

@@ -32,6 +32,9 @@ pub struct Pending {
     pub expires_at: i64,
     /// Whether it may replace the key of an enrolled node.
     pub replace: bool,
+    /// Whether it enrols a reaper (which sends only `prune` events).
+    #[serde(default)]
+    pub reaper: bool,
 }
 
 /// Where pending enrolments live.
@@ -51,6 +54,7 @@ pub fn add(
     node: &str,
     ttl_secs: u64,
     replace: bool,
+    reaper: bool,
     now: i64,
 ) -> anyhow::Result<String> {
     proto::names::valid_node_name(node)?;
@@ -62,6 +66,7 @@ pub fn add(
         code_hash: proto::status::code_hash(&code),
         expires_at: now.saturating_add(i64::try_from(ttl_secs).unwrap_or(i64::MAX)),
         replace,
+        reaper,
     };
     let path = pending_path(data, node);
     // A pending code is not a key: a new one replaces an unused old one.

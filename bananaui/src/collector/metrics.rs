@@ -130,6 +130,55 @@ fn nodes(m: &mut String, fleet: &[NodeView]) {
             );
         }
     }
+    prunes(m, fleet);
+}
+
+/// The newest prune a reaper reported per node.
+fn prunes(m: &mut String, fleet: &[NodeView]) {
+    let pruned: Vec<(String, &crate::collector::store::PruneRec)> = fleet
+        .iter()
+        .filter_map(|n| Some((label(&n.node.name), n.node.last_prune.as_ref()?)))
+        .collect();
+    family(
+        m,
+        "banana_node_last_prune_timestamp_seconds",
+        "gauge",
+        "When a reaper last pruned the node's repository without error (Unix seconds).",
+    );
+    for (node, p) in &pruned {
+        if let Some(t) = p.pruned_at {
+            let _ = writeln!(
+                m,
+                "banana_node_last_prune_timestamp_seconds{{node=\"{node}\"}} {t}"
+            );
+        }
+    }
+    family(
+        m,
+        "banana_node_prune_freed_bytes",
+        "gauge",
+        "Bytes of packs the node's last prune deleted.",
+    );
+    for (node, p) in &pruned {
+        let _ = writeln!(
+            m,
+            "banana_node_prune_freed_bytes{{node=\"{node}\"}} {}",
+            p.freed_bytes
+        );
+    }
+    family(
+        m,
+        "banana_node_prune_held",
+        "gauge",
+        "Items the node's last prune held back.",
+    );
+    for (node, p) in &pruned {
+        let _ = writeln!(
+            m,
+            "banana_node_prune_held{{node=\"{node}\"}} {}",
+            p.held.len()
+        );
+    }
 }
 
 fn alerts(m: &mut String, app: &App) -> anyhow::Result<()> {
@@ -143,6 +192,8 @@ fn alerts(m: &mut String, app: &App) -> anyhow::Result<()> {
         "rollback",
         "repository-changed",
         "witness-lost",
+        "unpruned",
+        "prune-held",
     ]
     .iter()
     .map(|r| ((*r).to_owned(), 0))

@@ -7,7 +7,7 @@ use super::view;
 use super::writer::{EventOp, Op, Writer};
 use crate::api::{self, State};
 use crate::config::Config;
-use proto::status::{EnrolRequest, Envelope, Event};
+use proto::status::{EnrolRequest, Envelope, Event, EventKind, MAX_LISTED};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -145,6 +145,18 @@ impl App {
         if let Err(msg) = check_event(&event, now) {
             return self.reject(req, "malformed", 400, &msg);
         }
+        // A reaper reports prunes and nothing else; a node never does.
+        if (event.kind == EventKind::Prune) != node.reaper {
+            let msg = if node.reaper {
+                format!(
+                    "'{}' is enrolled as a reaper: it may send only prune reports",
+                    env.node
+                )
+            } else {
+                format!("node '{}' may not send prune reports: only a reaper enrolled with 'bananaui node add NAME --reaper' does", env.node)
+            };
+            return self.reject(req, "wrong_principal", 403, &msg);
+        }
         if !self.allow(&env.node) {
             return self.reject(
                 req,
@@ -226,14 +238,16 @@ impl App {
         }
         let (tx, rx) = oneshot::channel();
         let op = Op::Enrol {
-            rec: NodeRec {
+            rec: Box::new(NodeRec {
                 name: er.node.clone(),
                 public_key: er.public_key.to_ascii_lowercase(),
                 enrolled_at: now,
                 last_seen_at: None,
                 agent: None,
                 refused_events: None,
-            },
+                reaper: pending.reaper,
+                last_prune: None,
+            }),
             replace: pending.replace,
             pending: super::enrol::pending_path(&self.data, &er.node),
             code_hash: pending.code_hash.clone(),
@@ -391,6 +405,22 @@ fn check_event(e: &Event, now: i64) -> Result<(), String> {
     }
     if e.agent.chars().count() > 128 || e.snapshot.as_ref().is_some_and(|s| s.len() > 128) {
         return Err("agent and snapshot are at most 128 characters".into());
+    }
+    if e.kind == EventKind::Prune {
+        let target_ok = e
+            .target
+            .as_deref()
+            .is_some_and(|t| proto::names::valid_node_name(t).is_ok());
+        if !target_ok {
+            return Err("a prune report names a valid target node".into());
+        }
+        let held = e.held.as_deref().unwrap_or_default();
+        let lists_ok = e.forgotten.as_ref().map_or(0, Vec::len) <= MAX_LISTED
+            && held.len() <= MAX_LISTED
+            && held.iter().all(|h| name_ok(h, 500));
+        if !lists_ok {
+            return Err(format!("a prune report lists at most {MAX_LISTED} seqs and held items (one printable line each)"));
+        }
     }
     Ok(())
 }

@@ -58,6 +58,7 @@ pub fn node_state(n: &NodeRec, jobs: &[JobRec], rules: &Rules, now: i64) -> Stat
     match worst {
         Some(s) => s,
         None if silent(n, rules, now) => State::Silent,
+        None if n.reaper => State::Ok,
         None => State::Never,
     }
 }
@@ -152,6 +153,18 @@ impl NodeView {
             last_seen_at: self.node.last_seen_at,
             agent: self.node.agent.clone(),
             refused_events: self.node.refused_events,
+            reaper: self.node.reaper,
+            last_prune: self.node.last_prune.as_ref().map(|p| api::Prune {
+                reaper: p.reaper.clone(),
+                at: p.at,
+                received_at: p.received_at,
+                pruned_at: p.pruned_at,
+                repository: p.repository.clone(),
+                forgotten: p.forgotten.clone(),
+                freed_bytes: p.freed_bytes,
+                held: p.held.clone(),
+                error: p.error.clone(),
+            }),
             jobs,
         }
     }
@@ -196,6 +209,8 @@ mod tests {
             last_seen_at: Some(1000),
             agent: None,
             refused_events: None,
+            reaper: false,
+            last_prune: None,
         }
     }
     fn job() -> JobRec {

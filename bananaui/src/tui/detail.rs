@@ -135,6 +135,7 @@ fn info(app: &App, d: &Detail, now: i64) -> Paragraph<'static> {
         lines.push(Line::from("delivery: on time"));
     }
     lines.extend(chain(n));
+    lines.extend(prune(app, n, now));
     let why = why(app, n, now);
     if why.is_empty() {
         // Nothing failing now: the last error kept, if any.
@@ -157,6 +158,40 @@ fn info(app: &App, d: &Detail, now: i64) -> Paragraph<'static> {
             .borders(Borders::ALL)
             .title(format!(" node {} ", clean(&n.name))),
     )
+}
+
+/// The newest prune a reaper reported: when, what it forgot and freed,
+/// what it held back.
+fn prune(app: &App, n: &Node, now: i64) -> Option<Line<'static>> {
+    if n.reaper {
+        return Some(Line::from("reaper: sends prune reports for other nodes"));
+    }
+    let p = n.last_prune.as_ref()?;
+    let mut text = format!(
+        "{} by {}: forgot {}, freed {}",
+        ago(Some(p.at), now),
+        clean(&p.reaper),
+        plural(p.forgotten.len() as u64, "snapshot", "snapshots"),
+        bytes(Some(p.freed_bytes))
+    );
+    if let Some(e) = &p.error {
+        text.push_str(&format!("; failed: {}", clean(e)));
+    }
+    if let Some(h) = p.held.first() {
+        text.push_str(&format!("; held {}, first: {}", p.held.len(), clean(h)));
+    }
+    let bad = p.error.is_some() || !p.held.is_empty();
+    Some(Line::from(vec![
+        Span::styled(
+            "pruned ",
+            if bad {
+                color(app, State::Failed)
+            } else {
+                Style::default()
+            },
+        ),
+        Span::raw(text),
+    ]))
 }
 
 /// Where each job's chain stands, as the tower witnessed it.

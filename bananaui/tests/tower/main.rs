@@ -13,6 +13,7 @@ mod harness;
 mod jobs;
 mod limits;
 mod partial;
+mod prune;
 mod rules;
 mod tls;
 mod tui;

@@ -406,6 +406,8 @@ fn at_80x24_the_header_keeps_counts_whole_and_tells_refusals_apart() {
                 last_seen_at: None,
                 agent: None,
                 refused_events: None,
+                reaper: false,
+                last_prune: None,
             })
             .unwrap();
         }

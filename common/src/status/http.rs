@@ -77,6 +77,26 @@ impl Sender {
             })
     }
 
+    /// Presents an enrolment request of `what` (a node, a reaper); a refusal
+    /// is an error with the tower's one-line reason.
+    pub fn enrol_as(&self, req: &EnrolRequest, what: &str) -> Result<()> {
+        let (status, body) = self.enrol(req)?;
+        if status == 201 {
+            return Ok(());
+        }
+        let msg = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "the watch tower {} refused the enrolment of {what}: {msg}",
+                self.base
+            ),
+        ))
+    }
+
     /// Posts one envelope.
     pub fn send(&self, env: &Envelope) -> Delivery {
         self.send_within(env, None)

@@ -16,6 +16,9 @@ pub enum EventKind {
     Heartbeat,
     /// A run ended.
     Finished,
+    /// A reaper pruned a node's repository (only a principal enrolled with
+    /// `bananaui node add NAME --reaper` may send it, and only it).
+    Prune,
 }
 
 /// How a run ended.
@@ -110,6 +113,18 @@ pub struct Event {
     /// One-line error, secret-free, at most [`MAX_ERROR`] characters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// `prune`: the node whose repository was pruned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// `prune`: the `seq`s of the snapshots forgotten (at most [`MAX_LISTED`](super::MAX_LISTED)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forgotten: Option<Vec<u64>>,
+    /// `prune`: bytes of packs deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freed_bytes: Option<u64>,
+    /// `prune`: what was held back, one line each (at most [`MAX_LISTED`](super::MAX_LISTED)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Vec<String>>,
     /// Agent version.
     pub agent: String,
 }
@@ -152,6 +167,10 @@ impl Event {
             storage_requests: None,
             refused: None,
             error: None,
+            target: None,
+            forgotten: None,
+            freed_bytes: None,
+            held: None,
             agent: format!("bananactl {}", env!("CARGO_PKG_VERSION")),
         }
     }

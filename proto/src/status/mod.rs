@@ -25,6 +25,8 @@ pub use spool::{Delivery, Spool};
 pub const WINDOW_SECS: i64 = 300;
 /// Longest error message carried (one line).
 pub const MAX_ERROR: usize = 500;
+/// Most entries in a `prune` event's lists (`forgotten`, `held`).
+pub const MAX_LISTED: usize = 1000;
 
 pub use crate::names::plain_http_off_host;
 

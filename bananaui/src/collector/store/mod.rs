@@ -41,6 +41,38 @@ pub struct NodeRec {
     /// Events the tower refused that the node keeps aside (its last report).
     #[serde(default)]
     pub refused_events: Option<u64>,
+    /// A reaper (`bananaui node add NAME --reaper`): it may send only
+    /// `prune` events, a node only the others.
+    #[serde(default)]
+    pub reaper: bool,
+    /// The newest prune of this node's repository a reaper reported.
+    #[serde(default)]
+    pub last_prune: Option<PruneRec>,
+}
+
+/// A reaper's report of one prune of a node's repository (`unpruned`,
+/// `prune-held`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PruneRec {
+    /// The reaper that sent it.
+    pub reaper: String,
+    /// When it pruned (the reaper's clock, within the envelope window).
+    pub at: i64,
+    /// When the tower received it.
+    pub received_at: i64,
+    /// The newest report without an error (this one's `at` if it has none):
+    /// what `unpruned` measures from.
+    pub pruned_at: Option<i64>,
+    /// The repository, hex.
+    pub repository: Option<String>,
+    /// `seq`s of the snapshots it forgot.
+    pub forgotten: Vec<u64>,
+    /// Bytes of packs it deleted.
+    pub freed_bytes: u64,
+    /// What it held back (one line each).
+    pub held: Vec<String>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
 }
 
 /// The tower's witness of one repository's chain: the highest `seq` a node
@@ -512,6 +544,8 @@ mod tests {
             last_seen_at: None,
             agent: None,
             refused_events: None,
+            reaper: false,
+            last_prune: None,
         };
         w.put_node(&n).unwrap();
         w.put_event("web-01", "e1", 5).unwrap();
@@ -545,6 +579,8 @@ mod tests {
             last_seen_at: None,
             agent: Some(agent.into()),
             refused_events: None,
+            reaper: false,
+            last_prune: None,
         };
         let mut w = Writes::default();
         w.put_node(&node("kept")).unwrap();

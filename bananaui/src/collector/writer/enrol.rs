@@ -83,7 +83,9 @@ pub(super) fn apply_enrol(
     let still = std::fs::read(&claimed)
         .ok()
         .and_then(|b| serde_json::from_slice::<crate::collector::enrol::Pending>(&b).ok())
-        .is_some_and(|p| p.code_hash == code_hash && p.replace == replace);
+        .is_some_and(|p| {
+            p.code_hash == code_hash && p.replace == replace && p.reaper == rec.reaper
+        });
     if !still {
         claim.finish(false);
         return (
@@ -93,8 +95,8 @@ pub(super) fn apply_enrol(
     }
     let mut rec = rec.clone();
     if let Some(old) = existing {
-        rec.last_seen_at = old.last_seen_at;
-        rec.agent = old.agent;
+        (rec.last_seen_at, rec.agent, rec.last_prune) =
+            (old.last_seen_at, old.agent, old.last_prune);
     }
     if let Err(e) = w.put_node(&rec) {
         claim.finish(false);

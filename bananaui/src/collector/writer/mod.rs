@@ -15,6 +15,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 mod enrol;
+mod prune;
 use enrol::{apply_enrol, Claim};
 
 /// Most operations waiting for the writer (beyond: 503, retry later).
@@ -31,7 +32,7 @@ pub enum Op {
     /// Enrol a node (its code already checked; the pending file is consumed here).
     Enrol {
         /// The new record.
-        rec: NodeRec,
+        rec: Box<NodeRec>,
         /// Whether an existing key may be replaced.
         replace: bool,
         /// The pending enrolment file, claimed before the commit (single use).
@@ -355,6 +356,12 @@ fn apply_event(
     n.agent = Some(ev.agent.clone());
     n.refused_events = ev.refused;
     w.put_node(&n)?;
+    if ev.kind == EventKind::Prune {
+        prune::apply_prune(store, w, node, ev, now)?;
+        w.put_event(node, &ev.id, now)?;
+        w.put_nonce(op.ts, node, &op.nonce, &op.body_hash);
+        return Ok(true);
+    }
     let mut j = job_of(store, w, node, ev, now)?;
     retire_jobs(store, w, node, ev)?;
     match ev.kind {
@@ -374,6 +381,7 @@ fn apply_event(
             finish_run(store, w, history, node, &mut j, ev, now)?;
             super::witness::witness(store, w, node, &mut j, ev, now)?;
         }
+        EventKind::Prune => {}
     }
     w.put_job(&j)?;
     w.put_event(node, &ev.id, now)?;

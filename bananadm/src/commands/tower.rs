@@ -1,0 +1,194 @@
+//! The reaper's reports to the watch tower. `bananadm reaper enroll` enrols
+//! the reaper's own Ed25519 status key at a tower (after `bananaui node add
+//! NAME --reaper` there); then `bananadm prune` spools one `prune` event per
+//! node it pruned (or failed to) and delivers what is spooled at its end,
+//! within a budget: an unreachable tower never fails nor delays a prune by
+//! more than that, and what was not delivered goes with the next prune.
+//!
+//! Kept in `STATE_DIR/.tower/` (a node name never starts with '.'): the key
+//! (`status.key`, 0600), the tower (`tower.json`), the spool.
+
+use anyhow::Context;
+use clap::Args;
+use common::ops::prune::PruneReport;
+use common::status::{Delivery, Event, EventKind, NodeIdentity, Sender, Spool};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Reports kept while the tower is away.
+const SPOOL_MAX: usize = 1000;
+/// Time one prune spends delivering its reports, at most.
+const BUDGET: Duration = Duration::from_secs(20);
+/// One request, at most.
+const REQUEST: Duration = Duration::from_secs(10);
+
+/// Enrol this reaper's status key at the watch tower.
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// The name the tower knows this reaper by ('bananaui node add NAME --reaper').
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// The watch tower's URL.
+    #[arg(long, value_name = "URL")]
+    pub collector: String,
+    /// The single-use code from 'bananaui node add NAME --reaper'.
+    #[arg(
+        long,
+        value_name = "CODE",
+        env = "BANANA_COLLECTOR_CODE",
+        hide_env_values = true
+    )]
+    pub collector_code: String,
+    /// Allow plain http:// to the tower on a non-loopback address.
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// The reaper's state [default: as 'bananadm prune'].
+    #[arg(long, env = "BANANA_REAPER_STATE", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// The tower a reaper enrolled at.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Link {
+    url: String,
+    name: String,
+    #[serde(default)]
+    insecure_http: bool,
+}
+
+fn dir(state: &Path) -> PathBuf {
+    state.join(".tower")
+}
+
+impl EnrollArgs {
+    /// Runs it.
+    pub fn run(&self, out: &super::Out) -> anyhow::Result<()> {
+        common::names::valid_node_name(&self.name)?;
+        let url = self.collector.trim_end_matches('/');
+        if common::names::plain_http_off_host(url) && !self.insecure_http {
+            return Err(common::Error::new(
+                common::ErrorKind::BadInput,
+                format!("refusing to send the enrolment code to {url} in clear"),
+            )
+            .hint("use the tower's https:// URL, or pass --insecure-http on a trusted network")
+            .into());
+        }
+        let state = self
+            .state_dir
+            .clone()
+            .unwrap_or_else(super::prune::default_state);
+        let dir = dir(&state);
+        common::fsutil::private_dir(&dir)
+            .with_context(|| format!("directory {}", dir.display()))?;
+        let (id, _) = NodeIdentity::load_or_create(&dir.join("status.key"))?;
+        let sender = Sender::new(url, REQUEST)?;
+        let req = id.enrol_request(&self.name, &self.collector_code, common::unix_now());
+        sender.enrol_as(&req, &format!("reaper {}", self.name))?;
+        let link = Link {
+            url: url.to_owned(),
+            name: self.name.clone(),
+            insecure_http: self.insecure_http,
+        };
+        let path = dir.join("tower.json");
+        common::fsutil::write_private(&path, &serde_json::to_vec_pretty(&link)?)
+            .with_context(|| format!("{}", path.display()))?;
+        out.summary(
+            serde_json::json!({"command": "reaper enroll", "name": self.name, "collector": url,
+                               "status_public_key": id.public_hex()}),
+            &format!(
+                "enrolled reaper {} at the watch tower {url}; 'bananadm prune' reports there",
+                self.name
+            ),
+        );
+        Ok(())
+    }
+}
+
+/// Spools and delivers a reaper's `prune` reports.
+pub struct Reporter {
+    link: Link,
+    id: NodeIdentity,
+    spool: Spool,
+    sender: Sender,
+    run: String,
+}
+
+impl Reporter {
+    /// The reporter of the reaper whose state is `state`, if it enrolled at a tower.
+    pub fn open(state: &Path) -> anyhow::Result<Option<Reporter>> {
+        let dir = dir(state);
+        let link: Link = match std::fs::read(dir.join("tower.json")) {
+            Ok(b) => serde_json::from_slice(&b)
+                .with_context(|| format!("{}", dir.join("tower.json").display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).context(format!("{}", dir.join("tower.json").display())),
+        };
+        let (id, _) = NodeIdentity::load_or_create(&dir.join("status.key"))?;
+        Ok(Some(Reporter {
+            spool: Spool::open(&dir.join("spool"), SPOOL_MAX)?,
+            sender: Sender::new(&link.url, REQUEST)?,
+            link,
+            id,
+            run: hex::encode(rand::random::<[u8; 8]>()),
+        }))
+    }
+
+    /// Spools the report of `node`: what the prune did, or why it failed.
+    pub fn record(
+        &self,
+        node: &str,
+        repository: Option<String>,
+        outcome: Result<&PruneReport, &anyhow::Error>,
+    ) {
+        let now = common::unix_now();
+        let mut e = Event::new(EventKind::Prune, &self.run, "prune", "reaper", now, now);
+        e.agent = format!("bananadm {}", env!("CARGO_PKG_VERSION"));
+        e.target = Some(node.to_owned());
+        e.repository = repository;
+        e = match outcome {
+            Ok(r) => {
+                let cap = common::status::MAX_LISTED;
+                let mut seqs: Vec<u64> = r.forgotten.iter().filter_map(|(_, s)| *s).collect();
+                seqs.sort_unstable();
+                seqs.truncate(cap);
+                e.forgotten = Some(seqs);
+                e.freed_bytes = Some(r.freed_bytes);
+                e.held = Some(
+                    r.held
+                        .iter()
+                        .take(cap)
+                        .map(|h| format!("{}: {}", h.object, h.reason))
+                        .collect(),
+                );
+                e
+            }
+            Err(err) => e.with_error(&format!("{err:#}")),
+        };
+        if let Err(err) = self.spool.push(&e) {
+            eprintln!("warning: the prune report of {node} was not spooled: {err}");
+        }
+    }
+
+    /// Delivers what is spooled, oldest first, within the budget; says what
+    /// is held for later.
+    pub fn deliver(&self) {
+        let deadline = Instant::now() + BUDGET;
+        let result = self.spool.deliver(|ev| {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Delivery::Retry;
+            }
+            let env = self.id.sign(&self.link.name, ev, common::unix_now());
+            self.sender.send_within(&env, Some(left.min(REQUEST)))
+        });
+        if let Err(err) = result {
+            eprintln!("warning: prune reports: {err}");
+        }
+        let held = self.spool.pending_count();
+        if held > 0 {
+            let why = self.sender.held_because().unwrap_or_default();
+            eprintln!("warning: {held} prune report(s) held for the tower ({why}); they go with the next prune");
+        }
+    }
+}
