@@ -7,6 +7,7 @@
 
 use crate::harness::*;
 use common::vault::{Location, Secret, Vault};
+use std::process::{Command, Stdio};
 
 fn can_read(v: &Vault, path: &str) -> bool {
     match v.request("GET", path, None, None, None) {
@@ -197,4 +198,96 @@ fn the_reaper_prunes_without_any_key_that_decrypts() {
     let (got, want) = (rel(&restored), rel(&data));
     assert_eq!(got.len(), 6);
     assert!(got == want, "the restore differs from the source");
+}
+
+/// Acceptance 3, the process half: `kill -9` of `bananadm prune` at 20
+/// random points (uniform over a measured run, the reaper's clocks moved a
+/// day on each time so that it forgets, condemns and sweeps): after each,
+/// the node's `check` exits 0 and its next backup succeeds; then a prune
+/// runs to the end and a grant reads every remaining snapshot back.
+#[test]
+fn kill_9_of_bananadm_prune_at_20_points_leaves_a_sound_repository() {
+    let Some(bao) = Bao::start() else { return };
+    let admin = bao.setup();
+    let dir = tempfile::tempdir().unwrap();
+    let n = bao.enrol(&admin, "web-1", dir.path());
+    let data = dir.path().join("data");
+    let backup = |i: usize| {
+        write(
+            &data.join(format!("f{}", i % 7)),
+            &vec![i as u8; 40_000 + i],
+        );
+        let o = n.run(&["backup", data.to_str().unwrap()]);
+        assert!(o.status.success(), "backup {i}: {}", stderr(&o));
+    };
+    for i in 0..8 {
+        backup(i);
+    }
+    for args in [
+        vec!["node", "reaper", "web-1"],
+        vec!["node", "retention", "web-1", "--keep-last", "2"],
+    ] {
+        let o = bao.adm(&admin, &args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    }
+    let reaper = stdout(&bao.adm(&admin, &["reaper", "token", "--ttl", "1h"]));
+    let state = dir.path().join("reaper-state");
+    let prune_cmd = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_bananadm"));
+        c.args(["prune", "web-1", "--force", "--grace", "1h", "--state-dir"])
+            .arg(&state)
+            .env("VAULT_ADDR", &bao.addr)
+            .env("VAULT_TOKEN", &reaper)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        c
+    };
+    // How long one prune takes here, for the kill points.
+    let t0 = std::time::Instant::now();
+    let o = prune_cmd().output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Points inside a run: 90 % of a measured one (the kill lands in the
+    // run whether or not the machine is loaded, which slows both alike).
+    let span = (t0.elapsed().as_micros() as u64 * 9 / 10).max(1000);
+    let mut killed = 0;
+    for round in 0..20 {
+        backup(100 + round);
+        age_state(&state, 2 * 86_400);
+        let mut child = prune_cmd().spawn().unwrap();
+        let at = rand::random::<u64>() % span;
+        std::thread::sleep(std::time::Duration::from_micros(at));
+        if child.try_wait().unwrap().is_none() {
+            killed += 1;
+        }
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        assert!(
+            status.success() || status.code().is_none() || status.code() == Some(3),
+            "round {round}: {status:?}"
+        );
+        let o = n.run(&["check"]);
+        assert!(
+            o.status.success(),
+            "round {round}, killed at {at} µs: {}",
+            stderr(&o)
+        );
+    }
+    eprintln!("{killed} of 20 prunes killed while running (kill points over {span} µs)");
+    // Most land while it runs; a few may meet a prune that already ended.
+    assert!(
+        killed >= 5,
+        "only {killed} of 20 prunes were killed while running"
+    );
+    age_state(&state, 2 * 86_400);
+    let o = prune_cmd().output().unwrap();
+    assert!(
+        o.status.success(),
+        "the next prune completes: {}",
+        stderr(&o)
+    );
+    backup(999);
+    let grant = stdout(&bao.adm(&admin, &["restore", "grant", "web-1", "--uses", "10"]));
+    let o = n.run(&["check", "--read-data", "--grant", &grant]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }
