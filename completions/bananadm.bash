@@ -1326,7 +1326,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__prune)
-            opts="-v -h -V --all --dry-run --force --grace --state-dir --max-forget --max-skew --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            opts="-v -h -V --all --dry-run --force --grace --state-dir --tower --viewer-token-file --max-forget --max-skew --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1337,6 +1337,14 @@ _bananadm() {
                     return 0
                     ;;
                 --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tower)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --viewer-token-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -301,6 +301,8 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_se
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l grace -d 'Time between condemning a pack and deleting it (at least 1h): a backup that started before must have finished within it' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l state-dir -d 'The reaper\'s state: the dates it trusts, its clocks [default: /var/lib/banana/reaper for root, else $XDG_DATA_HOME/banana/reaper]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l tower -d 'The watch tower whose `received_at` dates the nodes\' snapshots where it is earlier than storage\'s [default: the tower the reaper enrolled at, \'bananadm reaper enroll\']' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l viewer-token-file -d 'The tower\'s viewer token, in a file (when its API needs one)' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l max-forget -d 'Most of a job\'s snapshots one run may forget, in percent [default: 20]; the rest is held (exit 3) until the next run or --force' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l max-skew -d 'A snapshot whose storage date is further than this from the time it claims is held and fills no bucket [default: 1h]' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand prune" -l vault-addr -d 'Vault\'s address' -r

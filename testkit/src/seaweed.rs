@@ -27,9 +27,13 @@ pub struct S3Server {
     /// An append-only node (`bananadm storage policy` for `node1`) writing
     /// under `node1/` in [`LOCKED_BUCKET`].
     pub node: S3Credentials,
+    /// The reaper of `node1/` (the same policy's): lists versions, deletes.
+    pub reaper: S3Credentials,
 }
 
-/// A versioned bucket with Object Lock (COMPLIANCE, 1 day by default).
+/// A versioned bucket with Object Lock enabled and no default retention:
+/// a test sets a version's retention itself ([`S3Server::set_retention`]),
+/// since a default one would lock every version for a day.
 pub const LOCKED_BUCKET: &str = "banana-locked";
 
 fn weed_bin() -> Option<PathBuf> {
@@ -50,10 +54,14 @@ pub fn server() -> Option<&'static S3Server> {
 
 /// The identities file: the admin, and the node and reaper of
 /// `bananadm storage policy node1` for `node1/` in [`LOCKED_BUCKET`].
-fn identities(admin: &S3Credentials) -> (S3Credentials, serde_json::Value) {
+fn identities(admin: &S3Credentials) -> (S3Credentials, S3Credentials, serde_json::Value) {
     let node = S3Credentials {
         access_key: "banananode1".into(),
         secret_key: Secret::new(format!("nodesk{:016x}", rand::random::<u64>())),
+    };
+    let reaper = S3Credentials {
+        access_key: "bananareaper1".into(),
+        secret_key: Secret::new(format!("reapersk{:016x}", rand::random::<u64>())),
     };
     // The policies bananadm prints, as SeaweedFS takes them.
     let locked = S3Location {
@@ -69,7 +77,7 @@ fn identities(admin: &S3Credentials) -> (S3Credentials, serde_json::Value) {
     ids["identities"][0]["credentials"][0] = serde_json::json!({
         "accessKey": node.access_key, "secretKey": node.secret_key.expose()});
     ids["identities"][1]["credentials"][0] = serde_json::json!({
-        "accessKey": "bananareaper1", "secretKey": format!("reapersk{:016x}", rand::random::<u64>())});
+        "accessKey": reaper.access_key, "secretKey": reaper.secret_key.expose()});
     if let Some(list) = ids["identities"].as_array_mut() {
         list.push(serde_json::json!({
             "name": "admin",
@@ -77,7 +85,7 @@ fn identities(admin: &S3Credentials) -> (S3Credentials, serde_json::Value) {
             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         }));
     }
-    (node, ids)
+    (node, reaper, ids)
 }
 
 /// Starts `weed mini` on free ports with its data in `dir`; returns the S3
@@ -150,7 +158,7 @@ fn start() -> Option<S3Server> {
         access_key: "bananaadmin".into(),
         secret_key: Secret::new(format!("adminsk{:016x}", rand::random::<u64>())),
     };
-    let (node, ids) = identities(&admin);
+    let (node, reaper, ids) = identities(&admin);
     std::fs::write(dir.join("identities.json"), ids.to_string()).expect("identities");
     let (s3, pid) = spawn(&bin, &dir);
     let server = S3Server {
@@ -158,6 +166,7 @@ fn start() -> Option<S3Server> {
         data: dir.join("data"),
         admin,
         node,
+        reaper,
     };
     crate::procs::wait_until("SeaweedFS", &dir, &[pid], || {
         server.try_create("banana-ready", false).is_ok()
@@ -165,9 +174,6 @@ fn start() -> Option<S3Server> {
     server
         .try_create(LOCKED_BUCKET, true)
         .expect("locked bucket");
-    server
-        .default_retention(LOCKED_BUCKET)
-        .expect("default retention");
     Some(server)
 }
 
@@ -188,20 +194,6 @@ impl S3Server {
             region: "us-east-1".into(),
             endpoint: format!("http://{}", self.addr),
         }
-    }
-
-    /// `PutObjectLockConfiguration`: COMPLIANCE for 1 day by default.
-    fn default_retention(&self, bucket: &str) -> Result<(), String> {
-        let b = s3::Bucket::new(bucket, self.region(), self.credentials()?)
-            .map_err(|e| e.to_string())?
-            .with_path_style();
-        let q = std::collections::HashMap::from([("object-lock".to_owned(), String::new())]);
-        let b = b.with_extra_query(q).map_err(|e| e.to_string())?;
-        let body = "<ObjectLockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>";
-        let rt = common::backend::runtime().map_err(|e| e.to_string())?;
-        rt.block_on(b.put_object("", body.as_bytes()))
-            .map(|_| ())
-            .map_err(|e| e.to_string())
     }
 
     fn try_create(&self, bucket: &str, locked: bool) -> Result<(), String> {
@@ -283,6 +275,84 @@ impl S3Server {
         rt.block_on(b.put_object(key, bytes))
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+
+    /// The versions of exactly `key` in `bucket` (admin): (version id,
+    /// whether it is a delete marker).
+    pub fn versions(&self, bucket: &str, key: &str) -> Vec<(String, bool)> {
+        let b = s3::Bucket::new(bucket, self.region(), self.credentials().expect("creds"))
+            .expect("bucket")
+            .with_path_style();
+        let q = std::collections::HashMap::from([
+            ("versions".to_owned(), String::new()),
+            ("prefix".to_owned(), key.to_owned()),
+        ]);
+        let b = b.with_extra_query(q).expect("query");
+        let rt = common::backend::runtime().expect("runtime");
+        let r = rt.block_on(b.get_object("")).expect("list versions");
+        let text = String::from_utf8_lossy(r.as_slice()).into_owned();
+        let mut out = Vec::new();
+        for (tag, marker) in [("Version", false), ("DeleteMarker", true)] {
+            for v in text.split(&format!("<{tag}>")).skip(1) {
+                let field = |f: &str| {
+                    v.split(&format!("<{f}>"))
+                        .nth(1)
+                        .and_then(|x| x.split(&format!("</{f}>")).next())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                if field("Key") == key {
+                    out.push((field("VersionId"), marker));
+                }
+            }
+        }
+        out
+    }
+
+    /// `PutObjectRetention` on a version (admin): `mode` (GOVERNANCE or
+    /// COMPLIANCE) until `until` (Unix seconds); `bypass` sends
+    /// `x-amz-bypass-governance-retention` (to shorten a GOVERNANCE one).
+    pub fn set_retention(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: &str,
+        mode: &str,
+        until: i64,
+        bypass: bool,
+    ) -> Result<(), String> {
+        let mut b = s3::Bucket::new(bucket, self.region(), self.credentials()?)
+            .map_err(|e| e.to_string())?
+            .with_path_style();
+        if bypass {
+            let mut h = http::HeaderMap::new();
+            h.insert(
+                "x-amz-bypass-governance-retention",
+                http::HeaderValue::from_static("true"),
+            );
+            *b = b.with_extra_headers(h).map_err(|e| e.to_string())?;
+        }
+        let q = std::collections::HashMap::from([
+            ("retention".to_owned(), String::new()),
+            ("versionId".to_owned(), version.to_owned()),
+        ]);
+        let b = b.with_extra_query(q).map_err(|e| e.to_string())?;
+        let when = chrono::DateTime::from_timestamp(until, 0)
+            .ok_or("time")?
+            .format("%Y-%m-%dT%H:%M:%SZ");
+        let body = format!("<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>{mode}</Mode><RetainUntilDate>{when}</RetainUntilDate></Retention>");
+        let rt = common::backend::runtime().map_err(|e| e.to_string())?;
+        let r = rt
+            .block_on(b.put_object(key, body.as_bytes()))
+            .map_err(|e| e.to_string())?;
+        if r.status_code() / 100 != 2 {
+            return Err(format!(
+                "{}: {}",
+                r.status_code(),
+                String::from_utf8_lossy(r.as_slice())
+            ));
+        }
+        Ok(())
     }
 
     /// The location of `prefix` in `bucket`, as a node would be given it.

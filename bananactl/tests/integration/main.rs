@@ -30,6 +30,7 @@ mod postgres;
 mod retention;
 mod roundtrip;
 mod s3;
+mod s3_versions;
 mod samba;
 mod status;
 mod swift;

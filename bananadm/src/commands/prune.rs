@@ -39,6 +39,14 @@ pub struct PruneCmd {
     /// /var/lib/banana/reaper for root, else $XDG_DATA_HOME/banana/reaper].
     #[arg(long, env = "BANANA_REAPER_STATE", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// The watch tower whose `received_at` dates the nodes' snapshots where
+    /// it is earlier than storage's [default: the tower the reaper enrolled
+    /// at, 'bananadm reaper enroll'].
+    #[arg(long, env = "BANANA_TOWER", value_name = "URL")]
+    pub tower: Option<String>,
+    /// The tower's viewer token, in a file (when its API needs one).
+    #[arg(long, env = "BANANA_VIEWER_TOKEN_FILE", value_name = "FILE")]
+    pub viewer_token_file: Option<PathBuf>,
     /// How much one run may forget, how far a date may be from its claim.
     #[command(flatten)]
     pub guards: Guards,
@@ -66,6 +74,7 @@ impl PruneCmd {
         }
         refuse_readers(&v, &nodes)?;
         let state = self.state_dir.clone().unwrap_or_else(default_state);
+        let witness = self.witness(&state)?;
         // A dry run reports nothing: the tower hears what was done.
         let tower = match self.dry_run {
             true => None,
@@ -74,7 +83,11 @@ impl PruneCmd {
         let (mut held, mut first_err) = (0usize, None);
         for node in &nodes {
             let mut repository = None;
-            let result = self.one(&v, node, &state, out, &mut repository);
+            let witnessed = match &witness {
+                Some((url, token)) => super::tower::witnessed(url, token.as_deref(), node),
+                None => Default::default(),
+            };
+            let result = self.one(&v, node, (&state, witnessed), out, &mut repository);
             if let Some(t) = &tower {
                 t.record(node, repository, result.as_ref());
             }
@@ -107,7 +120,7 @@ impl PruneCmd {
         &self,
         v: &Vault,
         node: &str,
-        state: &std::path::Path,
+        (state, witnessed): (&std::path::Path, std::collections::HashMap<common::Id, i64>),
         out: &Out,
         repository: &mut Option<String>,
     ) -> anyhow::Result<prune::PruneReport> {
@@ -144,6 +157,7 @@ impl PruneCmd {
             dry_run: self.dry_run,
             force: self.force,
             by: format!("bananadm prune ({node})"),
+            witnessed,
             ..Default::default()
         };
         self.guards.apply(&mut opts);
@@ -162,6 +176,29 @@ impl PruneCmd {
         summary["node"] = json!(node);
         out.summary(summary, &format!("{node}: {}", report.summary()));
         Ok(report)
+    }
+}
+
+impl PruneCmd {
+    /// The tower to date snapshots by, and its viewer token.
+    fn witness(&self, state: &std::path::Path) -> anyhow::Result<Option<(String, Option<String>)>> {
+        let Some(url) = self
+            .tower
+            .clone()
+            .or_else(|| super::tower::enrolled_url(state))
+        else {
+            return Ok(None);
+        };
+        let token = match &self.viewer_token_file {
+            Some(f) => Some(
+                std::fs::read_to_string(f)
+                    .map_err(|e| anyhow::anyhow!("viewer token file {}: {e}", f.display()))?
+                    .trim()
+                    .to_owned(),
+            ),
+            None => None,
+        };
+        Ok(Some((url, token)))
     }
 }
 

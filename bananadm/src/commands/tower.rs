@@ -105,6 +105,41 @@ impl EnrollArgs {
     }
 }
 
+/// The tower the reaper whose state is `state` enrolled at, if it did.
+pub fn enrolled_url(state: &Path) -> Option<String> {
+    let b = std::fs::read(dir(state).join("tower.json")).ok()?;
+    serde_json::from_slice::<Link>(&b).ok().map(|l| l.url)
+}
+
+/// When the tower at `url` received the runs that wrote `node`'s snapshots
+/// (its `received_at`, from its read-only API with `token`): a date the node
+/// could not set. Unreachable or refusing: a warning and no dates.
+pub fn witnessed(
+    url: &str,
+    token: Option<&str>,
+    node: &str,
+) -> std::collections::HashMap<common::Id, i64> {
+    let got = Sender::new(url, REQUEST)
+        .and_then(|s| s.api_get(&format!("/api/v1/nodes/{node}?runs=1000"), token, 64 << 20));
+    let v = match got {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("warning: {node}: no dates from the tower: {e}");
+            return Default::default();
+        }
+    };
+    v["runs"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|r| {
+            let id: common::Id = r["snapshot"].as_str()?.parse().ok()?;
+            Some((id, r["received_at"].as_i64()?))
+        })
+        .collect()
+}
+
 /// Spools and delivers a reaper's `prune` reports.
 pub struct Reporter {
     link: Link,

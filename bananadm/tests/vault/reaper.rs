@@ -117,6 +117,21 @@ fn the_reaper_prunes_without_any_key_that_decrypts() {
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
+    // A backup the tower witnesses; later its file's time moves to now (a
+    // directory's node can `touch`): the reaper dates it by the tower's
+    // `received_at`, the earlier.
+    write(&data.join("witnessed"), b"seen by the tower");
+    let o = n.run(&["--json", "backup", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let witnessed: serde_json::Value =
+        serde_json::from_str(stdout(&o).lines().last().unwrap()).unwrap();
+    let witnessed = witnessed["snapshot_id"].as_str().unwrap().to_owned();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let file = std::fs::File::options()
+        .write(true)
+        .open(n.storage.join("snapshots").join(&witnessed))
+        .unwrap();
+    file.set_modified(std::time::SystemTime::now()).unwrap();
     let prune = |token: &str, extra: &[&str]| {
         let mut args = vec![
             "--json",
@@ -145,15 +160,30 @@ fn the_reaper_prunes_without_any_key_that_decrypts() {
             .unwrap()
             .count()
     };
-    assert_eq!(snapshots(), 5, "a dry run forgets nothing");
+    assert_eq!(snapshots(), 6, "a dry run forgets nothing");
 
     let o = prune(&reaper, &["--all", "--force"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(snapshots(), 3, "{}", stdout(&o));
+    let runs = tower.get("/api/v1/nodes/web-1?runs=100");
+    let received = runs["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["snapshot"] == witnessed.as_str())
+        .and_then(|r| r["received_at"].as_i64())
+        .expect("the tower has the run");
+    let dated = walk(&state)
+        .into_iter()
+        .find(|p| p.file_name().is_some_and(|n| n == "reaper.json"))
+        .map(|p| serde_json::from_slice::<serde_json::Value>(&std::fs::read(p).unwrap()).unwrap())
+        .unwrap()["dates"][witnessed.as_str()]
+    .as_i64();
+    assert_eq!(dated, Some(received), "dated by the tower, not the file");
     // The tower heard it: the first two of the chain forgotten, by reaper-1.
     let p = &tower.get("/api/v1/nodes/web-1")["node"]["last_prune"];
     assert_eq!(p["reaper"], "reaper-1", "{p}");
-    assert_eq!(p["forgotten"], serde_json::json!([1, 2]), "{p}");
+    assert_eq!(p["forgotten"], serde_json::json!([1, 2, 3]), "{p}");
     assert!(
         p["error"].is_null() && p["held"] == serde_json::json!([]),
         "{p}"
@@ -196,7 +226,7 @@ fn the_reaper_prunes_without_any_key_that_decrypts() {
             .collect()
     };
     let (got, want) = (rel(&restored), rel(&data));
-    assert_eq!(got.len(), 6);
+    assert_eq!(got.len(), 7);
     assert!(got == want, "the restore differs from the source");
 }
 

@@ -102,6 +102,17 @@ pub struct Listed {
     pub written: Option<i64>,
 }
 
+/// What [`Backend::purge_deleted`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Purged {
+    /// Versions deleted.
+    pub versions: u64,
+    /// Delete markers deleted.
+    pub markers: u64,
+    /// Versions kept (`key@version`, why: `locked until ...`).
+    pub held: Vec<(String, String)>,
+}
+
 /// Outcome of a write-once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Written {
@@ -171,6 +182,13 @@ pub trait Backend: Send + Sync {
     /// nothing elsewhere). Returns how many. The reaper's, after its grace.
     fn abort_stale_uploads(&self, _before: i64) -> Result<u64> {
         Ok(0)
+    }
+    /// Deletes the stored versions of objects that were deleted (S3
+    /// versioning: every version and delete marker of a key whose current
+    /// version is a marker), never a live object's; a version retained past
+    /// `now` is held. Nothing elsewhere. The reaper's, after each sweep.
+    fn purge_deleted(&self, _now: i64) -> Result<Purged> {
+        Ok(Purged::default())
     }
     /// Requests sent to the storage so far (remote backends; 0 for a directory).
     fn requests(&self) -> u64 {

@@ -83,7 +83,8 @@ pub fn policies(node: &str, loc: &S3Location) -> Policies {
              "Resource": [bucket]},
             {"Sid": "BananaReaperPrunes", "Effect": "Allow",
              "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
-                        "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload"],
+                        "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:AbortMultipartUpload",
+                        "s3:GetObjectRetention"],
              "Resource": [objects]},
         ]
     });

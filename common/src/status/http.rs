@@ -97,6 +97,34 @@ impl Sender {
         ))
     }
 
+    /// GETs `path` of the tower's read-only API (a viewer token if given)
+    /// and decodes its JSON, read up to `cap` bytes.
+    pub fn api_get(&self, path: &str, token: Option<&str>, cap: u64) -> Result<serde_json::Value> {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let fail = |why: String| {
+            Error::new(
+                ErrorKind::Io,
+                format!("the watch tower {}{path}: {why}", self.base),
+            )
+        };
+        let body = self.rt.block_on(async {
+            let r = req
+                .send()
+                .await
+                .map_err(|e| fail(crate::bounded::root_cause(&e)))?;
+            if !r.status().is_success() {
+                return Err(fail(format!("HTTP {}", r.status().as_u16())));
+            }
+            crate::bounded::body(r, cap)
+                .await
+                .map_err(|_| fail(format!("no answer within {cap} bytes")))
+        })?;
+        serde_json::from_slice(&body).map_err(|e| fail(format!("not JSON: {e}")))
+    }
+
     /// Posts one envelope.
     pub fn send(&self, env: &Envelope) -> Delivery {
         self.send_within(env, None)

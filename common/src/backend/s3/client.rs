@@ -12,7 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use wire::Failed;
 
-// A child of the client: it reaches its private parts.
+// Children of the client: they reach its private parts.
+#[path = "versions.rs"]
+mod versions;
 #[path = "wire.rs"]
 mod wire;
 
@@ -24,7 +26,7 @@ pub const PART_SIZE: usize = 16 << 20;
 /// 1,024 bytes each, with their XML, fit well below it.
 pub const PAGE_CAP: u64 = 8 << 20;
 /// Longest answer to a small request (initiate, complete, head).
-const SMALL_CAP: u64 = 1 << 20;
+pub(super) const SMALL_CAP: u64 = 1 << 20;
 
 /// A repository under a prefix of an S3 bucket.
 pub struct S3Backend {
@@ -164,39 +166,20 @@ impl S3Backend {
             .map_err(|e| self.fail("configure", key, e.into()))
     }
 
-    /// The versions of exactly `key`, oldest first (needs
-    /// `s3:ListBucketVersions`).
-    fn versions(&self, key: &str) -> Result<Vec<String>> {
-        let q = std::collections::HashMap::from([
-            ("versions".to_owned(), String::new()),
-            ("prefix".to_owned(), key.to_owned()),
-        ]);
-        let b = self
-            .bucket
-            .with_extra_query(q)
-            .map_err(|e| self.fail("configure", key, e.into()))?;
-        let answer = self
-            .block(self.call(&b, "", Command::GetObject, PAGE_CAP, 0))?
-            .map_err(|e| self.fail("list versions of", key, e))?;
-        let text = String::from_utf8_lossy(&answer.body).into_owned();
-        // S3 lists the versions of a key newest first.
-        let mut found: Vec<String> = text
-            .split("<Version>")
-            .skip(1)
-            .filter_map(|v| {
-                let v = v.split("</Version>").next()?;
-                (wire::xml_text(v, "Key")? == key)
-                    .then(|| wire::xml_text(v, "VersionId").map(str::to_owned))?
-            })
-            .collect();
-        found.reverse();
-        Ok(found)
-    }
-
     /// The key of object `name` of `kind` in the bucket (the location's
     /// prefix, the kind's folder, the name).
     pub fn object_key(&self, kind: Kind, name: &str) -> Result<String> {
         Ok(self.loc.key(&object_path(kind, name)?))
+    }
+
+    /// The objects of `kind` as the plain listing gives them (current
+    /// versions, dated by their `LastModified`).
+    fn list_current(&self, kind: Kind) -> Result<Vec<crate::backend::Listed>> {
+        let root = self.loc.key("");
+        let keep = |k: &str| crate::backend::remote::name_of(kind, &root, k).is_some();
+        let prefix = self.loc.key(&crate::backend::remote::listed(kind));
+        let keys = self.list_keys(&prefix, None, &keep)?;
+        Ok(crate::backend::remote::names_of(kind, &root, keys))
     }
 
     /// A listing that goes wrong in a way a retry may mend (or may not: a
@@ -442,19 +425,19 @@ impl Backend for S3Backend {
     }
 
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
-        Ok(crate::backend::remote::undated(self.list_dated(kind)?))
+        Ok(crate::backend::remote::undated(self.list_current(kind)?))
     }
 
-    /// Dated by `LastModified`, the time the current version was written.
+    /// Dated by the first version's `LastModified` where versions can be
+    /// listed, else the current version's.
     fn list_dated(&self, kind: Kind) -> Result<Vec<crate::backend::Listed>> {
-        let root = self.loc.key("");
-        let keep = |k: &str| crate::backend::remote::name_of(kind, &root, k).is_some();
-        let keys = self.list_keys(
-            &self.loc.key(&crate::backend::remote::listed(kind)),
-            None,
-            &keep,
-        )?;
-        Ok(crate::backend::remote::names_of(kind, &root, keys))
+        let mut listed = self.list_current(kind)?;
+        self.date_by_versions(kind, &mut listed)?;
+        Ok(listed)
+    }
+
+    fn purge_deleted(&self, now: i64) -> Result<crate::backend::Purged> {
+        self.purge(now)
     }
 
     /// Aborts the multipart uploads under the prefix started before `before`

@@ -169,6 +169,8 @@ pub struct PruneReport {
     pub requests: u64,
     /// Multipart uploads an interrupted backup left, aborted (S3).
     pub aborted_uploads: u64,
+    /// Stored versions and delete markers of deleted objects purged (S3).
+    pub purged_versions: u64,
 }
 
 /// Everything read at the start of a run; nothing is deleted unless all of
@@ -256,8 +258,23 @@ pub fn prune(store: &Store, state_dir: &Path, opts: &PruneOptions) -> Result<Pru
     report.aborted_uploads = store
         .backend()
         .abort_stale_uploads(now - opts.grace.max(MIN_GRACE))?;
+    purge_versions(store, now, &mut report)?;
     report.requests = store.backend().requests().saturating_sub(requests);
     Ok(report)
+}
+
+/// The stored versions of what was deleted (this run or before): gone,
+/// but a version under retention is held until it expires.
+fn purge_versions(store: &Store, now: i64, report: &mut PruneReport) -> Result<()> {
+    let purged = store.backend().purge_deleted(now)?;
+    report.purged_versions = purged.versions + purged.markers;
+    report
+        .held
+        .extend(purged.held.into_iter().map(|(object, reason)| Held {
+            object: format!("version {object}"),
+            reason,
+        }));
+    Ok(())
 }
 
 /// Reads every snapshot and reference list; one that does not open stops

@@ -64,6 +64,12 @@ impl PruneReport {
                 count(self.pending, "pack", "packs")
             ));
         }
+        if self.purged_versions > 0 {
+            s.push_str(&format!(
+                ", {} of deleted objects purged",
+                count(self.purged_versions, "stored version", "stored versions")
+            ));
+        }
         if !self.held.is_empty() {
             s.push_str(&format!(", {} held back", self.held.len()));
         }
@@ -96,6 +102,7 @@ impl PruneReport {
             "deleted_packs": self.deleted_packs, "freed_bytes": self.freed_bytes,
             "index_written": self.index_written, "index_deleted": self.index_deleted,
             "requests": self.requests, "aborted_uploads": self.aborted_uploads,
+            "purged_versions": self.purged_versions,
         })
     }
 }
