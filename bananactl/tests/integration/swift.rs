@@ -139,16 +139,17 @@ fn an_unchanged_backup_of_twenty_thousand_files_on_swift_costs_a_handful_of_requ
     assert!(n <= 20, "{n} requests: {again}");
 }
 
-/// What `bananadm storage policy` prints for Swift, applied by the account's
-/// owner: the node backs up and restores through its ACLs, another node sees
-/// and touches nothing, and what the node overwrites or deletes is kept in
-/// an archive it cannot reach (and `check` finds the damage).
-#[test]
-fn the_printed_swift_acls_hide_a_node_and_archive_what_it_destroys() {
-    let Some(s) = swift::server() else {
-        return;
-    };
-    let location = s.location("acl", "fleet/node1");
+/// The containers `bananadm storage policy` prints for node1 (and the
+/// reaper) under a new container, created by the account's owner.
+fn printed_containers(
+    s: &swift::SwiftServer,
+    hint: &str,
+) -> (
+    String,
+    common::backend::SwiftLocation,
+    Vec<common::control::storage_policy::SwiftContainer>,
+) {
+    let location = s.location(hint, "fleet/node1");
     let common::backend::Location::Swift(loc) =
         common::backend::Location::parse(&location).unwrap()
     else {
@@ -165,6 +166,19 @@ fn the_printed_swift_acls_hide_a_node_and_archive_what_it_destroys() {
         let (st, _) = s.request("agent", "PUT", &c.name, &h, b"");
         assert!(st == 201 || st == 202, "creating {}: {st}", c.name);
     }
+    (location, loc, containers)
+}
+
+/// What `bananadm storage policy` prints for Swift, applied by the account's
+/// owner: the node backs up and restores through its ACLs, another node sees
+/// and touches nothing, and what the node overwrites or deletes is kept in
+/// an archive it cannot reach (and `check` finds the damage).
+#[test]
+fn the_printed_swift_acls_hide_a_node_and_archive_what_it_destroys() {
+    let Some(s) = swift::server() else {
+        return;
+    };
+    let (location, loc, containers) = printed_containers(s, "acl");
     let mut e = Env::bare();
     e.repo = location.clone().into();
     e.vars = s.env("node1");
@@ -231,4 +245,66 @@ fn the_printed_swift_acls_hide_a_node_and_archive_what_it_destroys() {
     assert_eq!(st, 403, "node1 deletes from the archive");
     assert_eq!(list("reaper", container).0, 200);
     e.run(&["check"]).code(13);
+}
+
+/// Retention on Swift (issue 25, item 5): the reaper dates a snapshot the
+/// node wrote again by its archived copy, and a prune empties the archive of
+/// what it deleted (`bananactl forget --prune` with the reaper's user: no
+/// grace period in key-file mode).
+#[test]
+fn the_reaper_dates_by_the_archive_and_empties_it_of_what_it_pruned() {
+    let Some(s) = swift::server() else {
+        return;
+    };
+    let (location, loc, containers) = printed_containers(s, "reap");
+    let (container, archive) = (loc.container.clone(), containers[0].name.clone());
+    let mut e = Env::bare();
+    e.repo = location.clone().into();
+    e.vars = s.env("node1");
+    e.run(&["init"]).ok();
+    let src = e.path("src");
+    for i in 0..5u64 {
+        write(&src.join(format!("f{i}")), &random_bytes(20 + i, 50_000));
+        e.backup(&[&src]);
+    }
+    e.vars = s.env("reaper");
+    let plan = |e: &Env| e.json(&["forget", "--keep-last", "1", "--dry-run", "--force"]);
+    let date_of = |p: &serde_json::Value, seq: u64| {
+        p["snapshots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["seq"] == seq)
+            .map(|s| {
+                (
+                    s["id"].as_str().unwrap().to_owned(),
+                    s["date"].as_i64().unwrap(),
+                )
+            })
+            .unwrap()
+    };
+    let (first, dated) = date_of(&plan(&e), 1);
+    // The node writes its first snapshot again, later: the archive keeps
+    // the copy it replaced, and the reaper dates the snapshot by it.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let key = format!("{}snapshots/{first}", loc.key(""));
+    let (st, bytes) = s.request("node1", "GET", &format!("{container}/{key}"), &[], b"");
+    assert_eq!(st, 200);
+    let (st, _) = s.request("node1", "PUT", &format!("{container}/{key}"), &[], &bytes);
+    assert_eq!(st, 201);
+    assert_eq!(
+        date_of(&plan(&e), 1),
+        (first.clone(), dated),
+        "dated by the archived copy"
+    );
+
+    let sum = e.json(&["forget", "--keep-last", "1", "--prune", "--force"]);
+    assert_eq!(sum["forgotten"].as_array().unwrap().len(), 2, "{sum}");
+    assert!(sum["purged_versions"].as_u64().unwrap() >= 3, "{sum}");
+    let (st, left) = s.request("agent", "GET", &archive, &[], b"");
+    assert!(st == 200 || st == 204, "{st}");
+    let left = String::from_utf8(left).unwrap();
+    assert!(left.trim().is_empty(), "the archive still holds: {left}");
+    e.vars = s.env("node1");
+    e.run(&["check"]).ok();
 }

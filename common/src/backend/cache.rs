@@ -177,6 +177,9 @@ impl Backend for Cached {
     fn abort_stale_uploads(&self, before: i64) -> Result<u64> {
         self.inner.abort_stale_uploads(before)
     }
+    fn purge_archive(&self, objects: &[(Kind, String)]) -> Result<u64> {
+        self.inner.purge_archive(objects)
+    }
     fn purge_deleted(&self, now: i64) -> Result<super::Purged> {
         self.inner.purge_deleted(now)
     }

@@ -190,6 +190,12 @@ pub trait Backend: Send + Sync {
     fn purge_deleted(&self, _now: i64) -> Result<Purged> {
         Ok(Purged::default())
     }
+    /// Deletes the archived copies of `objects` (Swift's `CONTAINER-archive`,
+    /// where the container's history goes); returns how many. Nothing
+    /// elsewhere. The reaper's, a grace period after it deleted them.
+    fn purge_archive(&self, _objects: &[(Kind, String)]) -> Result<u64> {
+        Ok(0)
+    }
     /// Requests sent to the storage so far (remote backends; 0 for a directory).
     fn requests(&self) -> u64 {
         0

@@ -145,6 +145,9 @@ impl<B: Backend> Backend for Retrying<B> {
     fn abort_stale_uploads(&self, before: i64) -> Result<u64> {
         self.attempt("aborting stale uploads", |b| b.abort_stale_uploads(before))
     }
+    fn purge_archive(&self, objects: &[(Kind, String)]) -> Result<u64> {
+        self.attempt("emptying the archive", |b| b.purge_archive(objects))
+    }
     fn purge_deleted(&self, now: i64) -> Result<super::Purged> {
         self.attempt("purging deleted objects' versions", |b| {
             b.purge_deleted(now)

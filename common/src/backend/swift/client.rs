@@ -9,6 +9,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 // Children of the client: they reach its private parts.
+#[path = "archive.rs"]
+mod archive;
 #[path = "auth.rs"]
 mod auth;
 #[cfg(test)]
@@ -188,8 +190,54 @@ impl SwiftBackend {
         ))
     }
 
+    /// DELETE of `path` (`CONTAINER/NAME`); with `gone_ok`, a 404 is done.
+    fn delete(&self, path: String, gone_ok: bool) -> Result<()> {
+        self.run(async {
+            let r = Req {
+                method: reqwest::Method::DELETE,
+                path,
+                headers: Vec::new(),
+                body: None,
+                bytes: 0,
+            };
+            let (resp, what) = self.send(&r).await?;
+            match resp.status().as_u16() {
+                s if (200..300).contains(&s) || (gone_ok && s == 404) => Ok(()),
+                s => Err(self.status_error(&what, s)),
+            }
+        })
+    }
+
+    /// The objects of `kind` as the container lists them.
+    fn list_current(&self, kind: Kind) -> Result<Vec<crate::backend::Listed>> {
+        let rel = crate::backend::remote::listed(kind);
+        let Some(keys) = self.list_names(&self.loc.key(&rel), None)? else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("Swift container '{}' does not exist", self.loc.container),
+            ));
+        };
+        Ok(crate::backend::remote::names_of(
+            kind,
+            &self.loc.key(""),
+            keys,
+        ))
+    }
+
     fn list_names(
         &self,
+        prefix: &str,
+        max: Option<usize>,
+    ) -> Result<Option<Vec<crate::backend::remote::Key>>> {
+        self.list_in(&self.loc.container, prefix, max)
+    }
+
+    /// The names under `prefix` in `container` (at most `max`), page by
+    /// page, each read with a cap, within the listing budget; `None` when
+    /// the container does not exist.
+    fn list_in(
+        &self,
+        container: &str,
         prefix: &str,
         max: Option<usize>,
     ) -> Result<Option<Vec<crate::backend::remote::Key>>> {
@@ -198,7 +246,7 @@ impl SwiftBackend {
                 ErrorKind::StorageUnavailable,
                 format!(
                     "Swift listing of {}/{prefix} at {}: {why}; listing stopped",
-                    self.loc.container,
+                    container,
                     self.loc.endpoint()
                 ),
             )
@@ -215,7 +263,7 @@ impl SwiftBackend {
                     method: reqwest::Method::GET,
                     path: format!(
                         "{}?format=json&limit={limit}&prefix={}&marker={}",
-                        self.loc.container,
+                        container,
                         encode(prefix),
                         encode(&marker)
                     ),
@@ -358,23 +406,19 @@ impl Backend for SwiftBackend {
     }
 
     fn list(&self, kind: Kind) -> Result<Vec<(String, u64)>> {
-        Ok(crate::backend::remote::undated(self.list_dated(kind)?))
+        Ok(crate::backend::remote::undated(self.list_current(kind)?))
     }
 
-    /// Dated by `last_modified`.
+    /// Dated by `last_modified`, or an archived copy's where older (the
+    /// reaper's credential reads the archive; a node's does not).
     fn list_dated(&self, kind: Kind) -> Result<Vec<crate::backend::Listed>> {
-        let rel = crate::backend::remote::listed(kind);
-        let Some(keys) = self.list_names(&self.loc.key(&rel), None)? else {
-            return Err(Error::new(
-                ErrorKind::NotFound,
-                format!("Swift container '{}' does not exist", self.loc.container),
-            ));
-        };
-        Ok(crate::backend::remote::names_of(
-            kind,
-            &self.loc.key(""),
-            keys,
-        ))
+        let mut listed = self.list_current(kind)?;
+        self.date_by_archive(kind, &mut listed)?;
+        Ok(listed)
+    }
+
+    fn purge_archive(&self, objects: &[(Kind, String)]) -> Result<u64> {
+        self.empty_archive(objects)
     }
 
     fn read(&self, kind: Kind, name: &str, limit: u64) -> Result<Vec<u8>> {
@@ -426,21 +470,7 @@ impl Backend for SwiftBackend {
     }
 
     fn remove(&self, kind: Kind, name: &str) -> Result<()> {
-        let path = self.object(kind, name)?;
-        self.run(async {
-            let r = Req {
-                method: reqwest::Method::DELETE,
-                path,
-                headers: Vec::new(),
-                body: None,
-                bytes: 0,
-            };
-            let (resp, what) = self.send(&r).await?;
-            match resp.status().as_u16() {
-                s if (200..300).contains(&s) => Ok(()),
-                s => Err(self.status_error(&what, s)),
-            }
-        })
+        self.delete(self.object(kind, name)?, false)
     }
 
     fn requests(&self) -> u64 {

@@ -10,7 +10,7 @@
 //! anywhere is finished by the next one.
 
 use super::state::ReaperState;
-use super::{remove_if_present, PruneReport};
+use super::{remove_recorded, PruneReport};
 use crate::backend::Kind;
 use crate::crypto::SealKind;
 use crate::error::Result;
@@ -103,11 +103,11 @@ pub(super) fn run(
         superseded.extend(replace.iter().copied());
     }
     for f in &superseded {
-        remove_if_present(store, Kind::Index, f)?;
+        remove_recorded(store, st, (Kind::Index, f), now)?;
         report.index_deleted += 1;
     }
     for p in &sweep {
-        remove_if_present(store, Kind::Data, p)?;
+        remove_recorded(store, st, (Kind::Data, p), now)?;
         report.deleted_packs += 1;
         report.freed_bytes += view.packs.get(p).copied().unwrap_or(0);
         st.condemned.remove(&p.to_hex());

@@ -211,7 +211,7 @@ pub fn prune(store: &Store, state_dir: &Path, opts: &PruneOptions) -> Result<Pru
         .filter(|(id, _, _)| !forget.contains_key(id))
         .collect();
     if !forget.is_empty() {
-        forget_snapshots(store, &loaded, &forget, &remaining, opts, now)?;
+        forget_snapshots(store, &loaded, &forget, (&remaining, &mut st), opts, now)?;
         report.forgotten = forget.iter().map(|(id, seq)| (*id, *seq)).collect();
     }
     let kept: std::collections::HashSet<String> =
@@ -258,7 +258,7 @@ pub fn prune(store: &Store, state_dir: &Path, opts: &PruneOptions) -> Result<Pru
     report.aborted_uploads = store
         .backend()
         .abort_stale_uploads(now - opts.grace.max(MIN_GRACE))?;
-    purge_versions(store, now, &mut report)?;
+    purge_archive(store, &dir, &mut st, (now, opts.grace), &mut report)?;
     report.requests = store.backend().requests().saturating_sub(requests);
     Ok(report)
 }
@@ -275,6 +275,38 @@ fn purge_versions(store: &Store, now: i64, report: &mut PruneReport) -> Result<(
             reason,
         }));
     Ok(())
+}
+
+/// The stored versions of deleted objects (S3), then the archived copies
+/// (Swift's archive container) of what the reaper deleted at least a grace
+/// period ago; then forgets those.
+fn purge_archive(
+    store: &Store,
+    dir: &Path,
+    st: &mut ReaperState,
+    (now, grace): (i64, i64),
+    report: &mut PruneReport,
+) -> Result<()> {
+    purge_versions(store, now, report)?;
+    let before = now - grace;
+    let due: Vec<(Kind, String)> = st
+        .deleted
+        .iter()
+        .filter(|(_, at)| **at <= before)
+        .filter_map(|(path, _)| {
+            let (d, name) = path.split_once('/')?;
+            let kind = [Kind::Snapshot, Kind::Refs, Kind::Index, Kind::Data]
+                .into_iter()
+                .find(|k| k.dir() == d)?;
+            Some((kind, name.to_owned()))
+        })
+        .collect();
+    if due.is_empty() {
+        return Ok(());
+    }
+    report.purged_versions += store.backend().purge_archive(&due)?;
+    st.deleted.retain(|_, at| *at > before);
+    st.save(dir)
 }
 
 /// Reads every snapshot and reference list; one that does not open stops
@@ -420,7 +452,7 @@ fn forget_snapshots(
     store: &Store,
     loaded: &Loaded,
     forget: &BTreeMap<Id, Option<u64>>,
-    remaining: &[&(Id, Snapshot, Option<i64>)],
+    (remaining, st): (&[&Row], &mut ReaperState),
     opts: &PruneOptions,
     now: i64,
 ) -> Result<()> {
@@ -437,9 +469,9 @@ fn forget_snapshots(
         if !forget.contains_key(id) {
             continue;
         }
-        remove_if_present(store, Kind::Snapshot, id)?;
+        remove_recorded(store, st, (Kind::Snapshot, id), now)?;
         if !still_named.contains(&snap.refs) {
-            remove_if_present(store, Kind::Refs, &snap.refs)?;
+            remove_recorded(store, st, (Kind::Refs, &snap.refs), now)?;
         }
     }
     Ok(())
@@ -459,8 +491,24 @@ fn reason(p: &Policies, job: Option<&str>) -> String {
     format!("retention: {}", parts.join("; "))
 }
 
+/// Deletes `id` of `kind` (if present) and remembers it did, at `now`.
+pub(super) fn remove_recorded(
+    store: &Store,
+    st: &mut ReaperState,
+    (kind, id): (Kind, &Id),
+    now: i64,
+) -> Result<()> {
+    remove_if_present(store, kind, id)?;
+    st.deleted
+        .insert(format!("{}/{}", kind.dir(), id.to_hex()), now);
+    Ok(())
+}
+
+/// A snapshot as loaded: id, snapshot, storage's date.
+type Row = (Id, Snapshot, Option<i64>);
+
 /// Deletes an object; one already gone (an earlier, interrupted run) is fine.
-pub(super) fn remove_if_present(store: &Store, kind: Kind, id: &Id) -> Result<()> {
+fn remove_if_present(store: &Store, kind: Kind, id: &Id) -> Result<()> {
     match store.backend().remove(kind, &id.to_hex()) {
         Err(e) if e.kind() == crate::error::ErrorKind::NotFound => Ok(()),
         other => other,

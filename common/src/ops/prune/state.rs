@@ -34,6 +34,10 @@ pub struct ReaperState {
     /// file it replaced (its packs are at least that old).
     #[serde(default)]
     pub own: BTreeMap<String, i64>,
+    /// Objects the reaper deleted (`KIND-DIR/NAME`) → when: their archived
+    /// copies (Swift's archive container) go a grace period later.
+    #[serde(default)]
+    pub deleted: BTreeMap<String, i64>,
 }
 
 impl ReaperState {
