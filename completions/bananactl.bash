@@ -242,12 +242,16 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__check)
-            opts="-q -v -h -V --read-data --identity-file --grant --vault-addr --verify-key --node --insecure-http --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
+            opts="-q -v -h -V --read-data --read-data-subset --identity-file --grant --vault-addr --verify-key --node --insecure-http --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --read-data-subset)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --identity-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -247,6 +247,7 @@ complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s q -l qui
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s v -l verbose -d 'More detail on stderr; repeat for debug logs'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c bananactl -n "__fish_bananactl_using_subcommand restore" -s V -l version -d 'Print version'
+complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l read-data-subset -d 'Read and verify only some packs: K/M (the K-th of M groups by name: M runs cover every pack once), N% or a size (e.g. 500M), at random' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l identity-file -d 'Read identities from this age identity file (e.g. the offline break-glass identity) instead of the key file' -r -F
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l grant -d 'A restore grant printed by \'bananadm restore grant\' (\'-\' reads it from stdin)' -r
 complete -c bananactl -n "__fish_bananactl_using_subcommand check" -l vault-addr -d 'Vault address for --grant on a machine that is not enrolled' -r

@@ -68,6 +68,31 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("'{s}' is out of range"))
 }
 
+/// Parses a size: bytes, or with K, M, G or T (binary, 1024), optionally
+/// followed by `iB` or `B`: `4096`, `500M`, `2GiB`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (num, unit) = t.split_at(t.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len());
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size like 4096, 500M, 2G"))?;
+    let shift = match unit {
+        "" => 0,
+        "K" | "k" => 10,
+        "M" | "m" => 20,
+        "G" | "g" => 30,
+        "T" | "t" => 40,
+        _ => return Err(format!("'{s}': the unit must be K, M, G or T")),
+    };
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("'{s}' is out of range"))
+}
+
 /// Makes untrusted text (node names, file names from a snapshot, errors)
 /// safe to print on a terminal: control characters (C0, DEL, C1: every
 /// escape sequence starts with one) become visible `\x1b`-style escapes, and

@@ -15,6 +15,10 @@ pub struct CheckCmd {
     /// Also download, decrypt and verify every pack and chunk (needs the identity).
     #[arg(long)]
     pub read_data: bool,
+    /// Read and verify only some packs: K/M (the K-th of M groups by name:
+    /// M runs cover every pack once), N% or a size (e.g. 500M), at random.
+    #[arg(long, value_name = "SUBSET", conflicts_with = "read_data")]
+    pub read_data_subset: Option<String>,
     /// Where the restore half of the key comes from.
     #[command(flatten)]
     pub keys: super::ReadKeyOpts,
@@ -26,10 +30,16 @@ impl CheckCmd {
         // Damage in storage must not hide behind the node's cached copies.
         s.storage_first
             .store(true, std::sync::atomic::Ordering::Relaxed);
+        let subset: Option<common::ops::check::Subset> = self
+            .read_data_subset
+            .as_deref()
+            .map(str::parse)
+            .transpose()?;
         let opened = super::open_read(s, &self.keys)?;
         let (repo, restore) = (&opened.repo, &opened.restore);
         let opts = CheckOptions {
             read_data: self.read_data,
+            subset,
             state_dir: Some(s.state_dir.clone()),
         };
         let obs = out.observer("check");
@@ -45,40 +55,14 @@ impl CheckCmd {
                 "note: trees were not checked: this key holds only the backup half (no identity)",
             );
         }
-        let line = if r.problems.is_empty() {
-            format!(
-                "no problems found: {}, {}{}{}",
-                count(r.snapshots as u64, "snapshot", "snapshots"),
-                count(r.packs as u64, "pack", "packs"),
-                if self.read_data {
-                    format!(", {} verified", count(r.blobs_verified, "chunk", "chunks"))
-                } else {
-                    String::new()
-                },
-                if r.unindexed_packs > 0 {
-                    format!(
-                        " ({} from an interrupted backup, reused by the next one)",
-                        count(r.unindexed_packs as u64, "pack", "packs")
-                    )
-                } else {
-                    String::new()
-                }
-            )
-        } else {
-            format!(
-                "{} found",
-                count(
-                    r.problems.len() as u64,
-                    "damaged or missing object",
-                    "damaged or missing objects"
-                )
-            )
-        };
+        let line = self.line(&r, subset);
         out.summary(
             json!({
                 "command": "check", "problems": r.problems.len(), "snapshots": r.snapshots, "packs": r.packs,
                 "unindexed_packs": r.unindexed_packs, "unreferenced_packs": r.unreferenced_packs,
                 "blobs_verified": r.blobs_verified, "trees_checked": r.trees_checked, "read_data": self.read_data,
+                "read_data_subset": subset.map(|s| s.to_string()),
+                "packs_read": r.packs_read, "bytes_read": r.bytes_read,
                 "chain_gaps": r.gaps, "forget_records": r.forget_records,
             }),
             &line,
@@ -88,6 +72,60 @@ impl CheckCmd {
         } else {
             Status::Damaged
         })
+    }
+}
+
+impl CheckCmd {
+    /// The summary line.
+    fn line(
+        &self,
+        r: &common::ops::check::CheckReport,
+        subset: Option<common::ops::check::Subset>,
+    ) -> String {
+        if r.problems.is_empty() {
+            format!(
+                "no problems found: {}, {}{}{}",
+                count(r.snapshots, "snapshot", "snapshots"),
+                count(r.packs, "pack", "packs"),
+                match (self.read_data, subset) {
+                    (true, _) =>
+                        format!(", {} verified", count(r.blobs_verified, "chunk", "chunks")),
+                    (false, Some(sub)) => format!(
+                        ", {} of {} read ({sub}: {}), {} verified",
+                        r.packs_read,
+                        count(r.packs, "pack", "packs"),
+                        common::humanize::bytes(r.bytes_read),
+                        count(r.blobs_verified, "chunk", "chunks")
+                    ),
+                    (false, None) => String::new(),
+                },
+                if r.unindexed_packs > 0 {
+                    format!(
+                        " ({} from an interrupted backup, reused by the next one)",
+                        count(r.unindexed_packs, "pack", "packs")
+                    )
+                } else {
+                    String::new()
+                }
+            )
+        } else {
+            format!(
+                "{} found{}",
+                count(
+                    r.problems.len() as u64,
+                    "damaged or missing object",
+                    "damaged or missing objects"
+                ),
+                match subset {
+                    Some(sub) => format!(
+                        " ({} of {} read ({sub}))",
+                        r.packs_read,
+                        count(r.packs, "pack", "packs")
+                    ),
+                    None => String::new(),
+                }
+            )
+        }
     }
 }
 

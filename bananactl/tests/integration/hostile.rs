@@ -369,3 +369,50 @@ fn a_damaged_key_envelope_is_reported() {
         "{found:?}"
     );
 }
+
+/// `check --read-data-subset` (issue 26, item 1): three groups of packs by
+/// name read every pack once between them, and only the group that holds a
+/// damaged pack finds it (exit 13); the summary says what was read; a
+/// subset that is not K/M, N% or a size is one line, exit 2.
+#[test]
+fn a_damaged_pack_is_found_by_the_subset_that_holds_it() {
+    let (e, _) = many_packs();
+    let packs = data_packs(&e).len() as u64;
+    let (victim, _) = data_packs(&e).into_iter().max_by_key(|(_, s)| *s).unwrap();
+    flip_bit(&victim, &mut rand::rngs::StdRng::seed_from_u64(11));
+    let id = victim.file_name().unwrap().to_string_lossy().into_owned();
+    let (mut read, mut found_in) = (0, Vec::new());
+    for k in 1..=3 {
+        let subset = format!("{k}/3");
+        let r = e.run(&["--json", "check", "--read-data-subset", &subset]);
+        let lines = r.json();
+        let sum = lines.last().unwrap();
+        assert_eq!(sum["read_data_subset"], subset.as_str(), "{sum}");
+        read += sum["packs_read"].as_u64().unwrap();
+        let hit = lines.iter().any(|l| {
+            l["message_type"] == "problem" && l["object"].as_str().unwrap().ends_with(&id)
+        });
+        assert_eq!(r.code, if hit { 13 } else { 0 }, "{subset}: {}", r.stderr);
+        if hit {
+            found_in.push(k);
+        }
+    }
+    assert!(
+        read >= packs,
+        "every data pack read once ({read} of at least {packs})"
+    );
+    assert_eq!(
+        found_in.len(),
+        1,
+        "exactly one group holds the damaged pack"
+    );
+    let r = e.run(&["check", "--read-data-subset", "50%"]);
+    assert!(r.code == 0 || r.code == 13, "{}", r.stderr);
+    assert!(r.stdout.contains(" read (50%"), "{}", r.stdout);
+    let r = e.run(&["check", "--read-data-subset", "0/3"]).code(2);
+    assert!(
+        r.one_line_error().contains("--read-data-subset '0/3'"),
+        "{}",
+        r.stderr
+    );
+}

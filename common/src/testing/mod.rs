@@ -21,6 +21,20 @@ pub use memory::MemoryBackend;
 use crate::backend::{Backend, Kind, Presence, Written};
 use crate::error::ErrorKind;
 
+/// `len` bytes that do not compress or deduplicate, the same for a seed
+/// (xorshift).
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
 /// The contract every backend keeps (module docs of [`crate::backend`]),
 /// from an empty location: presence, create, write-once, whole and ranged
 /// reads with their bounds, listings, every character a name may hold and

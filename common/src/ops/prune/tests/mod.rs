@@ -56,15 +56,7 @@ fn fixture() -> Fixture {
 }
 
 fn content(seed: u64, len: usize) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    crate::testing::noise(seed, len)
 }
 
 fn save(repo: &Repository, job: &str, data: Vec<u8>) -> crate::Result<BackupOutcome> {
@@ -101,7 +93,7 @@ fn assert_sound(f: &Fixture) {
         &f.key.restore_key().unwrap(),
         &crate::ops::check::CheckOptions {
             read_data: true,
-            state_dir: None,
+            ..Default::default()
         },
         &crate::progress::Silent,
         &crate::progress::Progress::default(),
