@@ -64,6 +64,9 @@ _bananactl() {
             bananactl,snapshots)
                 cmd="bananactl__subcmd__snapshots"
                 ;;
+            bananactl,stats)
+                cmd="bananactl__subcmd__stats"
+                ;;
             bananactl__subcmd__help,backup)
                 cmd="bananactl__subcmd__help__subcmd__backup"
                 ;;
@@ -112,6 +115,9 @@ _bananactl() {
             bananactl__subcmd__help,snapshots)
                 cmd="bananactl__subcmd__help__subcmd__snapshots"
                 ;;
+            bananactl__subcmd__help,stats)
+                cmd="bananactl__subcmd__help__subcmd__stats"
+                ;;
             bananactl__subcmd__help__subcmd__key,export)
                 cmd="bananactl__subcmd__help__subcmd__key__subcmd__export"
                 ;;
@@ -134,7 +140,7 @@ _bananactl() {
 
     case "${cmd}" in
         bananactl)
-            opts="-q -v -h -V --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help"
+            opts="-q -v -h -V --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version init backup run jobs snapshots ls dump find diff restore check stats forget prune key enroll help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -662,7 +668,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__help)
-            opts="init backup run jobs snapshots ls dump find diff restore check forget prune key enroll help"
+            opts="init backup run jobs snapshots ls dump find diff restore check stats forget prune key enroll help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -900,6 +906,20 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__help__subcmd__snapshots)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananactl__subcmd__help__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1371,6 +1391,44 @@ _bananactl() {
                     return 0
                     ;;
                 --latest)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananactl__subcmd__stats)
+            opts="-q -v -h -V --job --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --job)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -119,6 +119,8 @@ pub enum Command {
     Restore(crate::commands::restore::RestoreCmd),
     /// Verify the repository's structure, and with --read-data every byte.
     Check(crate::commands::check::CheckCmd),
+    /// Show what the repository holds and what it costs (sizes, ratios).
+    Stats(crate::commands::stats::StatsCmd),
     /// Forget snapshots by a retention policy (key-file mode; an enrolled
     /// node's retention is the reaper's, 'bananadm prune').
     Forget(crate::commands::forget::ForgetCmd),

@@ -15,6 +15,7 @@ pub mod restore;
 pub mod run;
 pub mod select;
 pub mod snapshots;
+pub mod stats;
 pub mod to_server;
 
 use crate::cli::{Cli, Command};
@@ -41,6 +42,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
         Command::Dump(c) => c.run(&s, out),
         Command::Restore(c) => c.run(&s, out),
         Command::Check(c) => c.run(&s, out),
+        Command::Stats(c) => c.run(&s, out),
         Command::Forget(c) => c.run(&s, out),
         Command::Prune(c) => c.run(&s, out),
         Command::Key(c) => c.run(&s, out),

@@ -69,15 +69,7 @@ fn backup_only_key_writes_but_cannot_read() {
     let e = Env::new();
     let src = e.path("src");
     write(&src.join("secret.txt"), b"top secret");
-    let backup_only = e.path("backup-only.json");
-    e.run(&[
-        "key",
-        "export",
-        "--backup-only",
-        "--out",
-        backup_only.to_str().unwrap(),
-    ])
-    .ok();
+    let backup_only = e.backup_only_key();
     let text = std::fs::read_to_string(&backup_only).unwrap();
     assert!(
         !text.contains("AGE-SECRET-KEY"),

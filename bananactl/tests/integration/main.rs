@@ -32,6 +32,7 @@ mod roundtrip;
 mod s3;
 mod s3_versions;
 mod samba;
+mod stats;
 mod status;
 mod swift;
 mod units;

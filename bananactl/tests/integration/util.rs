@@ -193,6 +193,21 @@ impl Env {
         self.dir.path().join(rel)
     }
 
+    /// Exports the backup half of the key (what an enrolled node holds)
+    /// to `backup-only.json`; returns its path.
+    pub fn backup_only_key(&self) -> PathBuf {
+        let path = self.path("backup-only.json");
+        self.run(&[
+            "key",
+            "export",
+            "--backup-only",
+            "--out",
+            path.to_str().unwrap(),
+        ])
+        .ok();
+        path
+    }
+
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(bin());
         c.arg("--repo")

@@ -8,3 +8,4 @@ pub mod check;
 pub mod prune;
 pub mod restore;
 pub mod state;
+pub mod stats;
