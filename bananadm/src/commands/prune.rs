@@ -198,6 +198,14 @@ impl PruneCmd {
             ),
             None => None,
         };
+        if token.is_some() && common::names::plain_http_off_host(&url) {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("refusing to send the viewer token to {url} in clear"),
+            )
+            .hint("use the tower's https:// URL")
+            .into());
+        }
         Ok(Some((url, token)))
     }
 }
