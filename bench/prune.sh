@@ -82,10 +82,29 @@ if [[ " $BACKENDS " == *" s3 "* ]]; then
 {"identities":[{"name":"bench","credentials":[{"accessKey":"$AK","secretKey":"$SK"}],
   "actions":["Admin","Read","Write","List","Tagging"]}]}
 JSON
-    S3_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    # Five free ports, each with its gRPC twin (+10000) free too.
+    read -r S3_PORT MASTER_PORT VOLUME_PORT FILER_PORT ADMIN_PORT < <(python3 - <<'PY'
+import socket
+def free(p):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+ports = []
+for p in range(20000, 40000, 7):
+    if free(p) and free(p + 10000):
+        ports.append(p)
+    if len(ports) == 5:
+        break
+print(*ports)
+PY
+)
     "$WEED" mini -dir="$WORK/s3data" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3.port="$S3_PORT" \
-        -s3.config="$WORK/ids.json" -master.port=19833 -volume.port=19840 -filer.port=19888 \
-        -admin.port=19846 -admin.ui=false -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 \
+        -s3.config="$WORK/ids.json" -master.port="$MASTER_PORT" -volume.port="$VOLUME_PORT" -filer.port="$FILER_PORT" \
+        -admin.port="$ADMIN_PORT" -admin.ui=false -webdav=false -s3.port.iceberg=0 -s3.port.lance=0 \
         -master.telemetry=false -filer.localSocket="$WORK/filer.sock" -s3.localSocket="$WORK/s3.sock" \
         -bucket=bench >"$WORK/weed.log" 2>&1 &
     WEED_PID=$!

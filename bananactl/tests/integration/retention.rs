@@ -19,19 +19,11 @@ fn backups(e: &Env, n: u64) -> Vec<String> {
         .collect()
 }
 
-fn backup_only(e: &Env) -> std::path::PathBuf {
-    let p = e.path("backup-only.json");
-    let out = p.to_str().unwrap();
-    e.run(&["key", "export", "--backup-only", "--out", out])
-        .ok();
-    p
-}
-
 #[test]
 fn forget_and_prune_with_a_backup_only_key_keep_every_remaining_snapshot_whole() {
     let e = Env::new();
     let ids = backups(&e, 6);
-    let key = backup_only(&e);
+    let key = e.backup_only_key();
     let node = |args: &[&str]| {
         let mut c = e.cmd(args);
         c.arg("--key-file").arg(&key);
