@@ -7,7 +7,7 @@
 use crate::output::Output;
 use crate::settings::Settings;
 use common::status::{Event, EventKind, NodeIdentity, RunResult, Sender, Spool};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Events kept while the collector is away.
 const SPOOL_MAX: usize = 1000;
@@ -337,16 +337,12 @@ impl Inner {
     fn deliver(&self) {
         let io = self.io.lock().unwrap_or_else(|p| p.into_inner());
         let (spool, sender) = &*io;
-        let deadline = Instant::now() + self.budget;
-        let result = spool.deliver(|ev| {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return common::status::Delivery::Retry;
-            }
-            let env = self.identity.sign(&self.node, ev, now());
-            // Never past the budget, even against a tower that hangs.
-            sender.send_within(&env, Some(left.min(request_timeout(self.budget))))
-        });
+        let result = sender.deliver(
+            spool,
+            (&self.identity, &self.node),
+            self.budget,
+            request_timeout(self.budget),
+        );
         if let Err(err) = result {
             tracing::warn!("status delivery: {err}");
         }

@@ -182,12 +182,12 @@ impl PruneCmd {
 impl PruneCmd {
     /// The tower to date snapshots by, and its viewer token.
     fn witness(&self, state: &std::path::Path) -> anyhow::Result<Option<(String, Option<String>)>> {
-        let Some(url) = self
-            .tower
-            .clone()
-            .or_else(|| super::tower::enrolled_url(state))
-        else {
-            return Ok(None);
+        let url = match &self.tower {
+            Some(u) => u.clone(),
+            None => match super::tower::enrolled_url(state)? {
+                Some(u) => u,
+                None => return Ok(None),
+            },
         };
         let token = match &self.viewer_token_file {
             Some(f) => Some(

@@ -11,10 +11,10 @@
 use anyhow::Context;
 use clap::Args;
 use common::ops::prune::PruneReport;
-use common::status::{Delivery, Event, EventKind, NodeIdentity, Sender, Spool};
+use common::status::{Event, EventKind, NodeIdentity, Sender, Spool};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Reports kept while the tower is away.
 const SPOOL_MAX: usize = 1000;
@@ -106,9 +106,20 @@ impl EnrollArgs {
 }
 
 /// The tower the reaper whose state is `state` enrolled at, if it did.
-pub fn enrolled_url(state: &Path) -> Option<String> {
-    let b = std::fs::read(dir(state).join("tower.json")).ok()?;
-    serde_json::from_slice::<Link>(&b).ok().map(|l| l.url)
+fn link(state: &Path) -> anyhow::Result<Option<Link>> {
+    let path = dir(state).join("tower.json");
+    match std::fs::read(&path) {
+        Ok(b) => Ok(Some(
+            serde_json::from_slice(&b).with_context(|| format!("{}", path.display()))?,
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).context(format!("{}", path.display())),
+    }
+}
+
+/// The URL of the tower the reaper whose state is `state` enrolled at.
+pub fn enrolled_url(state: &Path) -> anyhow::Result<Option<String>> {
+    Ok(link(state)?.map(|l| l.url))
 }
 
 /// When the tower at `url` received the runs that wrote `node`'s snapshots
@@ -152,13 +163,10 @@ pub struct Reporter {
 impl Reporter {
     /// The reporter of the reaper whose state is `state`, if it enrolled at a tower.
     pub fn open(state: &Path) -> anyhow::Result<Option<Reporter>> {
-        let dir = dir(state);
-        let link: Link = match std::fs::read(dir.join("tower.json")) {
-            Ok(b) => serde_json::from_slice(&b)
-                .with_context(|| format!("{}", dir.join("tower.json").display()))?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).context(format!("{}", dir.join("tower.json").display())),
+        let Some(link) = link(state)? else {
+            return Ok(None);
         };
+        let dir = dir(state);
         let (id, _) = NodeIdentity::load_or_create(&dir.join("status.key"))?;
         Ok(Some(Reporter {
             spool: Spool::open(&dir.join("spool"), SPOOL_MAX)?,
@@ -208,15 +216,8 @@ impl Reporter {
     /// Delivers what is spooled, oldest first, within the budget; says what
     /// is held for later.
     pub fn deliver(&self) {
-        let deadline = Instant::now() + BUDGET;
-        let result = self.spool.deliver(|ev| {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Delivery::Retry;
-            }
-            let env = self.id.sign(&self.link.name, ev, common::unix_now());
-            self.sender.send_within(&env, Some(left.min(REQUEST)))
-        });
+        let me = (&self.id, self.link.name.as_str());
+        let result = self.sender.deliver(&self.spool, me, BUDGET, REQUEST);
         if let Err(err) = result {
             eprintln!("warning: prune reports: {err}");
         }

@@ -146,6 +146,14 @@ pub struct Forget {
     pub reason: String,
 }
 
+impl Snapshot {
+    /// The job that wrote it: `backup` when it names none (an ad-hoc run's
+    /// default).
+    pub fn job_name(&self) -> &str {
+        self.run.job.as_deref().unwrap_or("backup")
+    }
+}
+
 #[cfg(test)]
 impl Snapshot {
     /// An empty snapshot for tests.

@@ -118,7 +118,7 @@ pub fn stats(store: &Store, job: Option<&str>) -> Result<Stats> {
         }
     }
     for (_, snap) in store.snapshots()? {
-        let name = snap.run.job.clone().unwrap_or_else(|| "backup".into());
+        let name = snap.job_name().to_owned();
         if job.is_some_and(|j| j != name) {
             continue;
         }

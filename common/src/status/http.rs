@@ -2,7 +2,7 @@
 //! each bounded in time: an unreachable or slow collector costs a run
 //! seconds, never the backup (feature `status-http`).
 
-use super::{Delivery, EnrolRequest, Envelope};
+use super::{Delivery, EnrolRequest, Envelope, NodeIdentity, Spool};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Sends envelopes to the collector over HTTP(S), each with a short timeout:
@@ -123,6 +123,28 @@ impl Sender {
                 .map_err(|_| fail(format!("no answer within {cap} bytes")))
         })?;
         serde_json::from_slice(&body).map_err(|e| fail(format!("not JSON: {e}")))
+    }
+
+    /// Delivers what `spool` holds, oldest first, each event signed by
+    /// `id` as `node` when it is sent; all within `budget` (never past it,
+    /// even against a tower that hangs), each request within `per_request`.
+    /// Returns what [`Spool::deliver`] does.
+    pub fn deliver(
+        &self,
+        spool: &Spool,
+        (id, node): (&NodeIdentity, &str),
+        budget: std::time::Duration,
+        per_request: std::time::Duration,
+    ) -> Result<(usize, usize)> {
+        let deadline = std::time::Instant::now() + budget;
+        spool.deliver(|ev| {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Delivery::Retry;
+            }
+            let env = id.sign(node, ev, crate::unix_now());
+            self.send_within(&env, Some(left.min(per_request)))
+        })
     }
 
     /// Posts one envelope.

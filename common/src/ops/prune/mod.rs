@@ -412,9 +412,8 @@ fn dated_groups<'a>(
                 .unwrap_or(now)
         });
         let claimed = snap.time.0 + (snap.summary.duration_ms / 1000) as i64;
-        let job = snap.run.job.clone().unwrap_or_else(|| "backup".into());
         groups
-            .entry((snap.hostname.clone(), job))
+            .entry((snap.hostname.clone(), snap.job_name().to_owned()))
             .or_default()
             .push(Dated {
                 id: *id,
