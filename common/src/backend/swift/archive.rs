@@ -81,8 +81,14 @@ impl SwiftBackend {
         let mut n = 0;
         for (kind, name) in objects {
             let key = self.loc.key(&object_path(*kind, name)?);
-            for (copy, _, _) in self.archive_list(&Self::archived(&key))? {
-                if Self::original(&copy) != Some(key.as_str()) {
+            let prefix = Self::archived(&key);
+            for (copy, _, _) in self.archive_list(&prefix)? {
+                // Only `PREFIX/TIMESTAMP` as Swift names copies: a listed
+                // name never steers a DELETE elsewhere (`..`, `?`, `#`).
+                let stamp = copy.strip_prefix(&prefix).unwrap_or_default();
+                let timestamp = stamp.starts_with(|c: char| c.is_ascii_digit())
+                    && stamp.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+                if !timestamp {
                     continue;
                 }
                 self.delete(format!("{archive}/{copy}"), true)?;
