@@ -121,6 +121,9 @@ pub enum Command {
     Check(crate::commands::check::CheckCmd),
     /// Show what the repository holds and what it costs (sizes, ratios).
     Stats(crate::commands::stats::StatsCmd),
+    /// Prove backups restore: restore a sample of each job's latest
+    /// snapshot into a scratch directory and verify it.
+    Drill(crate::commands::drill::DrillCmd),
     /// Forget snapshots by a retention policy (key-file mode; an enrolled
     /// node's retention is the reaper's, 'bananadm prune').
     Forget(crate::commands::forget::ForgetCmd),

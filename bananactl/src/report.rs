@@ -89,6 +89,23 @@ struct Inner {
     told: std::sync::atomic::AtomicBool,
 }
 
+/// The name this node reports under: its Vault enrolment's, else the one
+/// it enrolled at the tower with, else `host` or the host name.
+pub fn node_name_or(s: &Settings, host: Option<&String>) -> anyhow::Result<String> {
+    Ok(match s.vault_node()? {
+        Some(c) => c.node,
+        None => match TowerState::load(&s.state_dir) {
+            Some(t) => t.node,
+            None => crate::commands::backup::hostname(s, host),
+        },
+    })
+}
+
+/// [`node_name_or`] without a `--host`.
+pub fn node_name(s: &Settings) -> anyhow::Result<String> {
+    node_name_or(s, None)
+}
+
 fn now() -> i64 {
     common::unix_now()
 }
@@ -104,6 +121,40 @@ impl Reporter {
         plugin: &str,
         expect: Expect,
     ) -> Option<Reporter> {
+        let (mut r, heartbeat) = Self::open(s, out, collector, node, (job, plugin), expect)?;
+        r.beat = r.heartbeats(heartbeat);
+        Some(r)
+    }
+
+    /// Sets up reporting of one-off events (`drill`), without heartbeats.
+    pub fn for_events(
+        s: &Settings,
+        out: &Output,
+        collector: Option<String>,
+        node: &str,
+    ) -> Option<Reporter> {
+        Self::open(s, out, collector, node, ("", "drill"), Expect::default()).map(|(r, _)| r)
+    }
+
+    /// A new event of this reporter's kind of run.
+    pub fn event(&self, kind: EventKind) -> Event {
+        self.inner.event(kind)
+    }
+
+    /// Spools `e` and delivers what is spooled, within the budget.
+    pub fn send(&self, e: Event) {
+        self.inner.emit(e);
+        self.inner.tell_held();
+    }
+
+    fn open(
+        s: &Settings,
+        out: &Output,
+        collector: Option<String>,
+        node: &str,
+        (job, plugin): (&str, &str),
+        expect: Expect,
+    ) -> Option<(Reporter, Duration)> {
         let tower = TowerState::load(&s.state_dir);
         let collector = collector
             .or_else(|| s.collector.clone())
@@ -151,14 +202,13 @@ impl Reporter {
             }
         };
         match setup() {
-            Ok(inner) => {
-                let mut r = Reporter {
+            Ok(inner) => Some((
+                Reporter {
                     inner: std::sync::Arc::new(inner),
                     beat: None,
-                };
-                r.beat = r.heartbeats(heartbeat);
-                Some(r)
-            }
+                },
+                heartbeat,
+            )),
             Err(e) => {
                 out.warn(
                     "status",

@@ -194,6 +194,12 @@ pub struct Node {
     /// The newest prune of this node's repository a reaper reported.
     #[serde(default)]
     pub last_prune: Option<Prune>,
+    /// A drill host (`bananaui node add NAME --drill`): it has no jobs.
+    #[serde(default)]
+    pub drill_host: bool,
+    /// The newest subset check (`check --read-data-subset`) reported.
+    #[serde(default)]
+    pub last_check: Option<Drill>,
     /// Jobs, worst first.
     pub jobs: Vec<Job>,
 }
@@ -264,6 +270,32 @@ pub struct Job {
     /// That snapshot's `seq` in the repository's chain.
     #[serde(default)]
     pub seq: Option<u64>,
+    /// The newest drill of this job (`bananactl drill`, `bananadm drill`).
+    #[serde(default)]
+    pub last_drill: Option<Drill>,
+}
+
+/// A drill's report, as the tower keeps the newest per node and job (and
+/// per node for a subset check).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Drill {
+    /// Who sent it: the node itself or a drill host's name.
+    pub by: String,
+    /// When it ran (the sender's clock).
+    pub at: i64,
+    /// When the tower received it.
+    pub received_at: i64,
+    /// It passed.
+    pub passed: bool,
+    /// When the newest passing drill ran (`undrilled` counts from it;
+    /// the TUI's VERIFIED column shows its age).
+    pub verified_at: Option<i64>,
+    /// The snapshot drilled, hex.
+    pub snapshot: Option<String>,
+    /// What was measured.
+    pub facts: crate::status::DrillFacts,
+    /// What failed (`drill-failed` carries it).
+    pub error: Option<String>,
 }
 
 /// `GET /api/v1/nodes/{name}`.

@@ -198,13 +198,7 @@ fn reporter(
     opened: &super::Opened,
     plan: &Plan<'_>,
 ) -> anyhow::Result<Option<crate::report::Reporter>> {
-    let node = match s.vault_node()? {
-        Some(c) => c.node,
-        None => match crate::report::TowerState::load(&s.state_dir) {
-            Some(t) => t.node,
-            None => hostname(s, plan.host.as_ref()),
-        },
-    };
+    let node = crate::report::node_name_or(s, plan.host.as_ref())?;
     let collector = opened.collector.clone();
     let reporter = crate::report::Reporter::start(
         s,

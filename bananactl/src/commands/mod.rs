@@ -3,6 +3,7 @@
 pub mod backup;
 pub mod check;
 pub mod diff;
+pub mod drill;
 pub mod dump;
 pub mod enrol;
 pub mod find;
@@ -43,6 +44,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
         Command::Restore(c) => c.run(&s, out),
         Command::Check(c) => c.run(&s, out),
         Command::Stats(c) => c.run(&s, out),
+        Command::Drill(c) => c.run(&s, out),
         Command::Forget(c) => c.run(&s, out),
         Command::Prune(c) => c.run(&s, out),
         Command::Key(c) => c.run(&s, out),

@@ -11,6 +11,7 @@ mod chain;
 mod codecs;
 mod crash;
 mod dedup;
+mod drill;
 mod etcd;
 mod find_diff;
 mod first_week;

@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod chain;
 pub mod check;
+pub mod drill;
 pub mod prune;
 pub mod restore;
 pub mod state;

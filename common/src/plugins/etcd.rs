@@ -122,7 +122,7 @@ impl EtcdSource {
 
 /// `etcdctl snapshot status -w json` of `file`: the integrity check, and
 /// what the snapshot holds.
-fn status(file: &Path) -> Result<serde_json::Value> {
+pub(crate) fn status(file: &Path) -> Result<serde_json::Value> {
     let text = etcdctl(&[
         "snapshot".into(),
         "status".into(),

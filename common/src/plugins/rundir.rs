@@ -50,7 +50,15 @@ fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 /// about to exit: no destructor will run).
 pub fn remove_live() {
     for d in live().iter() {
-        let _ = std::fs::remove_dir_all(d);
+        // Other threads may still be writing into it (a drill's restore):
+        // once a directory is gone nothing more can be created in it, so
+        // a few tries empty it.
+        for _ in 0..100 {
+            if std::fs::remove_dir_all(d).is_ok() || !d.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 }
 

@@ -19,6 +19,51 @@ pub enum EventKind {
     /// A reaper pruned a node's repository (only a principal enrolled with
     /// `bananaui node add NAME --reaper` may send it, and only it).
     Prune,
+    /// A drill (`bananactl drill`, `bananadm drill`) or a subset check
+    /// (`bananactl check --read-data-subset`) of a node's backups: sent by
+    /// the node itself, or by a drill host (a principal enrolled with
+    /// `bananaui node add NAME --drill`, which may send only these, for any
+    /// node named in `target`).
+    Drill,
+}
+
+/// What a `drill` event measured. `result` says whether it passed
+/// (`success`) or found damage (`failed`, with `error`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DrillFacts {
+    /// `drill` (files restored and checked) or `check` (a subset check of
+    /// packs; its `job` is empty).
+    pub mode: String,
+    /// The sample or subset as given (`1%`, `100`, `1G`, `2/5`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<String>,
+    /// Database streams were restored into a throwaway server (`--deep`).
+    #[serde(default)]
+    pub deep: bool,
+    /// Files verified (streams included).
+    #[serde(default)]
+    pub files: u64,
+    /// Bytes verified.
+    #[serde(default)]
+    pub bytes: u64,
+    /// Packs read (a subset check).
+    #[serde(default)]
+    pub packs: u64,
+    /// Database streams checked by their own tool.
+    #[serde(default)]
+    pub streams: u64,
+    /// How long the restore took, milliseconds.
+    #[serde(default)]
+    pub elapsed_ms: u64,
+    /// Restore rate, bytes per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_bps: Option<u64>,
+    /// Time a full restore of the snapshot would take at that rate, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rto_secs: Option<u64>,
+    /// Logical size of the drilled snapshot.
+    #[serde(default)]
+    pub snapshot_bytes: u64,
 }
 
 /// How a run ended.
@@ -125,6 +170,11 @@ pub struct Event {
     /// `prune`: what was held back, one line each (at most [`MAX_LISTED`](super::MAX_LISTED)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held: Option<Vec<String>>,
+    /// `drill`: what was verified (`target` names the node when a drill
+    /// host sends it; `job` the job, empty for a subset check; `snapshot`
+    /// the snapshot drilled; `result` and `error` the outcome).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<DrillFacts>,
     /// Agent version.
     pub agent: String,
 }
@@ -171,6 +221,7 @@ impl Event {
             forgotten: None,
             freed_bytes: None,
             held: None,
+            drill: None,
             agent: format!("bananactl {}", env!("CARGO_PKG_VERSION")),
         }
     }

@@ -45,6 +45,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
+pub(crate) use walker::name_ok;
 use walker::Walker;
 use write::{
     finish_at, finish_fd, link_replacing, newer, open_target, replace, stat_at, write_file, Written,
@@ -111,6 +112,8 @@ pub struct RestoreOutcome {
     /// Groups of small blobs decompressed, and how many distinct ones:
     /// equal when each was decoded once.
     pub group_decodes: (u64, u64),
+    /// Time the walk spent reading directory listings.
+    pub tree_time: std::time::Duration,
 }
 
 /// Bytes of decompressed groups a restore's workers share.
@@ -210,7 +213,8 @@ pub fn restore(
             index,
             reader: &mut reader,
             ctx: &ctx,
-            includes: opts.includes.clone(),
+            includes: opts.includes.iter().cloned().collect(),
+            tree_time: std::time::Duration::ZERO,
             delete_roots,
             root: root.clone(),
             links: HashMap::new(),
@@ -219,6 +223,7 @@ pub fn restore(
         };
         // Directories recurse: the walk gets a stack for MAX_DEPTH levels.
         let r = crate::repo::walk::deep(|| w.dir(&root, &snapshot.tree)).and_then(|r| r);
+        lock(&ctx.out).tree_time = w.tree_time;
         drop(w);
         release(root, &ctx);
         r

@@ -4,7 +4,7 @@
 
 use super::*;
 
-pub(super) fn name_ok(name: &[u8]) -> bool {
+pub(crate) fn name_ok(name: &[u8]) -> bool {
     !name.is_empty() && name != b"." && name != b".." && !name.contains(&b'/') && !name.contains(&0)
 }
 
@@ -12,7 +12,8 @@ pub(super) struct Walker<'r, 'a, 'c, 'o> {
     pub(super) index: &'a Index,
     pub(super) reader: &'r mut BlobReader<'a>,
     pub(super) ctx: &'c Ctx<'o>,
-    pub(super) includes: Vec<PathBuf>,
+    /// `includes`, as a set: a drill restores thousands of sampled files.
+    pub(super) includes: std::collections::BTreeSet<PathBuf>,
     /// With `delete`: the snapshot's backed-up paths (empty without it).
     pub(super) delete_roots: Vec<PathBuf>,
     /// The target directory.
@@ -24,6 +25,9 @@ pub(super) struct Walker<'r, 'a, 'c, 'o> {
     /// One queue per worker: files whose first chunk shares a compressed
     /// group go to the same worker, so each group is decompressed once.
     pub(super) jobs: Vec<crossbeam_channel::Sender<FileJob>>,
+    /// Time spent reading directory listings (a drill's estimate of a
+    /// full restore scales the rest).
+    pub(super) tree_time: std::time::Duration,
 }
 
 impl Walker<'_, '_, '_, '_> {
@@ -50,8 +54,14 @@ impl Walker<'_, '_, '_, '_> {
         if self.includes.is_empty() {
             return (true, true);
         }
-        let inside = self.includes.iter().any(|i| path.starts_with(i));
-        let above = self.includes.iter().any(|i| i.starts_with(path));
+        // Set lookups: an ancestor (or the path) is included, or an
+        // include lies below it (the paths below one sort right after it).
+        let inside = path.ancestors().any(|a| self.includes.contains(a));
+        let above = self
+            .includes
+            .range(path.to_path_buf()..)
+            .next()
+            .is_some_and(|i| i.starts_with(path));
         (inside, inside || above)
     }
 
@@ -85,7 +95,10 @@ impl Walker<'_, '_, '_, '_> {
     }
 
     fn dir_entries(&mut self, dir: &Arc<DirState>, tree_id: &crate::Id) -> Result<()> {
-        let tree = match self.reader.tree(tree_id) {
+        let started = std::time::Instant::now();
+        let read = self.reader.tree(tree_id);
+        self.tree_time += started.elapsed();
+        let tree = match read {
             Ok(t) => t,
             Err(e) if e.kind() == ErrorKind::Damaged => {
                 self.ctx

@@ -142,7 +142,7 @@ impl CommandSource {
 /// agent killed, say). `pre_exec` is unsafe; what runs in it, `prctl`, is
 /// async-signal-safe and touches no memory of the parent.
 #[allow(unsafe_code)]
-fn die_with_parent(cmd: &mut Command) {
+pub(crate) fn die_with_parent(cmd: &mut Command) {
     // SAFETY: only an async-signal-safe system call runs between fork and exec.
     unsafe {
         cmd.pre_exec(|| {

@@ -1,0 +1,173 @@
+//! `bananactl drill`: proof that backups restore. The latest snapshot of
+//! each job that did not fail is restored in part (a sample of its files;
+//! every database stream whole) into a private scratch directory and
+//! checked; the tower hears each result (`drill` events). `docs/drills.md`.
+
+use crate::exit::Status;
+use crate::output::{bytes, Output};
+use crate::settings::Settings;
+use clap::Args;
+use common::ops::drill::{drill, latest_per_job, DrillOptions, DrillReport, Sample};
+use common::status::{EventKind, RunResult};
+use serde_json::json;
+
+/// Restore a sample of each job's latest snapshot and verify it.
+#[derive(Debug, Args)]
+pub struct DrillCmd {
+    /// Drill only this job.
+    #[arg(long, value_name = "NAME")]
+    pub job: Option<String>,
+    /// How much of a snapshot of files: N% of its files, N files, or a size
+    /// (e.g. 500M), picked at random; database streams are always whole.
+    #[arg(long, value_name = "SAMPLE", default_value = "1%")]
+    pub sample: String,
+    /// Also restore database streams into throwaway servers (PostgreSQL,
+    /// MariaDB, etcd) started in the scratch directory, and query them.
+    #[arg(long)]
+    pub deep: bool,
+    /// Where the restore half of the key comes from.
+    #[command(flatten)]
+    pub keys: super::ReadKeyOpts,
+}
+
+impl DrillCmd {
+    /// Runs it.
+    pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
+        let sample: Sample = self.sample.parse()?;
+        let opened = super::open_read(s, &self.keys)?;
+        if opened.restore.identities.is_empty() {
+            return Err(common::Error::new(
+                common::ErrorKind::NoIdentity,
+                "drill: this node's key holds only the backup half: it cannot read its own backups, by design",
+            )
+            .hint("drill it from the admin side: 'bananadm drill NODE' on the drill host (docs/drills.md)")
+            .into());
+        }
+        let repo = &opened.repo;
+        let all = repo.snapshots()?;
+        let latest = latest_per_job(&all, self.job.as_deref());
+        if latest.is_empty() {
+            return Err(common::Error::new(
+                common::ErrorKind::NotFound,
+                match &self.job {
+                    Some(j) => format!(
+                        "drill: job '{}' has no snapshot that did not fail",
+                        common::humanize::printable(j)
+                    ),
+                    None => "drill: the repository holds no snapshot that did not fail".into(),
+                },
+            )
+            .hint("run a backup first; 'bananactl snapshots' lists what there is")
+            .into());
+        }
+        std::fs::create_dir_all(&s.state_dir).map_err(|e| {
+            common::Error::io(format!("state directory {}", s.state_dir.display()), e)
+        })?;
+        let opts = DrillOptions {
+            sample,
+            deep: self.deep,
+            scratch: s.state_dir.clone(),
+            plugin_path: s.plugin_path(),
+            threads: 0,
+        };
+        let loaded = repo.load_index()?;
+        let node = crate::report::node_name(s)?;
+        let tower = crate::report::Reporter::for_events(s, out, opened.collector.clone(), &node);
+        let mut failed = 0;
+        for (id, snap) in &latest {
+            let started = common::unix_now();
+            let r = drill(repo, &loaded.index, &opened.restore, (id, snap), &opts)?;
+            print(out, &r);
+            if !r.passed() {
+                failed += 1;
+            }
+            if let Some(t) = &tower {
+                t.send(event(t, &r, self.deep, started));
+            }
+        }
+        out.summary(
+            json!({"command": "drill", "jobs": latest.len(), "failed": failed, "sample": sample.to_string(), "deep": self.deep}),
+            &format!(
+                "{} drilled: {}",
+                common::humanize::count(latest.len() as u64, "job", "jobs"),
+                match failed {
+                    0 => "all passed".to_owned(),
+                    n => format!("{n} FAILED"),
+                }
+            ),
+        );
+        Ok(if failed > 0 {
+            Status::Damaged
+        } else {
+            Status::Ok
+        })
+    }
+}
+
+/// The tower's event for one drill.
+pub fn event(
+    t: &crate::report::Reporter,
+    r: &DrillReport,
+    deep: bool,
+    started: i64,
+) -> common::status::Event {
+    let mut e = t.event(EventKind::Drill);
+    e.job = r.job.clone();
+    e.plugin = r.plugin.clone();
+    e.started_at = started;
+    e.ended_at = Some(common::unix_now());
+    e.snapshot = Some(r.snapshot.to_hex());
+    e.files = r.files;
+    e.bytes_total = r.snapshot_bytes;
+    e.result = Some(match r.passed() {
+        true => RunResult::Success,
+        false => RunResult::Failed,
+    });
+    e.drill = Some(r.facts(deep));
+    match r.failures.first() {
+        Some(f) => e.with_error(f),
+        None => e,
+    }
+}
+
+/// One drill's report: JSON, or lines for humans (failures on stderr).
+pub fn print(out: &Output, r: &DrillReport) {
+    if out.json {
+        out.json_line(&to_json(r));
+        return;
+    }
+    for f in &r.failures {
+        eprintln!("damaged: {f}");
+    }
+    for n in &r.notes {
+        eprintln!("note: {n}");
+    }
+    if !out.quiet {
+        for c in &r.streams {
+            let tool = c.tool.as_deref().unwrap_or("-");
+            println!(
+                "  stream {} ({}): {tool}: {}",
+                c.stream,
+                bytes(c.bytes),
+                c.detail
+            );
+        }
+        for l in &r.servers {
+            println!("  {l}");
+        }
+    }
+    println!("{}", r.summary());
+}
+
+/// A drill's report as JSON (`message_type: drill`).
+pub fn to_json(r: &DrillReport) -> serde_json::Value {
+    json!({
+        "message_type": "drill", "job": r.job, "plugin": r.plugin, "snapshot_id": r.snapshot.to_hex(),
+        "snapshot_time": common::humanize::rfc3339(r.time), "sample": r.sample, "passed": r.passed(),
+        "files": r.files, "bytes": r.bytes, "streams": r.streams, "servers": r.servers,
+        "restore_seconds": r.restore_time.as_secs_f64(), "walk_seconds": r.walk_time.as_secs_f64(),
+        "rate_bytes_per_second": r.rate(), "rto_estimate_seconds": r.estimate().map(|d| d.as_secs_f64()),
+        "snapshot_files": r.snapshot_files, "snapshot_bytes": r.snapshot_bytes,
+        "failures": r.failures, "notes": r.notes,
+    })
+}

@@ -1,0 +1,251 @@
+//! A drill of a snapshot of files: a random sample picked while every
+//! directory listing is read (so a damaged or hostile listing anywhere is
+//! found), restored through [`crate::ops::restore`] as an untrusted
+//! snapshot, then every restored file read back and compared with the
+//! snapshot's record.
+
+use super::{DrillOptions, DrillReport, Sample};
+use crate::crypto::keyfile::RestoreKey;
+use crate::crypto::Keys;
+use crate::error::{ErrorKind, Result};
+use crate::format::{Node, NodeKind, Snapshot};
+use crate::ops::restore::{name_ok, restore, Overwrite, RestoreOptions};
+use crate::progress::{Observer, Progress, WarningKind};
+use crate::repo::walk::Limits;
+use crate::repo::{BlobReader, Index, Repository};
+use crate::Id;
+use std::ffi::OsStr;
+use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Largest chunk read back to compare (the chunker's largest).
+const MAX_CHUNK: u32 = 16 << 20;
+
+/// Walks every listing of the snapshot and picks the sample of its regular
+/// files; an unreadable listing or a hostile name is a failure.
+pub(super) fn pick(
+    reader: &mut BlobReader<'_>,
+    (id, snap): (&Id, &Snapshot),
+    sample: Sample,
+    report: &mut DrillReport,
+) -> Result<Vec<(PathBuf, Node)>> {
+    let mut picker = super::sample::Picker::new(sample);
+    let mut limits = Limits::for_snapshot(id, snap);
+    let mut failures = Vec::new();
+    let root = snap.tree;
+    let walked = crate::repo::walk::deep(|| {
+        walk(
+            reader,
+            &root,
+            Path::new("/"),
+            &mut limits,
+            &mut picker,
+            &mut failures,
+        )
+    });
+    walked??;
+    let short = id.short();
+    report.failures.extend(
+        failures
+            .into_iter()
+            .map(|f| format!("snapshot {short}: {f}")),
+    );
+    Ok(picker.finish())
+}
+
+fn walk(
+    reader: &mut BlobReader<'_>,
+    tree: &Id,
+    at: &Path,
+    limits: &mut Limits,
+    picker: &mut super::sample::Picker,
+    failures: &mut Vec<String>,
+) -> Result<()> {
+    limits.enter(tree)?;
+    let listing = match reader.tree(tree) {
+        Ok(t) => t,
+        Err(e) if e.kind() == ErrorKind::Damaged => {
+            failures.push(format!(
+                "directory {}: listing cannot be read: {e}",
+                shown(at)
+            ));
+            limits.leave();
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    for node in listing.nodes {
+        limits.visit()?;
+        if !name_ok(&node.name) {
+            failures.push(format!(
+                "directory {}: refusing entry with unsafe name {:?}",
+                shown(at),
+                String::from_utf8_lossy(&node.name)
+            ));
+            continue;
+        }
+        let path = at.join(OsStr::from_bytes(&node.name));
+        match (node.kind, &node.subtree) {
+            (NodeKind::File, _) => picker.offer(path, &node),
+            (NodeKind::Dir, Some(sub)) => walk(reader, sub, &path, limits, picker, failures)?,
+            _ => {}
+        }
+    }
+    limits.leave();
+    Ok(())
+}
+
+fn shown(p: &Path) -> String {
+    crate::humanize::printable(&p.to_string_lossy())
+}
+
+/// What the restore warned about, by path.
+#[derive(Default)]
+struct Collect(Mutex<Vec<(String, String)>>);
+
+impl Observer for Collect {
+    fn warn(&self, kind: WarningKind, path: &str, message: &str) {
+        if kind == WarningKind::Restore {
+            let mut w = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            if w.len() < 10_000 {
+                w.push((path.to_owned(), message.to_owned()));
+            }
+        }
+    }
+}
+
+/// Restores the sample into `scratch/files` and checks each file.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn restore_sample(
+    repo: &Repository,
+    index: &Index,
+    key: &RestoreKey,
+    (id, snap): (&Id, &Snapshot),
+    picked: &[(PathBuf, Node)],
+    scratch: &Path,
+    opts: &DrillOptions,
+    report: &mut DrillReport,
+) -> Result<()> {
+    if picked.is_empty() {
+        report
+            .notes
+            .push(format!("snapshot {}: holds no regular file", id.short()));
+        return Ok(());
+    }
+    let target = scratch.join("files");
+    let ropts = RestoreOptions {
+        target: target.clone(),
+        includes: picked.iter().map(|(p, _)| p.clone()).collect(),
+        threads: opts.threads,
+        untrusted: true,
+        overwrite: Overwrite::Always,
+        delete: false,
+    };
+    let warned = Collect::default();
+    let started = Instant::now();
+    let out = restore(
+        repo,
+        index,
+        key,
+        (id, snap),
+        &ropts,
+        &warned,
+        &Progress::default(),
+    )?;
+    report.restore_time = started.elapsed().saturating_sub(out.tree_time);
+    let warned = warned.0.into_inner().unwrap_or_else(|e| e.into_inner());
+    for (path, node) in picked {
+        match verify_file(&target, path, node, index, repo.keys()) {
+            Ok(()) => {
+                report.files += 1;
+                report.bytes += node.size;
+            }
+            Err(why) => {
+                let p = path.to_string_lossy();
+                // What the restore said about it or a directory above it.
+                let said = warned
+                    .iter()
+                    .filter(|(w, _)| Path::new(&p.as_ref()).starts_with(w.as_str()))
+                    .map(|(_, m)| m.as_str())
+                    .next_back()
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default();
+                report.failures.push(format!(
+                    "snapshot {}: file {}: {why}{said}",
+                    id.short(),
+                    shown(path)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks the restored copy of `path` against its record: a regular file
+/// of the recorded size, mtime and permissions whose chunks have the
+/// recorded keyed ids.
+fn verify_file(
+    target: &Path,
+    path: &Path,
+    node: &Node,
+    index: &Index,
+    keys: &Keys,
+) -> std::result::Result<(), String> {
+    let full = target.join(path.strip_prefix("/").unwrap_or(path));
+    let md = std::fs::symlink_metadata(&full).map_err(|_| "not restored".to_owned())?;
+    if !md.file_type().is_file() {
+        return Err("restored as something other than a regular file".into());
+    }
+    if md.len() != node.size {
+        return Err(format!(
+            "restored with {} bytes, the snapshot records {}",
+            md.len(),
+            node.size
+        ));
+    }
+    if (md.mtime(), md.mtime_nsec()) != (node.mtime.0, i64::from(node.mtime.1.min(999_999_999))) {
+        return Err("restored with another modification time than recorded".into());
+    }
+    if md.mode() & 0o777 != node.mode & 0o777 {
+        return Err(format!(
+            "restored with permissions {:o}, the snapshot records {:o}",
+            md.mode() & 0o777,
+            node.mode & 0o777
+        ));
+    }
+    // Ours, in a private directory: made readable to be read back.
+    std::fs::set_permissions(&full, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| format!("cannot read it back: {e}"))?;
+    let mut file = std::fs::File::open(&full).map_err(|e| format!("cannot read it back: {e}"))?;
+    let (mut offset, mut buf) = (0u64, Vec::new());
+    for id in &node.content {
+        let Some((_, loc)) = index.get(id) else {
+            return Err(format!("chunk {} is in no index", id.short()));
+        };
+        if loc.raw_length > MAX_CHUNK {
+            return Err(format!("chunk {} is longer than any chunk", id.short()));
+        }
+        buf.resize(loc.raw_length as usize, 0);
+        file.read_exact(&mut buf)
+            .map_err(|e| format!("reading it back at byte {offset}: {e}"))?;
+        if keys.chunk_id(&buf) != *id {
+            return Err(format!(
+                "bytes {offset}..{} differ from chunk {}",
+                offset + buf.len() as u64,
+                id.short()
+            ));
+        }
+        offset += buf.len() as u64;
+    }
+    if offset != node.size || file.read(&mut [0u8; 1]).map_err(|e| e.to_string())? != 0 {
+        return Err(format!(
+            "its chunks hold {offset} bytes, the snapshot records {}",
+            node.size
+        ));
+    }
+    Ok(())
+}
