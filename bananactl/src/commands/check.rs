@@ -55,6 +55,9 @@ impl CheckCmd {
                 "note: trees were not checked: this key holds only the backup half (no identity)",
             );
         }
+        if let Some(sub) = subset {
+            report_subset(s, out, opened.collector.clone(), &r, sub);
+        }
         let line = self.line(&r, subset);
         out.summary(
             json!({
@@ -127,6 +130,43 @@ impl CheckCmd {
             )
         }
     }
+}
+
+/// Tells the tower (when the node reports to one) what a subset check read
+/// and found: a `drill` event of mode `check`.
+fn report_subset(
+    s: &Settings,
+    out: &Output,
+    collector: Option<String>,
+    r: &common::ops::check::CheckReport,
+    sub: common::ops::check::Subset,
+) {
+    let Ok(node) = crate::report::node_name(s) else {
+        return;
+    };
+    let Some(tower) = crate::report::Reporter::for_events(s, out, collector, &node) else {
+        return;
+    };
+    let mut e = tower.event(common::status::EventKind::Drill);
+    e.ended_at = Some(common::unix_now());
+    e.result = Some(match r.problems.is_empty() {
+        true => common::status::RunResult::Success,
+        false => common::status::RunResult::Failed,
+    });
+    e.drill = Some(common::status::DrillFacts {
+        mode: "check".into(),
+        sample: Some(sub.to_string()),
+        packs: r.packs_read,
+        bytes: r.bytes_read,
+        ..Default::default()
+    });
+    if let Some(p) = r.problems.first() {
+        e = e.with_error(&format!(
+            "check --read-data-subset {sub}: {}: {}",
+            p.object, p.message
+        ));
+    }
+    tower.send(e);
 }
 
 /// A problem: JSON, or a line on stderr and one per affected file and snapshot.

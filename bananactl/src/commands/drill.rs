@@ -34,74 +34,130 @@ impl DrillCmd {
     /// Runs it.
     pub fn run(&self, s: &Settings, out: &Output) -> anyhow::Result<Status> {
         let sample: Sample = self.sample.parse()?;
-        let opened = super::open_read(s, &self.keys)?;
-        if opened.restore.identities.is_empty() {
-            return Err(common::Error::new(
-                common::ErrorKind::NoIdentity,
-                "drill: this node's key holds only the backup half: it cannot read its own backups, by design",
-            )
-            .hint("drill it from the admin side: 'bananadm drill NODE' on the drill host (docs/drills.md)")
-            .into());
-        }
-        let repo = &opened.repo;
-        let all = repo.snapshots()?;
-        let latest = latest_per_job(&all, self.job.as_deref());
-        if latest.is_empty() {
-            return Err(common::Error::new(
-                common::ErrorKind::NotFound,
-                match &self.job {
-                    Some(j) => format!(
-                        "drill: job '{}' has no snapshot that did not fail",
-                        common::humanize::printable(j)
-                    ),
-                    None => "drill: the repository holds no snapshot that did not fail".into(),
-                },
-            )
-            .hint("run a backup first; 'bananactl snapshots' lists what there is")
-            .into());
-        }
-        std::fs::create_dir_all(&s.state_dir).map_err(|e| {
-            common::Error::io(format!("state directory {}", s.state_dir.display()), e)
-        })?;
-        let opts = DrillOptions {
-            sample,
-            deep: self.deep,
-            scratch: s.state_dir.clone(),
-            plugin_path: s.plugin_path(),
-            threads: 0,
-        };
-        let loaded = repo.load_index()?;
-        let node = crate::report::node_name(s)?;
-        let tower = crate::report::Reporter::for_events(s, out, opened.collector.clone(), &node);
-        let mut failed = 0;
-        for (id, snap) in &latest {
-            let started = common::unix_now();
-            let r = drill(repo, &loaded.index, &opened.restore, (id, snap), &opts)?;
-            print(out, &r);
-            if !r.passed() {
-                failed += 1;
-            }
-            if let Some(t) = &tower {
-                t.send(event(t, &r, self.deep, started));
-            }
-        }
-        out.summary(
-            json!({"command": "drill", "jobs": latest.len(), "failed": failed, "sample": sample.to_string(), "deep": self.deep}),
-            &format!(
-                "{} drilled: {}",
-                common::humanize::count(latest.len() as u64, "job", "jobs"),
-                match failed {
-                    0 => "all passed".to_owned(),
-                    n => format!("{n} FAILED"),
-                }
-            ),
-        );
-        Ok(if failed > 0 {
-            Status::Damaged
-        } else {
-            Status::Ok
-        })
+        let jobs: Vec<String> = self.job.iter().cloned().collect();
+        drill_jobs(s, out, &self.keys, &jobs, (sample, self.deep))
     }
+}
+
+/// A `drill` job's run under `bananactl run`, and its outcome as the job's
+/// state records it.
+pub fn scheduled(
+    s: &Settings,
+    out: &Output,
+    job: &common::plugins::drill::DrillJob,
+) -> (anyhow::Result<Status>, crate::jobs::Outcome) {
+    let keys = super::ReadKeyOpts::default();
+    let r = drill_jobs(s, out, &keys, &job.jobs, (job.sample, job.deep));
+    let failed = |code: u8, error: String| crate::jobs::Outcome {
+        result: "failed",
+        code,
+        error: Some(error.chars().take(500).collect()),
+        snapshot: None,
+    };
+    let outcome = match &r {
+        Ok(Status::Ok) => crate::jobs::Outcome {
+            result: "ok",
+            code: 0,
+            error: None,
+            snapshot: None,
+        },
+        Ok(st) => failed(
+            *st as u8,
+            "the drill found damage (see 'bananactl drill')".into(),
+        ),
+        Err(e) => failed(
+            crate::exit::code_for(e).into(),
+            common::humanize::printable(&format!("{e:#}")),
+        ),
+    };
+    (r, outcome)
+}
+
+/// The newest snapshot that did not fail of each of `jobs` (of every job
+/// when empty); a job named without one is exit 2.
+fn chosen(
+    all: &[(common::Id, common::format::Snapshot)],
+    jobs: &[String],
+) -> anyhow::Result<Vec<(common::Id, common::format::Snapshot)>> {
+    let mut latest = latest_per_job(all, None);
+    latest.retain(|(_, snap)| jobs.is_empty() || jobs.iter().any(|j| j == snap.job_name()));
+    let missing = jobs
+        .iter()
+        .find(|j| !latest.iter().any(|(_, s)| s.job_name() == j.as_str()));
+    if missing.is_some() || latest.is_empty() {
+        let what = match missing {
+            Some(j) => format!("job '{}' has", common::humanize::printable(j)),
+            None => "the repository holds".into(),
+        };
+        return Err(common::Error::new(
+            common::ErrorKind::NotFound,
+            format!("drill: {what} no snapshot that did not fail"),
+        )
+        .hint("run a backup first; 'bananactl snapshots' lists what there is")
+        .into());
+    }
+    Ok(latest)
+}
+
+/// Drills the latest snapshot of each of `jobs` (every job when empty).
+fn drill_jobs(
+    s: &Settings,
+    out: &Output,
+    keys: &super::ReadKeyOpts,
+    jobs: &[String],
+    (sample, deep): (Sample, bool),
+) -> anyhow::Result<Status> {
+    let opened = super::open_read(s, keys)?;
+    if opened.restore.identities.is_empty() {
+        return Err(common::Error::new(
+            common::ErrorKind::NoIdentity,
+            "drill: this node's key holds only the backup half: it cannot read its own backups, by design",
+        )
+        .hint("drill it from the admin side: 'bananadm drill NODE' on the drill host (docs/drills.md)")
+        .into());
+    }
+    let repo = &opened.repo;
+    let latest = chosen(&repo.snapshots()?, jobs)?;
+    std::fs::create_dir_all(&s.state_dir)
+        .map_err(|e| common::Error::io(format!("state directory {}", s.state_dir.display()), e))?;
+    let opts = DrillOptions {
+        sample,
+        deep,
+        scratch: s.state_dir.clone(),
+        plugin_path: s.plugin_path(),
+        threads: 0,
+    };
+    let loaded = repo.load_index()?;
+    let node = crate::report::node_name(s)?;
+    let tower = crate::report::Reporter::for_events(s, out, opened.collector.clone(), &node);
+    let mut failed = 0;
+    for (id, snap) in &latest {
+        let started = common::unix_now();
+        let r = drill(repo, &loaded.index, &opened.restore, (id, snap), &opts)?;
+        print(out, &r);
+        if !r.passed() {
+            failed += 1;
+        }
+        if let Some(t) = &tower {
+            t.send(event(t, &r, deep, started));
+        }
+    }
+    out.summary(
+        json!({"command": "drill", "jobs": latest.len(), "failed": failed, "sample": sample.to_string(), "deep": deep}),
+        &format!(
+            "{} drilled: {}",
+            common::humanize::count(latest.len() as u64, "job", "jobs"),
+            match failed {
+                0 => "all passed".to_owned(),
+                n => format!("{n} FAILED"),
+            }
+        ),
+    );
+    Ok(if failed > 0 {
+        Status::Damaged
+    } else {
+        Status::Ok
+    })
 }
 
 /// The tower's event for one drill.

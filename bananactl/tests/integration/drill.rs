@@ -290,3 +290,69 @@ fn database_streams_are_checked_by_their_tools_and_deep_drills_leave_nothing_beh
         r.stderr
     );
 }
+
+#[test]
+fn a_drill_job_drills_under_run_and_the_tower_hears_drills_and_subset_checks() {
+    use common::status::{verify, Envelope, Event, EventKind, NodeIdentity, RunResult};
+    let e = Env::new();
+    let src = e.path("src");
+    for i in 0..5u64 {
+        write(&src.join(format!("f{i}")), &random_bytes(90 + i, 50_000));
+    }
+    let stub = testkit::Receiver::start(0).unwrap();
+    std::fs::write(
+        e.path("jobs.toml"),
+        format!(
+            "status_budget = \"60s\"\ncollector = \"{}\"\n\n[[job]]\nname = \"files\"\nplugin = \"fs\"\npaths = [\"{}\"]\nevery = \"1d\"\n\n\
+             [[job]]\nname = \"verify\"\nplugin = \"drill\"\nevery = \"7d\"\nsample = \"100%\"\njobs = [\"files\"]\n",
+            stub.url(),
+            src.display()
+        ),
+    )
+    .unwrap();
+    jrun(&e, &["run", "--now", "files"]).ok();
+    let r = jrun(&e, &["run", "--now", "verify"]).ok();
+    assert!(
+        r.stdout.contains("drill of job 'files'") && r.stdout.contains("passed: 5 file(s)"),
+        "{}",
+        r.stdout
+    );
+    let jobs = jrun(&e, &["--json", "jobs"]).ok().stdout;
+    assert!(jobs.contains("\"verify\""), "{jobs}");
+    jrun(&e, &["check", "--read-data-subset", "1/1"]).ok();
+    let (id, _) = NodeIdentity::load_or_create(&e.state.join("node.key")).unwrap();
+    let key = common::status::parse_public(&id.public_hex()).unwrap();
+    let events: Vec<Event> = stub
+        .requests()
+        .iter()
+        .filter_map(|r| serde_json::from_slice::<Envelope>(&r.body).ok())
+        .map(|env| verify(&env, &key, common::unix_now()).unwrap())
+        .collect();
+    let drills: Vec<&Event> = events
+        .iter()
+        .filter(|v| v.kind == EventKind::Drill)
+        .collect();
+    assert_eq!(drills.len(), 2, "{events:?}");
+    let d = drills[0];
+    let facts = d.drill.as_ref().unwrap();
+    assert_eq!(
+        (d.job.as_str(), d.result, facts.mode.as_str(), facts.files),
+        ("files", Some(RunResult::Success), "drill", 5)
+    );
+    assert!(
+        facts.rto_secs.is_some() && facts.rate_bps.is_some(),
+        "{facts:?}"
+    );
+    let c = drills[1].drill.as_ref().unwrap();
+    assert_eq!(
+        (drills[1].job.as_str(), c.mode.as_str(), c.sample.as_deref()),
+        ("", "check", Some("1/1"))
+    );
+    assert!(c.packs >= 1, "{c:?}");
+    // The drill job is no job of the tower's: it reports drills only.
+    assert!(events.iter().all(|v| v.job != "verify"), "{events:?}");
+    assert!(events
+        .iter()
+        .filter_map(|v| v.jobs.as_ref())
+        .all(|j| j == &["files".to_owned()]));
+}

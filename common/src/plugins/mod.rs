@@ -10,6 +10,7 @@
 //! - [`command`]: a program's standard output, and the contract every
 //!   program-running plugin keeps (`command/contract.rs`);
 //! - [`mysql`], [`postgres`], [`etcd`]: the database plugins;
+//! - [`drill`]: a job that drills the others (no backup);
 //! - [`external`]: the `plan`/`backup`/`restore` protocol of external plugins;
 //! - `rundir.rs`: private run directories, removed on exit and on a signal.
 //!
@@ -17,6 +18,7 @@
 //! and one line in [`Registry::built_in`] (a test adds a toy one that way).
 
 pub mod command;
+pub mod drill;
 pub mod etcd;
 pub mod external;
 pub mod fs;
@@ -104,6 +106,11 @@ pub trait JobPlugin: std::fmt::Debug + Send + Sync {
 
     /// Its restore into the server it backs up (`restore --to-server`).
     fn server(&self) -> Option<&dyn ServerRestore> {
+        None
+    }
+
+    /// A `drill` job: what `bananactl run` drills instead of backing up.
+    fn drill(&self) -> Option<&drill::DrillJob> {
         None
     }
 
@@ -200,6 +207,7 @@ impl Registry {
                 mysql::ENTRY,
                 postgres::ENTRY,
                 etcd::ENTRY,
+                drill::ENTRY,
             ],
         }
     }
