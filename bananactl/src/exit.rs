@@ -60,25 +60,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// inherits the blocked set and only the waiting thread takes them.
 /// Children start with an empty mask (the standard library resets it).
 pub fn on_termination() {
-    use nix::sys::signal::{SigSet, Signal};
-    let mut set = SigSet::empty();
-    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
-        set.add(s);
-    }
-    if set.thread_block().is_err() {
-        return;
-    }
-    let spawned = std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            if let Ok(sig) = set.wait() {
-                common::plugins::remove_live();
-                std::process::exit(128 + sig as i32);
-            }
-        });
-    if spawned.is_err() {
-        let _ = set.thread_unblock();
-    }
+    common::plugins::remove_on_termination();
 }
 
 /// bananactl's table in `docs/exit-codes.md`.
@@ -122,13 +104,13 @@ pub const TABLE: &[Row] = &[
     Row {
         codes: &[Code::KEY],
         name: "key",
-        meaning: "The key file does not open this repository, or the operation needs the restore half (an identity) and the key holds only the backup half.",
-        action: "Use the repository's key; restore with the full key file, a restore grant or `--identity-file`.",
+        meaning: "The key file does not open this repository, or the operation needs the restore half (an identity) and the key holds only the backup half (`drill` on a Vault-enrolled node, by design).",
+        action: "Use the repository's key; restore with the full key file, a restore grant or `--identity-file`; drill such a node from the drill host (`bananadm drill`, [drills.md](drills.md)).",
     },
     Row {
         codes: &[Code::DAMAGED],
         name: "damaged",
-        meaning: "`check` found damaged or missing objects, or `restore` / `dump` could not restore some entries (each named on stderr; `restore --to-server`: a stream whose name cannot be passed safely). Everything undamaged was restored.",
+        meaning: "`check` found damaged or missing objects, `drill` found a file or stream that does not come back as recorded (each failure names the snapshot and the file or database; [drills.md](drills.md)), or `restore` / `dump` could not restore some entries (each named on stderr; `restore --to-server`: a stream whose name cannot be passed safely). Everything undamaged was restored.",
         action: "Run `bananactl check --read-data` to list every damaged object and the files it affects.",
     },
     Row {

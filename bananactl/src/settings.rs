@@ -424,7 +424,7 @@ mod tests {
         assert!(cfg.repo.is_some());
         let jobs = crate::jobs::check_all(&cfg.job.tables).unwrap();
         let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
-        assert_eq!(names, ["etc", "ldap", "shop-db", "pg", "etcd"]);
+        assert_eq!(names, ["etc", "ldap", "shop-db", "pg", "etcd", "verify"]);
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "repo = \"/x\"\nrepository = \"/y\"\n").unwrap();
         let err = format!("{:#}", load_file(&bad).unwrap_err());

@@ -101,6 +101,12 @@ pub enum Command {
     /// The reaper's Vault token and policy.
     #[command(subcommand)]
     Reaper(commands::reaper::ReaperTokenCmd),
+    /// Prove nodes' backups restore (drill host, admin token): a restore
+    /// grant per node, a sample restored and verified, the grant revoked.
+    Drill(commands::drill::DrillCmd),
+    /// The drill host's link to the watch tower.
+    #[command(subcommand)]
+    DrillHost(commands::drill::DrillHostCmd),
 }
 
 /// Installs the stderr logger. HTTP and Vault client internals stay at warn:

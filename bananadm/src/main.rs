@@ -3,6 +3,8 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // A drill's scratch directory (a node's restored files) goes on a signal.
+    common::plugins::remove_on_termination();
     let cli = bananadm::Cli::parse();
     bananadm::init_logging(cli.global.verbose);
     std::process::ExitCode::from(bananadm::run(cli))

@@ -1,6 +1,7 @@
-//! The reaper's systemd units (`bananadm/systemd/`): `systemd-analyze
-//! verify` accepts them without a warning, the command line parses, and the
-//! service gets the token as a credential, never on its command line.
+//! The reaper's and the drill host's systemd units (`bananadm/systemd/`):
+//! `systemd-analyze verify` accepts them without a warning, the command
+//! line parses, and the service gets the token as a credential, never on
+//! its command line.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -9,6 +10,8 @@ use testkit::systemd::values;
 
 const SERVICE: &str = include_str!("../systemd/banana-reaper.service");
 const TIMER: &str = include_str!("../systemd/banana-reaper.timer");
+const DRILL_SERVICE: &str = include_str!("../systemd/banana-drill.service");
+const DRILL_TIMER: &str = include_str!("../systemd/banana-drill.timer");
 const INSTALLED: &str = "/usr/bin/bananadm";
 
 #[test]
@@ -60,4 +63,52 @@ fn reaper_service_prunes_every_node_with_a_credential_token() {
     );
     assert_eq!(values(TIMER, "Timer", "Unit"), ["banana-reaper.service"]);
     assert_eq!(values(TIMER, "Timer", "Persistent"), ["true"]);
+}
+
+#[test]
+fn drill_units_verify_and_drill_every_node_with_a_credential_token() {
+    if let Some(analyze) = testkit::systemd::analyze() {
+        testkit::systemd::verify(
+            &analyze,
+            &[
+                ("banana-drill.service", DRILL_SERVICE),
+                ("banana-drill.timer", DRILL_TIMER),
+            ],
+            INSTALLED,
+            Path::new(env!("CARGO_BIN_EXE_bananadm")),
+        );
+    }
+    let exec = values(DRILL_SERVICE, "Service", "ExecStart");
+    assert_eq!(
+        exec,
+        [format!(
+            "{INSTALLED} --token-file %d/drill.token drill --all --sample 1%%"
+        )]
+    );
+    assert_eq!(
+        values(DRILL_SERVICE, "Service", "LoadCredential"),
+        ["drill.token:/etc/banana/drill.token"]
+    );
+    // The command line parses as systemd expands it (%% is a percent sign).
+    let args: Vec<String> = exec[0]
+        .replace("%d", "/run/credentials/banana-drill.service")
+        .replace("%%", "%")
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_bananadm"))
+        .args(&args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        values(DRILL_TIMER, "Timer", "Unit"),
+        ["banana-drill.service"]
+    );
 }

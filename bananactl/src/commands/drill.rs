@@ -8,7 +8,7 @@ use crate::output::{bytes, Output};
 use crate::settings::Settings;
 use clap::Args;
 use common::ops::drill::{drill, latest_per_job, DrillOptions, DrillReport, Sample};
-use common::status::{EventKind, RunResult};
+use common::status::EventKind;
 use serde_json::json;
 
 /// Restore a sample of each job's latest snapshot and verify it.
@@ -139,7 +139,9 @@ fn drill_jobs(
             failed += 1;
         }
         if let Some(t) = &tower {
-            t.send(event(t, &r, deep, started));
+            let mut e = t.event(EventKind::Drill);
+            e.started_at = started;
+            t.send(r.event(e, deep));
         }
     }
     out.summary(
@@ -160,36 +162,10 @@ fn drill_jobs(
     })
 }
 
-/// The tower's event for one drill.
-pub fn event(
-    t: &crate::report::Reporter,
-    r: &DrillReport,
-    deep: bool,
-    started: i64,
-) -> common::status::Event {
-    let mut e = t.event(EventKind::Drill);
-    e.job = r.job.clone();
-    e.plugin = r.plugin.clone();
-    e.started_at = started;
-    e.ended_at = Some(common::unix_now());
-    e.snapshot = Some(r.snapshot.to_hex());
-    e.files = r.files;
-    e.bytes_total = r.snapshot_bytes;
-    e.result = Some(match r.passed() {
-        true => RunResult::Success,
-        false => RunResult::Failed,
-    });
-    e.drill = Some(r.facts(deep));
-    match r.failures.first() {
-        Some(f) => e.with_error(f),
-        None => e,
-    }
-}
-
 /// One drill's report: JSON, or lines for humans (failures on stderr).
 pub fn print(out: &Output, r: &DrillReport) {
     if out.json {
-        out.json_line(&to_json(r));
+        out.json_line(&r.to_json());
         return;
     }
     for f in &r.failures {
@@ -213,17 +189,4 @@ pub fn print(out: &Output, r: &DrillReport) {
         }
     }
     println!("{}", r.summary());
-}
-
-/// A drill's report as JSON (`message_type: drill`).
-pub fn to_json(r: &DrillReport) -> serde_json::Value {
-    json!({
-        "message_type": "drill", "job": r.job, "plugin": r.plugin, "snapshot_id": r.snapshot.to_hex(),
-        "snapshot_time": common::humanize::rfc3339(r.time), "sample": r.sample, "passed": r.passed(),
-        "files": r.files, "bytes": r.bytes, "streams": r.streams, "servers": r.servers,
-        "restore_seconds": r.restore_time.as_secs_f64(), "walk_seconds": r.walk_time.as_secs_f64(),
-        "rate_bytes_per_second": r.rate(), "rto_estimate_seconds": r.estimate().map(|d| d.as_secs_f64()),
-        "snapshot_files": r.snapshot_files, "snapshot_bytes": r.snapshot_bytes,
-        "failures": r.failures, "notes": r.notes,
-    })
 }

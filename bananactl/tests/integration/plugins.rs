@@ -122,6 +122,14 @@ fn the_documented_example_plugin_backs_up_and_restores() {
         dump.contains("CREATE TABLE t") && dump.contains("marker-3f9a"),
         "{dump:.300}"
     );
+    // A drill: the stream decoded whole and checked by the plugin's verify.
+    let d = jrun(&env, &["--json", "drill", "--job", "app"]).ok().json();
+    assert_eq!(d[0]["passed"], true, "{}", d[0]);
+    assert_eq!(
+        d[0]["streams"][0]["tool"], "banana-plugin-sqlite verify",
+        "{}",
+        d[0]
+    );
     // Restored by the plugin into a new file, under another name too.
     jrun(&env, &["restore", "latest", "--job", "app", "--to-server"]).ok();
     assert_eq!(sqlite(&restored.join("app.db"), FINGERPRINT), before);

@@ -29,29 +29,44 @@ pub struct GrantCmd {
     pub uses: u64,
 }
 
+/// A restore grant for `node`: the wrapped token, and the accessor of the
+/// token inside (to revoke it without holding it).
+pub fn issue(
+    v: &common::vault::Vault,
+    node: &str,
+    ttl: u64,
+    uses: u64,
+) -> anyhow::Result<(String, String)> {
+    let body = json!({
+        "policies": [paths::restore_policy(node)],
+        "ttl": format!("{ttl}s"),
+        "explicit_max_ttl": format!("{ttl}s"),
+        "num_uses": uses,
+        "no_default_policy": true,
+        "renewable": false,
+        "display_name": format!("banana-restore-{node}"),
+    });
+    let path = paths::token_create(&paths::restore_role(node));
+    let wrap = format!("{}s", ttl.min(3600));
+    let info = v
+        .request("POST", &path, Some(&body), Some(&wrap), None)?
+        .map(|r| r["wrap_info"].clone())
+        .unwrap_or_default();
+    match (info["token"].as_str(), info["wrapped_accessor"].as_str()) {
+        (Some(t), Some(a)) => Ok((t.to_owned(), a.to_owned())),
+        _ => {
+            Err(common::Error::new(common::ErrorKind::Other, "Vault did not wrap the grant").into())
+        }
+    }
+}
+
 impl RestoreCmd {
     /// Runs it.
     pub fn run(&self, g: &GlobalOpts, out: &Out) -> anyhow::Result<()> {
         let RestoreCmd::Grant(c) = self;
         valid_node_name(&c.name)?;
         let v = admin(g)?;
-        let body = json!({
-            "policies": [paths::restore_policy(&c.name)],
-            "ttl": format!("{}s", c.ttl),
-            "explicit_max_ttl": format!("{}s", c.ttl),
-            "num_uses": c.uses,
-            "no_default_policy": true,
-            "renewable": false,
-            "display_name": format!("banana-restore-{}", c.name),
-        });
-        let path = paths::token_create(&paths::restore_role(&c.name));
-        let wrap = format!("{}s", c.ttl.min(3600));
-        let wrapped = v
-            .request("POST", &path, Some(&body), Some(&wrap), None)?
-            .and_then(|r| r["wrap_info"]["token"].as_str().map(str::to_owned))
-            .ok_or_else(|| {
-                common::Error::new(common::ErrorKind::Other, "Vault did not wrap the grant")
-            })?;
+        let (wrapped, _) = issue(&v, &c.name, c.ttl, c.uses)?;
         if !out.json {
             eprintln!(
                 "Restore grant for '{}': valid {}s, {} use(s), readable once. On the restoring machine:",

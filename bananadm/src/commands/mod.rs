@@ -1,6 +1,7 @@
 //! One file per command group, over `common::vault`.
 
 pub mod breakglass;
+pub mod drill;
 pub mod grant;
 pub mod node;
 pub mod node_secret;
@@ -46,6 +47,8 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Storage(c) => c.run(&out),
         Command::Prune(c) => c.run(&cli.global, &out),
         Command::Reaper(c) => c.run(&cli.global, &out),
+        Command::Drill(c) => c.run(&cli.global, &out),
+        Command::DrillHost(c) => c.run(&cli.global, &out),
     }
 }
 

@@ -212,6 +212,13 @@ impl PruneCmd {
 
 /// Every node with a reaper secret (the nodes' folder, listed).
 fn all_nodes(v: &Vault) -> anyhow::Result<Vec<String>> {
+    let mut names = enrolled_nodes(v)?;
+    names.retain(|n| matches!(v.kv_get::<Value>(&paths::reaper(n)), Ok(Some(_))));
+    Ok(names)
+}
+
+/// Every node in Vault (the nodes' folder, listed), sorted.
+pub(super) fn enrolled_nodes(v: &Vault) -> anyhow::Result<Vec<String>> {
     let path = paths::kv_metadata(v.location(), paths::NODES);
     let keys = match v.request("LIST", &path, None, None, None) {
         Ok(Some(r)) => r["data"]["keys"].clone(),
@@ -229,7 +236,6 @@ fn all_nodes(v: &Vault) -> anyhow::Result<Vec<String>> {
                 .collect()
         })
         .unwrap_or_default();
-    names.retain(|n| matches!(v.kv_get::<Value>(&paths::reaper(n)), Ok(Some(_))));
     names.sort();
     Ok(names)
 }

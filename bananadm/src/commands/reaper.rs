@@ -172,25 +172,7 @@ impl ReaperTokenCmd {
             ReaperTokenCmd::Enroll(e) => return e.run(out),
             ReaperTokenCmd::Token(t) => t,
         };
-        let v = admin(g)?;
-        let body = json!({
-            "policies": [paths::REAPER_POLICY],
-            "ttl": format!("{ttl}s"),
-            "explicit_max_ttl": format!("{ttl}s"),
-            "no_default_policy": true,
-            "renewable": false,
-            "display_name": "banana-reaper",
-        });
-        let token = v
-            .request(
-                "POST",
-                &paths::token_create(paths::REAPER_POLICY),
-                Some(&body),
-                None,
-                None,
-            )?
-            .and_then(|r| r["auth"]["client_token"].as_str().map(str::to_owned))
-            .ok_or_else(|| Error::new(ErrorKind::Other, "Vault issued no reaper token"))?;
+        let token = issue_token(&admin(g)?, paths::REAPER_POLICY, *ttl)?;
         if !out.json {
             eprintln!("Reaper token, valid {ttl}s. On the reaper host, keep it in a file (mode 0600) and run:");
             eprintln!("  bananadm --token-file FILE prune --all");
@@ -201,4 +183,26 @@ impl ReaperTokenCmd {
         );
         Ok(())
     }
+}
+
+/// A token of `policy` alone (banana-reaper, banana-drill), minted by its
+/// token role, valid `ttl` seconds.
+pub(super) fn issue_token(v: &Vault, policy: &str, ttl: u64) -> anyhow::Result<String> {
+    let body = json!({
+        "policies": [policy],
+        "ttl": format!("{ttl}s"),
+        "explicit_max_ttl": format!("{ttl}s"),
+        "no_default_policy": true,
+        "renewable": false,
+        "display_name": policy,
+    });
+    Ok(v.request(
+        "POST",
+        &paths::token_create(policy),
+        Some(&body),
+        None,
+        None,
+    )?
+    .and_then(|r| r["auth"]["client_token"].as_str().map(str::to_owned))
+    .ok_or_else(|| Error::new(ErrorKind::Other, format!("Vault issued no {policy} token")))?)
 }

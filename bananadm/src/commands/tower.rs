@@ -26,13 +26,35 @@ const REQUEST: Duration = Duration::from_secs(10);
 /// Enrol this reaper's status key at the watch tower.
 #[derive(Debug, Args)]
 pub struct EnrollArgs {
-    /// The name the tower knows this reaper by ('bananaui node add NAME --reaper').
+    /// The tower and the enrolment.
+    #[command(flatten)]
+    pub tower: TowerArgs,
+    /// The reaper's state [default: as 'bananadm prune'].
+    #[arg(long, env = "BANANA_REAPER_STATE", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Enrol this drill host's status key at the watch tower.
+#[derive(Debug, Args)]
+pub struct DrillEnrollArgs {
+    /// The tower and the enrolment.
+    #[command(flatten)]
+    pub tower: TowerArgs,
+    /// The drill host's state [default: as 'bananadm drill'].
+    #[arg(long, env = "BANANA_DRILL_STATE", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Where a principal (a reaper, a drill host) enrols.
+#[derive(Debug, Args)]
+pub struct TowerArgs {
+    /// The name the tower knows it by ('bananaui node add NAME --reaper' or '--drill').
     #[arg(long, value_name = "NAME")]
     pub name: String,
     /// The watch tower's URL.
     #[arg(long, value_name = "URL")]
     pub collector: String,
-    /// The single-use code from 'bananaui node add NAME --reaper'.
+    /// The single-use code from 'bananaui node add NAME --reaper' (or '--drill').
     #[arg(
         long,
         value_name = "CODE",
@@ -43,9 +65,6 @@ pub struct EnrollArgs {
     /// Allow plain http:// to the tower on a non-loopback address.
     #[arg(long)]
     pub insecure_http: bool,
-    /// The reaper's state [default: as 'bananadm prune'].
-    #[arg(long, env = "BANANA_REAPER_STATE", value_name = "DIR")]
-    pub state_dir: Option<PathBuf>,
 }
 
 /// The tower a reaper enrolled at.
@@ -64,6 +83,35 @@ fn dir(state: &Path) -> PathBuf {
 impl EnrollArgs {
     /// Runs it.
     pub fn run(&self, out: &super::Out) -> anyhow::Result<()> {
+        let state = self
+            .state_dir
+            .clone()
+            .unwrap_or_else(super::prune::default_state);
+        self.tower.enrol(&state, "reaper", "'bananadm prune'", out)
+    }
+}
+
+impl DrillEnrollArgs {
+    /// Runs it.
+    pub fn run(&self, out: &super::Out) -> anyhow::Result<()> {
+        let state = self
+            .state_dir
+            .clone()
+            .unwrap_or_else(super::drill::default_state);
+        self.tower
+            .enrol(&state, "drill host", "'bananadm drill'", out)
+    }
+}
+
+impl TowerArgs {
+    /// Enrols the status key kept in `state` as the `role` that `reports` uses.
+    fn enrol(
+        &self,
+        state: &Path,
+        role: &str,
+        reports: &str,
+        out: &super::Out,
+    ) -> anyhow::Result<()> {
         common::names::valid_node_name(&self.name)?;
         let url = self.collector.trim_end_matches('/');
         if common::names::plain_http_off_host(url) && !self.insecure_http {
@@ -74,17 +122,13 @@ impl EnrollArgs {
             .hint("use the tower's https:// URL, or pass --insecure-http on a trusted network")
             .into());
         }
-        let state = self
-            .state_dir
-            .clone()
-            .unwrap_or_else(super::prune::default_state);
-        let dir = dir(&state);
+        let dir = dir(state);
         common::fsutil::private_dir(&dir)
             .with_context(|| format!("directory {}", dir.display()))?;
         let (id, _) = NodeIdentity::load_or_create(&dir.join("status.key"))?;
         let sender = Sender::new(url, REQUEST)?;
         let req = id.enrol_request(&self.name, &self.collector_code, common::unix_now());
-        sender.enrol_as(&req, &format!("reaper {}", self.name))?;
+        sender.enrol_as(&req, &format!("{role} {}", self.name))?;
         let link = Link {
             url: url.to_owned(),
             name: self.name.clone(),
@@ -94,10 +138,10 @@ impl EnrollArgs {
         common::fsutil::write_private(&path, &serde_json::to_vec_pretty(&link)?)
             .with_context(|| format!("{}", path.display()))?;
         out.summary(
-            serde_json::json!({"command": "reaper enroll", "name": self.name, "collector": url,
+            serde_json::json!({"command": format!("{role} enroll"), "name": self.name, "collector": url,
                                "status_public_key": id.public_hex()}),
             &format!(
-                "enrolled reaper {} at the watch tower {url}; 'bananadm prune' reports there",
+                "enrolled {role} {} at the watch tower {url}; {reports} reports there",
                 self.name
             ),
         );
@@ -213,18 +257,36 @@ impl Reporter {
         }
     }
 
+    /// A new `drill` event about `node`, from this drill host.
+    pub fn drill_event(&self, node: &str, started: i64) -> Event {
+        let now = common::unix_now();
+        let mut e = Event::new(EventKind::Drill, &self.run, "", "drill", started, now);
+        e.agent = format!("bananadm {}", env!("CARGO_PKG_VERSION"));
+        e.target = Some(node.to_owned());
+        e
+    }
+
+    /// Spools `e`.
+    pub fn spool(&self, e: &Event) {
+        if let Err(err) = self.spool.push(e) {
+            eprintln!("warning: a report was not spooled: {err}");
+        }
+    }
+
     /// Delivers what is spooled, oldest first, within the budget; says what
     /// is held for later.
     pub fn deliver(&self) {
         let me = (&self.id, self.link.name.as_str());
         let result = self.sender.deliver(&self.spool, me, BUDGET, REQUEST);
         if let Err(err) = result {
-            eprintln!("warning: prune reports: {err}");
+            eprintln!("warning: reports to the tower: {err}");
         }
         let held = self.spool.pending_count();
         if held > 0 {
             let why = self.sender.held_because().unwrap_or_default();
-            eprintln!("warning: {held} prune report(s) held for the tower ({why}); they go with the next prune");
+            eprintln!(
+                "warning: {held} report(s) held for the tower ({why}); they go with the next run"
+            );
         }
     }
 }

@@ -134,20 +134,21 @@ fn plan_policy(v: &Vault, name: &'static str, want: String, changes: &mut Vec<Ch
     }
 }
 
-/// The token role that mints reaper tokens (banana-reaper policy only).
-fn plan_reaper_role(v: &Vault, changes: &mut Vec<Change>) {
-    let path = paths::token_role(paths::REAPER_POLICY);
+/// The token role that mints tokens of `policy` only (banana-reaper,
+/// banana-drill).
+fn plan_token_role(v: &Vault, policy: &'static str, changes: &mut Vec<Change>) {
+    let path = paths::token_role(policy);
     let have = v.request("GET", &path, None, None, None).ok().flatten();
     let ok = have.as_ref().is_some_and(|r| {
-        r["data"]["allowed_policies"] == json!([paths::REAPER_POLICY])
+        r["data"]["allowed_policies"] == json!([policy])
             && r["data"]["token_no_default_policy"] == json!(true)
     });
     if !ok {
         changes.push(Change {
-            what: format!("write token role {}", paths::REAPER_POLICY),
+            what: format!("write token role {policy}"),
             apply: Box::new(move |v| {
                 let role = json!({
-                    "allowed_policies": [paths::REAPER_POLICY],
+                    "allowed_policies": [policy],
                     "orphan": true,
                     "renewable": false,
                     "token_no_default_policy": true,
@@ -178,7 +179,9 @@ impl InitCmd {
         plan_auth(&v, &loc, &mut changes)?;
         plan_policy(&v, paths::ADMIN_POLICY, policy::admin(&loc), &mut changes);
         plan_policy(&v, paths::REAPER_POLICY, policy::reaper(&loc), &mut changes);
-        plan_reaper_role(&v, &mut changes);
+        plan_token_role(&v, paths::REAPER_POLICY, &mut changes);
+        plan_policy(&v, paths::DRILL_POLICY, policy::drill(&loc), &mut changes);
+        plan_token_role(&v, paths::DRILL_POLICY, &mut changes);
         let verb = if self.dry_run { "would" } else { "did" };
         for c in &changes {
             if !self.dry_run {

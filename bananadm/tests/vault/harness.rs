@@ -366,12 +366,15 @@ impl Tower {
 
     /// `bananaui node add NAME [--reaper]`: the code.
     pub fn code(&self, name: &str, reaper: bool) -> String {
+        self.code_as(name, if reaper { &["--reaper"] } else { &[] })
+    }
+
+    /// `bananaui node add NAME EXTRA…` (`--reaper`, `--drill`): the code.
+    pub fn code_as(&self, name: &str, extra: &[&str]) -> String {
         let bin = Path::new(env!("CARGO_BIN_EXE_bananadm")).with_file_name("bananaui");
         let mut c = Command::new(bin);
         c.args(["node", "add", name, "--data"]).arg(&self.data);
-        if reaper {
-            c.arg("--reaper");
-        }
+        c.args(extra);
         let o = c.output().unwrap();
         assert!(o.status.success(), "{}", stderr(&o));
         stdout(&o).split_whitespace().nth(1).unwrap().to_owned()

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod drill;
 mod flows;
 mod hostile;
 mod job_secrets;

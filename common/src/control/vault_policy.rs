@@ -70,6 +70,30 @@ path "auth/token/lookup-self" {{
     )
 }
 
+/// The drill host's policy (`bananadm drill`): restore grants, one per
+/// node and drill, revoked after it; it reads no secret itself and writes
+/// nothing. (A grant reads a node's identities: the drill host is an
+/// admin-side machine, as trusted as the hands that hold restore grants.)
+pub fn drill(loc: &Location) -> String {
+    let m = &loc.mount;
+    format!(
+        r#"# Banana drill host: restore grants for drills, revoked afterwards.
+path "auth/token/create/banana-restore-*" {{
+  capabilities = ["update"]
+}}
+path "auth/token/revoke-accessor" {{
+  capabilities = ["update"]
+}}
+path "{m}/metadata/nodes" {{
+  capabilities = ["list"]
+}}
+path "auth/token/lookup-self" {{
+  capabilities = ["read"]
+}}
+"#
+    )
+}
+
 /// The minimal policy an operator's bananadm token needs (instead of root).
 pub fn admin(loc: &Location) -> String {
     let (m, a) = (&loc.mount, &loc.approle);
@@ -113,6 +137,15 @@ path "auth/token/roles/banana-reaper" {{
 }}
 path "auth/token/create/banana-reaper" {{
   capabilities = ["create", "update"]
+}}
+path "auth/token/roles/banana-drill" {{
+  capabilities = ["create", "read", "update"]
+}}
+path "auth/token/create/banana-drill" {{
+  capabilities = ["create", "update"]
+}}
+path "auth/token/revoke-accessor" {{
+  capabilities = ["update"]
 }}
 path "auth/token/lookup-self" {{
   capabilities = ["read"]

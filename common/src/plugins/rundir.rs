@@ -62,6 +62,34 @@ pub fn remove_live() {
     }
 }
 
+/// Handles SIGTERM, SIGINT and SIGHUP: removes this process's run
+/// directories, then exits with 128 + the signal, as the default action
+/// would have. Called first thing in `main`, before any thread exists, so
+/// that every thread inherits the blocked set and only the waiting thread
+/// takes them. Children start with an empty mask (the standard library
+/// resets it).
+pub fn remove_on_termination() {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+        set.add(s);
+    }
+    if set.thread_block().is_err() {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Ok(sig) = set.wait() {
+                remove_live();
+                std::process::exit(128 + sig as i32);
+            }
+        });
+    if spawned.is_err() {
+        let _ = set.thread_unblock();
+    }
+}
+
 /// Removes `BASE/run-PID-*` whose process is gone (a killed agent's, which
 /// may hold a credentials file).
 pub fn sweep_dead_runs(base: &Path) {

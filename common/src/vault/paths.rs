@@ -44,6 +44,8 @@ pub fn restore_role(node: &str) -> String {
 pub const ADMIN_POLICY: &str = "banana-admin";
 /// The reaper's policy, and the token role that mints its tokens.
 pub const REAPER_POLICY: &str = "banana-reaper";
+/// The drill host's policy, and the token role that mints its tokens.
+pub const DRILL_POLICY: &str = "banana-drill";
 /// What the current token may do on some paths.
 pub const CAPABILITIES_SELF: &str = "sys/capabilities-self";
 

@@ -158,6 +158,41 @@ impl DrillReport {
         )
     }
 
+    /// `e` (a new `drill` event) with this drill's job, snapshot, result,
+    /// first failure and facts.
+    pub fn event(&self, mut e: proto::status::Event, deep: bool) -> proto::status::Event {
+        e.job = self.job.clone();
+        e.plugin = self.plugin.clone();
+        e.ended_at = Some(crate::unix_now());
+        e.snapshot = Some(self.snapshot.to_hex());
+        e.files = self.files;
+        e.bytes_total = self.snapshot_bytes;
+        e.result = Some(match self.passed() {
+            true => proto::status::RunResult::Success,
+            false => proto::status::RunResult::Failed,
+        });
+        e.drill = Some(self.facts(deep));
+        match self.failures.first() {
+            Some(f) => e.with_error(f),
+            None => e,
+        }
+    }
+
+    /// The report as JSON (`message_type: drill`).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "message_type": "drill", "job": self.job, "plugin": self.plugin,
+            "snapshot_id": self.snapshot.to_hex(), "snapshot_time": crate::humanize::rfc3339(self.time),
+            "sample": self.sample, "passed": self.passed(), "files": self.files, "bytes": self.bytes,
+            "streams": self.streams, "servers": self.servers,
+            "restore_seconds": self.restore_time.as_secs_f64(), "walk_seconds": self.walk_time.as_secs_f64(),
+            "rate_bytes_per_second": self.rate(),
+            "rto_estimate_seconds": self.estimate().map(|d| d.as_secs_f64()),
+            "snapshot_files": self.snapshot_files, "snapshot_bytes": self.snapshot_bytes,
+            "failures": self.failures, "notes": self.notes,
+        })
+    }
+
     /// The event facts the tower keeps.
     pub fn facts(&self, deep: bool) -> proto::status::DrillFacts {
         proto::status::DrillFacts {
