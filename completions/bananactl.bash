@@ -25,6 +25,9 @@ _bananactl() {
             bananactl,diff)
                 cmd="bananactl__subcmd__diff"
                 ;;
+            bananactl,drill)
+                cmd="bananactl__subcmd__drill"
+                ;;
             bananactl,dump)
                 cmd="bananactl__subcmd__dump"
                 ;;
@@ -75,6 +78,9 @@ _bananactl() {
                 ;;
             bananactl__subcmd__help,diff)
                 cmd="bananactl__subcmd__help__subcmd__diff"
+                ;;
+            bananactl__subcmd__help,drill)
+                cmd="bananactl__subcmd__help__subcmd__drill"
                 ;;
             bananactl__subcmd__help,dump)
                 cmd="bananactl__subcmd__help__subcmd__dump"
@@ -140,7 +146,7 @@ _bananactl() {
 
     case "${cmd}" in
         bananactl)
-            opts="-q -v -h -V --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version init backup run jobs snapshots ls dump find diff restore check stats forget prune key enroll help"
+            opts="-q -v -h -V --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version init backup run jobs snapshots ls dump find diff restore check stats drill forget prune key enroll help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -325,6 +331,68 @@ _bananactl() {
                     return 0
                     ;;
                 --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --verify-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananactl__subcmd__drill)
+            opts="-q -v -h -V --job --sample --deep --identity-file --grant --vault-addr --verify-key --node --insecure-http --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --job)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sample)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -668,7 +736,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__help)
-            opts="init backup run jobs snapshots ls dump find diff restore check stats forget prune key enroll help"
+            opts="init backup run jobs snapshots ls dump find diff restore check stats drill forget prune key enroll help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -710,6 +778,20 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__help__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananactl__subcmd__help__subcmd__drill)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

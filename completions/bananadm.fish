@@ -41,6 +41,8 @@ complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "breakglass" -d 'O
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "storage" -d 'What to install on the storage: append-only S3 policies'
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "prune" -d 'Forget and delete by each node\'s retention policy (reaper host, banana-reaper token; never decrypts)'
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "reaper" -d 'The reaper\'s Vault token and policy'
+complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "drill" -d 'Prove nodes\' backups restore (drill host, admin token): a restore grant per node, a sample restored and verified, the grant revoked'
+complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "drill-host" -d 'The drill host\'s link to the watch tower'
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
@@ -353,9 +355,9 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_see
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l name -d 'The name the tower knows this reaper by (\'bananaui node add NAME --reaper\')' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l name -d 'The name the tower knows it by (\'bananaui node add NAME --reaper\' or \'--drill\')' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l collector -d 'The watch tower\'s URL' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l collector-code -d 'The single-use code from \'bananaui node add NAME --reaper\'' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l collector-code -d 'The single-use code from \'bananaui node add NAME --reaper\' (or \'--drill\')' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l state-dir -d 'The reaper\'s state [default: as \'bananadm prune\']' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
@@ -371,14 +373,85 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_see
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the banana-reaper policy'
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from help" -f -a "enroll" -d 'Enrol this reaper\'s status key at the watch tower (after \'bananaui node add NAME --reaper\' there): \'bananadm prune\' reports there'
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "vault" -d 'Set Vault up for Banana'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "restore" -d 'Grant a restore'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "breakglass" -d 'Offline break-glass recipients every backup is also encrypted to'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "storage" -d 'What to install on the storage: append-only S3 policies'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "prune" -d 'Forget and delete by each node\'s retention policy (reaper host, banana-reaper token; never decrypts)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "reaper" -d 'The reaper\'s Vault token and policy'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l job -d 'Drill only this job of each node' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l sample -d 'How much of a snapshot of files: N% of its files, N files, or a size (e.g. 500M); database streams are always whole' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l grant-ttl -d 'How long each node\'s restore grant is valid' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l state-dir -d 'The drill host\'s state: its scratch directories and its link to the tower [default: /var/lib/banana/drill for root, else $XDG_DATA_HOME/banana/drill]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l all -d 'Every enrolled node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l deep -d 'Also restore database streams into throwaway servers'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -f -a "token" -d 'Issue a token with the banana-drill policy, for the drill host: it may take restore grants (and revoke them), nothing else'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -f -a "policy" -d 'Print the banana-drill policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -f -a "enroll" -d 'Enrol this drill host\'s status key at the watch tower (after \'bananaui node add NAME --drill\' there): \'bananadm drill\' reports there'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and not __fish_seen_subcommand_from token policy enroll help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from token" -l ttl -d 'How long it is valid' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from token" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from token" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from token" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from token" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from token" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from token" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from token" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from token" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from token" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from token" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l name -d 'The name the tower knows it by (\'bananaui node add NAME --reaper\' or \'--drill\')' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l collector -d 'The watch tower\'s URL' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l collector-code -d 'The single-use code from \'bananaui node add NAME --reaper\' (or \'--drill\')' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l state-dir -d 'The drill host\'s state [default: as \'bananadm drill\']' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l insecure-http -d 'Allow plain http:// to the tower on a non-loopback address'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from help" -f -a "token" -d 'Issue a token with the banana-drill policy, for the drill host: it may take restore grants (and revoke them), nothing else'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the banana-drill policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from help" -f -a "enroll" -d 'Enrol this drill host\'s status key at the watch tower (after \'bananaui node add NAME --drill\' there): \'bananadm drill\' reports there'
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "vault" -d 'Set Vault up for Banana'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "restore" -d 'Grant a restore'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "breakglass" -d 'Offline break-glass recipients every backup is also encrypted to'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "storage" -d 'What to install on the storage: append-only S3 policies'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "prune" -d 'Forget and delete by each node\'s retention policy (reaper host, banana-reaper token; never decrypts)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "reaper" -d 'The reaper\'s Vault token and policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "drill" -d 'Prove nodes\' backups restore (drill host, admin token): a restore grant per node, a sample restored and verified, the grant revoked'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "drill-host" -d 'The drill host\'s link to the watch tower'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "init" -d 'Enable KV v2 and AppRole and write the admin policy; a second run changes nothing'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "policy" -d 'Print the minimal admin policy (use it instead of a root token)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
@@ -396,3 +469,6 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from reaper" -f -a "token" -d 'Issue a token with the banana-reaper policy, for the reaper host'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from reaper" -f -a "policy" -d 'Print the banana-reaper policy'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from reaper" -f -a "enroll" -d 'Enrol this reaper\'s status key at the watch tower (after \'bananaui node add NAME --reaper\' there): \'bananadm prune\' reports there'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from drill-host" -f -a "token" -d 'Issue a token with the banana-drill policy, for the drill host: it may take restore grants (and revoke them), nothing else'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from drill-host" -f -a "policy" -d 'Print the banana-drill policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from drill-host" -f -a "enroll" -d 'Enrol this drill host\'s status key at the watch tower (after \'bananaui node add NAME --drill\' there): \'bananadm drill\' reports there'

@@ -347,7 +347,7 @@ _bananaui() {
             return 0
             ;;
         bananaui__subcmd__node__subcmd__add)
-            opts="-v -h -V --ttl --replace --reaper --url --config --data --verbose --help --version"
+            opts="-v -h -V --ttl --replace --reaper --drill --url --config --data --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

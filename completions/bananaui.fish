@@ -57,6 +57,7 @@ complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -l data -d 'Data directory (the database, pending requests, the admin socket) [default: `data` in the config, else /var/lib/banana-tower]' -r -F
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -l replace -d 'Allow the code to replace the key of an already enrolled node (one that lost its key); without it an enrolled node is refused'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -l reaper -d 'Enrol a reaper (\'bananadm prune\' on the reaper host): it may send only prune reports, and a node may not send them'
+complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -l drill -d 'Enrol a drill host (restore drills of other nodes\' backups): it may send only drill reports, about any enrolled node'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -s v -l verbose -d 'More log output (-v, -vv)'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help'
 complete -c bananaui -n "__fish_bananaui_using_subcommand node; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'

@@ -366,17 +366,7 @@ fn open_grant(s: &Settings, o: &ReadKeyOpts, grant: &str) -> anyhow::Result<Open
         }
     };
     let secret = common::vault::read_with_grant(&loc, o.node.as_deref(), &grant)?;
-    let identities: Vec<String> = secret
-        .identities
-        .iter()
-        .map(|i| i.expose().to_owned())
-        .collect();
-    let recipients = identities
-        .iter()
-        .filter_map(|i| age::parse_identity(i).ok())
-        .map(|i| age::recipient_of(&i))
-        .collect();
-    let key = KeyFile::from_parts(secret.chunk_key.expose(), recipients, identities)?;
+    let key = secret.key_file()?;
     let location = if s.repo_explicit {
         s.repo.clone()
     } else {

@@ -96,9 +96,22 @@ pub fn node_name_or(s: &Settings, host: Option<&String>) -> anyhow::Result<Strin
         Some(c) => c.node,
         None => match TowerState::load(&s.state_dir) {
             Some(t) => t.node,
-            None => crate::commands::backup::hostname(s, host),
+            None => hostname(s, host),
         },
     })
+}
+
+/// The host name snapshots record: `--host`, the config's `hostname`, the
+/// system's.
+pub fn hostname(s: &Settings, flag: Option<&String>) -> String {
+    flag.cloned()
+        .or_else(|| s.file.hostname.clone())
+        .or_else(|| {
+            nix::unistd::gethostname()
+                .ok()
+                .map(|h| h.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
 
 /// [`node_name_or`] without a `--host`.

@@ -38,7 +38,7 @@ pub const TABLE: &[Row] = &[
     Row {
         codes: &[Code::NO_REPO, Code::DAMAGED, Code::STORAGE_UNAVAILABLE, Code::STORAGE_DENIED, Code::LOCKED],
         name: "as bananactl's",
-        meaning: "`prune`: no repository at the node's location (10), an object that does not open (13: nothing is deleted), storage unreachable (17) or refusing (18), another prune of the same repository running (11).",
+        meaning: "`prune`: no repository at the node's location (10), an object that does not open (13: nothing is deleted), storage unreachable (17) or refusing (18), another prune of the same repository running (11). `drill`: a drill found a file or stream that does not come back as recorded (13; each failure is named, [drills.md](drills.md)).",
         action: "As for bananactl.",
     },
     Row {

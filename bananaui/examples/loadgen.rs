@@ -122,8 +122,15 @@ fn main() {
                 let Some((name, id)) = nodes.get(i) else {
                     break;
                 };
-                let code =
-                    bananaui::collector::enrol::add(&data, name, 3600, true, false, now()).unwrap();
+                let code = bananaui::collector::enrol::add(
+                    &data,
+                    name,
+                    3600,
+                    true,
+                    Default::default(),
+                    now(),
+                )
+                .unwrap();
                 let req = id.enrol_request(name, &code, now());
                 let s = post(addr, "/api/v1/enrol", &serde_json::to_vec(&req).unwrap());
                 assert!(s == 201, "enrolling {name}: HTTP {s}");

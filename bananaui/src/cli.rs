@@ -188,6 +188,10 @@ pub struct NodeAddCmd {
     /// only prune reports, and a node may not send them.
     #[arg(long)]
     pub reaper: bool,
+    /// Enrol a drill host (restore drills of other nodes' backups): it may
+    /// send only drill reports, about any enrolled node.
+    #[arg(long, conflicts_with = "reaper")]
+    pub drill: bool,
     /// The tower's URL as nodes reach it, http(s) (shown in the command to
     /// run on each node).
     #[arg(long, value_name = "URL")]

@@ -140,6 +140,11 @@ pub struct Rules {
     /// `unpruned`: a node no reaper pruned for this long (only once a
     /// reaper is enrolled at this tower).
     pub prune_after: Secs,
+    /// `undrilled`: a job no drill verified for this long.
+    pub drill_after: Secs,
+    /// `undrilled` from enrolment for every node; off (the default), only
+    /// for nodes whose drills or checks have reached this tower.
+    pub drill_required: bool,
 }
 
 impl Default for Rules {
@@ -154,6 +159,8 @@ impl Default for Rules {
             shrink_min_bytes: 1 << 20,
             repeat: None,
             prune_after: Secs(3 * 86400),
+            drill_after: Secs(35 * 86400),
+            drill_required: false,
         }
     }
 }

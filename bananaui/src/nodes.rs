@@ -24,6 +24,7 @@ pub fn add(c: &NodeAddCmd) -> anyhow::Result<()> {
             ttl_secs: c.ttl,
             replace: c.replace,
             reaper: c.reaper,
+            drill: c.drill,
         };
         let code = match admin::ask(&data, &req)? {
             Answer::Code { code } => code,
@@ -34,6 +35,10 @@ pub fn add(c: &NodeAddCmd) -> anyhow::Result<()> {
         if c.reaper {
             eprintln!(
                 "  on the reaper host: bananadm reaper enroll --name {node} --collector {url} --collector-code {code}   (valid {valid}, single use)"
+            );
+        } else if c.drill {
+            eprintln!(
+                "  on the drill host: bananadm drill-host enroll --name {node} --collector {url} --collector-code {code}   (valid {valid}, single use)"
             );
         } else {
             eprintln!(

@@ -34,16 +34,40 @@ fn job(
            "next_due_at": success_ago.map(|a| NOW - a + 86400), "error": error, "running": false})
 }
 
+/// `job` with a newest drill: passed or not, its last pass `verified_ago`.
+fn drilled(
+    mut job: serde_json::Value,
+    passed: bool,
+    verified_ago: Option<i64>,
+    error: Option<&str>,
+) -> serde_json::Value {
+    job["last_drill"] = json!({"by": "drill-1", "at": NOW - 7200, "received_at": NOW - 7100,
+        "passed": passed, "verified_at": verified_ago.map(|a| NOW - a),
+        "snapshot": "1f2e3d4c5b6a7988", "error": error,
+        "facts": {"mode": "drill", "sample": "1%", "deep": false, "files": 120, "bytes": 52_428_800u64,
+                  "packs": 0, "streams": 0, "elapsed_ms": 1700, "rate_bps": 31_457_280u64,
+                  "rto_secs": 180, "snapshot_bytes": 5_242_880_000u64}});
+    job
+}
+
+const DAMAGE: &str =
+    "snapshot 1f2e3d4c: /srv/pg/base/16384/2619: chunk 9ab1 does not match its hash";
+
 fn fixture() -> Update {
     let nodes: Vec<Node> = serde_json::from_value(json!([
         node(
             "db-01",
             "failed",
-            json!([job(
-                "pg",
-                "failed",
-                Some(90_000),
-                Some("pg_dump: connection refused")
+            json!([drilled(
+                job(
+                    "pg",
+                    "failed",
+                    Some(90_000),
+                    Some("pg_dump: connection refused")
+                ),
+                false,
+                Some(864_000),
+                Some(DAMAGE)
             )])
         ),
         node(
@@ -56,7 +80,12 @@ fn fixture() -> Update {
             "web-01",
             "ok",
             json!([
-                job("files", "ok", Some(3600), None),
+                drilled(
+                    job("files", "ok", Some(3600), None),
+                    true,
+                    Some(172_800),
+                    None
+                ),
                 job("etc", "ok", Some(7200), None)
             ])
         ),
@@ -160,6 +189,57 @@ fn fleet_view_is_worst_first_with_counts_and_symbols() {
         .modifier
         .contains(ratatui::style::Modifier::REVERSED));
     assert!(screen.contains("1/5"), "position shown: {screen}");
+    // VERIFIED: the age of the newest passing drill, red and marked while
+    // the newest drill failed; "—" for a job never drilled.
+    let x = lines[order[0]]
+        .find("✗ 10d 0h")
+        .map(|b| lines[order[0]][..b].chars().count() as u16)
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    let files = &lines[row_of(&lines, "web-01 files")];
+    assert!(files.contains(" 2d 0h "), "{screen}");
+    assert!(lines[order[1]].contains(" — "), "{screen}");
+}
+
+/// At 200 columns every column shows, VERIFIED among them, and the error whole.
+#[test]
+fn two_hundred_columns_show_every_column_with_verified() {
+    let mut a = app();
+    let (lines, buf) = render(&mut a, 200, 24);
+    let screen = lines.join("\n");
+    let header = &lines[row_of(&lines, "LAST SUCCESS")];
+    let titles = [
+        "STATE",
+        "NODE",
+        "JOB",
+        "LAST SUCCESS",
+        "RESULT",
+        "VERIFIED",
+        "TOOK",
+        "STORED",
+        "NEXT DUE",
+        "PLUGIN",
+        "ERROR",
+    ];
+    let at: Vec<usize> = titles
+        .iter()
+        .map(|t| header.find(t).unwrap_or_else(|| panic!("{t}:\n{screen}")))
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{header}");
+    let y = row_of(&lines, "db-01");
+    let db = &lines[y];
+    assert!(
+        db.contains("✗ 10d 0h") && db.contains("pg_dump: connection refused"),
+        "{screen}"
+    );
+    // The VERIFIED cell sits under its title, red.
+    let col = header[..at[5]].chars().count() as u16;
+    assert_eq!(buf[(col, y as u16)].symbol(), "✗");
+    assert_eq!(buf[(col, y as u16)].fg, Color::Red);
+    assert!(
+        lines[row_of(&lines, "web-01 files")].contains("2d 0h"),
+        "{screen}"
+    );
 }
 
 #[test]
@@ -167,12 +247,33 @@ fn eighty_by_twenty_four_keeps_the_essentials_and_tiny_does_not_panic() {
     let mut a = app();
     let (lines, _) = render(&mut a, 80, 24);
     let screen = lines.join("\n");
-    // Why a job failed comes before the optional columns (issue 23, 17).
-    for h in ["STATE", "NODE", "JOB", "LAST SUCCESS", "RESULT", "ERROR"] {
+    // Why a job failed comes before the optional columns (issue 23, 17);
+    // VERIFIED is always there (issue 26, 5).
+    for h in [
+        "STATE",
+        "NODE",
+        "JOB",
+        "LAST SUCCESS",
+        "RESULT",
+        "VERIFIED",
+        "ERROR",
+    ] {
         assert!(screen.contains(h), "{h} missing at 80x24:\n{screen}");
     }
+    for h in ["TOOK", "STORED", "PLUGIN"] {
+        assert!(!screen.contains(h), "{h} at 80x24:\n{screen}");
+    }
+    // The reason starts in the row (the rest is in the detail).
     let db = &lines[row_of(&lines, "db-01")];
-    assert!(db.contains("pg_dump: connection refused"), "{screen}");
+    assert!(
+        db.contains("✗ 10d 0h") && db.contains("pg_dump: connection"),
+        "{screen}"
+    );
+    assert!(lines[row_of(&lines, "new-03")].contains("—"), "{screen}");
+    assert!(
+        lines[row_of(&lines, "web-01 files")].contains("2d 0h"),
+        "{screen}"
+    );
     assert!(screen.contains("q quit"), "{screen}");
     // The header's counts are whole, on as many lines as they need.
     for c in [
@@ -335,10 +436,22 @@ fn node_detail_shows_jobs_history_charts_errors_and_late_delivery() {
                          "bytes_stored": 1, "warnings": 0, "error": null, "snapshot": null,
                          "bytes_read": 0, "bytes_added": 0, "agent": "bananactl 0.1.0", "received_at": null}));
     }
+    let pg = job(
+        "pg",
+        "failed",
+        Some(90_000),
+        Some("pg_dump: connection refused"),
+    );
+    let mut n = node(
+        "db-01",
+        "failed",
+        json!([drilled(pg, false, Some(864_000), Some(DAMAGE))]),
+    );
+    n["last_check"] = json!({"by": "db-01", "at": NOW - 3600, "received_at": NOW - 3600,
+        "passed": true, "verified_at": NOW - 3600, "snapshot": null, "error": null,
+        "facts": {"mode": "check", "sample": "2/5", "packs": 40, "bytes": 1_073_741_824u64}});
     let d: Detail = serde_json::from_value(json!({
-        "generated_at": NOW,
-        "node": node("db-01", "failed", json!([job("pg", "failed", Some(90_000), Some("pg_dump: connection refused"))])),
-        "runs": runs, "alerts": []}))
+        "generated_at": NOW, "node": n, "runs": runs, "alerts": []}))
     .unwrap();
     a.update(Update::Detail("db-01".into(), Box::new(d)));
     let (lines, _) = render(&mut a, 120, 40);
@@ -355,6 +468,10 @@ fn node_detail_shows_jobs_history_charts_errors_and_late_delivery() {
         "duration (max 2m 9s)",
         "run history (35 kept)",
         "ENDED",
+        // The newest drill of each job and the subset check, one line each.
+        "drill pg FAILED 2h 0m ago by drill-1: 120 files, 50.0 MiB, 30.0 MiB/s, RTO 3m 0s (last passed 10d 0h ago): snapshot",
+        "chunk 9ab1 does not match its hash",
+        "subset check passed 1h 0m ago by db-01: 40 packs, 1.0 GiB",
     ] {
         assert!(screen.contains(want), "{want} missing:\n{screen}");
     }

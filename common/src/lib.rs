@@ -4,7 +4,8 @@
 //!
 //! Layers, each a folder, each importing only those before it:
 //! [`format`] (bytes, no I/O) ← [`crypto`] ← [`backend`] ← [`repo`] ←
-//! [`ops`] (backup, restore, check). [`status`] (node ↔ tower) and [`vault`]
+//! [`ops`] (backup, restore, check) ← [`plugins`] (what jobs read) ←
+//! [`drill`] (restores checked with each plugin's tools). [`status`] (node ↔ tower) and [`vault`]
 //! sit beside them. Every network client is behind a cargo feature
 //! (`status-http`, `vault`), so the format and the engine build without one.
 //!
@@ -31,6 +32,7 @@ pub mod backend;
 pub mod bounded;
 pub mod control;
 pub mod crypto;
+pub mod drill;
 pub mod format;
 pub mod id;
 pub mod ops;

@@ -11,7 +11,9 @@ pub const MAX_FILE_LINES: usize = 600;
 pub const MAX_FN_LINES: usize = 80;
 
 /// `common`'s layers, lowest first.
-const LAYERS: [&str; 6] = ["format", "crypto", "backend", "repo", "ops", "plugins"];
+const LAYERS: [&str; 7] = [
+    "format", "crypto", "backend", "repo", "ops", "plugins", "drill",
+];
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -66,16 +66,7 @@ pub struct BackupCmd {
     pub compression: Option<common::format::Codec>,
 }
 
-pub fn hostname(s: &Settings, flag: Option<&String>) -> String {
-    flag.cloned()
-        .or_else(|| s.file.hostname.clone())
-        .or_else(|| {
-            nix::unistd::gethostname()
-                .ok()
-                .map(|h| h.to_string_lossy().into_owned())
-        })
-        .unwrap_or_else(|| "unknown".into())
-}
+pub use crate::report::hostname;
 
 /// Builds a run's source from the node's job credentials.
 pub type MakeSource<'a> =

@@ -7,7 +7,7 @@ use crate::exit::Status;
 use crate::output::{bytes, Output};
 use crate::settings::Settings;
 use clap::Args;
-use common::ops::drill::{drill, latest_per_job, DrillOptions, DrillReport, Sample};
+use common::drill::{drill, latest_per_job, DrillOptions, DrillReport, Sample};
 use common::status::EventKind;
 use serde_json::json;
 

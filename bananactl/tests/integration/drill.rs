@@ -47,9 +47,11 @@ fn a_flipped_byte_fails_the_drill_that_samples_it_and_a_repair_passes() {
     let src = e.path("src");
     write(&src.join("old.bin"), &random_bytes(61, 700 << 10));
     e.backup(&[&src]);
-    // old.bin's data is in the packs of the first backup only.
+    // old.bin's data is in the packs of the first backup only. new.bin
+    // comes first in the walk and fills a run of the sample by itself.
     let first = data_packs(&e);
-    write(&src.join("new.bin"), &random_bytes(62, 300 << 10));
+    let new_len = 16usize << 20;
+    write(&src.join("new.bin"), &vec![7u8; new_len]);
     let snap = e.backup(&[&src])["snapshot_id"]
         .as_str()
         .unwrap()
@@ -110,7 +112,7 @@ fn a_flipped_byte_fails_the_drill_that_samples_it_and_a_repair_passes() {
         (Some(true), Some(2)),
         "{d}"
     );
-    assert_eq!(d["bytes"], (700 << 10) + (300 << 10), "{d}");
+    assert_eq!(d["bytes"], (700 << 10) + new_len, "{d}");
     assert!(d["rto_estimate_seconds"].as_f64().unwrap() > 0.0, "{d}");
     assert!(
         run_dirs(&e.state).is_empty(),

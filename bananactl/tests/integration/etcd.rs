@@ -102,6 +102,23 @@ fn ten_thousand_keys_come_back_in_a_fresh_data_directory() {
         meta["keys"].as_str().unwrap().parse::<u64>().unwrap() >= 10_000,
         "{meta}"
     );
+    // A deep drill: the snapshot's hash checked, restored into a private
+    // etcd on loopback, its keys counted, the member gone afterwards.
+    let d = jrun(&env, &["--json", "drill", "--job", "etcd", "--deep"])
+        .ok()
+        .json();
+    assert_eq!(
+        d[0]["streams"][0]["tool"], "etcdctl snapshot status",
+        "{}",
+        d[0]
+    );
+    let keys: u64 = d[0]["servers"][0]
+        .as_str()
+        .and_then(|l| l.strip_prefix("etcd: snapshot restored: "))
+        .and_then(|l| l.strip_suffix(" keys"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{}", d[0]));
+    assert!(keys >= 10_001, "{keys}");
     // The snapshot file went with its run directory.
     let left: Vec<_> = std::fs::read_dir(&env.state)
         .unwrap()

@@ -10,9 +10,8 @@
 use super::Out;
 use crate::GlobalOpts;
 use clap::Args;
-use common::crypto::{age, KeyFile};
+use common::drill::{drill, latest_per_job, DrillOptions, DrillReport, Sample};
 use common::names::valid_node_name;
-use common::ops::drill::{drill, latest_per_job, DrillOptions, DrillReport, Sample};
 use common::repo::Repository;
 use common::vault::{Secret, Vault};
 use common::{Error, ErrorKind};
@@ -136,11 +135,10 @@ impl DrillCmd {
                         }
                     }
                 }
+                // A drill that could not run reports nothing: no job was
+                // verified (the tower's `undrilled` notices in time).
                 Err(e) => {
                     eprintln!("bananadm: error: {node}: {e:#}");
-                    if let Some(t) = &tower {
-                        t.spool(&t.drill_event(node, started).with_error(&format!("{e:#}")));
-                    }
                     first_err.get_or_insert(e.context(format!("node {node}")));
                 }
             }
@@ -217,17 +215,7 @@ impl DrillCmd {
         opts: &DrillOptions,
     ) -> anyhow::Result<Vec<DrillReport>> {
         let secret = common::vault::read_with_grant(v.location(), Some(node), &grant)?;
-        let identities: Vec<String> = secret
-            .identities
-            .iter()
-            .map(|i| i.expose().to_owned())
-            .collect();
-        let recipients = identities
-            .iter()
-            .filter_map(|i| age::parse_identity(i).ok())
-            .map(|i| age::recipient_of(&i))
-            .collect();
-        let key = KeyFile::from_parts(secret.chunk_key.expose(), recipients, identities)?;
+        let key = secret.key_file()?;
         let backend = common::backend::open_with(
             &secret.storage,
             &common::backend::OpenOptions {

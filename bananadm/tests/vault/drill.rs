@@ -82,6 +82,9 @@ fn the_drill_host_drills_a_backup_only_node_under_a_grant_it_revokes() {
     ] {
         assert!(v.request("GET", path, None, None, None).is_err(), "{path}");
     }
+    // A backup the tower sees: the job exists there.
+    let o = n.run(&["backup", "--job", "files", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
     let state = dir.path().join("drill-state");
     let o = bao.adm(
         "",

@@ -1,9 +1,9 @@
 //! The alert rules (overdue, failed, silent, shrunk, never, the reaper's
-//! unpruned and prune-held, and the
-//! witness's rollback, repository-changed and witness-lost, which hold until
-//! acknowledged, an alert per piece of evidence)
-//! over the store, and the transitions between what held and what holds now: one
-//! notification per transition, plus an optional repeat.
+//! unpruned and prune-held, the drills' drill-failed and undrilled
+//! (`drill.rs`), and the witness's rollback, repository-changed and
+//! witness-lost, which hold until acknowledged, an alert per piece of
+//! evidence) over the store, and the transitions between what held and what
+//! holds now: one notification per transition, plus an optional repeat.
 
 use crate::collector::store::{AlertRec, AlertState, JobRec, NodeRec, WitnessRec, WITNESS_RULES};
 use crate::collector::view;
@@ -72,7 +72,8 @@ pub fn evaluate(
             .get(n.name.as_str())
             .map(Vec::as_slice)
             .unwrap_or_default();
-        if n.reaper {
+        // Reapers and drill hosts have no jobs: only `silent` applies.
+        if n.reaper || n.drill_host {
             if view::silent(n, r, now) {
                 out.push(silent(n, now));
             }
@@ -85,6 +86,7 @@ pub fn evaluate(
         for j in js {
             job_rules(n, j, r, now, &mut out);
         }
+        super::drill::drill_rules(n, js, r, now, &mut out);
     }
     out
 }
@@ -351,6 +353,7 @@ mod tests {
             refused_events: None,
             reaper: false,
             last_prune: None,
+            ..Default::default()
         };
         let mut job = JobRec {
             first_seen_at: 0,

@@ -11,6 +11,7 @@
 //! the network in; the socket's file permissions are the same authority
 //! `node remove` (a file in `DATA/pending/`) already relies on.
 
+use super::enrol::Principal;
 use super::store::{Store, WITNESS_RULES};
 use crate::exit::{self, Code};
 use anyhow::Context;
@@ -49,6 +50,9 @@ pub enum Request {
         /// Enrols a reaper (`prune` events only).
         #[serde(default)]
         reaper: bool,
+        /// Enrols a drill host (`drill` events only).
+        #[serde(default)]
+        drill: bool,
     },
     /// Acknowledge a witness rule's evidence (`bananaui alert ack`).
     Ack {
@@ -166,7 +170,22 @@ fn answer(req: &Request, data: &Path, store: &Store, interval: Duration) -> Answ
             ttl_secs,
             replace,
             reaper,
-        } => add(node, *ttl_secs, (*replace, *reaper), data, store),
+            drill,
+        } => match (*reaper, *drill) {
+            (true, true) => refused(
+                "a principal is a reaper or a drill host, not both: give --reaper or --drill"
+                    .to_owned(),
+            ),
+            (true, false) => add(node, *ttl_secs, (*replace, Principal::Reaper), data, store),
+            (false, true) => add(
+                node,
+                *ttl_secs,
+                (*replace, Principal::DrillHost),
+                data,
+                store,
+            ),
+            (false, false) => add(node, *ttl_secs, (*replace, Principal::Node), data, store),
+        },
         Request::Ack { node, rule } => ack(node, rule, data, store, interval),
     };
     r.unwrap_or_else(|e| {
@@ -185,7 +204,7 @@ fn refused(message: String) -> anyhow::Result<Answer> {
 fn add(
     node: &str,
     ttl: u64,
-    (replace, reaper): (bool, bool),
+    (replace, principal): (bool, Principal),
     data: &Path,
     store: &Store,
 ) -> anyhow::Result<Answer> {
@@ -197,10 +216,10 @@ fn add(
             "node '{node}' is already enrolled at this tower: give --replace to issue a code that replaces its key (a node that lost it), or remove it first with 'bananaui node remove {node}'"
         ));
     }
-    let code = super::enrol::add(data, node, ttl, replace, reaper, proto::unix_now())?;
+    let code = super::enrol::add(data, node, ttl, replace, principal, proto::unix_now())?;
     tracing::info!(
         "enrolment code issued for {} {node} (valid {}{})",
-        if reaper { "reaper" } else { "node" },
+        principal.name(),
         age(i64::try_from(ttl).unwrap_or(i64::MAX)),
         if replace { ", may replace its key" } else { "" }
     );

@@ -35,6 +35,32 @@ pub struct Pending {
     /// Whether it enrols a reaper (which sends only `prune` events).
     #[serde(default)]
     pub reaper: bool,
+    /// Whether it enrols a drill host (which sends only `drill` events).
+    #[serde(default)]
+    pub drill_host: bool,
+}
+
+/// What a code enrols.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Principal {
+    /// A node: it reports its own runs (and its own drills).
+    #[default]
+    Node,
+    /// A reaper (`--reaper`): prune reports only.
+    Reaper,
+    /// A drill host (`--drill`): drill reports only, about other nodes.
+    DrillHost,
+}
+
+impl Principal {
+    /// Its name in logs and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Principal::Node => "node",
+            Principal::Reaper => "reaper",
+            Principal::DrillHost => "drill host",
+        }
+    }
 }
 
 /// Where pending enrolments live.
@@ -54,7 +80,7 @@ pub fn add(
     node: &str,
     ttl_secs: u64,
     replace: bool,
-    reaper: bool,
+    principal: Principal,
     now: i64,
 ) -> anyhow::Result<String> {
     proto::names::valid_node_name(node)?;
@@ -66,7 +92,8 @@ pub fn add(
         code_hash: proto::status::code_hash(&code),
         expires_at: now.saturating_add(i64::try_from(ttl_secs).unwrap_or(i64::MAX)),
         replace,
-        reaper,
+        reaper: principal == Principal::Reaper,
+        drill_host: principal == Principal::DrillHost,
     };
     let path = pending_path(data, node);
     // A pending code is not a key: a new one replaces an unused old one.

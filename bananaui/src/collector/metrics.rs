@@ -1,9 +1,9 @@
 //! `/metrics` in Prometheus text format: per job its last success, result,
-//! duration, sizes and state; nodes by state; firing alerts by rule; the
-//! collector's own counters.
+//! duration, sizes, state and newest drill; nodes by state; firing alerts by
+//! rule; the collector's own counters.
 
 use super::routes::App;
-use super::store::{AlertState, JobRec};
+use super::store::{AlertState, DrillRec, JobRec};
 use super::view::{self, NodeView};
 use crate::api::State;
 use std::collections::BTreeMap;
@@ -54,6 +54,43 @@ const PER_JOB: [(&str, &str, Get); 6] = [
     ),
 ];
 
+type DrillGet = fn(&DrillRec) -> Option<f64>;
+
+/// The per-drill gauges (per node and job; a node's subset check as job
+/// `check`): name, help, value.
+const PER_DRILL: [(&str, &str, DrillGet); 6] = [
+    (
+        "banana_drill_last_timestamp_seconds",
+        "When the newest drill ran (the subset check as job \"check\").",
+        |d| Some(d.at as f64),
+    ),
+    (
+        "banana_drill_last_success_timestamp_seconds",
+        "When the newest passing drill ran.",
+        |d| d.verified_at.map(|t| t as f64),
+    ),
+    (
+        "banana_drill_passed",
+        "1 if the newest drill passed, 0 if it found damage.",
+        |d| Some(f64::from(u8::from(d.passed))),
+    ),
+    (
+        "banana_drill_verified_bytes",
+        "Bytes the newest drill verified.",
+        |d| Some(d.facts.bytes as f64),
+    ),
+    (
+        "banana_drill_restore_rate_bytes_per_second",
+        "Restore rate the newest drill measured.",
+        |d| d.facts.rate_bps.map(|v| v as f64),
+    ),
+    (
+        "banana_drill_rto_seconds",
+        "How long a full restore of the drilled snapshot would take at that rate.",
+        |d| d.facts.rto_secs.map(|v| v as f64),
+    ),
+];
+
 fn family(m: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(m, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
@@ -64,6 +101,7 @@ pub fn render(app: &App) -> anyhow::Result<String> {
     let fleet = app.fleet()?;
     let mut m = String::new();
     jobs(&mut m, &fleet, app, now);
+    drills(&mut m, &fleet);
     nodes(&mut m, &fleet);
     alerts(&mut m, app)?;
     collector(&mut m, app);
@@ -102,6 +140,30 @@ fn jobs(m: &mut String, fleet: &[NodeView], app: &App, now: i64) {
                 label(&j.job),
                 s.name()
             );
+        }
+    }
+}
+
+/// The newest drill of each job a node reported, and its subset check.
+fn drills(m: &mut String, fleet: &[NodeView]) {
+    let mut drilled: Vec<(String, String, &DrillRec)> = Vec::new();
+    for n in fleet {
+        let node = label(&n.node.name);
+        for j in &n.jobs {
+            if let Some(d) = n.node.drills.get(&j.job) {
+                drilled.push((node.clone(), label(&j.job), d));
+            }
+        }
+        if let Some(c) = &n.node.last_check {
+            drilled.push((node, view::CHECK.to_owned(), c));
+        }
+    }
+    for (name, help, get) in PER_DRILL {
+        family(m, name, "gauge", help);
+        for (node, job, d) in &drilled {
+            if let Some(v) = get(d) {
+                let _ = writeln!(m, "{name}{{node=\"{node}\",job=\"{job}\"}} {v}");
+            }
         }
     }
 }
@@ -194,6 +256,8 @@ fn alerts(m: &mut String, app: &App) -> anyhow::Result<()> {
         "witness-lost",
         "unpruned",
         "prune-held",
+        "drill-failed",
+        "undrilled",
     ]
     .iter()
     .map(|r| ((*r).to_owned(), 0))

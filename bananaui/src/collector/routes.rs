@@ -145,16 +145,7 @@ impl App {
         if let Err(msg) = check_event(&event, now) {
             return self.reject(req, "malformed", 400, &msg);
         }
-        // A reaper reports prunes and nothing else; a node never does.
-        if (event.kind == EventKind::Prune) != node.reaper {
-            let msg = if node.reaper {
-                format!(
-                    "'{}' is enrolled as a reaper: it may send only prune reports",
-                    env.node
-                )
-            } else {
-                format!("node '{}' may not send prune reports: only a reaper enrolled with 'bananaui node add NAME --reaper' does", env.node)
-            };
+        if let Err(msg) = principal(&node, &event) {
             return self.reject(req, "wrong_principal", 403, &msg);
         }
         if !self.allow(&env.node) {
@@ -246,7 +237,8 @@ impl App {
                 agent: None,
                 refused_events: None,
                 reaper: pending.reaper,
-                last_prune: None,
+                drill_host: pending.drill_host,
+                ..NodeRec::default()
             }),
             replace: pending.replace,
             pending: super::enrol::pending_path(&self.data, &er.node),
@@ -394,10 +386,15 @@ fn check_event(e: &Event, now: i64) -> Result<(), String> {
     let id_ok = |s: &str| {
         !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
-    if !name_ok(&e.job, 128) {
+    // A subset check names no job; a drill may name no plugin.
+    let drill = e.kind == EventKind::Drill;
+    let check = drill && e.drill.as_ref().is_some_and(|d| d.mode == "check");
+    let job_ok = name_ok(&e.job, 128) || (check && e.job.is_empty());
+    if !job_ok {
         return Err("job must be 1-128 printable characters".into());
     }
-    if !name_ok(&e.plugin, 64) {
+    let plugin_ok = name_ok(&e.plugin, 64) || (drill && e.plugin.is_empty());
+    if !plugin_ok {
         return Err("plugin must be 1-64 printable characters".into());
     }
     if !id_ok(&e.id) || !id_ok(&e.run) {
@@ -422,7 +419,70 @@ fn check_event(e: &Event, now: i64) -> Result<(), String> {
             return Err(format!("a prune report lists at most {MAX_LISTED} seqs and held items (one printable line each)"));
         }
     }
+    if drill {
+        check_drill(e)?;
+    }
     Ok(())
+}
+
+/// A drill report: its facts and outcome, a job for a drill and none for a
+/// subset check, a valid target if it names one.
+fn check_drill(e: &Event) -> Result<(), String> {
+    let Some(f) = &e.drill else {
+        return Err("a drill report carries what it measured ('drill')".into());
+    };
+    match (f.mode.as_str(), e.job.is_empty()) {
+        ("drill", false) | ("check", true) => {}
+        _ => {
+            return Err(
+                "a drill report's mode is 'drill' (naming its job) or 'check' (naming none)".into(),
+            )
+        }
+    }
+    if e.result.is_none() {
+        return Err("a drill report carries its result (success or failed)".into());
+    }
+    let sample_ok = f
+        .sample
+        .as_deref()
+        .is_none_or(|s| s.chars().count() <= 64 && !s.chars().any(char::is_control));
+    if !sample_ok {
+        return Err("a drill report's sample is at most 64 printable characters".into());
+    }
+    let target_ok = e
+        .target
+        .as_deref()
+        .is_none_or(|t| proto::names::valid_node_name(t).is_ok());
+    if !target_ok {
+        return Err("a drill report's target is a valid node name".into());
+    }
+    Ok(())
+}
+
+/// Who may send what (P4): a reaper only prune reports, a drill host only
+/// drill reports, a node everything else and drills of itself; so a node
+/// cannot claim its repository was pruned or another node's backups were
+/// drilled, and a reaper or a drill host cannot write runs.
+fn principal(node: &NodeRec, e: &Event) -> Result<(), String> {
+    let name = &node.name;
+    if node.reaper || node.drill_host {
+        let (may, what, kind) = if node.reaper {
+            (EventKind::Prune, "a reaper", "prune")
+        } else {
+            (EventKind::Drill, "a drill host", "drill")
+        };
+        if e.kind == may {
+            return Ok(());
+        }
+        return Err(format!(
+            "'{name}' is enrolled as {what}: it may send only {kind} reports"
+        ));
+    }
+    match (e.kind, e.target.as_deref()) {
+        (EventKind::Prune, _) => Err(format!("node '{name}' may not send prune reports: only a reaper enrolled with 'bananaui node add NAME --reaper' does")),
+        (EventKind::Drill, Some(t)) if t != name => Err(format!("node '{name}' may report drills of itself only, not of '{t}': a drill host enrolled with 'bananaui node add NAME --drill' reports for other nodes")),
+        _ => Ok(()),
+    }
 }
 
 impl Handler for App {

@@ -2,10 +2,14 @@
 //! at a given time, worst first. Shared by the API, the metrics and the alert
 //! rules, so the page, the TUI and the alerts always agree.
 
-use super::store::{AlertRec, AlertState, JobRec, NodeRec, RunRec};
+use super::store::{AlertRec, AlertState, DrillRec, JobRec, NodeRec, RunRec};
 use crate::api::{self, State};
 use crate::config::Rules;
 use proto::status::RunResult;
+
+/// The job a node's subset check (a drill in mode `check`, which names
+/// none) is shown under in alerts and metrics.
+pub const CHECK: &str = "check";
 
 /// When a job is next due: what the node said (its schedule, jitter
 /// included), else its last success (or first sighting) plus its interval.
@@ -58,7 +62,7 @@ pub fn node_state(n: &NodeRec, jobs: &[JobRec], rules: &Rules, now: i64) -> Stat
     match worst {
         Some(s) => s,
         None if silent(n, rules, now) => State::Silent,
-        None if n.reaper => State::Ok,
+        None if n.reaper || n.drill_host => State::Ok,
         None => State::Never,
     }
 }
@@ -85,6 +89,21 @@ pub fn job(n: &NodeRec, j: &JobRec, rules: &Rules, now: i64) -> api::Job {
         running: j.running.is_some(),
         repository: j.repository.clone(),
         seq: j.seq,
+        last_drill: n.drills.get(&j.job).map(drill),
+    }
+}
+
+/// A drill report as the API shows it.
+pub fn drill(d: &DrillRec) -> api::Drill {
+    api::Drill {
+        by: d.by.clone(),
+        at: d.at,
+        received_at: d.received_at,
+        passed: d.passed,
+        verified_at: d.verified_at,
+        snapshot: d.snapshot.clone(),
+        facts: d.facts.clone(),
+        error: d.error.clone(),
     }
 }
 
@@ -165,6 +184,8 @@ impl NodeView {
                 held: p.held.clone(),
                 error: p.error.clone(),
             }),
+            drill_host: self.node.drill_host,
+            last_check: self.node.last_check.as_ref().map(drill),
             jobs,
         }
     }
@@ -211,6 +232,7 @@ mod tests {
             refused_events: None,
             reaper: false,
             last_prune: None,
+            ..Default::default()
         }
     }
     fn job() -> JobRec {

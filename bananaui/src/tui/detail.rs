@@ -3,7 +3,7 @@
 use super::app::App;
 use super::model::{ago, bytes, clean, plural, span};
 use super::ui::{bold, color};
-use crate::api::{Detail, Node, Outcome, State};
+use crate::api::{Detail, Drill, Node, Outcome, State};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
@@ -153,6 +153,7 @@ fn info(app: &App, d: &Detail, now: i64) -> Paragraph<'static> {
         }
     }
     lines.extend(why);
+    lines.extend(drills(app, n, now));
     Paragraph::new(lines).wrap(Wrap { trim: true }).block(
         Block::default()
             .borders(Borders::ALL)
@@ -192,6 +193,66 @@ fn prune(app: &App, n: &Node, now: i64) -> Option<Line<'static>> {
         ),
         Span::raw(text),
     ]))
+}
+
+/// The newest drill of each job and the node's newest subset check, one
+/// line each: passed or FAILED, when, by whom, what it verified, how fast,
+/// the RTO, and what it found.
+fn drills(app: &App, n: &Node, now: i64) -> Vec<Line<'static>> {
+    if n.drill_host {
+        return vec![Line::from(
+            "drill host: sends drill reports for other nodes",
+        )];
+    }
+    let jobs = n
+        .jobs
+        .iter()
+        .filter_map(|j| Some((format!("drill {}", clean(&j.job)), j.last_drill.as_ref()?)));
+    let check = n
+        .last_check
+        .as_ref()
+        .map(|c| ("subset check".to_owned(), c));
+    jobs.chain(check)
+        .map(|(what, d)| drill(app, what, d, now))
+        .collect()
+}
+
+/// `drill files passed 2d 0h ago by drill-1: 120 files, 50.0 MiB, 30.0
+/// MiB/s, RTO 3m 0s`.
+fn drill(app: &App, what: String, d: &Drill, now: i64) -> Line<'static> {
+    let f = &d.facts;
+    let mut text = format!(" {} by {}: ", ago(Some(d.at), now), clean(&d.by));
+    if f.mode == "check" {
+        text.push_str(&plural(f.packs, "pack", "packs"));
+    } else {
+        text.push_str(&plural(f.files, "file", "files"));
+    }
+    text.push_str(&format!(", {}", bytes(Some(f.bytes))));
+    if let Some(r) = f.rate_bps {
+        text.push_str(&format!(", {}/s", bytes(Some(r))));
+    }
+    if let Some(r) = f.rto_secs {
+        text.push_str(&format!(
+            ", RTO {}",
+            span(i64::try_from(r).unwrap_or(i64::MAX))
+        ));
+    }
+    let (word, style) = if d.passed {
+        ("passed", Style::default())
+    } else {
+        if let Some(v) = d.verified_at {
+            text.push_str(&format!(" (last passed {})", ago(Some(v), now)));
+        }
+        ("FAILED", color(app, State::Failed))
+    };
+    if let Some(e) = &d.error {
+        text.push_str(&format!(": {}", clean(e)));
+    }
+    Line::from(vec![
+        Span::styled(format!("{what} "), style),
+        Span::styled(word, style),
+        Span::raw(text),
+    ])
 }
 
 /// Where each job's chain stands, as the tower witnessed it.

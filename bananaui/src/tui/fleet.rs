@@ -1,11 +1,13 @@
 //! The fleet view: one row per node and job, worst first. Columns are as
 //! wide as what the rows on screen hold; when a row says why a job failed or
 //! was partial, the error column gets the rest of the line (at 80 columns
-//! before the optional ones), so the reason shows from 80×24 up.
+//! before the optional ones), so the reason shows from 80×24 up. VERIFIED
+//! (the age of the job's newest passing drill) is always shown.
 
 use super::app::App;
-use super::model::{ago, bytes, span, Row};
+use super::model::{ago, bytes, span, verified, Row};
 use super::ui::{bold, color};
+use crate::api::State;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -13,35 +15,40 @@ use ratatui::widgets::{Block, Borders, Row as TRow, Table, TableState};
 use ratatui::Frame;
 
 /// Column titles, in display order.
-const TITLES: [&str; 10] = [
+const TITLES: [&str; COLS] = [
     "STATE",
     "NODE",
     "JOB",
     "LAST SUCCESS",
     "RESULT",
+    "VERIFIED",
     "TOOK",
     "STORED",
     "NEXT DUE",
     "PLUGIN",
     "ERROR",
 ];
-/// Always shown: state, node, job, last success, result.
-const MANDATORY: usize = 5;
+/// Columns.
+const COLS: usize = 11;
+/// Always shown: state, node, job, last success, result, verified.
+const MANDATORY: usize = 6;
 const NODE: usize = 1;
 const JOB: usize = 2;
-const ERROR: usize = 9;
+const VERIFIED: usize = 5;
+const ERROR: usize = 10;
 /// The error column is given at least this much (or its content, if less)
 /// before an optional column is added.
 const ERROR_ROOM: usize = 40;
 
 /// The cells of one row, in [`TITLES`] order.
-fn cells(r: &Row, now: i64) -> [String; 10] {
+fn cells(r: &Row, now: i64) -> [String; COLS] {
     [
         format!("{} {}", r.state.symbol(), r.state.name()),
         r.node.clone(),
         r.job.clone(),
         ago(r.last_success_at, now),
         r.result.clone(),
+        verified(r, now),
         r.duration.map(span).unwrap_or_else(|| "—".into()),
         bytes(r.stored),
         r.next_due_at
@@ -60,7 +67,7 @@ fn width(s: &str) -> usize {
 /// mandatory ones sized to content (long names capped), then the optional
 /// ones while the error keeps its room; the error, when any row on screen
 /// has one, takes what is left.
-fn layout(rows: &[[String; 10]], inner: usize) -> Vec<(usize, Constraint)> {
+fn layout(rows: &[[String; COLS]], inner: usize) -> Vec<(usize, Constraint)> {
     let mut natural = TITLES.map(width);
     for r in rows {
         for (n, c) in natural.iter_mut().zip(r) {
@@ -116,7 +123,7 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
     }
     app.offset = app.offset.min(total.saturating_sub(height.max(1)));
     let end = (app.offset + height).min(total);
-    let on_screen: Vec<[String; 10]> = app.visible[app.offset..end]
+    let on_screen: Vec<[String; COLS]> = app.visible[app.offset..end]
         .iter()
         .map(|&i| cells(&app.rows[i], now))
         .collect();
@@ -125,15 +132,15 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
         .iter()
         .zip(on_screen)
         .map(|(&i, mut c)| {
-            let state = app.rows[i].state;
+            let (state, damaged) = (app.rows[i].state, app.rows[i].drill_failed);
             TRow::new(
                 cols.iter()
                     .map(|&(col, _)| {
                         let text = std::mem::take(&mut c[col]);
-                        if col == 0 {
-                            Span::styled(text, color(app, state))
-                        } else {
-                            Span::raw(text)
+                        match col {
+                            0 => Span::styled(text, color(app, state)),
+                            VERIFIED if damaged => Span::styled(text, color(app, State::Failed)),
+                            _ => Span::raw(text),
                         }
                     })
                     .collect::<Vec<_>>(),
@@ -172,17 +179,18 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
 mod tests {
     use super::*;
 
-    fn row(node: &str, error: &str) -> [String; 10] {
-        let mut r: [String; 10] = Default::default();
+    fn row(node: &str, error: &str) -> [String; COLS] {
+        let mut r: [String; COLS] = Default::default();
         r[0] = "✗ failed".into();
         r[NODE] = node.into();
         r[JOB] = "pg".into();
         r[3] = "1d 1h ago".into();
         r[4] = "failed".into();
-        r[5] = "6m 40s".into();
-        r[6] = "1.0 MiB".into();
-        r[7] = "in 3h 0m".into();
-        r[8] = "fs".into();
+        r[VERIFIED] = "2d 3h".into();
+        r[6] = "6m 40s".into();
+        r[7] = "1.0 MiB".into();
+        r[8] = "in 3h 0m".into();
+        r[9] = "fs".into();
         r[ERROR] = error.into();
         r
     }
@@ -195,7 +203,15 @@ mod tests {
         let c = layout(&[row("db-01", &"x".repeat(100))], 78);
         assert_eq!(
             titles(&c),
-            ["STATE", "NODE", "JOB", "LAST SUCCESS", "RESULT", "ERROR"]
+            [
+                "STATE",
+                "NODE",
+                "JOB",
+                "LAST SUCCESS",
+                "RESULT",
+                "VERIFIED",
+                "ERROR"
+            ]
         );
         // No error on screen: the optional columns that fit, no error column.
         let c = layout(&[row("db-01", "")], 78);
@@ -207,6 +223,7 @@ mod tests {
                 "JOB",
                 "LAST SUCCESS",
                 "RESULT",
+                "VERIFIED",
                 "TOOK",
                 "STORED",
                 "NEXT DUE",
@@ -214,7 +231,7 @@ mod tests {
             ]
         );
         // Wide: everything.
-        assert_eq!(layout(&[row("db-01", "boom")], 200).len(), 10);
+        assert_eq!(layout(&[row("db-01", "boom")], 200).len(), COLS);
         // A very long node name is capped so that the error keeps its room.
         let c = layout(&[row(&"n".repeat(60), &"x".repeat(100))], 78);
         assert_eq!(c[1].1, Constraint::Length(16));

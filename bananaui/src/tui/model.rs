@@ -33,6 +33,10 @@ pub struct Row {
     /// error, a partial run's first warning (or its count, from an agent that
     /// sends no text).
     pub error: String,
+    /// When the newest passing drill of the job ran.
+    pub verified_at: Option<i64>,
+    /// The job's newest drill found damage.
+    pub drill_failed: bool,
     /// Lower-cased "node job", for search.
     key: String,
 }
@@ -94,6 +98,8 @@ pub fn rows(nodes: &[Node]) -> Vec<Row> {
                 total: None,
                 next_due_at: None,
                 error: String::new(),
+                verified_at: None,
+                drill_failed: false,
             });
             continue;
         }
@@ -112,6 +118,8 @@ pub fn rows(nodes: &[Node]) -> Vec<Row> {
                 total: j.bytes_total,
                 next_due_at: j.next_due_at,
                 error: why(j),
+                verified_at: j.last_drill.as_ref().and_then(|d| d.verified_at),
+                drill_failed: j.last_drill.as_ref().is_some_and(|d| !d.passed),
             });
         }
     }
@@ -124,6 +132,18 @@ pub fn why(j: &Job) -> String {
         (Some(e), _, _) => clean(e),
         (None, Some(Outcome::Partial), Some(w)) if w > 0 => plural(w, "warning", "warnings"),
         _ => String::new(),
+    }
+}
+
+/// The VERIFIED column: how long ago the newest passing drill ran (`—`
+/// for a job never drilled), marked `✗` while the newest drill failed.
+pub fn verified(r: &Row, now: i64) -> String {
+    let age = r.verified_at.map(|t| span(now.saturating_sub(t)));
+    match (r.drill_failed, age) {
+        (true, Some(a)) => format!("✗ {a}"),
+        (true, None) => "✗ never".into(),
+        (false, Some(a)) => a,
+        (false, None) => "—".into(),
     }
 }
 

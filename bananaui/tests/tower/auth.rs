@@ -162,8 +162,15 @@ fn enrolment_codes_are_single_use_and_bound_to_their_node() {
     assert!(out.stdout.is_empty());
     // ... and a code issued anyway (behind its back) cannot take it over.
     let thief = NodeIdentity::generate();
-    let code2 =
-        bananaui::collector::enrol::add(&t.data(), "web-01", 3600, false, false, now()).unwrap();
+    let code2 = bananaui::collector::enrol::add(
+        &t.data(),
+        "web-01",
+        3600,
+        false,
+        Default::default(),
+        now(),
+    )
+    .unwrap();
     let take = thief.enrol_request("web-01", &code2, now());
     let (s, body) = t.post("/api/v1/enrol", &serde_json::to_vec(&take).unwrap());
     assert_eq!(s, 409, "{body}");

@@ -380,7 +380,7 @@ fn a_hung_collector_costs_a_backup_at_most_the_budget_per_event() {
 const HOSTILE_JOB: &str = "<script>alert(1)</script>";
 const HOSTILE_ERR: &str = "\u{1b}[2J\u{1b}]0;pwned\u{7}<img src=x onerror=alert(2)> failed";
 
-fn chromium_dom(url: &str) -> Option<String> {
+pub fn chromium_dom(url: &str) -> Option<String> {
     let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists());

@@ -408,6 +408,7 @@ fn at_80x24_the_header_keeps_counts_whole_and_tells_refusals_apart() {
                 refused_events: None,
                 reaper: false,
                 last_prune: None,
+                ..Default::default()
             })
             .unwrap();
         }
@@ -449,4 +450,53 @@ fn at_80x24_the_header_keeps_counts_whole_and_tells_refusals_apart() {
             && s.contains("enrolments 1 refused")
     });
     tm.keys(&["q"]);
+}
+
+/// Issue 26, 5: the fleet's VERIFIED column (the age of a job's newest
+/// passing drill; `✗` while its newest drill failed; `—` never drilled)
+/// shows at 80×24, the documented minimum, and at 200 columns beside every
+/// other column.
+#[test]
+fn at_80x24_and_200_columns_the_fleet_shows_verified() {
+    use crate::drill::{drill, enrol_drill_host};
+    use proto::status::RunResult;
+    let t = Tower::start("");
+    let post = |id: &proto::status::NodeIdentity, node: &str, e: &proto::status::Event| {
+        let (s, b) = t.post("/api/v1/status", &signed(id, node, e));
+        assert_eq!(s, 200, "{b}");
+    };
+    let d1 = enrol_drill_host(&t, "d1");
+    let web = t.enrol("web-01");
+    post(&web, "web-01", &finished("files", RunResult::Success, 100));
+    post(&d1, "d1", &drill("files", Some("web-01"), true, -7200));
+    post(&d1, "d1", &drill("files", Some("web-01"), false, 0));
+    let ok = t.enrol("ok-01");
+    post(&ok, "ok-01", &finished("etc", RunResult::Success, 100));
+    post(&ok, "ok-01", &drill("etc", None, true, -2 * 86400));
+    let db = t.enrol("db-01");
+    post(&db, "db-01", &finished("pg", RunResult::Success, 100));
+    for (cols, others) in [
+        (80, &[][..]),
+        (200, &["TOOK", "STORED", "NEXT DUE", "PLUGIN"][..]),
+    ] {
+        let Some(tm) = Tmux::start(cols, 24) else {
+            return;
+        };
+        tm.type_line(&format!("{} tui --url {} --refresh 1", bananaui(), t.url()));
+        tm.wait("rows", |s| {
+            s.contains("web-01") && s.contains("ok-01") && s.contains("db-01")
+        });
+        let s = tm.screen();
+        let header = line_with(&s, "LAST SUCCESS");
+        for h in ["STATE", "NODE", "JOB", "RESULT", "VERIFIED"]
+            .iter()
+            .chain(others)
+        {
+            assert!(header.contains(h), "{h} at {cols} columns:\n{s}");
+        }
+        assert!(line_with(&s, "web-01").contains("✗ 2h"), "{s}");
+        assert!(line_with(&s, "ok-01").contains(" 2d 0h "), "{s}");
+        assert!(line_with(&s, "db-01").contains(" — "), "{s}");
+        tm.keys(&["q"]);
+    }
 }

@@ -5,8 +5,8 @@
 pub mod backup;
 pub mod chain;
 pub mod check;
-pub mod drill;
 pub mod prune;
 pub mod restore;
+pub mod sample;
 pub mod state;
 pub mod stats;

@@ -6,7 +6,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::backup::Source;
-use crate::ops::drill::Sample;
+use crate::ops::sample::Sample;
 use crate::plugins::{Entry, JobKeys, JobPlugin, KeyError, RunEnv};
 use serde::Deserialize;
 

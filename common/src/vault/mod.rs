@@ -118,6 +118,25 @@ pub struct RestoreSecret {
 
 pub use crate::backend::credentials::StorageCredentials;
 
+impl RestoreSecret {
+    /// The full key it holds: the chunk key, and the identities with the
+    /// recipients they make (in memory only: never written anywhere).
+    pub fn key_file(&self) -> crate::Result<crate::crypto::KeyFile> {
+        use crate::crypto::age;
+        let identities: Vec<String> = self
+            .identities
+            .iter()
+            .map(|i| i.expose().to_owned())
+            .collect();
+        let recipients = identities
+            .iter()
+            .filter_map(|i| age::parse_identity(i).ok())
+            .map(|i| age::recipient_of(&i))
+            .collect();
+        crate::crypto::KeyFile::from_parts(self.chunk_key.expose(), recipients, identities)
+    }
+}
+
 /// `nodes/N/reaper`: what the reaper needs to prune N's repository, and
 /// no more (`bananadm node reaper`). Readable with the banana-reaper policy.
 #[derive(Debug, Clone, Serialize, Deserialize)]

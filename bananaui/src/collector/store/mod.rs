@@ -18,15 +18,16 @@
 //! flushed to disk before anyone is told it is stored.
 
 use anyhow::Context;
-use proto::status::RunResult;
+use proto::status::{DrillFacts, RunResult};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 mod writes;
 pub use writes::Writes;
 
 /// An enrolled node.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodeRec {
     /// Node name.
     pub name: String,
@@ -48,6 +49,43 @@ pub struct NodeRec {
     /// The newest prune of this node's repository a reaper reported.
     #[serde(default)]
     pub last_prune: Option<PruneRec>,
+    /// A drill host (`bananaui node add NAME --drill`): it may send only
+    /// `drill` events, about the nodes it names.
+    #[serde(default)]
+    pub drill_host: bool,
+    /// The newest drill of each of this node's jobs, by job name (kept
+    /// beside the jobs: a drill never makes a job appear).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub drills: BTreeMap<String, DrillRec>,
+    /// The newest subset check of the node's repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_check: Option<DrillRec>,
+    /// When the tower received the node's first drill or check: `undrilled`
+    /// counts from it (unless `alerts.drill_required`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drilled_since: Option<i64>,
+}
+
+/// A drill (or a subset check): the newest report per node and job
+/// (`drill-failed`, `undrilled`, the VERIFIED column).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DrillRec {
+    /// Who sent it: the node itself or a drill host.
+    pub by: String,
+    /// When it ran (the sender's clock, within the envelope window).
+    pub at: i64,
+    /// When the tower received it.
+    pub received_at: i64,
+    /// It passed.
+    pub passed: bool,
+    /// When the newest passing drill ran (kept across later failures).
+    pub verified_at: Option<i64>,
+    /// The snapshot drilled, hex.
+    pub snapshot: Option<String>,
+    /// What it measured.
+    pub facts: DrillFacts,
+    /// What failed.
+    pub error: Option<String>,
 }
 
 /// A reaper's report of one prune of a node's repository (`unpruned`,
@@ -546,6 +584,7 @@ mod tests {
             refused_events: None,
             reaper: false,
             last_prune: None,
+            ..Default::default()
         };
         w.put_node(&n).unwrap();
         w.put_event("web-01", "e1", 5).unwrap();
@@ -581,6 +620,7 @@ mod tests {
             refused_events: None,
             reaper: false,
             last_prune: None,
+            ..Default::default()
         };
         let mut w = Writes::default();
         w.put_node(&node("kept")).unwrap();

@@ -79,14 +79,7 @@ pub(super) fn apply_enrol(
         claimed: claimed.clone(),
         pending: pending.to_owned(),
     };
-    // A code issued again since the request was checked: the old one is void.
-    let still = std::fs::read(&claimed)
-        .ok()
-        .and_then(|b| serde_json::from_slice::<crate::collector::enrol::Pending>(&b).ok())
-        .is_some_and(|p| {
-            p.code_hash == code_hash && p.replace == replace && p.reaper == rec.reaper
-        });
-    if !still {
+    if !still_valid(&claimed, code_hash, replace, rec) {
         claim.finish(false);
         return (
             Reply::error(403, "this enrolment code is no longer valid"),
@@ -95,8 +88,11 @@ pub(super) fn apply_enrol(
     }
     let mut rec = rec.clone();
     if let Some(old) = existing {
+        // A node given a new key keeps what it and others reported.
         (rec.last_seen_at, rec.agent, rec.last_prune) =
             (old.last_seen_at, old.agent, old.last_prune);
+        (rec.drills, rec.last_check, rec.drilled_since) =
+            (old.drills, old.last_check, old.drilled_since);
     }
     if let Err(e) = w.put_node(&rec) {
         claim.finish(false);
@@ -109,4 +105,18 @@ pub(super) fn apply_enrol(
         ),
         Some(claim),
     )
+}
+
+/// Whether the claimed file still holds the code that was checked, for the
+/// same kind of principal: a code issued again since voids the old one.
+fn still_valid(claimed: &std::path::Path, code_hash: &str, replace: bool, rec: &NodeRec) -> bool {
+    std::fs::read(claimed)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<crate::collector::enrol::Pending>(&b).ok())
+        .is_some_and(|p| {
+            p.code_hash == code_hash
+                && p.replace == replace
+                && p.reaper == rec.reaper
+                && p.drill_host == rec.drill_host
+        })
 }

@@ -1,8 +1,8 @@
-//! The single writer: verified events, enrolments, alert changes and pruning
-//! go through one thread that applies them in groups, each group one atomic
-//! sled batch flushed to disk before any of its requests is answered (group
-//! commit: one fsync for many statuses, and no acknowledged status is lost to
-//! a crash).
+//! The single writer: verified events (runs, prune and drill reports),
+//! enrolments, alert changes and pruning go through one thread that applies
+//! them in groups, each group one atomic sled batch flushed to disk before
+//! any of its requests is answered (group commit: one fsync for many
+//! statuses, and no acknowledged status is lost to a crash).
 
 use super::http::Reply;
 use super::store::{AlertRec, JobRec, NodeRec, RunRec, Store, Writes};
@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
+mod drill;
 mod enrol;
 mod prune;
 use enrol::{apply_enrol, Claim};
@@ -356,8 +357,12 @@ fn apply_event(
     n.agent = Some(ev.agent.clone());
     n.refused_events = ev.refused;
     w.put_node(&n)?;
-    if ev.kind == EventKind::Prune {
-        prune::apply_prune(store, w, node, ev, now)?;
+    if matches!(ev.kind, EventKind::Prune | EventKind::Drill) {
+        if ev.kind == EventKind::Prune {
+            prune::apply_prune(store, w, node, ev, now)?;
+        } else {
+            drill::apply_drill(store, w, &n, ev, now)?;
+        }
         w.put_event(node, &ev.id, now)?;
         w.put_nonce(op.ts, node, &op.nonce, &op.body_hash);
         return Ok(true);
@@ -381,7 +386,7 @@ fn apply_event(
             finish_run(store, w, history, node, &mut j, ev, now)?;
             super::witness::witness(store, w, node, &mut j, ev, now)?;
         }
-        EventKind::Prune => {}
+        EventKind::Prune | EventKind::Drill => {}
     }
     w.put_job(&j)?;
     w.put_event(node, &ev.id, now)?;

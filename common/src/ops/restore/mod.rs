@@ -114,6 +114,9 @@ pub struct RestoreOutcome {
     pub group_decodes: (u64, u64),
     /// Time the walk spent reading directory listings.
     pub tree_time: std::time::Duration,
+    /// The longest time one file writer spent writing files (the restore's
+    /// own work, without starting up, waiting for the walk or listings).
+    pub busy: std::time::Duration,
 }
 
 /// Bytes of decompressed groups a restore's workers share.
@@ -292,7 +295,9 @@ fn worker(
         return;
     };
     let mut reader = reader.sharing(ctx.groups.clone());
+    let mut busy = std::time::Duration::ZERO;
     for job in rx {
+        let started = std::time::Instant::now();
         if lock(&ctx.fatal).is_none() {
             match write_file(&mut reader, ctx, &job.dir.fd, &job.node, &job.path) {
                 Ok(Written::Yes) => lock(&ctx.out).files += 1,
@@ -302,7 +307,10 @@ fn worker(
         }
         ctx.queued[lane].fetch_sub(job.node.size, Ordering::Relaxed);
         release(job.dir, ctx);
+        busy += started.elapsed();
     }
+    let mut out = lock(&ctx.out);
+    out.busy = out.busy.max(busy);
 }
 
 /// Drops one hold on a directory; the last one applies its metadata.

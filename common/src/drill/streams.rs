@@ -103,7 +103,7 @@ pub(super) fn check(
         if let Err(e) = wrote {
             report
                 .failures
-                .push(format!("snapshot {short}: {what}: {e}"));
+                .push(format!("snapshot {short}: {what}: {}", e.message()));
             continue;
         }
         report.files += 1;
@@ -117,7 +117,7 @@ pub(super) fn check(
             }),
             Err(e) => report
                 .failures
-                .push(format!("snapshot {short}: {what}: {e}")),
+                .push(format!("snapshot {short}: {what}: {}", e.message())),
         }
         decoded.push(stream);
     }

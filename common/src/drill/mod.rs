@@ -21,10 +21,9 @@
 
 pub mod deep;
 mod files;
-pub mod sample;
 mod streams;
 
-pub use sample::Sample;
+pub use crate::ops::sample::Sample;
 
 use crate::crypto::keyfile::RestoreKey;
 use crate::error::Result;
@@ -93,15 +92,21 @@ pub struct DrillReport {
     pub snapshot_files: u64,
     /// See `snapshot_files`.
     pub snapshot_bytes: u64,
+    /// What a full restore of the snapshot's files would do, in bytes of
+    /// work (payloads decoded, bytes written, a cost per file).
+    pub snapshot_work: u64,
+    /// The same for the sample restored.
+    pub sample_work: u64,
+    /// Files a restore writes at once (one per worker).
+    pub workers: u64,
     /// What failed, one line each, naming the snapshot and the file or stream.
     pub failures: Vec<String>,
     /// What was not checked and why (a tool that is not installed).
     pub notes: Vec<String>,
 }
 
-/// Each file costs as much to restore as this many bytes of content (its
-/// creation, metadata and rename): the weight that scales a sample's time to
-/// the whole snapshot's in [`DrillReport::estimate`].
+/// Each file costs as much to restore as this many bytes of work (its
+/// creation, metadata and rename): a weight of [`DrillReport::estimate`].
 pub const FILE_COST_BYTES: u64 = 32 * 1024;
 
 impl DrillReport {
@@ -118,15 +123,17 @@ impl DrillReport {
 
     /// How long a full restore of the snapshot would take at the rate
     /// measured: the listings read whole, plus the sample's restore time
-    /// scaled by the work (bytes, and [`FILE_COST_BYTES`] per file) of the
-    /// snapshot over the sample's.
+    /// scaled by the snapshot's work over the sample's (`docs/drills.md`).
+    /// A snapshot of streams is decoded whole: its time is the estimate.
     pub fn estimate(&self) -> Option<Duration> {
-        let work = |files: u64, bytes: u64| bytes as f64 + (files * FILE_COST_BYTES) as f64;
-        let sampled = work(self.files, self.bytes);
-        if sampled <= 0.0 {
-            return None;
+        if self.sample_work == 0 {
+            return (self.bytes > 0).then_some(self.walk_time + self.restore_time);
         }
-        let scale = (work(self.snapshot_files, self.snapshot_bytes) / sampled).max(1.0);
+        // One file is written by one worker: a sample of fewer files than
+        // workers ran on fewer cores than a full restore will.
+        let lanes = |files: u64| self.workers.clamp(1, files.max(1)) as f64;
+        let full = self.snapshot_work as f64 / lanes(self.snapshot_files);
+        let scale = (full / (self.sample_work as f64 / lanes(self.files))).max(1.0);
         Some(self.walk_time + self.restore_time.mul_f64(scale))
     }
 
@@ -189,6 +196,7 @@ impl DrillReport {
             "rate_bytes_per_second": self.rate(),
             "rto_estimate_seconds": self.estimate().map(|d| d.as_secs_f64()),
             "snapshot_files": self.snapshot_files, "snapshot_bytes": self.snapshot_bytes,
+            "snapshot_work": self.snapshot_work, "sample_work": self.sample_work,
             "failures": self.failures, "notes": self.notes,
         })
     }
@@ -251,13 +259,14 @@ pub fn drill(
         time: snap.time.0,
         snapshot_files: snap.summary.files,
         snapshot_bytes: snap.summary.total_bytes,
+        workers: crate::worker_threads(opts.threads) as u64,
         ..Default::default()
     };
     let mut reader = BlobReader::new(repo, index, key)?;
     if holds_files(&plugin) {
         report.sample = opts.sample.to_string();
         let started = Instant::now();
-        let picked = files::pick(&mut reader, (id, snap), opts.sample, &mut report)?;
+        let picked = files::pick(&mut reader, index, (id, snap), opts.sample, &mut report)?;
         report.walk_time = started.elapsed();
         files::restore_sample(
             repo,

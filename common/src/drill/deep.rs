@@ -46,9 +46,10 @@ pub(super) fn restore(decoded: &[Decoded], scratch: &Path, report: &mut DrillRep
         .collect();
     let mut run = |what: &str, r: Result<Vec<String>>| match r {
         Ok(lines) => report.servers.extend(lines),
-        Err(e) => report
-            .failures
-            .push(format!("snapshot {short}: deep restore into {what}: {e}")),
+        Err(e) => report.failures.push(format!(
+            "snapshot {short}: deep restore into {what}: {}",
+            e.message()
+        )),
     };
     if !pg.is_empty() {
         run("PostgreSQL", postgres(&pg, &scratch.join("pg")));
@@ -141,10 +142,14 @@ fn spawn(c: &mut Command, log: &Path) -> Result<Server> {
 }
 
 /// Waits until `ready` holds, the server exits, or [`START_BUDGET`].
-fn wait_ready(s: &mut Server, log: &Path, mut ready: impl FnMut() -> bool) -> Result<()> {
+fn wait_ready(
+    s: &mut Server,
+    log: &Path,
+    mut ready: impl FnMut(&mut Server) -> bool,
+) -> Result<()> {
     let deadline = Instant::now() + START_BUDGET;
     loop {
-        if ready() {
+        if ready(s) {
             return Ok(());
         }
         let tail = || {
@@ -219,67 +224,89 @@ fn unprivileged(user: &str, dir: &Path) -> Result<RunAs> {
     Ok(RunAs(Some((u.uid.as_raw(), u.gid.as_raw()))))
 }
 
-fn postgres(streams: &[&Decoded], dir: &Path) -> Result<Vec<String>> {
-    let bin = pg_bin().ok_or_else(|| {
-        Error::damaged(
-            "PostgreSQL's server (initdb, postgres) is not installed here (package postgresql)",
-        )
-    })?;
-    private(dir)?;
-    let who = unprivileged("postgres", dir)?;
-    let data = dir.join("data");
-    let mut init = Command::new(bin.join("initdb"));
-    init.args([
-        "-U",
-        "banana",
-        "--auth=trust",
-        "-E",
-        "UTF8",
-        "--locale=C.UTF-8",
-        "-D",
-    ])
-    .arg(&data)
-    .env_clear()
-    .env("PATH", std::env::var_os("PATH").unwrap_or_default());
-    who.apply(&mut init);
-    output(&mut init, "initdb")?;
-    let log = dir.join("server.log");
-    let mut cmd = Command::new(bin.join("postgres"));
-    cmd.arg("-D").arg(&data).arg("-k").arg(dir).args([
-        "-c",
-        "listen_addresses=",
-        "-c",
-        "fsync=off",
-        "-c",
-        "max_connections=10",
-    ]);
-    who.apply(&mut cmd);
-    let mut server = spawn(&mut cmd, &log)?;
-    let psql = |db: &str, sql: &str| {
+/// A program's environment: `PATH` only.
+fn clean(c: &mut Command) -> &mut Command {
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+}
+
+/// A throwaway PostgreSQL on a socket in `dir`.
+struct Pg {
+    dir: PathBuf,
+    _server: Server,
+}
+
+impl Pg {
+    fn start(dir: &Path) -> Result<Pg> {
+        let bin = pg_bin().ok_or_else(|| {
+            Error::damaged(
+                "PostgreSQL's server (initdb, postgres) is not installed here (package postgresql)",
+            )
+        })?;
+        private(dir)?;
+        let who = unprivileged("postgres", dir)?;
+        let data = dir.join("data");
+        let mut init = Command::new(bin.join("initdb"));
+        clean(&mut init)
+            .args([
+                "-U",
+                "banana",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "-D",
+            ])
+            .arg(&data);
+        who.apply(&mut init);
+        output(&mut init, "initdb")?;
+        let log = dir.join("server.log");
+        let mut cmd = Command::new(bin.join("postgres"));
+        cmd.arg("-D").arg(&data).arg("-k").arg(dir).args([
+            "-c",
+            "listen_addresses=",
+            "-c",
+            "fsync=off",
+            "-c",
+            "max_connections=10",
+        ]);
+        who.apply(&mut cmd);
+        let mut server = spawn(&mut cmd, &log)?;
+        let probe = |_: &mut Server| Pg::sql_in(dir, "postgres", "SELECT 1").is_ok();
+        wait_ready(&mut server, &log, probe)?;
+        Ok(Pg {
+            dir: dir.to_owned(),
+            _server: server,
+        })
+    }
+
+    fn sql_in(dir: &Path, db: &str, sql: &str) -> Result<String> {
         let mut c = Command::new("psql");
-        c.arg("--no-psqlrc")
-            .args(["-X", "-At", "-v", "ON_ERROR_STOP=1", "-U", "banana", "-h"])
+        clean(&mut c)
+            .args([
+                "--no-psqlrc",
+                "-X",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-U",
+                "banana",
+                "-h",
+            ])
             .arg(dir)
-            .args(["-d", db, "-c", sql])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+            .args(["-d", db, "-c", sql]);
         output(&mut c, "psql")
-    };
-    wait_ready(&mut server, &log, || psql("postgres", "SELECT 1").is_ok())?;
-    let mut lines = Vec::new();
-    for (i, s) in streams.iter().enumerate() {
-        let StreamKind::PgArchive(db) = &s.kind else {
-            continue;
-        };
-        let name = format!("drill_{}", i + 1);
-        psql("postgres", &format!("CREATE DATABASE {name}"))?;
+    }
+
+    /// Restores the archive `s` (of database `db`) as `name`; its tables.
+    fn restore(&self, name: &str, db: &str, file: &Path) -> Result<String> {
+        Pg::sql_in(&self.dir, "postgres", &format!("CREATE DATABASE {name}"))?;
         let mut r = Command::new("pg_restore");
-        r.args(["--no-owner", "--no-privileges", "-U", "banana", "-h"])
-            .arg(dir)
-            .args(["-d", &name])
-            .arg(&s.file)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+        clean(&mut r)
+            .args(["--no-owner", "--no-privileges", "-U", "banana", "-h"])
+            .arg(&self.dir)
+            .args(["-d", name])
+            .arg(file);
         output(
             &mut r,
             &format!(
@@ -287,51 +314,80 @@ fn postgres(streams: &[&Decoded], dir: &Path) -> Result<Vec<String>> {
                 crate::humanize::printable(db)
             ),
         )?;
-        let tables = psql(
-            &name,
+        Pg::sql_in(
+            &self.dir,
+            name,
             "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
-        )?;
+        )
+    }
+}
+
+fn postgres(streams: &[&Decoded], dir: &Path) -> Result<Vec<String>> {
+    let pg = Pg::start(dir)?;
+    let mut lines = Vec::new();
+    for (i, s) in streams.iter().enumerate() {
+        let StreamKind::PgArchive(db) = &s.kind else {
+            continue;
+        };
+        let tables = pg.restore(&format!("drill_{}", i + 1), db, &s.file)?;
         lines.push(format!(
             "postgres: database '{}' restored: {} tables",
             crate::humanize::printable(db),
             tables.trim()
         ));
     }
-    drop(server);
     Ok(lines)
 }
 
-fn mariadb(streams: &[&Decoded], dir: &Path) -> Result<Vec<String>> {
-    if !installed("mariadb-install-db") || !installed("mariadbd") {
-        return Err(Error::damaged(
-            "MariaDB's server (mariadb-install-db, mariadbd) is not installed here (package mariadb-server)",
-        ));
+/// A throwaway MariaDB on a socket in `dir`, without networking.
+struct My {
+    socket: PathBuf,
+    _server: Server,
+}
+
+impl My {
+    fn start(dir: &Path) -> Result<My> {
+        if !installed("mariadb-install-db") || !installed("mariadbd") {
+            return Err(Error::damaged(
+                "MariaDB's server (mariadb-install-db, mariadbd) is not installed here (package mariadb-server)",
+            ));
+        }
+        private(dir)?;
+        let data = dir.join("data");
+        let user: &[&str] = match nix::unistd::geteuid().is_root() {
+            true => &["--user=root"],
+            false => &[],
+        };
+        let mut init = Command::new("mariadb-install-db");
+        init.arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .args(user)
+            .args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
+        output(&mut init, "mariadb-install-db")?;
+        let socket = dir.join("mysql.sock");
+        let log = dir.join("server.log");
+        let mut cmd = Command::new("mariadbd");
+        cmd.arg("--no-defaults")
+            .arg(format!("--datadir={}", data.display()))
+            .arg(format!("--socket={}", socket.display()))
+            .arg(format!("--pid-file={}", dir.join("mariadbd.pid").display()))
+            .args([
+                "--skip-networking",
+                "--innodb-buffer-pool-size=64M",
+                "--innodb-log-file-size=16M",
+            ])
+            .args(user);
+        let mut server = spawn(&mut cmd, &log)?;
+        let probe = |_: &mut Server| My::client_at(&socket, "", "SELECT 1", None).is_ok();
+        wait_ready(&mut server, &log, probe)?;
+        Ok(My {
+            socket,
+            _server: server,
+        })
     }
-    private(dir)?;
-    let data = dir.join("data");
-    let root = nix::unistd::geteuid().is_root();
-    let user: Vec<&str> = if root { vec!["--user=root"] } else { vec![] };
-    let mut init = Command::new("mariadb-install-db");
-    init.arg("--no-defaults")
-        .arg(format!("--datadir={}", data.display()))
-        .args(&user)
-        .args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
-    output(&mut init, "mariadb-install-db")?;
-    let socket = dir.join("mysql.sock");
-    let log = dir.join("server.log");
-    let mut cmd = Command::new("mariadbd");
-    cmd.arg("--no-defaults")
-        .arg(format!("--datadir={}", data.display()))
-        .arg(format!("--socket={}", socket.display()))
-        .arg(format!("--pid-file={}", dir.join("mariadbd.pid").display()))
-        .args([
-            "--skip-networking",
-            "--innodb-buffer-pool-size=64M",
-            "--innodb-log-file-size=16M",
-        ])
-        .args(&user);
-    let mut server = spawn(&mut cmd, &log)?;
-    let client = |db: &str, sql: &str, input: Option<&Path>| {
+
+    /// The client on `socket`: `sql`, or the file `input` on its stdin.
+    fn client_at(socket: &Path, db: &str, sql: &str, input: Option<&Path>) -> Result<String> {
         let mut c = Command::new("mariadb");
         c.args(["--no-defaults", "-uroot", "-N", "-B"])
             .arg(format!("--socket={}", socket.display()));
@@ -341,54 +397,58 @@ fn mariadb(streams: &[&Decoded], dir: &Path) -> Result<Vec<String>> {
         if !sql.is_empty() {
             c.args(["-e", sql]);
         }
-        match input {
-            Some(f) => {
-                let f = std::fs::File::open(f).map_err(|e| Error::io("the decoded dump", e))?;
-                let out = c
-                    .stdin(f)
-                    .output()
-                    .map_err(|e| Error::io("starting mariadb", e))?;
-                if !out.status.success() {
-                    let err = String::from_utf8_lossy(&out.stderr);
-                    return Err(Error::damaged(format!(
-                        "the client failed: {}",
-                        crate::humanize::printable(err.lines().last().unwrap_or("").trim())
-                    )));
-                }
-                Ok(String::new())
+        if let Some(f) = input {
+            let f = std::fs::File::open(f).map_err(|e| Error::io("the decoded dump", e))?;
+            c.stdin(f);
+            let out = c.output().map_err(|e| Error::io("starting mariadb", e))?;
+            if !out.status.success() {
+                let err = String::from_utf8_lossy(&out.stderr);
+                let last = err.lines().last().unwrap_or("").trim();
+                return Err(Error::damaged(format!(
+                    "the client failed: {}",
+                    crate::humanize::printable(last)
+                )));
             }
-            None => output(&mut c, "mariadb"),
+            return Ok(String::new());
         }
-    };
-    wait_ready(&mut server, &log, || client("", "SELECT 1", None).is_ok())?;
-    let mut lines = Vec::new();
-    for (i, s) in streams.iter().enumerate() {
-        let StreamKind::MysqlDump(db) = &s.kind else {
-            continue;
-        };
-        let name = format!("drill_{}", i + 1);
-        client("", &format!("CREATE DATABASE {name}"), None)?;
-        client(&name, "", Some(&s.file)).map_err(|e| {
+        output(&mut c, "mariadb")
+    }
+
+    /// Restores the dump `file` (of database `db`) as `name`; its tables.
+    fn restore(&self, name: &str, db: &str, file: &Path) -> Result<String> {
+        My::client_at(&self.socket, "", &format!("CREATE DATABASE {name}"), None)?;
+        My::client_at(&self.socket, name, "", Some(file)).map_err(|e| {
             Error::damaged(format!(
                 "restoring database '{}': {}",
                 crate::humanize::printable(db),
                 e.message()
             ))
         })?;
-        let tables = client(
+        My::client_at(
+            &self.socket,
             "",
             &format!(
                 "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{name}'"
             ),
             None,
-        )?;
+        )
+    }
+}
+
+fn mariadb(streams: &[&Decoded], dir: &Path) -> Result<Vec<String>> {
+    let my = My::start(dir)?;
+    let mut lines = Vec::new();
+    for (i, s) in streams.iter().enumerate() {
+        let StreamKind::MysqlDump(db) = &s.kind else {
+            continue;
+        };
+        let tables = my.restore(&format!("drill_{}", i + 1), db, &s.file)?;
         lines.push(format!(
             "mariadb: database '{}' restored: {} tables",
             crate::humanize::printable(db),
             tables.trim()
         ));
     }
-    drop(server);
     Ok(lines)
 }
 
@@ -445,8 +505,9 @@ fn etcd_server(s: &Decoded, dir: &Path) -> Result<Vec<String>> {
             .env("ETCDCTL_API", "3");
         output(&mut c, "etcdctl")
     };
-    wait_ready(&mut server, &log, || ctl(&["endpoint", "health"]).is_ok())?;
-    let count = ctl(&["get", "", "--prefix", "--count-only", "-w", "json"])?;
+    wait_ready(&mut server, &log, |_| ctl(&["endpoint", "health"]).is_ok())?;
+    // One key fetched; the answer's `count` is every key in the range.
+    let count = ctl(&["get", "", "--prefix", "--limit=1", "-w", "json"])?;
     let n = serde_json::from_str::<serde_json::Value>(&count)
         .ok()
         .and_then(|v| v["count"].as_u64())

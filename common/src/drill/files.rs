@@ -25,15 +25,57 @@ use std::time::Instant;
 /// Largest chunk read back to compare (the chunker's largest).
 const MAX_CHUNK: u32 = 16 << 20;
 
+/// What restoring some files costs, in bytes of work: the plaintext of the
+/// payloads decoded (a group of small blobs decoded once for the files that
+/// share it, as a restore does), the bytes written, and
+/// [`super::FILE_COST_BYTES`] per file.
+#[derive(Default)]
+pub(super) struct Work {
+    files: u64,
+    bytes: u64,
+    decoded: u64,
+    /// The payloads decoded last: files of one group come one after another.
+    recent: std::collections::VecDeque<(u32, u32)>,
+}
+
+impl Work {
+    fn add(&mut self, node: &Node, index: &Index) {
+        self.files += 1;
+        self.bytes += node.size;
+        for id in &node.content {
+            let Some((_, loc)) = index.get(id) else {
+                continue;
+            };
+            let key = (loc.pack, loc.offset);
+            if self.recent.contains(&key) {
+                continue;
+            }
+            if self.recent.len() == 64 {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(key);
+            self.decoded += u64::from(loc.group_length.max(loc.raw_length));
+        }
+    }
+
+    /// The total.
+    pub(super) fn bytes(&self) -> u64 {
+        self.bytes + self.decoded + self.files * super::FILE_COST_BYTES
+    }
+}
+
 /// Walks every listing of the snapshot and picks the sample of its regular
-/// files; an unreadable listing or a hostile name is a failure.
+/// files; an unreadable listing or a hostile name is a failure. Also the
+/// work a full restore of the snapshot's files would be.
 pub(super) fn pick(
     reader: &mut BlobReader<'_>,
+    index: &Index,
     (id, snap): (&Id, &Snapshot),
     sample: Sample,
     report: &mut DrillReport,
 ) -> Result<Vec<(PathBuf, Node)>> {
-    let mut picker = super::sample::Picker::new(sample);
+    let mut picker = crate::ops::sample::Picker::new(sample);
+    let mut work = Work::default();
     let mut limits = Limits::for_snapshot(id, snap);
     let mut failures = Vec::new();
     let root = snap.tree;
@@ -43,11 +85,12 @@ pub(super) fn pick(
             &root,
             Path::new("/"),
             &mut limits,
-            &mut picker,
+            (&mut picker, &mut work, index),
             &mut failures,
         )
     });
     walked??;
+    report.snapshot_work = work.bytes();
     let short = id.short();
     report.failures.extend(
         failures
@@ -62,7 +105,7 @@ fn walk(
     tree: &Id,
     at: &Path,
     limits: &mut Limits,
-    picker: &mut super::sample::Picker,
+    (picker, work, index): (&mut crate::ops::sample::Picker, &mut Work, &Index),
     failures: &mut Vec<String>,
 ) -> Result<()> {
     limits.enter(tree)?;
@@ -70,8 +113,9 @@ fn walk(
         Ok(t) => t,
         Err(e) if e.kind() == ErrorKind::Damaged => {
             failures.push(format!(
-                "directory {}: listing cannot be read: {e}",
-                shown(at)
+                "directory {}: listing cannot be read: {}",
+                shown(at),
+                e.message()
             ));
             limits.leave();
             return Ok(());
@@ -90,8 +134,18 @@ fn walk(
         }
         let path = at.join(OsStr::from_bytes(&node.name));
         match (node.kind, &node.subtree) {
-            (NodeKind::File, _) => picker.offer(path, &node),
-            (NodeKind::Dir, Some(sub)) => walk(reader, sub, &path, limits, picker, failures)?,
+            (NodeKind::File, _) => {
+                work.add(&node, index);
+                picker.offer(path, &node);
+            }
+            (NodeKind::Dir, Some(sub)) => walk(
+                reader,
+                sub,
+                &path,
+                limits,
+                (&mut *picker, &mut *work, index),
+                failures,
+            )?,
             _ => {}
         }
     }
@@ -136,6 +190,11 @@ pub(super) fn restore_sample(
             .push(format!("snapshot {}: holds no regular file", id.short()));
         return Ok(());
     }
+    let mut work = Work::default();
+    for (_, node) in picked {
+        work.add(node, index);
+    }
+    report.sample_work = work.bytes();
     let target = scratch.join("files");
     let ropts = RestoreOptions {
         target: target.clone(),
@@ -156,7 +215,13 @@ pub(super) fn restore_sample(
         &warned,
         &Progress::default(),
     )?;
-    report.restore_time = started.elapsed().saturating_sub(out.tree_time);
+    // The writers' own time: a small sample's restore is mostly starting
+    // up, which a full restore pays once.
+    let wall = started.elapsed().saturating_sub(out.tree_time);
+    report.restore_time = match out.busy.is_zero() {
+        true => wall,
+        false => out.busy.min(wall),
+    };
     let warned = warned.0.into_inner().unwrap_or_else(|e| e.into_inner());
     for (path, node) in picked {
         match verify_file(&target, path, node, index, repo.keys()) {

@@ -1,6 +1,10 @@
-//! `drill --sample`: which files of a snapshot a drill restores. Each
-//! file gets a random priority as the walk meets it; `N%` keeps the files
-//! whose priority falls in that share, `N` the N with the lowest, `SIZE`
+//! `drill --sample` ([`crate::drill`]): which files of a snapshot a drill
+//! restores. The walk's files come in runs of up to [`RUN_FILES`]
+//! consecutive files (at most [`RUN_BYTES`]): files backed up one after
+//! another share packs and groups of small blobs, so a run is restored as a
+//! full restore would read it, and the drill's time scales to the whole
+//! snapshot's. Each run gets a random priority; `N%` keeps the runs whose
+//! priority falls in that share, `N` the N files of lowest priority, `SIZE`
 //! the lowest until their sizes add up to SIZE. Memory is bounded by the
 //! sample, not by the snapshot.
 
@@ -67,6 +71,11 @@ impl std::fmt::Display for Sample {
     }
 }
 
+/// Most files in a run.
+pub const RUN_FILES: u64 = 256;
+/// A run ends once its files hold this many bytes.
+pub const RUN_BYTES: u64 = 16 << 20;
+
 /// A file met by the walk, with its priority.
 struct Candidate {
     priority: u64,
@@ -102,6 +111,8 @@ pub struct Picker {
     lowest: Option<Candidate>,
     /// Files seen, and their bytes.
     pub seen: (u64, u64),
+    /// The current run: its priority (low byte clear), files, bytes.
+    run: (u64, u64, u64),
 }
 
 impl Picker {
@@ -113,12 +124,23 @@ impl Picker {
             kept_bytes: 0,
             lowest: None,
             seen: (0, 0),
+            run: (0, RUN_FILES, 0),
         }
     }
 
-    /// Offers the file `node` at `path`.
+    /// Offers the file `node` at `path` (in walk order).
     pub fn offer(&mut self, path: PathBuf, node: &Node) {
-        self.offer_with(rand::random::<u64>(), path, node);
+        let (prio, files, bytes) = &mut self.run;
+        if *files >= RUN_FILES || *bytes >= RUN_BYTES {
+            *prio = rand::random::<u64>() & !0xff;
+            (*files, *bytes) = (0, 0);
+        }
+        // The run's files keep their order: a sample of N files takes whole
+        // runs, and the first files of one more.
+        let priority = *prio | *files;
+        *files += 1;
+        *bytes += node.size;
+        self.offer_with(priority, path, node);
     }
 
     fn offer_with(&mut self, priority: u64, path: PathBuf, node: &Node) {
@@ -217,9 +239,10 @@ mod tests {
 
     #[test]
     fn a_share_keeps_about_that_share_and_never_nothing() {
+        // Files of a run's size: one run each.
         let mut p = Picker::new(Sample::Share(0.1));
         for i in 0..10_000u64 {
-            p.offer(PathBuf::from(format!("/f{i}")), &file(1));
+            p.offer(PathBuf::from(format!("/f{i}")), &file(RUN_BYTES));
         }
         let n = p.finish().len();
         assert!((800..=1200).contains(&n), "{n}");
@@ -228,6 +251,23 @@ mod tests {
             p.offer(PathBuf::from(format!("/f{i}")), &file(1));
         }
         assert_eq!(p.finish().len(), 1);
+    }
+
+    #[test]
+    fn small_files_come_in_runs_of_consecutive_files() {
+        let mut p = Picker::new(Sample::Files(100));
+        for i in 0..100_000u64 {
+            p.offer(PathBuf::from(format!("/f{i:06}")), &file(100));
+        }
+        let got = p.finish();
+        assert_eq!(got.len(), 100);
+        let n = |p: &PathBuf| p.to_string_lossy()[2..].parse::<u64>().unwrap();
+        let starts = got
+            .windows(2)
+            .filter(|w| n(&w[1].0) != n(&w[0].0) + 1)
+            .count()
+            + 1;
+        assert!(starts <= 3, "{starts} runs for 100 files");
     }
 
     #[test]
