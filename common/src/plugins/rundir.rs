@@ -35,9 +35,30 @@ impl RunDir {
 
 impl Drop for RunDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
+        remove_tree(&self.0);
         live().retain(|d| d != &self.0);
     }
+}
+
+/// Removes `dir` and all below it; says whether it is gone. Directories
+/// the tree holds without write permission (a drill's restored sample, when
+/// not run as root) are opened to their owner first. Symlinks are removed,
+/// never followed.
+fn remove_tree(dir: &Path) -> bool {
+    if std::fs::remove_dir_all(dir).is_ok() || !dir.exists() {
+        return true;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let _ = std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700));
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                todo.push(e.path());
+            }
+        }
+    }
+    std::fs::remove_dir_all(dir).is_ok() || !dir.exists()
 }
 
 /// This process's run directories.
@@ -54,7 +75,7 @@ pub fn remove_live() {
         // once a directory is gone nothing more can be created in it, so
         // a few tries empty it.
         for _ in 0..100 {
-            if std::fs::remove_dir_all(d).is_ok() || !d.exists() {
+            if remove_tree(d) {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
@@ -103,7 +124,7 @@ pub fn sweep_dead_runs(base: &Path) {
             .and_then(|r| r.split('-').next())
             .and_then(|p| p.parse::<u32>().ok());
         if pid.is_some_and(|p| !Path::new(&format!("/proc/{p}")).exists()) {
-            let _ = std::fs::remove_dir_all(e.path());
+            remove_tree(&e.path());
         }
     }
 }
@@ -124,6 +145,22 @@ mod tests {
         let run = RunDir::new(base.path()).unwrap();
         assert!(!dead.exists());
         assert!(live.exists() && run.path().exists());
+        let p = run.path().to_owned();
+        drop(run);
+        assert!(!p.exists());
+    }
+
+    #[test]
+    fn read_only_directories_inside_a_run_directory_go_with_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = tempfile::tempdir().unwrap();
+        let run = RunDir::new(base.path()).unwrap();
+        let locked = run.path().join("files/etc/locked");
+        std::fs::create_dir_all(locked.join("inner")).unwrap();
+        std::fs::write(locked.join("inner/f"), "x").unwrap();
+        for d in [locked.join("inner"), locked.clone()] {
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o500)).unwrap();
+        }
         let p = run.path().to_owned();
         drop(run);
         assert!(!p.exists());
