@@ -16,17 +16,12 @@
 //! a name from the snapshot never reaches a server. Every server dies with
 //! the drill (SIGKILL when the drill's thread ends), and is stopped when done.
 
+use super::proc::{count, output, spawn, wait_ready, RunAs, Server};
 use super::streams::{installed, Decoded, StreamKind};
 use super::DrillReport;
 use crate::error::{Error, Result};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// How long a throwaway server may take to accept connections (a loaded
-/// machine is slow; the loop also ends when the server exits).
-const START_BUDGET: Duration = Duration::from_secs(300);
+use std::process::{Command, Stdio};
 
 /// Restores what `decoded` holds into throwaway servers; each result (or
 /// failure) goes into `report`.
@@ -64,118 +59,6 @@ pub(super) fn restore(decoded: &[Decoded], scratch: &Path, report: &mut DrillRep
         report
             .notes
             .push("--deep: this snapshot holds no database stream".into());
-    }
-}
-
-/// A server that is killed (and waited for) when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(pid) = i32::try_from(self.0.id()) {
-            // A clean stop first: SIGINT is PostgreSQL's fast shutdown,
-            // SIGTERM MariaDB's and etcd's.
-            for sig in [nix::sys::signal::SIGINT, nix::sys::signal::SIGTERM] {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
-            }
-        }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while Instant::now() < deadline {
-            if matches!(self.0.try_wait(), Ok(Some(_)) | Err(_)) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Who a server runs as: root keeps itself unless the server refuses it.
-#[derive(Clone, Copy)]
-struct RunAs(Option<(u32, u32)>);
-
-impl RunAs {
-    fn apply(self, c: &mut Command) {
-        if let Some((uid, gid)) = self.0 {
-            c.uid(uid).gid(gid);
-        }
-    }
-}
-
-/// A program run to its end: its stdout, or an error with its stderr's
-/// last line.
-fn output(c: &mut Command, what: &str) -> Result<String> {
-    let out = c
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| Error::io(format!("starting {what}"), e))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let last = err
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("");
-        return Err(Error::damaged(format!(
-            "{what} failed ({}): {}",
-            out.status,
-            crate::humanize::printable(last.trim())
-        )));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Starts `c` as a server that dies with this thread.
-fn spawn(c: &mut Command, log: &Path) -> Result<Server> {
-    let log = std::fs::File::create(log).map_err(|e| Error::io("server log", e))?;
-    let err = log.try_clone().map_err(|e| Error::io("server log", e))?;
-    crate::plugins::command::die_with_parent(c);
-    let child = c
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(err)
-        .process_group(0)
-        .spawn()
-        .map_err(|e| Error::io("starting the server", e))?;
-    Ok(Server(child))
-}
-
-/// Waits until `ready` holds, the server exits, or [`START_BUDGET`].
-fn wait_ready(
-    s: &mut Server,
-    log: &Path,
-    mut ready: impl FnMut(&mut Server) -> bool,
-) -> Result<()> {
-    let deadline = Instant::now() + START_BUDGET;
-    loop {
-        if ready(s) {
-            return Ok(());
-        }
-        let tail = || {
-            let l = std::fs::read_to_string(log).unwrap_or_default();
-            let last = l
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .to_owned();
-            crate::humanize::printable(&last)
-        };
-        if let Ok(Some(st)) = s.0.try_wait() {
-            return Err(Error::damaged(format!(
-                "the server exited ({st}): {}",
-                tail()
-            )));
-        }
-        if Instant::now() > deadline {
-            return Err(Error::damaged(format!(
-                "the server did not accept connections within {}s: {}",
-                START_BUDGET.as_secs(),
-                tail()
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(200));
     }
 }
 
@@ -224,11 +107,9 @@ fn unprivileged(user: &str, dir: &Path) -> Result<RunAs> {
     Ok(RunAs(Some((u.uid.as_raw(), u.gid.as_raw()))))
 }
 
-/// A program's environment: `PATH` only.
-fn clean(c: &mut Command) -> &mut Command {
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-}
+/// The unprivileged role or account a deep restore runs as: a hostile
+/// dump's SQL gets no superuser (no `COPY … TO PROGRAM`, no `INTO OUTFILE`).
+const RESTORER: &str = "drill_restorer";
 
 /// A throwaway PostgreSQL on a socket in `dir`.
 struct Pg {
@@ -247,20 +128,19 @@ impl Pg {
         let who = unprivileged("postgres", dir)?;
         let data = dir.join("data");
         let mut init = Command::new(bin.join("initdb"));
-        clean(&mut init)
-            .args([
-                "-U",
-                "banana",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-                "-D",
-            ])
-            .arg(&data);
+        init.args([
+            "-U",
+            "banana",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "-D",
+        ])
+        .arg(&data);
         who.apply(&mut init);
-        output(&mut init, "initdb")?;
-        let log = dir.join("server.log");
+        output(&mut init, "initdb", dir.parent().unwrap_or(dir))?;
+        let log = dir.parent().unwrap_or(dir).join("pg-server.log");
         let mut cmd = Command::new(bin.join("postgres"));
         cmd.arg("-D").arg(&data).arg("-k").arg(dir).args([
             "-c",
@@ -272,53 +152,59 @@ impl Pg {
         ]);
         who.apply(&mut cmd);
         let mut server = spawn(&mut cmd, &log)?;
-        let probe = |_: &mut Server| Pg::sql_in(dir, "postgres", "SELECT 1").is_ok();
+        let probe = |_: &mut Server| Pg::sql_in(dir, "banana", "postgres", "SELECT 1").is_ok();
         wait_ready(&mut server, &log, probe)?;
+        Pg::sql_in(
+            dir,
+            "banana",
+            "postgres",
+            &format!("CREATE ROLE {RESTORER} LOGIN"),
+        )?;
         Ok(Pg {
             dir: dir.to_owned(),
             _server: server,
         })
     }
 
-    fn sql_in(dir: &Path, db: &str, sql: &str) -> Result<String> {
+    fn sql_in(dir: &Path, user: &str, db: &str, sql: &str) -> Result<String> {
         let mut c = Command::new("psql");
-        clean(&mut c)
-            .args([
-                "--no-psqlrc",
-                "-X",
-                "-At",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-U",
-                "banana",
-                "-h",
-            ])
-            .arg(dir)
-            .args(["-d", db, "-c", sql]);
-        output(&mut c, "psql")
+        c.args([
+            "--no-psqlrc",
+            "-X",
+            "-At",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-U",
+            user,
+            "-h",
+        ])
+        .arg(dir)
+        .args(["-d", db, "-c", sql]);
+        output(&mut c, "psql", dir.parent().unwrap_or(dir))
     }
 
-    /// Restores the archive `s` (of database `db`) as `name`; its tables.
-    fn restore(&self, name: &str, db: &str, file: &Path) -> Result<String> {
-        Pg::sql_in(&self.dir, "postgres", &format!("CREATE DATABASE {name}"))?;
+    /// Restores the archive `file` (of database `db`) as `name`, owned by
+    /// the unprivileged role; its tables.
+    fn restore(&self, name: &str, db: &str, file: &Path) -> Result<u64> {
+        let sql = format!("CREATE DATABASE {name} OWNER {RESTORER}");
+        Pg::sql_in(&self.dir, "banana", "postgres", &sql)?;
         let mut r = Command::new("pg_restore");
-        clean(&mut r)
-            .args(["--no-owner", "--no-privileges", "-U", "banana", "-h"])
+        r.args(["--no-owner", "--no-privileges", "-U", RESTORER, "-h"])
             .arg(&self.dir)
             .args(["-d", name])
             .arg(file);
-        output(
-            &mut r,
-            &format!(
-                "pg_restore of database '{}'",
-                crate::humanize::printable(db)
-            ),
-        )?;
-        Pg::sql_in(
+        let what = format!(
+            "pg_restore of database '{}'",
+            crate::humanize::printable(db)
+        );
+        output(&mut r, &what, self.dir.parent().unwrap_or(&self.dir))?;
+        let n = Pg::sql_in(
             &self.dir,
+            "banana",
             name,
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
-        )
+            "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'",
+        )?;
+        count(&n, "the restored database's tables")
     }
 }
 
@@ -331,17 +217,23 @@ fn postgres(streams: &[&Decoded], dir: &Path) -> Result<Vec<String>> {
         };
         let tables = pg.restore(&format!("drill_{}", i + 1), db, &s.file)?;
         lines.push(format!(
-            "postgres: database '{}' restored: {} tables",
-            crate::humanize::printable(db),
-            tables.trim()
+            "postgres: database '{}' restored: {tables} tables",
+            crate::humanize::printable(db)
         ));
     }
     Ok(lines)
 }
 
-/// A throwaway MariaDB on a socket in `dir`, without networking.
-struct My {
+/// Where a throwaway MariaDB listens (its directory, its socket).
+struct MyConn {
+    dir: PathBuf,
     socket: PathBuf,
+}
+
+/// A throwaway MariaDB on a socket in `dir`, without networking, writing
+/// files only inside `dir`.
+struct My {
+    conn: MyConn,
     _server: Server,
 }
 
@@ -353,7 +245,8 @@ impl My {
             ));
         }
         private(dir)?;
-        let data = dir.join("data");
+        let (data, tmp) = (dir.join("data"), dir.join("tmp"));
+        private(&tmp)?;
         let user: &[&str] = match nix::unistd::geteuid().is_root() {
             true => &["--user=root"],
             false => &[],
@@ -363,7 +256,7 @@ impl My {
             .arg(format!("--datadir={}", data.display()))
             .args(user)
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
-        output(&mut init, "mariadb-install-db")?;
+        output(&mut init, "mariadb-install-db", &tmp)?;
         let socket = dir.join("mysql.sock");
         let log = dir.join("server.log");
         let mut cmd = Command::new("mariadbd");
@@ -371,6 +264,8 @@ impl My {
             .arg(format!("--datadir={}", data.display()))
             .arg(format!("--socket={}", socket.display()))
             .arg(format!("--pid-file={}", dir.join("mariadbd.pid").display()))
+            .arg(format!("--tmpdir={}", tmp.display()))
+            .arg(format!("--secure-file-priv={}", tmp.display()))
             .args([
                 "--skip-networking",
                 "--innodb-buffer-pool-size=64M",
@@ -378,60 +273,71 @@ impl My {
             ])
             .args(user);
         let mut server = spawn(&mut cmd, &log)?;
-        let probe = |_: &mut Server| My::client_at(&socket, "", "SELECT 1", None).is_ok();
-        wait_ready(&mut server, &log, probe)?;
-        Ok(My {
+        let conn = MyConn {
+            dir: dir.to_owned(),
             socket,
+        };
+        let probe = |_: &mut Server| conn.client("root", "", "SELECT 1", None).is_ok();
+        wait_ready(&mut server, &log, probe)?;
+        conn.client(
+            "root",
+            "",
+            &format!("CREATE USER {RESTORER}@localhost"),
+            None,
+        )?;
+        Ok(My {
+            conn,
             _server: server,
         })
     }
 
-    /// The client on `socket`: `sql`, or the file `input` on its stdin.
-    fn client_at(socket: &Path, db: &str, sql: &str, input: Option<&Path>) -> Result<String> {
-        let mut c = Command::new("mariadb");
-        c.args(["--no-defaults", "-uroot", "-N", "-B"])
-            .arg(format!("--socket={}", socket.display()));
-        if !db.is_empty() {
-            c.arg(format!("--database={db}"));
-        }
-        if !sql.is_empty() {
-            c.args(["-e", sql]);
-        }
-        if let Some(f) = input {
-            let f = std::fs::File::open(f).map_err(|e| Error::io("the decoded dump", e))?;
-            c.stdin(f);
-            let out = c.output().map_err(|e| Error::io("starting mariadb", e))?;
-            if !out.status.success() {
-                let err = String::from_utf8_lossy(&out.stderr);
-                let last = err.lines().last().unwrap_or("").trim();
-                return Err(Error::damaged(format!(
-                    "the client failed: {}",
-                    crate::humanize::printable(last)
-                )));
-            }
-            return Ok(String::new());
-        }
-        output(&mut c, "mariadb")
-    }
-
-    /// Restores the dump `file` (of database `db`) as `name`; its tables.
-    fn restore(&self, name: &str, db: &str, file: &Path) -> Result<String> {
-        My::client_at(&self.socket, "", &format!("CREATE DATABASE {name}"), None)?;
-        My::client_at(&self.socket, name, "", Some(file)).map_err(|e| {
+    /// Restores the dump `file` (of database `db`) as `name`, by an account
+    /// with rights on that database only; its tables.
+    fn restore(&self, name: &str, db: &str, file: &Path) -> Result<u64> {
+        let c = &self.conn;
+        let grant =
+            format!("CREATE DATABASE {name}; GRANT ALL ON {name}.* TO {RESTORER}@localhost");
+        c.client("root", "", &grant, None)?;
+        c.client(RESTORER, name, "", Some(file)).map_err(|e| {
             Error::damaged(format!(
                 "restoring database '{}': {}",
                 crate::humanize::printable(db),
                 e.message()
             ))
         })?;
-        My::client_at(
-            &self.socket,
-            "",
-            &format!(
-                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{name}'"
-            ),
-            None,
+        let sql =
+            format!("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = '{name}'");
+        count(
+            &c.client("root", "", &sql, None)?,
+            "the restored database's tables",
         )
+    }
+}
+
+impl MyConn {
+    /// The client on the socket as `user`: `sql`, or the dump `input` on
+    /// its stdin in sandbox mode (a dump's `\!` or `system` lines refused).
+    fn client(&self, user: &str, db: &str, sql: &str, input: Option<&Path>) -> Result<String> {
+        let mut c = Command::new("mariadb");
+        c.args(["--no-defaults", "--sandbox", "--local-infile=0", "-N", "-B"])
+            .arg(format!("--user={user}"))
+            .arg(format!("--socket={}", self.socket.display()));
+        if !db.is_empty() {
+            c.arg(format!("--database={db}"));
+        }
+        if !sql.is_empty() {
+            c.args(["-e", sql]);
+        }
+        match input {
+            Some(f) => {
+                let f = std::fs::File::open(f).map_err(|e| Error::io("the decoded dump", e))?;
+                c.stdin(f);
+            }
+            None => {
+                c.stdin(Stdio::null());
+            }
+        }
+        output(&mut c, "the MariaDB client", &self.dir.join("tmp"))
     }
 }
 
@@ -444,9 +350,8 @@ fn mariadb(streams: &[&Decoded], dir: &Path) -> Result<Vec<String>> {
         };
         let tables = my.restore(&format!("drill_{}", i + 1), db, &s.file)?;
         lines.push(format!(
-            "mariadb: database '{}' restored: {} tables",
-            crate::humanize::printable(db),
-            tables.trim()
+            "mariadb: database '{}' restored: {tables} tables",
+            crate::humanize::printable(db)
         ));
     }
     Ok(lines)
@@ -493,25 +398,27 @@ fn etcd_server(s: &Decoded, dir: &Path) -> Result<Vec<String>> {
             &peer_url,
             "--initial-advertise-peer-urls",
             &peer_url,
-        ])
-        .env_clear();
+        ]);
     let mut server = spawn(&mut cmd, &log)?;
     let ctl = |args: &[&str]| {
         let mut c = Command::new("etcdctl");
         c.arg(format!("--endpoints={client_url}"))
             .args(["--command-timeout=10s"])
-            .args(args)
-            .env_clear()
-            .env("ETCDCTL_API", "3");
-        output(&mut c, "etcdctl")
+            .args(args);
+        output(&mut c, "etcdctl", dir)
     };
     wait_ready(&mut server, &log, |_| ctl(&["endpoint", "health"]).is_ok())?;
     // One key fetched; the answer's `count` is every key in the range.
     let count = ctl(&["get", "", "--prefix", "--limit=1", "-w", "json"])?;
     let n = serde_json::from_str::<serde_json::Value>(&count)
         .ok()
-        .and_then(|v| v["count"].as_u64())
-        .unwrap_or(0);
+        .and_then(|v| {
+            v["count"]
+                .as_u64()
+                .or(Some(0))
+                .filter(|_| v["header"].is_object())
+        })
+        .ok_or_else(|| Error::damaged("etcdctl get: not an answer with a count"))?;
     drop(server);
     Ok(vec![format!("etcd: snapshot restored: {n} keys")])
 }

@@ -41,7 +41,7 @@ pub(super) struct Work {
 impl Work {
     fn add(&mut self, node: &Node, index: &Index) {
         self.files += 1;
-        self.bytes += node.size;
+        self.bytes = self.bytes.saturating_add(node.size);
         for id in &node.content {
             let Some((_, loc)) = index.get(id) else {
                 continue;
@@ -54,13 +54,17 @@ impl Work {
                 self.recent.pop_front();
             }
             self.recent.push_back(key);
-            self.decoded += u64::from(loc.group_length.max(loc.raw_length));
+            self.decoded = self
+                .decoded
+                .saturating_add(u64::from(loc.group_length.max(loc.raw_length)));
         }
     }
 
     /// The total.
     pub(super) fn bytes(&self) -> u64 {
-        self.bytes + self.decoded + self.files * super::FILE_COST_BYTES
+        self.bytes
+            .saturating_add(self.decoded)
+            .saturating_add(self.files.saturating_mul(super::FILE_COST_BYTES))
     }
 }
 
@@ -185,9 +189,15 @@ pub(super) fn restore_sample(
     report: &mut DrillReport,
 ) -> Result<()> {
     if picked.is_empty() {
-        report
-            .notes
-            .push(format!("snapshot {}: holds no regular file", id.short()));
+        match snap.summary.files {
+            0 => report
+                .notes
+                .push(format!("snapshot {}: holds no regular file", id.short())),
+            n => report.failures.push(format!(
+                "snapshot {}: records {n} files, and its listings hold none",
+                id.short()
+            )),
+        }
         return Ok(());
     }
     let mut work = Work::default();
@@ -223,31 +233,54 @@ pub(super) fn restore_sample(
         false => out.busy.min(wall),
     };
     let warned = warned.0.into_inner().unwrap_or_else(|e| e.into_inner());
+    check_restored(&target, picked, (index, repo.keys()), &warned, report);
+    Ok(())
+}
+
+/// Most failures a drill lists; the rest are counted.
+const MAX_FAILURES: usize = 1000;
+
+/// Checks each restored file of the sample; a failure names the file and
+/// what the restore said about it (or about a directory above it).
+fn check_restored(
+    target: &Path,
+    picked: &[(PathBuf, Node)],
+    (index, keys): (&Index, &Keys),
+    warned: &[(String, String)],
+    report: &mut DrillReport,
+) {
+    let mut unlisted = 0u64;
     for (path, node) in picked {
-        match verify_file(&target, path, node, index, repo.keys()) {
+        let why = match verify_file(target, path, node, index, keys) {
             Ok(()) => {
                 report.files += 1;
-                report.bytes += node.size;
+                report.bytes = report.bytes.saturating_add(node.size);
+                continue;
             }
-            Err(why) => {
-                let p = path.to_string_lossy();
-                // What the restore said about it or a directory above it.
-                let said = warned
-                    .iter()
-                    .filter(|(w, _)| Path::new(&p.as_ref()).starts_with(w.as_str()))
-                    .map(|(_, m)| m.as_str())
-                    .next_back()
-                    .map(|m| format!(" ({m})"))
-                    .unwrap_or_default();
-                report.failures.push(format!(
-                    "snapshot {}: file {}: {why}{said}",
-                    id.short(),
-                    shown(path)
-                ));
-            }
+            Err(why) => why,
+        };
+        if report.failures.len() >= MAX_FAILURES {
+            unlisted += 1;
+            continue;
         }
+        let said = warned
+            .iter()
+            .filter(|(w, _)| path.starts_with(w.as_str()))
+            .map(|(_, m)| m.as_str())
+            .next_back()
+            .map(|m| format!(" ({})", crate::humanize::printable(m)))
+            .unwrap_or_default();
+        report.failures.push(format!(
+            "snapshot {}: file {}: {why}{said}",
+            report.snapshot.short(),
+            shown(path)
+        ));
     }
-    Ok(())
+    if unlisted > 0 {
+        report
+            .failures
+            .push(format!("... and {unlisted} more damaged files"));
+    }
 }
 
 /// Checks the restored copy of `path` against its record: a regular file

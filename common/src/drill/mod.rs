@@ -21,6 +21,7 @@
 
 pub mod deep;
 mod files;
+mod proc;
 mod streams;
 
 pub use crate::ops::sample::Sample;
@@ -134,7 +135,8 @@ impl DrillReport {
         let lanes = |files: u64| self.workers.clamp(1, files.max(1)) as f64;
         let full = self.snapshot_work as f64 / lanes(self.snapshot_files);
         let scale = (full / (self.sample_work as f64 / lanes(self.files))).max(1.0);
-        Some(self.walk_time + self.restore_time.mul_f64(scale))
+        let secs = self.walk_time.as_secs_f64() + self.restore_time.as_secs_f64() * scale;
+        Duration::try_from_secs_f64(secs).ok()
     }
 
     /// One line for humans.
@@ -242,8 +244,32 @@ fn holds_files(plugin: &str) -> bool {
     matches!(plugin, "fs" | "command" | "stdin")
 }
 
-/// Drills `snapshot`.
+/// Drills `snapshot`. Damage that stops the drill (a listing nested
+/// without end, a root that does not open) is a failed report, not an error.
 pub fn drill(
+    repo: &Repository,
+    index: &Index,
+    key: &RestoreKey,
+    (id, snap): (&Id, &Snapshot),
+    opts: &DrillOptions,
+) -> Result<DrillReport> {
+    match drill_one(repo, index, key, (id, snap), opts) {
+        Err(e) if e.kind() == crate::ErrorKind::Damaged => Ok(DrillReport {
+            snapshot: *id,
+            job: snap.job_name().to_owned(),
+            plugin: snap.run.plugin.clone().unwrap_or_else(|| "fs".into()),
+            time: snap.time.0,
+            sample: opts.sample.to_string(),
+            snapshot_files: snap.summary.files,
+            snapshot_bytes: snap.summary.total_bytes,
+            failures: vec![format!("snapshot {}: {}", id.short(), e.message())],
+            ..Default::default()
+        }),
+        r => r,
+    }
+}
+
+fn drill_one(
     repo: &Repository,
     index: &Index,
     key: &RestoreKey,
@@ -286,6 +312,12 @@ pub fn drill(
             .into_iter()
             .filter(|n| n.kind == NodeKind::File)
             .collect();
+        if nodes.is_empty() {
+            report.failures.push(format!(
+                "snapshot {}: a '{plugin}' snapshot without a stream",
+                id.short()
+            ));
+        }
         let decoded = streams::check(&mut reader, &nodes, scratch.path(), opts, &mut report)?;
         if opts.deep {
             deep::restore(&decoded, scratch.path(), &mut report);

@@ -106,15 +106,17 @@ pub(super) fn check(
                 .push(format!("snapshot {short}: {what}: {}", e.message()));
             continue;
         }
-        report.files += 1;
-        report.bytes += node.size;
         let stream = Decoded { kind, file };
         match tool_check(&stream, &raw, opts) {
-            Ok(c) => report.streams.push(StreamCheck {
-                stream: name.clone(),
-                bytes: node.size,
-                ..c
-            }),
+            Ok(c) => {
+                report.files += 1;
+                report.bytes = report.bytes.saturating_add(node.size);
+                report.streams.push(StreamCheck {
+                    stream: name.clone(),
+                    bytes: node.size,
+                    ..c
+                })
+            }
             Err(e) => report
                 .failures
                 .push(format!("snapshot {short}: {what}: {}", e.message())),
@@ -135,6 +137,13 @@ fn decode(reader: &mut BlobReader<'_>, node: &Node, file: &Path) -> Result<()> {
     for chunk in &node.content {
         let data = reader.read(chunk)?;
         n += data.len() as u64;
+        // A stream longer than it says stops here, not when the disk is full.
+        if n > node.size {
+            return Err(Error::damaged(format!(
+                "its chunks hold more than the {} bytes the snapshot records",
+                node.size
+            )));
+        }
         f.write_all(&data)
             .map_err(|e| Error::io(format!("scratch file {}", file.display()), e))?;
     }
@@ -264,7 +273,7 @@ fn plugin_verify(plugin: &str, raw: &str, s: &Decoded, opts: &DrillOptions) -> R
         timeout: Some(TOOL_TIMEOUT),
         run_base: s.file.parent().unwrap_or(Path::new("/")).to_owned(),
     };
-    use crate::plugins::external::{verify, Verified};
+    use crate::plugins::verify::{verify, Verified};
     match verify(&spec, raw, &s.file)? {
         Verified::Passed => Ok(StreamCheck {
             tool: Some(format!("banana-plugin-{plugin} verify")),

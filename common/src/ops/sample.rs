@@ -139,13 +139,13 @@ impl Picker {
         // runs, and the first files of one more.
         let priority = *prio | *files;
         *files += 1;
-        *bytes += node.size;
+        *bytes = bytes.saturating_add(node.size);
         self.offer_with(priority, path, node);
     }
 
     fn offer_with(&mut self, priority: u64, path: PathBuf, node: &Node) {
         self.seen.0 += 1;
-        self.seen.1 += node.size;
+        self.seen.1 = self.seen.1.saturating_add(node.size);
         match self.sample {
             Sample::Share(p) => {
                 if (priority as f64) < p * u64::MAX as f64 {
@@ -177,7 +177,7 @@ impl Picker {
                     while self
                         .kept
                         .peek()
-                        .is_some_and(|t| self.kept_bytes - t.node.size >= b)
+                        .is_some_and(|t| self.kept_bytes.saturating_sub(t.node.size) >= b)
                     {
                         self.drop_top();
                     }
@@ -187,7 +187,7 @@ impl Picker {
     }
 
     fn keep(&mut self, priority: u64, path: PathBuf, node: &Node) {
-        self.kept_bytes += node.size;
+        self.kept_bytes = self.kept_bytes.saturating_add(node.size);
         self.kept.push(Candidate {
             priority,
             path,
@@ -197,7 +197,7 @@ impl Picker {
 
     fn drop_top(&mut self) {
         if let Some(t) = self.kept.pop() {
-            self.kept_bytes -= t.node.size;
+            self.kept_bytes = self.kept_bytes.saturating_sub(t.node.size);
         }
     }
 

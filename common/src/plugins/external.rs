@@ -212,7 +212,7 @@ fn owned_and_closed(what: &str, path: &Path, sticky_ok: bool) -> Result<()> {
 
 impl ExternalSpec {
     /// The program run as `PROGRAM VERB [STREAM]` in `dir`.
-    fn command(
+    pub(crate) fn command(
         &self,
         program: &Path,
         verb: &str,
@@ -425,75 +425,6 @@ pub fn restore(
         )
     })?;
     Ok(())
-}
-
-/// What `banana-plugin-NAME verify STREAM` answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verified {
-    /// Exit 0: the stream is sound.
-    Passed,
-    /// Exit 64: the plugin does not verify streams.
-    NotSupported,
-    /// There is no such plugin on the search path.
-    NotInstalled,
-}
-
-/// Exit status of a plugin that does not know a verb (`EX_USAGE`).
-pub const EXIT_UNKNOWN_VERB: i32 = 64;
-
-/// Checks one stream, read from `file`, with `banana-plugin-NAME verify
-/// STREAM` (a drill). Any exit but 0 and 64 fails with the end of its stderr.
-pub fn verify(spec: &ExternalSpec, name: &str, file: &Path) -> Result<Verified> {
-    if let Some(why) = unsafe_name(name) {
-        return Err(Error::new(
-            ErrorKind::BadInput,
-            format!(
-                "stream '{}' cannot be passed safely to plugin '{}': {why}",
-                crate::humanize::printable(name),
-                spec.plugin
-            ),
-        ));
-    }
-    let program = match find(&spec.plugin, &spec.search) {
-        Ok(p) => p,
-        Err(_)
-            if spec
-                .search
-                .iter()
-                .all(|d| !d.join(format!("banana-plugin-{}", spec.plugin)).exists()) =>
-        {
-            return Ok(Verified::NotInstalled)
-        }
-        Err(e) => return Err(e),
-    };
-    let dir = RunDir::new(&spec.run_base)?;
-    let mut feed = |w: &mut dyn std::io::Write| {
-        let mut f = std::fs::File::open(file).map_err(|e| Error::io("the decoded stream", e))?;
-        std::io::copy(&mut f, w).map_err(|e| Error::io("the plugin's stdin", e))?;
-        Ok(())
-    };
-    match run_to_end(
-        &spec.command(&program, "verify", Some(name), &dir, &[]),
-        Some(&mut feed),
-        0,
-    ) {
-        Ok(_) => Ok(Verified::Passed),
-        Err(e)
-            if e.message()
-                .contains(&format!("exited with status {EXIT_UNKNOWN_VERB}")) =>
-        {
-            Ok(Verified::NotSupported)
-        }
-        Err(e) => Err(Error::new(
-            ErrorKind::Damaged,
-            format!(
-                "plugin '{}': verify of stream '{}' failed: {}",
-                spec.plugin,
-                crate::humanize::printable(name),
-                e.message()
-            ),
-        )),
-    }
 }
 
 /// An external plugin's keys of a `[[job]]` table (besides `credentials`).

@@ -25,6 +25,7 @@ pub mod fs;
 pub mod mysql;
 pub mod postgres;
 mod rundir;
+pub mod verify;
 
 pub use command::{
     last_line, stream, CommandSource, CommandSpec, Feed, Streamed, CUT_NOTE, STDERR_TAIL,
