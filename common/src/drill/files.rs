@@ -9,21 +9,17 @@ use crate::crypto::keyfile::RestoreKey;
 use crate::crypto::Keys;
 use crate::error::{ErrorKind, Result};
 use crate::format::{Node, NodeKind, Snapshot};
-use crate::ops::restore::{name_ok, restore, Overwrite, RestoreOptions};
+use crate::ops::restore::{name_ok, restore, same_chunks, Overwrite, RestoreOptions};
 use crate::progress::{Observer, Progress, WarningKind};
 use crate::repo::walk::Limits;
 use crate::repo::{BlobReader, Index, Repository};
 use crate::Id;
 use std::ffi::OsStr;
-use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
-
-/// Largest chunk read back to compare (the chunker's largest).
-const MAX_CHUNK: u32 = 16 << 20;
 
 /// What restoring some files costs, in bytes of work: the plaintext of the
 /// payloads decoded (a group of small blobs decoded once for the files that
@@ -319,31 +315,5 @@ fn verify_file(
     std::fs::set_permissions(&full, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| format!("cannot read it back: {e}"))?;
     let mut file = std::fs::File::open(&full).map_err(|e| format!("cannot read it back: {e}"))?;
-    let (mut offset, mut buf) = (0u64, Vec::new());
-    for id in &node.content {
-        let Some((_, loc)) = index.get(id) else {
-            return Err(format!("chunk {} is in no index", id.short()));
-        };
-        if loc.raw_length > MAX_CHUNK {
-            return Err(format!("chunk {} is longer than any chunk", id.short()));
-        }
-        buf.resize(loc.raw_length as usize, 0);
-        file.read_exact(&mut buf)
-            .map_err(|e| format!("reading it back at byte {offset}: {e}"))?;
-        if keys.chunk_id(&buf) != *id {
-            return Err(format!(
-                "bytes {offset}..{} differ from chunk {}",
-                offset + buf.len() as u64,
-                id.short()
-            ));
-        }
-        offset += buf.len() as u64;
-    }
-    if offset != node.size || file.read(&mut [0u8; 1]).map_err(|e| e.to_string())? != 0 {
-        return Err(format!(
-            "its chunks hold {offset} bytes, the snapshot records {}",
-            node.size
-        ));
-    }
-    Ok(())
+    same_chunks(&mut file, node, index, keys)
 }

@@ -111,6 +111,20 @@ pub struct DrillReport {
 pub const FILE_COST_BYTES: u64 = 32 * 1024;
 
 impl DrillReport {
+    /// An empty report of `snap`: what it is and what it records.
+    fn of((id, snap): (&Id, &Snapshot), opts: &DrillOptions) -> DrillReport {
+        DrillReport {
+            snapshot: *id,
+            job: snap.job_name().to_owned(),
+            plugin: snap.run.plugin.clone().unwrap_or_else(|| "fs".into()),
+            time: snap.time.0,
+            snapshot_files: snap.summary.files,
+            snapshot_bytes: snap.summary.total_bytes,
+            workers: crate::worker_threads(opts.threads) as u64,
+            ..Default::default()
+        }
+    }
+
     /// It found nothing wrong.
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
@@ -255,15 +269,9 @@ pub fn drill(
 ) -> Result<DrillReport> {
     match drill_one(repo, index, key, (id, snap), opts) {
         Err(e) if e.kind() == crate::ErrorKind::Damaged => Ok(DrillReport {
-            snapshot: *id,
-            job: snap.job_name().to_owned(),
-            plugin: snap.run.plugin.clone().unwrap_or_else(|| "fs".into()),
-            time: snap.time.0,
             sample: opts.sample.to_string(),
-            snapshot_files: snap.summary.files,
-            snapshot_bytes: snap.summary.total_bytes,
             failures: vec![format!("snapshot {}: {}", id.short(), e.message())],
-            ..Default::default()
+            ..DrillReport::of((id, snap), opts)
         }),
         r => r,
     }
@@ -277,17 +285,8 @@ fn drill_one(
     opts: &DrillOptions,
 ) -> Result<DrillReport> {
     let scratch = RunDir::new(&opts.scratch)?;
-    let plugin = snap.run.plugin.clone().unwrap_or_else(|| "fs".into());
-    let mut report = DrillReport {
-        snapshot: *id,
-        job: snap.job_name().to_owned(),
-        plugin: plugin.clone(),
-        time: snap.time.0,
-        snapshot_files: snap.summary.files,
-        snapshot_bytes: snap.summary.total_bytes,
-        workers: crate::worker_threads(opts.threads) as u64,
-        ..Default::default()
-    };
+    let mut report = DrillReport::of((id, snap), opts);
+    let plugin = report.plugin.clone();
     let mut reader = BlobReader::new(repo, index, key)?;
     if holds_files(&plugin) {
         report.sample = opts.sample.to_string();

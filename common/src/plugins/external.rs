@@ -384,6 +384,22 @@ impl Source for ExternalSource {
     }
 }
 
+/// Refuses a stream name (from a snapshot) that may not reach the
+/// plugin's argv.
+pub(crate) fn safe_stream(spec: &ExternalSpec, name: &str) -> Result<()> {
+    match unsafe_name(name) {
+        None => Ok(()),
+        Some(why) => Err(Error::new(
+            ErrorKind::BadInput,
+            format!(
+                "stream '{}' cannot be passed safely to plugin '{}': {why}",
+                crate::humanize::printable(name),
+                spec.plugin
+            ),
+        )),
+    }
+}
+
 /// Restores one stream, read from `data`, with `banana-plugin-NAME restore
 /// STREAM` (`BANANA_RESTORE_AS` set to `rename`, when given). Fails with the
 /// end of the plugin's stderr.
@@ -393,16 +409,7 @@ pub fn restore(
     rename: Option<&str>,
     data: Feed<'_>,
 ) -> Result<()> {
-    if let Some(why) = unsafe_name(name) {
-        return Err(Error::new(
-            ErrorKind::BadInput,
-            format!(
-                "stream '{}' cannot be passed safely to plugin '{}': {why}",
-                crate::humanize::printable(name),
-                spec.plugin
-            ),
-        ));
-    }
+    safe_stream(spec, name)?;
     let program = find(&spec.plugin, &spec.search)?;
     let dir = RunDir::new(&spec.run_base)?;
     let extra: Vec<(&str, &str)> = rename

@@ -4,7 +4,6 @@
 use super::command::{run_to_end, RunDir};
 use super::external::{find, ExternalSpec};
 use crate::error::{Error, ErrorKind, Result};
-use crate::names::unsafe_name;
 use std::path::Path;
 
 /// What `banana-plugin-NAME verify STREAM` answered.
@@ -24,16 +23,7 @@ pub const EXIT_UNKNOWN_VERB: i32 = 64;
 /// Checks one stream, read from `file`, with `banana-plugin-NAME verify
 /// STREAM` (a drill). Any exit but 0 and 64 fails with the end of its stderr.
 pub fn verify(spec: &ExternalSpec, name: &str, file: &Path) -> Result<Verified> {
-    if let Some(why) = unsafe_name(name) {
-        return Err(Error::new(
-            ErrorKind::BadInput,
-            format!(
-                "stream '{}' cannot be passed safely to plugin '{}': {why}",
-                crate::humanize::printable(name),
-                spec.plugin
-            ),
-        ));
-    }
+    super::external::safe_stream(spec, name)?;
     let program = match find(&spec.plugin, &spec.search) {
         Ok(p) => p,
         Err(_)

@@ -47,6 +47,7 @@ use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
 pub(crate) use walker::name_ok;
 use walker::Walker;
+pub(crate) use write::same_chunks;
 use write::{
     finish_at, finish_fd, link_replacing, newer, open_target, replace, stat_at, write_file, Written,
 };

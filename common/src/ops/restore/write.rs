@@ -112,25 +112,53 @@ fn unchanged_file(
         return None;
     }
     let mut file = File::from(fd);
-    let mut left = node.size;
-    let mut buf = Vec::new();
+    same_chunks(&mut file, node, ctx.index, ctx.keys).ok()?;
+    Some(OwnedFd::from(file))
+}
+
+/// Whether `file`, read from where it stands, cut at the lengths of
+/// `node`'s chunks, has each chunk's keyed id and nothing after the last
+/// one; else where it differs (used by `--overwrite if-changed` and by a
+/// drill's read-back).
+pub(crate) fn same_chunks(
+    file: &mut impl Read,
+    node: &Node,
+    index: &crate::repo::Index,
+    keys: &crate::crypto::Keys,
+) -> std::result::Result<(), String> {
+    let (mut offset, mut buf) = (0u64, Vec::new());
     for id in &node.content {
-        let (_, loc) = ctx.index.get(id)?;
-        if loc.raw_length > MAX_CHUNK || u64::from(loc.raw_length) > left {
-            return None;
+        let Some((_, loc)) = index.get(id) else {
+            return Err(format!("chunk {} is in no index", id.short()));
+        };
+        let len = u64::from(loc.raw_length);
+        if loc.raw_length > MAX_CHUNK || offset + len > node.size {
+            return Err(format!(
+                "its chunks hold more than the {} bytes recorded",
+                node.size
+            ));
         }
-        left -= u64::from(loc.raw_length);
         buf.resize(loc.raw_length as usize, 0);
-        file.read_exact(&mut buf).ok()?;
-        if ctx.keys.chunk_id(&buf) != *id {
-            return None;
+        file.read_exact(&mut buf)
+            .map_err(|e| format!("reading it at byte {offset}: {e}"))?;
+        if keys.chunk_id(&buf) != *id {
+            return Err(format!(
+                "bytes {offset}..{} differ from chunk {}",
+                offset + len,
+                id.short()
+            ));
         }
+        offset += len;
     }
     // Nothing after the last chunk.
-    if left != 0 || file.read(&mut [0u8; 1]).ok()? != 0 {
-        return None;
+    let more = file.read(&mut [0u8; 1]).map_err(|e| e.to_string())?;
+    if offset != node.size || more != 0 {
+        return Err(format!(
+            "its chunks hold {offset} bytes, the snapshot records {}",
+            node.size
+        ));
     }
-    Some(OwnedFd::from(file))
+    Ok(())
 }
 
 /// Temporary names are unique within a run.
