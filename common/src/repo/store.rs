@@ -90,6 +90,24 @@ impl Store {
         &self.config
     }
 
+    /// The config object as stored, read again and authenticated: a copy
+    /// moves it byte for byte (its name is fixed, so the key checks it).
+    pub fn config_object(&self) -> Result<Vec<u8>> {
+        let raw = self.read(Kind::Config, "config")?;
+        let plain = self
+            .sealer
+            .unbound()
+            .open(SealKind::Config, &raw, "config")?;
+        let config: Config = from_cbor(&plain, "config")?;
+        if config.id != self.config.id {
+            return Err(Error::damaged(format!(
+                "the config at {} changed while it was open",
+                self.backend.location()
+            )));
+        }
+        Ok(raw)
+    }
+
     /// The metadata key, bound to this repository.
     pub fn sealer(&self) -> &Sealer {
         &self.sealer
@@ -161,6 +179,19 @@ impl Store {
             )));
         };
         from_cbor(&self.sealer.open(seal, &bytes, &what)?, &what)
+    }
+
+    /// Opens a sealed object's bytes read elsewhere (whose name the caller
+    /// checked): authenticity, then the CBOR.
+    pub fn open_bytes<T: DeserializeOwned>(
+        &self,
+        kind: Kind,
+        seal: SealKind,
+        id: &Id,
+        bytes: &[u8],
+    ) -> Result<T> {
+        let what = format!("{} {id}", kind.noun());
+        from_cbor(&self.sealer.open(seal, bytes, &what)?, &what)
     }
 
     /// Reads every index file (§5): the blobs of every pack they cover,

@@ -51,10 +51,10 @@ impl Backend for MemoryBackend {
 
     fn create(&self) -> Result<()> {
         let mut m = self.map();
-        if m.is_some() {
+        if m.as_ref().is_some_and(|m| !m.is_empty()) {
             return Err(Error::new(ErrorKind::BadInput, "memory repository exists"));
         }
-        *m = Some(BTreeMap::new());
+        m.get_or_insert_with(BTreeMap::new);
         Ok(())
     }
 

@@ -25,6 +25,12 @@ pub enum EventKind {
     /// `bananaui node add NAME --drill`, which may send only these, for any
     /// node named in `target`).
     Drill,
+    /// A copy of a node's repository to its second location (`bananadm
+    /// copy`, `bananactl copy --to`): sent by the node itself (key-file
+    /// mode), or by a copier (a principal enrolled with `bananaui node add
+    /// NAME --copier`, which may send only these, for any node named in
+    /// `target`).
+    Copy,
 }
 
 /// What a `drill` event measured. `result` says whether it passed
@@ -64,6 +70,40 @@ pub struct DrillFacts {
     /// Logical size of the drilled snapshot.
     #[serde(default)]
     pub snapshot_bytes: u64,
+}
+
+/// What a `copy` event reports. `result` says whether every object the
+/// destination lacked was copied; `reason` is `source-lost` when
+/// [`CopyFacts::source_lost`] is not empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CopyFacts {
+    /// The destination's location (a URL without any secret).
+    pub destination: String,
+    /// Objects written to the destination by this run.
+    #[serde(default)]
+    pub objects: u64,
+    /// Bytes written to the destination by this run.
+    #[serde(default)]
+    pub bytes: u64,
+    /// Snapshots written to the destination by this run.
+    #[serde(default)]
+    pub snapshots: u64,
+    /// When the source's snapshots were listed (Unix seconds, the
+    /// copier's clock): a successful copy holds every snapshot that was in
+    /// the source then. `copy-lag` compares it with the node's newest
+    /// successful backup.
+    pub listed_at: i64,
+    /// The newest snapshot at the destination (by storage's date), hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<String>,
+    /// Storage's date of that snapshot (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest_at: Option<i64>,
+    /// Snapshots the source held when copied before and no longer holds,
+    /// with no forget record naming them, hex (at most
+    /// [`MAX_LISTED`](super::MAX_LISTED)): the destination keeps them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_lost: Vec<String>,
 }
 
 /// How a run ended.
@@ -175,6 +215,10 @@ pub struct Event {
     /// the snapshot drilled; `result` and `error` the outcome).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drill: Option<DrillFacts>,
+    /// `copy`: what was copied (`target` names the node when a copier
+    /// sends it; `result`, `reason` and `error` the outcome).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<CopyFacts>,
     /// Agent version.
     pub agent: String,
 }
@@ -222,6 +266,7 @@ impl Event {
             freed_bytes: None,
             held: None,
             drill: None,
+            copy: None,
             agent: format!("bananactl {}", env!("CARGO_PKG_VERSION")),
         }
     }

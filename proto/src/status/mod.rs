@@ -16,7 +16,7 @@ mod sign;
 mod spool;
 
 pub use enrol::{code_hash, parse_public, parse_verify_key, verify_enrol, EnrolRequest};
-pub use event::{DrillFacts, Envelope, Event, EventKind, RunResult};
+pub use event::{CopyFacts, DrillFacts, Envelope, Event, EventKind, RunResult};
 pub use identity::NodeIdentity;
 pub use sign::{verify, Rejection};
 pub use spool::{Delivery, Spool};

@@ -15,6 +15,7 @@ use crate::format::codec;
 use crate::format::tree::{Node, Tree};
 use crate::format::{BlobKind, IndexPack};
 use crate::id::Id;
+use crate::ops::limit::{sleep_until, Limiter};
 use crate::repo::pack::PackWriter;
 use crate::repo::{Index, Repository};
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -166,35 +167,6 @@ pub(super) struct Upload {
     pub limit: Option<u64>,
 }
 
-/// A shared upload budget: each pack reserves its time slot.
-struct Limiter {
-    rate: u64,
-    next: std::sync::Mutex<std::time::Instant>,
-}
-
-impl Limiter {
-    /// Reserves the time `bytes` take at the rate and waits for its start;
-    /// returns its end (an upload done sooner waits for it too).
-    fn reserve(&self, bytes: usize) -> std::time::Instant {
-        let slot = std::time::Duration::from_secs_f64(bytes as f64 / self.rate.max(1) as f64);
-        let start = {
-            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
-            let start = (*next).max(std::time::Instant::now());
-            *next = start + slot;
-            start
-        };
-        sleep_until(start);
-        start + slot
-    }
-}
-
-fn sleep_until(t: std::time::Instant) {
-    let now = std::time::Instant::now();
-    if t > now {
-        std::thread::sleep(t - now);
-    }
-}
-
 /// Uploads finished packs until the queue closes; the first error stops it.
 fn uploader(
     repo: &Repository,
@@ -236,10 +208,7 @@ pub(super) fn run<'a>(
     // A rendezvous: a finished pack waits in the packer, not in a queue, so
     // packs in memory are the open ones, one finished and one per upload.
     let (up_tx, up_rx) = bounded::<crate::repo::pack::FinishedPack>(0);
-    let limiter = upload.limit.map(|rate| Limiter {
-        rate,
-        next: std::sync::Mutex::new(std::time::Instant::now()),
-    });
+    let limiter = upload.limit.map(Limiter::new);
     let (root, packs, sink) = std::thread::scope(|s| {
         for _ in 0..threads {
             let rx = job_rx.clone();
