@@ -22,6 +22,9 @@ _bananactl() {
             bananactl,check)
                 cmd="bananactl__subcmd__check"
                 ;;
+            bananactl,copy)
+                cmd="bananactl__subcmd__copy"
+                ;;
             bananactl,diff)
                 cmd="bananactl__subcmd__diff"
                 ;;
@@ -75,6 +78,9 @@ _bananactl() {
                 ;;
             bananactl__subcmd__help,check)
                 cmd="bananactl__subcmd__help__subcmd__check"
+                ;;
+            bananactl__subcmd__help,copy)
+                cmd="bananactl__subcmd__help__subcmd__copy"
                 ;;
             bananactl__subcmd__help,diff)
                 cmd="bananactl__subcmd__help__subcmd__diff"
@@ -146,7 +152,7 @@ _bananactl() {
 
     case "${cmd}" in
         bananactl)
-            opts="-q -v -h -V --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version init backup run jobs snapshots ls dump find diff restore check stats drill forget prune key enroll help"
+            opts="-q -v -h -V --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version init backup run jobs snapshots ls dump find diff restore check stats drill copy forget prune key enroll help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,6 +287,60 @@ _bananactl() {
                     return 0
                     ;;
                 --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repo)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananactl__subcmd__copy)
+            opts="-q -v -h -V --to --to-credentials --job --dry-run --connections --limit-upload --accept-lost --repo --key-file --state-dir --config --vault-credentials --insecure-storage --json --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --job)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit-upload)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -736,7 +796,7 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__help)
-            opts="init backup run jobs snapshots ls dump find diff restore check stats drill forget prune key enroll help"
+            opts="init backup run jobs snapshots ls dump find diff restore check stats drill copy forget prune key enroll help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -764,6 +824,20 @@ _bananactl() {
             return 0
             ;;
         bananactl__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananactl__subcmd__help__subcmd__copy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -19,6 +19,12 @@ _bananadm() {
             bananadm,breakglass)
                 cmd="bananadm__subcmd__breakglass"
                 ;;
+            bananadm,copier)
+                cmd="bananadm__subcmd__copier"
+                ;;
+            bananadm,copy)
+                cmd="bananadm__subcmd__copy"
+                ;;
             bananadm,drill)
                 cmd="bananadm__subcmd__drill"
                 ;;
@@ -64,6 +70,30 @@ _bananadm() {
             bananadm__subcmd__breakglass__subcmd__help,keygen)
                 cmd="bananadm__subcmd__breakglass__subcmd__help__subcmd__keygen"
                 ;;
+            bananadm__subcmd__copier,enroll)
+                cmd="bananadm__subcmd__copier__subcmd__enroll"
+                ;;
+            bananadm__subcmd__copier,help)
+                cmd="bananadm__subcmd__copier__subcmd__help"
+                ;;
+            bananadm__subcmd__copier,policy)
+                cmd="bananadm__subcmd__copier__subcmd__policy"
+                ;;
+            bananadm__subcmd__copier,token)
+                cmd="bananadm__subcmd__copier__subcmd__token"
+                ;;
+            bananadm__subcmd__copier__subcmd__help,enroll)
+                cmd="bananadm__subcmd__copier__subcmd__help__subcmd__enroll"
+                ;;
+            bananadm__subcmd__copier__subcmd__help,help)
+                cmd="bananadm__subcmd__copier__subcmd__help__subcmd__help"
+                ;;
+            bananadm__subcmd__copier__subcmd__help,policy)
+                cmd="bananadm__subcmd__copier__subcmd__help__subcmd__policy"
+                ;;
+            bananadm__subcmd__copier__subcmd__help,token)
+                cmd="bananadm__subcmd__copier__subcmd__help__subcmd__token"
+                ;;
             bananadm__subcmd__drill__subcmd__host,enroll)
                 cmd="bananadm__subcmd__drill__subcmd__host__subcmd__enroll"
                 ;;
@@ -90,6 +120,12 @@ _bananadm() {
                 ;;
             bananadm__subcmd__help,breakglass)
                 cmd="bananadm__subcmd__help__subcmd__breakglass"
+                ;;
+            bananadm__subcmd__help,copier)
+                cmd="bananadm__subcmd__help__subcmd__copier"
+                ;;
+            bananadm__subcmd__help,copy)
+                cmd="bananadm__subcmd__help__subcmd__copy"
                 ;;
             bananadm__subcmd__help,drill)
                 cmd="bananadm__subcmd__help__subcmd__drill"
@@ -124,6 +160,15 @@ _bananadm() {
             bananadm__subcmd__help__subcmd__breakglass,keygen)
                 cmd="bananadm__subcmd__help__subcmd__breakglass__subcmd__keygen"
                 ;;
+            bananadm__subcmd__help__subcmd__copier,enroll)
+                cmd="bananadm__subcmd__help__subcmd__copier__subcmd__enroll"
+                ;;
+            bananadm__subcmd__help__subcmd__copier,policy)
+                cmd="bananadm__subcmd__help__subcmd__copier__subcmd__policy"
+                ;;
+            bananadm__subcmd__help__subcmd__copier,token)
+                cmd="bananadm__subcmd__help__subcmd__copier__subcmd__token"
+                ;;
             bananadm__subcmd__help__subcmd__drill__subcmd__host,enroll)
                 cmd="bananadm__subcmd__help__subcmd__drill__subcmd__host__subcmd__enroll"
                 ;;
@@ -135,6 +180,9 @@ _bananadm() {
                 ;;
             bananadm__subcmd__help__subcmd__node,add)
                 cmd="bananadm__subcmd__help__subcmd__node__subcmd__add"
+                ;;
+            bananadm__subcmd__help__subcmd__node,copy)
+                cmd="bananadm__subcmd__help__subcmd__node__subcmd__copy"
                 ;;
             bananadm__subcmd__help__subcmd__node,list)
                 cmd="bananadm__subcmd__help__subcmd__node__subcmd__list"
@@ -181,6 +229,9 @@ _bananadm() {
             bananadm__subcmd__node,add)
                 cmd="bananadm__subcmd__node__subcmd__add"
                 ;;
+            bananadm__subcmd__node,copy)
+                cmd="bananadm__subcmd__node__subcmd__copy"
+                ;;
             bananadm__subcmd__node,help)
                 cmd="bananadm__subcmd__node__subcmd__help"
                 ;;
@@ -207,6 +258,9 @@ _bananadm() {
                 ;;
             bananadm__subcmd__node__subcmd__help,add)
                 cmd="bananadm__subcmd__node__subcmd__help__subcmd__add"
+                ;;
+            bananadm__subcmd__node__subcmd__help,copy)
+                cmd="bananadm__subcmd__node__subcmd__help__subcmd__copy"
                 ;;
             bananadm__subcmd__node__subcmd__help,help)
                 cmd="bananadm__subcmd__node__subcmd__help__subcmd__help"
@@ -305,7 +359,7 @@ _bananadm() {
 
     case "${cmd}" in
         bananadm)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version vault node restore breakglass storage prune reaper drill drill-host help"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version vault node restore breakglass storage prune reaper drill drill-host copy copier help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -469,6 +523,278 @@ _bananadm() {
                 return 0
             fi
             case "${prev}" in
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__copier)
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version token policy enroll help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__copier__subcmd__enroll)
+            opts="-v -h -V --name --collector --collector-code --insecure-http --state-dir --vault-addr --vault-ca --token-file --mount --approle-mount --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --collector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --collector-code)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__copier__subcmd__help)
+            opts="token policy enroll help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__copier__subcmd__help__subcmd__enroll)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__copier__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__copier__subcmd__help__subcmd__policy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__copier__subcmd__help__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__copier__subcmd__policy)
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__copier__subcmd__token)
+            opts="-v -h -V --ttl --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__copy)
+            opts="-v -h -V --all --dry-run --connections --limit-upload --accept-lost --state-dir --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit-upload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --vault-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -773,7 +1099,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__help)
-            opts="vault node restore breakglass storage prune reaper drill drill-host help"
+            opts="vault node restore breakglass storage prune reaper drill drill-host copy copier help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -817,6 +1143,76 @@ _bananadm() {
         bananadm__subcmd__help__subcmd__breakglass__subcmd__keygen)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__copier)
+            opts="token policy enroll"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__copier__subcmd__enroll)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__copier__subcmd__policy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__copier__subcmd__token)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__copy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -913,7 +1309,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__help__subcmd__node)
-            opts="add list show rotate remove secret reaper retention"
+            opts="add list show rotate remove secret reaper retention copy"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -927,6 +1323,20 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__help__subcmd__node__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__help__subcmd__node__subcmd__copy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1207,7 +1617,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node)
-            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version add list show rotate remove secret reaper retention help"
+            opts="-v -h -V --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version add list show rotate remove secret reaper retention copy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1294,8 +1704,54 @@ _bananadm() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        bananadm__subcmd__node__subcmd__copy)
+            opts="-v -h -V --to --storage-credentials --source-credentials --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source-credentials)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vault-ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --approle-mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         bananadm__subcmd__node__subcmd__help)
-            opts="add list show rotate remove secret reaper retention help"
+            opts="add list show rotate remove secret reaper retention copy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1309,6 +1765,20 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        bananadm__subcmd__node__subcmd__help__subcmd__copy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1469,7 +1939,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node__subcmd__reaper)
-            opts="-v -h -V --storage-credentials --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            opts="-v -h -V --storage-credentials --copy --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1541,7 +2011,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__node__subcmd__retention)
-            opts="-v -h -V --job --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-tag --clear --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            opts="-v -h -V --job --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --keep-tag --clear --copy --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2195,7 +2665,7 @@ _bananadm() {
             return 0
             ;;
         bananadm__subcmd__storage__subcmd__policy)
-            opts="-v -h -V --storage --node-user --reaper-user --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
+            opts="-v -h -V --storage --node-user --reaper-user --copy-to --copier-user --vault-addr --vault-ca --token-file --mount --approle-mount --insecure-http --json --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2210,6 +2680,14 @@ _bananadm() {
                     return 0
                     ;;
                 --reaper-user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --copy-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --copier-user)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -43,6 +43,8 @@ complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "prune" -d 'Forget
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "reaper" -d 'The reaper\'s Vault token and policy'
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "drill" -d 'Prove nodes\' backups restore (drill host, admin token): a restore grant per node, a sample restored and verified, the grant revoked'
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "drill-host" -d 'The drill host\'s link to the watch tower'
+complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "copy" -d 'Copy nodes\' repositories to their second locations (copier host, banana-copier token; objects checked against their names, never decrypted, nothing deleted)'
+complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "copier" -d 'The copier\'s Vault token and policy, and its link to the tower'
 complete -c bananadm -n "__fish_bananadm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and not __fish_seen_subcommand_from init policy help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
@@ -82,25 +84,26 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "init" -d 'Enable KV v2 and AppRole and write the admin policy; a second run changes nothing'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the minimal admin policy (use it instead of a root token)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l vault-addr -d 'Vault\'s address' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l mount -d 'KV v2 mount Banana uses' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -l json -d 'Machine output: one JSON object per line'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -s v -l verbose -d 'More detail on stderr'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -s h -l help -d 'Print help'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -s V -l version -d 'Print version'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "list" -d 'List enrolled nodes'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "show" -d 'Show a node (no secrets)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "secret" -d 'Store a job\'s credentials (database, plugin) in the node\'s agent secret'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "reaper" -d 'Let the reaper prune a node: its metadata key and a storage credential that deletes'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "retention" -d 'Set a node\'s retention policy (what \'bananadm prune\' keeps)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -f -a "list" -d 'List enrolled nodes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -f -a "show" -d 'Show a node (no secrets)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -f -a "rotate" -d 'New identity for future backups; older ones stay for restores'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -f -a "remove" -d 'Revoke a node\'s access (keys kept unless --purge-keys)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -f -a "secret" -d 'Store a job\'s credentials (database, plugin) in the node\'s agent secret'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -f -a "reaper" -d 'Let the reaper prune a node: its metadata key and a storage credential that deletes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -f -a "retention" -d 'Set a node\'s retention policy (what \'bananadm prune\' keeps)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -f -a "copy" -d 'Set where a node\'s second copy goes: the copier\'s read-only credential of its storage, an append-only one at the destination'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and not __fish_seen_subcommand_from add list show rotate remove secret reaper retention copy help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l storage -d 'The node\'s repository location (stored in its agent secret): a directory, s3://HOST[:PORT]/BUCKET/PREFIX[?region=..&path_style=true&tls=false], or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX[?auth=v1|v3&tls=false&region=..]' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l storage-credentials -d 'The node\'s storage credential: a TOML file, mode 0600, with `access_key` and `secret_key` (S3), `user` and `key` (Swift v1), or `user`, `password`, `project` (Keystone v3); stored in its agent and restore secrets, never on the node' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from add" -l collector -d 'The watch tower\'s URL, where the node sends its status' -r
@@ -178,6 +181,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l copy -d 'The credential is for the node\'s second copy (\'bananadm node copy\'): one that may list, read and delete there'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from reaper" -s v -l verbose -d 'More detail on stderr'
@@ -198,11 +202,25 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l mount -d 'KV v2 mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l approle-mount -d 'AppRole auth mount Banana uses' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l clear -d 'Remove the policy (of --job, or the default): keep everything'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l copy -d 'The policy of the node\'s second copy (keep longer there): the reaper prunes the copy by it, the copier never deletes'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -l json -d 'Machine output: one JSON object per line'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -s h -l help -d 'Print help'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from retention" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -l to -d 'The destination: a directory (an NFS or Samba mount on the copier host), s3://… or swift://… (one location per node)' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -l storage-credentials -d 'The copier\'s credential at the destination (TOML, mode 0600): one that may list, read and create, never delete (\'bananadm storage policy NODE --copy-to URL\'). Not needed for a directory' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -l source-credentials -d 'The copier\'s credential of the node\'s storage: one that may list and read, nothing else. Not needed for a directory' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from copy" -s V -l version -d 'Print version'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "list" -d 'List enrolled nodes'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a node (no secrets)'
@@ -211,6 +229,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "secret" -d 'Store a job\'s credentials (database, plugin) in the node\'s agent secret'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "reaper" -d 'Let the reaper prune a node: its metadata key and a storage credential that deletes'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "retention" -d 'Set a node\'s retention policy (what \'bananadm prune\' keeps)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "copy" -d 'Set where a node\'s second copy goes: the copier\'s read-only credential of its storage, an append-only one at the destination'
 complete -c bananadm -n "__fish_bananadm_using_subcommand node; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand restore; and not __fish_seen_subcommand_from grant help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
@@ -289,6 +308,8 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and not __fis
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l storage -d 'The node\'s repository location: s3://HOST[:PORT]/BUCKET/PREFIX or swift://AUTH_HOST[:PORT]/CONTAINER/PREFIX' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l node-user -d 'Swift: the node\'s user as ACLs name it (tempauth ACCOUNT:USER, Keystone PROJECT_ID:USER_ID); default ACCOUNT:NAME, to fill in' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l reaper-user -d 'Swift: the reaper\'s user as ACLs name it; default ACCOUNT:reaper' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l copy-to -d 'Also print the copier\'s policies for the node\'s second copy at this location (\'bananadm node copy\'): read-only on the node\'s storage, append-only here' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l copier-user -d 'Swift: the copier\'s user as ACLs name it; default ACCOUNT:copier' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand storage; and __fish_seen_subcommand_from policy" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
@@ -355,9 +376,9 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_see
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l name -d 'The name the tower knows it by (\'bananaui node add NAME --reaper\' or \'--drill\')' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l name -d 'The name the tower knows it by (\'bananaui node add NAME --reaper\', \'--drill\' or \'--copier\')' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l collector -d 'The watch tower\'s URL' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l collector-code -d 'The single-use code from \'bananaui node add NAME --reaper\' (or \'--drill\')' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l collector-code -d 'The single-use code from \'bananaui node add NAME --reaper\' (or \'--drill\', \'--copier\')' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l state-dir -d 'The reaper\'s state [default: as \'bananadm prune\']' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand reaper; and __fish_seen_subcommand_from enroll" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
@@ -424,9 +445,9 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish
 complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'More detail on stderr'
 complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
 complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
-complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l name -d 'The name the tower knows it by (\'bananaui node add NAME --reaper\' or \'--drill\')' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l name -d 'The name the tower knows it by (\'bananaui node add NAME --reaper\', \'--drill\' or \'--copier\')' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l collector -d 'The watch tower\'s URL' -r
-complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l collector-code -d 'The single-use code from \'bananaui node add NAME --reaper\' (or \'--drill\')' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l collector-code -d 'The single-use code from \'bananaui node add NAME --reaper\' (or \'--drill\', \'--copier\')' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l state-dir -d 'The drill host\'s state [default: as \'bananadm drill\']' -r -F
 complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l vault-addr -d 'Vault\'s address' -r
 complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from enroll" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
@@ -442,16 +463,87 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish
 complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the banana-drill policy'
 complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from help" -f -a "enroll" -d 'Enrol this drill host\'s status key at the watch tower (after \'bananaui node add NAME --drill\' there): \'bananadm drill\' reports there'
 complete -c bananadm -n "__fish_bananadm_using_subcommand drill-host; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "vault" -d 'Set Vault up for Banana'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "restore" -d 'Grant a restore'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "breakglass" -d 'Offline break-glass recipients every backup is also encrypted to'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "storage" -d 'What to install on the storage: append-only S3 policies'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "prune" -d 'Forget and delete by each node\'s retention policy (reaper host, banana-reaper token; never decrypts)'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "reaper" -d 'The reaper\'s Vault token and policy'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "drill" -d 'Prove nodes\' backups restore (drill host, admin token): a restore grant per node, a sample restored and verified, the grant revoked'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "drill-host" -d 'The drill host\'s link to the watch tower'
-complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l connections -d 'Objects copied at the same time, per node' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l limit-upload -d 'Limit writes to each destination to this many KiB/s' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l state-dir -d 'The copier\'s state: what it copied, its link to the tower [default: /var/lib/banana/copier for root, else $XDG_DATA_HOME/banana/copier]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l all -d 'Every node with a second copy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l dry-run -d 'List both ends and say what would be copied; write nothing'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l accept-lost -d 'Stop reporting the snapshots a source has lost (after you have looked at them): they are recorded as accepted'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copy" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -f -a "token" -d 'Issue a token with the banana-copier policy, for the copier host: it reads the nodes\' copy secrets, nothing else'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -f -a "policy" -d 'Print the banana-copier policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -f -a "enroll" -d 'Enrol this copier\'s status key at the watch tower (after \'bananaui node add NAME --copier\' there): \'bananadm copy\' reports there'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and not __fish_seen_subcommand_from token policy enroll help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from token" -l ttl -d 'How long it is valid' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from token" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from token" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from token" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from token" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from token" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from token" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from token" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from token" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from token" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from token" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from policy" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from policy" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from policy" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from policy" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from policy" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from policy" -l insecure-http -d 'Allow --vault-addr to be plain http:// on a non-loopback address (the admin token would cross the network in clear)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from policy" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from policy" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from policy" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from policy" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -l name -d 'The name the tower knows it by (\'bananaui node add NAME --reaper\', \'--drill\' or \'--copier\')' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -l collector -d 'The watch tower\'s URL' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -l collector-code -d 'The single-use code from \'bananaui node add NAME --reaper\' (or \'--drill\', \'--copier\')' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -l state-dir -d 'The copier\'s state [default: as \'bananadm copy\']' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -l vault-addr -d 'Vault\'s address' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -l vault-ca -d 'PEM file of the CA that signed Vault\'s certificate' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -l token-file -d 'File holding the admin token [default: the VAULT_TOKEN environment variable]' -r -F
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -l mount -d 'KV v2 mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -l approle-mount -d 'AppRole auth mount Banana uses' -r
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -l insecure-http -d 'Allow plain http:// to the tower on a non-loopback address'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -l json -d 'Machine output: one JSON object per line'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -s v -l verbose -d 'More detail on stderr'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -s h -l help -d 'Print help'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from enroll" -s V -l version -d 'Print version'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from help" -f -a "token" -d 'Issue a token with the banana-copier policy, for the copier host: it reads the nodes\' copy secrets, nothing else'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from help" -f -a "policy" -d 'Print the banana-copier policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from help" -f -a "enroll" -d 'Enrol this copier\'s status key at the watch tower (after \'bananaui node add NAME --copier\' there): \'bananadm copy\' reports there'
+complete -c bananadm -n "__fish_bananadm_using_subcommand copier; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host copy copier help" -f -a "vault" -d 'Set Vault up for Banana'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host copy copier help" -f -a "node" -d 'Enrol, inspect, rotate and remove nodes'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host copy copier help" -f -a "restore" -d 'Grant a restore'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host copy copier help" -f -a "breakglass" -d 'Offline break-glass recipients every backup is also encrypted to'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host copy copier help" -f -a "storage" -d 'What to install on the storage: append-only S3 policies'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host copy copier help" -f -a "prune" -d 'Forget and delete by each node\'s retention policy (reaper host, banana-reaper token; never decrypts)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host copy copier help" -f -a "reaper" -d 'The reaper\'s Vault token and policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host copy copier help" -f -a "drill" -d 'Prove nodes\' backups restore (drill host, admin token): a restore grant per node, a sample restored and verified, the grant revoked'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host copy copier help" -f -a "drill-host" -d 'The drill host\'s link to the watch tower'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host copy copier help" -f -a "copy" -d 'Copy nodes\' repositories to their second locations (copier host, banana-copier token; objects checked against their names, never decrypted, nothing deleted)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host copy copier help" -f -a "copier" -d 'The copier\'s Vault token and policy, and its link to the tower'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and not __fish_seen_subcommand_from vault node restore breakglass storage prune reaper drill drill-host copy copier help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "init" -d 'Enable KV v2 and AppRole and write the admin policy; a second run changes nothing'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "policy" -d 'Print the minimal admin policy (use it instead of a root token)'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "add" -d 'Enrol a node: keys, policy, AppRole; prints the one command to run on the node'
@@ -462,6 +554,7 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "secret" -d 'Store a job\'s credentials (database, plugin) in the node\'s agent secret'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "reaper" -d 'Let the reaper prune a node: its metadata key and a storage credential that deletes'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "retention" -d 'Set a node\'s retention policy (what \'bananadm prune\' keeps)'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from node" -f -a "copy" -d 'Set where a node\'s second copy goes: the copier\'s read-only credential of its storage, an append-only one at the destination'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from restore" -f -a "grant" -d 'Issue a restore grant for a node'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from breakglass" -f -a "keygen" -d 'Make a break-glass key: prints the identity ONCE (store it offline); Vault keeps only the public half'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from breakglass" -f -a "add" -d 'Add an existing age recipient (its identity already kept offline)'
@@ -472,3 +565,6 @@ complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from drill-host" -f -a "token" -d 'Issue a token with the banana-drill policy, for the drill host: it may take restore grants (and revoke them), nothing else'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from drill-host" -f -a "policy" -d 'Print the banana-drill policy'
 complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from drill-host" -f -a "enroll" -d 'Enrol this drill host\'s status key at the watch tower (after \'bananaui node add NAME --drill\' there): \'bananadm drill\' reports there'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from copier" -f -a "token" -d 'Issue a token with the banana-copier policy, for the copier host: it reads the nodes\' copy secrets, nothing else'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from copier" -f -a "policy" -d 'Print the banana-copier policy'
+complete -c bananadm -n "__fish_bananadm_using_subcommand help; and __fish_seen_subcommand_from copier" -f -a "enroll" -d 'Enrol this copier\'s status key at the watch tower (after \'bananaui node add NAME --copier\' there): \'bananadm copy\' reports there'

@@ -129,7 +129,7 @@ _bananaui() {
             return 0
             ;;
         bananaui__subcmd__alert__subcmd__ack)
-            opts="-v -h -V --config --data --verbose --help --version rollback repository-changed witness-lost"
+            opts="-v -h -V --config --data --verbose --help --version rollback repository-changed witness-lost source-lost"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,7 +347,7 @@ _bananaui() {
             return 0
             ;;
         bananaui__subcmd__node__subcmd__add)
-            opts="-v -h -V --ttl --replace --reaper --drill --url --config --data --verbose --help --version"
+            opts="-v -h -V --ttl --replace --reaper --drill --copier --url --config --data --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

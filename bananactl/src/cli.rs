@@ -124,6 +124,9 @@ pub enum Command {
     /// Prove backups restore: restore a sample of each job's latest
     /// snapshot into a scratch directory and verify it.
     Drill(crate::commands::drill::DrillCmd),
+    /// Copy the repository to a second location (objects as stored, each
+    /// checked against its name; nothing there overwritten or deleted).
+    Copy(crate::commands::copy::CopyCmd),
     /// Forget snapshots by a retention policy (key-file mode; an enrolled
     /// node's retention is the reaper's, 'bananadm prune').
     Forget(crate::commands::forget::ForgetCmd),

@@ -107,6 +107,13 @@ pub enum Command {
     /// The drill host's link to the watch tower.
     #[command(subcommand)]
     DrillHost(commands::drill::DrillHostCmd),
+    /// Copy nodes' repositories to their second locations (copier host,
+    /// banana-copier token; objects checked against their names, never
+    /// decrypted, nothing deleted).
+    Copy(commands::copy::CopyCmd),
+    /// The copier's Vault token and policy, and its link to the tower.
+    #[command(subcommand)]
+    Copier(commands::copy::CopierCmd),
 }
 
 /// Installs the stderr logger. HTTP and Vault client internals stay at warn:

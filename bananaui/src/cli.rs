@@ -41,8 +41,8 @@ pub enum Command {
 /// `bananaui alert ...`.
 #[derive(Debug, Subcommand)]
 pub enum AlertCmd {
-    /// Acknowledge the evidence behind `rollback`, `repository-changed` or
-    /// `witness-lost` alerts once investigated: every piece of that rule's
+    /// Acknowledge the evidence behind `rollback`, `repository-changed`,
+    /// `witness-lost` or `source-lost` alerts once investigated: every piece of that rule's
     /// evidence about the node that reached the tower before now is dropped
     /// and its alert resolves at the collector's next tick; evidence arriving
     /// later stays. The chain goes on from the node's latest report. Asked of
@@ -57,8 +57,9 @@ pub struct AlertAckCmd {
     /// The node.
     #[arg(value_name = "NODE")]
     pub node: String,
-    /// The rule: `rollback`, `repository-changed` or `witness-lost`.
-    #[arg(value_name = "RULE", value_parser = ["rollback", "repository-changed", "witness-lost"])]
+    /// The rule: `rollback`, `repository-changed`, `witness-lost` or
+    /// `source-lost`.
+    #[arg(value_name = "RULE", value_parser = ["rollback", "repository-changed", "witness-lost", "source-lost"])]
     pub rule: String,
     /// Where the state is.
     #[command(flatten)]
@@ -192,6 +193,10 @@ pub struct NodeAddCmd {
     /// send only drill reports, about any enrolled node.
     #[arg(long, conflicts_with = "reaper")]
     pub drill: bool,
+    /// Enrol a copier (copies of other nodes' repositories to a second
+    /// location): it may send only copy reports, about any enrolled node.
+    #[arg(long, conflicts_with_all = ["reaper", "drill"])]
+    pub copier: bool,
     /// The tower's URL as nodes reach it, http(s) (shown in the command to
     /// run on each node).
     #[arg(long, value_name = "URL")]

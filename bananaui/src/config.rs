@@ -145,6 +145,13 @@ pub struct Rules {
     /// `undrilled` from enrolment for every node; off (the default), only
     /// for nodes whose drills or checks have reached this tower.
     pub drill_required: bool,
+    /// `copy-lag`: a successful backup not copied to a destination for
+    /// this long.
+    pub copy_after: Secs,
+    /// `copy-lag` for every node that backs up, from enrolment, until a
+    /// copy of it reaches this tower; off (the default), only for nodes
+    /// whose copies have reached this tower.
+    pub copy_required: bool,
 }
 
 impl Default for Rules {
@@ -161,6 +168,8 @@ impl Default for Rules {
             prune_after: Secs(3 * 86400),
             drill_after: Secs(35 * 86400),
             drill_required: false,
+            copy_after: Secs(26 * 3600),
+            copy_required: false,
         }
     }
 }

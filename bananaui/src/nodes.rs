@@ -25,6 +25,7 @@ pub fn add(c: &NodeAddCmd) -> anyhow::Result<()> {
             replace: c.replace,
             reaper: c.reaper,
             drill: c.drill,
+            copier: c.copier,
         };
         let code = match admin::ask(&data, &req)? {
             Answer::Code { code } => code,
@@ -39,6 +40,10 @@ pub fn add(c: &NodeAddCmd) -> anyhow::Result<()> {
         } else if c.drill {
             eprintln!(
                 "  on the drill host: bananadm drill-host enroll --name {node} --collector {url} --collector-code {code}   (valid {valid}, single use)"
+            );
+        } else if c.copier {
+            eprintln!(
+                "  on the copier: bananadm copier enroll --name {node} --collector {url} --collector-code {code}   (valid {valid}, single use)"
             );
         } else {
             eprintln!(

@@ -523,3 +523,103 @@ fn alerts_view_help_banner_and_no_color() {
         .all(|c| c.fg == Color::Reset && c.bg == Color::Reset));
     assert_eq!(key(&mut mono, KeyCode::Char('q')), Action::Quit);
 }
+
+/// A copy report of a node to `dest`, `lag` seconds behind.
+fn copy(dest: &str, lag: i64, lagging: bool, held: u64) -> serde_json::Value {
+    json!({"by": "copier-1", "destination": dest, "at": NOW - 7200, "received_at": NOW - 7190,
+           "result": if held > 0 { "partial" } else { "success" }, "error": null,
+           "objects": 120, "bytes": 52_428_800u64, "snapshots": 3,
+           "newest": "5a6b7c8d9e0f", "newest_at": NOW - 10_800,
+           "source_lost": if held > 0 { json!(["1f2e3d4c5b6a"]) } else { json!([]) },
+           "copied_at": NOW - 7200, "listed_at": NOW - 7300,
+           "lag_secs": lag, "lagging": lagging, "source_lost_held": held})
+}
+
+/// COPY: per node, the worst destination's lag (`ok` when every backup is
+/// copied), red while `copy-lag` holds, `LOST` (red) while lost snapshots
+/// wait for an ack, `—` for a node no copy reached; the detail lists each
+/// destination, its client-given name made inert.
+#[test]
+fn the_copy_column_shows_lag_lost_and_nothing_and_the_detail_each_destination() {
+    let evil = "s3://x/\u{1b}]0;pwned\u{7}<b>\u{202e}";
+    let mut ok = node("ok-01", "ok", json!([job("files", "ok", Some(3600), None)]));
+    ok["copies"] = json!([copy("s3://a", 0, false, 0), copy(evil, 0, false, 0)]);
+    let mut late = node(
+        "late-01",
+        "ok",
+        json!([job("files", "ok", Some(3600), None)]),
+    );
+    late["copies"] = json!([copy("s3://a", 0, false, 0), copy("s3://b", 10_800, true, 0)]);
+    let mut lost = node(
+        "lost-01",
+        "ok",
+        json!([job("files", "ok", Some(3600), None)]),
+    );
+    lost["copies"] = json!([copy("s3://a", 0, false, 1)]);
+    let none = node(
+        "none-01",
+        "ok",
+        json!([job("files", "ok", Some(3600), None)]),
+    );
+    let nodes: Vec<Node> = serde_json::from_value(json!([ok, late, lost, none])).unwrap();
+    let mut a = App::new("http://t", true);
+    a.update(Update::Data {
+        fleet: Fleet::default(),
+        nodes,
+        alerts: Alerts::default(),
+        at: NOW,
+    });
+    for width in [80, 200] {
+        let (lines, buf) = render(&mut a, width, 20);
+        let screen = lines.join("\n");
+        let header = &lines[row_of(&lines, "LAST SUCCESS")];
+        let col = header[..header.find("COPY").unwrap_or_else(|| panic!("{screen}"))]
+            .chars()
+            .count() as u16;
+        let cell = |node: &str| {
+            let y = row_of(&lines, node);
+            let text: String = lines[y].chars().skip(col as usize).take(6).collect();
+            (text.trim().to_owned(), buf[(col, y as u16)].fg)
+        };
+        assert_eq!(cell("ok-01"), ("ok".into(), Color::Reset), "{screen}");
+        assert_eq!(cell("late-01"), ("3h 0m".into(), Color::Red), "{screen}");
+        assert_eq!(cell("lost-01"), ("LOST".into(), Color::Red), "{screen}");
+        assert_eq!(cell("none-01").0, "—", "{screen}");
+    }
+    // The detail: one line per destination, the hostile one inert.
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        Action::Detail(Some("late-01".into()))
+    );
+    a.update(Update::Detail("late-01".into(), Box::new(ok_detail(evil))));
+    let (lines, buf) = render(&mut a, 160, 30);
+    let screen = lines.join("\n");
+    for want in [
+        "copy to s3://a success 2h 0m ago by copier-1: 120 objects, 50.0 MiB, 3 snapshots; listed 2h 1m ago, up to date; newest 5a6b7c8d (3h 0m ago)",
+        "copy to s3://x/\\x1b]0;pwned\\x07<b> success",
+    ] {
+        assert!(screen.contains(want), "{want} missing:\n{screen}");
+    }
+    for cell in buf.content() {
+        assert!(
+            !cell
+                .symbol()
+                .chars()
+                .any(|c| c.is_control() || c == '\u{202e}'),
+            "raw {:?}",
+            cell.symbol()
+        );
+    }
+}
+
+/// A detail with ok-01's copies (under the name of the opened row).
+fn ok_detail(evil: &str) -> Detail {
+    let mut n = node(
+        "late-01",
+        "ok",
+        json!([job("files", "ok", Some(3600), None)]),
+    );
+    n["copies"] = json!([copy("s3://a", 0, false, 0), copy(evil, 0, false, 0)]);
+    serde_json::from_value(json!({"generated_at": NOW, "node": n, "runs": [], "alerts": []}))
+        .unwrap()
+}

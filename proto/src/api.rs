@@ -200,8 +200,68 @@ pub struct Node {
     /// The newest subset check (`check --read-data-subset`) reported.
     #[serde(default)]
     pub last_check: Option<Drill>,
+    /// A copier (`bananaui node add NAME --copier`): it has no jobs.
+    #[serde(default)]
+    pub copier: bool,
+    /// The newest copy of this node's repository to each destination (at
+    /// most [`MAX_COPY_DESTINATIONS`], by destination).
+    #[serde(default)]
+    pub copies: Vec<Copy>,
     /// Jobs, worst first.
     pub jobs: Vec<Job>,
+}
+
+/// Most destinations the tower keeps copies of per node (a new one replaces
+/// the one reported least recently).
+pub const MAX_COPY_DESTINATIONS: usize = 8;
+
+/// A copy of a node's repository to one destination (`bananadm copy`,
+/// `bananactl copy --to`), as the tower keeps the newest report per node and
+/// destination.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Copy {
+    /// Who sent it: the node itself or a copier's name.
+    pub by: String,
+    /// The destination's location, as the sender named it (a URL without
+    /// any secret; client text: sanitise it before showing it).
+    pub destination: String,
+    /// When the newest report ran (the sender's clock).
+    pub at: i64,
+    /// When the tower received it.
+    pub received_at: i64,
+    /// Its result: `success`, `partial` (snapshots lost at the source, but
+    /// everything there was copied) or `failed`.
+    pub result: Outcome,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Objects the newest report's run wrote to the destination.
+    pub objects: u64,
+    /// Bytes it wrote.
+    pub bytes: u64,
+    /// Snapshots it wrote.
+    pub snapshots: u64,
+    /// The newest snapshot at the destination (hex), as last reported.
+    pub newest: Option<String>,
+    /// Storage's date of that snapshot.
+    pub newest_at: Option<i64>,
+    /// Snapshots the newest report found lost at the source (kept at the
+    /// destination), hex, at most 64.
+    pub source_lost: Vec<String>,
+    /// When the newest successful copy (`success` or `partial`) ran.
+    pub copied_at: Option<i64>,
+    /// When that copy listed the source: every snapshot the source held
+    /// then is at the destination.
+    pub listed_at: Option<i64>,
+    /// How far the destination is behind: 0 when the newest successful
+    /// copy listed the source after the node's newest successful backup,
+    /// else the age of the oldest successful backup that ended after that
+    /// listing (`copy-lag` fires past `alerts.copy_after`).
+    pub lag_secs: i64,
+    /// `copy-lag` holds for this destination now.
+    pub lagging: bool,
+    /// Pieces of `source-lost` evidence about this destination waiting for
+    /// `bananaui alert ack NODE source-lost`.
+    pub source_lost_held: u64,
 }
 
 /// A reaper's report of a prune (`bananadm prune`).

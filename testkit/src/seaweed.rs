@@ -29,7 +29,13 @@ pub struct S3Server {
     pub node: S3Credentials,
     /// The reaper of `node1/` (the same policy's): lists versions, deletes.
     pub reaper: S3Credentials,
+    /// The copier of `node1/` (`bananadm storage policy node1 --copy-to`
+    /// `node1/` in [`COPY_BUCKET`]): reads the one, appends to the other.
+    pub copier: S3Credentials,
 }
+
+/// The bucket of `node1`'s second copy (versioned, with Object Lock).
+pub const COPY_BUCKET: &str = "banana-copy";
 
 /// A versioned bucket with Object Lock enabled and no default retention:
 /// a test sets a version's retention itself ([`S3Server::set_retention`]),
@@ -54,7 +60,7 @@ pub fn server() -> Option<&'static S3Server> {
 
 /// The identities file: the admin, and the node and reaper of
 /// `bananadm storage policy node1` for `node1/` in [`LOCKED_BUCKET`].
-fn identities(admin: &S3Credentials) -> (S3Credentials, S3Credentials, serde_json::Value) {
+fn identities(admin: &S3Credentials) -> ([S3Credentials; 3], serde_json::Value) {
     let node = S3Credentials {
         access_key: "banananode1".into(),
         secret_key: Secret::new(format!("nodesk{:016x}", rand::random::<u64>())),
@@ -78,6 +84,24 @@ fn identities(admin: &S3Credentials) -> (S3Credentials, S3Credentials, serde_jso
         "accessKey": node.access_key, "secretKey": node.secret_key.expose()});
     ids["identities"][1]["credentials"][0] = serde_json::json!({
         "accessKey": reaper.access_key, "secretKey": reaper.secret_key.expose()});
+    let copier = S3Credentials {
+        access_key: "bananacopier1".into(),
+        secret_key: Secret::new(format!("copiersk{:016x}", rand::random::<u64>())),
+    };
+    let copy = S3Location {
+        bucket: COPY_BUCKET.into(),
+        ..locked.clone()
+    };
+    let mut c =
+        common::control::storage_policy::copier("node1", Some(&locked), Some(&copy)).seaweedfs;
+    c["identities"][0]["credentials"][0] = serde_json::json!({
+        "accessKey": copier.access_key, "secretKey": copier.secret_key.expose()});
+    for key in ["identities", "policies"] {
+        let more = c[key].as_array().cloned().unwrap_or_default();
+        if let Some(list) = ids[key].as_array_mut() {
+            list.extend(more);
+        }
+    }
     if let Some(list) = ids["identities"].as_array_mut() {
         list.push(serde_json::json!({
             "name": "admin",
@@ -85,7 +109,7 @@ fn identities(admin: &S3Credentials) -> (S3Credentials, S3Credentials, serde_jso
             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         }));
     }
-    (node, reaper, ids)
+    ([node, reaper, copier], ids)
 }
 
 /// Starts `weed mini` on free ports with its data in `dir`; returns the S3
@@ -158,7 +182,7 @@ fn start() -> Option<S3Server> {
         access_key: "bananaadmin".into(),
         secret_key: Secret::new(format!("adminsk{:016x}", rand::random::<u64>())),
     };
-    let (node, reaper, ids) = identities(&admin);
+    let ([node, reaper, copier], ids) = identities(&admin);
     std::fs::write(dir.join("identities.json"), ids.to_string()).expect("identities");
     let (s3, pid) = spawn(&bin, &dir);
     let server = S3Server {
@@ -167,6 +191,7 @@ fn start() -> Option<S3Server> {
         admin,
         node,
         reaper,
+        copier,
     };
     crate::procs::wait_until("SeaweedFS", &dir, &[pid], || {
         server.try_create("banana-ready", false).is_ok()
@@ -174,6 +199,7 @@ fn start() -> Option<S3Server> {
     server
         .try_create(LOCKED_BUCKET, true)
         .expect("locked bucket");
+    server.try_create(COPY_BUCKET, true).expect("copy bucket");
     Some(server)
 }
 

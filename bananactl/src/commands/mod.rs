@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod check;
+pub mod copy;
 pub mod diff;
 pub mod drill;
 pub mod dump;
@@ -45,6 +46,7 @@ pub fn dispatch(cli: &Cli, out: &Output) -> anyhow::Result<Status> {
         Command::Check(c) => c.run(&s, out),
         Command::Stats(c) => c.run(&s, out),
         Command::Drill(c) => c.run(&s, out),
+        Command::Copy(c) => c.run(&s, out),
         Command::Forget(c) => c.run(&s, out),
         Command::Prune(c) => c.run(&s, out),
         Command::Key(c) => c.run(&s, out),

@@ -1,6 +1,7 @@
 //! One file per command group, over `common::vault`.
 
 pub mod breakglass;
+pub mod copy;
 pub mod drill;
 pub mod grant;
 pub mod node;
@@ -49,6 +50,8 @@ pub fn dispatch(cli: &Cli) -> anyhow::Result<()> {
         Command::Reaper(c) => c.run(&cli.global, &out),
         Command::Drill(c) => c.run(&cli.global, &out),
         Command::DrillHost(c) => c.run(&cli.global, &out),
+        Command::Copy(c) => c.run(&cli.global, &out),
+        Command::Copier(c) => c.run(&cli.global, &out),
     }
 }
 

@@ -29,6 +29,9 @@ pub enum NodeCmd {
     Reaper(super::reaper::ReaperCmd),
     /// Set a node's retention policy (what 'bananadm prune' keeps).
     Retention(super::reaper::RetentionCmd),
+    /// Set where a node's second copy goes: the copier's read-only
+    /// credential of its storage, an append-only one at the destination.
+    Copy(super::copy::NodeCopyCmd),
 }
 
 /// A node name.
@@ -95,6 +98,7 @@ impl NodeCmd {
             NodeCmd::Secret(c) => c.run(&v, out),
             NodeCmd::Reaper(c) => c.run(&v, out),
             NodeCmd::Retention(c) => c.run(&v, out),
+            NodeCmd::Copy(c) => c.run(&v, out),
         }
     }
 }

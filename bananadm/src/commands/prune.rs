@@ -148,6 +148,7 @@ impl PruneCmd {
         )?;
         let store = Store::open(backend, &key)?;
         *repository = Some(store.config().id.to_hex());
+        let copy_policy = retention.copy.clone();
         let mut opts = PruneOptions {
             policies: Policies {
                 default: retention.default,
@@ -175,7 +176,55 @@ impl PruneCmd {
         summary["command"] = json!("prune");
         summary["node"] = json!(node);
         out.summary(summary, &format!("{node}: {}", report.summary()));
+        if let (Some(copy), Some(policy)) = (&secret.copy, copy_policy) {
+            opts.policies = Policies {
+                default: policy.default,
+                jobs: policy.jobs,
+            };
+            opts.by = format!("bananadm prune ({node}, copy)");
+            opts.witnessed = Default::default();
+            self.one_copy(
+                node,
+                copy,
+                (&key, &opts),
+                &state.join(node).join("copy"),
+                out,
+            )?;
+        }
         Ok(report)
+    }
+
+    /// Prunes the node's second copy by its own policy (the same metadata
+    /// key: it is the same repository).
+    fn one_copy(
+        &self,
+        node: &str,
+        copy: &common::vault::ReaperCopy,
+        (key, opts): (&MetadataKey, &PruneOptions),
+        state: &std::path::Path,
+        out: &Out,
+    ) -> anyhow::Result<()> {
+        let backend = common::backend::open_with(
+            &copy.storage,
+            &common::backend::OpenOptions {
+                credentials: copy.storage_credentials.clone(),
+                ..Default::default()
+            },
+        )?;
+        let store = Store::open(backend, key)?;
+        let report = prune::prune(&store, state, opts)?;
+        if !out.json {
+            println!("{node} (copy at {}):", copy.storage);
+            for line in report.table() {
+                println!("  {line}");
+            }
+        }
+        let mut summary = report.to_json();
+        summary["command"] = json!("prune");
+        summary["node"] = json!(node);
+        summary["copy"] = json!(copy.storage);
+        out.summary(summary, &format!("{node} (copy): {}", report.summary()));
+        Ok(())
     }
 }
 
@@ -250,6 +299,19 @@ fn refuse_readers(v: &Vault, nodes: &[String]) -> anyhow::Result<()> {
         check.push(paths::kv_data(loc, &paths::agent(n)));
         check.push(paths::kv_data(loc, &paths::restore(n)));
     }
+    refuse(
+        v,
+        &check,
+        (
+            "a reaper must hold no key that decrypts",
+            "use a token from 'bananadm reaper token' (banana-reaper policy)",
+        ),
+    )
+}
+
+/// Fails when the token may read any of `check` (Vault paths), saying
+/// `why` and `hint`.
+pub(super) fn refuse(v: &Vault, check: &[String], (why, hint): (&str, &str)) -> anyhow::Result<()> {
     if check.is_empty() {
         return Ok(());
     }
@@ -262,7 +324,7 @@ fn refuse_readers(v: &Vault, nodes: &[String]) -> anyhow::Result<()> {
             None,
         )?
         .unwrap_or(Value::Null);
-    for path in &check {
+    for path in check {
         let caps = r[path.as_str()]
             .as_array()
             .or_else(|| r["data"][path.as_str()].as_array())
@@ -272,9 +334,9 @@ fn refuse_readers(v: &Vault, nodes: &[String]) -> anyhow::Result<()> {
         if !denied {
             return Err(Error::new(
                 ErrorKind::BadInput,
-                format!("this token can read {path}: a reaper must hold no key that decrypts"),
+                format!("this token can read {path}: {why}"),
             )
-            .hint("use a token from 'bananadm reaper token' (banana-reaper policy)")
+            .hint(hint)
             .into());
         }
     }

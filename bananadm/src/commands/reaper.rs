@@ -10,7 +10,9 @@ use clap::{Args, Subcommand};
 use common::crypto::MetadataKey;
 use common::names::valid_node_name;
 use common::ops::prune::Policy;
-use common::vault::{paths, AgentSecret, ReaperSecret, RetentionSecret, Secret, Vault};
+use common::vault::{
+    paths, AgentSecret, CopySecret, ReaperCopy, ReaperSecret, RetentionSecret, Secret, Vault,
+};
 use common::{Error, ErrorKind};
 use serde_json::json;
 
@@ -24,6 +26,10 @@ pub struct ReaperCmd {
     /// Not needed for a directory.
     #[arg(long, value_name = "FILE")]
     pub storage_credentials: Option<std::path::PathBuf>,
+    /// The credential is for the node's second copy ('bananadm node
+    /// copy'): one that may list, read and delete there.
+    #[arg(long)]
+    pub copy: bool,
 }
 
 /// Set a node's retention policy.
@@ -40,6 +46,10 @@ pub struct RetentionCmd {
     /// Remove the policy (of --job, or the default): keep everything.
     #[arg(long)]
     pub clear: bool,
+    /// The policy of the node's second copy (keep longer there): the
+    /// reaper prunes the copy by it, the copier never deletes.
+    #[arg(long)]
+    pub copy: bool,
 }
 
 /// Reaper commands.
@@ -67,6 +77,9 @@ impl ReaperCmd {
     pub fn run(&self, v: &Vault, out: &Out) -> anyhow::Result<()> {
         let name = &self.name;
         valid_node_name(name)?;
+        if self.copy {
+            return self.run_copy(v, out);
+        }
         let Some((agent, _)) = v.kv_get::<AgentSecret>(&paths::agent(name))? else {
             return Err(Error::new(
                 ErrorKind::NotFound,
@@ -95,22 +108,73 @@ impl ReaperCmd {
             .hint("pass --storage-credentials FILE (see 'bananadm storage policy' for what it may do)")
             .into());
         }
+        let before = v.kv_get::<ReaperSecret>(&paths::reaper(name))?;
         let secret = ReaperSecret {
             node: name.clone(),
             metadata_key: Secret::new(MetadataKey::derive(&ck).to_hex().as_str()),
             storage: agent.storage.clone(),
             storage_credentials: credentials,
+            copy: before.as_ref().and_then(|(s, _)| s.copy.clone()),
         };
-        let version = v
-            .kv_get::<serde_json::Value>(&paths::reaper(name))?
-            .map(|(_, ver)| ver)
-            .unwrap_or(0);
+        let version = before.map(|(_, ver)| ver).unwrap_or(0);
         v.kv_put(&paths::reaper(name), &secret, version)?;
         out.summary(
             json!({"command": "node reaper", "node": name, "storage": agent.storage}),
             &format!(
                 "the reaper can prune '{name}' ({}); it reads no key that decrypts",
                 agent.storage
+            ),
+        );
+        Ok(())
+    }
+}
+
+impl ReaperCmd {
+    /// `--copy`: the reaper's credential for the node's second copy, added
+    /// to its reaper secret.
+    fn run_copy(&self, v: &Vault, out: &Out) -> anyhow::Result<()> {
+        let name = &self.name;
+        let Some((mut secret, version)) = v.kv_get::<ReaperSecret>(&paths::reaper(name))? else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no reaper secret for '{name}'"),
+            )
+            .hint(format!("run 'bananadm node reaper {name}' first"))
+            .into());
+        };
+        let Some((copy, _)) = v.kv_get::<CopySecret>(&paths::copy(name))? else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("node '{name}' has no second copy"),
+            )
+            .hint(format!("set one with 'bananadm node copy {name} --to URL'"))
+            .into());
+        };
+        let credentials = match &self.storage_credentials {
+            Some(p) => Some(common::vault::StorageCredentials::from_file(p)?),
+            None => None,
+        };
+        if credentials.is_none()
+            && !copy.destination.starts_with('/')
+            && !copy.destination.starts_with("file://")
+        {
+            return Err(Error::new(
+                ErrorKind::BadInput,
+                format!("the copy of '{name}' is at {}: the reaper needs its own storage credential there", copy.destination),
+            )
+            .hint("pass --storage-credentials FILE (see 'bananadm storage policy' for what it may do)")
+            .into());
+        }
+        secret.copy = Some(ReaperCopy {
+            storage: copy.destination.clone(),
+            storage_credentials: credentials,
+        });
+        v.kv_put(&paths::reaper(name), &secret, version)?;
+        out.summary(
+            json!({"command": "node reaper", "node": name, "copy": copy.destination}),
+            &format!(
+                "the reaper can prune the copy of '{name}' ({})",
+                copy.destination
             ),
         );
         Ok(())
@@ -130,9 +194,13 @@ impl RetentionCmd {
             );
         }
         let path = paths::retention(name);
-        let (mut r, version) = v
+        let (mut whole, version) = v
             .kv_get::<RetentionSecret>(&path)?
             .unwrap_or((RetentionSecret::default(), 0));
+        let r = match self.copy {
+            true => whole.copy.get_or_insert_with(Default::default).as_mut(),
+            false => &mut whole,
+        };
         let new = (!self.clear).then(|| self.policy.clone());
         match (&self.job, new) {
             (Some(j), Some(p)) => {
@@ -143,17 +211,20 @@ impl RetentionCmd {
             }
             (None, p) => r.default = p,
         }
-        v.kv_put(&path, &r, version)?;
-        let what = self
+        v.kv_put(&path, &whole, version)?;
+        let mut what = self
             .job
             .as_deref()
             .map_or("every job".to_owned(), |j| format!("job {j}"));
+        if self.copy {
+            what.push_str(" on the copy");
+        }
         let text = if self.clear {
             format!("{name}, {what}: no policy (everything kept)")
         } else {
             format!("{name}, {what}: {}", self.policy.describe())
         };
-        out.summary(json!({"command": "node retention", "node": name, "job": self.job, "policy": self.policy}), &text);
+        out.summary(json!({"command": "node retention", "node": name, "job": self.job, "copy": self.copy, "policy": self.policy}), &text);
         Ok(())
     }
 }

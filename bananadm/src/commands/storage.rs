@@ -36,13 +36,27 @@ pub struct PolicyCmd {
     /// Swift: the reaper's user as ACLs name it; default ACCOUNT:reaper.
     #[arg(long, value_name = "USER")]
     pub reaper_user: Option<String>,
+    /// Also print the copier's policies for the node's second copy at this
+    /// location ('bananadm node copy'): read-only on the node's storage,
+    /// append-only here.
+    #[arg(long, value_name = "URL")]
+    pub copy_to: Option<String>,
+    /// Swift: the copier's user as ACLs name it; default ACCOUNT:copier.
+    #[arg(long, value_name = "USER")]
+    pub copier_user: Option<String>,
 }
 
 impl StorageCmd {
     /// Runs it.
     pub fn run(&self, out: &Out) -> anyhow::Result<()> {
         match self {
-            StorageCmd::Policy(c) => c.run(out),
+            StorageCmd::Policy(c) => {
+                c.run(out)?;
+                match &c.copy_to {
+                    Some(to) => c.copier(out, to),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -89,28 +103,76 @@ impl PolicyCmd {
 }
 
 impl PolicyCmd {
-    fn swift(&self, out: &Out, loc: &common::backend::SwiftLocation) -> anyhow::Result<()> {
-        let user = |given: &Option<String>, default: String, flag: &str| {
-            let u = given.clone().unwrap_or(default);
-            let ok = !u.is_empty()
-                && u.chars()
-                    .all(|c| c.is_ascii_graphic() && !"',\\\"`$".contains(c));
-            if ok {
-                Ok(u)
-            } else {
-                Err(common::Error::new(
-                    common::ErrorKind::BadInput,
-                    format!("{flag} '{u}' is not a Swift ACL user"),
-                )
-                .hint("give ACCOUNT:USER (tempauth) or PROJECT_ID:USER_ID (Keystone)"))
-            }
+    /// The copier's part: its S3 policies (and SeaweedFS identity) for an
+    /// S3 source or destination, its Swift ACLs for a Swift one.
+    fn copier(&self, out: &Out, to: &str) -> anyhow::Result<()> {
+        let (from, to) = (Location::parse(&self.storage)?, Location::parse(to)?);
+        let s3 = |l: &Location| match l {
+            Location::S3(s) => Some(s.clone()),
+            _ => None,
         };
-        let node = user(
+        let p = policy::copier(&self.name, s3(&from).as_ref(), s3(&to).as_ref());
+        let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+        let mut text = format!(
+            "\n# The copier of '{}' (bananadm copy): it deletes nowhere.\n",
+            self.name
+        );
+        if let Some(src) = &p.source {
+            text.push_str(&format!(
+                "# On the node's storage: list and read, never write.\n{}\n",
+                pretty(src)
+            ));
+        }
+        if let Some(dst) = &p.destination {
+            text.push_str(&format!(
+                "# At {to}: create, read and list; never delete (version the bucket with\n# Object Lock as the node's):\n{}\n",
+                pretty(dst)
+            ));
+        }
+        if p.source.is_some() || p.destination.is_some() {
+            text.push_str(&format!("# SeaweedFS:\n{}\n", pretty(&p.seaweedfs)));
+        }
+        let copier = acl_user(&self.copier_user, "ACCOUNT:copier".into(), "--copier-user")?;
+        let node = acl_user(
             &self.node_user,
             format!("ACCOUNT:{}", self.name),
             "--node-user",
         )?;
-        let reaper = user(&self.reaper_user, "ACCOUNT:reaper".into(), "--reaper-user")?;
+        let reaper = acl_user(&self.reaper_user, "ACCOUNT:reaper".into(), "--reaper-user")?;
+        let mut containers = Vec::new();
+        if let Location::Swift(loc) = &from {
+            text.push_str(&format!(
+                "# On the node's Swift container, the copier reads too:\nswift post '{}' --header 'X-Container-Read: {node},{reaper},{copier}'\n",
+                loc.container,
+            ));
+        }
+        if let Location::Swift(loc) = &to {
+            containers = policy::swift_containers(loc, &copier, &reaper);
+            text.push_str("# The destination's containers (Swift lets a writer delete: the archive keeps it):\n");
+            for c in &containers {
+                text.push_str(&format!("swift post '{}'", c.name));
+                for (k, v) in &c.headers {
+                    text.push_str(&format!(" --header '{k}: {v}'"));
+                }
+                text.push('\n');
+            }
+        }
+        out.summary(
+            json!({"command": "storage policy", "node": self.name, "copy_to": to.to_string(),
+                   "copier_source_policy": p.source, "copier_destination_policy": p.destination,
+                   "copier_seaweedfs": p.seaweedfs, "copier_swift_containers": containers}),
+            text.trim_end(),
+        );
+        Ok(())
+    }
+
+    fn swift(&self, out: &Out, loc: &common::backend::SwiftLocation) -> anyhow::Result<()> {
+        let node = acl_user(
+            &self.node_user,
+            format!("ACCOUNT:{}", self.name),
+            "--node-user",
+        )?;
+        let reaper = acl_user(&self.reaper_user, "ACCOUNT:reaper".into(), "--reaper-user")?;
         let containers = policy::swift_containers(loc, &node, &reaper);
         let mut text = format!(
             "# Node '{name}' on Swift. Swift cannot make a container append-only: whoever may\n\
@@ -135,5 +197,24 @@ impl PolicyCmd {
             text.trim_end(),
         );
         Ok(())
+    }
+}
+
+/// A Swift ACL user as given (or the default): printed into shell commands,
+/// so nothing that quotes or expands is accepted.
+fn acl_user(given: &Option<String>, default: String, flag: &str) -> anyhow::Result<String> {
+    let u = given.clone().unwrap_or(default);
+    let ok = !u.is_empty()
+        && u.chars()
+            .all(|c| c.is_ascii_graphic() && !"',\\\"`$".contains(c));
+    if ok {
+        Ok(u)
+    } else {
+        Err(common::Error::new(
+            common::ErrorKind::BadInput,
+            format!("{flag} '{u}' is not a Swift ACL user"),
+        )
+        .hint("give ACCOUNT:USER (tempauth) or PROJECT_ID:USER_ID (Keystone)")
+        .into())
     }
 }

@@ -45,16 +45,40 @@ pub struct DrillEnrollArgs {
     pub state_dir: Option<PathBuf>,
 }
 
-/// Where a principal (a reaper, a drill host) enrols.
+/// Enrol this copier's status key at the watch tower.
+#[derive(Debug, Args)]
+pub struct CopierEnrollArgs {
+    /// The tower and the enrolment.
+    #[command(flatten)]
+    pub tower: TowerArgs,
+    /// The copier's state [default: as 'bananadm copy'].
+    #[arg(long, env = "BANANA_COPIER_STATE", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl CopierEnrollArgs {
+    /// Runs it.
+    pub fn run(&self, out: &super::Out) -> anyhow::Result<()> {
+        let state = self
+            .state_dir
+            .clone()
+            .unwrap_or_else(super::copy::default_state);
+        self.tower.enrol(&state, "copier", "'bananadm copy'", out)
+    }
+}
+
+/// Where a principal (a reaper, a drill host, a copier) enrols.
 #[derive(Debug, Args)]
 pub struct TowerArgs {
-    /// The name the tower knows it by ('bananaui node add NAME --reaper' or '--drill').
+    /// The name the tower knows it by ('bananaui node add NAME --reaper',
+    /// '--drill' or '--copier').
     #[arg(long, value_name = "NAME")]
     pub name: String,
     /// The watch tower's URL.
     #[arg(long, value_name = "URL")]
     pub collector: String,
-    /// The single-use code from 'bananaui node add NAME --reaper' (or '--drill').
+    /// The single-use code from 'bananaui node add NAME --reaper' (or
+    /// '--drill', '--copier').
     #[arg(
         long,
         value_name = "CODE",
@@ -259,8 +283,17 @@ impl Reporter {
 
     /// A new `drill` event about `node`, from this drill host.
     pub fn drill_event(&self, node: &str, started: i64) -> Event {
+        self.event_about(EventKind::Drill, "drill", node, started)
+    }
+
+    /// A new `copy` event about `node`, from this copier.
+    pub fn copy_event(&self, node: &str, started: i64) -> Event {
+        self.event_about(EventKind::Copy, "copy", node, started)
+    }
+
+    fn event_about(&self, kind: EventKind, plugin: &str, node: &str, started: i64) -> Event {
         let now = common::unix_now();
-        let mut e = Event::new(EventKind::Drill, &self.run, "", "drill", started, now);
+        let mut e = Event::new(kind, &self.run, "", plugin, started, now);
         e.agent = format!("bananadm {}", env!("CARGO_PKG_VERSION"));
         e.target = Some(node.to_owned());
         e

@@ -135,7 +135,7 @@ fn plan_policy(v: &Vault, name: &'static str, want: String, changes: &mut Vec<Ch
 }
 
 /// The token role that mints tokens of `policy` only (banana-reaper,
-/// banana-drill).
+/// banana-drill, banana-copier).
 fn plan_token_role(v: &Vault, policy: &'static str, changes: &mut Vec<Change>) {
     let path = paths::token_role(policy);
     let have = v.request("GET", &path, None, None, None).ok().flatten();
@@ -182,6 +182,8 @@ impl InitCmd {
         plan_token_role(&v, paths::REAPER_POLICY, &mut changes);
         plan_policy(&v, paths::DRILL_POLICY, policy::drill(&loc), &mut changes);
         plan_token_role(&v, paths::DRILL_POLICY, &mut changes);
+        plan_policy(&v, paths::COPIER_POLICY, policy::copier(&loc), &mut changes);
+        plan_token_role(&v, paths::COPIER_POLICY, &mut changes);
         let verb = if self.dry_run { "would" } else { "did" };
         for c in &changes {
             if !self.dry_run {

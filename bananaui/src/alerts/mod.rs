@@ -3,6 +3,7 @@
 //! transition through the writer, and hands one notification per transition
 //! to the [`notify`] threads, only once the records are durable.
 
+mod copy;
 mod drill;
 pub mod notify;
 pub mod rules;

@@ -1,8 +1,9 @@
 //! The alert rules (overdue, failed, silent, shrunk, never, the reaper's
 //! unpruned and prune-held, the drills' drill-failed and undrilled
-//! (`drill.rs`), and the witness's rollback, repository-changed and
-//! witness-lost, which hold until acknowledged, an alert per piece of
-//! evidence) over the store, and the transitions between what held and what
+//! (`drill.rs`), the copies' copy-lag (`copy.rs`), and the witness's
+//! rollback, repository-changed and witness-lost and a copy's source-lost,
+//! which hold until acknowledged, an alert per piece of evidence) over the
+//! store, and the transitions between what held and what
 //! holds now: one notification per transition, plus an optional repeat.
 
 use crate::collector::store::{AlertRec, AlertState, JobRec, NodeRec, WitnessRec, WITNESS_RULES};
@@ -72,8 +73,8 @@ pub fn evaluate(
             .get(n.name.as_str())
             .map(Vec::as_slice)
             .unwrap_or_default();
-        // Reapers and drill hosts have no jobs: only `silent` applies.
-        if n.reaper || n.drill_host {
+        // Reapers, drill hosts and copiers have no jobs: only `silent` applies.
+        if n.reaper || n.drill_host || n.copier {
             if view::silent(n, r, now) {
                 out.push(silent(n, now));
             }
@@ -87,6 +88,7 @@ pub fn evaluate(
             job_rules(n, j, r, now, &mut out);
         }
         super::drill::drill_rules(n, js, r, now, &mut out);
+        super::copy::copy_rules(n, js, r, now, &mut out);
     }
     out
 }

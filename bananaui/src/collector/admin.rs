@@ -53,12 +53,15 @@ pub enum Request {
         /// Enrols a drill host (`drill` events only).
         #[serde(default)]
         drill: bool,
+        /// Enrols a copier (`copy` events only).
+        #[serde(default)]
+        copier: bool,
     },
     /// Acknowledge a witness rule's evidence (`bananaui alert ack`).
     Ack {
         /// Node name.
         node: String,
-        /// `rollback`, `repository-changed` or `witness-lost`.
+        /// `rollback`, `repository-changed`, `witness-lost` or `source-lost`.
         rule: String,
     },
 }
@@ -171,20 +174,13 @@ fn answer(req: &Request, data: &Path, store: &Store, interval: Duration) -> Answ
             replace,
             reaper,
             drill,
-        } => match (*reaper, *drill) {
-            (true, true) => refused(
-                "a principal is a reaper or a drill host, not both: give --reaper or --drill"
+            copier,
+        } => match principal(*reaper, *drill, *copier) {
+            Some(p) => add(node, *ttl_secs, (*replace, p), data, store),
+            None => refused(
+                "a principal is one of a reaper, a drill host or a copier: give one of --reaper, --drill, --copier"
                     .to_owned(),
             ),
-            (true, false) => add(node, *ttl_secs, (*replace, Principal::Reaper), data, store),
-            (false, true) => add(
-                node,
-                *ttl_secs,
-                (*replace, Principal::DrillHost),
-                data,
-                store,
-            ),
-            (false, false) => add(node, *ttl_secs, (*replace, Principal::Node), data, store),
         },
         Request::Ack { node, rule } => ack(node, rule, data, store, interval),
     };
@@ -194,6 +190,18 @@ fn answer(req: &Request, data: &Path, store: &Store, interval: Duration) -> Answ
             message: format!("{e:#}"),
         }
     })
+}
+
+/// What `node add` enrols: a node, or one kind of principal (`None` when
+/// more than one is asked for).
+fn principal(reaper: bool, drill: bool, copier: bool) -> Option<Principal> {
+    match (reaper, drill, copier) {
+        (false, false, false) => Some(Principal::Node),
+        (true, false, false) => Some(Principal::Reaper),
+        (false, true, false) => Some(Principal::DrillHost),
+        (false, false, true) => Some(Principal::Copier),
+        _ => None,
+    }
 }
 
 fn refused(message: String) -> anyhow::Result<Answer> {

@@ -38,6 +38,9 @@ pub struct Pending {
     /// Whether it enrols a drill host (which sends only `drill` events).
     #[serde(default)]
     pub drill_host: bool,
+    /// Whether it enrols a copier (which sends only `copy` events).
+    #[serde(default)]
+    pub copier: bool,
 }
 
 /// What a code enrols.
@@ -50,6 +53,8 @@ pub enum Principal {
     Reaper,
     /// A drill host (`--drill`): drill reports only, about other nodes.
     DrillHost,
+    /// A copier (`--copier`): copy reports only, about other nodes.
+    Copier,
 }
 
 impl Principal {
@@ -59,6 +64,7 @@ impl Principal {
             Principal::Node => "node",
             Principal::Reaper => "reaper",
             Principal::DrillHost => "drill host",
+            Principal::Copier => "copier",
         }
     }
 }
@@ -94,6 +100,7 @@ pub fn add(
         replace,
         reaper: principal == Principal::Reaper,
         drill_host: principal == Principal::DrillHost,
+        copier: principal == Principal::Copier,
     };
     let path = pending_path(data, node);
     // A pending code is not a key: a new one replaces an unused old one.

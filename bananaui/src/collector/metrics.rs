@@ -1,9 +1,10 @@
 //! `/metrics` in Prometheus text format: per job its last success, result,
-//! duration, sizes, state and newest drill; nodes by state; firing alerts by
-//! rule; the collector's own counters.
+//! duration, sizes, state and newest drill; per node and destination its
+//! newest copy; nodes by state; firing alerts by rule; the collector's own
+//! counters.
 
 use super::routes::App;
-use super::store::{AlertState, DrillRec, JobRec};
+use super::store::{AlertState, CopyRec, DrillRec, JobRec};
 use super::view::{self, NodeView};
 use crate::api::State;
 use std::collections::BTreeMap;
@@ -91,6 +92,48 @@ const PER_DRILL: [(&str, &str, DrillGet); 6] = [
     ),
 ];
 
+/// A copy's gauge: the record, the node's newest backup and `now` give the value.
+type CopyGet = fn(&CopyRec, Option<i64>, i64) -> Option<f64>;
+
+/// The per-copy gauges (per node and destination): name, help, value.
+const PER_COPY: [(&str, &str, CopyGet); 7] = [
+    (
+        "banana_copy_last_timestamp_seconds",
+        "When the newest copy to the destination ran.",
+        |c, _, _| Some(c.at as f64),
+    ),
+    (
+        "banana_copy_last_success_timestamp_seconds",
+        "When the newest successful copy (success or partial) ran.",
+        |c, _, _| c.copied_at.map(|t| t as f64),
+    ),
+    (
+        "banana_copy_listed_timestamp_seconds",
+        "When the newest successful copy listed the source.",
+        |c, _, _| c.listed_at.map(|t| t as f64),
+    ),
+    (
+        "banana_copy_lag_seconds",
+        "Age of the oldest successful backup not yet copied (0: all copied).",
+        |c, newest, now| Some(view::copy_lag(c, newest, now) as f64),
+    ),
+    (
+        "banana_copy_objects",
+        "Objects the newest copy wrote.",
+        |c, _, _| Some(c.objects as f64),
+    ),
+    (
+        "banana_copy_bytes",
+        "Bytes the newest copy wrote.",
+        |c, _, _| Some(c.bytes as f64),
+    ),
+    (
+        "banana_copy_source_lost",
+        "Snapshots the newest copy found lost at the source.",
+        |c, _, _| Some(c.source_lost.len() as f64),
+    ),
+];
+
 fn family(m: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(m, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
@@ -102,6 +145,7 @@ pub fn render(app: &App) -> anyhow::Result<String> {
     let mut m = String::new();
     jobs(&mut m, &fleet, app, now);
     drills(&mut m, &fleet);
+    copies(&mut m, &fleet, now);
     nodes(&mut m, &fleet);
     alerts(&mut m, app)?;
     collector(&mut m, app);
@@ -163,6 +207,30 @@ fn drills(m: &mut String, fleet: &[NodeView]) {
         for (node, job, d) in &drilled {
             if let Some(v) = get(d) {
                 let _ = writeln!(m, "{name}{{node=\"{node}\",job=\"{job}\"}} {v}");
+            }
+        }
+    }
+}
+
+/// The newest copy of each node to each destination.
+fn copies(m: &mut String, fleet: &[NodeView], now: i64) {
+    let copied: Vec<(String, Option<i64>, &CopyRec)> = fleet
+        .iter()
+        .flat_map(|n| {
+            let node = label(&n.node.name);
+            let newest = view::newest_backup(&n.jobs);
+            n.node.copies.iter().map(move |c| (node.clone(), newest, c))
+        })
+        .collect();
+    for (name, help, get) in PER_COPY {
+        family(m, name, "gauge", help);
+        for (node, newest, c) in &copied {
+            if let Some(v) = get(c, *newest, now) {
+                let _ = writeln!(
+                    m,
+                    "{name}{{node=\"{node}\",destination=\"{}\"}} {v}",
+                    label(&c.destination)
+                );
             }
         }
     }
@@ -258,6 +326,8 @@ fn alerts(m: &mut String, app: &App) -> anyhow::Result<()> {
         "prune-held",
         "drill-failed",
         "undrilled",
+        "copy-lag",
+        "source-lost",
     ]
     .iter()
     .map(|r| ((*r).to_owned(), 0))

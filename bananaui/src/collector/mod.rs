@@ -1,6 +1,7 @@
 //! The collector (`bananaui serve`): an HTTP front end that owns its sockets
 //! ([`http`]), the routes ([`routes`]: ingest, enrolment, the read-only API,
-//! [`metrics`], the page), one writer thread that makes every acknowledged
+//! [`metrics`], the page), what an event may say and who may say it
+//! ([`ingest`]), one writer thread that makes every acknowledged
 //! record durable ([`writer`] over [`store`], the only sled user),
 //! enrolment codes kept as hashes ([`enrol`]), the operator's socket for
 //! `node add` and `alert ack` ([`admin`]), one serve per data directory
@@ -10,6 +11,7 @@
 pub mod admin;
 pub mod enrol;
 pub mod http;
+pub mod ingest;
 pub mod lock;
 pub mod metrics;
 pub mod routes;

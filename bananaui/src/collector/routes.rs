@@ -2,12 +2,13 @@
 //! `/metrics` and the page (GET). `docs/api.md` documents every answer.
 
 use super::http::{Handler, Outcome, Reply, Request};
+use super::ingest::{check_event, principal};
 use super::store::{AlertState, NodeRec, Store};
 use super::view;
 use super::writer::{EventOp, Op, Writer};
 use crate::api::{self, State};
 use crate::config::Config;
-use proto::status::{EnrolRequest, Envelope, Event, EventKind, MAX_LISTED};
+use proto::status::{EnrolRequest, Envelope};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -142,8 +143,8 @@ impl App {
                 return self.reject(req, reason, r.status(), &msg);
             }
         };
-        if let Err(msg) = check_event(&event, now) {
-            return self.reject(req, "malformed", 400, &msg);
+        if let Err((status, msg)) = check_event(&event, now) {
+            return self.reject(req, "malformed", status, &msg);
         }
         if let Err(msg) = principal(&node, &event) {
             return self.reject(req, "wrong_principal", 403, &msg);
@@ -238,6 +239,7 @@ impl App {
                 refused_events: None,
                 reaper: pending.reaper,
                 drill_host: pending.drill_host,
+                copier: pending.copier,
                 ..NodeRec::default()
             }),
             replace: pending.replace,
@@ -265,6 +267,7 @@ impl App {
         Ok(view::fleet(
             self.store.nodes()?,
             self.store.jobs()?,
+            &self.store.witnesses()?,
             &self.cfg.alerts,
             now(),
         ))
@@ -346,7 +349,15 @@ impl App {
             .collect();
         let rules = &self.cfg.alerts;
         let state = view::node_state(&node, &jobs, rules, now);
-        let v = view::NodeView { node, jobs, state };
+        let lost_held = view::lost_held(&self.store.witnesses_of(name)?)
+            .remove(name)
+            .unwrap_or_default();
+        let v = view::NodeView {
+            node,
+            jobs,
+            state,
+            lost_held,
+        };
         Ok(Some(api::Detail {
             generated_at: now,
             node: v.api(rules, now),
@@ -367,121 +378,6 @@ impl App {
             firing: firing.into_iter().map(view::alert).collect(),
             resolved: resolved.into_iter().map(view::alert).collect(),
         })
-    }
-}
-
-/// Fields a node names things with: printable, bounded.
-fn check_event(e: &Event, now: i64) -> Result<(), String> {
-    let latest = now + proto::status::WINDOW_SECS;
-    let ended = e.ended_at.unwrap_or(e.at);
-    let times_ok = (0..=latest).contains(&e.at)
-        && (0..=latest).contains(&e.started_at)
-        && (e.started_at..=latest).contains(&ended);
-    if !times_ok {
-        return Err("event times must be in the past (node clock) and end after they start".into());
-    }
-    let name_ok = |s: &str, max: usize| {
-        !s.is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
-    };
-    let id_ok = |s: &str| {
-        !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    };
-    // A subset check names no job; a drill may name no plugin.
-    let drill = e.kind == EventKind::Drill;
-    let check = drill && e.drill.as_ref().is_some_and(|d| d.mode == "check");
-    let job_ok = name_ok(&e.job, 128) || (check && e.job.is_empty());
-    if !job_ok {
-        return Err("job must be 1-128 printable characters".into());
-    }
-    let plugin_ok = name_ok(&e.plugin, 64) || (drill && e.plugin.is_empty());
-    if !plugin_ok {
-        return Err("plugin must be 1-64 printable characters".into());
-    }
-    if !id_ok(&e.id) || !id_ok(&e.run) {
-        return Err("id and run must be 1-64 letters, digits or '-'".into());
-    }
-    if e.agent.chars().count() > 128 || e.snapshot.as_ref().is_some_and(|s| s.len() > 128) {
-        return Err("agent and snapshot are at most 128 characters".into());
-    }
-    if e.kind == EventKind::Prune {
-        let target_ok = e
-            .target
-            .as_deref()
-            .is_some_and(|t| proto::names::valid_node_name(t).is_ok());
-        if !target_ok {
-            return Err("a prune report names a valid target node".into());
-        }
-        let held = e.held.as_deref().unwrap_or_default();
-        let lists_ok = e.forgotten.as_ref().map_or(0, Vec::len) <= MAX_LISTED
-            && held.len() <= MAX_LISTED
-            && held.iter().all(|h| name_ok(h, 500));
-        if !lists_ok {
-            return Err(format!("a prune report lists at most {MAX_LISTED} seqs and held items (one printable line each)"));
-        }
-    }
-    if drill {
-        check_drill(e)?;
-    }
-    Ok(())
-}
-
-/// A drill report: its facts and outcome, a job for a drill and none for a
-/// subset check, a valid target if it names one.
-fn check_drill(e: &Event) -> Result<(), String> {
-    let Some(f) = &e.drill else {
-        return Err("a drill report carries what it measured ('drill')".into());
-    };
-    match (f.mode.as_str(), e.job.is_empty()) {
-        ("drill", false) | ("check", true) => {}
-        _ => {
-            return Err(
-                "a drill report's mode is 'drill' (naming its job) or 'check' (naming none)".into(),
-            )
-        }
-    }
-    if e.result.is_none() {
-        return Err("a drill report carries its result (success or failed)".into());
-    }
-    let sample_ok = f
-        .sample
-        .as_deref()
-        .is_none_or(|s| s.chars().count() <= 64 && !s.chars().any(char::is_control));
-    if !sample_ok {
-        return Err("a drill report's sample is at most 64 printable characters".into());
-    }
-    let target_ok = e
-        .target
-        .as_deref()
-        .is_none_or(|t| proto::names::valid_node_name(t).is_ok());
-    if !target_ok {
-        return Err("a drill report's target is a valid node name".into());
-    }
-    Ok(())
-}
-
-/// Who may send what (P4): a reaper only prune reports, a drill host only
-/// drill reports, a node everything else and drills of itself; so a node
-/// cannot claim its repository was pruned or another node's backups were
-/// drilled, and a reaper or a drill host cannot write runs.
-fn principal(node: &NodeRec, e: &Event) -> Result<(), String> {
-    let name = &node.name;
-    if node.reaper || node.drill_host {
-        let (may, what, kind) = if node.reaper {
-            (EventKind::Prune, "a reaper", "prune")
-        } else {
-            (EventKind::Drill, "a drill host", "drill")
-        };
-        if e.kind == may {
-            return Ok(());
-        }
-        return Err(format!(
-            "'{name}' is enrolled as {what}: it may send only {kind} reports"
-        ));
-    }
-    match (e.kind, e.target.as_deref()) {
-        (EventKind::Prune, _) => Err(format!("node '{name}' may not send prune reports: only a reaper enrolled with 'bananaui node add NAME --reaper' does")),
-        (EventKind::Drill, Some(t)) if t != name => Err(format!("node '{name}' may report drills of itself only, not of '{t}': a drill host enrolled with 'bananaui node add NAME --drill' reports for other nodes")),
-        _ => Ok(()),
     }
 }
 

@@ -2,14 +2,19 @@
 //! at a given time, worst first. Shared by the API, the metrics and the alert
 //! rules, so the page, the TUI and the alerts always agree.
 
-use super::store::{AlertRec, AlertState, DrillRec, JobRec, NodeRec, RunRec};
+use super::store::{AlertRec, AlertState, CopyRec, DrillRec, JobRec, NodeRec, RunRec, WitnessRec};
 use crate::api::{self, State};
 use crate::config::Rules;
 use proto::status::RunResult;
+use std::collections::BTreeMap;
 
 /// The job a node's subset check (a drill in mode `check`, which names
 /// none) is shown under in alerts and metrics.
 pub const CHECK: &str = "check";
+
+/// The job a copy's `copy-lag` alerts and `source-lost` evidence are filed
+/// under (a copy names no job).
+pub const COPY: &str = "copy";
 
 /// When a job is next due: what the node said (its schedule, jitter
 /// included), else its last success (or first sighting) plus its interval.
@@ -62,7 +67,7 @@ pub fn node_state(n: &NodeRec, jobs: &[JobRec], rules: &Rules, now: i64) -> Stat
     match worst {
         Some(s) => s,
         None if silent(n, rules, now) => State::Silent,
-        None if n.reaper || n.drill_host => State::Ok,
+        None if n.reaper || n.drill_host || n.copier => State::Ok,
         None => State::Never,
     }
 }
@@ -105,6 +110,76 @@ pub fn drill(d: &DrillRec) -> api::Drill {
         facts: d.facts.clone(),
         error: d.error.clone(),
     }
+}
+
+/// Whether a job's runs are backups (a drill or copy job's are not): what
+/// a copy must hold.
+pub fn backs_up(j: &JobRec) -> bool {
+    !matches!(j.plugin.as_str(), "drill" | "copy")
+}
+
+/// The end of the node's newest successful backup (success or partial),
+/// over its jobs that back up.
+pub fn newest_backup<'a>(jobs: impl IntoIterator<Item = &'a JobRec>) -> Option<i64> {
+    jobs.into_iter()
+        .filter(|j| backs_up(j))
+        .filter_map(|j| j.last_success_at)
+        .max()
+}
+
+/// How far a destination is behind at `now`: 0 when its newest successful
+/// copy listed the source after the node's newest successful backup
+/// (`newest`), else the age of the oldest successful backup that ended
+/// after that listing (the newest, when the tower knows no older one).
+pub fn copy_lag(c: &CopyRec, newest: Option<i64>, now: i64) -> i64 {
+    let Some(newest) = newest else {
+        return 0;
+    };
+    if c.listed_at.is_some_and(|l| l >= newest) {
+        return 0;
+    }
+    let since = c
+        .uncopied_since
+        .filter(|&u| c.listed_at.is_none_or(|l| u > l))
+        .map_or(newest, |u| u.min(newest));
+    now.saturating_sub(since).max(0)
+}
+
+/// A copy report as the API shows it: `held` pieces of `source-lost`
+/// evidence wait for an acknowledgement.
+pub fn copy(c: &CopyRec, newest: Option<i64>, held: u64, rules: &Rules, now: i64) -> api::Copy {
+    let lag = copy_lag(c, newest, now);
+    api::Copy {
+        by: c.by.clone(),
+        destination: c.destination.clone(),
+        at: c.at,
+        received_at: c.received_at,
+        result: c.result.into(),
+        error: c.error.clone(),
+        objects: c.objects,
+        bytes: c.bytes,
+        snapshots: c.snapshots,
+        newest: c.newest.clone(),
+        newest_at: c.newest_at,
+        source_lost: c.source_lost.clone(),
+        copied_at: c.copied_at,
+        listed_at: c.listed_at,
+        lag_secs: lag,
+        lagging: lag > rules.copy_after.i(),
+        source_lost_held: held,
+    }
+}
+
+/// Unacknowledged `source-lost` evidence by node, then destination.
+pub fn lost_held(evidence: &[WitnessRec]) -> BTreeMap<String, BTreeMap<String, u64>> {
+    let mut out: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for w in evidence.iter().filter(|w| w.rule == "source-lost") {
+        *out.entry(w.node.clone())
+            .or_default()
+            .entry(w.repository.clone())
+            .or_default() += 1;
+    }
+    out
 }
 
 /// A run as the API shows it.
@@ -154,6 +229,8 @@ pub struct NodeView {
     pub jobs: Vec<JobRec>,
     /// Its state.
     pub state: State,
+    /// Unacknowledged `source-lost` evidence about it, by destination.
+    pub lost_held: BTreeMap<String, u64>,
 }
 
 impl NodeView {
@@ -186,24 +263,51 @@ impl NodeView {
             }),
             drill_host: self.node.drill_host,
             last_check: self.node.last_check.as_ref().map(drill),
+            copier: self.node.copier,
+            copies: self.copies(rules, now),
             jobs,
         }
     }
+
+    /// The node's copies, by destination.
+    fn copies(&self, rules: &Rules, now: i64) -> Vec<api::Copy> {
+        let newest = newest_backup(&self.jobs);
+        let mut out: Vec<api::Copy> = self
+            .node
+            .copies
+            .iter()
+            .map(|c| {
+                let held = self.lost_held.get(&c.destination).copied().unwrap_or(0);
+                copy(c, newest, held, rules, now)
+            })
+            .collect();
+        out.sort_by(|a, b| a.destination.cmp(&b.destination));
+        out
+    }
 }
 
-/// Every node with its jobs and state, worst first (then by name).
-pub fn fleet(nodes: Vec<NodeRec>, jobs: Vec<JobRec>, rules: &Rules, now: i64) -> Vec<NodeView> {
+/// Every node with its jobs and state, worst first (then by name), and
+/// the `source-lost` evidence about it.
+pub fn fleet(
+    nodes: Vec<NodeRec>,
+    jobs: Vec<JobRec>,
+    evidence: &[WitnessRec],
+    rules: &Rules,
+    now: i64,
+) -> Vec<NodeView> {
     let mut by_node: std::collections::HashMap<String, Vec<JobRec>> =
         std::collections::HashMap::new();
     for j in jobs {
         by_node.entry(j.node.clone()).or_default().push(j);
     }
+    let mut lost = lost_held(evidence);
     let mut out: Vec<NodeView> = nodes
         .into_iter()
         .map(|n| {
             let jobs = by_node.remove(&n.name).unwrap_or_default();
             let state = node_state(&n, &jobs, rules, now);
             NodeView {
+                lost_held: lost.remove(&n.name).unwrap_or_default(),
                 node: n,
                 jobs,
                 state,

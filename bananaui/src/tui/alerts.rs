@@ -9,8 +9,14 @@ use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Row as TRow, Table};
 use ratatui::Frame;
 
-/// Rules whose alerts stay until acknowledged (the witness's evidence).
-const EVIDENCE: [&str; 3] = ["rollback", "repository-changed", "witness-lost"];
+/// Rules whose alerts stay until acknowledged (the witness's evidence, and
+/// snapshots a copy found lost at the source).
+const EVIDENCE: [&str; 4] = [
+    "rollback",
+    "repository-changed",
+    "witness-lost",
+    "source-lost",
+];
 
 /// Firing alerts (scrollable) above the recently resolved ones.
 pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
@@ -100,7 +106,7 @@ fn rule_width(app: &App) -> u16 {
 fn firing_title(app: &App) -> String {
     let f = &app.alerts.firing;
     let hint = if f.iter().any(|a| EVIDENCE.contains(&a.rule.as_str())) {
-        " — rollback, repository-changed and witness-lost stay until 'bananaui alert ack NODE RULE' on the tower host"
+        " — rollback, repository-changed, witness-lost and source-lost stay until 'bananaui alert ack NODE RULE' on the tower host"
     } else {
         ""
     };

@@ -3,7 +3,7 @@
 use super::app::App;
 use super::model::{ago, bytes, clean, plural, span};
 use super::ui::{bold, color};
-use crate::api::{Detail, Drill, Node, Outcome, State};
+use crate::api::{Copy as CopyReport, Detail, Drill, Node, Outcome, State};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
@@ -154,6 +154,7 @@ fn info(app: &App, d: &Detail, now: i64) -> Paragraph<'static> {
     }
     lines.extend(why);
     lines.extend(drills(app, n, now));
+    lines.extend(copies(app, n, now));
     Paragraph::new(lines).wrap(Wrap { trim: true }).block(
         Block::default()
             .borders(Borders::ALL)
@@ -250,6 +251,79 @@ fn drill(app: &App, what: String, d: &Drill, now: i64) -> Line<'static> {
     }
     Line::from(vec![
         Span::styled(format!("{what} "), style),
+        Span::styled(word, style),
+        Span::raw(text),
+    ])
+}
+
+/// The newest copy to each destination, one line each.
+fn copies(app: &App, n: &Node, now: i64) -> Vec<Line<'static>> {
+    if n.copier {
+        return vec![Line::from("copier: sends copy reports for other nodes")];
+    }
+    n.copies
+        .iter()
+        .map(|c| copy(app, &n.name, c, now))
+        .collect()
+}
+
+/// `copy to s3://b/web-01 success 2h 0m ago by copier-1: 12 objects, 5.0
+/// MiB, 1 snapshot; listed 2h 0m ago, up to date; newest 1f2e3d4c (3h 0m
+/// ago)`; in red while it failed, lags or found snapshots lost at the source.
+fn copy(app: &App, node: &str, c: &CopyReport, now: i64) -> Line<'static> {
+    let mut text = format!(
+        " {} by {}: {}, {}, {}",
+        ago(Some(c.at), now),
+        clean(&c.by),
+        plural(c.objects, "object", "objects"),
+        bytes(Some(c.bytes)),
+        plural(c.snapshots, "snapshot", "snapshots")
+    );
+    match c.listed_at {
+        Some(l) => text.push_str(&format!("; listed {}", ago(Some(l), now))),
+        None => text.push_str("; never copied whole"),
+    }
+    if c.lag_secs > 0 {
+        text.push_str(&format!(", {} behind", span(c.lag_secs)));
+    } else {
+        text.push_str(", up to date");
+    }
+    if let Some(s) = &c.newest {
+        let short: String = s.chars().take(8).collect();
+        text.push_str(&format!("; newest {}", clean(&short)));
+        if let Some(t) = c.newest_at {
+            text.push_str(&format!(" ({})", ago(Some(t), now)));
+        }
+    }
+    if let Some(first) = c.source_lost.first() {
+        let short: String = first.chars().take(8).collect();
+        text.push_str(&format!(
+            "; {} lost at the source, first {}",
+            plural(c.source_lost.len() as u64, "snapshot", "snapshots"),
+            clean(&short)
+        ));
+    }
+    if c.source_lost_held > 0 {
+        text.push_str(&format!(
+            " (unacknowledged: bananaui alert ack {} source-lost)",
+            clean(node)
+        ));
+    }
+    if let Some(e) = &c.error {
+        text.push_str(&format!(": {}", clean(e)));
+    }
+    let bad = c.result == Outcome::Failed || c.lagging || c.source_lost_held > 0;
+    let style = if bad {
+        color(app, State::Failed)
+    } else {
+        Style::default()
+    };
+    let word = match c.result {
+        Outcome::Failed => "FAILED",
+        r => r.name(),
+    };
+    Line::from(vec![
+        Span::styled(format!("copy to {} ", clean(&c.destination)), style),
         Span::styled(word, style),
         Span::raw(text),
     ])

@@ -2,7 +2,8 @@
 //! wide as what the rows on screen hold; when a row says why a job failed or
 //! was partial, the error column gets the rest of the line (at 80 columns
 //! before the optional ones), so the reason shows from 80×24 up. VERIFIED
-//! (the age of the job's newest passing drill) is always shown.
+//! (the age of the job's newest passing drill) and COPY (how far the node's
+//! copies lag its backups) are always shown.
 
 use super::app::App;
 use super::model::{ago, bytes, span, verified, Row};
@@ -22,6 +23,7 @@ const TITLES: [&str; COLS] = [
     "LAST SUCCESS",
     "RESULT",
     "VERIFIED",
+    "COPY",
     "TOOK",
     "STORED",
     "NEXT DUE",
@@ -29,13 +31,14 @@ const TITLES: [&str; COLS] = [
     "ERROR",
 ];
 /// Columns.
-const COLS: usize = 11;
-/// Always shown: state, node, job, last success, result, verified.
-const MANDATORY: usize = 6;
+const COLS: usize = 12;
+/// Always shown: state, node, job, last success, result, verified, copy.
+const MANDATORY: usize = 7;
 const NODE: usize = 1;
 const JOB: usize = 2;
 const VERIFIED: usize = 5;
-const ERROR: usize = 10;
+const COPY: usize = 6;
+const ERROR: usize = 11;
 /// The error column is given at least this much (or its content, if less)
 /// before an optional column is added.
 const ERROR_ROOM: usize = 40;
@@ -49,6 +52,7 @@ fn cells(r: &Row, now: i64) -> [String; COLS] {
         ago(r.last_success_at, now),
         r.result.clone(),
         verified(r, now),
+        r.copy.text(),
         r.duration.map(span).unwrap_or_else(|| "—".into()),
         bytes(r.stored),
         r.next_due_at
@@ -132,7 +136,8 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
         .iter()
         .zip(on_screen)
         .map(|(&i, mut c)| {
-            let (state, damaged) = (app.rows[i].state, app.rows[i].drill_failed);
+            let r = &app.rows[i];
+            let (state, damaged, uncopied) = (r.state, r.drill_failed, r.copy.bad());
             TRow::new(
                 cols.iter()
                     .map(|&(col, _)| {
@@ -140,6 +145,7 @@ pub fn draw(f: &mut Frame, app: &mut App, area: Rect, now: i64) {
                         match col {
                             0 => Span::styled(text, color(app, state)),
                             VERIFIED if damaged => Span::styled(text, color(app, State::Failed)),
+                            COPY if uncopied => Span::styled(text, color(app, State::Failed)),
                             _ => Span::raw(text),
                         }
                     })
@@ -187,10 +193,11 @@ mod tests {
         r[3] = "1d 1h ago".into();
         r[4] = "failed".into();
         r[VERIFIED] = "2d 3h".into();
-        r[6] = "6m 40s".into();
-        r[7] = "1.0 MiB".into();
-        r[8] = "in 3h 0m".into();
-        r[9] = "fs".into();
+        r[COPY] = "3h 0m".into();
+        r[7] = "6m 40s".into();
+        r[8] = "1.0 MiB".into();
+        r[9] = "in 3h 0m".into();
+        r[10] = "fs".into();
         r[ERROR] = error.into();
         r
     }
@@ -210,6 +217,7 @@ mod tests {
                 "LAST SUCCESS",
                 "RESULT",
                 "VERIFIED",
+                "COPY",
                 "ERROR"
             ]
         );
@@ -224,10 +232,10 @@ mod tests {
                 "LAST SUCCESS",
                 "RESULT",
                 "VERIFIED",
+                "COPY",
                 "TOOK",
                 "STORED",
-                "NEXT DUE",
-                "PLUGIN"
+                "NEXT DUE"
             ]
         );
         // Wide: everything.

@@ -2,7 +2,7 @@
 //! node × job rows with every string sanitised once per refresh, sorted and
 //! filtered.
 
-use crate::api::{Job, Node, Outcome, State};
+use crate::api::{Copy as CopyReport, Job, Node, Outcome, State};
 
 pub use proto::humanize::printable as clean;
 
@@ -37,8 +37,59 @@ pub struct Row {
     pub verified_at: Option<i64>,
     /// The job's newest drill found damage.
     pub drill_failed: bool,
+    /// The node's copies (the same on each of its rows).
+    pub copy: CopyState,
     /// Lower-cased "node job", for search.
     key: String,
+}
+
+/// Where a node's copies stand, over its destinations: the COPY column.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CopyState {
+    /// No copy of the node reached the tower.
+    #[default]
+    None,
+    /// The worst destination's lag (0: every backup copied); `lagging`
+    /// while `copy-lag` holds for one.
+    Lag {
+        /// Seconds.
+        secs: i64,
+        /// `copy-lag` holds.
+        lagging: bool,
+    },
+    /// A copy found snapshots lost at the source, not yet acknowledged.
+    Lost,
+}
+
+impl CopyState {
+    /// Of a node's copy reports.
+    pub fn of(copies: &[CopyReport]) -> CopyState {
+        if copies.iter().any(|c| c.source_lost_held > 0) {
+            return CopyState::Lost;
+        }
+        match copies.iter().map(|c| c.lag_secs).max() {
+            None => CopyState::None,
+            Some(secs) => CopyState::Lag {
+                secs,
+                lagging: copies.iter().any(|c| c.lagging),
+            },
+        }
+    }
+
+    /// The cell: `—`, `ok`, the lag (`3h 0m`), or `LOST`.
+    pub fn text(self) -> String {
+        match self {
+            CopyState::None => "—".into(),
+            CopyState::Lag { secs: 0, .. } => "ok".into(),
+            CopyState::Lag { secs, .. } => span(secs),
+            CopyState::Lost => "LOST".into(),
+        }
+    }
+
+    /// Shown in red: `copy-lag` holds, or evidence waits.
+    pub fn bad(self) -> bool {
+        matches!(self, CopyState::Lost | CopyState::Lag { lagging: true, .. })
+    }
 }
 
 /// Table orders.
@@ -84,6 +135,7 @@ pub fn rows(nodes: &[Node]) -> Vec<Row> {
     let mut out = Vec::with_capacity(nodes.len());
     for n in nodes {
         let node = clean(&n.name);
+        let copy = CopyState::of(&n.copies);
         if n.jobs.is_empty() {
             out.push(Row {
                 state: n.state,
@@ -100,6 +152,7 @@ pub fn rows(nodes: &[Node]) -> Vec<Row> {
                 error: String::new(),
                 verified_at: None,
                 drill_failed: false,
+                copy,
             });
             continue;
         }
@@ -120,6 +173,7 @@ pub fn rows(nodes: &[Node]) -> Vec<Row> {
                 error: why(j),
                 verified_at: j.last_drill.as_ref().and_then(|d| d.verified_at),
                 drill_failed: j.last_drill.as_ref().is_some_and(|d| !d.passed),
+                copy,
             });
         }
     }

@@ -6,6 +6,7 @@
 
 mod admin;
 mod auth;
+mod copy;
 mod drill;
 mod durability;
 mod e2e;

@@ -51,30 +51,8 @@ pub const NODE_DENIED: [&str; 11] = [
 
 /// The policies for `node` writing to `loc`.
 pub fn policies(node: &str, loc: &S3Location) -> Policies {
-    let bucket = format!("arn:aws:s3:::{}", loc.bucket);
-    let objects = if loc.prefix.is_empty() {
-        format!("{bucket}/*")
-    } else {
-        format!("{bucket}/{}/*", loc.prefix)
-    };
-    let listed = if loc.prefix.is_empty() {
-        json!(["*"])
-    } else {
-        json!([loc.prefix, format!("{}/*", loc.prefix)])
-    };
-    let node_policy = json!({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "BananaNodeWritesAndReadsItsPrefix", "Effect": "Allow",
-             "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
-             "Resource": [objects]},
-            {"Sid": "BananaNodeListsItsPrefix", "Effect": "Allow",
-             "Action": ["s3:ListBucket"], "Resource": [bucket],
-             "Condition": {"StringLike": {"s3:prefix": listed}}},
-            {"Sid": "BananaNodeNeverDeletes", "Effect": "Deny",
-             "Action": NODE_DENIED, "Resource": [bucket, format!("{bucket}/*")]},
-        ]
-    });
+    let (bucket, objects, _) = scope(loc);
+    let node_policy = append_only(loc, "BananaNode");
     let reaper_policy = json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -106,6 +84,104 @@ pub fn policies(node: &str, loc: &S3Location) -> Policies {
         reaper: reaper_policy,
         seaweedfs,
     }
+}
+
+/// The copier's S3 policies (`bananadm storage policy NODE --copy-to
+/// URL`): it lists and reads the node's prefix (object versions too, to
+/// find an overwritten object's original), and creates, reads and lists
+/// under the destination's prefix, where the bucket is versioned with
+/// Object Lock as the node's is; it deletes nowhere.
+#[derive(Debug, Clone)]
+pub struct CopierPolicies {
+    /// On the source (an S3 source only).
+    pub source: Option<Value>,
+    /// On the destination (an S3 destination only).
+    pub destination: Option<Value>,
+    /// The same as a SeaweedFS identity (keys left to fill in).
+    pub seaweedfs: Value,
+}
+
+/// The copier's policies for `node`'s copy from `source` to `destination`
+/// (either may be elsewhere than S3).
+pub fn copier(
+    node: &str,
+    source: Option<&S3Location>,
+    destination: Option<&S3Location>,
+) -> CopierPolicies {
+    let source = source.map(|loc| {
+        let (bucket, objects, listed) = scope(loc);
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "BananaCopierReadsTheSource", "Effect": "Allow",
+                 "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": [objects]},
+                {"Sid": "BananaCopierListsTheSource", "Effect": "Allow",
+                 "Action": ["s3:ListBucket", "s3:ListBucketVersions"], "Resource": [bucket],
+                 "Condition": {"StringLike": {"s3:prefix": listed}}},
+                {"Sid": "BananaCopierNeverWritesTheSource", "Effect": "Deny",
+                 "Action": ["s3:PutObject", "s3:AbortMultipartUpload"], "Resource": [objects]},
+                {"Sid": "BananaCopierNeverDeletes", "Effect": "Deny",
+                 "Action": NODE_DENIED, "Resource": [bucket.clone(), format!("{bucket}/*")]},
+            ]
+        })
+    });
+    let destination = destination.map(|loc| append_only(loc, "BananaCopier"));
+    let name = format!("banana-copier-{node}");
+    let mut policies = Vec::new();
+    for (which, p) in [("source", &source), ("destination", &destination)] {
+        if let Some(p) = p {
+            policies.push(json!({"name": format!("{name}-{which}"), "content": p.to_string()}));
+        }
+    }
+    let names: Vec<Value> = policies.iter().map(|p| p["name"].clone()).collect();
+    let seaweedfs = json!({
+        "identities": [
+            {"name": name, "credentials": [{"accessKey": "COPIER_ACCESS_KEY", "secretKey": "COPIER_SECRET_KEY"}],
+             "policyNames": names},
+        ],
+        "policies": policies,
+    });
+    CopierPolicies {
+        source,
+        destination,
+        seaweedfs,
+    }
+}
+
+/// The bucket's ARN, its objects under the prefix, and the prefixes a
+/// listing may ask for.
+fn scope(loc: &S3Location) -> (String, String, Value) {
+    let bucket = format!("arn:aws:s3:::{}", loc.bucket);
+    let objects = if loc.prefix.is_empty() {
+        format!("{bucket}/*")
+    } else {
+        format!("{bucket}/{}/*", loc.prefix)
+    };
+    let listed = if loc.prefix.is_empty() {
+        json!(["*"])
+    } else {
+        json!([loc.prefix, format!("{}/*", loc.prefix)])
+    };
+    (bucket, objects, listed)
+}
+
+/// Create, read and list under `loc`'s prefix; every delete denied (a
+/// node's policy, and the copier's at its destination).
+fn append_only(loc: &S3Location, sid: &str) -> Value {
+    let (bucket, objects, listed) = scope(loc);
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": format!("{sid}WritesAndReadsItsPrefix"), "Effect": "Allow",
+             "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
+             "Resource": [objects]},
+            {"Sid": format!("{sid}ListsItsPrefix"), "Effect": "Allow",
+             "Action": ["s3:ListBucket"], "Resource": [bucket],
+             "Condition": {"StringLike": {"s3:prefix": listed}}},
+            {"Sid": format!("{sid}NeverDeletes"), "Effect": "Deny",
+             "Action": NODE_DENIED, "Resource": [bucket.clone(), format!("{bucket}/*")]},
+        ]
+    })
 }
 
 /// A Swift container and the headers its owner sets on it.

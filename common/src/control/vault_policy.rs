@@ -94,6 +94,30 @@ path "auth/token/lookup-self" {{
     )
 }
 
+/// The copier's policy (`bananadm copy`): read every node's copy secret
+/// (two storage credentials and the metadata key) and list the nodes.
+/// Never an agent secret, a restore secret or a reaper secret: it cannot
+/// read a byte of a backup, and no credential it reads may delete.
+pub fn copier(loc: &Location) -> String {
+    let m = &loc.mount;
+    format!(
+        r#"# Banana copier: second copies, verified without decryption.
+path "{m}/data/nodes/+/copy" {{
+  capabilities = ["read"]
+}}
+path "{m}/metadata/nodes" {{
+  capabilities = ["list"]
+}}
+path "sys/capabilities-self" {{
+  capabilities = ["update"]
+}}
+path "auth/token/lookup-self" {{
+  capabilities = ["read"]
+}}
+"#
+    )
+}
+
 /// The minimal policy an operator's bananadm token needs (instead of root).
 pub fn admin(loc: &Location) -> String {
     let (m, a) = (&loc.mount, &loc.approle);
@@ -142,6 +166,12 @@ path "auth/token/roles/banana-drill" {{
   capabilities = ["create", "read", "update"]
 }}
 path "auth/token/create/banana-drill" {{
+  capabilities = ["create", "update"]
+}}
+path "auth/token/roles/banana-copier" {{
+  capabilities = ["create", "read", "update"]
+}}
+path "auth/token/create/banana-copier" {{
   capabilities = ["create", "update"]
 }}
 path "auth/token/revoke-accessor" {{

@@ -150,6 +150,9 @@ pub struct ReaperSecret {
     /// A storage credential that may list, read and delete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_credentials: Option<StorageCredentials>,
+    /// The node's second copy, pruned by its own policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<ReaperCopy>,
 }
 
 /// `nodes/N/retention`: node N's retention policy (`bananadm node retention`).
@@ -161,6 +164,45 @@ pub struct RetentionSecret {
     /// Per job.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub jobs: std::collections::BTreeMap<String, crate::ops::prune::Policy>,
+    /// The policy of the node's second copy (`bananadm node retention N
+    /// --copy`); without one the copy keeps everything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy: Option<Box<RetentionSecret>>,
+}
+
+/// `nodes/N/copy`: what the copier needs to copy N's repository, and no
+/// more (`bananadm node copy`). Readable with the banana-copier policy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CopySecret {
+    /// Node name.
+    pub node: String,
+    /// Hex metadata key (derived from the chunk key; opens metadata only):
+    /// it authenticates the config and reads the forget records that tell
+    /// retention from loss.
+    pub metadata_key: Secret,
+    /// The repository's location.
+    pub source: String,
+    /// A storage credential that may list and read the source (and
+    /// nothing else).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_credentials: Option<StorageCredentials>,
+    /// The second location.
+    pub destination: String,
+    /// A storage credential that may list, read and create objects at the
+    /// destination (never overwrite or delete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub destination_credentials: Option<StorageCredentials>,
+}
+
+/// The reaper's way to node N's second copy (`bananadm node reaper N
+/// --copy`): where it is, and a credential that may delete there.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReaperCopy {
+    /// The copy's location.
+    pub storage: String,
+    /// A storage credential that may list, read and delete there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_credentials: Option<StorageCredentials>,
 }
 
 /// `fleet/recipients`: break-glass recipients every node also encrypts to.

@@ -17,6 +17,12 @@ pub fn restore(node: &str) -> String {
 pub fn reaper(node: &str) -> String {
     format!("nodes/{node}/reaper")
 }
+/// What the copier needs for node N: the source and the destination, a
+/// read-only credential of the one and an append-only credential of the
+/// other, and the metadata key (KV, relative to the mount).
+pub fn copy(node: &str) -> String {
+    format!("nodes/{node}/copy")
+}
 /// Node N's retention policy (KV, relative to the mount).
 pub fn retention(node: &str) -> String {
     format!("nodes/{node}/retention")
@@ -46,6 +52,8 @@ pub const ADMIN_POLICY: &str = "banana-admin";
 pub const REAPER_POLICY: &str = "banana-reaper";
 /// The drill host's policy, and the token role that mints its tokens.
 pub const DRILL_POLICY: &str = "banana-drill";
+/// The copier's policy, and the token role that mints its tokens.
+pub const COPIER_POLICY: &str = "banana-copier";
 /// What the current token may do on some paths.
 pub const CAPABILITIES_SELF: &str = "sys/capabilities-self";
 

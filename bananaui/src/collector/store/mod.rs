@@ -10,7 +10,7 @@
 //! | `x\0{timestamp:be64}\0{node}\0{nonce}` | body hash (replays, pruned after the window) |
 //! | `a\0{rule}\0{node}\0{job}[\0{evidence}]` | [`AlertRec`] (a witness alert per piece of evidence) |
 //! | `c\0{node}\0{repository}` | [`ChainRec`]: the highest `seq` acknowledged |
-//! | `w\0{node}\0{rule}\0{job}\0{repository}\0{event id}` | [`WitnessRec`]: a piece of evidence (rollback, repository change, witness lost) until acknowledged |
+//! | `w\0{node}\0{rule}\0{job}\0{repository}\0{event id}` | [`WitnessRec`]: a piece of evidence (rollback, repository change, witness lost; source lost, with job `copy` and the destination for repository) until acknowledged |
 //! | `w\0{node}\0{rule}` | [`WitnessRec`] as older towers kept it (one per node and rule): still read, fired and acknowledged |
 //!
 //! Only the writer thread ([`super::writer`]) and the housekeeper's alert
@@ -18,12 +18,14 @@
 //! flushed to disk before anyone is told it is stored.
 
 use anyhow::Context;
-use proto::status::{DrillFacts, RunResult};
+use proto::status::RunResult;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+mod reports;
 mod writes;
+pub use reports::{CopyRec, DrillRec, PruneRec, MAX_LOST_KEPT};
 pub use writes::Writes;
 
 /// An enrolled node.
@@ -64,53 +66,14 @@ pub struct NodeRec {
     /// counts from it (unless `alerts.drill_required`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drilled_since: Option<i64>,
-}
-
-/// A drill (or a subset check): the newest report per node and job
-/// (`drill-failed`, `undrilled`, the VERIFIED column).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DrillRec {
-    /// Who sent it: the node itself or a drill host.
-    pub by: String,
-    /// When it ran (the sender's clock, within the envelope window).
-    pub at: i64,
-    /// When the tower received it.
-    pub received_at: i64,
-    /// It passed.
-    pub passed: bool,
-    /// When the newest passing drill ran (kept across later failures).
-    pub verified_at: Option<i64>,
-    /// The snapshot drilled, hex.
-    pub snapshot: Option<String>,
-    /// What it measured.
-    pub facts: DrillFacts,
-    /// What failed.
-    pub error: Option<String>,
-}
-
-/// A reaper's report of one prune of a node's repository (`unpruned`,
-/// `prune-held`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PruneRec {
-    /// The reaper that sent it.
-    pub reaper: String,
-    /// When it pruned (the reaper's clock, within the envelope window).
-    pub at: i64,
-    /// When the tower received it.
-    pub received_at: i64,
-    /// The newest report without an error (this one's `at` if it has none):
-    /// what `unpruned` measures from.
-    pub pruned_at: Option<i64>,
-    /// The repository, hex.
-    pub repository: Option<String>,
-    /// `seq`s of the snapshots it forgot.
-    pub forgotten: Vec<u64>,
-    /// Bytes of packs it deleted.
-    pub freed_bytes: u64,
-    /// What it held back (one line each).
-    pub held: Vec<String>,
-    /// Why it failed, if it did.
-    pub error: Option<String>,
+    /// A copier (`bananaui node add NAME --copier`): it may send only
+    /// `copy` events, about the nodes it names.
+    #[serde(default)]
+    pub copier: bool,
+    /// The newest copy of this node's repository to each destination (at
+    /// most [`crate::api::MAX_COPY_DESTINATIONS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<CopyRec>,
 }
 
 /// The tower's witness of one repository's chain: the highest `seq` a node
@@ -136,13 +99,14 @@ pub struct ChainRec {
 /// an operator acknowledges it with `bananaui alert ack`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WitnessRec {
-    /// `rollback`, `repository-changed` or `witness-lost`.
+    /// `rollback`, `repository-changed`, `witness-lost` or `source-lost`.
     pub rule: String,
     /// Node.
     pub node: String,
-    /// The job that reported it.
+    /// The job that reported it (`copy` for `source-lost`).
     pub job: String,
-    /// The repository it concerns (hex id).
+    /// The repository it concerns (hex id; for `source-lost`, the copy's
+    /// destination).
     pub repository: String,
     /// Human text.
     pub message: String,
@@ -179,8 +143,14 @@ impl WitnessRec {
     }
 }
 
-/// The rules whose evidence stays until acknowledged.
-pub const WITNESS_RULES: [&str; 3] = ["rollback", "repository-changed", "witness-lost"];
+/// The rules whose evidence stays until acknowledged: the witness's, and a
+/// copy's report of snapshots lost at the source (`source-lost`).
+pub const WITNESS_RULES: [&str; 4] = [
+    "rollback",
+    "repository-changed",
+    "witness-lost",
+    "source-lost",
+];
 
 /// Most pieces of unacknowledged evidence kept per node; more are logged and
 /// dropped (only a node that lies, or storage rolled back that many times
@@ -552,6 +522,10 @@ impl Store {
     /// Every witness record.
     pub fn witnesses(&self) -> anyhow::Result<Vec<WitnessRec>> {
         self.scan(b"w\0")
+    }
+    /// The witness records about one node.
+    pub fn witnesses_of(&self, node: &str) -> anyhow::Result<Vec<WitnessRec>> {
+        self.scan(&node_prefix(b"w", node))
     }
 
     /// Applies a group of writes atomically and makes it durable.

@@ -25,7 +25,7 @@ pub(super) fn apply_drill(
     } else {
         w.node(store, target)?
     };
-    let Some(mut t) = found.filter(|t| !t.reaper && !t.drill_host) else {
+    let Some(mut t) = found.filter(|t| !t.reaper && !t.drill_host && !t.copier) else {
         let msg = if target.is_empty() {
             "a drill host's report names the node it drilled ('target')".to_owned()
         } else {

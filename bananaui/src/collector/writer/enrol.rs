@@ -93,6 +93,7 @@ pub(super) fn apply_enrol(
             (old.last_seen_at, old.agent, old.last_prune);
         (rec.drills, rec.last_check, rec.drilled_since) =
             (old.drills, old.last_check, old.drilled_since);
+        rec.copies = old.copies;
     }
     if let Err(e) = w.put_node(&rec) {
         claim.finish(false);
@@ -118,5 +119,6 @@ fn still_valid(claimed: &std::path::Path, code_hash: &str, replace: bool, rec: &
                 && p.replace == replace
                 && p.reaper == rec.reaper
                 && p.drill_host == rec.drill_host
+                && p.copier == rec.copier
         })
 }

@@ -1,4 +1,4 @@
-//! The single writer: verified events (runs, prune and drill reports),
+//! The single writer: verified events (runs, prune, drill and copy reports),
 //! enrolments, alert changes and pruning go through one thread that applies
 //! them in groups, each group one atomic sled batch flushed to disk before
 //! any of its requests is answered (group commit: one fsync for many
@@ -6,6 +6,7 @@
 
 use super::http::Reply;
 use super::store::{AlertRec, JobRec, NodeRec, RunRec, Store, Writes};
+use super::view;
 use crate::config::History;
 use proto::status::{Event, EventKind, RunResult};
 use serde_json::json;
@@ -14,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tokio::sync::oneshot;
 
+mod copy;
 mod drill;
 mod enrol;
 mod prune;
@@ -357,11 +359,14 @@ fn apply_event(
     n.agent = Some(ev.agent.clone());
     n.refused_events = ev.refused;
     w.put_node(&n)?;
-    if matches!(ev.kind, EventKind::Prune | EventKind::Drill) {
-        if ev.kind == EventKind::Prune {
-            prune::apply_prune(store, w, node, ev, now)?;
-        } else {
-            drill::apply_drill(store, w, &n, ev, now)?;
+    if matches!(
+        ev.kind,
+        EventKind::Prune | EventKind::Drill | EventKind::Copy
+    ) {
+        match ev.kind {
+            EventKind::Prune => prune::apply_prune(store, w, node, ev, now)?,
+            EventKind::Drill => drill::apply_drill(store, w, &n, ev, now)?,
+            _ => copy::apply_copy(store, w, &n, ev, now)?,
         }
         w.put_event(node, &ev.id, now)?;
         w.put_nonce(op.ts, node, &op.nonce, &op.body_hash);
@@ -385,8 +390,13 @@ fn apply_event(
         EventKind::Finished => {
             finish_run(store, w, history, node, &mut j, ev, now)?;
             super::witness::witness(store, w, node, &mut j, ev, now)?;
+            let backup = ev.result.is_some_and(counts_as_success) && view::backs_up(&j);
+            if backup && !n.copies.is_empty() {
+                copy::backed_up(&mut n, ev.ended_at.unwrap_or(ev.at));
+                w.put_node(&n)?;
+            }
         }
-        EventKind::Prune | EventKind::Drill => {}
+        EventKind::Prune | EventKind::Drill | EventKind::Copy => {}
     }
     w.put_job(&j)?;
     w.put_event(node, &ev.id, now)?;

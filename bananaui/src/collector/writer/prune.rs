@@ -14,7 +14,10 @@ pub(super) fn apply_prune(
     now: i64,
 ) -> Result<(), Refuse> {
     let target = ev.target.as_deref().unwrap_or_default();
-    let Some(mut t) = w.node(store, target)?.filter(|t| !t.reaper) else {
+    let Some(mut t) = w
+        .node(store, target)?
+        .filter(|t| !t.reaper && !t.drill_host && !t.copier)
+    else {
         return Err(Refuse(
             422,
             format!(

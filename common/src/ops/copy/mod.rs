@@ -15,11 +15,13 @@
 //! Nothing is overwritten or deleted at the destination.
 
 mod deps;
+mod report;
 mod state;
 #[cfg(test)]
 mod tests;
 mod transfer;
 
+pub use report::{failed_event, Outcome};
 pub use state::{state_file, CopyState};
 
 use crate::backend::{Backend, Kind, Presence};
