@@ -86,8 +86,8 @@ pub const TABLE: &[Row] = &[
     Row {
         codes: &[Code::PARTIAL],
         name: "partial",
-        meaning: "**forget, prune**: something was held back (more than a fifth of a job's snapshots without `--force`, a snapshot whose storage date is more than an hour from the time it claims; [retention.md](retention.md)). **backup**: the snapshot was saved, but either some sources could not be read (each is named in a warning, `kind: unreadable`; summary `reason: \"unreadable\"`) and are missing from it (a database or plugin stream whose name cannot be passed safely counts: [plugins.md](plugins.md); so does a `--stdin` stream shorter than `--stdin-required-bytes`, default 1), or storage lost a snapshot this node wrote (warning `kind: rollback`; summary `reason: \"rollback\"`: the snapshot it last wrote is gone, or the newest in storage is older than it).",
-        action: "Unreadable: fix the permissions or exclude the path; the next run is incremental. Rollback: find out who deleted or rolled back the storage (`docs/security.md`, \"The witness\"); the next run is normal again, and the tower keeps its `rollback` alert until acknowledged.",
+        meaning: "**forget, prune**: something was held back (more than a fifth of a job's snapshots without `--force`, a snapshot whose storage date is more than an hour from the time it claims; [retention.md](retention.md)). **backup**: the snapshot was saved, but either some sources could not be read (each is named in a warning, `kind: unreadable`; summary `reason: \"unreadable\"`) and are missing from it (a database or plugin stream whose name cannot be passed safely counts: [plugins.md](plugins.md); so does a `--stdin` stream shorter than `--stdin-required-bytes`, default 1), or storage lost a snapshot this node wrote (warning `kind: rollback`; summary `reason: \"rollback\"`: the snapshot it last wrote is gone, or the newest in storage is older than it). **copy**: everything was copied, and snapshots copied before are gone from the source with no forget record (summary `source_lost`; the copy keeps them, [copy.md](copy.md)).",
+        action: "Unreadable: fix the permissions or exclude the path; the next run is incremental. Rollback: find out who deleted or rolled back the storage (`docs/security.md`, \"The witness\"); the next run is normal again, and the tower keeps its `rollback` alert until acknowledged. Source lost: restore from the copy (`--repo` the copy's location), then `copy --accept-lost`.",
     },
     Row {
         codes: &[Code::NO_REPO],
@@ -110,7 +110,7 @@ pub const TABLE: &[Row] = &[
     Row {
         codes: &[Code::DAMAGED],
         name: "damaged",
-        meaning: "`check` found damaged or missing objects, `drill` found a file or stream that does not come back as recorded (each failure names the snapshot and the file or database; [drills.md](drills.md)), or `restore` / `dump` could not restore some entries (each named on stderr; `restore --to-server`: a stream whose name cannot be passed safely). Everything undamaged was restored.",
+        meaning: "`check` found damaged or missing objects, `drill` found a file or stream that does not come back as recorded (each failure names the snapshot and the file or database; [drills.md](drills.md)), `copy` found objects that do not match their names (not copied, nor what needs them; each named; [copy.md](copy.md)), or `restore` / `dump` could not restore some entries (each named on stderr; `restore --to-server`: a stream whose name cannot be passed safely). Everything undamaged was restored.",
         action: "Run `bananactl check --read-data` to list every damaged object and the files it affects.",
     },
     Row {

@@ -26,19 +26,19 @@ pub const TABLE: &[Row] = &[
     Row {
         codes: &[Code::USAGE],
         name: "usage",
-        meaning: "Bad command line or input: an invalid node name, no admin token, an unknown node, a refusal to overwrite (check-and-set), `--purge-keys` without `--yes`, a root token without `--allow-root`; `prune` with a token that can read an agent or restore secret, a `--grace` under an hour, a node without a reaper secret.",
+        meaning: "Bad command line or input: an invalid node name, no admin token, an unknown node, a refusal to overwrite (check-and-set), `--purge-keys` without `--yes`, a root token without `--allow-root`; `prune` with a token that can read an agent or restore secret (`copy`: or a reaper secret), `node copy` to the node's own location or without a credential for a remote end, a `--grace` under an hour, a node without a reaper secret.",
         action: "Correct the command.",
     },
     Row {
         codes: &[Code::PARTIAL],
         name: "held back",
-        meaning: "`prune` did what it could and held something back: more than `max_forget` of a job's snapshots (without `--force`), a snapshot whose storage date is more than an hour from the time it claims (kept, fills no bucket), a sweep while a job's newest snapshot is from an agent older than 0.2.0 ([retention.md](retention.md)).",
-        action: "Read the warnings; `--force` for the cap; look into a skewed snapshot (a node's clock, or a forgery).",
+        meaning: "`prune` did what it could and held something back: more than `max_forget` of a job's snapshots (without `--force`), a snapshot whose storage date is more than an hour from the time it claims (kept, fills no bucket), a sweep while a job's newest snapshot is from an agent older than 0.2.0 ([retention.md](retention.md)). `copy`: `source-lost`, snapshots copied before are gone from a node's storage with no forget record; the copy keeps them ([copy.md](copy.md)).",
+        action: "Read the warnings; `--force` for the cap; look into a skewed snapshot (a node's clock, or a forgery). Source lost: find out who deleted them, restore from the copy, then `copy --accept-lost`.",
     },
     Row {
         codes: &[Code::NO_REPO, Code::DAMAGED, Code::STORAGE_UNAVAILABLE, Code::STORAGE_DENIED, Code::LOCKED],
         name: "as bananactl's",
-        meaning: "`prune`: no repository at the node's location (10), an object that does not open (13: nothing is deleted), storage unreachable (17) or refusing (18), another prune of the same repository running (11). `drill`: a drill found a file or stream that does not come back as recorded (13; each failure is named, [drills.md](drills.md)).",
+        meaning: "`prune`: no repository at the node's location (10), an object that does not open (13: nothing is deleted), storage unreachable (17) or refusing (18), another prune of the same repository running (11). `drill`: a drill found a file or stream that does not come back as recorded (13; each failure is named, [drills.md](drills.md)). `copy`: an object in a node's storage does not match its name, or names one that does not (13: it is not copied, nor anything that needs it; each is named).",
         action: "As for bananactl.",
     },
     Row {

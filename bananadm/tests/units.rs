@@ -1,4 +1,4 @@
-//! The reaper's and the drill host's systemd units (`bananadm/systemd/`):
+//! The reaper's, the drill host's and the copier's systemd units (`bananadm/systemd/`):
 //! `systemd-analyze verify` accepts them without a warning, the command
 //! line parses, and the service gets the token as a credential, never on
 //! its command line.
@@ -12,6 +12,8 @@ const SERVICE: &str = include_str!("../systemd/banana-reaper.service");
 const TIMER: &str = include_str!("../systemd/banana-reaper.timer");
 const DRILL_SERVICE: &str = include_str!("../systemd/banana-drill.service");
 const DRILL_TIMER: &str = include_str!("../systemd/banana-drill.timer");
+const COPY_SERVICE: &str = include_str!("../systemd/banana-copy.service");
+const COPY_TIMER: &str = include_str!("../systemd/banana-copy.timer");
 const INSTALLED: &str = "/usr/bin/bananadm";
 
 #[test]
@@ -111,4 +113,47 @@ fn drill_units_verify_and_drill_every_node_with_a_credential_token() {
         values(DRILL_TIMER, "Timer", "Unit"),
         ["banana-drill.service"]
     );
+}
+
+#[test]
+fn copy_units_verify_and_copy_every_node_with_a_credential_token() {
+    if let Some(analyze) = testkit::systemd::analyze() {
+        testkit::systemd::verify(
+            &analyze,
+            &[
+                ("banana-copy.service", COPY_SERVICE),
+                ("banana-copy.timer", COPY_TIMER),
+            ],
+            INSTALLED,
+            Path::new(env!("CARGO_BIN_EXE_bananadm")),
+        );
+    }
+    let exec = values(COPY_SERVICE, "Service", "ExecStart");
+    assert_eq!(
+        exec,
+        [format!(
+            "{INSTALLED} --token-file %d/copier.token copy --all"
+        )]
+    );
+    assert_eq!(
+        values(COPY_SERVICE, "Service", "LoadCredential"),
+        ["copier.token:/etc/banana/copier.token"]
+    );
+    let args: Vec<String> = exec[0]
+        .replace("%d", "/run/credentials/banana-copy.service")
+        .split_whitespace()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    let out = Command::new(env!("CARGO_BIN_EXE_bananadm"))
+        .args(&args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(values(COPY_TIMER, "Timer", "Unit"), ["banana-copy.service"]);
 }

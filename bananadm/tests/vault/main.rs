@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod copy;
 mod drill;
 mod flows;
 mod hostile;
