@@ -67,33 +67,28 @@ fn reaper_service_prunes_every_node_with_a_credential_token() {
     assert_eq!(values(TIMER, "Timer", "Persistent"), ["true"]);
 }
 
-#[test]
-fn drill_units_verify_and_drill_every_node_with_a_credential_token() {
+/// A principal's service and timer (`name` as in `banana-NAME.service`):
+/// they verify, the service runs `exec` with the token `cred` handed over
+/// as a systemd credential, its command line parses as systemd expands it
+/// (%% is a percent sign), and the timer starts the service.
+fn principal_units(name: &str, (service, timer): (&str, &str), exec: &str, cred: &str) {
+    let unit = format!("banana-{name}.service");
     if let Some(analyze) = testkit::systemd::analyze() {
         testkit::systemd::verify(
             &analyze,
             &[
-                ("banana-drill.service", DRILL_SERVICE),
-                ("banana-drill.timer", DRILL_TIMER),
+                (unit.as_str(), service),
+                (&format!("banana-{name}.timer"), timer),
             ],
             INSTALLED,
             Path::new(env!("CARGO_BIN_EXE_bananadm")),
         );
     }
-    let exec = values(DRILL_SERVICE, "Service", "ExecStart");
-    assert_eq!(
-        exec,
-        [format!(
-            "{INSTALLED} --token-file %d/drill.token drill --all --sample 1%%"
-        )]
-    );
-    assert_eq!(
-        values(DRILL_SERVICE, "Service", "LoadCredential"),
-        ["drill.token:/etc/banana/drill.token"]
-    );
-    // The command line parses as systemd expands it (%% is a percent sign).
-    let args: Vec<String> = exec[0]
-        .replace("%d", "/run/credentials/banana-drill.service")
+    let got = values(service, "Service", "ExecStart");
+    assert_eq!(got, [format!("{INSTALLED} {exec}")]);
+    assert_eq!(values(service, "Service", "LoadCredential"), [cred]);
+    let args: Vec<String> = got[0]
+        .replace("%d", &format!("/run/credentials/{unit}"))
         .replace("%%", "%")
         .split_whitespace()
         .skip(1)
@@ -109,51 +104,25 @@ fn drill_units_verify_and_drill_every_node_with_a_credential_token() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(
-        values(DRILL_TIMER, "Timer", "Unit"),
-        ["banana-drill.service"]
+    assert_eq!(values(timer, "Timer", "Unit"), [unit]);
+}
+
+#[test]
+fn drill_units_verify_and_drill_every_node_with_a_credential_token() {
+    principal_units(
+        "drill",
+        (DRILL_SERVICE, DRILL_TIMER),
+        "--token-file %d/drill.token drill --all --sample 1%%",
+        "drill.token:/etc/banana/drill.token",
     );
 }
 
 #[test]
 fn copy_units_verify_and_copy_every_node_with_a_credential_token() {
-    if let Some(analyze) = testkit::systemd::analyze() {
-        testkit::systemd::verify(
-            &analyze,
-            &[
-                ("banana-copy.service", COPY_SERVICE),
-                ("banana-copy.timer", COPY_TIMER),
-            ],
-            INSTALLED,
-            Path::new(env!("CARGO_BIN_EXE_bananadm")),
-        );
-    }
-    let exec = values(COPY_SERVICE, "Service", "ExecStart");
-    assert_eq!(
-        exec,
-        [format!(
-            "{INSTALLED} --token-file %d/copier.token copy --all"
-        )]
+    principal_units(
+        "copy",
+        (COPY_SERVICE, COPY_TIMER),
+        "--token-file %d/copier.token copy --all",
+        "copier.token:/etc/banana/copier.token",
     );
-    assert_eq!(
-        values(COPY_SERVICE, "Service", "LoadCredential"),
-        ["copier.token:/etc/banana/copier.token"]
-    );
-    let args: Vec<String> = exec[0]
-        .replace("%d", "/run/credentials/banana-copy.service")
-        .split_whitespace()
-        .skip(1)
-        .map(str::to_owned)
-        .collect();
-    let out = Command::new(env!("CARGO_BIN_EXE_bananadm"))
-        .args(&args)
-        .arg("--help")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(values(COPY_TIMER, "Timer", "Unit"), ["banana-copy.service"]);
 }

@@ -79,6 +79,14 @@ impl CopyCmd {
             },
         )?;
         let source = opened.repo.backend().location();
+        if dst.location() == source {
+            return Err(common::Error::new(
+                common::ErrorKind::BadInput,
+                format!("copy: {source} is the repository itself"),
+            )
+            .hint("--to names another location: a new or empty one, or an earlier copy")
+            .into());
+        }
         let opts = CopyOptions {
             dry_run: self.dry_run,
             connections: self.connections.or(s.file.upload_connections).unwrap_or(4),

@@ -264,6 +264,12 @@ fn a_snapshot_the_source_lost_is_reported_and_restored_from_the_copy() {
         .unwrap()
         .to_owned();
     let dest = e.path("second");
+    let itself = e.run(&["copy", "--to", e.repo.to_str().unwrap()]).code(2);
+    assert!(
+        itself.stderr.contains("is the repository itself"),
+        "{}",
+        itself.stderr
+    );
     e.json(&["copy", "--to", dest.to_str().unwrap()]);
     // Storage loses the newest snapshot, with no forget record.
     std::fs::remove_file(e.repo.join("snapshots").join(&newest)).unwrap();

@@ -77,6 +77,27 @@ fn problems(f: &Fixture, dst: &MemoryBackend) -> Vec<String> {
         .collect()
 }
 
+/// Retention that keeps the newest snapshot of each job (and the three
+/// newest, always), forgetting only: what a reaper does to `store`.
+fn keep_last_one(store: &Store, by: &str) -> crate::ops::prune::PruneReport {
+    let po = crate::ops::prune::PruneOptions {
+        policies: crate::ops::prune::Policies {
+            default: Some(crate::ops::prune::Policy {
+                keep_last: 1,
+                ..Default::default()
+            }),
+            jobs: Default::default(),
+        },
+        force: true,
+        max_skew: i64::MAX / 4,
+        by: by.into(),
+        forget_only: true,
+        ..Default::default()
+    };
+    let state = tempfile::tempdir().unwrap();
+    crate::ops::prune::prune(store, state.path(), &po).unwrap()
+}
+
 fn names(b: &dyn Backend, kind: Kind) -> Vec<String> {
     b.list(kind).unwrap().into_iter().map(|(n, _)| n).collect()
 }
@@ -290,22 +311,7 @@ fn a_snapshot_gone_from_the_source_without_a_forget_record_is_lost() {
         save(&f, "db", seed, 10 << 10);
     }
     copy(&source(&f), &dst, &opts).unwrap();
-    let po = crate::ops::prune::PruneOptions {
-        policies: crate::ops::prune::Policies {
-            default: Some(crate::ops::prune::Policy {
-                keep_last: 1,
-                ..Default::default()
-            }),
-            jobs: Default::default(),
-        },
-        force: true,
-        max_skew: i64::MAX / 4,
-        by: "test".into(),
-        forget_only: true,
-        ..Default::default()
-    };
-    let pstate = tempfile::tempdir().unwrap();
-    let pr = crate::ops::prune::prune(&source(&f), pstate.path(), &po).unwrap();
+    let pr = keep_last_one(&source(&f), "test");
     assert_eq!(pr.forgotten.len(), 1, "the older db snapshot");
     let r = copy(&source(&f), &dst, &opts).unwrap();
     assert!(r.source_lost.is_empty(), "{:?}", r.source_lost);
@@ -335,23 +341,7 @@ fn a_snapshot_the_destination_lost_is_copied_again_unless_its_reaper_forgot_it()
     assert!(names(&dst, Kind::Snapshot).contains(&gone));
 
     // The destination's reaper forgets the older etc snapshot.
-    let po = crate::ops::prune::PruneOptions {
-        policies: crate::ops::prune::Policies {
-            default: Some(crate::ops::prune::Policy {
-                keep_last: 1,
-                ..Default::default()
-            }),
-            jobs: Default::default(),
-        },
-        force: true,
-        max_skew: i64::MAX / 4,
-        by: "copy-reaper".into(),
-        forget_only: true,
-        ..Default::default()
-    };
-    let pstate = tempfile::tempdir().unwrap();
-    let pr =
-        crate::ops::prune::prune(&store(&f, Box::new(dst.clone())), pstate.path(), &po).unwrap();
+    let pr = keep_last_one(&store(&f, Box::new(dst.clone())), "copy-reaper");
     let forgot: Vec<String> = pr.forgotten.iter().map(|(id, _)| id.to_hex()).collect();
     assert_eq!(forgot.len(), 1, "{pr:?}");
     let r = copy(&source(&f), &dst, &opts).unwrap();
