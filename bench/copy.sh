@@ -8,10 +8,11 @@
 #   SCALE=0.1 bench/copy.sh          # quick
 #   BANANACTL=/path/to/bananactl CONNECTIONS=8 KEEP=1 bench/copy.sh
 #
-# Env: SCALE (default 1.0, multiplies the bytes), FILES (default 400), KEEP=1
-# (keep bench/work/copy: corpus, repositories, SeaweedFS data, logs),
-# BANANACTL (binary; default target/release/bananactl, built with cargo),
-# CONNECTIONS (bananactl copy --connections; default: its own, 4).
+# Env: SCALE (default 1.0, multiplies the bytes), FILES (default 400), RUNS
+# (default 3: passes, each to fresh destination prefixes; the ratios use the
+# medians), KEEP=1 (keep bench/work/copy: corpus, repositories, SeaweedFS data,
+# logs), BANANACTL (binary; default target/release/bananactl, built with
+# cargo), CONNECTIONS (bananactl copy --connections; default: its own, 4).
 #
 # Per step: wall seconds, CPU seconds (user+sys of the client only; the server
 # shares the cores), peak RSS, and the requests SeaweedFS counted for the
@@ -27,6 +28,7 @@ WORK=$BENCH_DIR/work/copy
 JSONL=$BENCH_DIR/work/copy-results.jsonl
 SCALE=${SCALE:-1.0}
 FILES=${FILES:-400}
+RUNS=${RUNS:-3}
 KEEP=${KEEP:-0}
 CONNECTIONS=${CONNECTIONS:-}
 VENV=${BANANA_SVC_VENV:-/opt/banana-svc}
@@ -40,6 +42,9 @@ die() { log "ERROR: $*"; exit 1; }
 
 if ! [[ $SCALE =~ ^[0-9]*\.?[0-9]+$ ]] || ! awk -v s="$SCALE" 'BEGIN{exit !(s > 0)}'; then
     die "SCALE must be a positive number, got '$SCALE'"
+fi
+if ! [[ $RUNS =~ ^[1-9][0-9]*$ ]]; then
+    die "RUNS must be a positive integer, got '$RUNS'"
 fi
 if ! [[ $FILES =~ ^[0-9]+$ ]] || [ "$FILES" -lt 2 ]; then
     die "FILES must be an integer >= 2, got '$FILES'"
@@ -76,8 +81,9 @@ else
 fi
 
 # ---------------------------------------------------------------- work dir
-# Corpus, two source repositories, three copies at the server: ~6 GiB per SCALE.
-need_kib=$(awk -v s="$SCALE" 'BEGIN{printf "%d", 6.5 * s * 1048576 + 524288}')
+# Corpus and two source repositories (~2.5 GiB per SCALE), three copies at the
+# server per pass (~2 GiB per SCALE).
+need_kib=$(awk -v s="$SCALE" -v r="$RUNS" 'BEGIN{printf "%d", (2.5 + 2 * r) * s * 1048576 + 524288}')
 mkdir -p "$BENCH_DIR/work"
 avail_kib=$(df -Pk "$BENCH_DIR/work" | awk 'NR==2{print $4}')
 [ "$avail_kib" -gt "$need_kib" ] \
@@ -194,10 +200,13 @@ for bucket in rclone restic; do
 done
 log "SeaweedFS $("$WEED" version 2>/dev/null | head -n1 | awk '{print $3}') on 127.0.0.1:$S3_PORT (pid $WEED_PID), buckets banana rclone restic"
 
-# requests BUCKET: SeaweedFS's count of S3 requests on BUCKET so far (all codes, all types).
-requests() {
-    curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" |
-        awk -v b="bucket=\"$1\"" '/^SeaweedFS_s3_request_total\{/ && index($0, b) {n += $NF} END {printf "%d", n}'
+# counts BUCKET: SeaweedFS's count of S3 requests on BUCKET so far, per type
+# (GET, PUT, HEAD, LIST, …; every status code), one "TYPE N" a line.
+counts() {
+    curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | awk -v b="bucket=\"$1\"" '
+        /^SeaweedFS_s3_request_total\{/ && index($0, b) {
+            t = $0; sub(/.*type="/, "", t); sub(/".*/, "", t); n[t] += $NF }
+        END { for (t in n) printf "%s %d\n", t, n[t] }' | sort
 }
 # stored BUCKET PREFIX: "objects bytes" under PREFIX/ in BUCKET, from a listing.
 stored() {
@@ -227,130 +236,151 @@ PY
 # ---------------------------------------------------------------- measuring
 ROWS=$WORK/rows.tsv
 : >"$ROWS"
-# measure NAME BUCKET PREFIX CMD...: wall, CPU, peak RSS of CMD, and the
-# requests the server counted on BUCKET meanwhile; then what PREFIX holds. Each
-# step starts from cold caches with nothing left to write back (root).
+# measure RUN NAME BUCKET PREFIX CMD...: wall, CPU, peak RSS of CMD, and the
+# requests the server counted on BUCKET meanwhile (total and per type); then
+# what PREFIX holds. Each step starts from cold caches with nothing left to
+# write back (root).
 measure() {
-    local name=$1 bucket=$2 prefix=$3 before after wall user sys rss
-    shift 3
+    local run=$1 name=$2 bucket=$3 prefix=$4 wall user sys rss cpu req types objects bytes
+    local f=$WORK/logs/$name-$run
+    shift 4
     sync
     [ "$(id -u)" = 0 ] && echo 3 >/proc/sys/vm/drop_caches
-    before=$(requests "$bucket")
-    /usr/bin/time -f '%e %U %S %M' -o "$WORK/logs/$name.time" "$@" \
-        >"$WORK/logs/$name.out" 2>"$WORK/logs/$name.err" \
-        || { log "FAILED: $name: $*"; tail -n 40 "$WORK/logs/$name.err" >&2; exit 1; }
+    counts "$bucket" >"$f.before"
+    /usr/bin/time -f '%e %U %S %M' -o "$f.time" "$@" >"$f.out" 2>"$f.err" \
+        || { log "FAILED: $name: $*"; tail -n 40 "$f.err" >&2; exit 1; }
     sleep 0.5 # the counter is bumped as each response ends
-    after=$(requests "$bucket")
-    read -r wall user sys rss <"$WORK/logs/$name.time"
+    counts "$bucket" >"$f.after"
+    read -r wall user sys rss <"$f.time"
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u + s}')
+    types=$(awk 'NR == FNR {b[$1] = $2; next} $2 - b[$1] > 0 {printf "%s%s:%d", sep, $1, $2 - b[$1]; sep = ","}' \
+        "$f.before" "$f.after")
+    req=$(awk 'NR == FNR {b += $2; next} {a += $2} END {printf "%d", a - b}' "$f.before" "$f.after")
     read -r objects bytes < <(stored "$bucket" "$prefix")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$wall" \
-        "$(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u + s}')" "$rss" \
-        "$((after - before))" "$objects" "$bytes" >>"$ROWS"
-    log "  $name: ${wall}s wall, $(awk -v u="$user" -v s="$sys" 'BEGIN{print u + s}')s CPU, $((rss / 1024)) MiB RSS, $((after - before)) requests; destination: $objects objects, $bytes bytes"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$name" "$wall" "$cpu" "$rss" "$req" "${types:--}" \
+        "$objects" "$bytes" >>"$ROWS"
+    log "  $name: ${wall}s wall, ${cpu}s CPU, $((rss / 1024)) MiB RSS, $req requests (${types:-none}); destination: $objects objects, $bytes bytes"
 }
 
 # bananactl: credentials from a file (mode 0600), as a node's copy job would.
 (umask 077 && printf 'access_key = "%s"\nsecret_key = "%s"\n' "$AK" "$SK" >"$WORK/s3.credentials")
-DST="s3://127.0.0.1:$S3_PORT/banana/repo?path_style=true&tls=false"
-bcopy=("${bsrc[@]}" --json copy --to "$DST" --to-credentials "$WORK/s3.credentials")
-[ -n "$CONNECTIONS" ] && bcopy+=(--connections "$CONNECTIONS")
-log "bananactl copy -> $DST"
-measure bananactl-copy banana repo "${bcopy[@]}"
-log "bananactl copy again (nothing new)"
-measure bananactl-copy-noop banana repo "${bcopy[@]}"
-for step in bananactl-copy bananactl-copy-noop; do
-    python3 - "$WORK/logs/$step.out" >"$WORK/logs/$step.self" <<'PY'
+# rclone: an S3 remote from the environment; its defaults (4 transfers, 8
+# checkers). AWS_CA_BUNDLE, when set, makes its S3 client refuse its own
+# transport: unset for it.
+export RCLONE_CONFIG_SW_TYPE=s3 RCLONE_CONFIG_SW_PROVIDER=Other RCLONE_CONFIG_SW_ENV_AUTH=false \
+       RCLONE_CONFIG_SW_ACCESS_KEY_ID=$AK RCLONE_CONFIG_SW_SECRET_ACCESS_KEY=$SK \
+       RCLONE_CONFIG_SW_ENDPOINT=http://127.0.0.1:$S3_PORT RCLONE_CONFIG_SW_REGION=us-east-1 \
+       RCLONE_CONFIG_SW_FORCE_PATH_STYLE=true RCLONE_CONFIG=/dev/null
+
+for run in $(seq "$RUNS"); do
+    log "run $run of $RUNS (destination prefix repo$run in each bucket)"
+    DST="s3://127.0.0.1:$S3_PORT/banana/repo$run?path_style=true&tls=false"
+    bcopy=("${bsrc[@]}" --json copy --to "$DST" --to-credentials "$WORK/s3.credentials")
+    [ -n "$CONNECTIONS" ] && bcopy+=(--connections "$CONNECTIONS")
+    log "bananactl copy -> $DST"
+    measure "$run" bananactl-copy banana "repo$run" "${bcopy[@]}"
+    log "bananactl copy again (nothing new)"
+    measure "$run" bananactl-copy-noop banana "repo$run" "${bcopy[@]}"
+    for step in bananactl-copy bananactl-copy-noop; do
+        python3 - "$WORK/logs/$step-$run.out" >"$WORK/logs/$step-$run.self" <<'PY'
 import json, sys
 s = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 s = [d for d in s if d.get("message_type") == "summary"][-1]
 assert not s["damaged"] and not s["source_lost"], s
 print(s["objects"], s["bytes"], s["source_requests"], s["destination_requests"])
 PY
-    read -r o b sreq dreq <"$WORK/logs/$step.self"
-    log "  $step (bananactl's own count): $o objects, $b bytes written; requests: source $sreq, destination $dreq"
+        read -r o b sreq dreq <"$WORK/logs/$step-$run.self"
+        log "  $step (bananactl's own count): $o objects, $b bytes written; requests: source $sreq, destination $dreq"
+    done
+    log "bananactl check --read-data of the copy (not timed)"
+    AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1 \
+        "$B" --repo "$DST" --key-file "$WORK/banana.key" --state-dir "$WORK/check-state" \
+        check --read-data >"$WORK/logs/check-$run.log" 2>&1 \
+        || { tail -n 40 "$WORK/logs/check-$run.log" >&2; die "check --read-data of the copy failed"; }
+    log "  check --read-data passed: $(tail -n 1 "$WORK/logs/check-$run.log")"
+
+    log "rclone copy -> sw:rclone/repo$run"
+    measure "$run" rclone-copy rclone "repo$run" env -u AWS_CA_BUNDLE rclone copy "$SRC" "sw:rclone/repo$run"
+    log "rclone copy again (nothing new)"
+    measure "$run" rclone-copy-noop rclone "repo$run" env -u AWS_CA_BUNDLE rclone copy "$SRC" "sw:rclone/repo$run"
+
+    # restic: the destination initialised with the source's chunker
+    # parameters (not timed), then restic copy of every snapshot.
+    RDST="s3:http://127.0.0.1:$S3_PORT/restic/repo$run"
+    export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1
+    restic -q -r "$RDST" init --from-repo "$RSRC" --from-password-file "$WORK/restic.pw" \
+        --copy-chunker-params >"$WORK/logs/restic-init-$run.log" 2>&1 \
+        || { cat "$WORK/logs/restic-init-$run.log" >&2; die "restic init of $RDST failed"; }
+    log "restic copy $RSRC -> $RDST"
+    measure "$run" restic-copy restic "repo$run" restic -r "$RDST" --cache-dir "$RCACHE" copy \
+        --from-repo "$RSRC" --from-password-file "$WORK/restic.pw"
+    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 done
-log "bananactl check --read-data of the copy (not timed)"
-AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1 \
-    "$B" --repo "$DST" --key-file "$WORK/banana.key" --state-dir "$WORK/check-state" \
-    check --read-data >"$WORK/logs/check.log" 2>&1 \
-    || { tail -n 40 "$WORK/logs/check.log" >&2; die "check --read-data of the copy failed"; }
-log "  check --read-data passed: $(tail -n 1 "$WORK/logs/check.log")"
-
-# rclone: an S3 remote from the environment; its defaults (4 transfers, 8 checkers).
-export RCLONE_CONFIG_SW_TYPE=s3 RCLONE_CONFIG_SW_PROVIDER=Other RCLONE_CONFIG_SW_ENV_AUTH=false \
-       RCLONE_CONFIG_SW_ACCESS_KEY_ID=$AK RCLONE_CONFIG_SW_SECRET_ACCESS_KEY=$SK \
-       RCLONE_CONFIG_SW_ENDPOINT=http://127.0.0.1:$S3_PORT RCLONE_CONFIG_SW_REGION=us-east-1 \
-       RCLONE_CONFIG_SW_FORCE_PATH_STYLE=true RCLONE_CONFIG=/dev/null
-log "rclone copy -> sw:rclone/repo"
-measure rclone-copy rclone repo rclone copy "$SRC" sw:rclone/repo
-log "rclone copy again (nothing new)"
-measure rclone-copy-noop rclone repo rclone copy "$SRC" sw:rclone/repo
-
-# restic: the destination initialised with the source's chunker parameters
-# (not timed), then restic copy of every snapshot.
-RDST="s3:http://127.0.0.1:$S3_PORT/restic/repo"
-export AWS_ACCESS_KEY_ID=$AK AWS_SECRET_ACCESS_KEY=$SK AWS_DEFAULT_REGION=us-east-1
-restic -q -r "$RDST" init --from-repo "$RSRC" --from-password-file "$WORK/restic.pw" \
-    --copy-chunker-params >"$WORK/logs/restic-init.log" 2>&1 \
-    || { cat "$WORK/logs/restic-init.log" >&2; die "restic init of $RDST failed"; }
-log "restic copy $RSRC -> $RDST"
-measure restic-copy restic repo restic -r "$RDST" --cache-dir "$RCACHE" copy \
-    --from-repo "$RSRC" --from-password-file "$WORK/restic.pw"
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 
 # ---------------------------------------------------------------- report
-python3 - "$ROWS" "$JSONL" "$RUN_ID" "$SCALE" "$FILES" "$src_objects" "$src_bytes" "$rsrc_objects" \
+python3 - "$ROWS" "$JSONL" "$RUN_ID" "$SCALE" "$FILES" "$RUNS" "$src_objects" "$src_bytes" "$rsrc_objects" \
     "$rsrc_bytes" "$(nproc)" "$(restic version | awk '{print $2}')" "$(rclone version | awk 'NR==1{print $2}')" \
-    "$("$WEED" version 2>/dev/null | head -n1 | awk '{print $3}')" "${CONNECTIONS:-default}" \
-    "$WORK/logs/bananactl-copy.self" "$WORK/logs/bananactl-copy-noop.self" <<'PY'
-import json, sys
-(rows_f, out, run_id, scale, files, so, sb, ro, rb, cpus, restic_v, rclone_v, weed_v, conns,
- self1, self2) = sys.argv[1:17]
-rows = {}
+    "$("$WEED" version 2>/dev/null | head -n1 | awk '{print $3}')" "${CONNECTIONS:-default}" "$WORK/logs" <<'PY'
+import json, statistics, sys
+(rows_f, out, run_id, scale, files, runs, so, sb, ro, rb, cpus, restic_v, rclone_v, weed_v, conns,
+ logs) = sys.argv[1:17]
+steps = {}
 for line in open(rows_f):
-    name, wall, cpu, rss, req, objects, size = line.rstrip("\n").split("\t")
-    rows[name] = {"step": name, "wall_s": float(wall), "cpu_s": float(cpu),
-                  "peak_rss_mib": round(int(rss) / 1024, 1), "requests": int(req),
-                  "dest_objects": int(objects), "dest_bytes": int(size)}
-for name, f in (("bananactl-copy", self1), ("bananactl-copy-noop", self2)):
-    o, b, sreq, dreq = map(int, open(f).read().split())
-    rows[name].update(written_objects=o, written_bytes=b, own_source_requests=sreq,
-                      own_destination_requests=dreq)
+    run, name, wall, cpu, rss, req, types, objects, size = line.rstrip("\n").split("\t")
+    r = {"step": name, "pass": int(run), "wall_s": float(wall), "cpu_s": float(cpu),
+         "peak_rss_mib": round(int(rss) / 1024, 1), "requests": int(req), "request_types": types,
+         "dest_objects": int(objects), "dest_bytes": int(size)}
+    if name.startswith("bananactl"):
+        o, b, sreq, dreq = map(int, open("%s/%s-%s.self" % (logs, name, run)).read().split())
+        r.update(written_objects=o, written_bytes=b, own_source_requests=sreq, own_destination_requests=dreq)
+    steps.setdefault(name, []).append(r)
+METRICS = ("wall_s", "cpu_s", "peak_rss_mib", "requests")
+med = {n: {m: statistics.median(r[m] for r in rs) for m in METRICS} for n, rs in steps.items()}
 ratios = []
 def ratio(metric, a, b, target=None, strict=False):
-    r = rows[a][metric] / rows[b][metric] if rows[b][metric] else float("inf")
-    met = None if target is None else (r < target if strict else r <= target)
-    ratios.append({"metric": metric, "tools": "%s/%s" % (a, b), "ratio": round(r, 3),
+    x = med[a][metric] / med[b][metric] if med[b][metric] else float("inf")
+    met = None if target is None else (x < target if strict else x <= target)
+    ratios.append({"metric": metric, "tools": "%s/%s" % (a, b), "ratio": round(x, 3),
                    "target": None if target is None else ("<" if strict else "<=") + " %g" % target,
                    "met": met})
 ratio("wall_s", "bananactl-copy", "rclone-copy", 1.2)
 ratio("wall_s", "bananactl-copy", "restic-copy", 1.0, strict=True)
-for m in ("cpu_s", "peak_rss_mib", "requests"):
+for m in METRICS[1:]:
     ratio(m, "bananactl-copy", "rclone-copy")
     ratio(m, "bananactl-copy", "restic-copy")
 ratio("wall_s", "bananactl-copy-noop", "rclone-copy-noop")
 ratio("requests", "bananactl-copy-noop", "rclone-copy-noop")
-meta = {"type": "meta", "run": run_id, "scale": float(scale), "files": int(files), "cpus": int(cpus),
-        "bananactl_source": {"objects": int(so), "bytes": int(sb)},
+meta = {"type": "meta", "run": run_id, "scale": float(scale), "files": int(files), "passes": int(runs),
+        "cpus": int(cpus), "bananactl_source": {"objects": int(so), "bytes": int(sb)},
         "restic_source": {"objects": int(ro), "bytes": int(rb)},
         "restic": restic_v, "rclone": rclone_v, "seaweedfs": weed_v, "bananactl_connections": conns}
 with open(out, "w") as f:
     f.write(json.dumps(meta) + "\n")
-    for r in rows.values():
-        f.write(json.dumps(dict(r, type="step", run=run_id)) + "\n")
+    for rs in steps.values():
+        for r in rs:
+            f.write(json.dumps(dict(r, type="step", run=run_id)) + "\n")
+    for n, m in med.items():
+        f.write(json.dumps(dict(m, type="median", step=n, run=run_id)) + "\n")
     for r in ratios:
         f.write(json.dumps(dict(r, type="ratio", run=run_id)) + "\n")
 print()
-print("sources: bananactl %s objects, %.1f MiB; restic %s objects, %.1f MiB (SCALE %s, %s CPUs)"
-      % (so, int(sb) / 2**20, ro, int(rb) / 2**20, scale, cpus))
-print("%-20s %8s %8s %9s %9s %9s %11s" % ("step", "wall s", "CPU s", "RSS MiB", "requests", "objects",
-                                            "stored MiB"))
-for r in rows.values():
-    print("%-20s %8.2f %8.2f %9.1f %9d %9d %11.1f" % (r["step"], r["wall_s"], r["cpu_s"], r["peak_rss_mib"],
-                                                  r["requests"], r["dest_objects"], r["dest_bytes"] / 2**20))
+print("sources: bananactl %s objects, %.1f MiB; restic %s objects, %.1f MiB (SCALE %s, %s CPUs, %s passes)"
+      % (so, int(sb) / 2**20, ro, int(rb) / 2**20, scale, cpus, runs))
+print("%-20s %4s %8s %8s %9s %9s  %-28s %8s %11s" % ("step", "pass", "wall s", "CPU s", "RSS MiB", "requests",
+                                                     "(by type)", "objects", "stored MiB"))
+for n, rs in steps.items():
+    for r in rs:
+        print("%-20s %4d %8.2f %8.2f %9.1f %9d  %-28s %8d %11.1f" % (
+            n, r["pass"], r["wall_s"], r["cpu_s"], r["peak_rss_mib"], r["requests"], r["request_types"],
+            r["dest_objects"], r["dest_bytes"] / 2**20))
+print()
+print("median of %s pass(es):" % runs)
+print("%-20s %8s %8s %9s %9s" % ("step", "wall s", "CPU s", "RSS MiB", "requests"))
+for n, m in med.items():
+    print("%-20s %8.2f %8.2f %9.1f %9d" % (n, m["wall_s"], m["cpu_s"], m["peak_rss_mib"], m["requests"]))
 for n in ("bananactl-copy", "bananactl-copy-noop"):
-    r = rows[n]
-    print("%s: wrote %d objects (%.1f MiB); its own count: %d source, %d destination requests"
+    r = steps[n][0]
+    print("%s (pass 1): wrote %d objects (%.1f MiB); its own count: %d source, %d destination requests"
           % (n, r["written_objects"], r["written_bytes"] / 2**20, r["own_source_requests"],
              r["own_destination_requests"]))
 print()
