@@ -372,9 +372,13 @@ fn open_grant(s: &Settings, o: &ReadKeyOpts, grant: &str) -> anyhow::Result<Open
     } else {
         secret.storage.clone()
     };
-    open_at(s, &location, secret.storage_credentials.as_ref(), || {
-        Ok(key)
-    })
+    // The grant's storage credential is for the node's repository; another
+    // location (its second copy, docs/copy.md) is reached with the config's
+    // or the environment's.
+    let credentials = (location == secret.storage)
+        .then_some(secret.storage_credentials.as_ref())
+        .flatten();
+    open_at(s, &location, credentials, || Ok(key))
 }
 
 /// Break-glass without Vault or key file: the chunk key comes from a key

@@ -124,6 +124,22 @@ fn the_copier_copies_witnesses_a_lost_snapshot_and_never_deletes() {
             "{kind}"
         );
     }
+    // A restore grant restores from the copy as from the repository.
+    let g = stdout(&bao.adm(&admin, &["restore", "grant", "web-1"]));
+    let target = dir.path().join("from-copy");
+    let o = n.run(&[
+        "--repo",
+        second.to_str().unwrap(),
+        "restore",
+        "latest",
+        "--target",
+        target.to_str().unwrap(),
+        "--grant",
+        &g,
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let back = target.join(data.strip_prefix("/").unwrap());
+    assert_eq!(std::fs::read(back.join("f3")).unwrap(), vec![3u8; 30_000]);
 
     // Storage loses the newest snapshot: source-lost, and the copy keeps it.
     let newest = {

@@ -216,3 +216,80 @@ fn storage_policy_prints_the_swift_container_acls() {
         stderr(&out)
     );
 }
+
+/// `--copy-to`: the copier's policies after the node's and the reaper's,
+/// the same `common::control::storage_policy::copier` the test server
+/// enforces (bananactl's `copy.rs` tests them there); a Swift end gets
+/// ACL commands.
+#[test]
+fn storage_policy_prints_the_copiers_policies() {
+    let src = "s3://s3.dc1.example.net/backups/web-01";
+    let dst = "s3://s3.dc2.example.net/copies/web-01";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bananadm"))
+        .args([
+            "--json",
+            "storage",
+            "policy",
+            "web-01",
+            "--storage",
+            src,
+            "--copy-to",
+            dst,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let s3 = |u: &str| match common::backend::Location::parse(u).unwrap() {
+        common::backend::Location::S3(l) => l,
+        _ => unreachable!(),
+    };
+    let p = common::control::storage_policy::copier("web-01", Some(&s3(src)), Some(&s3(dst)));
+    assert_eq!(lines[1]["copier_source_policy"], p.source.unwrap());
+    assert_eq!(
+        lines[1]["copier_destination_policy"],
+        p.destination.unwrap()
+    );
+    let source = lines[1]["copier_source_policy"].to_string();
+    assert!(
+        source.contains("arn:aws:s3:::backups/web-01/*") && source.contains("s3:DeleteObject"),
+        "{source}"
+    );
+    let to_swift = "swift://swift.dc2.example.net/copy-web-01/fleet?auth=v1";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bananadm"))
+        .args([
+            "storage",
+            "policy",
+            "web-01",
+            "--storage",
+            src,
+            "--copy-to",
+            to_swift,
+        ])
+        .args(["--copier-user", "dr:copier", "--reaper-user", "dr:reaper"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("swift post 'copy-web-01' --header 'X-Container-Read: dr:copier,dr:reaper'"),
+        "{text}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bananadm"))
+        .args([
+            "storage",
+            "policy",
+            "web-01",
+            "--storage",
+            src,
+            "--copy-to",
+            to_swift,
+        ])
+        .args(["--copier-user", "x' ; rm -rf /"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+}
