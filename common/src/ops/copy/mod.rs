@@ -9,8 +9,8 @@
 //! (snapshots, forget records, reference lists, index files, key
 //! envelopes, packs), so whatever a listed object names was written before
 //! it was listed; the destination is written in the backup's order (config,
-//! key envelopes, packs, index files, reference lists, snapshots, forget
-//! records), so at every moment it is a valid repository: an interrupted
+//! key envelopes, packs, index files, reference lists, forget records,
+//! snapshots), so at every moment it is a valid repository: an interrupted
 //! copy leaves packs no index covers, which the next copy completes.
 //! Nothing is overwritten or deleted at the destination.
 
@@ -311,6 +311,14 @@ fn transfer_all(
     })?;
     avail.refs_held(&held);
     bad.extend(held);
+    // Forget records before the snapshots: they explain the holes that
+    // the source's retention left in the chain the snapshots continue.
+    let forgets: Vec<String> = from
+        .lacking(to, Kind::Forget)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    bad.extend(mover.copy_all(Kind::Forget, &forgets, conns, &|_, _| Ok(None))?);
     if !wanted.skipped.is_empty() {
         explain_skipped(mover, &wanted.skipped, opts)?;
     }
@@ -325,12 +333,6 @@ fn transfer_all(
         }
     }
     report.snapshots = written.len() as u64;
-    let forgets: Vec<String> = from
-        .lacking(to, Kind::Forget)
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
-    bad.extend(mover.copy_all(Kind::Forget, &forgets, conns, &|_, _| Ok(None))?);
     report.damaged.extend(bad.into_iter().map(|(_, why)| why));
     Ok(written)
 }
