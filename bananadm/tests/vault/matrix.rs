@@ -1,4 +1,5 @@
-//! Acceptance 1 (permission matrix) and 2 (single use).
+//! Acceptance 1 (permission matrix, with the copier's cells of issue 27)
+//! and 2 (single use).
 
 use crate::harness::*;
 use common::vault::{NodeCredentials, Secret, Session, Vault};
@@ -44,6 +45,22 @@ fn permission_matrix() {
     let _ = &b;
     let node_a = Session::login(&creds(&a)).unwrap();
     let ga = grant_client(&bao, &grant(&bao, &admin, "node-a", &["--uses", "10"]));
+    // The copier (issue 27): a token of the banana-copier role.
+    let out = bao.adm(
+        &admin,
+        &[
+            "node",
+            "copy",
+            "node-a",
+            "--to",
+            dir.path().join("copy-a").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = bao.adm(&admin, &["copier", "token", "--ttl", "1h"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut copier = Vault::connect(&common::vault::Location::new(&bao.addr)).unwrap();
+    copier.set_token(Secret::new(stdout(&out)));
     // (who, path, allowed)
     let table: Vec<(&str, &Vault, &str, bool)> = vec![
         (
@@ -98,6 +115,28 @@ fn permission_matrix() {
         ("grant A", &ga, "banana/data/fleet/signing", false),
         ("grant A", &ga, "sys/policies/acl", false),
         ("grant A", &ga, "sys/mounts", false),
+        ("copier", &copier, "banana/data/nodes/node-a/copy", true),
+        ("copier", &copier, "banana/data/nodes/node-b/copy", true),
+        ("copier", &copier, "banana/data/nodes/node-a/agent", false),
+        ("copier", &copier, "banana/data/nodes/node-a/restore", false),
+        ("copier", &copier, "banana/data/nodes/node-a/reaper", false),
+        (
+            "copier",
+            &copier,
+            "banana/data/nodes/node-a/retention",
+            false,
+        ),
+        ("copier", &copier, "banana/data/fleet/recipients", false),
+        ("copier", &copier, "banana/data/fleet/signing", false),
+        ("copier", &copier, "sys/policies/acl", false),
+        ("copier", &copier, "sys/mounts", false),
+        (
+            "node A",
+            node_a.vault(),
+            "banana/data/nodes/node-a/copy",
+            false,
+        ),
+        ("grant A", &ga, "banana/data/nodes/node-a/copy", false),
     ];
     let mut wrong = Vec::new();
     for (who, v, path, want) in &table {
