@@ -46,10 +46,13 @@ fn man_pages(
     name: &str,
     files: &mut BTreeMap<PathBuf, Vec<u8>>,
 ) -> anyhow::Result<()> {
+    // No `help` subcommand in the pages: it has no page of its own, and a
+    // page names only pages that exist (tested).
     let cmd = cmd
         .clone()
         .name(name.to_owned())
-        .bin_name(name.replace('-', " "));
+        .bin_name(name.replace('-', " "))
+        .disable_help_subcommand(true);
     let mut buf = Vec::new();
     clap_mangen::Man::new(cmd.clone())
         .render(&mut buf)
@@ -138,6 +141,36 @@ fn main() -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    /// Every `NAME(1)` a man page mentions is a page that exists.
+    #[test]
+    fn man_pages_name_only_pages_that_exist() {
+        let files = super::generate().unwrap();
+        let pages: std::collections::BTreeSet<String> = files
+            .keys()
+            .filter(|p| p.starts_with("man"))
+            .filter_map(|p| Some(p.file_stem()?.to_str()?.to_owned()))
+            .collect();
+        assert!(pages.len() > 50, "{pages:?}");
+        let mut missing = Vec::new();
+        for (path, text) in files.iter().filter(|(p, _)| p.starts_with("man")) {
+            let text = String::from_utf8_lossy(text).replace("\\-", "-");
+            for (at, _) in text.match_indices("(1)") {
+                let name: String = text[..at]
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                if !name.is_empty() && !pages.contains(&name) {
+                    missing.push(format!("{}: {name}(1)", path.display()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "pages named but not made: {missing:#?}");
+    }
+
     #[test]
     fn generated_files_are_committed_and_current() {
         let bad = super::drift().unwrap();
