@@ -81,30 +81,34 @@ pub enum CopierCmd {
     Enroll(super::tower::CopierEnrollArgs),
 }
 
+/// Where the copier's storage policies are printed.
+const COPIER_STORAGE_POLICY: &str = "bananadm storage policy NODE --copy-to URL";
+
 /// The copier's state directory when none is given.
 pub(super) fn default_state() -> PathBuf {
     common::fsutil::data_dir().join("copier")
 }
 
-/// A storage credential is needed for anything but a directory.
-fn remote(location: &str) -> bool {
-    location.starts_with("s3://") || location.starts_with("swift://")
-}
-
-fn credentials(
+/// The credential in `file` for `location`, which `who` uses there; one is
+/// needed for anything but a directory.
+pub(super) fn credentials(
     file: &Option<PathBuf>,
     location: &str,
-    flag: &str,
+    (who, flag, hint): (&str, &str, &str),
 ) -> anyhow::Result<Option<StorageCredentials>> {
-    match file {
-        Some(p) => Ok(Some(StorageCredentials::from_file(p)?)),
-        None if remote(location) => Err(Error::new(
+    if let Some(p) = file {
+        return Ok(Some(StorageCredentials::from_file(p)?));
+    }
+    match common::backend::Location::parse(location)? {
+        common::backend::Location::Local(_) => Ok(None),
+        _ => Err(Error::new(
             ErrorKind::BadInput,
-            format!("{location} needs the copier's own storage credential"),
+            format!("{location} needs the {who}'s own storage credential"),
         )
-        .hint(format!("pass {flag} FILE (see 'bananadm storage policy NODE --copy-to URL' for what it may do)"))
+        .hint(format!(
+            "pass {flag} FILE (see '{hint}' for what it may do)"
+        ))
         .into()),
-        None => Ok(None),
     }
 }
 
@@ -144,13 +148,13 @@ impl NodeCopyCmd {
             source_credentials: credentials(
                 &self.source_credentials,
                 &agent.storage,
-                "--source-credentials",
+                ("copier", "--source-credentials", COPIER_STORAGE_POLICY),
             )?,
             destination: to.clone(),
             destination_credentials: credentials(
                 &self.storage_credentials,
                 &to,
-                "--storage-credentials",
+                ("copier", "--storage-credentials", COPIER_STORAGE_POLICY),
             )?,
         };
         let version = v
@@ -281,18 +285,12 @@ impl CopyCmd {
         state: &std::path::Path,
         out: &Out,
     ) -> anyhow::Result<CopyReport> {
-        let open = |loc: &str, c: &Option<StorageCredentials>| {
-            common::backend::open_with(
-                loc,
-                &common::backend::OpenOptions {
-                    credentials: c.clone(),
-                    ..Default::default()
-                },
-            )
-        };
         let key = MetadataKey::from_hex(secret.metadata_key.expose())?;
-        let src = Store::open(open(&secret.source, &secret.source_credentials)?, &key)?;
-        let dst = open(&secret.destination, &secret.destination_credentials)?;
+        let src = Store::open(
+            super::storage(&secret.source, &secret.source_credentials)?,
+            &key,
+        )?;
+        let dst = super::storage(&secret.destination, &secret.destination_credentials)?;
         let opts = CopyOptions {
             dry_run: self.dry_run,
             connections: self.connections,

@@ -216,13 +216,7 @@ impl DrillCmd {
     ) -> anyhow::Result<Vec<DrillReport>> {
         let secret = common::vault::read_with_grant(v.location(), Some(node), &grant)?;
         let key = secret.key_file()?;
-        let backend = common::backend::open_with(
-            &secret.storage,
-            &common::backend::OpenOptions {
-                credentials: secret.storage_credentials.clone(),
-                ..Default::default()
-            },
-        )?;
+        let backend = super::storage(&secret.storage, &secret.storage_credentials)?;
         let repo = Repository::open(backend, &key.backup_key())?;
         let restore = key.restore_key()?;
         let all = repo.snapshots()?;

@@ -89,6 +89,21 @@ pub fn admin(g: &GlobalOpts) -> anyhow::Result<Vault> {
     Ok(v)
 }
 
+/// The storage at `location` with a credential from Vault (none for a
+/// directory), defaults for the rest.
+pub(crate) fn storage(
+    location: &str,
+    credentials: &Option<common::vault::StorageCredentials>,
+) -> common::Result<Box<dyn common::backend::Backend>> {
+    common::backend::open_with(
+        location,
+        &common::backend::OpenOptions {
+            credentials: credentials.clone(),
+            ..Default::default()
+        },
+    )
+}
+
 /// Parses `30s`, `10m`, `1h`, `2d` into seconds.
 pub fn duration_secs(s: &str) -> Result<u64, String> {
     common::humanize::parse_duration(s)

@@ -139,13 +139,7 @@ impl PruneCmd {
             .map(|(r, _)| r)
             .unwrap_or_default();
         let key = MetadataKey::from_hex(secret.metadata_key.expose())?;
-        let backend = common::backend::open_with(
-            &secret.storage,
-            &common::backend::OpenOptions {
-                credentials: secret.storage_credentials.clone(),
-                ..Default::default()
-            },
-        )?;
+        let backend = super::storage(&secret.storage, &secret.storage_credentials)?;
         let store = Store::open(backend, &key)?;
         *repository = Some(store.config().id.to_hex());
         let copy_policy = retention.copy.clone();
@@ -204,13 +198,7 @@ impl PruneCmd {
         state: &std::path::Path,
         out: &Out,
     ) -> anyhow::Result<()> {
-        let backend = common::backend::open_with(
-            &copy.storage,
-            &common::backend::OpenOptions {
-                credentials: copy.storage_credentials.clone(),
-                ..Default::default()
-            },
-        )?;
+        let backend = super::storage(&copy.storage, &copy.storage_credentials)?;
         let store = Store::open(backend, key)?;
         let report = prune::prune(&store, state, opts)?;
         if !out.json {

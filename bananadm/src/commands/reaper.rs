@@ -150,21 +150,11 @@ impl ReaperCmd {
             .hint(format!("set one with 'bananadm node copy {name} --to URL'"))
             .into());
         };
-        let credentials = match &self.storage_credentials {
-            Some(p) => Some(common::vault::StorageCredentials::from_file(p)?),
-            None => None,
-        };
-        if credentials.is_none()
-            && !copy.destination.starts_with('/')
-            && !copy.destination.starts_with("file://")
-        {
-            return Err(Error::new(
-                ErrorKind::BadInput,
-                format!("the copy of '{name}' is at {}: the reaper needs its own storage credential there", copy.destination),
-            )
-            .hint("pass --storage-credentials FILE (see 'bananadm storage policy' for what it may do)")
-            .into());
-        }
+        let credentials = super::copy::credentials(
+            &self.storage_credentials,
+            &copy.destination,
+            ("reaper", "--storage-credentials", "bananadm storage policy"),
+        )?;
         secret.copy = Some(ReaperCopy {
             storage: copy.destination.clone(),
             storage_credentials: credentials,

@@ -56,14 +56,6 @@ impl Sealer {
         self
     }
 
-    /// The same key, bound to no repository: what opens a config.
-    pub fn unbound(&self) -> Sealer {
-        Sealer {
-            meta: self.meta.clone(),
-            scope: [0; 32],
-        }
-    }
-
     fn aad(&self, kind: SealKind) -> [u8; 36] {
         let mut aad = [0u8; 36];
         aad[..4].copy_from_slice(&[b'B', b'N', SEAL_VERSION, kind as u8]);

@@ -88,14 +88,11 @@ impl Repository {
             codec: Some(opts.codec.to_string()),
         };
         backend.create()?;
-        backend.write(
-            Kind::Config,
-            "config",
-            &keys.seal(SealKind::Config, &to_cbor(&config))?,
-        )?;
+        let sealed = keys.seal(SealKind::Config, &to_cbor(&config))?;
+        backend.write(Kind::Config, "config", &sealed)?;
         let keys = keys.bind(&config.id);
         Ok(Repository {
-            store: Store::new(backend, keys.sealer().clone(), config),
+            store: Store::new(backend, keys.sealer().clone(), (config, sealed)),
             keys,
             key: key.clone(),
         })

@@ -23,14 +23,21 @@ pub struct Store {
     backend: Box<dyn Backend>,
     sealer: Sealer,
     config: Config,
+    /// The config object as stored (a copy moves it byte for byte).
+    config_object: Vec<u8>,
 }
 
 impl Store {
-    pub(super) fn new(backend: Box<dyn Backend>, sealer: Sealer, config: Config) -> Store {
+    pub(super) fn new(
+        backend: Box<dyn Backend>,
+        sealer: Sealer,
+        (config, config_object): (Config, Vec<u8>),
+    ) -> Store {
         Store {
             backend,
             sealer,
             config,
+            config_object,
         }
     }
 
@@ -77,7 +84,7 @@ impl Store {
         }
         config.codec()?;
         let sealer = sealer.bind(&config.id);
-        Ok(Store::new(backend, sealer, config))
+        Ok(Store::new(backend, sealer, (config, raw)))
     }
 
     /// The backend.
@@ -90,22 +97,11 @@ impl Store {
         &self.config
     }
 
-    /// The config object as stored, read again and authenticated: a copy
-    /// moves it byte for byte (its name is fixed, so the key checks it).
-    pub fn config_object(&self) -> Result<Vec<u8>> {
-        let raw = self.read(Kind::Config, "config")?;
-        let plain = self
-            .sealer
-            .unbound()
-            .open(SealKind::Config, &raw, "config")?;
-        let config: Config = from_cbor(&plain, "config")?;
-        if config.id != self.config.id {
-            return Err(Error::damaged(format!(
-                "the config at {} changed while it was open",
-                self.backend.location()
-            )));
-        }
-        Ok(raw)
+    /// The config object as stored, authenticated when the store was
+    /// opened: a copy moves it byte for byte (its name is fixed, so the key
+    /// is what checks it).
+    pub fn config_object(&self) -> &[u8] {
+        &self.config_object
     }
 
     /// The metadata key, bound to this repository.
@@ -178,7 +174,7 @@ impl Store {
                 "{what}: content does not match its name"
             )));
         };
-        from_cbor(&self.sealer.open(seal, &bytes, &what)?, &what)
+        self.open_bytes(kind, seal, id, &bytes)
     }
 
     /// Opens a sealed object's bytes read elsewhere (whose name the caller

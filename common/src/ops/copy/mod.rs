@@ -167,8 +167,8 @@ pub fn copy(src: &Store, dst: &dyn Backend, opts: &CopyOptions) -> Result<CopyRe
         ..CopyReport::default()
     };
     let from = Listing::of(src.backend())?;
-    let config = src.config_object()?;
-    let fresh = destination_state(dst, &config)?;
+    let config = src.config_object();
+    let (fresh, presence) = destination_state(dst, config)?;
     let to = match fresh {
         true => Listing::default(),
         false => Listing::of(dst)?,
@@ -190,10 +190,10 @@ pub fn copy(src: &Store, dst: &dyn Backend, opts: &CopyOptions) -> Result<CopyRe
     }
     let mover = Mover::new(src, dst, opts.limit);
     if fresh {
-        if dst.presence()? != Presence::Other {
+        if presence != Presence::Other {
             dst.create()?;
         }
-        mover.put(Kind::Config, "config", &config)?;
+        mover.put(Kind::Config, "config", config)?;
     }
     let written = transfer_all(&mover, (&from, &to), &mut wanted, opts, &mut report)?;
     report.objects = mover.objects.load(Ordering::Relaxed);
@@ -214,38 +214,39 @@ pub fn copy(src: &Store, dst: &dyn Backend, opts: &CopyOptions) -> Result<CopyRe
 
 /// Whether the destination is new (no config yet): missing, empty, or a
 /// layout an interrupted first copy made; the same repository otherwise.
-/// Another repository, or something that is not one, is refused.
-fn destination_state(dst: &dyn Backend, config: &[u8]) -> Result<bool> {
-    match dst.presence()? {
-        Presence::Missing | Presence::Empty => Ok(true),
+/// Another repository, or something that is not one, is refused. With
+/// what storage said is there.
+fn destination_state(dst: &dyn Backend, config: &[u8]) -> Result<(bool, Presence)> {
+    let presence = dst.presence()?;
+    let fresh = match presence {
+        Presence::Missing | Presence::Empty => true,
         Presence::Repository => {
             let theirs = dst.read(Kind::Config, "config", crate::format::MAX_CONFIG)?;
-            if theirs == config {
-                Ok(false)
-            } else {
-                Err(Error::new(
+            if theirs != config {
+                return Err(Error::new(
                     ErrorKind::BadInput,
                     format!(
                         "{} holds another repository (its config is not the source's)",
                         dst.location()
                     ),
                 )
-                .hint("give each node's copy its own location"))
+                .hint("give each node's copy its own location"));
             }
+            false
         }
         Presence::Other => {
             let l = Listing::of(dst)?;
-            if l.objects.values().all(|m| m.is_empty()) {
-                Ok(true)
-            } else {
-                Err(Error::new(
+            if !l.objects.values().all(|m| m.is_empty()) {
+                return Err(Error::new(
                     ErrorKind::BadInput,
                     format!("{} is not empty and holds no repository", dst.location()),
                 )
-                .hint("a copy goes to a new or empty location, or to an earlier copy of the same repository"))
+                .hint("a copy goes to a new or empty location, or to an earlier copy of the same repository"));
             }
+            true
         }
-    }
+    };
+    Ok((fresh, presence))
 }
 
 /// Counts what the destination lacks, per kind.

@@ -98,6 +98,16 @@ fn keep_last_one(store: &Store, by: &str) -> crate::ops::prune::PruneReport {
     crate::ops::prune::prune(store, state.path(), &po).unwrap()
 }
 
+/// Options with a copier's state file (in the directory returned).
+fn with_state() -> (tempfile::TempDir, CopyOptions) {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = CopyOptions {
+        state: Some(dir.path().join("s.json")),
+        ..Default::default()
+    };
+    (dir, opts)
+}
+
 fn names(b: &dyn Backend, kind: Kind) -> Vec<String> {
     b.list(kind).unwrap().into_iter().map(|(n, _)| n).collect()
 }
@@ -121,11 +131,7 @@ fn all(b: &dyn Backend) -> Vec<(Kind, String)> {
 fn a_copy_is_the_same_repository_and_a_second_one_writes_nothing() {
     let f = fixture();
     let dst = MemoryBackend::default();
-    let state = tempfile::tempdir().unwrap();
-    let opts = CopyOptions {
-        state: Some(state.path().join("s.json")),
-        ..Default::default()
-    };
+    let (_state, opts) = with_state();
     let r = copy(&source(&f), &FaultyBackend::new(dst.clone(), 1), &opts).unwrap();
     assert!(r.damaged.is_empty(), "{:?}", r.damaged);
     assert_eq!(r.snapshots, 2);
@@ -275,11 +281,7 @@ fn a_damaged_pack_is_not_copied_nor_what_needs_it() {
 fn a_snapshot_gone_from_the_source_without_a_forget_record_is_lost() {
     let f = fixture();
     let dst = MemoryBackend::default();
-    let state = tempfile::tempdir().unwrap();
-    let opts = CopyOptions {
-        state: Some(state.path().join("s.json")),
-        ..Default::default()
-    };
+    let (_state, opts) = with_state();
     copy(&source(&f), &dst, &opts).unwrap();
     let newest = save(&f, "etc", 3, 100 << 10);
     copy(&source(&f), &dst, &opts).unwrap();
@@ -327,11 +329,7 @@ fn a_snapshot_gone_from_the_source_without_a_forget_record_is_lost() {
 fn a_snapshot_the_destination_lost_is_copied_again_unless_its_reaper_forgot_it() {
     let f = fixture();
     let dst = MemoryBackend::default();
-    let state = tempfile::tempdir().unwrap();
-    let opts = CopyOptions {
-        state: Some(state.path().join("s.json")),
-        ..Default::default()
-    };
+    let (_state, opts) = with_state();
     for seed in 5..8 {
         save(&f, "etc", seed, 10 << 10);
     }
@@ -376,12 +374,8 @@ fn a_copy_of_one_job_explains_the_holes_it_leaves() {
     let f = fixture();
     save(&f, "etc", 3, 10 << 10);
     let dst = MemoryBackend::default();
-    let state = tempfile::tempdir().unwrap();
-    let opts = CopyOptions {
-        state: Some(state.path().join("s.json")),
-        job: Some("etc".into()),
-        ..Default::default()
-    };
+    let (_state, mut opts) = with_state();
+    opts.job = Some("etc".into());
     let r = copy(&source(&f), &dst, &opts).unwrap();
     assert_eq!(r.snapshots, 2);
     let dst_store = store(&f, Box::new(dst.clone()));
