@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
-# Needs: the Rust toolchain with rustfmt and clippy, python3 (OpenBao and
+# Needs: the Rust toolchain with rustfmt and clippy, dpkg (Debian), python3 (OpenBao and
 # SeaweedFS come from PyPI), apt (Swift, memcached, Samba, smbnetfs; chromium,
 # nginx, openssl, tmux for the watch tower's tests), /dev/fuse (the Samba
 # share is mounted through FUSE); runs
@@ -22,6 +22,17 @@ need openssl || missing+=(openssl)
 need tmux || missing+=(tmux)
 # POSIX ACL tests (bananactl acl.rs).
 need setfacl && need getfacl || missing+=(acl)
+# The man pages' lint (xtask: mandoc -T lint).
+need mandoc || missing+=(mandoc)
+# The guides' test (bananadm guides.rs) and the packages' (test-packages.sh):
+# jq and curl in the guides, lintian, man, bash's completion loader.
+need jq || missing+=(jq)
+need curl || missing+=(curl)
+need lintian || missing+=(lintian)
+need piuparts || missing+=(piuparts)
+need man || missing+=(man-db)
+[ -f /usr/share/bash-completion/bash_completion ] || missing+=(bash-completion)
+need dpkg-shlibdeps || missing+=(dpkg-dev)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ]; then
   echo "== apt-get install ${missing[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
@@ -45,3 +56,5 @@ echo "== man pages and completions up to date"
 cargo xtask check-gen
 echo "== cargo test"
 cargo test --workspace --locked --no-fail-fast
+echo "== Debian packages (cargo xtask deb; lintian; install, upgrade, remove, purge)"
+./scripts/test-packages.sh

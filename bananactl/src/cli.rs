@@ -14,7 +14,8 @@ use std::path::PathBuf;
     name = "bananactl",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = crate::examples::TOP
 )]
 pub struct Cli {
     /// Options for every command.
@@ -98,44 +99,60 @@ pub struct GlobalOpts {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a repository (and, on the embedded default, a key file).
+    #[command(after_help = crate::examples::INIT)]
     Init(crate::commands::init::InitCmd),
     /// Back up files and directories, a stream from stdin, or a configured job.
+    #[command(after_help = crate::examples::BACKUP)]
     Backup(crate::commands::backup::BackupCmd),
     /// Run the configured jobs that are due (what cron or the systemd timer calls).
+    #[command(after_help = crate::examples::RUN)]
     Run(crate::commands::run::RunCmd),
     /// List the configured jobs: schedule, last result, next due time.
+    #[command(after_help = crate::examples::JOBS)]
     Jobs(crate::commands::jobs::JobsCmd),
     /// List snapshots, oldest first.
+    #[command(after_help = crate::examples::SNAPSHOTS)]
     Snapshots(crate::commands::snapshots::SnapshotsCmd),
     /// List the entries of a snapshot.
+    #[command(after_help = crate::examples::LS)]
     Ls(crate::commands::ls::LsCmd),
     /// Write one file (or a stream job's stream) of a snapshot to stdout.
+    #[command(after_help = crate::examples::DUMP)]
     Dump(crate::commands::dump::DumpCmd),
     /// Find which snapshots hold paths matching a pattern.
+    #[command(after_help = crate::examples::FIND)]
     Find(crate::commands::find::FindCmd),
     /// Show what changed between two snapshots.
+    #[command(after_help = crate::examples::DIFF)]
     Diff(crate::commands::diff::DiffCmd),
     /// Restore a snapshot into a directory.
+    #[command(after_help = crate::examples::RESTORE)]
     Restore(crate::commands::restore::RestoreCmd),
     /// Verify the repository's structure, and with --read-data every byte.
+    #[command(after_help = crate::examples::CHECK)]
     Check(crate::commands::check::CheckCmd),
     /// Show what the repository holds and what it costs (sizes, ratios).
+    #[command(after_help = crate::examples::STATS)]
     Stats(crate::commands::stats::StatsCmd),
     /// Prove backups restore: restore a sample of each job's latest
     /// snapshot into a scratch directory and verify it.
+    #[command(after_help = crate::examples::DRILL)]
     Drill(crate::commands::drill::DrillCmd),
     /// Copy the repository to a second location (objects as stored, each
     /// checked against its name; nothing there overwritten or deleted).
+    #[command(after_help = crate::examples::COPY)]
     Copy(crate::commands::copy::CopyCmd),
     /// Forget snapshots by a retention policy (key-file mode; an enrolled
     /// node's retention is the reaper's, 'bananadm prune').
+    #[command(after_help = crate::examples::FORGET)]
     Forget(crate::commands::forget::ForgetCmd),
     /// Delete the packs no snapshot needs, without decrypting (key-file mode).
+    #[command(after_help = crate::examples::PRUNE)]
     Prune(crate::commands::forget::PruneCmd),
     /// Manage key files.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::examples::KEY)]
     Key(crate::commands::key::KeyCmd),
     /// Enrol this node with Vault (run the command 'bananadm node add' printed).
-    #[command(name = "enroll")]
+    #[command(name = "enroll", after_help = crate::examples::ENROLL)]
     Enrol(crate::commands::enrol::EnrolCmd),
 }

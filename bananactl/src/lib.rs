@@ -3,6 +3,8 @@
 
 pub mod cli;
 pub mod commands;
+pub mod complete;
+pub mod examples;
 pub mod exit;
 pub mod jobs;
 pub mod open;

@@ -4,6 +4,9 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // A shell asking for completions (bananactl::complete::VAR) is answered
+    // and the process exits here.
+    bananactl::complete::handle();
     bananactl::exit::on_termination();
     let cli = match bananactl::Cli::try_parse() {
         Ok(cli) => cli,

@@ -416,6 +416,25 @@ impl Settings {
 mod tests {
     use super::*;
 
+    /// The package's conffile: as shipped (all comments: the embedded
+    /// default), and with every commented-out key and table enabled.
+    #[test]
+    fn the_packaged_config_parses_as_shipped_and_uncommented() {
+        let text = include_str!("../debian/bananactl.toml");
+        let shipped = parse_file(text, "bananactl.toml").unwrap();
+        assert!(shipped.repo.is_none() && shipped.job.tables.is_empty());
+        let enabled: String = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.starts_with('[') || l.contains(" = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(enabled.lines().count() >= 12, "{enabled}");
+        let cfg = parse_file(&enabled, "bananactl.toml, uncommented").unwrap();
+        let jobs = crate::jobs::check_all(&cfg.job.tables).unwrap();
+        assert_eq!(jobs.len(), 1);
+    }
+
     #[test]
     fn example_config_parses_and_unknown_keys_fail() {
         let dir = tempfile::tempdir().unwrap();

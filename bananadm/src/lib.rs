@@ -3,6 +3,7 @@
 //! glue over `common::vault`; `docs/vault.md` describes the layout it writes.
 
 pub mod commands;
+pub mod examples;
 pub mod exit;
 
 use clap::{Args, Parser, Subcommand};
@@ -17,7 +18,8 @@ use std::path::PathBuf;
     name = "bananadm",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = crate::examples::TOP
 )]
 pub struct Cli {
     /// Options for every command.
@@ -81,38 +83,41 @@ pub struct GlobalOpts {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Set Vault up for Banana.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::examples::VAULT)]
     Vault(commands::vault::VaultCmd),
     /// Enrol, inspect, rotate and remove nodes.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::examples::NODE)]
     Node(commands::node::NodeCmd),
     /// Grant a restore.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::examples::RESTORE)]
     Restore(commands::grant::RestoreCmd),
     /// Offline break-glass recipients every backup is also encrypted to.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::examples::BREAKGLASS)]
     Breakglass(commands::breakglass::BreakglassCmd),
     /// What to install on the storage: append-only S3 policies.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::examples::STORAGE)]
     Storage(commands::storage::StorageCmd),
     /// Forget and delete by each node's retention policy (reaper host,
     /// banana-reaper token; never decrypts).
+    #[command(after_help = crate::examples::PRUNE)]
     Prune(commands::prune::PruneCmd),
     /// The reaper's Vault token and policy.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::examples::REAPER)]
     Reaper(commands::reaper::ReaperTokenCmd),
     /// Prove nodes' backups restore (drill host, admin token): a restore
     /// grant per node, a sample restored and verified, the grant revoked.
+    #[command(after_help = crate::examples::DRILL)]
     Drill(commands::drill::DrillCmd),
     /// The drill host's link to the watch tower.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::examples::DRILL_HOST)]
     DrillHost(commands::drill::DrillHostCmd),
     /// Copy nodes' repositories to their second locations (copier host,
     /// banana-copier token; objects checked against their names, never
     /// decrypted, nothing deleted).
+    #[command(after_help = crate::examples::COPY)]
     Copy(commands::copy::CopyCmd),
     /// The copier's Vault token and policy, and its link to the tower.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::examples::COPIER)]
     Copier(commands::copy::CopierCmd),
 }
 

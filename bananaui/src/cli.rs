@@ -12,7 +12,8 @@ use std::path::PathBuf;
     name = "bananaui",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = crate::examples::TOP
 )]
 pub struct Cli {
     /// More log output (-v, -vv).
@@ -27,14 +28,16 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the collector: ingest, store, alerts, JSON API, metrics and page.
+    #[command(after_help = crate::examples::SERVE)]
     Serve(ServeCmd),
     /// The fleet in a terminal: worst first, node detail, alerts (over the JSON API).
+    #[command(after_help = crate::examples::TUI)]
     Tui(TuiCmd),
     /// Manage the nodes known to this tower.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::examples::NODE)]
     Node(NodeCmd),
     /// Alerts that stay until an operator acknowledges them.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = crate::examples::ALERT)]
     Alert(AlertCmd),
 }
 
@@ -48,6 +51,7 @@ pub enum AlertCmd {
     /// later stays. The chain goes on from the node's latest report. Asked of
     /// the collector serving the data directory; exits 2 when the node has
     /// no such evidence.
+    #[command(after_help = crate::examples::ALERT_ACK)]
     Ack(AlertAckCmd),
 }
 
@@ -55,7 +59,7 @@ pub enum AlertCmd {
 #[derive(Debug, Args)]
 pub struct AlertAckCmd {
     /// The node.
-    #[arg(value_name = "NODE")]
+    #[arg(value_name = "NODE", add = clap_complete::ArgValueCandidates::new(crate::complete::nodes))]
     pub node: String,
     /// The rule: `rollback`, `repository-changed`, `witness-lost` or
     /// `source-lost`.
@@ -143,10 +147,13 @@ pub enum NodeCmd {
     /// Issue single-use enrolment codes for nodes (only their hashes are
     /// kept), asked of the collector serving the data directory: refused when
     /// none runs there, and for a node already enrolled unless `--replace`.
+    #[command(after_help = crate::examples::NODE_ADD)]
     Add(NodeAddCmd),
     /// Forget decommissioned nodes: key, jobs, history and alerts.
+    #[command(after_help = crate::examples::NODE_REMOVE)]
     Remove(NodeRemoveCmd),
     /// List enrolled nodes with their state (from the running tower's API).
+    #[command(after_help = crate::examples::NODE_LIST)]
     List(NodeListCmd),
 }
 
@@ -154,7 +161,7 @@ pub enum NodeCmd {
 #[derive(Debug, Args)]
 pub struct NodeRemoveCmd {
     /// Node names.
-    #[arg(required = true, value_name = "NAME")]
+    #[arg(required = true, value_name = "NAME", add = clap_complete::ArgValueCandidates::new(crate::complete::nodes))]
     pub nodes: Vec<String>,
     /// Where the state is.
     #[command(flatten)]

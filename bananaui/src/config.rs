@@ -294,6 +294,23 @@ mod tests {
         assert_eq!(c.alerts.grace, Secs(7200));
     }
 
+    /// The package's conffile: as shipped (all comments, every default), and
+    /// with every commented-out key and table enabled.
+    #[test]
+    fn the_packaged_config_parses_as_shipped_and_uncommented() {
+        let text = include_str!("../debian/bananaui.toml");
+        let shipped = Config::parse(text, "bananaui.toml").unwrap();
+        assert_eq!(shipped.listen, Config::parse("", "empty").unwrap().listen);
+        let enabled: String = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .filter(|l| l.starts_with('[') || l.contains(" = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(enabled.lines().count() >= 8, "{enabled}");
+        Config::parse(&enabled, "bananaui.toml, uncommented").unwrap();
+    }
+
     #[test]
     fn a_bad_duration_is_refused_by_name() {
         let err = toml::from_str::<Config>("[alerts]\ngrace = \"soon\"\n").unwrap_err();

@@ -123,6 +123,13 @@ pub fn list(c: &NodeListCmd) -> anyhow::Result<()> {
             format!("the tower at {}: {e}", c.viewer.url),
         )
     })?;
+    crate::complete::remember(
+        &nodes
+            .nodes
+            .iter()
+            .map(|n| n.name.clone())
+            .collect::<Vec<_>>(),
+    );
     let now = proto::unix_now();
     for n in &nodes.nodes {
         if c.json {

@@ -1,37 +1,37 @@
-//! `cargo xtask gen`: writes man pages and shell completions from the clap
-//! definitions into `man/` and `completions/`, and the tables of
+//! `cargo xtask gen`: writes man pages (`man/`: a page per command, and
+//! `banana(7)`) and shell completions from the clap definitions into `man/`
+//! and `completions/`, and the tables of
 //! `docs/exit-codes.md` from the binaries' exit-code tables. `cargo xtask check-gen` (and the
 //! test below) fail when the committed files differ from what the CLI generates.
 
+mod deb;
 mod exit_codes;
 mod fuzz;
 #[cfg(test)]
 mod layout;
+mod man;
 
 use anyhow::{bail, Context};
-use clap::CommandFactory;
-use clap_complete::Shell;
+use clap_complete::env::EnvCompleter;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Every generated file: relative path → content.
 fn generate() -> anyhow::Result<BTreeMap<PathBuf, Vec<u8>>> {
-    let mut files = BTreeMap::new();
-    for (bin, cmd) in [
-        ("bananactl", bananactl::Cli::command()),
-        ("bananadm", bananadm::Cli::command()),
-        ("bananaui", bananaui::Cli::command()),
-    ] {
-        man_pages(&cmd, bin, &mut files)?;
-        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-            let name = match shell {
-                Shell::Bash => format!("{bin}.bash"),
-                Shell::Zsh => format!("_{bin}"),
-                _ => format!("{bin}.fish"),
-            };
-            let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut cmd.clone(), bin, &mut buf);
-            files.insert(PathBuf::from("completions").join(name), buf);
+    let mut files = man::pages()?;
+    for bin in man::binaries() {
+        for (shell, name) in [
+            (
+                &clap_complete::env::Bash as &dyn EnvCompleter,
+                format!("{}.bash", bin.name),
+            ),
+            (&clap_complete::env::Zsh, format!("_{}", bin.name)),
+            (&clap_complete::env::Fish, format!("{}.fish", bin.name)),
+        ] {
+            files.insert(
+                PathBuf::from("completions").join(name),
+                registration(shell, bin.name)?,
+            );
         }
     }
     let doc = PathBuf::from("docs/exit-codes.md");
@@ -41,37 +41,32 @@ fn generate() -> anyhow::Result<BTreeMap<PathBuf, Vec<u8>>> {
     Ok(files)
 }
 
-fn man_pages(
-    cmd: &clap::Command,
-    name: &str,
-    files: &mut BTreeMap<PathBuf, Vec<u8>>,
-) -> anyhow::Result<()> {
-    // No `help` subcommand in the pages: it has no page of its own, and a
-    // page names only pages that exist (tested).
-    let cmd = cmd
-        .clone()
-        .name(name.to_owned())
-        .bin_name(name.replace('-', " "))
-        .disable_help_subcommand(true);
+/// A shell's completion script for `bin`: it asks the installed `bin` at
+/// each TAB (`BANANA_COMPLETE=SHELL bin -- WORDS…`), so that values come
+/// from the node and the fleet (bananactl/src/complete.rs,
+/// bananaui/src/complete.rs), and the script never drifts from the binary.
+fn registration(shell: &dyn EnvCompleter, bin: &str) -> anyhow::Result<Vec<u8>> {
     let mut buf = Vec::new();
-    clap_mangen::Man::new(cmd.clone())
-        .render(&mut buf)
-        .context("rendering man page")?;
-    files.insert(PathBuf::from("man").join(format!("{name}.1")), buf);
-    for sub in cmd.get_subcommands() {
-        if sub.get_name() == "help" {
-            continue;
-        }
-        man_pages(sub, &format!("{name}-{}", sub.get_name()), files)?;
+    shell.write_registration(bananactl::complete::VAR, bin, bin, bin, &mut buf)?;
+    if shell.name() == "zsh" {
+        // Autoloaded from fpath as _BIN: complete on the first TAB too.
+        buf.extend_from_slice(
+            format!(
+                "if [ \"$funcstack[1]\" = \"_{bin}\" ]; then\n    _clap_dynamic_completer_{bin} \"$@\"\nfi\n"
+            )
+            .as_bytes(),
+        );
     }
-    Ok(())
+    Ok(buf)
 }
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Paths whose committed content differs from the generated one (or is extra).
+/// Paths whose committed content differs from the generated one, or that
+/// `man/` (every section: `*.1`, `banana.7`) or `completions/` hold and
+/// nothing generates.
 fn drift() -> anyhow::Result<Vec<PathBuf>> {
     let files = generate()?;
     let mut bad = Vec::new();
@@ -135,42 +130,13 @@ fn main() -> anyhow::Result<()> {
         Some("fuzz-seeds") => {
             bail!("the seeds need common's test code: cargo run -p xtask --features fuzz -- fuzz-seeds")
         }
-        _ => bail!("usage: cargo xtask gen | check-gen | fuzz-seeds"),
+        Some("deb") => deb::main(&std::env::args().skip(2).collect::<Vec<_>>()),
+        _ => bail!("usage: cargo xtask gen | check-gen | deb | fuzz-seeds"),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    /// Every `NAME(1)` a man page mentions is a page that exists.
-    #[test]
-    fn man_pages_name_only_pages_that_exist() {
-        let files = super::generate().unwrap();
-        let pages: std::collections::BTreeSet<String> = files
-            .keys()
-            .filter(|p| p.starts_with("man"))
-            .filter_map(|p| Some(p.file_stem()?.to_str()?.to_owned()))
-            .collect();
-        assert!(pages.len() > 50, "{pages:?}");
-        let mut missing = Vec::new();
-        for (path, text) in files.iter().filter(|(p, _)| p.starts_with("man")) {
-            let text = String::from_utf8_lossy(text).replace("\\-", "-");
-            for (at, _) in text.match_indices("(1)") {
-                let name: String = text[..at]
-                    .chars()
-                    .rev()
-                    .take_while(|c| c.is_ascii_lowercase() || *c == '-')
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect();
-                if !name.is_empty() && !pages.contains(&name) {
-                    missing.push(format!("{}: {name}(1)", path.display()));
-                }
-            }
-        }
-        assert!(missing.is_empty(), "pages named but not made: {missing:#?}");
-    }
-
     #[test]
     fn generated_files_are_committed_and_current() {
         let bad = super::drift().unwrap();

@@ -49,7 +49,7 @@ pub struct BackupCmd {
     pub host: Option<String>,
     /// A configured job to run (alone), or the job name of an ad-hoc run
     /// of PATHs or --stdin [default: the config's 'job', or 'backup'].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = clap_complete::ArgValueCandidates::new(crate::complete::jobs))]
     pub job: Option<String>,
     /// Expected interval between runs of this job (e.g. 1d), so the tower can
     /// tell when it is overdue.

@@ -24,7 +24,7 @@ pub struct CopyCmd {
     pub to_credentials: Option<std::path::PathBuf>,
     /// Copy only this job's snapshots (packs and index files are shared
     /// between jobs and copied whole).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = clap_complete::ArgValueCandidates::new(crate::complete::jobs))]
     pub job: Option<String>,
     /// List both ends and say what would be copied; write nothing.
     #[arg(long)]

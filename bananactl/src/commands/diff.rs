@@ -17,8 +17,10 @@ use std::cmp::Ordering;
 #[derive(Debug, Args)]
 pub struct DiffCmd {
     /// The older snapshot: full id, unique prefix, or 'latest'.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::snapshots))]
     pub snapshot1: String,
     /// The newer snapshot: full id, unique prefix, or 'latest'.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::snapshots))]
     pub snapshot2: String,
     /// Which snapshots 'latest' chooses among.
     #[command(flatten)]

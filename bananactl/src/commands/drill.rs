@@ -15,7 +15,7 @@ use serde_json::json;
 #[derive(Debug, Args)]
 pub struct DrillCmd {
     /// Drill only this job.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = clap_complete::ArgValueCandidates::new(crate::complete::jobs))]
     pub job: Option<String>,
     /// How much of a snapshot of files: N% of its files, N files, or a size
     /// (e.g. 500M), picked at random; database streams are always whole.

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct DumpCmd {
     /// Snapshot: full id, unique prefix, or 'latest'.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::snapshots))]
     pub snapshot: String,
     /// Path of a regular file inside the snapshot (a stream job's stream is
     /// /NAME) [default: a stream snapshot's only stream].

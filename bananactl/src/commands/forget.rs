@@ -19,7 +19,7 @@ pub struct ForgetCmd {
     #[command(flatten)]
     pub policy: Policy,
     /// Only this job's snapshots (the default: every job's).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = clap_complete::ArgValueCandidates::new(crate::complete::jobs))]
     pub job: Option<String>,
     /// Also delete the packs no remaining snapshot needs.
     #[arg(long)]

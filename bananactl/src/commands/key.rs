@@ -11,6 +11,7 @@ use std::path::PathBuf;
 #[derive(Debug, Subcommand)]
 pub enum KeyCmd {
     /// Write a copy of the key file.
+    #[command(after_help = crate::examples::KEY_EXPORT)]
     Export(ExportCmd),
 }
 

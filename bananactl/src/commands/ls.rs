@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Args)]
 pub struct LsCmd {
     /// Snapshot: full id, unique prefix, or 'latest'.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::snapshots))]
     pub snapshot: String,
     /// Path inside the snapshot [default: everything].
     #[arg(default_value = "/")]

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct RestoreCmd {
     /// Snapshot: full id, unique prefix, or 'latest'.
+    #[arg(add = clap_complete::ArgValueCandidates::new(crate::complete::snapshots))]
     pub snapshot: String,
     /// Directory to restore into (created if missing); nothing is written outside it.
     #[arg(long, value_name = "DIR", required_unless_present = "to_server")]

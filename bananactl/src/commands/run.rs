@@ -22,7 +22,7 @@ pub struct RunCmd {
     #[arg(long)]
     pub now: bool,
     /// With --now: the jobs to run [default: every configured job].
-    #[arg(value_name = "JOB", requires = "now")]
+    #[arg(value_name = "JOB", requires = "now", add = clap_complete::ArgValueCandidates::new(crate::complete::jobs))]
     pub jobs: Vec<String>,
 }
 

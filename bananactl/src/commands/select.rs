@@ -12,7 +12,7 @@ use std::path::PathBuf;
 #[derive(Debug, Args, Clone, Default)]
 pub struct Filter {
     /// Only snapshots of this job.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = clap_complete::ArgValueCandidates::new(crate::complete::jobs))]
     pub job: Option<String>,
     /// Only snapshots of this host.
     #[arg(long, value_name = "NAME")]

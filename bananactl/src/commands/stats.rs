@@ -11,7 +11,7 @@ use serde_json::json;
 #[derive(Debug, Args)]
 pub struct StatsCmd {
     /// Count only this job's snapshots (the repository's sizes stay whole).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", add = clap_complete::ArgValueCandidates::new(crate::complete::jobs))]
     pub job: Option<String>,
 }
 

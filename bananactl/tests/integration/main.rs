@@ -9,6 +9,7 @@ mod acl;
 mod bad_input;
 mod chain;
 mod codecs;
+mod completion;
 mod copy;
 mod crash;
 mod dedup;

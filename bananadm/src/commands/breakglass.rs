@@ -13,8 +13,10 @@ use serde_json::{json, Value};
 #[derive(Debug, Subcommand)]
 pub enum BreakglassCmd {
     /// Make a break-glass key: prints the identity ONCE (store it offline); Vault keeps only the public half.
+    #[command(after_help = crate::examples::BREAKGLASS_KEYGEN)]
     Keygen,
     /// Add an existing age recipient (its identity already kept offline).
+    #[command(after_help = crate::examples::BREAKGLASS_ADD)]
     Add(AddCmd),
 }
 

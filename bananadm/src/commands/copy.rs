@@ -73,11 +73,14 @@ pub struct CopyCmd {
 pub enum CopierCmd {
     /// Issue a token with the banana-copier policy, for the copier host: it
     /// reads the nodes' copy secrets, nothing else.
+    #[command(after_help = crate::examples::COPIER_TOKEN)]
     Token(super::reaper::TokenArgs),
     /// Print the banana-copier policy.
+    #[command(after_help = crate::examples::COPIER_POLICY)]
     Policy,
     /// Enrol this copier's status key at the watch tower (after 'bananaui
     /// node add NAME --copier' there): 'bananadm copy' reports there.
+    #[command(after_help = crate::examples::COPIER_ENROLL)]
     Enroll(super::tower::CopierEnrollArgs),
 }
 

@@ -52,11 +52,14 @@ pub struct DrillCmd {
 pub enum DrillHostCmd {
     /// Issue a token with the banana-drill policy, for the drill host: it
     /// may take restore grants (and revoke them), nothing else.
+    #[command(after_help = crate::examples::DRILL_HOST_TOKEN)]
     Token(super::reaper::TokenArgs),
     /// Print the banana-drill policy.
+    #[command(after_help = crate::examples::DRILL_HOST_POLICY)]
     Policy,
     /// Enrol this drill host's status key at the watch tower (after
     /// 'bananaui node add NAME --drill' there): 'bananadm drill' reports there.
+    #[command(after_help = crate::examples::DRILL_HOST_ENROLL)]
     Enroll(super::tower::DrillEnrollArgs),
 }
 

@@ -12,6 +12,7 @@ use serde_json::json;
 #[derive(Debug, Subcommand)]
 pub enum RestoreCmd {
     /// Issue a restore grant for a node.
+    #[command(after_help = crate::examples::RESTORE_GRANT)]
     Grant(GrantCmd),
 }
 

@@ -14,23 +14,32 @@ use serde_json::{json, Value};
 #[derive(Debug, Subcommand)]
 pub enum NodeCmd {
     /// Enrol a node: keys, policy, AppRole; prints the one command to run on the node.
+    #[command(after_help = crate::examples::NODE_ADD)]
     Add(AddCmd),
     /// List enrolled nodes.
+    #[command(after_help = crate::examples::NODE_LIST)]
     List,
     /// Show a node (no secrets).
+    #[command(after_help = crate::examples::NODE_SHOW)]
     Show(NameArg),
     /// New identity for future backups; older ones stay for restores.
+    #[command(after_help = crate::examples::NODE_ROTATE)]
     Rotate(NameArg),
     /// Revoke a node's access (keys kept unless --purge-keys).
+    #[command(after_help = crate::examples::NODE_REMOVE)]
     Remove(RemoveCmd),
     /// Store a job's credentials (database, plugin) in the node's agent secret.
+    #[command(after_help = crate::examples::NODE_SECRET)]
     Secret(super::node_secret::SecretCmd),
     /// Let the reaper prune a node: its metadata key and a storage credential that deletes.
+    #[command(after_help = crate::examples::NODE_REAPER)]
     Reaper(super::reaper::ReaperCmd),
     /// Set a node's retention policy (what 'bananadm prune' keeps).
+    #[command(after_help = crate::examples::NODE_RETENTION)]
     Retention(super::reaper::RetentionCmd),
     /// Set where a node's second copy goes: the copier's read-only
     /// credential of its storage, an append-only one at the destination.
+    #[command(after_help = crate::examples::NODE_COPY)]
     Copy(super::copy::NodeCopyCmd),
 }
 

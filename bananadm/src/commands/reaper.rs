@@ -56,11 +56,14 @@ pub struct RetentionCmd {
 #[derive(Debug, Subcommand)]
 pub enum ReaperTokenCmd {
     /// Issue a token with the banana-reaper policy, for the reaper host.
+    #[command(after_help = crate::examples::REAPER_TOKEN)]
     Token(TokenArgs),
     /// Print the banana-reaper policy.
+    #[command(after_help = crate::examples::REAPER_POLICY)]
     Policy,
     /// Enrol this reaper's status key at the watch tower (after 'bananaui
     /// node add NAME --reaper' there): 'bananadm prune' reports there.
+    #[command(after_help = crate::examples::REAPER_ENROLL)]
     Enroll(super::tower::EnrollArgs),
 }
 

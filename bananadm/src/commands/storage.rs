@@ -17,6 +17,7 @@ pub enum StorageCmd {
     /// Print the node's and the reaper's S3 policies, and the same as a
     /// SeaweedFS identities file, for an append-only node; for a Swift
     /// location, the container ACL commands.
+    #[command(after_help = crate::examples::STORAGE_POLICY)]
     Policy(PolicyCmd),
 }
 

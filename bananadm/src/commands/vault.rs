@@ -12,8 +12,10 @@ use serde_json::{json, Value};
 #[derive(Debug, Subcommand)]
 pub enum VaultCmd {
     /// Enable KV v2 and AppRole and write the admin policy; a second run changes nothing.
+    #[command(after_help = crate::examples::VAULT_INIT)]
     Init(InitCmd),
     /// Print the minimal admin policy (use it instead of a root token).
+    #[command(after_help = crate::examples::VAULT_POLICY)]
     Policy,
 }
 

@@ -7,6 +7,7 @@ mod harness;
 mod copy;
 mod drill;
 mod flows;
+mod guides;
 mod hostile;
 mod job_secrets;
 mod matrix;

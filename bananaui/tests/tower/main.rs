@@ -6,6 +6,7 @@
 
 mod admin;
 mod auth;
+mod completion;
 mod copy;
 mod drill;
 mod durability;
