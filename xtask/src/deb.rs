@@ -39,8 +39,10 @@ const PACKAGES: [Package; 3] = [
             "The banana-agent timer runs the configured jobs that are due; it is not enabled until the admin enables it. The package also holds banana(7), the overview of the whole system, and its guides.",
         ],
         depends: "",
-        recommends: "",
-        suggests: "default-mysql-client | mariadb-client, postgresql-client, etcd-client, bananaui, bananadm",
+        // The clients the database plugins run: one of them (a node with a
+        // database server has its client already); etcd's is rarer.
+        recommends: "mariadb-client | default-mysql-client | postgresql-client",
+        suggests: "etcd-client, bananaui, bananadm",
         units: &["banana-agent.service", "banana-agent.timer"],
         conffile: Some("bananactl.toml"),
         dirs: &["usr/lib/banana/plugins"],
