@@ -8,7 +8,12 @@
 #
 # Env: SCALE (float, default 1.0), CORPUS=source|large|many|all, KEEP=1 (keep
 # repos, restores and corpora), BANANACTL (binary; if set but not executable,
-# bananactl is skipped), TOOLS_ONLY (e.g. "bananactl restic": a subset).
+# bananactl is skipped), TOOLS_ONLY (e.g. "bananactl restic": a subset),
+# COLD=1 (drop the page cache before each timed step; root), AGED=1 (right
+# before each restore, make and delete a tree of as many files as the corpus
+# on the restore's filesystem, then sync: a used filesystem), ROTATE=N (start
+# the tools' order at the N-th, so that runs 0, 1, 2 each put another tool
+# first).
 set -euo pipefail
 export LC_ALL=C
 
@@ -18,6 +23,14 @@ WORK=$BENCH_DIR/work
 SCALE=${SCALE:-1.0}
 CORPUS=${CORPUS:-all}
 KEEP=${KEEP:-0}
+export COLD=${COLD:-0}
+export AGED=${AGED:-0}
+export ROTATE=${ROTATE:-0}
+[[ $ROTATE =~ ^[0-9]+$ ]] || { echo "ROTATE must be a number" >&2; exit 1; }
+if [[ $COLD == 1 && $(id -u) -ne 0 ]]; then
+    echo "COLD=1 drops the page cache: run as root" >&2
+    exit 1
+fi
 export RESTIC_PASSWORD=${RESTIC_PASSWORD:-banana-bench-password}
 unset RESTIC_REPOSITORY RESTIC_PASSWORD_FILE RESTIC_PASSWORD_COMMAND \
       BANANA_REPO BANANA_KEY_FILE BANANA_STATE_DIR BANANA_CONFIG
@@ -94,6 +107,9 @@ run_step() {
     shift 3
     local logf=$WORK/logs/$corpus-$tool-$step.log tf=$WORK/logs/.time t0 t1 secs rss usr sys
     sync # don't charge earlier writes (generation, mutation, previous step) to this step
+    if [[ $COLD == 1 ]]; then
+        echo 3 >/proc/sys/vm/drop_caches
+    fi
     t0=$EPOCHREALTIME
     if ! /usr/bin/time -f '%M %U %S' -o "$tf" "$@" >"$logf" 2>&1; then
         log "FAILED: $tool $step on $corpus: $*"
@@ -402,6 +418,21 @@ ensure_corpus() {
     echo "$want" >"$stamp"
 }
 
+# age SRC RESTORE: a used filesystem under RESTORE, as after a large delete:
+# copy SRC beside RESTORE (as many files, on the same filesystem), delete
+# the copy, sync. On ext4 without a journal the inode allocator then skips
+# the inodes freed in the last minute (360 s while their inode table block
+# is dirty), scanning for them at every allocation: see bench/README.md.
+age() {
+    local aged
+    aged=$(dirname "$2")/aged-$(basename "$2")
+    rm -rf "$aged"
+    cp -r "$1" "$aged"
+    sync
+    rm -rf "$aged"
+    sync
+}
+
 # ---------------------------------------------------------------- one tool, one corpus
 bench_tool() {
     local tool=$1 corpus=$2 src=$WORK/corpus/$2
@@ -430,9 +461,10 @@ bench_tool() {
 
     "${cmd[@]}" "${init[@]}" >"$WORK/logs/$corpus-$tool-init.log" 2>&1 \
         || { cat "$WORK/logs/$corpus-$tool-init.log" >&2; die "$tool init failed"; }
-    # Warm the page cache so both tools read the corpus from memory. (Not `tar -cf
-    # /dev/null`: GNU tar skips reading file data when the archive is /dev/null.)
-    tar -cf - -C "$src" . | cat >/dev/null
+    # Warm the page cache so both tools read the corpus from memory (unless
+    # COLD=1 drops it before each step). (Not `tar -cf /dev/null`: GNU tar
+    # skips reading file data when the archive is /dev/null.)
+    [[ $COLD == 1 ]] || tar -cf - -C "$src" . | cat >/dev/null
 
     run_step "$corpus" "$tool" backup1 "${cmd[@]}" "${b1[@]}"
     run_step "$corpus" "$tool" backup2 "${cmd[@]}" "${b2[@]}"
@@ -441,6 +473,7 @@ bench_tool() {
     python3 "$WORK/corpus.py" mutate "$src" "$saved" 101 | while read -r l; do log "  $l"; done
     run_step "$corpus" "$tool" backup3 "${cmd[@]}" "${b3[@]}"
     record "$corpus" "$tool" repo_bytes "$(du -sb "$repo" | cut -f1)"
+    [[ $AGED == 1 ]] && age "$src" "$restore"
     if [[ $tool == borg ]]; then
         run_step "$corpus" "$tool" restore env -C "$restore" "${cmd[@]}" "${rs[@]}"
     else
@@ -505,7 +538,9 @@ with open(out, "w") as fh:
                          "restic_version": rver, "borg_version": gver}) + "\n")
     for corpus in corpora:
         m = {t: data.get((corpus, t)) for t in TOOLS}
-        print("\n%s corpus (SCALE=%s)" % (corpus, scale))
+        import os
+        print("\n%s corpus (SCALE=%s, COLD=%s, AGED=%s, ROTATE=%s)" % (
+            corpus, scale, os.environ.get("COLD", "0"), os.environ.get("AGED", "0"), os.environ.get("ROTATE", "0")))
         hdr = "%-24s %10s %10s %10s %10s %8s %8s %8s  %s" % (
             "", "bananactl", "banana-xz", "restic", "borg", "b/restic", "xz/restic", "target", "status")
         print(hdr)
@@ -538,9 +573,17 @@ write_generator
 log "tools: ${TOOLS[*]} | corpora: ${CORPORA[*]} | SCALE=$SCALE | $(nproc) CPUs"
 [[ " ${TOOLS[*]} " == *" bananactl "* ]] && log "bananactl: $BANANA_BIN ($("$BANANA_BIN" --version 2>/dev/null | head -n1))"
 log "restic: $RESTIC ($("$RESTIC" version | head -n1)); borg: $BORG ($("$BORG" --version | head -n1))"
+# ROTATE=N: the same tools, the N-th first.
+n=${#TOOLS[@]}
+ORDER=()
+for ((i = 0; i < n; i++)); do ORDER+=("${TOOLS[(i + ROTATE) % n]}"); done
+journal=$(awk -v d="$(df --output=source "$WORK" | tail -n1)" '$1 == d { print $4 }' /proc/mounts)
+[[ -d /proc/fs/jbd2 ]] && ls /proc/fs/jbd2 | grep -q "^$(basename "$(df --output=source "$WORK" | tail -n1)")-" \
+    && journal="journal; $journal" || journal="NO journal; $journal"
+log "order: ${ORDER[*]} | COLD=$COLD AGED=$AGED | $WORK on $(df --output=fstype "$WORK" | tail -n1) ($journal)"
 for corpus in "${CORPORA[@]}"; do
     ensure_corpus "$corpus"
-    for tool in "${TOOLS[@]}"; do
+    for tool in "${ORDER[@]}"; do
         bench_tool "$tool" "$corpus"
     done
     if [[ $KEEP != 1 ]]; then

@@ -345,3 +345,44 @@ fn delete_never_follows_a_symlink_standing_for_a_directory() {
         .file_type()
         .is_symlink());
 }
+
+/// Every directory is made before any file (restore/skeleton.rs); those
+/// are this restore's own, not "existing": with `never` and `if-newer` they
+/// still get the snapshot's mode and times, while a directory that was in
+/// the target before keeps its own.
+#[test]
+fn directories_made_first_are_new_and_existing_ones_are_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let e = Env::new();
+    let src = e.path("src");
+    write(&src.join("one/two/f.txt"), b"deep");
+    write(&src.join("mine/g.txt"), b"kept");
+    for (d, mode, when) in [
+        ("one", 0o751, (1_500_000_000, 1)),
+        ("one/two", 0o705, (1_400_000_000, 2)),
+        ("mine", 0o755, (1_600_000_000, 3)),
+    ] {
+        std::fs::set_permissions(src.join(d), std::fs::Permissions::from_mode(mode)).unwrap();
+        set_mtime(&src.join(d), when);
+    }
+    e.backup(&[&src]);
+    for mode in ["never", "if-newer"] {
+        let target = e.path(&format!("target-{mode}"));
+        let out = restored(&target, &src);
+        std::fs::create_dir_all(out.join("mine")).unwrap();
+        std::fs::set_permissions(out.join("mine"), std::fs::Permissions::from_mode(0o700)).unwrap();
+        set_mtime(&out.join("mine"), (1_700_000_000, 4));
+        restore_json(&e, &target, &["--overwrite", mode]);
+        let mode_of =
+            |d: &str| std::fs::metadata(out.join(d)).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode_of("one"), 0o751, "{mode}");
+        assert_eq!(mode_of("one/two"), 0o705, "{mode}");
+        assert_eq!(mtime(&out.join("one")), (1_500_000_000, 1), "{mode}");
+        assert_eq!(mtime(&out.join("one/two")), (1_400_000_000, 2), "{mode}");
+        // Already there, and newer than the snapshot's: its mode is left as
+        // it was (its mtime moves: a file was added to it).
+        assert_eq!(mode_of("mine"), 0o700, "{mode}");
+        assert_eq!(std::fs::read(out.join("one/two/f.txt")).unwrap(), b"deep");
+        assert_eq!(std::fs::read(out.join("mine/g.txt")).unwrap(), b"kept");
+    }
+}

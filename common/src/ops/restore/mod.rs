@@ -23,6 +23,7 @@
 //! or crossing into another filesystem.
 
 mod delete;
+mod skeleton;
 mod walker;
 mod write;
 
@@ -224,9 +225,10 @@ pub fn restore(
             links: HashMap::new(),
             jobs,
             limits,
+            made: skeleton::Made::new(),
         };
         // Directories recurse: the walk gets a stack for MAX_DEPTH levels.
-        let r = crate::repo::walk::deep(|| w.dir(&root, &snapshot.tree)).and_then(|r| r);
+        let r = crate::repo::walk::deep(|| w.all(&root, (id, snapshot))).and_then(|r| r);
         lock(&ctx.out).tree_time = w.tree_time;
         drop(w);
         release(root, &ctx);

@@ -28,6 +28,8 @@ pub(super) struct Walker<'r, 'a, 'c, 'o> {
     /// Time spent reading directory listings (a drill's estimate of a
     /// full restore scales the rest).
     pub(super) tree_time: std::time::Duration,
+    /// The directories this restore made before the walk (skeleton.rs).
+    pub(super) made: super::skeleton::Made,
 }
 
 impl Walker<'_, '_, '_, '_> {
@@ -50,7 +52,7 @@ impl Walker<'_, '_, '_, '_> {
     }
 
     /// Whether `path` (a snapshot path) is wanted, and whether to descend into it.
-    fn wanted(&self, path: &Path) -> (bool, bool) {
+    pub(super) fn wanted(&self, path: &Path) -> (bool, bool) {
         if self.includes.is_empty() {
             return (true, true);
         }
@@ -72,7 +74,7 @@ impl Walker<'_, '_, '_, '_> {
             && (self.includes.is_empty() || self.includes.iter().any(|i| path.starts_with(i)))
     }
 
-    fn stopped(&self) -> bool {
+    pub(super) fn stopped(&self) -> bool {
         lock(&self.ctx.fatal).is_some()
     }
 
@@ -284,6 +286,9 @@ impl Walker<'_, '_, '_, '_> {
             ),
             e => io(e),
         })?;
+        // Made by this restore's first pass: new, not already in the target.
+        let existed =
+            existed && !rfs::fstat(&fd).is_ok_and(|st| self.made.contains(&(st.st_dev, st.st_ino)));
         let metadata = !existed
             || match self.ctx.overwrite {
                 Overwrite::Never => false,
