@@ -23,7 +23,7 @@ if [ "$(id -u)" != 0 ] || ! command -v dpkg-deb >/dev/null || ! command -v linti
   exit 0
 fi
 for p in bananactl bananaui bananadm; do
-  if dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'installed'; then
+  if [ "$(dpkg-query -W -f '${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ]; then
     fail "$p is already installed here; this test installs and purges it: 'dpkg -P $p' first"
   fi
 done
@@ -186,7 +186,9 @@ n = json.load(sys.stdin)["node"]
 print(next((j["seq"] for j in n["jobs"] if j["job"] == "pkg" and j["seq"] is not None), "none"))'; }
 seq1=$(seq_at_tower)
 [ "$seq1" != none ] || fail "the tower has no snapshot of job pkg: $(curl -sS http://127.0.0.1:7460/api/v1/nodes/pkg-node)"
-curl -fsS http://127.0.0.1:7460/metrics | grep -q '^banana_' || fail "the tower serves no metrics"
+# Whole, then searched: grep -q would close the pipe early (curl: 23).
+metrics=$(curl -fsS http://127.0.0.1:7460/metrics)
+grep -q '^banana_' <<<"$metrics" || fail "the tower serves no metrics"
 stop_tower
 
 step "upgrade to revision 2: conffiles, data, state and the tower's database kept"
