@@ -34,18 +34,11 @@ pub fn handle() {
         .complete();
 }
 
-/// The settings a run with no options would use.
+/// The settings a run with no options would use: clap reads the
+/// environment (`BANANA_REPO`, `BANANA_CONFIG`, ...) as for any run.
 fn settings() -> Option<crate::settings::Settings> {
-    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
-    let global = crate::cli::GlobalOpts {
-        repo: env("BANANA_REPO").and_then(|v| v.into_string().ok()),
-        key_file: env("BANANA_KEY_FILE").map(Into::into),
-        state_dir: env("BANANA_STATE_DIR").map(Into::into),
-        config: env("BANANA_CONFIG").map(Into::into),
-        vault_credentials: env("BANANA_VAULT_CREDENTIALS").map(Into::into),
-        ..Default::default()
-    };
-    crate::settings::resolve(&global).ok()
+    let cli = <crate::Cli as clap::Parser>::try_parse_from(["bananactl", "snapshots"]).ok()?;
+    crate::settings::resolve(&cli.global).ok()
 }
 
 /// `latest` and the snapshot ids this node can name without a request.

@@ -86,13 +86,8 @@ impl Walker<'_, '_, '_, '_> {
     /// Makes `name` in `fd` (0700, as the walk would) and opens it without
     /// following a symlink; `None` when it cannot (the walk will say why).
     fn make(&mut self, fd: BorrowedFd<'_>, name: &OsStr) -> Option<OwnedFd> {
-        let made = match rfs::mkdirat(fd, name, Mode::from_raw_mode(0o700)) {
-            Ok(()) => true,
-            Err(Errno::EXIST) => false,
-            Err(_) => return None,
-        };
-        let flags = OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC;
-        let sub = rfs::openat(fd, name, flags, Mode::empty()).ok()?;
+        let made = super::walker::make_dir(fd, name).ok()?;
+        let sub = super::walker::open_dir(fd, name).ok()?;
         if made {
             if let Ok(st) = rfs::fstat(&sub) {
                 self.made.insert((st.st_dev, st.st_ino));

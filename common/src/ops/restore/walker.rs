@@ -3,9 +3,26 @@
 //! files to the workers.
 
 use super::*;
+use std::os::fd::AsFd;
 
 pub(crate) fn name_ok(name: &[u8]) -> bool {
     !name.is_empty() && name != b"." && name != b".." && !name.contains(&b'/') && !name.contains(&0)
+}
+
+/// Makes directory `name` in `parent`, 0700 until its metadata is set:
+/// whether it was made (false: it exists).
+pub(super) fn make_dir(parent: impl AsFd, name: &OsStr) -> std::result::Result<bool, Errno> {
+    match rfs::mkdirat(parent, name, Mode::from_raw_mode(0o700)) {
+        Ok(()) => Ok(true),
+        Err(Errno::EXIST) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens directory `name` in `parent`, never through a symlink.
+pub(super) fn open_dir(parent: impl AsFd, name: &OsStr) -> std::result::Result<OwnedFd, Errno> {
+    let flags = OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC;
+    rfs::openat(parent, name, flags, Mode::empty())
 }
 
 pub(super) struct Walker<'r, 'a, 'c, 'o> {
@@ -270,13 +287,8 @@ impl Walker<'_, '_, '_, '_> {
         let name = OsStr::from_bytes(&node.name);
         let io = |e: Errno| Error::io(format!("restore {}", path.display()), e.into());
         let pfd = &parent.fd;
-        let existed = match rfs::mkdirat(pfd, name, Mode::from_raw_mode(0o700)) {
-            Ok(()) => false,
-            Err(Errno::EXIST) => true,
-            Err(e) => return Err(io(e)),
-        };
-        let flags = OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::RDONLY | OFlags::CLOEXEC;
-        let fd = rfs::openat(pfd, name, flags, Mode::empty()).map_err(|e| match e {
+        let existed = !make_dir(pfd, name).map_err(io)?;
+        let fd = open_dir(pfd, name).map_err(|e| match e {
             Errno::LOOP | Errno::NOTDIR => Error::new(
                 ErrorKind::BadInput,
                 format!(
