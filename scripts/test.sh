@@ -55,6 +55,13 @@ fi
 echo "== man pages and completions up to date"
 cargo xtask check-gen
 echo "== cargo test"
-cargo test --workspace --locked --no-fail-fast
+# The output is kept; when a test fails, what each failing test printed (its
+# panic message) is repeated at the end, where a CI summary shows it.
+mkdir -p target
+if ! cargo test --workspace --locked --no-fail-fast 2>&1 | tee target/cargo-test.log; then
+  echo "== what the failing tests printed (all of it in target/cargo-test.log)"
+  awk '/^failures:$/ {f = 1} f {print} /^test result:/ {f = 0}' target/cargo-test.log | tail -n 400
+  exit 101
+fi
 echo "== Debian packages (cargo xtask deb; lintian; install, upgrade, remove, purge)"
 ./scripts/test-packages.sh

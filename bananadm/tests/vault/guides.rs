@@ -32,9 +32,10 @@
 //! # Where they run
 //!
 //! In one `bash` as root inside new mount, network, UTS and PID namespaces
-//! (`unshare`; the host name is `web-01`): `/etc`, `/var`, `/usr`, `/srv`, `/root`, `/opt`, `/mnt` are
-//! overlays whose writes land in a temporary directory, `/tmp` and `/run` are
-//! empty tmpfs, the network is a private loopback on which
+//! (`unshare`; the host name is `web-01`): `/etc`, `/var`, `/usr`, `/srv`,
+//! `/root`, `/opt`, `/mnt` are overlays whose writes land in a tmpfs on
+//! `/run` (so the checkout may be anywhere, `/root` or `/tmp` included),
+//! `/tmp` is an empty tmpfs, the network is a private loopback on which
 //! `vault.example.net`, `tower.example.net` and `web-01` are 127.0.0.1 (in
 //! `/etc/hosts`). So the guides use the real paths and ports of a fleet, and
 //! one machine plays the Vault server, the admin host, the tower and the node.
@@ -258,7 +259,12 @@ __unit() {{
 }
 
 /// What stands in for the packages, the NFS share and the node's data.
-fn prelude(tmp: &Path) -> String {
+///
+/// Nothing below depends on where the checkout is: the overlays' writes
+/// land in a tmpfs on `/run`, and the binaries, OpenBao and the source tree
+/// are bound under it before `/root`, `/tmp` or `/opt` (where a CI clone or
+/// cargo's target directory may live) are covered.
+fn prelude() -> String {
     let bin = Path::new(env!("CARGO_BIN_EXE_bananadm")).parent().unwrap();
     for b in ["bananactl", "bananaui"] {
         assert!(
@@ -269,37 +275,42 @@ fn prelude(tmp: &Path) -> String {
     }
     let bao = bao_bin().unwrap();
     let repo = repo().canonicalize().unwrap();
-    let t = tmp.display();
     format!(
         r#"set -euo pipefail
 PS4='+ '
 ip link set lo up
 hostname web-01
+mount -t tmpfs -o mode=0755 tmpfs /run
+mkdir -m 0700 /run/.guides
+for d in bin repo; do mkdir /run/.guides/$d; done
+mount --bind {bin} /run/.guides/bin
+mount --bind {repo} /run/.guides/repo
+touch /run/.guides/bao
+mount --bind {bao} /run/.guides/bao
 for d in etc var usr srv root opt mnt; do
-  mkdir -p {t}/ov/$d/up {t}/ov/$d/work
-  mount -t overlay overlay -o lowerdir=/$d,upperdir={t}/ov/$d/up,workdir={t}/ov/$d/work /$d
+  mkdir -p /run/.guides/ov/$d/up /run/.guides/ov/$d/work
+  mount -t overlay overlay -o lowerdir=/$d,upperdir=/run/.guides/ov/$d/up,workdir=/run/.guides/ov/$d/work /$d
 done
 mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /run
 printf '127.0.0.1 localhost vault.example.net tower.example.net web-01\n::1 localhost\n' >/etc/hosts
-# The packages (bananactl, bananaui, bananadm; OpenBao's).
-install -m 0755 {bin}/bananactl {bin}/bananadm {bin}/bananaui /usr/bin/
-install -m 0755 {bao} /usr/bin/bao
+# The packages (bananactl, bananadm, bananaui; OpenBao's).
+install -m 0755 /run/.guides/bin/bananactl /run/.guides/bin/bananadm /run/.guides/bin/bananaui /usr/bin/
+install -m 0755 /run/.guides/bao /usr/bin/bao
 id banana-tower >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/banana-tower --shell /usr/sbin/nologin banana-tower
 id openbao >/dev/null 2>&1 || useradd --system --user-group --home-dir /var/lib/openbao --shell /usr/sbin/nologin openbao
 install -d -m 0700 /var/lib/banana
 install -d -m 0755 /etc/banana /etc/openbao /usr/lib/banana/plugins /usr/share/bash-completion/completions /usr/share/zsh/vendor-completions /usr/share/fish/vendor_completions.d
 for b in bananactl bananadm bananaui; do
-  install -m 0644 {repo}/completions/$b.bash /usr/share/bash-completion/completions/$b
-  install -m 0644 {repo}/completions/_$b /usr/share/zsh/vendor-completions/
-  install -m 0644 {repo}/completions/$b.fish /usr/share/fish/vendor_completions.d/
+  install -m 0644 /run/.guides/repo/completions/$b.bash /usr/share/bash-completion/completions/$b
+  install -m 0644 /run/.guides/repo/completions/_$b /usr/share/zsh/vendor-completions/
+  install -m 0644 /run/.guides/repo/completions/$b.fish /usr/share/fish/vendor_completions.d/
 done
 # The NFS shares (backups, and off-site for the copy), web-01's data, the file install.md brings from the source tree.
 mkdir -p /mnt/backup /mnt/offsite /srv/www/img /srv/www/empty
 head -c 3000000 /dev/urandom >/srv/www/img/big.bin
 printf '<h1>web-01</h1>\n' >/srv/www/index.html
 ln -s index.html /srv/www/home.html
-cp {repo}/docs/examples/nginx-tower.conf /root/
+cp /run/.guides/repo/docs/examples/nginx-tower.conf /root/
 # web-01's database: PostgreSQL (Debian's cluster) with the shop's orders.
 install -d -m 2775 -o postgres -g postgres /run/postgresql
 set -- $(pg_lsclusters -h | head -n1)
@@ -338,7 +349,7 @@ fn guides_run_as_written() {
         return;
     }
     let tmp = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-    let (script, expected) = script(tmp.path(), &all);
+    let (script, expected) = script(&all);
     let started = Instant::now();
     let (ok, out) = run_in_namespaces(tmp.path(), &script);
     let tail: Vec<&str> = out.lines().rev().take(80).collect();
@@ -469,8 +480,8 @@ fn services_here() -> bool {
 
 /// The whole run: the prelude, each `sh` block and the checks after it,
 /// what each root-systemd block starts or stops; the names of the checks.
-fn script(tmp: &Path, all: &[Block]) -> (String, Vec<&'static str>) {
-    let mut script = prelude(tmp);
+fn script(all: &[Block]) -> (String, Vec<&'static str>) {
+    let mut script = prelude();
     let mut expected = Vec::new();
     for b in all {
         let at = format!("docs/{}:{}", b.guide, b.line);

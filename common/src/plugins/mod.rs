@@ -30,7 +30,7 @@ pub mod verify;
 pub use command::{
     last_line, stream, CommandSource, CommandSpec, Feed, Streamed, CUT_NOTE, STDERR_TAIL,
 };
-pub use rundir::{remove_live, remove_on_termination, sweep_dead_runs, RunDir};
+pub use rundir::{remove_on_termination, sweep_dead_runs, RunDir};
 
 use crate::error::Result;
 use crate::ops::backup::Source;

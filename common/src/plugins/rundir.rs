@@ -1,6 +1,7 @@
 //! Private run directories (`STATE/run-PID-RANDOM`, 0700): where a job's
 //! credentials file, a PGPASSFILE or an etcd snapshot lives for one run.
-//! Removed when dropped, by [`remove_live`] when the agent is told to stop,
+//! Removed when dropped, by [`remove_on_termination`]'s handler when the
+//! agent is told to stop,
 //! and by the next run when the agent was killed ([`sweep_dead_runs`]).
 
 use crate::error::{Error, Result};
@@ -21,9 +22,12 @@ impl RunDir {
             std::process::id(),
             rand::random::<u64>()
         ));
+        // Made and recorded under the lock the signal handler takes: a
+        // signal between the two cannot leave it behind.
+        let mut live = live();
         crate::fsutil::private_dir(&dir)
             .map_err(|e| Error::io(format!("run directory {}", dir.display()), e))?;
-        live().push(dir.clone());
+        live.push(dir.clone());
         Ok(RunDir(dir))
     }
 
@@ -67,10 +71,10 @@ fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Removes every run directory this process has (for a signal handler
-/// about to exit: no destructor will run).
-pub fn remove_live() {
-    for d in live().iter() {
+/// Removes every run directory in `dirs` (for a signal handler about to
+/// exit: no destructor will run).
+fn remove_all(dirs: &[PathBuf]) {
+    for d in dirs {
         // Other threads may still be writing into it (a drill's restore):
         // once a directory is gone nothing more can be created in it, so
         // a few tries empty it.
@@ -102,7 +106,14 @@ pub fn remove_on_termination() {
         .name("signals".into())
         .spawn(move || {
             if let Ok(sig) = set.wait() {
-                remove_live();
+                // The lock is held until the process is gone: no thread
+                // makes a run directory after these are removed.
+                // A thread busy making a path below one (a restore's
+                // target) may make it again: a second pass takes that.
+                let held = live();
+                remove_all(&held);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                remove_all(&held);
                 std::process::exit(128 + sig as i32);
             }
         });
