@@ -12,8 +12,8 @@
 # COLD=1 (drop the page cache before each timed step; root), AGED=1 (right
 # before each restore, make and delete a tree of as many files as the corpus
 # on the restore's filesystem, then sync: a used filesystem), ROTATE=N (start
-# the tools' order at the N-th, so that runs 0, 1, 2 each put another tool
-# first).
+# the tools' order at the N-th), RUNS=N (N runs in one go, each with the
+# order rotated once more; the table shows medians and min-max).
 set -euo pipefail
 export LC_ALL=C
 
@@ -27,6 +27,9 @@ export COLD=${COLD:-0}
 export AGED=${AGED:-0}
 export ROTATE=${ROTATE:-0}
 [[ $ROTATE =~ ^[0-9]+$ ]] || { echo "ROTATE must be a number" >&2; exit 1; }
+export RUNS=${RUNS:-1}
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "RUNS must be a number from 1" >&2; exit 1; }
+RUN=0
 if [[ $COLD == 1 && $(id -u) -ne 0 ]]; then
     echo "COLD=1 drops the page cache: run as root" >&2
     exit 1
@@ -95,11 +98,11 @@ fi
 # ---------------------------------------------------------------- work dir
 rm -rf "$WORK/logs"
 mkdir -p "$WORK/logs" "$WORK/corpus"
-RAW=$WORK/raw.tsv          # corpus, tool, metric, value
+RAW=$WORK/raw.tsv          # run, corpus, tool, metric, value
 : >"$RAW"
 RUN_ID=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
-record() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RAW"; }
+record() { printf '%s\t%s\t%s\t%s\t%s\n' "$RUN" "$1" "$2" "$3" "$4" >>"$RAW"; }
 
 # run_step CORPUS TOOL STEP CMD...: run CMD once, record wall seconds and peak RSS (KB).
 run_step() {
@@ -508,62 +511,78 @@ report() {
 import collections, json, sys
 
 raw, out, run_id, scale, bver, rver, gver = sys.argv[1:8]
-data = collections.defaultdict(dict)  # (corpus, tool) -> metric -> value
+import os, statistics
+cold, aged = os.environ.get("COLD", "0") == "1", os.environ.get("AGED", "0") == "1"
+runs = collections.defaultdict(lambda: collections.defaultdict(dict))  # (corpus, tool) -> run -> metric -> value
 corpora = []
 for line in open(raw):
-    corpus, tool, metric, value = line.rstrip("\n").split("\t")
-    data[(corpus, tool)][metric] = float(value)
+    run, corpus, tool, metric, value = line.rstrip("\n").split("\t")
+    runs[(corpus, tool)][run][metric] = float(value)
     if corpus not in corpora:
         corpora.append(corpus)
 
 MIB = 1 << 20
-# label, key, unit, function of a tool's metrics, target max ratio bananactl/restic per corpus
+def t(source, large, many):
+    return {"source": source, "large": large, "many": many}
+# The targets of issue 29 (bananactl / restic, medians): the first backup's
+# with a cold page cache (COLD=1), the restore's on a used filesystem (AGED=1).
+FIRST = t(0.7, 0.7, 0.7) if cold else t(0.5, 0.5, 0.5)
+RESTORE = t(0.7, 0.7, 0.7) if aged else t(0.5, 0.5, 0.5)
+# label, key, unit, function of one run's metrics, target max ratio per corpus
 ROWS = [
-    ("first backup", "first_backup_s", "s", lambda m: m["backup1_s"], {"source": 0.7, "large": 0.6, "many": 0.8}),
-    ("unchanged backup", "unchanged_backup_s", "s", lambda m: m["backup2_s"], {"source": 0.2, "large": 0.2, "many": 0.3}),
-    ("1%-changed backup", "changed_backup_s", "s", lambda m: m["backup3_s"], {}),
-    ("restore", "restore_s", "s", lambda m: m["restore_s"], {"source": 0.7, "large": 0.7, "many": 0.8}),
-    ("repo size", "repo_size_mib", "MiB", lambda m: m["repo_bytes"] / MIB, {"source": 0.8, "large": 1.0, "many": 0.8}),
+    ("first backup", "first_backup_s", "s", lambda m: m["backup1_s"], FIRST),
+    ("unchanged backup", "unchanged_backup_s", "s", lambda m: m["backup2_s"], t(0.15, 0.15, 0.25)),
+    ("1%-changed backup", "changed_backup_s", "s", lambda m: m["backup3_s"], t(0.15, 0.15, 0.25)),
+    ("restore", "restore_s", "s", lambda m: m["restore_s"], RESTORE),
+    ("repo size", "repo_size_mib", "MiB", lambda m: m["repo_bytes"] / MIB, t(0.5, 1.0, 0.7)),
     ("peak RSS", "peak_rss_mib", "MiB",
      lambda m: max(m[k] for k in ("backup1_rss_kb", "backup2_rss_kb", "backup3_rss_kb", "restore_rss_kb")) / 1024,
-     {"source": 1.0, "large": 1.0, "many": 1.0}),
+     t(0.5, 1.0, 0.5)),
 ]
 TOOLS = ["bananactl", "bananactl-xz", "restic", "borg"]
 
 def fmt(v):
     return "-" if v is None else ("%.2f" % v if v < 100 else "%.0f" % v)
 
+def span(vs):
+    return "-" if not vs else ("%s" % fmt(vs[0]) if len(vs) == 1 else "%s-%s" % (fmt(min(vs)), fmt(max(vs))))
+
 with open(out, "w") as fh:
     fh.write(json.dumps({"type": "meta", "run": run_id, "scale": float(scale), "bananactl_version": bver,
-                         "restic_version": rver, "borg_version": gver}) + "\n")
+                         "restic_version": rver, "borg_version": gver, "cold": cold, "aged": aged,
+                         "runs": int(os.environ.get("RUNS", "1"))}) + "\n")
     for corpus in corpora:
-        m = {t: data.get((corpus, t)) for t in TOOLS}
-        import os
-        print("\n%s corpus (SCALE=%s, COLD=%s, AGED=%s, ROTATE=%s)" % (
-            corpus, scale, os.environ.get("COLD", "0"), os.environ.get("AGED", "0"), os.environ.get("ROTATE", "0")))
-        hdr = "%-24s %10s %10s %10s %10s %8s %8s %8s  %s" % (
-            "", "bananactl", "banana-xz", "restic", "borg", "b/restic", "xz/restic", "target", "status")
+        per = {tool: list(runs[(corpus, tool)].values()) for tool in TOOLS}
+        print("\n%s corpus (SCALE=%s, COLD=%s, AGED=%s, RUNS=%s; medians, min-max)" % (
+            corpus, scale, int(cold), int(aged), os.environ.get("RUNS", "1")))
+        hdr = "%-24s %10s %10s %10s %10s %8s %7s %8s  %-15s %s" % (
+            "", "bananactl", "banana-xz", "restic", "borg", "b/restic", "target", "status",
+            "bananactl min-max", "restic min-max")
         print(hdr)
         print("-" * len(hdr))
         for label, key, unit, f, targets in ROWS:
-            v = {t: (f(m[t]) if m[t] else None) for t in TOOLS}
-            rv = v["restic"]
-            ratio = v["bananactl"] / rv if v["bananactl"] is not None and rv else None
-            xratio = v["bananactl-xz"] / rv if v["bananactl-xz"] is not None and rv else None
+            vals = {tool: [f(m) for m in per[tool]] for tool in TOOLS}
+            med = {tool: (statistics.median(vals[tool]) if vals[tool] else None) for tool in TOOLS}
+            rv = med["restic"]
+            ratio = med["bananactl"] / rv if med["bananactl"] is not None and rv else None
+            xratio = med["bananactl-xz"] / rv if med["bananactl-xz"] is not None and rv else None
             target = targets.get(corpus)
             met = None if target is None or ratio is None else ratio <= target
             status = "-" if target is None else ("skipped" if ratio is None else ("met" if met else "NOT MET"))
-            print("%-24s %10s %10s %10s %10s %8s %8s %8s  %s" % (
-                "%s (%s)" % (label, unit), fmt(v["bananactl"]), fmt(v["bananactl-xz"]), fmt(rv), fmt(v["borg"]),
-                "-" if ratio is None else "%.2fx" % ratio, "-" if xratio is None else "%.2fx" % xratio,
-                "-" if target is None else "<=%.1fx" % target, status))
+            print("%-24s %10s %10s %10s %10s %8s %7s %8s  %-17s %s" % (
+                "%s (%s)" % (label, unit), fmt(med["bananactl"]), fmt(med["bananactl-xz"]), fmt(rv),
+                fmt(med["borg"]), "-" if ratio is None else "%.2fx" % ratio,
+                "-" if target is None else "<=%.2gx" % target, status,
+                span(vals["bananactl"]), span(vals["restic"])))
             fh.write(json.dumps({"type": "row", "run": run_id, "scale": float(scale), "corpus": corpus,
-                                 "metric": key, "unit": unit, **{t: v[t] for t in TOOLS}, "ratio": ratio,
-                                 "xz_ratio": xratio, "target_max_ratio": target, "met": met}) + "\n")
+                                 "metric": key, "unit": unit, **{tool: med[tool] for tool in TOOLS},
+                                 "values": vals, "ratio": ratio, "xz_ratio": xratio,
+                                 "target_max_ratio": target, "met": met}) + "\n")
         for tool in TOOLS:
-            if m[tool]:
-                print("  %-12s cpu s (user+sys): backup1 %s, backup2 %s, backup3 %s, restore %s" % (
-                    tool, *(fmt(m[tool][k + "_cpu_s"]) for k in ("backup1", "backup2", "backup3", "restore"))))
+            if per[tool]:
+                cpu = lambda k: statistics.median(m[k + "_cpu_s"] for m in per[tool])
+                print("  %-12s cpu s (user+sys, medians): backup1 %s, backup2 %s, backup3 %s, restore %s" % (
+                    tool, *(fmt(cpu(k)) for k in ("backup1", "backup2", "backup3", "restore"))))
 print("\nresults: %s (raw measurements: %s)" % (out, raw))
 PY
 }
@@ -573,21 +592,26 @@ write_generator
 log "tools: ${TOOLS[*]} | corpora: ${CORPORA[*]} | SCALE=$SCALE | $(nproc) CPUs"
 [[ " ${TOOLS[*]} " == *" bananactl "* ]] && log "bananactl: $BANANA_BIN ($("$BANANA_BIN" --version 2>/dev/null | head -n1))"
 log "restic: $RESTIC ($("$RESTIC" version | head -n1)); borg: $BORG ($("$BORG" --version | head -n1))"
-# ROTATE=N: the same tools, the N-th first.
-n=${#TOOLS[@]}
-ORDER=()
-for ((i = 0; i < n; i++)); do ORDER+=("${TOOLS[(i + ROTATE) % n]}"); done
 journal=$(awk -v d="$(df --output=source "$WORK" | tail -n1)" '$1 == d { print $4 }' /proc/mounts)
 [[ -d /proc/fs/jbd2 ]] && ls /proc/fs/jbd2 | grep -q "^$(basename "$(df --output=source "$WORK" | tail -n1)")-" \
     && journal="journal; $journal" || journal="NO journal; $journal"
-log "order: ${ORDER[*]} | COLD=$COLD AGED=$AGED | $WORK on $(df --output=fstype "$WORK" | tail -n1) ($journal)"
-for corpus in "${CORPORA[@]}"; do
-    ensure_corpus "$corpus"
-    for tool in "${ORDER[@]}"; do
-        bench_tool "$tool" "$corpus"
+log "COLD=$COLD AGED=$AGED RUNS=$RUNS | $WORK on $(df --output=fstype "$WORK" | tail -n1) ($journal)"
+n=${#TOOLS[@]}
+for ((RUN = 0; RUN < RUNS; RUN++)); do
+    # Each run puts another tool first (ROTATE=N starts at the N-th).
+    ORDER=()
+    for ((i = 0; i < n; i++)); do ORDER+=("${TOOLS[(i + ROTATE + RUN) % n]}"); done
+    log "run $((RUN + 1)) of $RUNS, order: ${ORDER[*]}"
+    for corpus in "${CORPORA[@]}"; do
+        ensure_corpus "$corpus"
+        for tool in "${ORDER[@]}"; do
+            bench_tool "$tool" "$corpus"
+        done
     done
-    if [[ $KEEP != 1 ]]; then
-        rm -rf "${WORK:?}/corpus/$corpus" "$WORK/corpus/$corpus.stamp"
-    fi
 done
+if [[ $KEEP != 1 ]]; then
+    for corpus in "${CORPORA[@]}"; do
+        rm -rf "${WORK:?}/corpus/$corpus" "$WORK/corpus/$corpus.stamp"
+    done
+fi
 report

@@ -21,6 +21,20 @@ pub use memory::MemoryBackend;
 use crate::backend::{Backend, Kind, Presence, Written};
 use crate::error::ErrorKind;
 
+/// Runs a backup with no observer, progress or commit callback.
+pub fn quiet_backup(
+    repo: &crate::repo::Repository,
+    opts: crate::ops::backup::BackupOptions,
+) -> crate::Result<crate::ops::backup::BackupOutcome> {
+    crate::ops::backup::backup(
+        repo,
+        opts,
+        &crate::progress::Silent,
+        &crate::progress::Progress::default(),
+        &mut |_| {},
+    )
+}
+
 /// `len` bytes that do not compress or deduplicate, the same for a seed
 /// (xorshift).
 pub fn noise(seed: u64, len: usize) -> Vec<u8> {

@@ -235,6 +235,11 @@ impl Session {
         self.reader.as_ref().and_then(Reader::snapshot)
     }
 
+    /// Whether a previous catalogue is there (else every file is read).
+    pub(super) fn has_previous(&self) -> bool {
+        self.reader.is_some()
+    }
+
     /// The chunks of `path` if it is unchanged since the previous snapshot:
     /// same size, mtime, ctime, inode and device, and every chunk `known` to
     /// the repository (or queued by this run). Paths come in walk order.

@@ -11,9 +11,13 @@ mod catalogue;
 mod estimate;
 mod excludes;
 mod pipeline;
+mod readahead;
 mod recover;
 mod source;
 mod walk;
+
+#[cfg(test)]
+mod tests;
 
 use super::chain;
 pub use excludes::Excludes;
@@ -27,9 +31,9 @@ use crate::format::codec::Codec;
 use crate::format::{IndexFile, IndexPack, Refs, RunInfo, RunStatus, Snapshot, MAX_INDEX_BLOBS};
 use crate::id::Id;
 use crate::progress::{Observer, Progress, WarningKind};
-use crate::repo::{FileMarks, Index, Repository};
+use crate::repo::{FileMarks, Repository};
 use serde_bytes::ByteBuf;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -128,7 +132,7 @@ pub fn backup(
     let started = Instant::now();
     let time = crate::now();
     let paths = opts.source.paths();
-    let (mut index, recovered, known) = recover::index(repo, obs)?;
+    let (index, recovered, known) = recover::index(repo, obs)?;
     let repo_id = repo.config().id;
     let mut cat = catalogue::Session::open(opts.state_dir.as_deref(), &repo_id, &paths, obs);
     let parent = cat.parent();
@@ -159,9 +163,7 @@ pub fn backup(
         summary.trees_added,
     ) = done.added;
     summary.bytes_stored = done.stored;
-    let mut packs = recovered;
-    packs.extend(new_packs);
-    let (indexes, refs, refs_packs) = commit_index(repo, &mut index, packs, &done.used)?;
+    let (indexes, refs, refs_packs) = commit_index(repo, recovered, new_packs, done.used)?;
     summary.duration_ms = started.elapsed().as_millis() as u64;
     let draft = Snapshot {
         time,
@@ -316,14 +318,25 @@ fn record_state(
     }
 }
 
-/// Writes the index file for `packs` (this run's and the recovered ones) and
-/// the reference list of every pack holding a `used` blob.
+/// Writes the index file for this run's new packs and the recovered ones,
+/// and the reference list: the packs of the index `used` names, and every
+/// new pack (it holds only blobs the snapshot references).
 fn commit_index(
     repo: &Repository,
-    index: &mut Index,
-    packs: Vec<IndexPack>,
-    used: &HashSet<Id>,
+    recovered: Vec<IndexPack>,
+    new_packs: Vec<IndexPack>,
+    used: pipeline::Used,
 ) -> Result<(Vec<Id>, Id, Vec<Id>)> {
+    if let Some(id) = used.unknown {
+        return Err(Error::new(
+            ErrorKind::Other,
+            format!("internal: blob {id} was not stored"),
+        ));
+    }
+    let mut refs = used.packs;
+    refs.extend(new_packs.iter().map(|p| p.id));
+    let mut packs = recovered;
+    packs.extend(new_packs);
     // One index file per MAX_INDEX_BLOBS blob entries, so each stays within
     // what a reader accepts (MAX_SEALED).
     let mut indexes = Vec::new();
@@ -340,19 +353,6 @@ fn commit_index(
     }
     if !file.packs.is_empty() {
         indexes.push(repo.save(Kind::Index, SealKind::Index, &file)?);
-    }
-    for p in &packs {
-        index.add_pack(p);
-    }
-    let mut refs = HashSet::new();
-    for id in used {
-        let (p, _) = index.get(id).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Other,
-                format!("internal: blob {id} was not stored"),
-            )
-        })?;
-        refs.insert(p.id);
     }
     let mut refs: Vec<Id> = refs.into_iter().collect();
     refs.sort();

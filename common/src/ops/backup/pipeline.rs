@@ -46,7 +46,7 @@ pub(super) struct Sink<'a> {
     repo: &'a Repository,
     index: &'a Index,
     pending: HashSet<Id>,
-    used: HashSet<Id>,
+    used: Used,
     jobs: Option<Sender<Job>>,
     groups: BTreeMap<u8, Job>,
     chunks_added: u64,
@@ -66,14 +66,25 @@ impl Sink<'_> {
     }
 
     /// Marks blobs as referenced by the snapshot (reused without storing).
+    /// For a blob the index has, its pack is recorded; one this run queued
+    /// needs nothing: its pack is new, and every new pack is referenced.
     pub(super) fn use_blobs(&mut self, ids: &[Id]) {
-        self.used.extend(ids.iter().copied());
+        for id in ids {
+            if let Some((pack, _)) = self.index.get(id) {
+                self.used.packs.insert(pack.id);
+            } else if !self.pending.contains(id) {
+                self.used.unknown.get_or_insert(*id);
+            }
+        }
     }
 
     /// Stores a blob unless the repository or this run has it; it counts as used.
     pub(super) fn store(&mut self, id: Id, kind: BlobKind, data: Vec<u8>) -> Result<()> {
-        self.used.insert(id);
-        if self.index.contains(&id) || !self.pending.insert(id) {
+        if let Some((pack, _)) = self.index.get(&id) {
+            self.used.packs.insert(pack.id);
+            return Ok(());
+        }
+        if !self.pending.insert(id) {
             return Ok(());
         }
         if kind == BlobKind::Data {
@@ -144,6 +155,17 @@ impl Sink<'_> {
     }
 }
 
+/// The packs of the index a snapshot references. Kept per pack, not per
+/// blob: a million reused blobs cost a few thousand entries, not 66 MiB.
+#[derive(Default)]
+pub(super) struct Used {
+    /// Packs holding a blob the snapshot references.
+    pub packs: HashSet<Id>,
+    /// The first blob referenced that neither the index nor this run has
+    /// (an internal error: the commit refuses it).
+    pub unknown: Option<Id>,
+}
+
 /// What the pipeline produced.
 pub(super) struct Done {
     /// The walk's result (the root tree).
@@ -152,8 +174,8 @@ pub(super) struct Done {
     pub packs: Result<Vec<IndexPack>>,
     /// Bytes of packs written to storage.
     pub stored: u64,
-    /// Every blob the snapshot references.
-    pub used: HashSet<Id>,
+    /// The packs the snapshot references, besides this run's new ones.
+    pub used: Used,
     /// Data chunks, their bytes, and tree blobs new to the repository.
     pub added: (u64, u64, u64),
 }
@@ -231,7 +253,7 @@ pub(super) fn run<'a>(
             repo,
             index,
             pending: HashSet::new(),
-            used: HashSet::new(),
+            used: Used::default(),
             jobs: Some(job_tx),
             groups: BTreeMap::new(),
             chunks_added: 0,

@@ -6,6 +6,7 @@
 use super::catalogue::{self, ts};
 use super::estimate::{self, Totals};
 use super::excludes::Excludes;
+use super::readahead::{open_for_read, Entry, Opened, Window};
 use super::source::{Run, Source};
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::tree::{Node, NodeKind, Xattr};
@@ -14,9 +15,9 @@ use crate::progress::{Progress, WarningKind};
 use serde_bytes::ByteBuf;
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
-use std::fs::{self, File, Metadata};
+use std::fs::{self, Metadata};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
 
 /// Files and directories to back up.
@@ -56,10 +57,12 @@ impl Source for FsSource {
 
     fn read(self: Box<Self>, run: &mut Run<'_, '_, '_>) -> Result<Id> {
         let mut w = Walker {
+            read_ahead: !run.catalogue.has_previous(),
             run,
             excludes: self.excludes,
             one_fs: self.one_fs,
             hardlinks: HashMap::new(),
+            opened: None,
         };
         w.roots(&self.sources)
     }
@@ -146,6 +149,10 @@ struct Walker<'w, 'r, 'a, 'o> {
     excludes: Excludes,
     one_fs: bool,
     hardlinks: HashMap<(u64, u64), Vec<Id>>,
+    /// Whether files are read ahead ([`readahead`]: a first backup).
+    read_ahead: bool,
+    /// The file the window opened for the entry being handled.
+    opened: Option<Opened>,
 }
 
 /// A directory on the way to a source: real metadata, only the listed children.
@@ -320,14 +327,18 @@ impl Walker<'_, '_, '_, '_> {
             ),
         }
         names.sort();
-        let mut nodes = Vec::with_capacity(names.len());
+        let mut entries = Vec::with_capacity(names.len());
         for name in names {
             let p = path.join(OsStr::from_bytes(&name));
             if self.excludes.excluded(&p) {
                 continue;
             }
-            let m = match fs::symlink_metadata(&p) {
-                Ok(m) => m,
+            match fs::symlink_metadata(&p) {
+                Ok(meta) => entries.push(Entry {
+                    name,
+                    path: p,
+                    meta,
+                }),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // vanished
                 Err(e) => {
                     self.run
@@ -335,7 +346,18 @@ impl Walker<'_, '_, '_, '_> {
                     continue;
                 }
             };
-            if let Some(n) = self.entry(&p, &name, &m, root_dev)? {
+        }
+        let mut window = Window::default();
+        let mut nodes = Vec::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            self.opened = if self.read_ahead {
+                window.advance(&entries, i)
+            } else {
+                None
+            };
+            let node = self.entry(&e.path, &e.name, &e.meta, root_dev);
+            self.opened = None;
+            if let Some(n) = node? {
                 nodes.push(n);
             }
         }
@@ -389,16 +411,10 @@ impl Walker<'_, '_, '_, '_> {
     }
 
     fn read_file(&mut self, path: &Path, m: &Metadata) -> Result<Option<Vec<Id>>> {
-        let file = File::options()
-            .read(true)
-            .custom_flags(libc::O_NOATIME | libc::O_NOFOLLOW)
-            .open(path)
-            .or_else(|_| {
-                File::options()
-                    .read(true)
-                    .custom_flags(libc::O_NOFOLLOW)
-                    .open(path)
-            });
+        let file = match self.opened.take() {
+            Some(o) if o.key == (m.dev(), m.ino()) => Ok(o.file),
+            _ => open_for_read(path),
+        };
         let file = match file {
             Ok(f) => f,
             Err(e) => {

@@ -64,13 +64,7 @@ fn save(repo: &Repository, job: &str, data: Vec<u8>) -> crate::Result<BackupOutc
     let mut opts = BackupOptions::new(Box::new(source));
     opts.job = Some(job.into());
     opts.hostname = "node".into();
-    backup(
-        repo,
-        opts,
-        &crate::progress::Silent,
-        &crate::progress::Progress::default(),
-        &mut |_| {},
-    )
+    crate::testing::quiet_backup(repo, opts)
 }
 
 /// Reads a snapshot's stream back with the full key.
