@@ -58,6 +58,14 @@ impl Output {
         }
     }
 
+    /// Whether progress is shown (a bar on a terminal, or JSON progress
+    /// lines): only then is a backup's total counted ahead, on a side
+    /// thread that walks the tree a second time (a cron or systemd run,
+    /// or `--quiet`, does not pay for it).
+    pub fn shows_progress(&self) -> bool {
+        self.json || (self.tty && !self.quiet)
+    }
+
     /// One JSON object as a line on stdout.
     pub fn json_line(&self, v: &Value) {
         let mut out = std::io::stdout().lock();
@@ -216,5 +224,29 @@ impl Observer for Reporter<'_> {
                 }));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Output;
+
+    fn out(json: bool, quiet: bool, tty: bool) -> Output {
+        Output {
+            json,
+            quiet,
+            verbose: 0,
+            tty,
+        }
+    }
+
+    #[test]
+    fn totals_are_counted_only_where_progress_is_shown() {
+        // cron or systemd (no terminal), --quiet: nothing shows progress.
+        assert!(!out(false, false, false).shows_progress());
+        assert!(!out(false, true, true).shows_progress());
+        // A terminal, or JSON progress lines (with totals) on stdout.
+        assert!(out(false, false, true).shows_progress());
+        assert!(out(true, true, false).shows_progress());
     }
 }

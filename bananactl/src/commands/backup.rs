@@ -235,7 +235,7 @@ pub fn execute(s: &Settings, out: &Output, plan: Plan<'_>) -> anyhow::Result<Ran
         tags: plan.tags.clone(),
         state_dir: Some(s.state_dir.clone()),
         hostname: hostname(s, plan.host.as_ref()),
-        estimate: true,
+        estimate: out.shows_progress(),
         uploads: s.file.upload_connections.unwrap_or(0),
         limit_upload: plan
             .limit_upload
