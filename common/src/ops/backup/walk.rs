@@ -339,13 +339,11 @@ impl Walker<'_, '_, '_, '_> {
                     path: p,
                     meta,
                 }),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue, // vanished
-                Err(e) => {
-                    self.run
-                        .warn(WarningKind::Unreadable, &p, format!("cannot stat: {e}"));
-                    continue;
-                }
-            };
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {} // vanished
+                Err(e) => self
+                    .run
+                    .warn(WarningKind::Unreadable, &p, format!("cannot stat: {e}")),
+            }
         }
         let mut window = Window::default();
         let mut nodes = Vec::with_capacity(entries.len());
