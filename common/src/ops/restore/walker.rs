@@ -26,7 +26,6 @@ pub(super) fn open_dir(parent: impl AsFd, name: &OsStr) -> std::result::Result<O
 }
 
 pub(super) struct Walker<'r, 'a, 'c, 'o> {
-    pub(super) index: &'a Index,
     pub(super) reader: &'r mut BlobReader<'a>,
     pub(super) ctx: &'c Ctx<'o>,
     /// `includes`, as a set: a drill restores thousands of sampled files.
@@ -50,21 +49,50 @@ pub(super) struct Walker<'r, 'a, 'c, 'o> {
 }
 
 impl Walker<'_, '_, '_, '_> {
-    /// The worker for a file: a small file in a compressed group goes where the
-    /// group's other files go (so the group is decompressed once); any other
-    /// file to the worker with the fewest bytes queued.
-    fn lane(&self, node: &Node) -> usize {
-        let n = self.jobs.len();
-        let grouped = node
-            .content
-            .first()
-            .and_then(|id| self.index.get(id))
-            .filter(|(_, l)| l.group_length > 0);
-        match grouped {
-            Some((p, l)) => (u64::from(p.id.0[0]) << 32 | u64::from(l.offset)) as usize % n,
-            None => (0..n)
+    /// The worker for a file. A small one goes to its directory's worker:
+    /// creating a file holds its directory's lock (and on a used ext4 that
+    /// is a scan of the inodes freed in the last minute), so two workers in
+    /// one directory wait for each other, while two in two directories run
+    /// at once. A directory gets the worker with the fewest bytes queued
+    /// when its first file comes, as does a large file, whose time is in
+    /// its data.
+    fn lane(&self, dir: &DirState, node: &Node) -> usize {
+        let least = || {
+            (0..self.jobs.len())
                 .min_by_key(|&i| self.ctx.queued[i].load(Ordering::Relaxed))
-                .unwrap_or(0),
+                .unwrap_or(0)
+        };
+        if node.size >= LARGE_FILE {
+            return least();
+        }
+        *dir.lane.get_or_init(least)
+    }
+
+    /// Queues `job` for worker `lane`. When that queue is full and another
+    /// worker has nothing left (a directory of many files), the job goes to
+    /// that one instead; otherwise the walk waits for `lane`: sending it
+    /// elsewhere would put two workers in one directory.
+    fn send(&self, lane: usize, job: FileJob) {
+        // Counted before a worker can take it: a worker subtracts what it
+        // finishes.
+        let size = job.node.size;
+        self.ctx.queued[lane].fetch_add(size, Ordering::Relaxed);
+        let job = match self.jobs[lane].try_send(job) {
+            Ok(()) => return,
+            Err(crossbeam_channel::TrySendError::Full(job)) => job,
+            Err(crossbeam_channel::TrySendError::Disconnected(job)) => {
+                return release(job.dir, self.ctx)
+            }
+        };
+        let to = (0..self.jobs.len())
+            .find(|&i| self.jobs[i].is_empty())
+            .unwrap_or(lane);
+        if to != lane {
+            self.ctx.queued[to].fetch_add(size, Ordering::Relaxed);
+            self.ctx.queued[lane].fetch_sub(size, Ordering::Relaxed);
+        }
+        if let Err(crossbeam_channel::SendError(job)) = self.jobs[to].send(job) {
+            release(job.dir, self.ctx);
         }
     }
 
@@ -172,16 +200,13 @@ impl Walker<'_, '_, '_, '_> {
             NodeKind::Dir => self.dir_entry(parent, node, path)?,
             NodeKind::File if node.links <= 1 => {
                 parent.pending.fetch_add(1, Ordering::AcqRel);
-                let lane = self.lane(&node);
-                self.ctx.queued[lane].fetch_add(node.size, Ordering::Relaxed);
+                let lane = self.lane(parent, &node);
                 let job = FileJob {
                     dir: parent.clone(),
                     node,
                     path,
                 };
-                if let Err(crossbeam_channel::SendError(job)) = self.jobs[lane].send(job) {
-                    release(job.dir, self.ctx);
-                }
+                self.send(lane, job);
             }
             NodeKind::File => self.hard_linked(parent, &node, &path)?,
             NodeKind::Symlink => self.symlink(&parent.fd, &node, &path)?,
@@ -317,6 +342,7 @@ impl Walker<'_, '_, '_, '_> {
             pending: AtomicUsize::new(1),
             parent: Some(parent.clone()),
             keep: OnceLock::new(),
+            lane: OnceLock::new(),
         });
         let r = match sub {
             Some(sub) => self.dir(&state, &sub),
