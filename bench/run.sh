@@ -593,7 +593,7 @@ log "tools: ${TOOLS[*]} | corpora: ${CORPORA[*]} | SCALE=$SCALE | $(nproc) CPUs"
 [[ " ${TOOLS[*]} " == *" bananactl "* ]] && log "bananactl: $BANANA_BIN ($("$BANANA_BIN" --version 2>/dev/null | head -n1))"
 log "restic: $RESTIC ($("$RESTIC" version | head -n1)); borg: $BORG ($("$BORG" --version | head -n1))"
 journal=$(awk -v d="$(df --output=source "$WORK" | tail -n1)" '$1 == d { print $4 }' /proc/mounts)
-[[ -d /proc/fs/jbd2 ]] && ls /proc/fs/jbd2 | grep -q "^$(basename "$(df --output=source "$WORK" | tail -n1)")-" \
+[[ -d /proc/fs/jbd2 ]] && ls /proc/fs/jbd2 | grep "^$(basename "$(df --output=source "$WORK" | tail -n1)")-" >/dev/null \
     && journal="journal; $journal" || journal="NO journal; $journal"
 log "COLD=$COLD AGED=$AGED RUNS=$RUNS | $WORK on $(df --output=fstype "$WORK" | tail -n1) ($journal)"
 n=${#TOOLS[@]}
