@@ -14,10 +14,12 @@
 //! directory would take turns, while workers in two directories create at
 //! once. Right after a large delete on ext4 without a journal, each
 //! creation scans the inodes freed in the last minute under that lock;
-//! measured there (200,000 files), 31 s with files spread over the workers,
-//! 10–12 s by directory (bench/README.md). A directory's own metadata (mode, times) is applied when its last
-//! entry is done, so writing into it does not move its mtime afterwards; only
-//! the directories still in progress hold a descriptor open.
+//! measured there (200,000 files), 22–32 s with files spread over the
+//! workers, 9–11 s by directory (bench/README.md).
+//!
+//! A directory's own metadata (mode, times) is applied when its last entry
+//! is done, so writing into it does not move its mtime afterwards; only the
+//! directories still in progress hold a descriptor open.
 //!
 //! A file is written under a temporary name in its directory and renamed
 //! over its final name once whole, so an interrupted restore never leaves a
