@@ -74,3 +74,33 @@ fn filetime_of(m: &std::fs::Metadata) -> rustix::fs::Timestamps {
         last_modification: ts(m.mtime(), m.mtime_nsec()),
     }
 }
+
+/// An unchanged file's extended attributes come from the catalogue (no
+/// `listxattr`); setting one changes the ctime, so the new value is read.
+#[test]
+fn extended_attributes_survive_unchanged_backups_and_changes_are_seen() {
+    let e = Env::new();
+    let src = e.path("src");
+    write(&src.join("kept"), b"kept");
+    write(&src.join("changed"), b"changed");
+    write(&src.join("plain"), b"plain");
+    xattr::set(src.join("kept"), "user.colour", b"yellow").unwrap();
+    xattr::set(src.join("changed"), "user.colour", b"green").unwrap();
+    e.backup(&[&src]);
+    let second = e.backup(&[&src]);
+    assert_eq!(second["files_unchanged"], 3, "{second}");
+    xattr::set(src.join("changed"), "user.colour", b"brown").unwrap();
+    xattr::set(src.join("plain"), "user.new", b"1").unwrap();
+    let third = e.backup(&[&src]);
+    assert_eq!(third["files_unchanged"], 1, "a new ctime: {third}");
+    let target = e.path("t");
+    e.restore("latest", &target).ok();
+    let dst = restored(&target, &src);
+    let get = |f: &str, n: &str| xattr::get(dst.join(f), n).unwrap();
+    assert_eq!(get("kept", "user.colour").as_deref(), Some(&b"yellow"[..]));
+    assert_eq!(
+        get("changed", "user.colour").as_deref(),
+        Some(&b"brown"[..])
+    );
+    assert_eq!(get("plain", "user.new").as_deref(), Some(&b"1"[..]));
+}

@@ -10,7 +10,7 @@
 //! checked against the repository's index before use.
 
 use crate::error::{Error, Result};
-use crate::format::tree::Timestamp;
+use crate::format::tree::{Timestamp, Xattr};
 use crate::fsutil::AtomicFile;
 use crate::id::Id;
 use crate::progress::{Observer, WarningKind};
@@ -53,6 +53,12 @@ pub(super) struct Entry {
     pub device: u64,
     /// Chunk ids.
     pub content: Vec<Id>,
+    /// Extended attributes as listed, sorted by name; `None` when they
+    /// could not all be read (or from a catalogue older than this field):
+    /// then they are listed again. Setting or removing one changes the
+    /// ctime, so an unchanged file's are reused without a `listxattr`.
+    #[serde(default)]
+    pub xattrs: Option<Vec<Xattr>>,
 }
 
 /// The catalogue file for a repository and a set of backup paths.
@@ -240,15 +246,15 @@ impl Session {
         self.reader.is_some()
     }
 
-    /// The chunks of `path` if it is unchanged since the previous snapshot:
-    /// same size, mtime, ctime, inode and device, and every chunk `known` to
-    /// the repository (or queued by this run). Paths come in walk order.
+    /// The previous entry of `path` if the file is unchanged since: same
+    /// size, mtime, ctime, inode and device, and every chunk `known` to the
+    /// repository (or queued by this run). Paths come in walk order.
     pub(super) fn unchanged(
         &mut self,
         path: &[u8],
         m: &Metadata,
         known: impl Fn(&Id) -> bool,
-    ) -> Option<Vec<Id>> {
+    ) -> Option<Entry> {
         let e = self.reader.as_mut()?.lookup(path)?;
         let same = e.size == m.len()
             && e.mtime == ts(m.mtime(), m.mtime_nsec())
@@ -256,7 +262,7 @@ impl Session {
             && e.inode == m.ino()
             && e.device == m.dev()
             && e.content.iter().all(known);
-        same.then_some(e.content)
+        same.then_some(e)
     }
 
     /// Records a file for the next run; a write error drops the catalogue.
@@ -290,7 +296,38 @@ mod tests {
             inode: 5,
             device: 6,
             content: vec![Id([1; 32])],
+            xattrs: Some(vec![Xattr {
+                name: ByteBuf::from(b"user.a".to_vec()),
+                value: ByteBuf::from(p.as_bytes().to_vec()),
+            }]),
         }
+    }
+
+    #[test]
+    fn an_entry_written_before_xattrs_were_kept_has_them_listed_again() {
+        #[derive(Serialize)]
+        struct Before {
+            path: ByteBuf,
+            size: u64,
+            mtime: Timestamp,
+            ctime: Timestamp,
+            inode: u64,
+            device: u64,
+            content: Vec<Id>,
+        }
+        let e = entry("/r/a");
+        let old = crate::format::to_cbor(&Before {
+            path: e.path.clone(),
+            size: e.size,
+            mtime: e.mtime,
+            ctime: e.ctime,
+            inode: e.inode,
+            device: e.device,
+            content: e.content.clone(),
+        });
+        let read: Entry = ciborium::from_reader(&old[..]).unwrap();
+        assert_eq!(read.xattrs, None, "unknown, not none");
+        assert_eq!(read.content, e.content);
     }
 
     #[test]

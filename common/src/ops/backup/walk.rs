@@ -209,6 +209,13 @@ impl Walker<'_, '_, '_, '_> {
     }
 
     fn node(&mut self, path: &Path, name: &[u8], m: &Metadata, kind: NodeKind) -> Node {
+        let mut n = self.stat_node(name, m, kind);
+        n.xattrs = self.xattrs(path).0;
+        n
+    }
+
+    /// A node from its stat alone (no extended attributes yet).
+    fn stat_node(&mut self, name: &[u8], m: &Metadata, kind: NodeKind) -> Node {
         let mut n = Node::new(name, kind);
         n.mode = m.mode() & 0o7777;
         n.uid = m.uid();
@@ -221,26 +228,38 @@ impl Walker<'_, '_, '_, '_> {
         n.inode = m.ino();
         n.device = m.dev();
         n.links = m.nlink();
-        match xattr::list(path) {
-            Ok(names) => {
-                for xn in names {
-                    if let Ok(Some(value)) = xattr::get(path, &xn) {
-                        n.xattrs.push(Xattr {
-                            name: ByteBuf::from(xn.as_bytes().to_vec()),
-                            value: ByteBuf::from(value),
-                        });
-                    }
-                }
-                n.xattrs.sort_by(|a, b| a.name.cmp(&b.name));
-            }
-            Err(e) if e.raw_os_error() == Some(libc::ENOTSUP) => {}
-            Err(e) => self.run.warn(
-                WarningKind::Unreadable,
-                path,
-                format!("cannot list extended attributes: {e}"),
-            ),
-        }
         n
+    }
+
+    /// The extended attributes of `path` that could be read, sorted by
+    /// name, and whether that is all of them (not after a warning).
+    fn xattrs(&mut self, path: &Path) -> (Vec<Xattr>, bool) {
+        let names = match xattr::list(path) {
+            Ok(names) => names,
+            Err(e) if e.raw_os_error() == Some(libc::ENOTSUP) => return (Vec::new(), true),
+            Err(e) => {
+                self.run.warn(
+                    WarningKind::Unreadable,
+                    path,
+                    format!("cannot list extended attributes: {e}"),
+                );
+                return (Vec::new(), false);
+            }
+        };
+        let mut out = Vec::new();
+        let mut complete = true;
+        for xn in names {
+            match xattr::get(path, &xn) {
+                Ok(Some(value)) => out.push(Xattr {
+                    name: ByteBuf::from(xn.as_bytes().to_vec()),
+                    value: ByteBuf::from(value),
+                }),
+                Ok(None) => {} // removed since listed
+                Err(_) => complete = false,
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        (out, complete)
     }
 
     /// One entry below a source (or a source itself); `None` when skipped.
@@ -303,12 +322,12 @@ impl Walker<'_, '_, '_, '_> {
     }
 
     fn dir_tree(&mut self, path: &Path, root_dev: u64) -> Result<Id> {
-        let mut names: Vec<Vec<u8>> = Vec::new();
+        let mut listed: Vec<(Vec<u8>, fs::DirEntry)> = Vec::new();
         match fs::read_dir(path) {
             Ok(rd) => {
                 for e in rd {
                     match e {
-                        Ok(e) => names.push(e.file_name().as_bytes().to_vec()),
+                        Ok(e) => listed.push((e.file_name().as_bytes().to_vec(), e)),
                         Err(err) => {
                             self.run.warn(
                                 WarningKind::Unreadable,
@@ -326,14 +345,16 @@ impl Walker<'_, '_, '_, '_> {
                 format!("cannot list directory: {e}"),
             ),
         }
-        names.sort();
-        let mut entries = Vec::with_capacity(names.len());
-        for name in names {
+        listed.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut entries = Vec::with_capacity(listed.len());
+        for (name, de) in listed {
             let p = path.join(OsStr::from_bytes(&name));
             if self.excludes.excluded(&p) {
                 continue;
             }
-            match fs::symlink_metadata(&p) {
+            // Relative to the open directory: one name looked up, not the
+            // whole path (a third of an unchanged backup's system time).
+            match de.metadata() {
                 Ok(meta) => entries.push(Entry {
                     name,
                     path: p,
@@ -363,25 +384,39 @@ impl Walker<'_, '_, '_, '_> {
     }
 
     fn file(&mut self, path: &Path, name: &[u8], m: &Metadata) -> Result<Option<Node>> {
-        let mut node = self.node(path, name, m, NodeKind::File);
+        let mut node = self.stat_node(name, m, NodeKind::File);
         node.size = m.len();
         let key = (m.dev(), m.ino());
         let path_bytes = path.as_os_str().as_bytes();
         let sink = &*self.run.sink;
-        let unchanged = self
+        let mut unchanged = self
             .run
             .catalogue
             .unchanged(path_bytes, m, |id| sink.known(id));
+        // Same ctime: the extended attributes are as listed last time.
+        let xattrs = match unchanged.as_mut().and_then(|e| e.xattrs.take()) {
+            Some(x) => Some(x),
+            None => match self.xattrs(path) {
+                (x, true) => Some(x),
+                (x, false) => {
+                    node.xattrs = x;
+                    None
+                }
+            },
+        };
+        if let Some(x) = &xattrs {
+            node.xattrs = x.clone();
+        }
         let linked = (m.nlink() > 1)
             .then(|| self.hardlinks.get(&key).cloned())
             .flatten();
         let content = if let Some(c) = linked {
             self.run.summary().files_unchanged += 1;
             c
-        } else if let Some(c) = unchanged {
+        } else if let Some(e) = unchanged {
             self.run.summary().files_unchanged += 1;
             Progress::add(&self.run.ctx.progress.bytes, m.len());
-            c
+            e.content
         } else {
             match self.read_file(path, m)? {
                 Some(c) => c,
@@ -400,6 +435,7 @@ impl Walker<'_, '_, '_, '_> {
             inode: m.ino(),
             device: m.dev(),
             content: content.clone(),
+            xattrs,
         });
         let s = self.run.summary();
         s.files += 1;
