@@ -39,7 +39,7 @@ pub(super) fn check_pack(
     let mark_all = |damaged: &mut HashMap<Id, Id>| {
         for (bid, loc) in index.iter() {
             if index.packs()[loc.pack as usize].id == *id {
-                damaged.insert(*bid, *id);
+                damaged.insert(bid, *id);
             }
         }
     };
