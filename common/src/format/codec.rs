@@ -267,6 +267,19 @@ pub fn unpack_metadata(plain: Vec<u8>, cap: u64) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// [`unpack_metadata`] as a stream: the CBOR is decoded as the frame is,
+/// never held whole (an index file of 170,000 blobs is 27 MB of CBOR). It
+/// ends after `cap` bytes, so a value longer than that does not decode.
+pub fn metadata_reader(frame: &[u8], cap: u64) -> Result<impl Read + '_> {
+    let bad = |e: std::io::Error| Error::damaged(format!("metadata is not valid zstd: {e}"));
+    let mut d = zstd::stream::read::Decoder::with_buffer(frame).map_err(bad)?;
+    d.window_log_max(ZSTD_WINDOW_LOG_MAX).map_err(bad)?;
+    Ok(std::io::BufReader::with_capacity(
+        64 << 10,
+        d.single_frame().take(cap),
+    ))
+}
+
 /// One zstd frame back to exactly `raw_len` bytes: the window is capped, the
 /// output grows only as it really decodes and never past `raw_len`.
 fn zstd_decompress(body: &[u8], raw_len: usize) -> Result<Vec<u8>> {

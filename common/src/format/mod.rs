@@ -33,12 +33,13 @@ pub fn to_cbor<T: Serialize>(v: &T) -> Vec<u8> {
 }
 
 /// Decodes CBOR, naming the object in the error; sealed metadata of a
-/// version-2 repository is a zstd frame of the CBOR (§3.5), decoded first.
+/// version-2 repository is a zstd frame of the CBOR (§3.5), decoded as a
+/// stream (never held whole).
 pub fn from_cbor<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
     if bytes.starts_with(&codec::ZSTD_MAGIC) {
-        let plain = codec::unpack_metadata(bytes.to_vec(), MAX_BLOB)
+        let plain = codec::metadata_reader(bytes, MAX_BLOB)
             .map_err(|e| Error::damaged(format!("{what}: {}", e.message())))?;
-        return ciborium::from_reader(plain.as_slice())
+        return ciborium::from_reader(plain)
             .map_err(|e| Error::damaged(format!("{what} does not decode: {e}")));
     }
     ciborium::from_reader(bytes).map_err(|e| Error::damaged(format!("{what} does not decode: {e}")))

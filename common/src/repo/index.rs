@@ -17,6 +17,7 @@
 //! - Blobs added since the last merge wait in a hash map (at most an eighth
 //!   of the total, ~48 bytes each), merged into the vectors as it grows.
 
+use crate::error::Result;
 use crate::format::{BlobEntry, BlobKind, IndexPack};
 use crate::id::Id;
 use std::cmp::Ordering;
@@ -455,6 +456,52 @@ impl Index {
         merged
             .chain(self.recent.iter().map(|(id, &w)| (*id, self.location(w))))
             .chain(self.wide.iter().map(|(id, l)| (*id, *l)))
+    }
+
+    /// Every pack's entries, pack by pack in the order they were added,
+    /// each pack's blobs in pack order (by offset, then place in the
+    /// group), handed to `each` one pack at a time: what a run writes into
+    /// its index files, without holding them all (an `IndexPack` costs 56
+    /// bytes a blob).
+    pub fn each_pack(&mut self, mut each: impl FnMut(IndexPack) -> Result<()>) -> Result<()> {
+        self.merge();
+        let order = |l: &Location| (l.pack, l.offset, l.inner);
+        let mut by_pack: Vec<u32> = (0..self.keys.len() as u32).collect();
+        by_pack.sort_unstable_by_key(|&i| order(&self.location(self.words[i as usize])));
+        let mut wide: Vec<(Id, Location)> = self.wide.iter().map(|(k, l)| (*k, *l)).collect();
+        wide.sort_unstable_by_key(|(_, l)| order(l));
+        let (mut at, mut w) = (0, 0);
+        for (pos, info) in self.packs.iter().enumerate() {
+            let mut blobs = Vec::new();
+            while let Some(&i) = by_pack.get(at) {
+                let l = self.location(self.words[i as usize]);
+                if l.pack as usize != pos {
+                    break;
+                }
+                blobs.push(blob_entry(&self.id_at(i as usize), &l));
+                at += 1;
+            }
+            while let Some((id, l)) = wide.get(w).filter(|(_, l)| l.pack as usize == pos) {
+                blobs.push(blob_entry(id, l));
+                w += 1;
+            }
+            blobs.sort_by_key(|b| (b.offset, b.inner));
+            each(IndexPack {
+                id: info.id,
+                body_len: info.body_len,
+                blobs,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The id at `keys[i]`: its bucket is its first two bytes.
+    fn id_at(&self, i: usize) -> Id {
+        let b = self.starts.partition_point(|&s| s as usize <= i) - 1;
+        let mut id = Id([0; 32]);
+        id.0[..2].copy_from_slice(&(b as u16).to_be_bytes());
+        id.0[2..].copy_from_slice(&self.keys[i]);
+        id
     }
 
     /// Bytes the index holds in memory, about (for the benchmark).

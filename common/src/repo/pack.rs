@@ -87,6 +87,11 @@ impl PackWriter {
         self.offset
     }
 
+    /// Blobs so far.
+    pub fn blob_count(&self) -> usize {
+        self.blobs.len()
+    }
+
     /// Whether no blob was added.
     pub fn is_empty(&self) -> bool {
         self.blobs.is_empty()

@@ -318,13 +318,14 @@ fn record_state(
     }
 }
 
-/// Writes the index file for this run's new packs and the recovered ones,
-/// and the reference list: the packs of the index `used` names, and every
-/// new pack (it holds only blobs the snapshot references).
+/// Writes the index files for the recovered packs and this run's new ones
+/// (`fresh`, one pack at a time), and the reference list: the packs of the
+/// index `used` names, and every new pack (it holds only blobs the
+/// snapshot references).
 fn commit_index(
     repo: &Repository,
     recovered: Vec<IndexPack>,
-    new_packs: Vec<IndexPack>,
+    mut fresh: crate::repo::Index,
     used: pipeline::Used,
 ) -> Result<(Vec<Id>, Id, Vec<Id>)> {
     if let Some(id) = used.unknown {
@@ -334,23 +335,26 @@ fn commit_index(
         ));
     }
     let mut refs = used.packs;
-    refs.extend(new_packs.iter().map(|p| p.id));
-    let mut packs = recovered;
-    packs.extend(new_packs);
+    refs.extend(fresh.packs().iter().map(|p| p.id));
     // One index file per MAX_INDEX_BLOBS blob entries, so each stays within
     // what a reader accepts (MAX_SEALED).
     let mut indexes = Vec::new();
     let mut file = IndexFile::default();
     let mut blobs = 0;
-    for p in &packs {
+    let mut add = |p: IndexPack| -> Result<()> {
         if blobs + p.blobs.len() > MAX_INDEX_BLOBS && !file.packs.is_empty() {
             indexes.push(repo.save(Kind::Index, SealKind::Index, &file)?);
             file.packs.clear();
             blobs = 0;
         }
         blobs += p.blobs.len();
-        file.packs.push(p.clone());
+        file.packs.push(p);
+        Ok(())
+    };
+    for p in recovered {
+        add(p)?;
     }
+    fresh.each_pack(&mut add)?;
     if !file.packs.is_empty() {
         indexes.push(repo.save(Kind::Index, SealKind::Index, &file)?);
     }

@@ -13,7 +13,7 @@ use crate::backend::Kind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::format::codec;
 use crate::format::tree::{Node, Tree};
-use crate::format::{BlobKind, IndexPack};
+use crate::format::{BlobKind, IndexPack, MAX_INDEX_BLOBS};
 use crate::id::Id;
 use crate::ops::limit::{sleep_until, Limiter};
 use crate::repo::pack::PackWriter;
@@ -41,11 +41,20 @@ struct Packed {
 }
 
 /// What the walk hands blobs to: deduplicates against the index and what
-/// this run already queued, groups small blobs, and feeds the pipeline.
+/// this run already stored or queued, groups small blobs, and feeds the
+/// pipeline.
 pub(super) struct Sink<'a> {
     repo: &'a Repository,
     index: &'a Index,
+    /// Blobs this run queued that are not in an uploaded pack yet (at most
+    /// the pipeline's depth: open packs, queues, uploads).
     pending: HashSet<Id>,
+    /// This run's uploaded packs, as compact as the index (38 bytes a
+    /// grouped blob, where a set of ids and the packs' entries held to the
+    /// commit cost 120: 250 MiB at a million files).
+    fresh: Index,
+    /// Uploaded packs' entries, from the uploaders, moved into `fresh`.
+    uploaded: Receiver<IndexPack>,
     used: Used,
     jobs: Option<Sender<Job>>,
     groups: BTreeMap<u8, Job>,
@@ -62,7 +71,27 @@ impl Sink<'_> {
 
     /// Whether a blob is stored already or queued by this run.
     pub(super) fn known(&self, id: &Id) -> bool {
-        self.index.contains(id) || self.pending.contains(id)
+        self.index.contains(id) || self.ours(id)
+    }
+
+    /// Whether this run stored or queued the blob.
+    fn ours(&self, id: &Id) -> bool {
+        self.pending.contains(id) || self.fresh.contains(id)
+    }
+
+    /// Moves uploaded packs' blobs from `pending` to `fresh`: into `fresh`
+    /// first, so a blob is always in one of them.
+    fn absorb(&mut self) {
+        for p in self.uploaded.try_iter() {
+            self.fresh.add_pack(&p);
+            for b in &p.blobs {
+                self.pending.remove(&b.id);
+            }
+        }
+        // Its peak was a pipeline's depth; a table of that size stays.
+        if self.pending.capacity() > 4 * self.pending.len().max(1 << 16) {
+            self.pending.shrink_to_fit();
+        }
     }
 
     /// Marks blobs as referenced by the snapshot (reused without storing).
@@ -72,7 +101,7 @@ impl Sink<'_> {
         for id in ids {
             if let Some((pack, _)) = self.index.get(id) {
                 self.used.packs.insert(pack.id);
-            } else if !self.pending.contains(id) {
+            } else if !self.ours(id) {
                 self.used.unknown.get_or_insert(*id);
             }
         }
@@ -84,7 +113,8 @@ impl Sink<'_> {
             self.used.packs.insert(pack.id);
             return Ok(());
         }
-        if !self.pending.insert(id) {
+        self.absorb();
+        if self.fresh.contains(&id) || !self.pending.insert(id) {
             return Ok(());
         }
         if kind == BlobKind::Data {
@@ -171,7 +201,7 @@ pub(super) struct Done {
     /// The walk's result (the root tree).
     pub root: Result<Id>,
     /// Packs written, for the index file.
-    pub packs: Result<Vec<IndexPack>>,
+    pub packs: Result<Index>,
     /// Bytes of packs written to storage.
     pub stored: u64,
     /// The packs the snapshot references, besides this run's new ones.
@@ -189,14 +219,15 @@ pub(super) struct Upload {
     pub limit: Option<u64>,
 }
 
-/// Uploads finished packs until the queue closes; the first error stops it.
+/// Uploads finished packs until the queue closes, handing each one's
+/// entries to `done`; the first error stops it.
 fn uploader(
     repo: &Repository,
     rx: Receiver<crate::repo::pack::FinishedPack>,
     limit: Option<&Limiter>,
     stored: &AtomicU64,
-) -> Result<Vec<IndexPack>> {
-    let mut done = Vec::new();
+    done: Sender<IndexPack>,
+) -> Result<()> {
     for p in rx {
         let until = limit.map(|l| l.reserve(p.bytes.len()));
         repo.backend().write(Kind::Data, &p.id.to_hex(), &p.bytes)?;
@@ -204,13 +235,14 @@ fn uploader(
             sleep_until(t);
         }
         stored.fetch_add(p.bytes.len() as u64, Ordering::Relaxed);
-        done.push(IndexPack {
+        // The sink outlives the uploaders: a send cannot fail.
+        let _ = done.send(IndexPack {
             id: p.id,
             body_len: p.header.body_len,
             blobs: p.header.blobs,
         });
     }
-    Ok(done)
+    Ok(())
 }
 
 /// Runs `walk` on this thread with the compression workers, the packer and
@@ -230,6 +262,7 @@ pub(super) fn run<'a>(
     // A rendezvous: a finished pack waits in the packer, not in a queue, so
     // packs in memory are the open ones, one finished and one per upload.
     let (up_tx, up_rx) = bounded::<crate::repo::pack::FinishedPack>(0);
+    let (done_tx, done_rx) = crossbeam_channel::unbounded::<IndexPack>();
     let limiter = upload.limit.map(Limiter::new);
     let (root, packs, sink) = std::thread::scope(|s| {
         for _ in 0..threads {
@@ -244,15 +277,19 @@ pub(super) fn run<'a>(
         let uploaders: Vec<_> = (0..connections)
             .map(|_| {
                 let rx = up_rx.clone();
-                s.spawn(move || uploader(repo, rx, limiter, stored))
+                let done = done_tx.clone();
+                s.spawn(move || uploader(repo, rx, limiter, stored, done))
             })
             .collect();
         drop(up_rx);
+        drop(done_tx);
         let packer = s.spawn(move || packer(repo, pack_rx, up_tx));
         let mut sink = Sink {
             repo,
             index,
             pending: HashSet::new(),
+            fresh: Index::default(),
+            uploaded: done_rx,
             used: Used::default(),
             jobs: Some(job_tx),
             groups: BTreeMap::new(),
@@ -262,25 +299,11 @@ pub(super) fn run<'a>(
         };
         let root = walk(&mut sink).and_then(|r| sink.flush_groups().map(|_| r));
         sink.jobs = None; // closes the pipeline
-        let packed = packer
-            .join()
-            .unwrap_or_else(|_| Err(Error::new(ErrorKind::Other, "packer thread panicked")));
-        let mut packs = Vec::new();
-        let mut failed = None;
-        for u in uploaders {
-            match u.join() {
-                Ok(Ok(done)) => packs.extend(done),
-                Ok(Err(e)) => failed = failed.or(Some(e)),
-                Err(_) => {
-                    failed = failed.or(Some(Error::new(ErrorKind::Other, "upload thread panicked")))
-                }
-            }
-        }
-        // An uploader's error (the storage) is the cause of the packer's
-        // "stopped": it is reported first, the packer's only without one.
-        let packs = match failed.or(packed.err()) {
+        let failed = joined(packer, uploaders);
+        sink.absorb();
+        let packs = match failed {
             Some(e) => Err(e),
-            None => Ok(packs),
+            None => Ok(std::mem::take(&mut sink.fresh)),
         };
         (root, packs, sink)
     });
@@ -291,6 +314,29 @@ pub(super) fn run<'a>(
         added: (sink.chunks_added, sink.bytes_added, sink.trees_added),
         used: sink.used,
     }
+}
+
+/// Waits for the packer and the uploaders; the first error. An uploader's
+/// (the storage) is the cause of the packer's "stopped": it comes first,
+/// the packer's only without one.
+fn joined(
+    packer: std::thread::ScopedJoinHandle<'_, Result<()>>,
+    uploaders: Vec<std::thread::ScopedJoinHandle<'_, Result<()>>>,
+) -> Option<Error> {
+    let packed = packer
+        .join()
+        .unwrap_or_else(|_| Err(Error::new(ErrorKind::Other, "packer thread panicked")));
+    let mut failed = None;
+    for u in uploaders {
+        match u.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => failed = failed.or(Some(e)),
+            Err(_) => {
+                failed = failed.or(Some(Error::new(ErrorKind::Other, "upload thread panicked")))
+            }
+        }
+    }
+    failed.or(packed.err())
 }
 
 fn compress_worker(rx: Receiver<Job>, tx: Sender<Packed>, codec: codec::Codec) {
@@ -308,7 +354,11 @@ fn compress_worker(rx: Receiver<Job>, tx: Sender<Packed>, codec: codec::Codec) {
 }
 
 /// Fills packs (one open pack per blob kind) and hands each full one to the
-/// uploaders.
+/// uploaders. A pack is full at the repository's pack size, or at
+/// [`MAX_INDEX_BLOBS`] blobs (a group may go past it): one pack's entries
+/// are what an index file holds at most, and what a run loading the index
+/// decodes at once (a 30 MiB pack of files of 100 bytes held 300,000
+/// blobs, 33 MiB decoded).
 fn packer(
     repo: &Repository,
     rx: Receiver<Packed>,
@@ -329,7 +379,7 @@ fn packer(
             std::collections::btree_map::Entry::Vacant(v) => v.insert(PackWriter::new(recipients)?),
         };
         w.add_group(item.kind, &item.blobs, &item.payload)?;
-        if w.len() >= target {
+        if w.len() >= target || w.blob_count() >= MAX_INDEX_BLOBS {
             if let Some(full) = open.remove(&key) {
                 flush(full)?;
             }

@@ -33,8 +33,8 @@ fn needed(reader: &mut BlobReader, index: &crate::repo::Index, tree: &Id) -> BTr
     out
 }
 
-#[test]
-fn the_reference_list_names_exactly_the_packs_the_snapshot_needs() {
+/// A repository of 64 KiB packs in memory.
+fn small_packs() -> (KeyFile, Repository) {
     let key = KeyFile::generate(&[]).unwrap();
     let opts = RepoOptions {
         pack_size: 64 << 10,
@@ -42,12 +42,24 @@ fn the_reference_list_names_exactly_the_packs_the_snapshot_needs() {
     };
     let repo =
         Repository::init(Box::new(MemoryBackend::default()), &key.backup_key(), &opts).unwrap();
-    let state = tempfile::tempdir().unwrap();
+    (key, repo)
+}
+
+/// `n` files of 300 KiB of noise.
+fn noise_files(n: u64) -> tempfile::TempDir {
     let src = tempfile::tempdir().unwrap();
-    for i in 0..6u64 {
+    for i in 0..n {
         let f = src.path().join(format!("f{i}"));
         std::fs::write(f, crate::testing::noise(i, 300 << 10)).unwrap();
     }
+    src
+}
+
+#[test]
+fn the_reference_list_names_exactly_the_packs_the_snapshot_needs() {
+    let (key, repo) = small_packs();
+    let state = tempfile::tempdir().unwrap();
+    let src = noise_files(6);
     let first = fs_backup(&repo, state.path(), src.path());
     // Unchanged files (the catalogue), a copy of one (its blobs stored
     // again: the index has them), and new content.
@@ -84,4 +96,69 @@ fn the_reference_list_names_exactly_the_packs_the_snapshot_needs() {
             > 0
     );
     assert!(second_refs.packs.len() > first_refs.packs.len() / 2);
+}
+
+/// A blob this run already uploaded (its pack's entries moved from the
+/// pending set to the run's compact index) is not stored again, and the
+/// index files list every new blob once, in the pack that holds it.
+#[test]
+fn a_blob_of_a_pack_this_run_uploaded_is_not_stored_again() {
+    let (key, repo) = small_packs();
+    let state = tempfile::tempdir().unwrap();
+    let src = noise_files(8);
+    // Walked last (names sorted), long after f0's packs went up.
+    std::fs::write(
+        src.path().join("z-copy"),
+        crate::testing::noise(0, 300 << 10),
+    )
+    .unwrap();
+    let only = fs_backup(&repo, state.path(), src.path());
+    let unique: u64 = {
+        let other = tempfile::tempdir().unwrap();
+        let (_, repo2) = small_packs();
+        std::fs::remove_file(src.path().join("z-copy")).unwrap();
+        fs_backup(&repo2, other.path(), src.path())
+            .snapshot
+            .summary
+            .chunks_added
+    };
+    assert_eq!(
+        only.snapshot.summary.chunks_added, unique,
+        "the copy added nothing"
+    );
+    let mut seen = BTreeSet::new();
+    let mut entries = 0;
+    for id in &only.snapshot.indexes {
+        let file: IndexFile = repo.load(Kind::Index, SealKind::Index, id).unwrap();
+        for p in &file.packs {
+            let header = crate::repo::pack::read_header(
+                repo.backend(),
+                &p.id,
+                repo.backend()
+                    .list(Kind::Data)
+                    .unwrap()
+                    .iter()
+                    .find(|(n, _)| *n == p.id.to_hex())
+                    .unwrap()
+                    .1,
+                repo.keys(),
+            )
+            .unwrap();
+            assert_eq!(header.blobs, p.blobs, "the index lists the pack as written");
+            entries += p.blobs.len();
+            seen.extend(p.blobs.iter().map(|b| b.id));
+        }
+    }
+    assert_eq!(entries, seen.len(), "a blob listed twice");
+    let loaded = repo.load_index().unwrap();
+    let restore = key.restore_key().unwrap();
+    let mut reader = BlobReader::new(&repo, &loaded.index, &restore).unwrap();
+    let refs: crate::format::Refs = repo
+        .load(Kind::Refs, SealKind::Refs, &only.snapshot.refs)
+        .unwrap();
+    let listed: BTreeSet<Id> = refs.packs.iter().copied().collect();
+    assert_eq!(
+        listed,
+        needed(&mut reader, &loaded.index, &only.snapshot.tree)
+    );
 }
