@@ -386,3 +386,40 @@ fn directories_made_first_are_new_and_existing_ones_are_kept() {
         assert_eq!(std::fs::read(out.join("mine/g.txt")).unwrap(), b"kept");
     }
 }
+
+/// A restore killed with SIGKILL leaves its temporary file (the file it
+/// was writing) under `.banana-restore-PID-N`; the rerun removes it once
+/// that process is gone, and leaves a live restore's and a snapshot's own
+/// file of such a name alone.
+#[test]
+fn a_rerun_sweeps_the_temporary_file_a_killed_restore_left() {
+    let e = Env::new();
+    let src = e.path("src");
+    let dead = {
+        let mut c = std::process::Command::new("true").spawn().unwrap();
+        let pid = c.id();
+        c.wait().unwrap();
+        pid
+    };
+    // The snapshot's own file with a temporary-looking name.
+    let own = format!(".banana-restore-{dead}-9");
+    write(&src.join("sub/a.txt"), b"alpha");
+    write(&src.join("sub").join(&own), b"kept: the snapshot has it");
+    e.backup(&[&src]);
+    let target = e.path("target");
+    let out = restored(&target, &src);
+    e.restore("latest", &target).ok();
+    // What a killed restore (process `dead`) left, and a live one's file.
+    let left = out.join(format!("sub/.banana-restore-{dead}-3"));
+    let live = out.join(format!("sub/.banana-restore-{}-1", std::process::id()));
+    write(&left, b"half a file");
+    write(&live, b"being written");
+    let s = restore_json(&e, &target, &[]);
+    assert_eq!(s["skipped"], 2, "{s}");
+    assert!(!left.exists(), "the killed restore's file is swept");
+    assert!(live.exists(), "a live restore's file is left alone");
+    assert_eq!(
+        std::fs::read(out.join("sub").join(&own)).unwrap(),
+        b"kept: the snapshot has it"
+    );
+}

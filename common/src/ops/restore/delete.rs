@@ -1,6 +1,7 @@
 //! `--delete`: removing what the snapshot does not have from a restored
 //! directory, relative to its descriptor, never following a symlink (a
 //! symlink is removed itself) and never into another filesystem mounted below.
+//! Without it, only the temporary files a killed restore left are swept.
 
 use super::{lock, Ctx};
 use rustix::fs::{self as rfs, AtFlags, Dir, FileType, Mode, OFlags};
@@ -28,6 +29,55 @@ pub(super) fn delete_extras(ctx: &Ctx<'_>, dir: &OwnedFd, keep: &HashSet<Vec<u8>
     for name in names {
         if !keep.contains(name.as_bytes()) {
             remove(ctx, dir, dev, &name, &path.join(&name));
+        }
+    }
+}
+
+/// The process id in a restore's temporary name (`.banana-restore-PID-N`,
+/// see `write.rs`), if `name` is one.
+pub(super) fn temporary_pid(name: &[u8]) -> Option<u32> {
+    let rest = name.strip_prefix(b".banana-restore-")?;
+    let (pid, seq) = std::str::from_utf8(rest).ok()?.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(pid) && digits(seq))
+        .then(|| pid.parse().ok())
+        .flatten()
+}
+
+/// Removes from a finished directory that was already in the target the
+/// temporary files a killed restore left (`.banana-restore-PID-N` of a
+/// process that is gone, not a name the snapshot has): a rerun then leaves
+/// the tree as the snapshot has it. A directory is never removed, a live
+/// restore's files are left alone.
+pub(super) fn sweep_temporaries(
+    ctx: &Ctx<'_>,
+    dir: &OwnedFd,
+    path: &Path,
+    snapshot_has: Option<&HashSet<Vec<u8>>>,
+) {
+    let Ok(names) = list(dir) else {
+        return;
+    };
+    let ours = std::process::id();
+    for name in names {
+        let bytes = name.as_bytes();
+        let Some(pid) = temporary_pid(bytes) else {
+            continue;
+        };
+        let alive = pid == ours || Path::new(&format!("/proc/{pid}")).exists();
+        if alive || snapshot_has.is_some_and(|s| s.contains(bytes)) {
+            continue;
+        }
+        match rfs::unlinkat(dir, name.as_os_str(), AtFlags::empty()) {
+            Ok(()) => tracing::info!(
+                "removed {}, left by an interrupted restore",
+                path.join(&name).display()
+            ),
+            Err(Errno::NOENT | Errno::ISDIR | Errno::PERM) => {}
+            Err(e) => ctx.warn(
+                &path.join(&name),
+                format!("cannot remove a temporary file an interrupted restore left: {e}"),
+            ),
         }
     }
 }

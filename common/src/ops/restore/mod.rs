@@ -178,6 +178,12 @@ struct DirState {
     keep: OnceLock<std::collections::HashSet<Vec<u8>>>,
     /// The worker its small files go to, chosen at the first one.
     lane: OnceLock<usize>,
+    /// It was in the target before this restore: a restore killed there
+    /// may have left a temporary file in it, swept when it is done.
+    existed: bool,
+    /// Names in its snapshot listing that look like a temporary name (set
+    /// only when there are any): never swept.
+    temp_like: OnceLock<std::collections::HashSet<Vec<u8>>>,
 }
 
 struct FileJob {
@@ -223,6 +229,8 @@ pub fn restore(
         parent: None,
         keep: OnceLock::new(),
         lane: OnceLock::new(),
+        existed: true,
+        temp_like: OnceLock::new(),
     });
     let delete_roots = delete_roots(snapshot, opts);
     let limits = crate::repo::walk::Limits::for_snapshot(id, snapshot);
@@ -342,9 +350,11 @@ fn release(dir: Arc<DirState>, ctx: &Ctx<'_>) {
     }
     // Its entries are all done (no temporary name of ours is left in it):
     // what the snapshot does not have goes, before its mtime is set.
-    if let Some(keep) = dir.keep.get() {
-        if lock(&ctx.fatal).is_none() {
+    if lock(&ctx.fatal).is_none() {
+        if let Some(keep) = dir.keep.get() {
             delete_extras(ctx, &dir.fd, keep, &dir.path);
+        } else if dir.existed {
+            delete::sweep_temporaries(ctx, &dir.fd, &dir.path, dir.temp_like.get());
         }
     }
     if let Some(node) = &dir.node {

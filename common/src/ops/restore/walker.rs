@@ -159,6 +159,15 @@ impl Walker<'_, '_, '_, '_> {
                 .keep
                 .set(tree.nodes.iter().map(|n| n.name.to_vec()).collect());
         }
+        let temp_like: std::collections::HashSet<Vec<u8>> = tree
+            .nodes
+            .iter()
+            .filter(|n| super::delete::temporary_pid(&n.name).is_some())
+            .map(|n| n.name.to_vec())
+            .collect();
+        if !temp_like.is_empty() {
+            let _ = dir.temp_like.set(temp_like);
+        }
         let mut seen = std::collections::HashSet::new();
         for node in tree.nodes {
             if self.stopped() {
@@ -343,6 +352,8 @@ impl Walker<'_, '_, '_, '_> {
             parent: Some(parent.clone()),
             keep: OnceLock::new(),
             lane: OnceLock::new(),
+            existed,
+            temp_like: OnceLock::new(),
         });
         let r = match sub {
             Some(sub) => self.dir(&state, &sub),
