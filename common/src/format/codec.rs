@@ -271,13 +271,16 @@ pub fn unpack_metadata(plain: Vec<u8>, cap: u64) -> Result<Vec<u8>> {
 /// never held whole (an index file of 170,000 blobs is 27 MB of CBOR). It
 /// ends after `cap` bytes, so a value longer than that does not decode.
 pub fn metadata_reader(frame: &[u8], cap: u64) -> Result<impl Read + '_> {
-    let bad = |e: std::io::Error| Error::damaged(format!("metadata is not valid zstd: {e}"));
-    let mut d = zstd::stream::read::Decoder::with_buffer(frame).map_err(bad)?;
-    d.window_log_max(ZSTD_WINDOW_LOG_MAX).map_err(bad)?;
-    Ok(std::io::BufReader::with_capacity(
-        64 << 10,
-        d.single_frame().take(cap),
-    ))
+    let d = frame_reader(frame)
+        .map_err(|e| Error::damaged(format!("metadata is not valid zstd: {e}")))?;
+    Ok(std::io::BufReader::with_capacity(64 << 10, d.take(cap)))
+}
+
+/// One zstd frame of `body` as a reader, its window capped.
+fn frame_reader(body: &[u8]) -> std::io::Result<impl Read + '_> {
+    let mut d = zstd::stream::read::Decoder::with_buffer(body)?;
+    d.window_log_max(ZSTD_WINDOW_LOG_MAX)?;
+    Ok(d.single_frame())
 }
 
 /// One zstd frame back to exactly `raw_len` bytes: the window is capped, the
@@ -299,9 +302,7 @@ fn zstd_decompress(body: &[u8], raw_len: usize) -> Result<Vec<u8>> {
 /// "more"), with the window capped.
 fn zstd_decode(body: &[u8], max: usize) -> Result<Vec<u8>> {
     let bad = |e: std::io::Error| Error::damaged(format!("chunk payload is not valid zstd: {e}"));
-    let mut d = zstd::stream::read::Decoder::with_buffer(body).map_err(bad)?;
-    d.window_log_max(ZSTD_WINDOW_LOG_MAX).map_err(bad)?;
-    let d = d.single_frame();
+    let d = frame_reader(body).map_err(bad)?;
     let mut out = Vec::with_capacity(max.min(body.len().saturating_mul(4).max(64 << 10)));
     d.take((max as u64).saturating_add(1))
         .read_to_end(&mut out)

@@ -125,6 +125,15 @@ fn key(id: &Id) -> [u8; 30] {
     k
 }
 
+/// The id of bucket `b`'s stored key `k` (the inverse of [`prefix`] and
+/// [`key`]).
+fn whole(b: usize, k: &[u8; 30]) -> Id {
+    let mut id = Id([0; 32]);
+    id.0[..2].copy_from_slice(&(b as u16).to_be_bytes());
+    id.0[2..].copy_from_slice(k);
+    id
+}
+
 /// A stored key against the rest of an id: the first eight bytes as one
 /// number (most buckets differ there), then the remainder.
 fn key_cmp(k: &[u8; 30], rest: &[u8; 30]) -> Ordering {
@@ -446,12 +455,7 @@ impl Index {
     pub fn iter(&self) -> impl Iterator<Item = (Id, Location)> + '_ {
         let merged = (0..self.starts.len().saturating_sub(1)).flat_map(move |b| {
             let r = self.starts[b] as usize..self.starts[b + 1] as usize;
-            r.map(move |i| {
-                let mut id = Id([0; 32]);
-                id.0[..2].copy_from_slice(&(b as u16).to_be_bytes());
-                id.0[2..].copy_from_slice(&self.keys[i]);
-                (id, self.location(self.words[i]))
-            })
+            r.map(move |i| (whole(b, &self.keys[i]), self.location(self.words[i])))
         });
         merged
             .chain(self.recent.iter().map(|(id, &w)| (*id, self.location(w))))
@@ -498,10 +502,7 @@ impl Index {
     /// The id at `keys[i]`: its bucket is its first two bytes.
     fn id_at(&self, i: usize) -> Id {
         let b = self.starts.partition_point(|&s| s as usize <= i) - 1;
-        let mut id = Id([0; 32]);
-        id.0[..2].copy_from_slice(&(b as u16).to_be_bytes());
-        id.0[2..].copy_from_slice(&self.keys[i]);
-        id
+        whole(b, &self.keys[i])
     }
 
     /// Bytes the index holds in memory, about (for the benchmark).

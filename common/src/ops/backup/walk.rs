@@ -394,19 +394,11 @@ impl Walker<'_, '_, '_, '_> {
             .catalogue
             .unchanged(path_bytes, m, |id| sink.known(id));
         // Same ctime: the extended attributes are as listed last time.
-        let xattrs = match unchanged.as_mut().and_then(|e| e.xattrs.take()) {
-            Some(x) => Some(x),
-            None => match self.xattrs(path) {
-                (x, true) => Some(x),
-                (x, false) => {
-                    node.xattrs = x;
-                    None
-                }
-            },
+        let complete;
+        (node.xattrs, complete) = match unchanged.as_mut().and_then(|e| e.xattrs.take()) {
+            Some(x) => (x, true),
+            None => self.xattrs(path),
         };
-        if let Some(x) = &xattrs {
-            node.xattrs = x.clone();
-        }
         let linked = (m.nlink() > 1)
             .then(|| self.hardlinks.get(&key).cloned())
             .flatten();
@@ -435,7 +427,7 @@ impl Walker<'_, '_, '_, '_> {
             inode: m.ino(),
             device: m.dev(),
             content: content.clone(),
-            xattrs,
+            xattrs: complete.then(|| node.xattrs.clone()),
         });
         let s = self.run.summary();
         s.files += 1;

@@ -36,7 +36,7 @@ pub(super) fn delete_extras(ctx: &Ctx<'_>, dir: &OwnedFd, keep: &HashSet<Vec<u8>
 /// The process id in a restore's temporary name (`.banana-restore-PID-N`,
 /// see `write.rs`), if `name` is one.
 pub(super) fn temporary_pid(name: &[u8]) -> Option<u32> {
-    let rest = name.strip_prefix(b".banana-restore-")?;
+    let rest = name.strip_prefix(super::write::TEMP_PREFIX.as_bytes())?;
     let (pid, seq) = std::str::from_utf8(rest).ok()?.split_once('-')?;
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     (digits(pid) && digits(seq))

@@ -178,11 +178,14 @@ fn temp_file(parent: &OwnedFd) -> rustix::io::Result<(OwnedFd, String)> {
     }
 }
 
+/// What a temporary name starts with (then `PID-N`).
+pub(super) const TEMP_PREFIX: &str = ".banana-restore-";
+
 /// A temporary name (`.banana-restore-PID-N`) for an entry made, then
 /// renamed to its own.
 fn temp_name() -> String {
     format!(
-        ".banana-restore-{}-{}",
+        "{TEMP_PREFIX}{}-{}",
         std::process::id(),
         TEMP_SEQ.fetch_add(1, Ordering::Relaxed)
     )
