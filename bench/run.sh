@@ -13,7 +13,11 @@
 # before each restore, make and delete a tree of as many files as the corpus
 # on the restore's filesystem, then sync: a used filesystem), ROTATE=N (start
 # the tools' order at the N-th), RUNS=N (N runs in one go, each with the
-# order rotated once more; the table shows medians and min-max).
+# order rotated once more; the table shows medians and min-max),
+# BACKEND=local|s3|swift (the repositories on a local directory, default, or
+# on the tests' SeaweedFS or Swift on loopback, started by
+# `testkit/examples/serve.rs`; restic uses its own s3 or swift backend, borg
+# is left out; each step's requests are what the server counted).
 set -euo pipefail
 export LC_ALL=C
 
@@ -28,6 +32,7 @@ export AGED=${AGED:-0}
 export ROTATE=${ROTATE:-0}
 [[ $ROTATE =~ ^[0-9]+$ ]] || { echo "ROTATE must be a number" >&2; exit 1; }
 export RUNS=${RUNS:-1}
+export BACKEND=${BACKEND:-local}
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "RUNS must be a number from 1" >&2; exit 1; }
 RUN=0
 if [[ $COLD == 1 && $(id -u) -ne 0 ]]; then
@@ -36,7 +41,9 @@ if [[ $COLD == 1 && $(id -u) -ne 0 ]]; then
 fi
 export RESTIC_PASSWORD=${RESTIC_PASSWORD:-banana-bench-password}
 unset RESTIC_REPOSITORY RESTIC_PASSWORD_FILE RESTIC_PASSWORD_COMMAND \
-      BANANA_REPO BANANA_KEY_FILE BANANA_STATE_DIR BANANA_CONFIG
+      BANANA_REPO BANANA_KEY_FILE BANANA_STATE_DIR BANANA_CONFIG \
+      AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE \
+      ST_AUTH ST_USER ST_KEY OS_AUTH_URL OS_USERNAME OS_PASSWORD
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -48,6 +55,10 @@ case $CORPUS in
     all) CORPORA=(source large many) ;;
     source | large | many) CORPORA=("$CORPUS") ;;
     *) die "CORPUS must be source, large, many or all, got '$CORPUS'" ;;
+esac
+case $BACKEND in
+    local | s3 | swift) ;;
+    *) die "BACKEND must be local, s3 or swift, got '$BACKEND'" ;;
 esac
 export BORG_PASSPHRASE=$RESTIC_PASSWORD BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes \
        BORG_RELOCATED_REPO_ACCESS_IS_OK=yes
@@ -94,6 +105,44 @@ TOOLS+=(restic borg)
 if [[ -n ${TOOLS_ONLY:-} ]]; then
     read -r -a TOOLS <<<"$TOOLS_ONLY"
 fi
+if [[ $BACKEND != local && " ${TOOLS[*]} " == *" borg "* ]]; then
+    log "borg has no $BACKEND backend: leaving it out"
+    read -r -a TOOLS <<<"$(printf '%s\n' "${TOOLS[@]}" | grep -vx borg | tr '\n' ' ')"
+fi
+
+# ---------------------------------------------------------------- storage server
+# BACKEND=s3|swift: the tests' server (testkit/examples/serve.rs), kept while
+# this script runs (it exits when its input, our coprocess pipe, closes).
+start_server() {
+    local line=
+    [[ $BACKEND == local ]] && return
+    (cd "$ROOT" && ./scripts/services.sh install >&2 && cargo build -q -p banana-testkit --example serve) \
+        || die "cannot build the $BACKEND server (testkit/examples/serve.rs)"
+    coproc SERVE { exec "$ROOT/target/debug/examples/serve" "$BACKEND"; }
+    while read -r -u "${SERVE[0]}" line; do
+        case $line in
+            READY) break ;;
+            S3_ADDR=* | S3_BUCKET=* | S3_METRICS=* | AWS_ACCESS_KEY_ID=* | AWS_SECRET_ACCESS_KEY=*) export "${line?}" ;;
+            SWIFT_ADDR=* | ST_USER=* | ST_KEY=* | SWIFT_LOG=*) export "${line?}" ;;
+        esac
+    done
+    [[ $line == READY ]] || die "the $BACKEND server did not start"
+    export AWS_DEFAULT_REGION=us-east-1
+    [[ $BACKEND == swift ]] && export ST_AUTH=http://$SWIFT_ADDR/auth/v1.0
+    log "$BACKEND server on ${S3_ADDR:-${SWIFT_ADDR:-}}"
+}
+
+# requests_now: the requests the server has answered so far (SeaweedFS's
+# SeaweedFS_s3_request_total over every bucket and type; Swift's proxy
+# access-log lines, authentication included); 0 on a local directory.
+requests_now() {
+    case $BACKEND in
+        s3) curl -sf "http://$S3_METRICS/metrics" \
+            | awk '/^SeaweedFS_s3_request_total\{/ { n += $NF } END { printf "%d\n", n }' ;;
+        swift) awk '/ HTTP\/1\.[01] [0-9][0-9][0-9] / { n++ } END { printf "%d\n", n }' "$SWIFT_LOG" ;;
+        *) echo 0 ;;
+    esac
+}
 
 # ---------------------------------------------------------------- work dir
 rm -rf "$WORK/logs"
@@ -108,11 +157,12 @@ record() { printf '%s\t%s\t%s\t%s\t%s\n' "$RUN" "$1" "$2" "$3" "$4" >>"$RAW"; }
 run_step() {
     local corpus=$1 tool=$2 step=$3
     shift 3
-    local logf=$WORK/logs/$corpus-$tool-$step.log tf=$WORK/logs/.time t0 t1 secs rss usr sys
+    local logf=$WORK/logs/$corpus-$tool-$step.log tf=$WORK/logs/.time t0 t1 secs rss usr sys r0
     sync # don't charge earlier writes (generation, mutation, previous step) to this step
     if [[ $COLD == 1 ]]; then
         echo 3 >/proc/sys/vm/drop_caches
     fi
+    r0=$(requests_now)
     t0=$EPOCHREALTIME
     if ! /usr/bin/time -f '%M %U %S' -o "$tf" "$@" >"$logf" 2>&1; then
         log "FAILED: $tool $step on $corpus: $*"
@@ -125,6 +175,7 @@ run_step() {
     record "$corpus" "$tool" "${step}_s" "$secs"
     record "$corpus" "$tool" "${step}_rss_kb" "$rss"
     record "$corpus" "$tool" "${step}_cpu_s" "$(awk -v u="$usr" -v s="$sys" 'BEGIN{printf "%.2f", u + s}')"
+    [[ $BACKEND == local ]] || record "$corpus" "$tool" "${step}_requests" "$(($(requests_now) - r0))"
     log "  $tool $step: ${secs}s wall, $(awk -v u="$usr" -v s="$sys" 'BEGIN{print u + s}')s cpu, peak RSS $((rss / 1024)) MiB"
 }
 
@@ -445,11 +496,17 @@ bench_tool() {
     rm -rf "$repo" "$repo".key "$repo".state "$repo".cache "$restore"
     mkdir -p "$restore"
     local -a init=(init) b1=(backup "$src") b2=(backup "$src") b3=(backup "$src") rs=(restore latest --target "$restore")
+    # Where the repository lives: bananactl's location, restic's.
+    local name=run$RUN-$corpus-$tool loc=$repo rloc=$repo
+    case $BACKEND in
+        s3) loc="s3://$S3_ADDR/$S3_BUCKET/$name?path_style=true&tls=false" rloc="s3:http://$S3_ADDR/$S3_BUCKET/$name" ;;
+        swift) loc="swift://$SWIFT_ADDR/bench-$name/repo?auth=v1&tls=false" rloc="swift:bench-$name:/repo" ;;
+    esac
     case $tool in
         bananactl | bananactl-xz)
-            base=("$BANANA_BIN" --repo "$repo" --key-file "$repo.key" --state-dir "$repo.state")
+            base=("$BANANA_BIN" --repo "$loc" --key-file "$repo.key" --state-dir "$repo.state")
             [[ $tool == bananactl-xz ]] && init=(init --compression xz:0) ;;
-        restic) base=("$RESTIC" -r "$repo" --cache-dir "$repo.cache") ;;
+        restic) base=("$RESTIC" -r "$rloc" --cache-dir "$repo.cache") ;;
         borg)
             export BORG_BASE_DIR=$repo.cache
             base=("$BORG")
@@ -475,7 +532,7 @@ bench_tool() {
     rm -f "$stamp" # corpus is dirty until reverted
     python3 "$WORK/corpus.py" mutate "$src" "$saved" 101 | while read -r l; do log "  $l"; done
     run_step "$corpus" "$tool" backup3 "${cmd[@]}" "${b3[@]}"
-    record "$corpus" "$tool" repo_bytes "$(du -sb "$repo" | cut -f1)"
+    [[ $BACKEND == local ]] && record "$corpus" "$tool" repo_bytes "$(du -sb "$repo" | cut -f1)"
     [[ $AGED == 1 ]] && age "$src" "$restore"
     if [[ $tool == borg ]]; then
         run_step "$corpus" "$tool" restore env -C "$restore" "${cmd[@]}" "${rs[@]}"
@@ -513,6 +570,8 @@ import collections, json, sys
 raw, out, run_id, scale, bver, rver, gver = sys.argv[1:8]
 import os, statistics
 cold, aged = os.environ.get("COLD", "0") == "1", os.environ.get("AGED", "0") == "1"
+backend = os.environ.get("BACKEND", "local")
+remote = backend != "local"
 runs = collections.defaultdict(lambda: collections.defaultdict(dict))  # (corpus, tool) -> run -> metric -> value
 corpora = []
 for line in open(raw):
@@ -528,21 +587,29 @@ def t(source, large, many):
 # with a cold page cache (COLD=1), the restore's on a used filesystem (AGED=1).
 FIRST = t(0.7, 0.7, 0.7) if cold else t(0.5, 0.5, 0.5)
 RESTORE = t(0.7, 0.7, 0.7) if aged else t(0.5, 0.5, 0.5)
+# On S3 and Swift the issue sets the first backup's and the restore's only.
+def local(targets):
+    return {} if remote else targets
 # label, key, unit, function of one run's metrics, target max ratio per corpus
 ROWS = [
     ("first backup", "first_backup_s", "s", lambda m: m["backup1_s"], FIRST),
-    ("unchanged backup", "unchanged_backup_s", "s", lambda m: m["backup2_s"], t(0.15, 0.15, 0.25)),
-    ("1%-changed backup", "changed_backup_s", "s", lambda m: m["backup3_s"], t(0.15, 0.15, 0.25)),
+    ("unchanged backup", "unchanged_backup_s", "s", lambda m: m["backup2_s"], local(t(0.15, 0.15, 0.25))),
+    ("1%-changed backup", "changed_backup_s", "s", lambda m: m["backup3_s"], local(t(0.15, 0.15, 0.25))),
     ("restore", "restore_s", "s", lambda m: m["restore_s"], RESTORE),
     ("repo size", "repo_size_mib", "MiB", lambda m: m["repo_bytes"] / MIB, t(0.5, 1.0, 0.7)),
     ("peak RSS", "peak_rss_mib", "MiB",
      lambda m: max(m[k] for k in ("backup1_rss_kb", "backup2_rss_kb", "backup3_rss_kb", "restore_rss_kb")) / 1024,
-     t(0.5, 1.0, 0.5)),
+     local(t(0.5, 1.0, 0.5))),
 ]
+if remote:  # the repository's size is the same as on a directory
+    ROWS = [r for r in ROWS if r[1] != "repo_size_mib"]
+    for step, label in (("backup1", "first backup"), ("backup2", "unchanged"), ("backup3", "1%-changed"),
+                        ("restore", "restore")):
+        ROWS.append(("requests, " + label, step + "_requests", "n", lambda m, k=step: m[k + "_requests"], {}))
 TOOLS = ["bananactl", "bananactl-xz", "restic", "borg"]
 
 def fmt(v):
-    return "-" if v is None else ("%.2f" % v if v < 100 else "%.0f" % v)
+    return "-" if v is None else ("%d" % v if v == int(v) else "%.2f" % v if v < 100 else "%.0f" % v)
 
 def span(vs):
     return "-" if not vs else ("%s" % fmt(vs[0]) if len(vs) == 1 else "%s-%s" % (fmt(min(vs)), fmt(max(vs))))
@@ -550,11 +617,12 @@ def span(vs):
 with open(out, "w") as fh:
     fh.write(json.dumps({"type": "meta", "run": run_id, "scale": float(scale), "bananactl_version": bver,
                          "restic_version": rver, "borg_version": gver, "cold": cold, "aged": aged,
+                         "backend": backend,
                          "runs": int(os.environ.get("RUNS", "1"))}) + "\n")
     for corpus in corpora:
         per = {tool: list(runs[(corpus, tool)].values()) for tool in TOOLS}
-        print("\n%s corpus (SCALE=%s, COLD=%s, AGED=%s, RUNS=%s; medians, min-max)" % (
-            corpus, scale, int(cold), int(aged), os.environ.get("RUNS", "1")))
+        print("\n%s corpus (BACKEND=%s, SCALE=%s, COLD=%s, AGED=%s, RUNS=%s; medians, min-max)" % (
+            corpus, backend, scale, int(cold), int(aged), os.environ.get("RUNS", "1")))
         hdr = "%-24s %10s %10s %10s %10s %8s %7s %8s  %-15s %s" % (
             "", "bananactl", "banana-xz", "restic", "borg", "b/restic", "target", "status",
             "bananactl min-max", "restic min-max")
@@ -575,6 +643,7 @@ with open(out, "w") as fh:
                 "-" if target is None else "<=%.2gx" % target, status,
                 span(vals["bananactl"]), span(vals["restic"])))
             fh.write(json.dumps({"type": "row", "run": run_id, "scale": float(scale), "corpus": corpus,
+                                 "backend": backend,
                                  "metric": key, "unit": unit, **{tool: med[tool] for tool in TOOLS},
                                  "values": vals, "ratio": ratio, "xz_ratio": xratio,
                                  "target_max_ratio": target, "met": met}) + "\n")
@@ -595,7 +664,8 @@ log "restic: $RESTIC ($("$RESTIC" version | head -n1)); borg: $BORG ($("$BORG" -
 journal=$(awk -v d="$(df --output=source "$WORK" | tail -n1)" '$1 == d { print $4 }' /proc/mounts)
 [[ -d /proc/fs/jbd2 ]] && ls /proc/fs/jbd2 | grep "^$(basename "$(df --output=source "$WORK" | tail -n1)")-" >/dev/null \
     && journal="journal; $journal" || journal="NO journal; $journal"
-log "COLD=$COLD AGED=$AGED RUNS=$RUNS | $WORK on $(df --output=fstype "$WORK" | tail -n1) ($journal)"
+start_server
+log "BACKEND=$BACKEND COLD=$COLD AGED=$AGED RUNS=$RUNS | $WORK on $(df --output=fstype "$WORK" | tail -n1) ($journal)"
 n=${#TOOLS[@]}
 for ((RUN = 0; RUN < RUNS; RUN++)); do
     # Each run puts another tool first (ROTATE=N starts at the N-th).

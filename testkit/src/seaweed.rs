@@ -32,6 +32,9 @@ pub struct S3Server {
     /// The copier of `node1/` (`bananadm storage policy node1 --copy-to`
     /// `node1/` in [`COPY_BUCKET`]): reads the one, appends to the other.
     pub copier: S3Credentials,
+    /// `127.0.0.1:PORT` of SeaweedFS's Prometheus metrics (requests per
+    /// bucket and type: `SeaweedFS_s3_request_total`).
+    pub metrics: String,
 }
 
 /// The bucket of `node1`'s second copy (versioned, with Object Lock).
@@ -113,14 +116,14 @@ fn identities(admin: &S3Credentials) -> ([S3Credentials; 3], serde_json::Value) 
 }
 
 /// Starts `weed mini` on free ports with its data in `dir`; returns the S3
-/// port and the pid.
-fn spawn(bin: &std::path::Path, dir: &std::path::Path) -> (u16, u32) {
+/// port, the metrics port and the pid.
+fn spawn(bin: &std::path::Path, dir: &std::path::Path) -> (u16, u16, u32) {
     // Each with port + 10000 free too: SeaweedFS's gRPC ports.
-    let ports: Vec<u16> = (0..5)
+    let ports: Vec<u16> = (0..6)
         .map(|_| crate::procs::free_ports_at(&[0, 10_000]))
         .collect();
-    let [s3, master, volume, filer, admin_port] =
-        [ports[0], ports[1], ports[2], ports[3], ports[4]];
+    let [s3, master, volume, filer, admin_port, metrics] =
+        [ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]];
     let mut cmd = Command::new("setpriv");
     cmd.args(["--pdeathsig", "KILL", "--"])
         .arg(bin)
@@ -143,6 +146,7 @@ fn spawn(bin: &std::path::Path, dir: &std::path::Path) -> (u16, u32) {
             "-s3.port.lance=0",
         ])
         .arg("-master.telemetry=false")
+        .args(["-metricsIp=127.0.0.1", &format!("-metricsPort={metrics}")])
         .arg(format!(
             "-filer.localSocket={}",
             dir.join("filer.sock").display()
@@ -167,7 +171,7 @@ fn spawn(bin: &std::path::Path, dir: &std::path::Path) -> (u16, u32) {
         })
         .expect("thread");
     let pid = rx.recv().expect("spawn").expect("starting weed");
-    (s3, pid)
+    (s3, metrics, pid)
 }
 
 fn start() -> Option<S3Server> {
@@ -184,9 +188,10 @@ fn start() -> Option<S3Server> {
     };
     let ([node, reaper, copier], ids) = identities(&admin);
     std::fs::write(dir.join("identities.json"), ids.to_string()).expect("identities");
-    let (s3, pid) = spawn(&bin, &dir);
+    let (s3, metrics, pid) = spawn(&bin, &dir);
     let server = S3Server {
         addr: format!("127.0.0.1:{s3}"),
+        metrics: format!("127.0.0.1:{metrics}"),
         data: dir.join("data"),
         admin,
         node,

@@ -246,6 +246,12 @@ fn memcached(port: u16, command: &str) -> String {
 }
 
 impl SwiftServer {
+    /// The proxy server's log: one access line per request it answered
+    /// (`proxy-server: … METHOD PATH HTTP/1.0 STATUS …`).
+    pub fn access_log(&self) -> PathBuf {
+        self.dir.join("log/proxy.log")
+    }
+
     /// Every server answers its healthcheck and tempauth gives a token.
     fn ready(&self) -> bool {
         let up = |p: &u16| {
