@@ -14,7 +14,9 @@
 # on the restore's filesystem, then sync: a used filesystem), ROTATE=N (start
 # the tools' order at the N-th), RUNS=N (N runs in one go, each with the
 # order rotated once more; the table shows medians and min-max),
-# BACKEND=local|s3|swift (the repositories on a local directory, default, or
+# FRESH=1 (root: each restore into a new ext4 without a journal, as the
+# root filesystem here, made on a loop device right before it: a restore on
+# a fresh filesystem, whatever earlier runs deleted), BACKEND=local|s3|swift (the repositories on a local directory, default, or
 # on the tests' SeaweedFS or Swift on loopback, started by
 # `testkit/examples/serve.rs`; restic uses its own s3 or swift backend, borg
 # is left out; each step's requests are what the server counted).
@@ -29,6 +31,7 @@ CORPUS=${CORPUS:-all}
 KEEP=${KEEP:-0}
 export COLD=${COLD:-0}
 export AGED=${AGED:-0}
+export FRESH=${FRESH:-0}
 export ROTATE=${ROTATE:-0}
 [[ $ROTATE =~ ^[0-9]+$ ]] || { echo "ROTATE must be a number" >&2; exit 1; }
 export RUNS=${RUNS:-1}
@@ -37,6 +40,10 @@ export BACKEND=${BACKEND:-local}
 RUN=0
 if [[ $COLD == 1 && $(id -u) -ne 0 ]]; then
     echo "COLD=1 drops the page cache: run as root" >&2
+    exit 1
+fi
+if [[ $FRESH == 1 && ( $(id -u) -ne 0 || $AGED == 1 ) ]]; then
+    echo "FRESH=1 mounts a new filesystem for each restore: run as root, without AGED=1" >&2
     exit 1
 fi
 export RESTIC_PASSWORD=${RESTIC_PASSWORD:-banana-bench-password}
@@ -132,6 +139,19 @@ start_server() {
     log "$BACKEND server on ${S3_ADDR:-${SWIFT_ADDR:-}}"
 }
 
+# server_cpu_now: CPU seconds (user+sys) the server's processes have used so
+# far (SeaweedFS; Swift's four servers and memcached): it shares the cores.
+server_cpu_now() {
+    local p ticks=0 t
+    if [[ $BACKEND != local ]]; then
+        for p in $(pgrep -P "$SERVE_PID"); do
+            t=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }') || t=0
+            ticks=$((ticks + ${t:-0}))
+        done
+    fi
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f\n", t / hz }'
+}
+
 # requests_now: the requests the server has answered so far (SeaweedFS's
 # SeaweedFS_s3_request_total over every bucket and type; Swift's proxy
 # access-log lines, authentication included); 0 on a local directory.
@@ -157,12 +177,12 @@ record() { printf '%s\t%s\t%s\t%s\t%s\n' "$RUN" "$1" "$2" "$3" "$4" >>"$RAW"; }
 run_step() {
     local corpus=$1 tool=$2 step=$3
     shift 3
-    local logf=$WORK/logs/$corpus-$tool-$step.log tf=$WORK/logs/.time t0 t1 secs rss usr sys r0
+    local logf=$WORK/logs/$corpus-$tool-$step.log tf=$WORK/logs/.time t0 t1 secs rss usr sys r0 c0
     sync # don't charge earlier writes (generation, mutation, previous step) to this step
     if [[ $COLD == 1 ]]; then
         echo 3 >/proc/sys/vm/drop_caches
     fi
-    r0=$(requests_now)
+    r0=$(requests_now) c0=$(server_cpu_now)
     t0=$EPOCHREALTIME
     if ! /usr/bin/time -f '%M %U %S' -o "$tf" "$@" >"$logf" 2>&1; then
         log "FAILED: $tool $step on $corpus: $*"
@@ -175,7 +195,10 @@ run_step() {
     record "$corpus" "$tool" "${step}_s" "$secs"
     record "$corpus" "$tool" "${step}_rss_kb" "$rss"
     record "$corpus" "$tool" "${step}_cpu_s" "$(awk -v u="$usr" -v s="$sys" 'BEGIN{printf "%.2f", u + s}')"
-    [[ $BACKEND == local ]] || record "$corpus" "$tool" "${step}_requests" "$(($(requests_now) - r0))"
+    if [[ $BACKEND != local ]]; then
+        record "$corpus" "$tool" "${step}_requests" "$(($(requests_now) - r0))"
+        record "$corpus" "$tool" "${step}_server_cpu_s" "$(awk -v a="$c0" -v b="$(server_cpu_now)" 'BEGIN { printf "%.2f", b - a }')"
+    fi
     log "  $tool $step: ${secs}s wall, $(awk -v u="$usr" -v s="$sys" 'BEGIN{print u + s}')s cpu, peak RSS $((rss / 1024)) MiB"
 }
 
@@ -487,6 +510,27 @@ age() {
     sync
 }
 
+# fresh_fs TARGET SRC: a new ext4 (no journal, as / here) on a loop device at
+# TARGET, room and inodes for SRC twice; unfresh_fs TARGET: away again.
+FRESH_IMG=$WORK/fresh.img
+fresh_fs() {
+    local bytes files
+    bytes=$(du -sb "$2" | cut -f1)
+    files=$(find "$2" | wc -l)
+    rm -f "$FRESH_IMG"
+    truncate -s $((bytes * 2 + (512 << 20))) "$FRESH_IMG"
+    mkfs.ext4 -q -F -O ^has_journal -N $((files * 2 + 10000)) "$FRESH_IMG"
+    mount -o loop "$FRESH_IMG" "$1"
+    # shellcheck disable=SC2064 # this target, now
+    trap "umount '$1' 2>/dev/null || true; rm -f '$FRESH_IMG'" EXIT
+}
+unfresh_fs() {
+    if mountpoint -q "$1"; then
+        umount "$1"
+    fi
+    rm -f "$FRESH_IMG"
+}
+
 # ---------------------------------------------------------------- one tool, one corpus
 bench_tool() {
     local tool=$1 corpus=$2 src=$WORK/corpus/$2
@@ -534,6 +578,7 @@ bench_tool() {
     run_step "$corpus" "$tool" backup3 "${cmd[@]}" "${b3[@]}"
     [[ $BACKEND == local ]] && record "$corpus" "$tool" repo_bytes "$(du -sb "$repo" | cut -f1)"
     [[ $AGED == 1 ]] && age "$src" "$restore"
+    [[ $FRESH == 1 ]] && fresh_fs "$restore" "$src"
     if [[ $tool == borg ]]; then
         run_step "$corpus" "$tool" restore env -C "$restore" "${cmd[@]}" "${rs[@]}"
     else
@@ -553,6 +598,7 @@ bench_tool() {
 
     python3 "$WORK/corpus.py" revert "$src" "$saved" | while read -r l; do log "  $l"; done
     echo "$stampval" >"$stamp"
+    [[ $FRESH == 1 ]] && unfresh_fs "$restore"
     if [[ $KEEP != 1 ]]; then
         rm -rf "$repo" "$repo".key "$repo".state "$repo".cache "$restore"
     fi
@@ -570,6 +616,7 @@ import collections, json, sys
 raw, out, run_id, scale, bver, rver, gver = sys.argv[1:8]
 import os, statistics
 cold, aged = os.environ.get("COLD", "0") == "1", os.environ.get("AGED", "0") == "1"
+fresh = os.environ.get("FRESH", "0") == "1"
 backend = os.environ.get("BACKEND", "local")
 remote = backend != "local"
 runs = collections.defaultdict(lambda: collections.defaultdict(dict))  # (corpus, tool) -> run -> metric -> value
@@ -606,6 +653,10 @@ if remote:  # the repository's size is the same as on a directory
     for step, label in (("backup1", "first backup"), ("backup2", "unchanged"), ("backup3", "1%-changed"),
                         ("restore", "restore")):
         ROWS.append(("requests, " + label, step + "_requests", "n", lambda m, k=step: m[k + "_requests"], {}))
+    for step, label in (("backup1", "first backup"), ("restore", "restore")):
+        ROWS.append(("server CPU, " + label, step + "_server_cpu_s", "s",
+                     lambda m, k=step: m[k + "_server_cpu_s"], {}))
+        ROWS.append(("client CPU, " + label, step + "_cpu_s", "s", lambda m, k=step: m[k + "_cpu_s"], {}))
 TOOLS = ["bananactl", "bananactl-xz", "restic", "borg"]
 
 def fmt(v):
@@ -616,13 +667,13 @@ def span(vs):
 
 with open(out, "w") as fh:
     fh.write(json.dumps({"type": "meta", "run": run_id, "scale": float(scale), "bananactl_version": bver,
-                         "restic_version": rver, "borg_version": gver, "cold": cold, "aged": aged,
+                         "restic_version": rver, "borg_version": gver, "cold": cold, "aged": aged, "fresh": fresh,
                          "backend": backend,
                          "runs": int(os.environ.get("RUNS", "1"))}) + "\n")
     for corpus in corpora:
         per = {tool: list(runs[(corpus, tool)].values()) for tool in TOOLS}
-        print("\n%s corpus (BACKEND=%s, SCALE=%s, COLD=%s, AGED=%s, RUNS=%s; medians, min-max)" % (
-            corpus, backend, scale, int(cold), int(aged), os.environ.get("RUNS", "1")))
+        print("\n%s corpus (BACKEND=%s, SCALE=%s, COLD=%s, AGED=%s, FRESH=%s, RUNS=%s; medians, min-max)" % (
+            corpus, backend, scale, int(cold), int(aged), int(fresh), os.environ.get("RUNS", "1")))
         hdr = "%-24s %10s %10s %10s %10s %8s %7s %8s  %-15s %s" % (
             "", "bananactl", "banana-xz", "restic", "borg", "b/restic", "target", "status",
             "bananactl min-max", "restic min-max")
@@ -665,7 +716,7 @@ journal=$(awk -v d="$(df --output=source "$WORK" | tail -n1)" '$1 == d { print $
 [[ -d /proc/fs/jbd2 ]] && ls /proc/fs/jbd2 | grep "^$(basename "$(df --output=source "$WORK" | tail -n1)")-" >/dev/null \
     && journal="journal; $journal" || journal="NO journal; $journal"
 start_server
-log "BACKEND=$BACKEND COLD=$COLD AGED=$AGED RUNS=$RUNS | $WORK on $(df --output=fstype "$WORK" | tail -n1) ($journal)"
+log "BACKEND=$BACKEND COLD=$COLD AGED=$AGED FRESH=$FRESH RUNS=$RUNS | $WORK on $(df --output=fstype "$WORK" | tail -n1) ($journal)"
 n=${#TOOLS[@]}
 for ((RUN = 0; RUN < RUNS; RUN++)); do
     # Each run puts another tool first (ROTATE=N starts at the N-th).

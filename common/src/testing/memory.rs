@@ -15,9 +15,16 @@ pub struct MemoryBackend {
     objects: Arc<Mutex<Objects>>,
     /// When each object was written (Unix seconds), for dated listings.
     written: Arc<Mutex<BTreeMap<(Kind, String), i64>>>,
+    /// `read_range` calls so far.
+    range_reads: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl MemoryBackend {
+    /// How many `read_range` calls it answered.
+    pub fn range_reads(&self) -> u64 {
+        self.range_reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Sets the time storage says an object was written.
     pub fn set_written(&self, kind: Kind, name: &str, at: i64) {
         self.written
@@ -104,6 +111,8 @@ impl Backend for MemoryBackend {
     }
 
     fn read_range(&self, kind: Kind, name: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
+        self.range_reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let v = self.get(kind, name)?;
         let start = (offset as usize).min(v.len());
         let end = (offset.saturating_add(len) as usize).min(v.len());
