@@ -515,7 +515,7 @@ age() {
 FRESH_IMG=$WORK/fresh.img
 fresh_fs() {
     local bytes files
-    bytes=$(du -sb "$2" | cut -f1)
+    bytes=$(($(du -sk "$2" | cut -f1) * 1024))
     files=$(find "$2" | wc -l)
     rm -f "$FRESH_IMG"
     truncate -s $((bytes * 2 + (512 << 20))) "$FRESH_IMG"
