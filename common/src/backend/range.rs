@@ -3,14 +3,19 @@
 
 use super::{Backend, Kind};
 use std::io::{Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// A `Read + Seek` view of bytes `[0, len)` of an object, fetched in blocks with
 /// `read_range`, so age's seekable reader can pull only what a restore needs.
-/// A fetch that starts where the last one ended (a large file's chunks, one
-/// after the other in their pack) fetches twice as much as the last, up to
-/// [`MAX_BLOCK`]; any other starts again at the first block size. On S3 or
+/// A fetch that starts where the last one ended, or less than a block past
+/// it (a large file's chunks, one after the other in their pack) fetches
+/// twice as much as the last, up to
+/// `MAX_BLOCK` (8 MiB); any other starts again at the first block size. On S3 or
 /// Swift a restore of large files so sends one request per 8 MiB, not per
-/// 1 MiB.
+/// 1 MiB. A reader given a switch ([`RangeReader::growing_while`]) grows only
+/// while it is on: a restore's reader turns it off for groups of small
+/// files, which its workers share, so that each does not fetch 8 MiB ahead.
 pub struct RangeReader<'a> {
     backend: &'a dyn Backend,
     kind: Kind,
@@ -23,10 +28,12 @@ pub struct RangeReader<'a> {
     base: u64,
     /// The next fetch's size.
     block: u64,
+    /// Grow only while this is on (always without one).
+    grow: Option<Arc<AtomicBool>>,
 }
 
 /// The most one sequential fetch asks for.
-pub const MAX_BLOCK: u64 = 8 << 20;
+const MAX_BLOCK: u64 = 8 << 20;
 
 impl<'a> RangeReader<'a> {
     /// A reader over the first `len` bytes of `name`, fetching `block` bytes at a time.
@@ -41,7 +48,14 @@ impl<'a> RangeReader<'a> {
             buf_start: 0,
             base: block.max(4096),
             block: block.max(4096),
+            grow: None,
         }
+    }
+
+    /// Grows its fetches only while `switch` is on.
+    pub fn growing_while(mut self, switch: Arc<AtomicBool>) -> Self {
+        self.grow = Some(switch);
+        self
     }
 }
 
@@ -54,12 +68,18 @@ impl Read for RangeReader<'_> {
             self.pos >= self.buf_start && self.pos < self.buf_start + self.buf.len() as u64;
         if !in_buf {
             let end = self.buf_start + self.buf.len() as u64;
-            self.block = if !self.buf.is_empty() && self.pos == end {
+            let may = self.grow.as_ref().is_none_or(|g| g.load(Ordering::Relaxed));
+            // Where the last fetch ended, or a little past it (a blob the
+            // compression workers packed first, read after this one).
+            let onward = self.pos >= end && self.pos - end < self.block;
+            self.block = if may && !self.buf.is_empty() && onward {
                 self.block.saturating_mul(2).min(MAX_BLOCK.max(self.base))
             } else {
                 self.base
             };
             let want = self.block.min(self.len - self.pos);
+            // The old block goes before the new one comes: one at a time.
+            drop(std::mem::take(&mut self.buf));
             self.buf = self
                 .backend
                 .read_range(self.kind, &self.name, self.pos, want)
@@ -142,5 +162,15 @@ mod tests {
         assert_eq!(one[0], data[3]);
         assert_eq!(r.buf.len(), 1 << 20);
         assert_eq!(b.range_reads(), 8);
+        // With its switch off, reads through the object stay at 1 MiB.
+        let off = Arc::new(AtomicBool::new(false));
+        let mut r = RangeReader::new(&b, Kind::Data, &name, data.len() as u64, 1 << 20)
+            .growing_while(off.clone());
+        let mut head = vec![0u8; 5 << 20];
+        r.read_exact(&mut head).unwrap();
+        assert_eq!(b.range_reads(), 8 + 5);
+        off.store(true, Ordering::Relaxed);
+        r.read_exact(&mut head).unwrap();
+        assert_eq!(b.range_reads(), 8 + 5 + 2, "2, then 4 MiB");
     }
 }

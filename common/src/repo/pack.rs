@@ -193,7 +193,22 @@ pub fn open_body<'a>(
     body_len: u64,
     identities: &[Identity],
 ) -> Result<Plain<RangeReader<'a>>> {
-    let reader = RangeReader::new(backend, Kind::Data, &id.to_hex(), body_len, 1 << 20);
+    open_body_growing(backend, id, body_len, identities, None)
+}
+
+/// [`open_body`] whose range reads grow only while `grow` is on (see
+/// [`RangeReader`]); always without it.
+pub fn open_body_growing<'a>(
+    backend: &'a dyn Backend,
+    id: &Id,
+    body_len: u64,
+    identities: &[Identity],
+    grow: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+) -> Result<Plain<RangeReader<'a>>> {
+    let mut reader = RangeReader::new(backend, Kind::Data, &id.to_hex(), body_len, 1 << 20);
+    if let Some(g) = grow {
+        reader = reader.growing_while(g);
+    }
     age::reader(identities, reader, body_len, &format!("pack {id}"))
 }
 

@@ -24,6 +24,9 @@ pub struct BlobReader<'a> {
     groups: std::sync::Arc<Groups>,
     /// Packs already looked for in storage's history (overwritten ones).
     recovered: std::collections::HashSet<Id>,
+    /// On while a blob compressed alone is read: its pack's range reads
+    /// may grow (a large file's chunks follow each other); off for a group.
+    grow: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 const OPEN_PACKS: usize = 4;
@@ -51,6 +54,7 @@ impl<'a> BlobReader<'a> {
             open: HashMap::new(),
             groups: Groups::new(OWN_GROUPS_BYTES),
             recovered: std::collections::HashSet::new(),
+            grow: Default::default(),
         })
     }
 
@@ -58,6 +62,17 @@ impl<'a> BlobReader<'a> {
     pub fn sharing(mut self, groups: std::sync::Arc<Groups>) -> Self {
         self.groups = groups;
         self
+    }
+
+    /// Where each of `ids` lies, `(pack, offset in it)`, and its plaintext
+    /// length; `None` when one is not in the index (its read will say so).
+    pub fn places(&self, ids: &[Id]) -> Option<Vec<((u32, u32), u64)>> {
+        ids.iter()
+            .map(|id| {
+                let (_, l) = self.index.get(id)?;
+                Some(((l.pack, l.offset), u64::from(l.raw_length)))
+            })
+            .collect()
     }
 
     /// (groups decoded, distinct groups) by the readers sharing this cache.
@@ -127,14 +142,19 @@ impl<'a> BlobReader<'a> {
             if self.open.len() >= OPEN_PACKS {
                 self.open.clear();
             }
-            let body = pack::open_body(
+            let body = pack::open_body_growing(
                 self.repo.backend(),
                 &pack.id,
                 pack.body_len,
                 self.identities,
+                Some(self.grow.clone()),
             )?;
             self.open.insert(pos, body);
         }
+        self.grow.store(
+            entry.group_length == 0,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let plain = match self.open.get_mut(&pos) {
             Some(body) => pack::read_payload(body, entry, &pack.id)
                 .and_then(|p| pack::decompress(entry, &p, &pack.id)),
