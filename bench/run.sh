@@ -16,8 +16,9 @@
 # order rotated once more; the table shows medians and min-max),
 # FRESH=1 (root: each restore into a new ext4 without a journal, as the
 # root filesystem here, made on a loop device right before it: a restore on
-# a fresh filesystem, whatever earlier runs deleted), BACKEND=local|s3|swift (the repositories on a local directory, default, or
-# on the tests' SeaweedFS or Swift on loopback, started by
+# a fresh filesystem, whatever earlier runs deleted), BACKEND=local|s3|swift
+# (the repositories on a local directory, default, or on the tests'
+# SeaweedFS or Swift on loopback, started by
 # `testkit/examples/serve.rs`; restic uses its own s3 or swift backend, borg
 # is left out; each step's requests are what the server counted).
 set -euo pipefail
